@@ -1,0 +1,434 @@
+"""The area table: hectares per zone × land-cover code, the pivot of espass_geo.
+
+An area table is a tidy DataFrame with the columns
+
+``zone_id`` (str) · ``code`` (land-cover code as str, CLC level 3 by default) ·
+``area_ha`` (float) · ``area_source`` (``landcover`` | ``parcels`` | ``user``)
+
+It is produced by a raster cross-tab (:func:`area_table_from_raster`), by parcels
+(:func:`parcel_area_table`) or read from a user CSV (:func:`area_table_from_csv`). The carbon
+accounting only ever reads area tables, never a raster.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import data
+from .constants import HA_PER_M2, LAMBERT93
+from .errors import (
+    AreaTableError,
+    CRSMismatchError,
+    EmptyTerritoryError,
+    InconsistentAreasWarning,
+    InputFileError,
+    MissingCRSError,
+    NoOverlapError,
+    OverlappingZonesWarning,
+    UnknownLandCoverClassError,
+)
+from .territory import overlap_area_ha, read_vector
+
+log = logging.getLogger(__name__)
+
+AREA_COLUMNS = ["zone_id", "code", "area_ha", "area_source"]
+#: Closure tolerance: class areas + nodata must equal the polygon area within 0.5 %.
+CLOSURE_RTOL = 0.005
+
+
+@dataclass
+class AreaTable:
+    """An area table plus a per-zone summary used to check closure and provenance.
+
+    ``summary`` columns: ``zone_id, polygon_area_ha, classified_area_ha, nodata_area_ha,
+    parcel_area_ha, disagreement_ha`` (area inside parcels where the land cover disagrees with
+    the declared crop; 0 without parcels).
+    """
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def pivot(self) -> pd.DataFrame:
+        """Wide view zone × code (ha), zeros for empty cells."""
+        return self.table.pivot_table(index="zone_id", columns="code", values="area_ha",
+                                      aggfunc="sum", fill_value=0.0)
+
+
+# ------------------------------------------------------------------ raster checks
+def open_landcover(path: str | Path):
+    """Open a land-cover raster with rasterio, refusing rasters without CRS or not in EPSG:2154."""
+    import rasterio
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"land-cover raster '{path}' not found; check the path.")
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileError(
+            f"land-cover raster '{path}' cannot be opened ({exc}); give a GeoTIFF."
+        ) from exc
+    if src.crs is None:
+        src.close()
+        raise MissingCRSError(
+            f"land-cover raster '{path}' has no CRS; assign it with "
+            f"`gdal_edit.py -a_srs EPSG:2154 {path.name}` (if its coordinates are Lambert-93)."
+        )
+    if src.crs.to_epsg() != 2154:
+        crs = src.crs.to_string()
+        src.close()
+        raise CRSMismatchError(
+            f"land-cover raster '{path}' is in {crs}, not Lambert-93; a categorical raster must "
+            f"be reprojected with nearest-neighbour resampling first: `gdalwarp -t_srs EPSG:2154 "
+            f"-r near {path.name} {path.stem}_l93.tif`."
+        )
+    if src.count < 1 or not np.issubdtype(np.dtype(src.dtypes[0]), np.integer):
+        dtype = src.dtypes[0]
+        src.close()
+        raise InputFileError(
+            f"land-cover raster '{path}' has dtype {dtype}; land-cover codes must be integers."
+        )
+    return src
+
+
+def _check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
+    from shapely.geometry import box
+
+    rb = box(*src.bounds)
+    if not zones.geometry.intersects(rb).any():
+        zb = [round(v) for v in zones.total_bounds]
+        raise NoOverlapError(
+            f"territory (bounds {zb}, EPSG:2154) and land-cover raster '{path}' (bounds "
+            f"{[round(v) for v in src.bounds]}) do not overlap; check that both cover the same area."
+        )
+
+
+def _exact_class_areas(src, zones: gpd.GeoDataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Exact (partial-pixel) areas per zone × code with exactextract, and covered area per zone."""
+    from exactextract import exact_extract
+
+    pixel_ha = abs(src.transform.a * src.transform.e) * HA_PER_M2
+    res = exact_extract(src, zones[[id_col, "geometry"]], ["unique", "frac", "count"],
+                        include_cols=[id_col], output="pandas")
+    rows_z, rows_c, rows_a = [], [], []
+    for zid, uniq, frac, count in zip(res[id_col], res["unique"], res["frac"], res["count"],
+                                      strict=True):
+        if count == 0 or len(uniq) == 0:
+            continue
+        # frac has no labels: always zip it with "unique" (exactextract#123)
+        for code, f in zip(uniq, frac, strict=True):
+            rows_z.append(zid)
+            rows_c.append(int(code))
+            rows_a.append(float(f) * float(count) * pixel_ha)
+    table = pd.DataFrame({id_col: rows_z, "code": rows_c, "area_ha": rows_a})
+    covered = table.groupby(id_col)["area_ha"].sum()
+    return table, covered
+
+
+def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
+                        block_size: int = 2048) -> pd.DataFrame:
+    """Pixel-centre areas: rasterize the zones once per block and ``bincount``; dask-parallel.
+
+    One zone per pixel (the last one drawn wins where zones overlap). Fast for many small zones
+    on large rasters; each block is read independently, so rasters larger than memory are fine
+    and a ``dask.distributed`` client, if one is active, runs the blocks.
+    """
+    import dask
+    import rasterio
+    from rasterio.features import rasterize
+    from rasterio.windows import Window, bounds as window_bounds, transform as window_transform
+
+    with rasterio.open(path) as src:
+        height, width, nodata = src.height, src.width, src.nodata
+        transform = src.transform
+        pixel_ha = abs(transform.a * transform.e) * HA_PER_M2
+    ids = zones[id_col].to_numpy()
+    sindex = zones.sindex
+    geoms = zones.geometry.values
+
+    def block(row0: int, col0: int, h: int, w: int) -> pd.DataFrame:
+        win = Window(col0, row0, w, h)
+        hit = sindex.query(_box(window_bounds(win, transform)), predicate="intersects")
+        if len(hit) == 0:
+            return pd.DataFrame({"z": [], "code": [], "n": []})
+        shapes = ((geoms[i], k + 1) for k, i in enumerate(hit))
+        zone_idx = rasterize(shapes, out_shape=(h, w), transform=window_transform(win, transform),
+                             fill=0, dtype="int32", all_touched=False)
+        with rasterio.open(path) as s:
+            lc = s.read(1, window=win)
+        mask = zone_idx > 0
+        if nodata is not None:
+            mask &= lc != nodata
+        z = zone_idx[mask]
+        c = lc[mask].astype(np.int64)
+        if z.size == 0:
+            return pd.DataFrame({"z": [], "code": [], "n": []})
+        codes, cinv = np.unique(c, return_inverse=True)
+        counts = np.bincount(z.astype(np.int64) * len(codes) + cinv,
+                             minlength=(len(hit) + 1) * len(codes)).reshape(-1, len(codes))
+        zi, ci = np.nonzero(counts)
+        return pd.DataFrame({"z": ids[hit[zi - 1]], "code": codes[ci], "n": counts[zi, ci]})
+
+    tasks = [dask.delayed(block)(r, c, min(block_size, height - r), min(block_size, width - c))
+             for r in range(0, height, block_size) for c in range(0, width, block_size)]
+    parts = dask.compute(*tasks)
+    df = pd.concat(parts, ignore_index=True)
+    out = df.groupby(["z", "code"], as_index=False)["n"].sum()
+    return pd.DataFrame({id_col: out["z"], "code": out["code"].astype(int),
+                         "area_ha": out["n"].astype(float) * pixel_ha})
+
+
+def _box(bounds):
+    from shapely.geometry import box
+
+    return box(*bounds)
+
+
+# ------------------------------------------------------------------ parcels
+def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
+    """Read RPG-style parcels and give each a declared CLC code from ``factors/rpg_to_clc.csv``.
+
+    Needs ``CODE_GROUP`` or ``CODE_CULTU`` (RPG); a crop-level mapping row wins over the group.
+    Returns columns ``parcel_id, code_cultu, code_group, code (declared CLC), geometry``.
+    """
+    gdf = read_vector(path, what="parcels")
+    cols = {c.upper(): c for c in gdf.columns}
+    if "CODE_GROUP" not in cols and "CODE_CULTU" not in cols:
+        raise InputFileError(
+            f"parcels file '{path}' has neither CODE_GROUP nor CODE_CULTU (RPG fields); "
+            f"available fields: {list(gdf.columns)}."
+        )
+    mapping = data.factor_table("rpg_to_clc")
+    by_crop = mapping[mapping["level"] == "crop"].set_index("code")["code_clc"]
+    by_group = mapping[mapping["level"] == "group"].set_index("code")["code_clc"]
+    cultu = gdf[cols["CODE_CULTU"]].astype(str) if "CODE_CULTU" in cols else pd.Series(
+        "", index=gdf.index)
+    group = gdf[cols["CODE_GROUP"]].astype(str).str.replace(r"\.0$", "", regex=True) \
+        if "CODE_GROUP" in cols else pd.Series("", index=gdf.index)
+    code = cultu.map(by_crop).fillna(group.map(by_group))
+    unknown = sorted(set(group[code.isna()]) | set(cultu[code.isna()]) - {""})
+    if unknown:
+        raise UnknownLandCoverClassError(
+            f"parcels file '{path}': crop codes/groups {unknown[:20]} have no land-use class in "
+            "factors/rpg_to_clc.csv; add a row for each (level, code, code_clc).", unknown)
+    pid_col = cols.get("ID_PARCEL")
+    pid = gdf[pid_col].astype(str) if pid_col else pd.Series(
+        [f"p{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    return gpd.GeoDataFrame(
+        {"parcel_id": pid.values, "code_cultu": cultu.values, "code_group": group.values,
+         "code": code.astype(int).values}, geometry=gdf.geometry.values, crs=LAMBERT93)
+
+
+def parcel_area_table(parcels: gpd.GeoDataFrame) -> AreaTable:
+    """Area table of parcels as zones: the declared class over the whole parcel."""
+    area = parcels.geometry.area.to_numpy() * HA_PER_M2
+    table = pd.DataFrame({"zone_id": parcels["parcel_id"].to_numpy(),
+                          "code": parcels["code"].astype(int).to_numpy(),
+                          "area_ha": area, "area_source": "parcels"})
+    summary = pd.DataFrame({"zone_id": table["zone_id"], "polygon_area_ha": area,
+                            "classified_area_ha": area, "nodata_area_ha": 0.0,
+                            "parcel_area_ha": area, "disagreement_ha": 0.0})
+    return AreaTable(table=table, summary=summary)
+
+
+# ------------------------------------------------------------------ main entry points
+def area_table_from_raster(
+    zones: gpd.GeoDataFrame,
+    landcover: str | Path,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    engine: str = "exact",
+) -> AreaTable:
+    """Cross-tabulate zones with a land-cover raster (and optional parcels) into an area table.
+
+    Parameters
+    ----------
+    zones
+        GeoDataFrame in EPSG:2154 with a unique ``zone_id``.
+    landcover
+        Path of an integer land-cover GeoTIFF in EPSG:2154 (CLC level-3 codes by default).
+    parcels
+        Optional parcels from :func:`read_parcels`. Inside a parcel its declared land use takes
+        precedence over the raster; ``summary.disagreement_ha`` says how much area the two
+        sources disagreed on.
+    engine
+        ``"exact"`` (default): exact partial-pixel coverage at zone edges with exactextract.
+        ``"center"``: pixel-centre rasterization + ``bincount`` by blocks with dask (faster for
+        huge rasters; one zone per pixel; closure holds to half a pixel along edges).
+    """
+    if engine not in {"exact", "center"}:
+        raise ValueError(f"engine must be 'exact' or 'center', not {engine!r}")
+    if zones.empty:
+        raise EmptyTerritoryError("no zone to cross-tabulate; the territory selection is empty.")
+    if zones.crs is None or zones.crs.to_epsg() != 2154:
+        raise CRSMismatchError(
+            f"zones are in {zones.crs}, not EPSG:2154; reproject them with `zones.to_crs(2154)`."
+        )
+    if zones["zone_id"].duplicated().any():
+        raise AreaTableError("zone_id values are not unique; give each zone its own id.")
+    src = open_landcover(landcover)
+    try:
+        _check_overlap(src, zones, landcover)
+        if engine == "exact":
+            raw, _ = _exact_class_areas(src, zones, "zone_id")
+        else:
+            raw = _center_class_areas(landcover, zones, "zone_id")
+        raw["area_source"] = "landcover"
+        polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
+                            index=zones["zone_id"].to_numpy())
+        parcel_area = pd.Series(0.0, index=polygon.index)
+        disagreement = pd.Series(0.0, index=polygon.index)
+        notes: list[str] = []
+        if parcels is not None and len(parcels):
+            raw, parcel_area, disagreement, notes = _apply_parcels(src, zones, parcels, raw, engine)
+    finally:
+        src.close()
+    table = (raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum())
+    table = table[table["area_ha"] > 1e-9]
+    table["code"] = table["code"].astype(int).astype(str)
+    table = table[AREA_COLUMNS].sort_values(["zone_id", "code"]).reset_index(drop=True)
+    classified = table.groupby("zone_id")["area_ha"].sum().reindex(polygon.index, fill_value=0.0)
+    summary = pd.DataFrame({
+        "zone_id": polygon.index, "polygon_area_ha": polygon.to_numpy(),
+        "classified_area_ha": classified.to_numpy(),
+        "nodata_area_ha": np.clip(polygon.to_numpy() - classified.to_numpy(), 0, None),
+        "parcel_area_ha": parcel_area.reindex(polygon.index).to_numpy(),
+        "disagreement_ha": disagreement.reindex(polygon.index).to_numpy(),
+    })
+    overlap = overlap_area_ha(zones)
+    if overlap > 0.01:
+        msg = f"Des zones se chevauchent sur {overlap:.2f} ha : surfaces comptées dans chaque zone."
+        notes.append(msg)
+        warnings.warn(msg, OverlappingZonesWarning, stacklevel=2)
+    return AreaTable(table=table, summary=summary, notes=notes)
+
+
+def _apply_parcels(src, zones, parcels, raw, engine):
+    """Replace the raster classes inside parcels by the parcels' declared classes."""
+    if parcels.crs is None or parcels.crs.to_epsg() != 2154:
+        raise CRSMismatchError("parcels must be in EPSG:2154; read them with read_parcels().")
+    notes: list[str] = []
+    overlap = overlap_area_ha(parcels)
+    if overlap > 0.01:
+        msg = (f"Des parcelles se chevauchent sur {overlap:.2f} ha : cette surface est comptée "
+               "deux fois dans les communes concernées.")
+        notes.append(msg)
+        warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
+    pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
+                         zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
+    pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)
+    pieces["piece_id"] = np.arange(len(pieces))
+    pieces["piece_ha"] = pieces.geometry.area * HA_PER_M2
+    if pieces.empty:
+        zero = pd.Series(0.0, index=zones["zone_id"].to_numpy())
+        return raw, zero, zero, notes
+    inside, _ = _exact_class_areas(src, pieces[["piece_id", "geometry"]], "piece_id")
+    inside = inside.merge(pieces[["piece_id", "zone_id", "code"]].rename(
+        columns={"code": "declared"}), on="piece_id")
+    # raster area removed from each zone, per class
+    removed = inside.groupby(["zone_id", "code"], as_index=False)["area_ha"].sum()
+    removed["area_ha"] *= -1
+    removed["area_source"] = "landcover"
+    declared = pieces.groupby(["zone_id", "code"], as_index=False)["piece_ha"].sum().rename(
+        columns={"piece_ha": "area_ha"})
+    declared["area_source"] = "parcels"
+    agree = inside[inside["code"] == inside["declared"]].groupby("piece_id")["area_ha"].sum()
+    pieces["agree_ha"] = pieces["piece_id"].map(agree).fillna(0.0)
+    disagreement = (pieces["piece_ha"] - pieces["agree_ha"]).groupby(pieces["zone_id"]).sum()
+    parcel_area = pieces.groupby("zone_id")["piece_ha"].sum()
+    raw = pd.concat([raw, removed, declared], ignore_index=True)
+    # the centre engine cannot be exactly consistent with exact removal: clip tiny negatives
+    raw = raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum()
+    net = raw.groupby(["zone_id", "code"])["area_ha"].transform("sum")
+    if engine == "center":
+        raw.loc[net < 0, "area_ha"] -= net[net < 0]
+    total_dis = float(disagreement.sum())
+    total_par = float(parcel_area.sum())
+    if total_par > 0:
+        msg = (f"Parcelles : {total_par:,.1f} ha déclarés ; l'occupation du sol raster diffère de la "
+               f"culture déclarée sur {total_dis:,.1f} ha ({100 * total_dis / total_par:.1f} %). "
+               "La déclaration des parcelles prévaut à l'intérieur des parcelles.").replace(",", " ")
+        notes.append(msg)
+    zid = zones["zone_id"].to_numpy()
+    return (raw, parcel_area.reindex(zid, fill_value=0.0),
+            disagreement.reindex(zid, fill_value=0.0), notes)
+
+
+def check_closure(areas: AreaTable, rtol: float = CLOSURE_RTOL) -> pd.DataFrame:
+    """Zones whose class areas + nodata differ from the polygon area by more than ``rtol``."""
+    s = areas.summary
+    total = s["classified_area_ha"] + s["nodata_area_ha"]
+    bad = (total - s["polygon_area_ha"]).abs() > rtol * s["polygon_area_ha"]
+    return s[bad]
+
+
+REQUIRED_CSV_COLUMNS = {"zone_id", "code", "area_ha"}
+
+
+def area_table_from_csv(path: str | Path, *, zone_col: str | None = None) -> AreaTable:
+    """Read a user area table (ALDO style) in long or wide form.
+
+    Long form: columns ``zone_id, code, area_ha`` (``insee``/``siren`` accepted for
+    ``zone_id``, ``code_clc`` for ``code``). Wide form (the ALDO ``clc18.csv`` per EPCI): a zone
+    column (``siren``, ``insee`` or ``zone_id``) and one column per CLC code, empty = 0.
+    """
+    path = Path(path)
+    df = data.read_csv(path, dtype=str)
+    if df.empty:
+        raise AreaTableError(f"areas file '{path}' has no row; give at least one zone × code area.")
+    cols = {c.lower(): c for c in df.columns}
+    zcol = zone_col or next((cols[c] for c in ("zone_id", "insee", "siren", "code_insee", "epci")
+                             if c in cols), None)
+    if zcol is None or zcol not in df.columns:
+        raise AreaTableError(
+            f"areas file '{path}' has no zone column; expected one of zone_id, insee, siren "
+            f"(found {list(df.columns)}). Required columns: zone_id, code, area_ha (long form)."
+        )
+    code_like = [c for c in df.columns if c.strip().isdigit()]
+    if code_like:  # wide form
+        long = df.melt(id_vars=[zcol], value_vars=code_like, var_name="code", value_name="area_ha")
+    else:
+        ccol = next((cols[c] for c in ("code", "code_clc", "clc") if c in cols), None)
+        acol = next((cols[c] for c in ("area_ha", "surface_ha", "area") if c in cols), None)
+        missing = [n for n, c in (("code", ccol), ("area_ha", acol)) if c is None]
+        if missing:
+            raise AreaTableError(
+                f"areas file '{path}' misses column(s) {missing}; required columns: zone_id, "
+                f"code, area_ha (found {list(df.columns)})."
+            )
+        long = df[[zcol, ccol, acol]].rename(columns={ccol: "code", acol: "area_ha"})
+    long = long.rename(columns={zcol: "zone_id"})
+    raw = long["area_ha"].astype(str).str.strip().str.replace(",", ".", regex=False)
+    raw = raw.replace({"": np.nan, "nan": np.nan, "None": np.nan})
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = raw.notna() & values.isna()
+    if bad.any():
+        sample = long.loc[bad, ["zone_id", "code", "area_ha"]].head(3).to_dict("records")
+        raise AreaTableError(f"areas file '{path}': non-numeric areas {sample}; write numbers in ha.")
+    long["area_ha"] = values.fillna(0.0)
+    neg = long[long["area_ha"] < 0]
+    if not neg.empty:
+        sample = neg.head(3).to_dict("records")
+        raise AreaTableError(
+            f"areas file '{path}': {len(neg)} negative area(s), e.g. {sample}; areas are "
+            "hectares ≥ 0 (a change table goes to `espass-geo flows`)."
+        )
+    long["code"] = long["code"].astype(str).str.strip()
+    long["zone_id"] = long["zone_id"].astype(str).str.strip()
+    long = long[long["area_ha"] > 0]
+    long["area_source"] = "user"
+    table = long.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum()
+    table = table[AREA_COLUMNS].sort_values(["zone_id", "code"]).reset_index(drop=True)
+    tot = table.groupby("zone_id")["area_ha"].sum()
+    summary = pd.DataFrame({"zone_id": tot.index, "polygon_area_ha": np.nan,
+                            "classified_area_ha": tot.to_numpy(), "nodata_area_ha": np.nan,
+                            "parcel_area_ha": 0.0, "disagreement_ha": 0.0})
+    return AreaTable(table=table, summary=summary)

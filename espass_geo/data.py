@@ -1,0 +1,122 @@
+"""Access to the embedded default data (boundaries, factors, land cover).
+
+In an installed wheel the three folders live in ``espass_geo/_data/``; in a source
+checkout (editable install, tests) they are the top-level folders of the repository.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputFileError
+
+_PKG = Path(__file__).resolve().parent
+_FOLDERS = ("boundaries", "factors", "landcover")
+
+
+def data_dir(folder: str) -> Path:
+    """Folder of embedded data: ``boundaries``, ``factors`` or ``landcover``."""
+    if folder not in _FOLDERS:
+        raise ValueError(f"unknown data folder {folder!r}; expected one of {_FOLDERS}")
+    for candidate in (_PKG / "_data" / folder, _PKG.parent / folder):
+        if candidate.is_dir():
+            return candidate
+    raise InputFileError(
+        f"embedded data folder '{folder}' not found next to {_PKG}; "
+        "reinstall the package with `pip install .` from a complete checkout."
+    )
+
+
+def data_path(folder: str, name: str) -> Path:
+    path = data_dir(folder) / name
+    if not path.exists():
+        raise InputFileError(
+            f"embedded data file '{path}' is missing; reinstall espass-geo from a complete checkout."
+        )
+    return path
+
+
+# Columns read as strings wherever they appear (codes keep leading zeros).
+_STR_COLUMNS = {
+    "insee", "code", "commune", "siren", "epci", "epci_siren", "commune_code", "commune_siren",
+    "departement", "region", "region_code", "zpc", "code_clc", "code12", "code18", "level",
+    "location_code", "anciens_codes", "arrondissement", "chef_lieu", "codes_postaux",
+}
+
+
+def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """Read a CSV with code columns as strings; wrap I/O errors in :class:`InputFileError`."""
+    path = Path(path)
+    try:
+        head = pd.read_csv(path, nrows=0, **{k: v for k, v in kwargs.items() if k == "sep"})
+        extra = kwargs.pop("dtype", None)
+        if extra is str:
+            dtype = str
+        else:
+            dtype = {c: str for c in head.columns if c in _STR_COLUMNS}
+            dtype.update(extra or {})
+        return pd.read_csv(path, dtype=dtype, keep_default_na=True, **kwargs)
+    except FileNotFoundError as exc:
+        raise InputFileError(f"file '{path}' not found; check the path.") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(
+            f"file '{path}' cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header line."
+        ) from exc
+
+
+@lru_cache(maxsize=None)
+def factor_table(name: str) -> pd.DataFrame:
+    """A factor table from ``factors/<name>.csv`` (cached; do not mutate the result)."""
+    return read_csv(data_path("factors", f"{name}.csv"))
+
+
+@lru_cache(maxsize=None)
+def communes_2018() -> pd.DataFrame:
+    """Commune table, COG 2018: ``insee, nom, departement, region, epci, population``."""
+    return read_csv(data_path("boundaries", "communes_epci_2018_59_62.csv"))
+
+
+@lru_cache(maxsize=None)
+def epci_2018() -> pd.DataFrame:
+    return read_csv(data_path("boundaries", "epci_2018_59_62.csv"))
+
+
+@lru_cache(maxsize=None)
+def communes_2026() -> pd.DataFrame:
+    return read_csv(data_path("boundaries", "cog2026_communes_59_62.csv"))
+
+
+@lru_cache(maxsize=None)
+def epci_2026() -> pd.DataFrame:
+    return read_csv(data_path("boundaries", "cog2026_epci_59_62.csv"))
+
+
+@lru_cache(maxsize=None)
+def _commune_geometries_cached():
+    import geopandas as gpd
+
+    from .constants import LAMBERT93
+
+    gdf = gpd.read_file(data_path("boundaries", "communes_59_62.geojson"), engine="pyogrio")
+    gdf["code"] = gdf["code"].astype(str)
+    return gdf.to_crs(LAMBERT93)
+
+
+def commune_geometries():
+    """Commune polygons (Admin Express COG 2018), reprojected to Lambert-93 (a copy)."""
+    return _commune_geometries_cached().copy()
+
+
+def demo_landcover_path() -> Path:
+    return data_path("landcover", "demo_flandre_dunkerque_clc2018_20m.tif")
+
+
+def demo_parcels_path() -> Path:
+    return data_path("landcover", "rpg/rpg_2021_flandre_dunkerque.gpkg")
+
+
+def aldo_clc18_epci_path() -> Path:
+    return data_path("landcover", "aldo/clc18_surfaces_ha_epci_59_62.csv")
