@@ -307,8 +307,14 @@ def area_table_from_raster(
     if overlap > 0.01:
         msg = f"Des zones se chevauchent sur {overlap:.2f} ha : surfaces comptées dans chaque zone."
         notes.append(msg)
-        warnings.warn(msg, OverlappingZonesWarning, stacklevel=2)
+        if significant_overlap(overlap, zones):
+            warnings.warn(msg, OverlappingZonesWarning, stacklevel=2)
     return AreaTable(table=table, summary=summary, notes=notes)
+
+
+def significant_overlap(overlap_ha: float, gdf: gpd.GeoDataFrame) -> bool:
+    """Overlaps above 0.5 ha and 0.1 % of the layer's area are warned about; slivers are noted."""
+    return overlap_ha > max(0.5, 1e-3 * float(gdf.geometry.area.sum()) * HA_PER_M2)
 
 
 def _apply_parcels(src, zones, parcels, raw, engine):
@@ -321,7 +327,8 @@ def _apply_parcels(src, zones, parcels, raw, engine):
         msg = (f"Des parcelles se chevauchent sur {overlap:.2f} ha : cette surface est comptée "
                "deux fois dans les communes concernées.")
         notes.append(msg)
-        warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
+        if significant_overlap(overlap, parcels):
+            warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
     pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
                          zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
     pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)

@@ -268,7 +268,8 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
         msg = (f"Les zones de « {path} » se chevauchent sur {overlap:.2f} ha : ces surfaces sont "
                "comptées dans chaque zone.")
         territory.notes.append(msg)
-        warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
+        if overlap > max(0.5, 1e-3 * territory.area_ha):
+            warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
     return territory
 
 
@@ -285,14 +286,28 @@ def resolve_territory(
     ----------
     spec
         A vector file path (GeoPackage, GeoJSON, shapefile; any CRS), comma-separated INSEE
-        codes (``"59183,59350"``) or ``"epci:SIREN[,SIREN…]"`` (COG 2018 or 2026 SIREN).
+        codes (``"59183,59350"``), ``"epci:SIREN[,SIREN…]"`` (COG 2018 or 2026 SIREN) or
+        ``"dep:59,62"`` (whole départements).
     zpc
         Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``).
     """
     text = str(spec).strip()
     if not text:
-        raise EmptyTerritoryError("empty territory specification; give a file, INSEE codes or epci:SIREN.")
-    if text.lower().startswith("epci:"):
+        raise EmptyTerritoryError(
+            "empty territory specification; give a file, INSEE codes, epci:SIREN or dep:59."
+        )
+    if text.lower().startswith("dep:"):
+        deps = [d.strip().zfill(2) for d in text[4:].split(",") if d.strip()]
+        com = data.communes_2018()
+        unknown = sorted(set(deps) - set(com["departement"]))
+        if unknown or not deps:
+            raise TerritoryNotFoundError(
+                f"département(s) {unknown or text} not embedded; espass_geo ships Nord (59) and "
+                "Pas-de-Calais (62): write dep:59,62 or give a boundary file."
+            )
+        codes = com.loc[com["departement"].isin(deps), "insee"].tolist()
+        territory = _commune_zones(codes, "Départements " + ", ".join(deps))
+    elif text.lower().startswith("epci:"):
         sirens = [s.strip() for s in text[5:].split(",") if s.strip()]
         if not sirens:
             raise EmptyTerritoryError(f"'{text}' names no EPCI; write epci:245900428.")

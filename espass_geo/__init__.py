@@ -1,0 +1,47 @@
+"""espass_geo — the Bilan ESPASS of a French territory, on a map.
+
+Carbon stocks and flows of soils and biomass (ADEME ALDO method, IPCC Tier 1 as an
+alternative), from territory boundaries, land-cover rasters and agricultural parcels.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("espass-geo")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+local"
+
+from .areas import AreaTable, area_table_from_csv, area_table_from_raster, read_parcels  # noqa: E402
+from .constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
+from .errors import EspassGeoError  # noqa: E402
+from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
+from .territory import Territory, resolve_territory  # noqa: E402
+
+__all__ = [
+    "AreaTable",
+    "C_TO_CO2",
+    "EspassGeoError",
+    "HA_PER_M2",
+    "LAMBERT93",
+    "Territory",
+    "__version__",
+    "area_table_from_csv",
+    "area_table_from_raster",
+    "compute_stocks",
+    "land_use_areas",
+    "read_parcels",
+    "resolve_territory",
+    "split_artificial",
+    "zone_totals",
+]
+
+
+def __getattr__(name: str):
+    # Lazy access to the edge-level API (imports folium/rasterio only when used).
+    if name in {"run_stocks", "compute_territory_stocks", "run_demo"}:
+        from . import demo, pipeline
+
+        return getattr(pipeline, name, None) or getattr(demo, name)
+    raise AttributeError(name)

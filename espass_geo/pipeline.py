@@ -1,0 +1,282 @@
+"""End-to-end runs (the edge of the package): territory + land cover -> stocks -> files.
+
+Compute modules stay pure; this module reads inputs, calls them and writes outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, data
+from .areas import (
+    AreaTable,
+    area_table_from_csv,
+    area_table_from_raster,
+    check_closure,
+    parcel_area_table,
+    read_parcels,
+)
+from .constants import LAMBERT93, SIGN_CONVENTION_FR
+from .errors import AreaTableError, InputFileError
+from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .stocks import compute_stocks, zone_totals
+from .territory import Territory, resolve_territory, zpc_mix
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC_NOTE_FR = (
+    "Occupation du sol : raster de démonstration SYNTHÉTIQUE calibré (surfaces CLC 2018 réelles "
+    "par EPCI, parcelles RPG réelles, disposition inventée) — ce n'est pas une donnée réelle ; "
+    "remplacez-le par CLC 2018 ou l'OCS2D (voir landcover/README.md)."
+)
+SOURCES_NOTE_FR = (
+    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO (sols GIS Sol RMQS, "
+    "biomasse IGN) ; parcelles : RPG (IGN/ASP)."
+)
+
+
+@dataclass
+class StocksResult:
+    """Everything a stock run produced, in memory."""
+
+    territory: Territory
+    zones: gpd.GeoDataFrame  # zone geometry + totals
+    areas: AreaTable
+    stocks: pd.DataFrame  # tidy long table (zone × land use × ZPC × pool)
+    method: str
+    parcels: gpd.GeoDataFrame | None = None  # parcel geometry + totals
+    parcel_stocks: pd.DataFrame | None = None
+    landcover: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def total_stock_tC(self) -> float:
+        return float(self.stocks["stock_tC"].sum())
+
+
+def is_synthetic(landcover: str | Path | None) -> bool:
+    if landcover is None:
+        return False
+    import rasterio
+
+    with rasterio.open(landcover) as src:
+        return str(src.tags().get("SYNTHETIC", "")).lower() in {"yes", "true", "1"}
+
+
+def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple[
+        gpd.GeoDataFrame, pd.DataFrame, AreaTable]:
+    """Match the zone ids of a user area table with the territory (communes or EPCI)."""
+    ids = set(areas.table["zone_id"])
+    z = territory.zones
+    if ids & set(z["zone_id"]):
+        keep = z[z["zone_id"].isin(ids)]
+        attrs = keep.drop(columns="geometry")
+        t = areas.table[areas.table["zone_id"].isin(keep["zone_id"])]
+        return keep, attrs, AreaTable(t, areas.summary[areas.summary["zone_id"].isin(keep[
+            "zone_id"])], areas.notes)
+    epcis = set(z["epci"].dropna())
+    if territory.kind == "communes" and ids & epcis:
+        used = sorted(ids & epcis)
+        sub = z[z["epci"].isin(used)]
+        geo = sub.dissolve(by="epci", as_index=False)[["epci", "geometry"]]
+        names = data.epci_2018().set_index("code")["nom"]
+        geo = geo.rename(columns={"epci": "zone_id"})
+        geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
+        groups = {e: sub.loc[sub["epci"] == e, "zone_id"].tolist() for e in used}
+        attrs = zpc_mix(groups).merge(geo[["zone_id", "zone_name"]], on="zone_id")
+        t = areas.table[areas.table["zone_id"].isin(used)]
+        summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
+        poly = (geo.set_index("zone_id").geometry.area * 1e-4)
+        summ["polygon_area_ha"] = summ["zone_id"].map(poly)
+        summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)
+        return (gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs,
+                AreaTable(t, summ, areas.notes))
+    sample = sorted(ids)[:3]
+    raise AreaTableError(
+        f"zone ids of areas file '{path}' ({sample}…) match neither the zones of territory "
+        f"'{territory.label}' (INSEE codes such as {z['zone_id'].iloc[0]}) nor their EPCI SIREN; "
+        "use the same codes in the file and in --territory."
+    )
+
+
+def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
+    """ZPC/region of each parcel: the zone holding its representative point (else nearest)."""
+    pts = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"]},
+                           geometry=parcels.geometry.representative_point(), crs=LAMBERT93)
+    j = gpd.sjoin_nearest(pts, zones[["zone_id", "zpc", "region_code", "departement",
+                                      "geometry"]], how="left")
+    j = j.drop_duplicates("parcel_id")
+    return pd.DataFrame({"zone_id": j["parcel_id"].to_numpy(), "commune_id": j["zone_id"].to_numpy(),
+                         "zpc": j["zpc"].to_numpy(), "region_code": j["region_code"].to_numpy(),
+                         "departement": j["departement"].to_numpy()})
+
+
+def compute_territory_stocks(
+    territory: Territory | str,
+    *,
+    landcover: str | Path | None = None,
+    areas: str | Path | None = None,
+    parcels: str | Path | gpd.GeoDataFrame | None = None,
+    hedges: str | Path | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    method: str = "aldo",
+    engine: str = "exact",
+) -> StocksResult:
+    """Carbon stocks of a territory from a land-cover raster or a table of areas.
+
+    Exactly one of ``landcover`` (GeoTIFF, CLC codes, EPSG:2154) and ``areas`` (CSV) is given.
+    With ``parcels`` (RPG GeoPackage), the parcels' declared land use prevails inside them and
+    stocks are also computed per parcel.
+    """
+    if (landcover is None) == (areas is None):
+        raise InputFileError("give exactly one of a land-cover raster (--landcover) or a table "
+                             "of areas (--areas).")
+    if not isinstance(territory, Territory):
+        territory = resolve_territory(territory, zpc=zpc)
+    notes = list(territory.notes)
+    parcel_gdf = None
+    if parcels is not None:
+        parcel_gdf = parcels if isinstance(parcels, gpd.GeoDataFrame) else read_parcels(parcels)
+        parcel_gdf = parcel_gdf[parcel_gdf.intersects(territory.zones.union_all())]
+        parcel_gdf = parcel_gdf.reset_index(drop=True)
+    if landcover is not None:
+        zones = territory.zones
+        at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine)
+        attrs = zones.drop(columns="geometry")
+        if is_synthetic(landcover):
+            notes.append(SYNTHETIC_NOTE_FR)
+    else:
+        at = area_table_from_csv(areas)
+        zones, attrs, at = _zones_for_area_table(territory, at, areas)
+    notes += at.notes
+    hedge_df = None
+    if hedges is not None:
+        hedge_df = hedges if isinstance(hedges, pd.DataFrame) else data.read_csv(
+            hedges, dtype={"zone_id": str})
+        if not {"zone_id", "length_km"} <= set(hedge_df.columns):
+            raise InputFileError(f"hedges file '{hedges}' needs columns zone_id, length_km.")
+    stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df)
+    totals = zone_totals(stocks)
+    zgeo = zones[["zone_id", "geometry"]].merge(totals, on="zone_id", how="left")
+    summ = at.summary.set_index("zone_id")
+    for col in ("polygon_area_ha", "nodata_area_ha", "parcel_area_ha", "disagreement_ha"):
+        zgeo[col] = zgeo["zone_id"].map(summ[col])
+    if "zone_name" not in zgeo or zgeo["zone_name"].isna().any():
+        names = zones.set_index("zone_id")["zone_name"] if "zone_name" in zones else None
+        if names is not None:
+            zgeo["zone_name"] = zgeo["zone_id"].map(names)
+    result = StocksResult(territory=territory, zones=gpd.GeoDataFrame(zgeo, crs=LAMBERT93),
+                          areas=at, stocks=stocks, method=method,
+                          landcover=Path(landcover) if landcover else None, notes=notes)
+    if parcel_gdf is not None and len(parcel_gdf):
+        pat = parcel_area_table(parcel_gdf)
+        pattrs = _parcel_attrs(parcel_gdf, territory.zones)
+        labels = data.factor_table("rpg_to_clc")
+        pattrs["zone_name"] = parcel_gdf["code_cultu"].to_numpy()
+        pst = compute_stocks(pat.table, pattrs, method=method)
+        ptot = zone_totals(pst).rename(columns={"zone_id": "parcel_id"})
+        lu = pst[pst["pool"] == "soil"].drop_duplicates("zone_id").set_index("zone_id")
+        pg = parcel_gdf[["parcel_id", "code_cultu", "code_group", "code", "geometry"]].merge(
+            ptot.drop(columns="zone_name"), on="parcel_id", how="left")
+        pg["land_use"] = pg["parcel_id"].map(lu["land_use"])
+        pg["land_use_fr"] = pg["parcel_id"].map(lu["land_use_fr"])
+        pg["commune_id"] = pg["parcel_id"].map(pattrs.set_index("zone_id")["commune_id"])
+        del labels
+        result.parcels = gpd.GeoDataFrame(pg, geometry="geometry", crs=LAMBERT93)
+        result.parcel_stocks = pst.rename(columns={"zone_id": "parcel_id",
+                                                   "zone_name": "code_cultu"})
+    return result
+
+
+def _readme_text(result: StocksResult, params: dict) -> str:
+    lines = [
+        "espass_geo — stocks de carbone",
+        f"Version : {__version__}",
+        f"Territoire : {result.territory.label} ({len(result.zones)} zones)",
+        f"Méthode (sol) : {result.method} ; biomasse, litière, bois mort : ALDO / IGN",
+        "Unités : surfaces en ha, stocks en tC et tCO2e (1 tC = 44/12 tCO2e), densités en tC/ha.",
+        "Projection : Lambert-93 (EPSG:2154).",
+        SIGN_CONVENTION_FR + " (Les stocks, eux, sont toujours positifs.)",
+        "",
+        "Fichiers :",
+        "  stocks.csv        table longue zone × occupation du sol × ZPC × réservoir "
+        "(area_ha répétée sur chaque réservoir : sommer les surfaces sur pool == soil)",
+        "  stocks_zones.csv  totaux par zone",
+        "  areas.csv         table des surfaces (zone × code CLC × source)",
+        "  area_closure.csv  bouclage des surfaces par zone (classes + sans donnée = surface)",
+        "  stocks.gpkg       couches « zones » et « parcelles »",
+        "  stock_density.tif densité de stock par pixel (tC/ha), si un raster est fourni",
+        "  carte_stocks.html carte web (dossier lib/ à publier avec)",
+        "",
+        "Avertissements :",
+        *[f"  - {n}" for n in result.notes],
+        "",
+        "Paramètres : " + json.dumps(params, ensure_ascii=False, default=str),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: dict | None = None,
+                        title: str | None = None, make_map: bool = True) -> dict[str, Path]:
+    """Write the stock outputs into ``out_dir`` atomically (nothing partial on error)."""
+    from .density import write_density_raster, zone_code_lut
+
+    params = params or {}
+    with atomic_output_dir(out_dir) as tmp:
+        files: dict[str, Path] = {}
+        files["stocks.csv"] = write_csv(result.stocks, tmp / "stocks.csv")
+        zt = pd.DataFrame(result.zones.drop(columns="geometry"))
+        files["stocks_zones.csv"] = write_csv(zt, tmp / "stocks_zones.csv")
+        files["areas.csv"] = write_csv(result.areas.table, tmp / "areas.csv")
+        files["area_closure.csv"] = write_csv(result.areas.summary, tmp / "area_closure.csv")
+        write_gpkg_layer(result.zones, tmp / "stocks.gpkg", "zones")
+        if result.parcels is not None:
+            write_gpkg_layer(result.parcels, tmp / "stocks.gpkg", "parcelles")
+            write_csv(result.parcel_stocks, tmp / "stocks_parcelles.csv")
+            files["stocks_parcelles.csv"] = tmp / "stocks_parcelles.csv"
+        files["stocks.gpkg"] = tmp / "stocks.gpkg"
+        raster_png = None
+        if result.landcover is not None:
+            zone_ids = result.territory.zones["zone_id"].tolist()
+            lut = zone_code_lut(result.stocks, result.territory.zones.drop(columns="geometry"),
+                                zone_ids, method=result.method)
+            tif = write_density_raster(result.landcover, result.territory.zones, lut,
+                                       tmp / "stock_density.tif", parcels=result.parcels)
+            files["stock_density.tif"] = tif
+            if make_map:
+                from .maps import raster_to_png
+
+                raster_png = raster_to_png(tif, tmp / "stock_density.png")
+        if make_map:
+            from .maps import stocks_map
+
+            notes = [*result.notes, SOURCES_NOTE_FR]
+            stocks_map(result.zones, title=title or f"Stocks de carbone — {result.territory.label}",
+                       parcels=result.parcels, raster_png=raster_png, notes=notes,
+                       html_path=tmp / "carte_stocks.html")
+            files["carte_stocks.html"] = tmp / "carte_stocks.html"
+        (tmp / "LISEZ-MOI.txt").write_text(_readme_text(result, params), encoding="utf-8")
+    out_dir = Path(out_dir)
+    result.files = {name: out_dir / p.name for name, p in files.items()}
+    return result.files
+
+
+def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, areas=None,
+               parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
+               make_map: bool = True) -> StocksResult:
+    """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
+    result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
+                                      parcels=parcels, hedges=hedges, zpc=zpc, method=method,
+                                      engine=engine)
+    params = {"territory": str(territory), "landcover": landcover, "areas": areas,
+              "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
+              "engine": engine}
+    write_stock_outputs(result, out_dir, params=params, make_map=make_map)
+    return result
