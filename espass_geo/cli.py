@@ -1,0 +1,101 @@
+"""Command-line interface ``espass-geo``: a thin layer over the public API."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from .errors import EspassGeoError
+
+
+def _format_warning(message, category, filename, lineno, line=None):  # noqa: ARG001
+    return f"Avertissement : {message}\n"
+
+
+def _run(fn, *args, **kwargs):
+    warnings.formatwarning = _format_warning
+    try:
+        return fn(*args, **kwargs)
+    except EspassGeoError as exc:
+        click.echo(f"Erreur ({type(exc).__name__}) : {exc}", err=True)
+        sys.exit(2)
+
+
+def _summary(files: dict, out_dir) -> None:
+    click.echo(f"Écrit dans {out_dir} :")
+    for name in files:
+        click.echo(f"  {name}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="espass-geo")
+@click.option("-v", "--verbose", is_flag=True, help="Journal détaillé.")
+def main(verbose: bool) -> None:
+    """espass_geo : bilan carbone (sols et biomasse, méthode ALDO) d'un territoire, sur une carte."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--territory", "-t", required=True,
+              help="Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés par "
+                   "des virgules, epci:SIREN[,SIREN] ou dep:59,62.")
+@click.option("--landcover", type=click.Path(path_type=Path),
+              help="Raster d'occupation du sol (GeoTIFF, codes CLC niveau 3, EPSG:2154).")
+@click.option("--areas", type=click.Path(path_type=Path),
+              help="Table de surfaces CSV (zone_id, code, area_ha ; ou large façon ALDO clc18).")
+@click.option("--parcels", type=click.Path(path_type=Path),
+              help="Parcelles RPG (GeoPackage/shapefile avec CODE_GROUP/CODE_CULTU).")
+@click.option("--hedges", type=click.Path(path_type=Path),
+              help="Linéaires de haies CSV (zone_id, length_km).")
+@click.option("--zpc", help="Zone pédoclimatique imposée (ex. 2_1).")
+@click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True,
+              help="Jeu de facteurs pour le sol.")
+@click.option("--engine", type=click.Choice(["exact", "center"]), default="exact",
+              show_default=True, help="Croisement raster : couverture exacte ou centre de pixel.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Dossier de sortie.")
+@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, out_dir, no_map):
+    """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
+    from .pipeline import run_stocks
+
+    result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
+                  parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
+                  make_map=not no_map)
+    from .fmt import fmt_mass_t
+
+    click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
+               f"sur {len(result.zones)} zones (méthode {method}).")
+    _summary(result.files, out_dir)
+
+
+@main.command()
+@click.option("--out", "out_dir", default="maps/demo", show_default=True,
+              type=click.Path(path_type=Path), help="Dossier de sortie.")
+def demo(out_dir):
+    """Démonstration sur les données embarquées (SCoT Flandre-Dunkerque et 37 EPCI du 59/62)."""
+    from .demo import run_demo
+    from .fmt import fmt_mass_t
+
+    results = _run(run_demo, out_dir)
+    for name, r in results.items():
+        click.echo(f"{name} : {len(r.zones)} zones, stock total {fmt_mass_t(r.total_stock_tC)}")
+        _summary(r.files, Path(out_dir) / name)
+    click.echo(f"Ouvrez {Path(out_dir) / 'index.html'} dans un navigateur.")
+
+
+@main.command("versions")
+def versions_cmd():
+    """Versions des bibliothèques (Python, GDAL de rasterio et de pyogrio, PROJ, GEOS)."""
+    from ._show_versions import show_versions
+
+    show_versions()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

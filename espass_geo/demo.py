@@ -1,0 +1,58 @@
+"""The demo: SCoT Flandre-Dunkerque stocks per commune and parcel, and the 37 EPCI of the region.
+
+Runs on the embedded data only: ``espass-geo demo`` or :func:`run_demo`.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from . import data
+from .io import atomic_output_dir
+from .pipeline import StocksResult, run_stocks
+
+#: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
+DEMO_TERRITORY = "epci:245900428,200040954"
+DEMO_LABEL = "SCoT Flandre-Dunkerque"
+
+
+def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo") -> dict[str, StocksResult]:
+    """Run both demo jobs and write them under ``out_dir`` (``flandre_dunkerque/``, ``region/``)."""
+    out_dir = Path(out_dir)
+    results = {}
+    results["flandre_dunkerque"] = run_stocks(
+        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
+        landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method)
+    results["region"] = run_stocks(
+        "dep:59,62", out_dir=out_dir / "region", areas=data.aldo_clc18_epci_path(), method=method)
+    with atomic_output_dir(out_dir) as tmp:
+        (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
+    return results
+
+
+def _index_html(results: dict[str, StocksResult]) -> str:
+    from .fmt import fmt_mass_t
+
+    fd, reg = results["flandre_dunkerque"], results["region"]
+    items = [
+        ("flandre_dunkerque/carte_stocks.html", f"{DEMO_LABEL} — stocks par commune et par parcelle",
+         f"{len(fd.zones)} communes, stock total {fmt_mass_t(fd.total_stock_tC)} "
+         "(occupation du sol : raster de démonstration synthétique calibré)"),
+        ("region/carte_stocks.html", "Nord et Pas-de-Calais — stocks des 37 EPCI",
+         f"{len(reg.zones)} EPCI, stock total {fmt_mass_t(reg.total_stock_tC)} "
+         "(surfaces Corine Land Cover 2018 réelles, tables ALDO)"),
+    ]
+    lis = "\n".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a><br><small>'
+                    f"{html.escape(d)}</small></li>" for h, t, d in items)
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>espass_geo — démonstration</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.5}}
+li{{margin:1em 0}}</style></head>
+<body><h1>espass_geo — démonstration</h1>
+<p>Stocks de carbone des sols et de la biomasse (méthode ADEME ALDO) calculés sur les données
+embarquées dans le paquet.</p>
+<ul>
+{lis}
+</ul></body></html>
+"""
