@@ -126,7 +126,7 @@ def communes_of_epci(siren: str) -> tuple[list[str], str]:
     )
 
 
-def _resolve_insee(codes: list[str]) -> list[str]:
+def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
     known = set(data.communes_2018()["insee"])
     out: list[str] = []
     for code in codes:
@@ -135,7 +135,7 @@ def _resolve_insee(codes: list[str]) -> list[str]:
                 f"'{code}' is not an INSEE commune code (5 characters, e.g. '59183'); INSEE codes "
                 "are strings, keep the leading zero."
             )
-        if code in known:
+        if code in known and cog == 2018:
             out.append(code)
             continue
         mapped = _codes_2026_to_2018(code)
@@ -143,7 +143,7 @@ def _resolve_insee(codes: list[str]) -> list[str]:
             out.extend(mapped)
             continue
         raise TerritoryNotFoundError(
-            f"INSEE code '{code}' not found among the 1 539 communes (COG 2018) of Nord and "
+            f"INSEE code '{code}' not found among the communes (COG {cog}) of Nord and "
             f"Pas-de-Calais embedded in espass_geo.{_close_matches(code, known)} Check the code, "
             "or give a boundary file (--territory path/to/zones.gpkg)."
         )
@@ -279,6 +279,7 @@ def resolve_territory(
     zpc: str | None = None,
     id_field: str | None = None,
     name_field: str | None = None,
+    cog: int = 2018,
 ) -> Territory:
     """Turn a territory specification into zones in Lambert-93.
 
@@ -290,7 +291,13 @@ def resolve_territory(
         ``"dep:59,62"`` (whole départements).
     zpc
         Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``).
+    cog
+        Vintage of the INSEE codes given (2018, the default, or 2026). Zones are always the
+        2018 communes (the geometry and ALDO vintage): a 2026 code of a commune that absorbed
+        others expands to all of its 2018 communes. EPCI SIREN of either vintage are accepted.
     """
+    if cog not in (2018, 2026):
+        raise TerritoryNotFoundError(f"COG vintage {cog} not embedded; use 2018 or 2026.")
     text = str(spec).strip()
     if not text:
         raise EmptyTerritoryError(
@@ -329,7 +336,7 @@ def resolve_territory(
         for col in ("zpc", "departement", "region_code", "epci"):
             z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
     else:
-        codes = _resolve_insee([c.strip() for c in text.split(",") if c.strip()])
+        codes = _resolve_insee([c.strip() for c in text.split(",") if c.strip()], cog)
         territory = _commune_zones(codes, text if len(codes) <= 3 else f"{len(codes)} communes")
     z = territory.zones
     if zpc is not None:

@@ -1,0 +1,116 @@
+"""Bad inputs: each gets an espass_geo exception naming the file/value and the remedy."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from espass_geo.areas import area_table_from_csv, area_table_from_raster, read_parcels
+from espass_geo.errors import (
+    AreaTableError,
+    CRSMismatchError,
+    EspassGeoError,
+    InputFileError,
+    MissingCRSError,
+    NoOverlapError,
+    UnknownLandCoverClassError,
+)
+from espass_geo.stocks import compute_stocks
+
+from conftest import TINY, X0, Y0, write_raster
+
+
+def test_hierarchy():
+    for exc in (AreaTableError, CRSMismatchError, InputFileError, MissingCRSError,
+                NoOverlapError, UnknownLandCoverClassError):
+        assert issubclass(exc, EspassGeoError)
+
+
+def test_raster_without_crs(tmp_path, two_zones):
+    path = write_raster(tmp_path / "sans_crs.tif", TINY, crs=None)
+    with pytest.raises(MissingCRSError, match=r"sans_crs\.tif.*gdal_edit"):
+        area_table_from_raster(two_zones, path)
+
+
+def test_raster_in_other_crs_refused(tmp_path, two_zones):
+    path = write_raster(tmp_path / "lambert2.tif", TINY, crs="EPSG:27572")
+    with pytest.raises(CRSMismatchError, match=r"lambert2\.tif.*gdalwarp -t_srs EPSG:2154 -r near"):
+        area_table_from_raster(two_zones, path)
+
+
+def test_float_raster_refused(tmp_path, two_zones):
+    path = write_raster(tmp_path / "float.tif", TINY.astype("float32"))
+    with pytest.raises(InputFileError, match="integers"):
+        area_table_from_raster(two_zones, path)
+
+
+def test_no_overlap(tiny_raster):
+    far = gpd.GeoDataFrame({"zone_id": ["loin"]},
+                           geometry=[box(X0 + 10_000, Y0, X0 + 11_000, Y0 + 1_000)], crs=2154)
+    with pytest.raises(NoOverlapError, match="do not overlap"):
+        area_table_from_raster(far, tiny_raster)
+
+
+def test_unreadable_raster(tmp_path, two_zones):
+    bad = tmp_path / "pas_un_raster.tif"
+    bad.write_text("hello")
+    with pytest.raises(InputFileError, match="cannot be opened"):
+        area_table_from_raster(two_zones, bad)
+    with pytest.raises(InputFileError, match="not found"):
+        area_table_from_raster(two_zones, tmp_path / "absent.tif")
+
+
+def test_unknown_landcover_codes_listed(tmp_path, two_zones):
+    arr = TINY.copy()
+    arr[0, 0], arr[3, 2] = 999, 7
+    path = write_raster(tmp_path / "codes.tif", arr)
+    at = area_table_from_raster(two_zones, path)
+    with pytest.raises(UnknownLandCoverClassError, match=r"\['7', '999'\].*clc_to_land_use") as e:
+        compute_stocks(at.table, two_zones)
+    assert e.value.codes == ["7", "999"]
+
+
+def test_areas_csv_errors(tmp_path):
+    missing = tmp_path / "manque.csv"
+    missing.write_text("zone_id,code\n59001,211\n")
+    with pytest.raises(AreaTableError, match=r"manque\.csv.*area_ha"):
+        area_table_from_csv(missing)
+    neg = tmp_path / "negatif.csv"
+    neg.write_text("zone_id,code,area_ha\n59001,211,-3\n")
+    with pytest.raises(AreaTableError, match=r"negatif\.csv.*negative"):
+        area_table_from_csv(neg)
+    text = tmp_path / "texte.csv"
+    text.write_text("zone_id,code,area_ha\n59001,211,beaucoup\n")
+    with pytest.raises(AreaTableError, match="non-numeric"):
+        area_table_from_csv(text)
+    nozone = tmp_path / "nozone.csv"
+    nozone.write_text("foo,code,area_ha\n1,211,3\n")
+    with pytest.raises(AreaTableError, match="no zone column"):
+        area_table_from_csv(nozone)
+    empty = tmp_path / "vide.csv"
+    empty.write_text("")
+    with pytest.raises(InputFileError, match="cannot be read"):
+        area_table_from_csv(empty)
+
+
+def test_parcels_with_unknown_crop(tmp_path):
+    p = gpd.GeoDataFrame({"CODE_CULTU": ["ZZZ"], "CODE_GROUP": ["77"]},
+                         geometry=[box(X0, Y0 - 100, X0 + 100, Y0)], crs=2154)
+    path = tmp_path / "rpg.gpkg"
+    p.to_file(path)
+    with pytest.raises(UnknownLandCoverClassError, match=r"77.*rpg_to_clc"):
+        read_parcels(path)
+    nocode = tmp_path / "sans_code.gpkg"
+    p.drop(columns=["CODE_CULTU", "CODE_GROUP"]).assign(x=1).to_file(nocode)
+    with pytest.raises(InputFileError, match="CODE_GROUP"):
+        read_parcels(nocode)
+
+
+def test_zones_not_in_lambert93(tiny_raster, two_zones):
+    with pytest.raises(CRSMismatchError, match="to_crs"):
+        area_table_from_raster(two_zones.to_crs(4326), tiny_raster)
+    dup = pd.concat([two_zones, two_zones])
+    with pytest.raises(AreaTableError, match="unique"):
+        area_table_from_raster(gpd.GeoDataFrame(dup, crs=2154), tiny_raster)
