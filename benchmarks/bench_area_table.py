@@ -56,6 +56,7 @@ CLC_WEIGHTS = np.array([1, 6, 2, 1, 1, 40, 2, 14, 6, 5, 9, 2, 4, 3, 4], dtype=fl
 CLC_WEIGHTS /= CLC_WEIGHTS.sum()
 CROP_CODES = np.array([211, 222, 231, 242, 243])  # declared codes of the parcels
 
+CHUNK = 1 << 22  # pixels per bincount chunk in the numpy pass
 LAYERS = ("parcels", "communes")
 MAIN_CASES = ("exact", "center", "ee_direct", "numpy")
 EXTRA_CASES = ("exact+parcels", "center+parcels")
@@ -85,7 +86,8 @@ def make_landcover(path: Path, size: int) -> None:
     def upsampled(cell: int, p_replace: float | None) -> tuple[np.ndarray, np.ndarray | None]:
         nc = -(-size // cell)
         grid = rng.choice(n, size=(nc, nc), p=CLC_WEIGHTS).astype(np.uint8)
-        up = np.repeat(np.repeat(grid, cell, axis=0), cell, axis=1)[:size, :size]
+        up = np.ascontiguousarray(np.repeat(np.repeat(grid, cell, axis=0), cell, axis=1)
+                                  [:size, :size])
         if p_replace is None:
             return up, None
         m = (rng.random((nc, nc)) < p_replace).astype(np.uint8)
@@ -98,6 +100,7 @@ def make_landcover(path: Path, size: int) -> None:
     del sub, mask
     k = int(0.02 * size * size)
     flat = idx.reshape(-1)
+    assert np.shares_memory(flat, idx)
     flat[rng.integers(0, size * size, k)] = rng.integers(0, n, k, dtype=np.uint8)
     arr = CLC_CODES[idx]
     del idx, flat
@@ -233,7 +236,6 @@ def run_numpy(tif, zones):
     import rasterio
     from rasterio.features import rasterize
 
-    sub = {}
     t0 = time.perf_counter()
     with rasterio.open(tif) as src:
         lc = src.read(1)
@@ -243,16 +245,27 @@ def run_numpy(tif, zones):
     zone = rasterize(shapes, out_shape=lc.shape, transform=transform, fill=0, dtype="int32",
                      all_touched=False)
     t2 = time.perf_counter()
-    present = np.flatnonzero(np.bincount(lc.reshape(-1), minlength=1))
+    # codes present (exact; chunked so no 800 MB intp temporary), then a uint8 lookup table
+    seen = np.zeros(int(np.iinfo(lc.dtype).max) + 1, dtype=bool)
+    flat = lc.reshape(-1)
+    for i in range(0, flat.size, CHUNK):
+        seen[flat[i:i + CHUNK]] = True
     if nodata is not None:
-        present = present[present != int(nodata)]
+        seen[int(nodata)] = False
+    present = np.flatnonzero(seen)
     ncodes = len(present) + 1  # last bin = nodata / unknown
-    lut = np.full(int(lc.max()) + 1, ncodes - 1, dtype=np.int64)
+    lut = np.full(seen.size, ncodes - 1, dtype=np.uint8)
     lut[present] = np.arange(len(present))
-    key = zone.astype(np.int64) * ncodes
+    key = zone  # in place, int32: zone * ncodes + code_index
+    key *= np.int32(ncodes)
     key += lut[lc]
+    key = key.reshape(-1)
     t3 = time.perf_counter()
-    counts = np.bincount(key.reshape(-1), minlength=(len(zones) + 1) * ncodes)
+    nbins = (len(zones) + 1) * ncodes
+    assert nbins < 2 ** 31, "int32 keys would overflow"
+    counts = np.zeros(nbins, dtype=np.int64)
+    for i in range(0, key.size, CHUNK):  # = np.bincount(key) without the intp copy of key
+        counts += np.bincount(key[i:i + CHUNK], minlength=nbins)
     t4 = time.perf_counter()
     counts = counts.reshape(-1, ncodes)[1:, : ncodes - 1]  # drop outside-zone row and nodata
     pixel_ha = abs(transform.a * transform.e) * 1e-4

@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import data
 from .constants import HA_PER_M2, LAMBERT93
+from .fmt import fmt_area_ha, fmt_percent
 from .errors import (
     AreaTableError,
     CRSMismatchError,
@@ -305,7 +306,8 @@ def area_table_from_raster(
     })
     overlap = overlap_area_ha(zones)
     if overlap > 0.01:
-        msg = f"Des zones se chevauchent sur {overlap:.2f} ha : surfaces comptées dans chaque zone."
+        msg = (f"Des zones se chevauchent sur {fmt_area_ha(overlap)} : surfaces comptées dans "
+               "chaque zone.")
         notes.append(msg)
         if significant_overlap(overlap, zones):
             warnings.warn(msg, OverlappingZonesWarning, stacklevel=2)
@@ -324,7 +326,7 @@ def _apply_parcels(src, zones, parcels, raw, engine):
     notes: list[str] = []
     overlap = overlap_area_ha(parcels)
     if overlap > 0.01:
-        msg = (f"Des parcelles se chevauchent sur {overlap:.2f} ha : cette surface est comptée "
+        msg = (f"Des parcelles se chevauchent sur {fmt_area_ha(overlap)} : cette surface est comptée "
                "deux fois dans les communes concernées.")
         notes.append(msg)
         if significant_overlap(overlap, parcels):
@@ -360,9 +362,10 @@ def _apply_parcels(src, zones, parcels, raw, engine):
     total_dis = float(disagreement.sum())
     total_par = float(parcel_area.sum())
     if total_par > 0:
-        msg = (f"Parcelles : {total_par:,.1f} ha déclarés ; l'occupation du sol raster diffère de la "
-               f"culture déclarée sur {total_dis:,.1f} ha ({100 * total_dis / total_par:.1f} %). "
-               "La déclaration des parcelles prévaut à l'intérieur des parcelles.").replace(",", " ")
+        msg = (f"Parcelles : {fmt_area_ha(total_par)} déclarés ; l'occupation du sol raster diffère "
+               f"de la culture déclarée sur {fmt_area_ha(total_dis)} "
+               f"({fmt_percent(total_dis / total_par)}). La déclaration des parcelles prévaut à "
+               "l'intérieur des parcelles.")
         notes.append(msg)
     zid = zones["zone_id"].to_numpy()
     return (raw, parcel_area.reindex(zid, fill_value=0.0),

@@ -38,6 +38,11 @@ def main(verbose: bool) -> None:
     """espass_geo : bilan carbone (sols et biomasse, méthode ALDO) d'un territoire, sur une carte."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # rasterize() under dask threads can leak this rasterio-internal warning (its
+    # catch_warnings() is not thread-safe); it never concerns the user's data.
+    from rasterio.errors import NotGeoreferencedWarning
+
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
 @main.command()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import data
 from .constants import COG_GEOMETRY_VINTAGE, LAMBERT93, SMALL_TERRITORY_COMMUNES
+from .fmt import fmt_area_ha
 from .errors import (
     EmptyTerritoryError,
     FactorError,
@@ -265,7 +266,7 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
     _check_size(territory)
     overlap = overlap_area_ha(zones)
     if overlap > 0.01:
-        msg = (f"Les zones de « {path} » se chevauchent sur {overlap:.2f} ha : ces surfaces sont "
+        msg = (f"Les zones de « {path} » se chevauchent sur {fmt_area_ha(overlap)} : ces surfaces sont "
                "comptées dans chaque zone.")
         territory.notes.append(msg)
         if overlap > max(0.5, 1e-3 * territory.area_ha):

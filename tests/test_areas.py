@@ -114,8 +114,8 @@ def test_closure_property(tmp_path_factory, data):
     path = write_raster(tmp_path_factory.mktemp("r") / "lc.tif", array)
     x1 = data.draw(st.floats(-50, n * RES - 10))
     y1 = data.draw(st.floats(-50, n * RES - 10))
-    w = data.draw(st.floats(5, n * RES))
-    h = data.draw(st.floats(5, n * RES))
+    w = data.draw(st.floats(60, n * RES))   # ≥ 60 m so the box always reaches the raster
+    h = data.draw(st.floats(60, n * RES))
     poly = box(X0 + x1, Y0 - y1 - h, X0 + x1 + w, Y0 - y1)
     zones = gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[poly], crs=2154)
     at = area_table_from_raster(zones, path)

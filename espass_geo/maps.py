@@ -1,0 +1,1010 @@
+"""Web maps (folium/Leaflet) of carbon stocks, readable offline.
+
+Three rules shape this module (conventions §2 gotchas 6 and 8, §4.5, §4.7):
+
+* **Offline.** folium loads Leaflet, jQuery, Bootstrap, Font Awesome… from CDNs. Here every
+  script and stylesheet comes from ``espass_geo/static/`` (vendored, licences kept):
+  :func:`make_map` points the map's assets to relative ``lib/...`` paths and :func:`save_map`
+  copies the needed files into ``<html dir>/lib/``, so an HTML file and its ``lib/`` folder can
+  be published as plain static files. Base-map tiles are the one online part: the
+  OpenStreetMap layer simply stays empty offline and the choropleth remains readable on a
+  light grey background.
+* **French numbers formatted in Python** (:mod:`espass_geo.fmt`), never by the browser:
+  tooltips read pre-formatted ``*_fr`` columns, the legend is plain HTML built here (branca's
+  own colormap legend would also load d3 from a CDN).
+* **Classes, not continuous colours**: quantile classes rounded to "nice" breaks
+  (:func:`class_breaks`), symmetric around 0 for flows (``diverging=True``).
+
+Main entry points: :func:`stocks_map` (the stock map), :func:`choropleth_layer` (reusable
+layer + classes), :func:`raster_to_png` (raster overlay), :func:`make_map`, :func:`save_map`.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, cast
+
+import branca.colormap as bcm
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, Figure, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from .constants import LAMBERT93
+from .errors import EspassGeoError, MissingCRSError
+from .fmt import fmt_area_ha, fmt_mass_t, fmt_number, fmt_percent, fmt_quantity
+
+__all__ = [
+    "DEFAULT_SOURCES_FR",
+    "LIB_DIR",
+    "STATIC_DIR",
+    "ColorClasses",
+    "RemoteAssetError",
+    "choropleth_layer",
+    "class_breaks",
+    "legend_element",
+    "localize_assets",
+    "make_classes",
+    "make_map",
+    "raster_to_png",
+    "remote_assets",
+    "save_map",
+    "stocks_map",
+    "to_web_geometries",
+]
+
+#: Vendored web assets (Leaflet, jQuery, Bootstrap, Font Awesome...), see static/README.md.
+STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
+#: Folder, next to the saved HTML, that receives the assets; referenced by relative URLs.
+LIB_DIR: str = "lib"
+
+#: folium asset name -> file under ``static/`` (same names as ``folium.Map.default_js``).
+VENDORED_JS: dict[str, str] = {
+    "leaflet": "leaflet/leaflet.js",
+    "jquery": "jquery/jquery.min.js",
+    "bootstrap": "bootstrap/bootstrap.bundle.min.js",
+    "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
+}
+VENDORED_CSS: dict[str, str] = {
+    "leaflet_css": "leaflet/leaflet.css",
+    "bootstrap_css": "bootstrap/bootstrap.min.css",
+    "glyphicons_css": "glyphicons/bootstrap-glyphicons.css",
+    "awesome_markers_font_css": "fontawesome/css/all.min.css",
+    "awesome_markers_css": "awesome-markers/leaflet.awesome-markers.css",
+}
+#: folium assets deliberately left out: the marker-rotation CSS lives only in folium's git
+#: repository (not in a package); without it ``folium.Icon(angle=...)`` is not rotated.
+DROPPED_ASSETS: frozenset[str] = frozenset({"awesome_rotate_css"})
+
+DEFAULT_SOURCES_FR: str = (
+    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO ; "
+    "parcelles : RPG (IGN/ASP)"
+)
+_SOURCES_NO_PARCELS_FR: str = (
+    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO"
+)
+
+DENSITY_CAPTION_FR: str = "Stock de carbone moyen (tC/ha)"
+NODATA_COLOR: str = "#bdbdbd"
+BACKGROUND_COLOR: str = "#eceeee"
+
+#: Optional per-pool columns of the zones table and their tooltip labels.
+POOL_COLUMNS_FR: dict[str, str] = {
+    "stock_soil_tC": "Sol",
+    "stock_live_biomass_tC": "Biomasse",
+    "stock_litter_tC": "Litière",
+    "stock_dead_wood_tC": "Bois mort",
+    "stock_hedges_tC": "Haies",
+}
+ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "area_ha", "stock_tC", "stock_tCO2e",
+                                 "density_tC_ha")
+PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "land_use_fr", "area_ha", "stock_tC",
+                                   "density_tC_ha")
+
+
+class RemoteAssetError(EspassGeoError):
+    """A saved map would load a script or stylesheet from the internet."""
+
+
+# --------------------------------------------------------------------------------------------
+# Offline assets
+# --------------------------------------------------------------------------------------------
+
+def _local_url(relpath: str) -> str:
+    return f"{LIB_DIR}/{relpath}"
+
+
+def _localized(links: Iterable[tuple[str, str]],
+               vendored: Mapping[str, str]) -> list[tuple[str, str]]:
+    out = []
+    for name, url in links:
+        if name in DROPPED_ASSETS:
+            continue
+        out.append((name, _local_url(vendored[name]) if name in vendored else url))
+    return out
+
+
+def _walk(element: Element) -> Iterator[Element]:
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def localize_assets(m: folium.Map) -> folium.Map:
+    """Point every known folium asset of ``m`` and its children to the vendored ``lib/`` copy.
+
+    Works on the instances (``default_js``/``default_css`` instance attributes), never on the
+    folium classes, so other maps of the process are untouched. Assets without a vendored copy
+    keep their URL; :func:`save_map` then refuses to save (see :func:`remote_assets`).
+    """
+    for element in _walk(m.get_root()):
+        if isinstance(element, JSCSSMixin):
+            element.default_js = _localized(element.default_js, VENDORED_JS)
+            element.default_css = _localized(element.default_css, VENDORED_CSS)
+    return m
+
+
+_REMOTE_RE = re.compile(
+    r"""<(?:script[^>]*?\bsrc|link[^>]*?\bhref)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""",
+    re.IGNORECASE,
+)
+_LOCAL_RE = re.compile(
+    r"""<(?:script[^>]*?\bsrc|link[^>]*?\bhref)\s*=\s*["']?""" + re.escape(LIB_DIR)
+    + r"""/([^"'\s>]+)""",
+    re.IGNORECASE,
+)
+
+
+def remote_assets(html: str) -> list[str]:
+    """URLs of scripts and stylesheets loaded from the network by an HTML page.
+
+    Only ``<script src>`` and ``<link href>`` count; tile URLs inside scripts are not assets.
+    """
+    return _REMOTE_RE.findall(html)
+
+
+class _MapStyle(MacroElement):
+    """CSS of the map page: light background (readable without tiles), boxes, legend."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .folium-map.leaflet-container { background: {{ this.background }}; }
+        .espass-box { background: rgba(255, 255, 255, 0.93); border-radius: 6px;
+            box-shadow: 0 1px 5px rgba(0, 0, 0, 0.35); color: #222;
+            font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue",
+                         Arial, sans-serif; }
+        .espass-title-wrap { position: fixed; top: 10px; left: 270px; right: 270px;
+            z-index: 1000; text-align: center; pointer-events: none; }
+        @media (max-width: 900px) { .espass-title-wrap { left: 55px; right: 55px; } }
+        .espass-title { display: inline-block; padding: 6px 16px; text-align: center; }
+        .espass-title h1 { font-size: 18px; font-weight: 600; margin: 0; line-height: 1.3; }
+        .espass-title p { font-size: 13px; margin: 2px 0 0 0; color: #444; }
+        .espass-legend { padding: 8px 10px; font-size: 12px; line-height: 1.25; }
+        .espass-legend-title { font-weight: 600; margin-bottom: 5px; }
+        .espass-legend-row { display: flex; align-items: center; margin: 2px 0; }
+        .espass-swatch { display: inline-block; width: 22px; height: 14px; margin-right: 7px;
+            border: 1px solid rgba(0, 0, 0, 0.25); flex: none; }
+        .espass-gradient { height: 10px; width: 150px; margin: 3px 0 1px 0;
+            border: 1px solid rgba(0, 0, 0, 0.25); }
+        .espass-gradient-ticks { display: flex; justify-content: space-between; width: 152px; }
+        .espass-legend-sub { margin-top: 7px; font-weight: 600; }
+        .espass-notes { padding: 6px 9px; font-size: 11px; line-height: 1.3; max-width: 440px; }
+        .espass-notes ul { margin: 0; padding-left: 15px; }
+        .espass-notes li { margin: 1px 0; }
+        .espass-notes .espass-sources { margin-top: 3px; color: #444; }
+        .leaflet-tooltip.espass-tooltip { font-size: 12px; }
+        .espass-raster { image-rendering: pixelated; }
+        .espass-basemap { filter: grayscale(85%) brightness(1.05); }
+        .leaflet-control-layers-overlays label { font-size: 13px; }
+        </style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, background: str = BACKGROUND_COLOR) -> None:
+        super().__init__()
+        self._name = "EspassMapStyle"
+        self.background = background
+
+
+class _ScaleControl(MacroElement):
+    """Metric-only scale bar (Leaflet's default also shows miles and feet)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ScaleControl"
+
+
+class _HtmlControl(MacroElement):
+    """A Leaflet control whose content is plain HTML written into the page body.
+
+    The HTML stays literal in the file (readable by tests, escaped by us), and the control is
+    stacked by Leaflet with the other controls of the same corner.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div id="{{ this.get_name() }}" class="leaflet-control espass-box {{ this.css_class }}">
+        {{ this.content }}
+        </div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function () {
+            var control = L.control({position: {{ this.position|tojson }}});
+            control.onAdd = function () {
+                var div = document.getElementById({{ this.get_name()|tojson }});
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, content: str, *, position: str = "bottomright", css_class: str = "") -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.content = content
+        self.position = position
+        self.css_class = css_class
+
+
+def make_map(
+    *,
+    location: Sequence[float] | None = None,
+    zoom_start: int = 9,
+    basemap: bool = True,
+    background: str = BACKGROUND_COLOR,
+    **kwargs: Any,
+) -> folium.Map:
+    """A folium map whose scripts and stylesheets are loaded from ``lib/`` (offline).
+
+    Parameters
+    ----------
+    location, zoom_start
+        Initial view (lat, lon); usually overridden by ``fit_bounds``.
+    basemap
+        Add the optional "Fond OpenStreetMap (en ligne)" tile layer (greyed, toggleable).
+        Without internet its tiles stay blank and the map keeps its light grey background.
+    background
+        CSS colour of the map area behind the layers.
+    **kwargs
+        Passed to :class:`folium.Map` (except ``tiles``: the map is created with
+        ``tiles=None``).
+
+    Save with :func:`save_map`, which copies the assets next to the HTML.
+    """
+    if "tiles" in kwargs:
+        raise TypeError("make_map() takes no 'tiles' argument: use basemap=True/False, or add a "
+                        "folium.TileLayer to the returned map.")
+    m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, **kwargs)
+    # on the instance only: folium.Map.default_js/_css (class attributes) stay untouched
+    m.default_js = _localized(folium.Map.default_js, VENDORED_JS)
+    m.default_css = _localized(folium.Map.default_css, VENDORED_CSS)
+    _MapStyle(background).add_to(m)
+    _ScaleControl().add_to(m)
+    if basemap:
+        folium.TileLayer(
+            "OpenStreetMap",
+            name="Fond OpenStreetMap (en ligne)",
+            overlay=True,  # a check box, so that it can be switched off
+            control=True,
+            show=True,
+            class_name="espass-basemap",
+        ).add_to(m)
+    return m
+
+
+def _copy_assets(html: str, lib_dir: Path) -> list[Path]:
+    """Copy the vendored package folders referenced by ``html`` into ``lib_dir``."""
+    packages = sorted({ref.split("/", 1)[0] for ref in _LOCAL_RE.findall(html)})
+    copied = []
+    for package in packages:
+        src = STATIC_DIR / package
+        if not src.is_dir():
+            raise EspassGeoError(
+                f"the map references '{LIB_DIR}/{package}/...' but '{src}' does not exist; "
+                "reinstall espass-geo from a complete checkout (espass_geo/static/)."
+            )
+        shutil.copytree(src, lib_dir / package, dirs_exist_ok=True)
+        copied.append(lib_dir / package)
+    if packages:
+        shutil.copy2(STATIC_DIR / "README.md", lib_dir / "README.md")
+    return copied
+
+
+def save_map(m: folium.Map, html_path: str | os.PathLike[str], *,
+             allow_remote: bool = False) -> Path:
+    """Save ``m`` to ``html_path`` and copy the assets it uses into ``<html dir>/lib/``.
+
+    The HTML is written to a temporary file of the same folder and then renamed
+    (``os.replace``), so an error never leaves a partial file behind. Any script or
+    stylesheet still pointing to the internet (a folium plugin without a vendored copy, a
+    branca colormap added to the map…) raises :class:`RemoteAssetError`, unless
+    ``allow_remote=True``.
+
+    Returns the path of the HTML file.
+    """
+    html_path = Path(html_path)
+    localize_assets(m)
+    page = m.get_root().render()
+    remote = remote_assets(page)
+    if remote and not allow_remote:
+        raise RemoteAssetError(
+            f"the map '{html_path.name}' would load {len(remote)} asset(s) from the internet: "
+            + ", ".join(remote)
+            + ". Vendor them in espass_geo/static/ (and map their folium names in "
+            "espass_geo.maps.VENDORED_JS/VENDORED_CSS), use espass_geo.maps.legend_element "
+            "instead of a branca colormap, or pass allow_remote=True."
+        )
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    _copy_assets(page, html_path.parent / LIB_DIR)
+    fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(page)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; published pages must be world-readable
+        os.replace(tmp, html_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return html_path
+
+
+# --------------------------------------------------------------------------------------------
+# Classes and colours
+# --------------------------------------------------------------------------------------------
+
+_NICE_STEPS = (1.0, 2.0, 5.0)
+
+
+def _nice_steps_below(target: float) -> Iterator[float]:
+    """Nice steps (1, 2, 5 × 10^k) from the largest ≤ ``target`` downwards."""
+    k = math.floor(math.log10(target))
+    while True:
+        for s in reversed(_NICE_STEPS):
+            step = s * 10.0**k
+            if step <= target * (1 + 1e-12):
+                yield step
+        k -= 1
+
+
+def _snap(x: float, step: float, how: str = "round") -> float:
+    q = round(x / step, 9)  # 0.30000000000000004 / 0.1 → 3.0, not 3.0000000000000004
+    n = math.floor(q) if how == "floor" else math.ceil(q) if how == "ceil" else round(q)
+    return float(round(n * step, 10))
+
+
+def _finite(values: Iterable[float] | pd.Series | np.ndarray) -> np.ndarray:
+    arr = np.asarray(pd.to_numeric(pd.Series(values, dtype="float64"), errors="coerce"))
+    return arr[np.isfinite(arr)]
+
+
+def _sequential_breaks(v: np.ndarray, n: int) -> list[float]:
+    lo, hi = float(v.min()), float(v.max())
+    if hi == lo:
+        step = next(_nice_steps_below(abs(hi) / 10 if hi else 1.0))
+        return [_snap(lo, step, "floor"), _snap(lo, step, "floor") + step]
+    n = min(n, len(np.unique(v)))  # no more classes than distinct values
+    best: list[float] = []
+    for step in _nice_steps_below((hi - lo) / n / 2):
+        edges = [_snap(lo, step, "floor"), _snap(hi, step, "ceil")]
+        inner = [_snap(float(q), step) for q in np.quantile(v, np.linspace(0, 1, n + 1)[1:-1])]
+        breaks = sorted({edges[0], edges[1], *(q for q in inner if edges[0] < q < edges[1])})
+        best = breaks
+        if len(breaks) - 1 >= n or step < (hi - lo) * 1e-6:
+            break
+    return best
+
+
+def _diverging_breaks(v: np.ndarray, n: int) -> list[float]:
+    a = np.abs(v)
+    top = float(a.max())
+    k = max(1, math.ceil(n / 2))
+    if top == 0:
+        return [-1.0, 0.0, 1.0]
+    k = min(k, len(np.unique(a[a > 0])) or 1)
+    pos: list[float] = []
+    for step in _nice_steps_below(top / k / 2):
+        outer = _snap(top, step, "ceil")
+        inner = [_snap(float(q), step) for q in np.quantile(a, np.linspace(0, 1, k + 1)[1:-1])]
+        pos = sorted({outer, *(q for q in inner if 0 < q < outer)})
+        if len(pos) >= k or step < top * 1e-6:
+            break
+    return [-p for p in reversed(pos)] + [0.0] + pos
+
+
+def class_breaks(values: Iterable[float] | pd.Series | np.ndarray, n_classes: int = 6, *,
+                 diverging: bool = False) -> list[float]:
+    """Class edges from quantiles, rounded to nice numbers (multiples of 1, 2 or 5 × 10^k).
+
+    Returns ``n + 1`` increasing edges covering all finite values. Sequential: the outer
+    edges are the minimum and maximum rounded outwards; inner edges are the quantiles at
+    ``k / n_classes`` rounded to a step of about a twentieth of the range (refined when
+    rounding would merge classes). Diverging: symmetric around 0 (0 is always an edge,
+    ``n_classes`` rounded up to an even number), built from quantiles of ``|values|``.
+    Fewer classes come out when the data have fewer distinct values.
+
+    Examples
+    --------
+    >>> class_breaks([31, 44, 52, 58, 63, 70, 77, 86, 95, 118], 5)
+    [30.0, 50.0, 60.0, 75.0, 90.0, 120.0]
+    >>> class_breaks([-40, -12, -3, 2, 9, 25], 4, diverging=True)
+    [-40.0, -10.0, 0.0, 10.0, 40.0]
+    """
+    if not isinstance(n_classes, int) or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+    v = _finite(values)
+    if v.size == 0:
+        raise ValueError("no finite value to classify; check the value column (all NaN?).")
+    return _diverging_breaks(v, n_classes) if diverging else _sequential_breaks(v, n_classes)
+
+
+def _palette_colors(palette: str | Sequence[str], n: int, diverging: bool) -> list[str]:
+    from matplotlib import colormaps
+    from matplotlib.colors import LinearSegmentedColormap, to_hex
+
+    if isinstance(palette, str):
+        try:
+            cmap = colormaps[palette]
+        except KeyError:
+            raise ValueError(f"unknown matplotlib colormap {palette!r}; e.g. 'YlGn', 'Greens', "
+                             "'BrBG', 'RdYlGn', or pass a list of colours.") from None
+    else:
+        colors = list(palette)
+        if len(colors) == n:
+            return [to_hex(c) for c in colors]
+        cmap = LinearSegmentedColormap.from_list("espass", colors)
+    # skip the near-white end of sequential palettes (invisible on the grey background)
+    positions = np.linspace(0.05, 0.95, n) if diverging else np.linspace(0.15, 1.0, n)
+    return [to_hex(cmap(float(p))) for p in positions]
+
+
+def _decimals_for(breaks: Sequence[float]) -> int:
+    for d in range(4):
+        if all(abs(b - round(b, d)) < 1e-9 for b in breaks):
+            return d
+    return 3
+
+
+@dataclass(frozen=True)
+class ColorClasses:
+    """Class edges, one colour per class, caption and French labels of a choropleth.
+
+    ``breaks`` has one more item than ``colors``; class ``i`` is ``[breaks[i], breaks[i+1])``
+    (the last one closed); values outside are given the nearest class. NaN → ``nodata_color``.
+    """
+
+    breaks: tuple[float, ...]
+    colors: tuple[str, ...]
+    caption: str
+    decimals: int = 0
+    nodata_color: str = NODATA_COLOR
+    nodata_label: str = "Pas de donnée"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.breaks) != len(self.colors) + 1:
+            raise ValueError(f"{len(self.breaks)} breaks for {len(self.colors)} colours; "
+                             "expected one more break than colours.")
+        if any(b2 <= b1 for b1, b2 in zip(self.breaks, self.breaks[1:], strict=False)):
+            raise ValueError(f"breaks must increase strictly: {self.breaks}")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """French labels of the classes, e.g. ``"40 à 60"``, ``"−1 000 à −500"`` (a dash
+        would be confused with the minus sign of negative flows)."""
+        f = [fmt_number(b, self.decimals) for b in self.breaks]
+        return tuple(f"{a} à {b}" for a, b in zip(f, f[1:], strict=False))
+
+    @cached_property
+    def colormap(self) -> bcm.StepColormap:
+        """The branca step colormap (French tick labels). Do not add it to a map: its
+        legend loads d3 from a CDN; use :func:`legend_element` instead."""
+        return bcm.StepColormap(
+            list(self.colors), index=list(self.breaks), vmin=self.breaks[0],
+            vmax=self.breaks[-1], caption=self.caption,
+            # branca annotates tick_labels as floats but displays any value as given
+            tick_labels=cast(Any, [fmt_number(b, self.decimals) for b in self.breaks]),
+        )
+
+    def color(self, value: Any) -> str:
+        """``#rrggbb`` of ``value``'s class (``nodata_color`` for NaN/None)."""
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return self.nodata_color
+        if not math.isfinite(x):
+            return self.nodata_color
+        return str(self.colormap.rgb_hex_str(x))
+
+
+def make_classes(values: Iterable[float] | pd.Series | np.ndarray, *, caption: str,
+                 palette: str | Sequence[str] = "YlGn", n_classes: int = 6,
+                 diverging: bool = False, breaks: Sequence[float] | None = None) -> ColorClasses:
+    """Classes (:func:`class_breaks` unless ``breaks`` is given) and palette colours."""
+    edges = list(breaks) if breaks is not None else class_breaks(values, n_classes,
+                                                                 diverging=diverging)
+    colors = _palette_colors(palette, len(edges) - 1, diverging)
+    return ColorClasses(tuple(float(b) for b in edges), tuple(colors), caption,
+                        decimals=_decimals_for(edges))
+
+
+def _legend_html(classes: ColorClasses, *, show_nodata: bool, raster: Mapping[str, Any] | None,
+                 note: str | None) -> str:
+    esc = _html.escape
+    rows = [f'<div class="espass-legend-title">{esc(classes.caption)}</div>']
+    for color, label in reversed(list(zip(classes.colors, classes.labels, strict=True))):
+        rows.append(f'<div class="espass-legend-row"><span class="espass-swatch" '
+                    f'style="background:{color}"></span><span>{esc(label)}</span></div>')
+    if show_nodata:
+        rows.append(f'<div class="espass-legend-row"><span class="espass-swatch" '
+                    f'style="background:{classes.nodata_color}"></span>'
+                    f'<span>{esc(classes.nodata_label)}</span></div>')
+    if raster and {"cmap", "vmin", "vmax"} <= set(raster):
+        from matplotlib import colormaps
+        from matplotlib.colors import to_hex
+
+        cmap = colormaps[str(raster["cmap"])]
+        stops = ", ".join(to_hex(cmap(float(p))) for p in np.linspace(0, 1, 7))
+        d = 0 if float(raster["vmax"]) - float(raster["vmin"]) >= 10 else 1
+        sub = esc(str(raster.get("caption", "Par pixel (tC/ha)")))
+        rows.append(f'<div class="espass-legend-sub">{sub}</div>'
+                    f'<div class="espass-gradient" style="background:linear-gradient(to right, '
+                    f'{stops})"></div><div class="espass-gradient-ticks">'
+                    f'<span>{esc(fmt_number(raster["vmin"], d))}</span>'
+                    f'<span>{esc(fmt_number(raster["vmax"], d))}</span></div>')
+    if note:
+        rows.append(f'<div style="margin-top:5px;color:#444">{esc(note)}</div>')
+    return "\n".join(rows)
+
+
+def legend_element(classes: ColorClasses, *, position: str = "bottomright",
+                   show_nodata: bool = False, raster: Mapping[str, Any] | None = None,
+                   note: str | None = None) -> MacroElement:
+    """A legend control (plain HTML, French labels) to ``add_to`` a map.
+
+    ``raster``: the dict of :func:`raster_to_png` adds a gradient for the pixel layer.
+    """
+    content = _legend_html(classes, show_nodata=show_nodata, raster=raster, note=note)
+    return _HtmlControl(content, position=position, css_class="espass-legend")
+
+
+# --------------------------------------------------------------------------------------------
+# Geometries and layers
+# --------------------------------------------------------------------------------------------
+
+def to_web_geometries(gdf: gpd.GeoDataFrame, *, simplify_m: float = 5.0,
+                      precision: int = 6) -> gpd.GeoDataFrame:
+    """Copy of ``gdf`` simplified in Lambert-93 and reprojected to EPSG:4326 for Leaflet.
+
+    ``simplify_m`` metres (topology of each polygon preserved); coordinates rounded to
+    ``precision`` decimals of a degree (6 ≈ 0.1 m) to keep the HTML light.
+    """
+    if gdf.crs is None:
+        raise MissingCRSError(
+            "the layer to map has no CRS; set it with `gdf.set_crs(2154)` "
+            "(Lambert-93, the CRS of espass_geo computations)."
+        )
+    out = gdf.to_crs(LAMBERT93) if not gdf.crs.equals(LAMBERT93) else gdf.copy()
+    if simplify_m > 0:
+        out = out.set_geometry(out.geometry.simplify(simplify_m))
+    out = out.to_crs(4326)
+    geoms = shapely.transform(np.asarray(out.geometry.values), lambda c: np.round(c, precision))
+    return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=4326))
+
+
+def _is_wgs84(gdf: gpd.GeoDataFrame) -> bool:
+    return gdf.crs is not None and gdf.crs.equals("EPSG:4326")
+
+
+def choropleth_layer(
+    gdf: gpd.GeoDataFrame,
+    value_col: str,
+    *,
+    name: str,
+    tooltip: Sequence[tuple[str, str]] = (),
+    classes: ColorClasses | None = None,
+    palette: str | Sequence[str] = "YlGn",
+    caption: str = DENSITY_CAPTION_FR,
+    n_classes: int = 6,
+    diverging: bool = False,
+    breaks: Sequence[float] | None = None,
+    show: bool = True,
+    fill_opacity: float = 0.75,
+    line_color: str = "#ffffff",
+    line_weight: float = 0.8,
+    simplify_m: float = 5.0,
+    attribution: str | None = None,
+    pane: str | None = None,
+) -> tuple[folium.FeatureGroup, ColorClasses]:
+    """A GeoJson choropleth of ``value_col`` in its own FeatureGroup, with its classes.
+
+    Parameters
+    ----------
+    gdf
+        Polygons with a CRS. EPSG:4326 is used as is; any other CRS goes through
+        :func:`to_web_geometries` (simplified by ``simplify_m`` metres in Lambert-93).
+    value_col
+        Numeric column to classify and colour.
+    name
+        Layer name in the layer control.
+    tooltip
+        ``(column, French alias)`` pairs; columns should be pre-formatted strings
+        (``*_fr``, see :mod:`espass_geo.fmt`): the browser never formats numbers.
+    classes
+        Reuse existing classes (e.g. parcels coloured like communes); otherwise built by
+        :func:`make_classes` from ``palette``, ``caption``, ``n_classes``, ``diverging``
+        (symmetric around 0, for flows: e.g. ``palette="BrBG"``) or explicit ``breaks``.
+    pane
+        Leaflet pane of the polygons (created beforehand with ``folium.map.CustomPane``,
+        ``pointer_events=True`` to keep the tooltips); default: the overlay pane.
+
+    Returns
+    -------
+    (feature group, classes): add the group to the map, and the legend with
+    ``legend_element(classes)``.
+    """
+    if value_col not in gdf.columns:
+        raise KeyError(f"column {value_col!r} not in the layer; available: {list(gdf.columns)}")
+    fields = [c for c, _ in tooltip]
+    missing = [c for c in fields if c not in gdf.columns]
+    if missing:
+        raise KeyError(f"tooltip columns {missing} not in the layer; add them (e.g. with "
+                       "espass_geo.fmt) before calling choropleth_layer.")
+    web = gdf if _is_wgs84(gdf) else to_web_geometries(gdf, simplify_m=simplify_m)
+    if classes is None:
+        classes = make_classes(web[value_col], caption=caption, palette=palette,
+                               n_classes=n_classes, diverging=diverging, breaks=breaks)
+    values = pd.to_numeric(web[value_col], errors="coerce").astype("float64")
+    props = pd.DataFrame(index=web.index)
+    for col in dict.fromkeys(fields):
+        props[col] = web[col].astype("string").fillna("–").astype(object)
+    # numbers travel as rounded floats (or null); colours are computed here, in Python
+    props["value"] = [None if not math.isfinite(v) else round(v, 4) for v in values]
+    props["fill"] = [classes.color(v) for v in values]
+    data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
+    feature_collection = data.to_geo_dict(show_bbox=False)  # no per-feature bbox: lighter HTML
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        return {"fillColor": feature["properties"]["fill"], "fillOpacity": fill_opacity,
+                "color": line_color, "weight": line_weight}
+
+    def highlight(_feature: dict[str, Any]) -> dict[str, Any]:
+        return {"color": "#222222", "weight": max(2.0, line_weight * 2.5),
+                "fillOpacity": min(1.0, fill_opacity + 0.15)}
+
+    group = folium.FeatureGroup(name=name, show=show, overlay=True, control=True)
+    geojson_kwargs: dict[str, Any] = {}
+    if attribution:
+        geojson_kwargs["attribution"] = attribution
+    if pane:
+        geojson_kwargs["pane"] = pane
+    folium.GeoJson(
+        feature_collection,
+        name=name,
+        control=False,
+        style_function=style,
+        highlight_function=highlight,
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[a for _, a in tooltip], localize=False, sticky=True,
+            labels=True, class_name="espass-tooltip",
+        ) if fields else None,
+        **geojson_kwargs,
+    ).add_to(group)
+    return group, classes
+
+
+def _mass_with_share(value: Any, total: Any, unit: str = "tC") -> str:
+    text = fmt_mass_t(value, unit)
+    try:
+        share = float(value) / float(total)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return text
+    if not math.isfinite(share) or text == "–":
+        return text
+    return f"{text} ({fmt_percent(share, 0)})"
+
+
+def _zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
+                                                                 list[tuple[str, str]]]:
+    z = zones.copy()
+    z["zone_name_fr"] = z["zone_name"].astype("string")
+    z["zone_id_fr"] = z["zone_id"].astype("string")
+    z["area_fr"] = [fmt_area_ha(v) for v in z["area_ha"]]
+    z["stock_fr"] = [f"{fmt_mass_t(c, 'tC')} ({fmt_mass_t(e, 'tCO₂e')})"
+                     if fmt_mass_t(c) != "–" else "–"
+                     for c, e in zip(z["stock_tC"], z["stock_tCO2e"], strict=True)]
+    z["density_fr"] = [fmt_quantity(v, "tC/ha", 1) for v in z["density_tC_ha"]]
+    tooltip = [("zone_name_fr", zone_label), ("zone_id_fr", "Code"), ("area_fr", "Surface"),
+               ("stock_fr", "Stock total"), ("density_fr", "Densité")]
+    for col, label in POOL_COLUMNS_FR.items():
+        if col in z.columns:
+            z[f"{col}_fr"] = [_mass_with_share(v, t) for v, t in zip(z[col], z["stock_tC"],
+                                                                     strict=True)]
+            tooltip.append((f"{col}_fr", label))
+    return z, tooltip
+
+
+def _parcels_fr(parcels: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
+    p = parcels.copy()
+    p["parcel_id_fr"] = p["parcel_id"].astype("string")
+    p["land_use_label_fr"] = p["land_use_fr"].astype("string")
+    p["area_fr"] = [fmt_area_ha(v) for v in p["area_ha"]]
+    p["stock_fr"] = [fmt_mass_t(v, "tC") for v in p["stock_tC"]]
+    p["density_fr"] = [fmt_quantity(v, "tC/ha", 1) for v in p["density_tC_ha"]]
+    return p, [("parcel_id_fr", "Parcelle"), ("land_use_label_fr", "Occupation du sol"),
+               ("area_fr", "Surface"), ("stock_fr", "Stock"), ("density_fr", "Densité")]
+
+
+_RASTER_PANE = "espass_raster"
+_PARCELS_PANE = "espass_parcels"
+_INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
+_SIREN_RE = re.compile(r"^\d{9}$")
+
+
+def _infer_zone_label(zone_ids: pd.Series) -> str:
+    """ "Commune" if every id is an INSEE code, "EPCI" if every id is a SIREN, else "Zone"."""
+    ids = zone_ids.astype("string").fillna("")
+    if ids.str.match(_INSEE_RE).all():
+        return "Commune"
+    if ids.str.match(_SIREN_RE).all():
+        return "EPCI"
+    return "Zone"
+
+
+def _zone_layer_name(zone_label: str) -> str:
+    label = zone_label if zone_label.isupper() else zone_label.lower()
+    return f"Stock moyen par {label} (tC/ha)"
+
+
+def _require(gdf: gpd.GeoDataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise KeyError(f"{what}: missing column(s) {missing}; expected at least {list(columns)} "
+                       "(e.g. from espass_geo.stocks.zone_totals joined to the zone geometries).")
+
+
+def _title_html(title: str, subtitle: str | None) -> str:
+    sub = f"<p>{_html.escape(subtitle)}</p>" if subtitle else ""
+    return (f'<div class="espass-title-wrap"><div class="espass-box espass-title">'
+            f'<h1>{_html.escape(title)}</h1>{sub}</div></div>')
+
+
+_SOURCES_PREFIXES = ("Sources", "Source :", "Limites communales")
+
+
+def _notes_html(notes: Sequence[str], sources: str | None) -> str:
+    items = "".join(f"<li>{_html.escape(str(n))}</li>" for n in notes)
+    ul = f"<ul>{items}</ul>" if items else ""
+    if not sources:
+        return ul
+    return f'{ul}<div class="espass-sources">Sources : {_html.escape(sources)}</div>'
+
+
+def stocks_map(
+    zones: gpd.GeoDataFrame,
+    *,
+    title: str,
+    value_col: str = "density_tC_ha",
+    parcels: gpd.GeoDataFrame | None = None,
+    raster_png: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
+    html_path: str | os.PathLike[str] | None = None,
+    subtitle: str | None = None,
+    zone_label: str | None = None,
+    caption: str = DENSITY_CAPTION_FR,
+    palette: str | Sequence[str] = "YlGn",
+    n_classes: int = 6,
+    sources: str | None = None,
+    basemap: bool = True,
+    show_parcels: bool = False,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Map of carbon stocks per zone (choropleth of ``value_col``, tC/ha), readable offline.
+
+    Parameters
+    ----------
+    zones
+        GeoDataFrame with a CRS (EPSG:2154 expected) and columns ``zone_id, zone_name,
+        area_ha, stock_tC, stock_tCO2e, density_tC_ha``; optional per-pool columns
+        ``stock_soil_tC, stock_live_biomass_tC, stock_litter_tC, stock_dead_wood_tC,
+        stock_hedges_tC`` appear in the tooltip with their share of the total.
+    title, subtitle
+        Title box at the top of the map (HTML-escaped).
+    value_col
+        Column coloured by class (quantile classes with nice breaks, green palette).
+    parcels
+        Optional GeoDataFrame ``parcel_id, land_use_fr, area_ha, stock_tC, density_tC_ha``:
+        layer "Parcelles agricoles (RPG)", same classes, thin outlines, hidden unless
+        ``show_parcels``.
+    raster_png
+        Optional dict from :func:`raster_to_png` (``path``, ``bounds`` in lat/lon): layer
+        "Densité par pixel (tC/ha)", opacity 0.7, hidden by default. The PNG is embedded in
+        the HTML.
+    notes
+        Lines of the notes box (bottom left, HTML-escaped), e.g. the data caveats and the
+        sign convention.
+    sources
+        Sources line written after the notes ("Sources : ..."). By default (None):
+        "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO", plus
+        " ; parcelles : RPG (IGN/ASP)" when ``parcels`` is given, unless a note already
+        starts with "Sources" or "Limites communales" (the caller wrote its own). ``""``:
+        no sources line.
+    html_path
+        If given, the map is saved there with :func:`save_map` (assets in ``lib/``).
+    zone_label
+        Tooltip label of ``zone_name`` ("Commune", "EPCI", "Zone"…); by default inferred
+        from ``zone_id``: INSEE codes → "Commune", SIREN numbers → "EPCI", else "Zone".
+    basemap
+        Add the optional online OpenStreetMap background.
+
+    Returns
+    -------
+    folium.Map
+    """
+    _require(zones, ZONE_COLUMNS, "zones")
+    if value_col not in zones.columns:
+        raise KeyError(f"value_col {value_col!r} is not a column of zones")
+    if len(zones) == 0:
+        raise ValueError("zones is empty: nothing to map.")
+    if zone_label is None:
+        zone_label = _infer_zone_label(zones["zone_id"])
+    z, tooltip = _zones_fr(zones, zone_label)
+    web = to_web_geometries(z, simplify_m=simplify_m)
+
+    many_parcels = parcels is not None and len(parcels) > 1000
+    m = make_map(basemap=basemap, prefer_canvas=many_parcels)
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.title = _html.escape(title)
+
+    zone_group, classes = choropleth_layer(
+        web, value_col, name=_zone_layer_name(zone_label), tooltip=tooltip,
+        palette=palette, caption=caption, n_classes=n_classes,
+        attribution="IGN Admin Express COG 2018 ; ADEME ALDO",
+    )
+    zone_group.add_to(m)
+    # stacking: communes (overlay pane, 400) < pixel raster (410) < parcels (420)
+    if raster_png is not None:
+        folium.map.CustomPane(_RASTER_PANE, z_index=410, pointer_events=False).add_to(m)
+    if parcels is not None:
+        folium.map.CustomPane(_PARCELS_PANE, z_index=420, pointer_events=True).add_to(m)
+
+    if parcels is not None:
+        _require(parcels, PARCEL_COLUMNS, "parcels")
+        p, ptooltip = _parcels_fr(parcels)
+        pweb = to_web_geometries(p, simplify_m=1.0)
+        parcel_group, _ = choropleth_layer(
+            pweb, "density_tC_ha", name="Parcelles agricoles (RPG)", tooltip=ptooltip,
+            classes=classes, show=show_parcels, line_color="#4d4d4d", line_weight=0.3,
+            fill_opacity=0.85, attribution="RPG (IGN/ASP)", pane=_PARCELS_PANE,
+        )
+        parcel_group.add_to(m)
+
+    if raster_png is not None:
+        if not {"path", "bounds"} <= set(raster_png):
+            raise KeyError("raster_png must be a dict with 'path' and 'bounds' "
+                           "(as returned by espass_geo.maps.raster_to_png)")
+        raster_group = folium.FeatureGroup(name="Densité par pixel (tC/ha)", show=False)
+        folium.raster_layers.ImageOverlay(
+            image=str(raster_png["path"]),
+            bounds=[list(map(float, b)) for b in raster_png["bounds"]],
+            opacity=0.7,
+            name="Densité par pixel (tC/ha)",
+            control=False,
+            class_name="espass-raster",
+            pane=_RASTER_PANE,
+        ).add_to(raster_group)
+        raster_group.add_to(m)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    show_nodata = bool(pd.to_numeric(web[value_col], errors="coerce").isna().any())
+    legend_element(classes, show_nodata=show_nodata, raster=raster_png).add_to(m)
+    if sources is None and not any(str(n).startswith(_SOURCES_PREFIXES) for n in notes):
+        sources = DEFAULT_SOURCES_FR if parcels is not None else _SOURCES_NO_PARCELS_FR
+    _HtmlControl(_notes_html(notes, sources), position="bottomleft",
+                 css_class="espass-notes").add_to(m)
+    root.html.add_child(Element(_title_html(title, subtitle)), name="espass_title")
+
+    minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+
+    if html_path is not None:
+        save_map(m, html_path)
+    return m
+
+
+# --------------------------------------------------------------------------------------------
+# Raster overlay
+# --------------------------------------------------------------------------------------------
+
+def raster_to_png(tif_path: str | os.PathLike[str], png_path: str | os.PathLike[str],
+                  cmap: str = "YlGn", vmin: float | None = None, vmax: float | None = None, *,
+                  max_size: int = 2000, caption: str = "Par pixel (tC/ha)") -> dict[str, Any]:
+    """Colourise band 1 of a GeoTIFF into an RGBA PNG in Web Mercator for an ImageOverlay.
+
+    The raster (EPSG:2154 expected, any CRS accepted) is reprojected to EPSG:3857 with
+    nearest-neighbour resampling, downsampled so that its longest side is at most
+    ``max_size`` pixels, coloured with the matplotlib colormap ``cmap`` between ``vmin`` and
+    ``vmax`` (data minimum and maximum by default); nodata and NaN pixels are transparent.
+
+    Returns
+    -------
+    dict
+        ``path`` (PNG), ``bounds`` ``[[south, west], [north, east]]`` in degrees (what
+        :func:`stocks_map` and ``folium.raster_layers.ImageOverlay`` expect), ``vmin``,
+        ``vmax``, ``cmap``, ``caption`` (for the legend gradient), ``shape`` (rows, cols).
+    """
+    import rasterio
+    from affine import Affine
+    from matplotlib import colormaps
+    from matplotlib import image as mpimg
+    from matplotlib.colors import Normalize
+    from rasterio.transform import array_bounds
+    from rasterio.warp import Resampling, reproject, transform_bounds
+
+    dst_crs = "EPSG:3857"
+    with rasterio.open(tif_path) as src:
+        if src.crs is None:
+            raise MissingCRSError(f"raster '{tif_path}' has no CRS; write it with "
+                                  "`rio.write_crs(2154)` or gdal_edit.py -a_srs EPSG:2154.")
+        data = src.read(1, masked=True).astype("float64").filled(np.nan)
+        # destination grid computed here rather than with calculate_default_transform, whose
+        # rasterio 1.4 code multiplies Affine objects with `*` (warning under affine 3): the
+        # bounding box in EPSG:3857 with as many rows and columns as the source (fewer when
+        # downsampled); pixels need not be square, Leaflet stretches the PNG to the bounds
+        left, bottom, right, top = transform_bounds(src.crs, dst_crs, *src.bounds,
+                                                    densify_pts=21)
+        scale = min(1.0, max_size / max(src.width, src.height))
+        width = max(1, round(src.width * scale))
+        height = max(1, round(src.height * scale))
+        transform = Affine((right - left) / width, 0.0, left, 0.0, -(top - bottom) / height, top)
+        dst = np.full((height, width), np.nan, dtype="float64")
+        reproject(data, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+                  dst_transform=transform, dst_crs=dst_crs, dst_nodata=np.nan,
+                  resampling=Resampling.nearest)
+    valid = np.isfinite(dst)
+    if not valid.any():
+        raise EspassGeoError(f"raster '{tif_path}' has no valid pixel to draw (all nodata/NaN).")
+    lo = float(np.nanmin(dst)) if vmin is None else float(vmin)
+    hi = float(np.nanmax(dst)) if vmax is None else float(vmax)
+    if hi <= lo:
+        hi = lo + 1.0
+    rgba = colormaps[cmap](Normalize(lo, hi, clip=True)(np.where(valid, dst, lo)), bytes=True)
+    rgba[~valid] = 0
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    mpimg.imsave(png_path, rgba, format="png")
+    west, south, east, north = transform_bounds(dst_crs, "EPSG:4326",
+                                                *array_bounds(height, width, transform))
+    return {"path": str(png_path), "bounds": [[south, west], [north, east]], "vmin": lo,
+            "vmax": hi, "cmap": cmap, "caption": caption, "shape": (height, width)}
+
