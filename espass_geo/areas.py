@@ -117,8 +117,11 @@ def _exact_class_areas(src, zones: gpd.GeoDataFrame, id_col: str) -> tuple[pd.Da
     from exactextract import exact_extract
 
     pixel_ha = abs(src.transform.a * src.transform.e) * HA_PER_M2
+    # Many small zones (parcels): reading each raster block once is faster (×1.6 on 50 000
+    # parcels, benchmarks/README.md); few large zones: feature by feature. Same results.
+    strategy = "raster-sequential" if len(zones) > 1000 else "feature-sequential"
     res = exact_extract(src, zones[[id_col, "geometry"]], ["unique", "frac", "count"],
-                        include_cols=[id_col], output="pandas")
+                        include_cols=[id_col], output="pandas", strategy=strategy)
     rows_z, rows_c, rows_a = [], [], []
     for zid, uniq, frac, count in zip(res[id_col], res["unique"], res["frac"], res["count"],
                                       strict=True):
@@ -172,7 +175,7 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
         c = lc[mask].astype(np.int64)
         if z.size == 0:
             return pd.DataFrame({"z": [], "code": [], "n": []})
-        codes, cinv = np.unique(c, return_inverse=True)
+        codes, cinv = _dense_codes(c)
         counts = np.bincount(z.astype(np.int64) * len(codes) + cinv,
                              minlength=(len(hit) + 1) * len(codes)).reshape(-1, len(codes))
         zi, ci = np.nonzero(counts)
@@ -185,6 +188,19 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
     out = df.groupby(["z", "code"], as_index=False)["n"].sum()
     return pd.DataFrame({id_col: out["z"], "code": out["code"].astype(int),
                          "area_ha": out["n"].astype(float) * pixel_ha})
+
+
+def _dense_codes(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes and the index of each pixel's code, in O(n) for small non-negative codes.
+
+    ``np.unique`` sorts every pixel (10⁸ pixels: ~7 s); a bincount + lookup table does not.
+    """
+    if c.size and c.min() >= 0 and c.max() < 1 << 20:
+        present = np.flatnonzero(np.bincount(c))
+        lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+        lut[present] = np.arange(len(present))
+        return present, lut[c]
+    return np.unique(c, return_inverse=True)
 
 
 def _box(bounds):
