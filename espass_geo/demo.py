@@ -23,9 +23,11 @@ def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo") -> dict
     results = {}
     results["flandre_dunkerque"] = run_stocks(
         DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
-        landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method)
+        landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method,
+        title=f"Stocks de carbone — {DEMO_LABEL} (57 communes)")
     results["region"] = run_stocks(
-        "dep:59,62", out_dir=out_dir / "region", areas=data.aldo_clc18_epci_path(), method=method)
+        "dep:59,62", out_dir=out_dir / "region", areas=data.aldo_clc18_epci_path(), method=method,
+        title="Stocks de carbone — Nord et Pas-de-Calais, 37 EPCI (CLC 2018)")
     with atomic_output_dir(out_dir) as tmp:
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
     return results

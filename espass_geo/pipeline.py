@@ -35,10 +35,16 @@ SYNTHETIC_NOTE_FR = (
     "par EPCI, parcelles RPG réelles, disposition inventée) — ce n'est pas une donnée réelle ; "
     "remplacez-le par CLC 2018 ou l'OCS2D (voir landcover/README.md)."
 )
-SOURCES_NOTE_FR = (
-    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO (sols GIS Sol RMQS, "
-    "biomasse IGN) ; parcelles : RPG (IGN/ASP)."
-)
+def sources_note(result: "StocksResult") -> str:
+    parts = ["Limites communales : IGN Admin Express COG 2018",
+             "facteurs : ADEME ALDO (sols GIS Sol RMQS, biomasse IGN)"
+             + (" et GIEC 2006 Tier 1 (sol)" if result.method == "ipcc" else "")]
+    if result.landcover is None:
+        parts.append("surfaces : table fournie (Corine Land Cover 2018 par EPCI, ALDO, pour la "
+                     "démonstration régionale)")
+    if result.parcels is not None:
+        parts.append("parcelles : RPG (IGN/ASP)")
+    return "Sources — " + " ; ".join(parts) + "."
 
 
 @dataclass
@@ -257,7 +263,7 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
         if make_map:
             from .maps import stocks_map
 
-            notes = [*result.notes, SOURCES_NOTE_FR]
+            notes = [*result.notes, sources_note(result)]
             stocks_map(result.zones, title=title or f"Stocks de carbone — {result.territory.label}",
                        parcels=result.parcels, raster_png=raster_png, notes=notes,
                        html_path=tmp / "carte_stocks.html")
@@ -270,7 +276,7 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
 
 def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, areas=None,
                parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
-               make_map: bool = True) -> StocksResult:
+               make_map: bool = True, title: str | None = None) -> StocksResult:
     """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
     result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
                                       parcels=parcels, hedges=hedges, zpc=zpc, method=method,
@@ -278,5 +284,5 @@ def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, ar
     params = {"territory": str(territory), "landcover": landcover, "areas": areas,
               "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
               "engine": engine}
-    write_stock_outputs(result, out_dir, params=params, make_map=make_map)
+    write_stock_outputs(result, out_dir, params=params, make_map=make_map, title=title)
     return result

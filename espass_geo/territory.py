@@ -354,7 +354,7 @@ def resolve_territory(
             f"no pedoclimatic zone (ZPC) for zone(s) {missing[:5]} of '{text}': they lie outside "
             "the embedded communes of Nord/Pas-de-Calais. Give one with --zpc (e.g. --zpc 2_1)."
         )
-    z["region_code"] = z["region_code"].fillna("32")
+    z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(), "32")
     return territory
 
 

@@ -1,0 +1,69 @@
+"""The demo on the embedded data, end to end (real boundaries, ALDO areas, RPG parcels)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import rasterio
+
+from espass_geo import data
+from espass_geo.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("démo")
+    return out, run_demo(out)
+
+
+def test_demo_writes_both_maps(demo):
+    out, results = demo
+    assert (out / "index.html").exists()
+    for name in ("flandre_dunkerque", "region"):
+        html = (out / name / "carte_stocks.html").read_text(encoding="utf-8")
+        assert "lib/leaflet" in html
+        assert 'src="https://' not in html and 'href="https://' not in html
+    fd = (out / "flandre_dunkerque" / "carte_stocks.html").read_text(encoding="utf-8")
+    assert "SYNTHÉTIQUE" in fd  # the stand-in raster is said plainly on the map
+    assert "Parcelles agricoles" in fd
+
+
+def test_flandre_dunkerque_per_commune_and_parcel(demo):
+    out, results = demo
+    r = results["flandre_dunkerque"]
+    assert len(r.zones) == 57
+    # area closure per commune
+    s = pd.read_csv(out / "flandre_dunkerque" / "area_closure.csv", dtype={"zone_id": str})
+    total = s["classified_area_ha"] + s["nodata_area_ha"]
+    assert ((total - s["polygon_area_ha"]).abs() <= 0.005 * s["polygon_area_ha"]).all()
+    # the two EPCI: 29 627.2 + 45 069.3 ha in the ALDO CLC 2018 table; land-use areas close to it
+    st = r.stocks
+    assert st[st["pool"] == "soil"]["area_ha"].sum() == pytest.approx(74_696.5, rel=0.005)
+    layers = [name for name, _ in pyogrio.list_layers(out / "flandre_dunkerque" / "stocks.gpkg")]
+    assert layers == ["zones", "parcelles"]
+    parcels = gpd.read_file(out / "flandre_dunkerque" / "stocks.gpkg", layer="parcelles")
+    assert len(parcels) == 713
+    # each parcel: declared class × area × density; parcel stocks sum to the long table
+    assert parcels["stock_tC"].sum() == pytest.approx(r.parcel_stocks["stock_tC"].sum())
+    with rasterio.open(out / "flandre_dunkerque" / "stock_density.tif") as src:
+        d = src.read(1, masked=True)
+        px_ha = abs(src.transform.a * src.transform.e) * 1e-4
+    # Σ density × pixel area ≈ Σ zone stocks (pixel centres vs exact edges: within 0.5 %)
+    assert float(d.sum()) * px_ha == pytest.approx(r.total_stock_tC, rel=0.005)
+
+
+def test_regional_overview_37_epci(demo):
+    out, results = demo
+    r = results["region"]
+    assert len(r.zones) == 37
+    # every EPCI of the ALDO CLC 2018 table is accounted, areas equal the table (1 248 727 ha)
+    at = pd.read_csv(data.aldo_clc18_epci_path(), dtype={"siren": str})
+    table_total = at.drop(columns="siren").sum().sum()
+    assert table_total == pytest.approx(1_248_727, abs=1)
+    st = r.stocks
+    assert st[st["pool"] == "soil"]["area_ha"].sum() == pytest.approx(table_total)
+    z = gpd.read_file(out / "region" / "stocks.gpkg", layer="zones")
+    assert z["zone_id"].str.len().eq(9).all()
+    assert z["stock_tC"].sum() == pytest.approx(r.total_stock_tC)
