@@ -80,6 +80,44 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
 
 
 @main.command()
+@click.option("--territory", "-t", required=True,
+              help="Comme pour « stocks » : fichier, codes INSEE, epci:SIREN ou dep:59,62.")
+@click.option("--landcover-before", type=click.Path(path_type=Path),
+              help="Occupation du sol à la première date (GeoTIFF CLC, EPSG:2154).")
+@click.option("--landcover-after", type=click.Path(path_type=Path),
+              help="Occupation du sol à la seconde date (même grille).")
+@click.option("--years", nargs=2, type=int, default=(2012, 2018), show_default=True,
+              help="Années des deux dates (la période annualise les surfaces).")
+@click.option("--changes", type=click.Path(path_type=Path),
+              help="Table de changements CSV (zone_id, from_code, to_code, area_ha ; ou ALDO "
+                   "clc18-change).")
+@click.option("--forest-areas", type=click.Path(path_type=Path),
+              help="Surfaces forestières (zone_id, composition, area_ha ; ou BD Forêt ALDO).")
+@click.option("--zpc", help="Zone pédoclimatique imposée (ex. 2_1).")
+@click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True)
+@click.option("--gwp-n2o", type=float, default=273.0, show_default=True,
+              help="PRG du N2O (273 = GIEC AR6, 265 = AR5).")
+@click.option("--wood-products", type=click.Choice(["harvest", "consumption", "none"]),
+              default="harvest", show_default=True,
+              help="Produits bois : approche récolte, consommation, ou aucun.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
+          method, gwp_n2o, wood_products, out_dir, no_map):
+    """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
+    from .flows_pipeline import run_flows
+    from .fmt import fmt_mass_t
+
+    result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
+                  landcover_after=landcover_after, years=tuple(years), changes=changes,
+                  forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
+                  wood_products=wood_products, make_map=not no_map)
+    click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
+               "/an (positif = séquestration, négatif = émission).")
+    _summary(result.files, out_dir)
+
+
+@main.command()
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(path_type=Path), help="Dossier de sortie.")
 def demo(out_dir):

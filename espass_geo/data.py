@@ -120,3 +120,19 @@ def demo_parcels_path() -> Path:
 
 def aldo_clc18_epci_path() -> Path:
     return data_path("landcover", "aldo/clc18_surfaces_ha_epci_59_62.csv")
+
+
+def demo_landcover_2012_path() -> Path:
+    return data_path("landcover", "demo_flandre_dunkerque_clc2012_20m.tif")
+
+
+def aldo_clc_change_epci_path() -> Path:
+    return data_path("landcover", "aldo/clc12_clc18_changements_ha_epci_59_62.csv")
+
+
+def aldo_clc_change_communes_path() -> Path:
+    return data_path("landcover", "aldo/clc12_clc18_changements_ha_communes_59_62.csv")
+
+
+def aldo_bdforet_epci_path() -> Path:
+    return data_path("landcover", "aldo/foret_surfaces_bdforet_ha_epci_59_62.csv")

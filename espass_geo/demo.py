@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import data
 from .io import atomic_output_dir
+from .flows_pipeline import FlowsResult, run_flows
 from .pipeline import StocksResult, run_stocks
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
@@ -17,10 +18,12 @@ DEMO_TERRITORY = "epci:245900428,200040954"
 DEMO_LABEL = "SCoT Flandre-Dunkerque"
 
 
-def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo") -> dict[str, StocksResult]:
-    """Run both demo jobs and write them under ``out_dir`` (``flandre_dunkerque/``, ``region/``)."""
+def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
+             ) -> dict[str, StocksResult | FlowsResult]:
+    """Run the demo jobs under ``out_dir``: stocks and flows of the SCoT Flandre-Dunkerque
+    (``flandre_dunkerque/``) and of the 37 EPCI of Nord/Pas-de-Calais (``region/``)."""
     out_dir = Path(out_dir)
-    results = {}
+    results: dict[str, StocksResult | FlowsResult] = {}
     results["flandre_dunkerque"] = run_stocks(
         DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
         landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method,
@@ -28,6 +31,15 @@ def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo") -> dict
     results["region"] = run_stocks(
         "dep:59,62", out_dir=out_dir / "region", areas=data.aldo_clc18_epci_path(), method=method,
         title="Stocks de carbone — Nord et Pas-de-Calais, 37 EPCI (CLC 2018)")
+    results["flandre_dunkerque_flux"] = run_flows(
+        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
+        landcover_before=data.demo_landcover_2012_path(),
+        landcover_after=data.demo_landcover_path(), years=(2012, 2018), method=method,
+        title=f"Flux de carbone 2012–2018 — {DEMO_LABEL}")
+    results["region_flux"] = run_flows(
+        "dep:59,62", out_dir=out_dir / "region", changes=data.aldo_clc_change_epci_path(),
+        forest_areas=data.aldo_bdforet_epci_path(), years=(2012, 2018), method=method,
+        title="Flux de carbone 2012–2018 — Nord et Pas-de-Calais, 37 EPCI (CLC, BD Forêt)")
     with atomic_output_dir(out_dir) as tmp:
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
     return results
@@ -37,6 +49,7 @@ def _index_html(results: dict[str, StocksResult]) -> str:
     from .fmt import fmt_mass_t
 
     fd, reg = results["flandre_dunkerque"], results["region"]
+    fdf, regf = results["flandre_dunkerque_flux"], results["region_flux"]
     items = [
         ("flandre_dunkerque/carte_stocks.html", f"{DEMO_LABEL} — stocks par commune et par parcelle",
          f"{len(fd.zones)} communes, stock total {fmt_mass_t(fd.total_stock_tC)} "
@@ -44,6 +57,12 @@ def _index_html(results: dict[str, StocksResult]) -> str:
         ("region/carte_stocks.html", "Nord et Pas-de-Calais — stocks des 37 EPCI",
          f"{len(reg.zones)} EPCI, stock total {fmt_mass_t(reg.total_stock_tC)} "
          "(surfaces Corine Land Cover 2018 réelles, tables ALDO)"),
+        ("flandre_dunkerque/carte_flux.html", f"{DEMO_LABEL} — flux de carbone 2012–2018",
+         f"flux net {fmt_mass_t(fdf.net_flux_tCO2e_an, 'tCO₂e')}/an (positif = séquestration), "
+         "artificialisation et points chauds (rasters de démonstration synthétiques)"),
+        ("region/carte_flux.html", "Nord et Pas-de-Calais — flux de carbone des 37 EPCI",
+         f"flux net {fmt_mass_t(regf.net_flux_tCO2e_an, 'tCO₂e')}/an (changements CLC 2012–2018 "
+         "réels, BD Forêt, tables ALDO)"),
     ]
     lis = "\n".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a><br><small>'
                     f"{html.escape(d)}</small></li>" for h, t, d in items)

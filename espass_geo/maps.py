@@ -15,7 +15,8 @@ Three rules shape this module (conventions §2 gotchas 6 and 8, §4.5, §4.7):
 * **Classes, not continuous colours**: quantile classes rounded to "nice" breaks
   (:func:`class_breaks`), symmetric around 0 for flows (``diverging=True``).
 
-Main entry points: :func:`stocks_map` (the stock map), :func:`choropleth_layer` (reusable
+Main entry points: :func:`stocks_map` (the stock map), :func:`flows_map` (the flow map, ALDO
+sign convention), :func:`choropleth_layer` (reusable
 layer + classes), :func:`raster_to_png` (raster overlay), :func:`make_map`, :func:`save_map`.
 """
 
@@ -55,6 +56,7 @@ __all__ = [
     "RemoteAssetError",
     "choropleth_layer",
     "class_breaks",
+    "flows_map",
     "legend_element",
     "localize_assets",
     "make_classes",
@@ -211,6 +213,18 @@ class _MapStyle(MacroElement):
         .espass-raster { image-rendering: pixelated; }
         .espass-basemap { filter: grayscale(85%) brightness(1.05); }
         .leaflet-control-layers-overlays label { font-size: 13px; }
+        .espass-transitions { font-size: 12px; max-width: min(75vw, 760px); }
+        .espass-transitions summary { cursor: pointer; padding: 6px 10px; font-weight: 600; }
+        .espass-matrix-wrap { max-height: 60vh; overflow: auto; padding: 0 10px 8px 10px; }
+        .espass-matrix { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+        .espass-matrix th, .espass-matrix td { border: 1px solid #d0d0d0; padding: 2px 6px; }
+        .espass-matrix td { text-align: right; white-space: nowrap; }
+        .espass-matrix thead th, .espass-matrix tr:first-child th { font-weight: 600;
+            background: #f3f3f3; vertical-align: bottom; }
+        .espass-matrix th[scope="row"] { text-align: left; font-weight: 600; background: #f3f3f3; }
+        .espass-matrix td.espass-zero { color: #9a9a9a; }
+        .espass-matrix .espass-total { font-weight: 600; background: #ececec; }
+        .espass-matrix .espass-corner { font-weight: 400; color: #555; font-size: 11px; }
         </style>
         {% endmacro %}
         """
@@ -733,18 +747,24 @@ def _mass_with_share(value: Any, total: Any, unit: str = "tC") -> str:
     return f"{text} ({fmt_percent(share, 0)})"
 
 
-def _zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
-                                                                 list[tuple[str, str]]]:
+def _zone_base_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
+                                                                     list[tuple[str, str]]]:
+    """Copy of ``zones`` with the name, code and area tooltip columns (shared by the maps)."""
     z = zones.copy()
     z["zone_name_fr"] = z["zone_name"].astype("string")
     z["zone_id_fr"] = z["zone_id"].astype("string")
     z["area_fr"] = [fmt_area_ha(v) for v in z["area_ha"]]
+    return z, [("zone_name_fr", zone_label), ("zone_id_fr", "Code"), ("area_fr", "Surface")]
+
+
+def _zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
+                                                                 list[tuple[str, str]]]:
+    z, tooltip = _zone_base_fr(zones, zone_label)
     z["stock_fr"] = [f"{fmt_mass_t(c, 'tC')} ({fmt_mass_t(e, 'tCO₂e')})"
                      if fmt_mass_t(c) != "–" else "–"
                      for c, e in zip(z["stock_tC"], z["stock_tCO2e"], strict=True)]
     z["density_fr"] = [fmt_quantity(v, "tC/ha", 1) for v in z["density_tC_ha"]]
-    tooltip = [("zone_name_fr", zone_label), ("zone_id_fr", "Code"), ("area_fr", "Surface"),
-               ("stock_fr", "Stock total"), ("density_fr", "Densité")]
+    tooltip += [("stock_fr", "Stock total"), ("density_fr", "Densité")]
     for col, label in POOL_COLUMNS_FR.items():
         if col in z.columns:
             z[f"{col}_fr"] = [_mass_with_share(v, t) for v, t in zip(z[col], z["stock_tC"],
@@ -780,9 +800,14 @@ def _infer_zone_label(zone_ids: pd.Series) -> str:
     return "Zone"
 
 
-def _zone_layer_name(zone_label: str) -> str:
+def _per_zone(zone_label: str) -> str:
+    """ "par commune", "par EPCI", "par secteur"… (acronyms keep their capitals)."""
     label = zone_label if zone_label.isupper() else zone_label.lower()
-    return f"Stock moyen par {label} (tC/ha)"
+    return f"par {label}"
+
+
+def _zone_layer_name(zone_label: str) -> str:
+    return f"Stock moyen {_per_zone(zone_label)} (tC/ha)"
 
 
 def _require(gdf: gpd.GeoDataFrame, columns: Iterable[str], what: str) -> None:
@@ -807,6 +832,33 @@ def _notes_html(notes: Sequence[str], sources: str | None) -> str:
     if not sources:
         return ul
     return f'{ul}<div class="espass-sources">Sources : {_html.escape(sources)}</div>'
+
+
+def _default_sources(notes: Sequence[str], sources: str | None, default: str) -> str | None:
+    """``default`` when ``sources`` is None and no note already gives the sources."""
+    if sources is None and not any(str(n).startswith(_SOURCES_PREFIXES) for n in notes):
+        return default
+    return sources
+
+
+def _new_map(title: str, *, basemap: bool, prefer_canvas: bool = False) -> folium.Map:
+    """:func:`make_map` with the page title set (HTML-escaped)."""
+    m = make_map(basemap=basemap, prefer_canvas=prefer_canvas)
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.title = _html.escape(title)
+    return m
+
+
+def _finish_map(m: folium.Map, web: gpd.GeoDataFrame, *, title: str, subtitle: str | None,
+                notes_html: str, html_path: str | os.PathLike[str] | None) -> None:
+    """Notes box (bottom left), title box, view fitted on ``web`` (EPSG:4326), save."""
+    _HtmlControl(notes_html, position="bottomleft", css_class="espass-notes").add_to(m)
+    m.get_root().html.add_child(Element(_title_html(title, subtitle)), name="espass_title")
+    minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    if html_path is not None:
+        save_map(m, html_path)
 
 
 def stocks_map(
@@ -881,10 +933,7 @@ def stocks_map(
     web = to_web_geometries(z, simplify_m=simplify_m)
 
     many_parcels = parcels is not None and len(parcels) > 1000
-    m = make_map(basemap=basemap, prefer_canvas=many_parcels)
-    root = m.get_root()
-    assert isinstance(root, Figure)
-    root.title = _html.escape(title)
+    m = _new_map(title, basemap=basemap, prefer_canvas=many_parcels)
 
     zone_group, classes = choropleth_layer(
         web, value_col, name=_zone_layer_name(zone_label), tooltip=tooltip,
@@ -928,17 +977,317 @@ def stocks_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     show_nodata = bool(pd.to_numeric(web[value_col], errors="coerce").isna().any())
     legend_element(classes, show_nodata=show_nodata, raster=raster_png).add_to(m)
-    if sources is None and not any(str(n).startswith(_SOURCES_PREFIXES) for n in notes):
-        sources = DEFAULT_SOURCES_FR if parcels is not None else _SOURCES_NO_PARCELS_FR
-    _HtmlControl(_notes_html(notes, sources), position="bottomleft",
-                 css_class="espass-notes").add_to(m)
-    root.html.add_child(Element(_title_html(title, subtitle)), name="espass_title")
+    sources = _default_sources(
+        notes, sources, DEFAULT_SOURCES_FR if parcels is not None else _SOURCES_NO_PARCELS_FR)
+    _finish_map(m, web, title=title, subtitle=subtitle, notes_html=_notes_html(notes, sources),
+                html_path=html_path)
+    return m
 
-    minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
-    m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
 
-    if html_path is not None:
-        save_map(m, html_path)
+# --------------------------------------------------------------------------------------------
+# Flow map
+# --------------------------------------------------------------------------------------------
+
+#: The sign-convention sentence written in every flow map (notes box).
+FLOW_SIGN_NOTE_FR: str = "Convention ALDO : flux positif = séquestration, négatif = émission."
+FLOW_CAPTION_FR: str = "Flux net (tCO₂e/ha/an) — positif = séquestration, négatif = émission"
+FLOW_TOTAL_CAPTION_FR: str = ("Flux net total (tCO₂e/an) — positif = séquestration, "
+                              "négatif = émission")
+SEALING_CAPTION_FR: str = "Artificialisation (ha/an)"
+HOTSPOTS_CAPTION_FR: str = "Surface artificialisée par maille (ha sur la période)"
+TRANSITIONS_TITLE_FR: str = "Matrice des changements d'occupation du sol (ha/an)"
+#: Diverging palette of flows: emissions (negative) brown/orange → white → sequestration
+#: (positive) green (ColorBrewer PuOr orange half + PRGn green half).
+FLOW_PALETTE: tuple[str, ...] = ("#7f3b08", "#b35806", "#e08214", "#fdb863", "#fee0b6",
+                                 "#f7f7f7", "#d9f0d3", "#a6dba0", "#5aae61", "#1b7837",
+                                 "#00441b")
+FLOW_ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "area_ha", "flux_tCO2e_an",
+                                      "flux_tCO2e_ha_an")
+#: Optional per-cause flow columns (tCO₂e/an) of the zones table and their tooltip labels.
+FLOW_CAUSE_COLUMNS_FR: dict[str, str] = {
+    "flux_land_use_change_tCO2e_an": "dont changements d'occupation du sol",
+    "flux_forest_growth_tCO2e_an": "dont croissance des forêts",
+    "flux_wood_products_tCO2e_an": "dont produits bois",
+    "flux_n2o_tCO2e_an": "dont N₂O",
+}
+HOTSPOT_COLUMNS: tuple[str, ...] = ("cell_id", "sealed_ha")
+_HOTSPOTS_PANE = "espass_hotspots"
+
+
+def _has_nonzero_digit(text: str) -> bool:
+    return any(ch in "123456789" for ch in text)
+
+
+def _signed(value: Any, text: str) -> str:
+    """``text`` (formatted ``value``) with a "+" for a positive value that does not round to
+    0: flows always show their sign ("+1 235", "−5 000", "0")."""
+    try:
+        positive = float(value) > 0
+    except (TypeError, ValueError):
+        return text
+    return f"+{text}" if positive and _has_nonzero_digit(text) else text
+
+
+def _fmt_flux(value: Any, unit: str = "tCO₂e/an") -> str:
+    """Signed flow, kt from 10 000 t on (:func:`fmt_mass_t`): ``"−5 000 tCO₂e/an"``."""
+    return _signed(value, fmt_mass_t(value, unit))
+
+
+def _fmt_flux_ha(value: Any) -> str:
+    """Signed flow per hectare: ``"+3,09 tCO₂e/ha/an"``."""
+    return _signed(value, fmt_quantity(value, "tCO₂e/ha/an"))
+
+
+def _flow_zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
+                                                                      list[tuple[str, str]]]:
+    z, tooltip = _zone_base_fr(zones, zone_label)
+    z["flux_fr"] = [_fmt_flux(v) for v in z["flux_tCO2e_an"]]
+    z["flux_ha_fr"] = [_fmt_flux_ha(v) for v in z["flux_tCO2e_ha_an"]]
+    tooltip += [("flux_fr", "Flux net total"), ("flux_ha_fr", "Flux net par ha")]
+    for col, label in FLOW_CAUSE_COLUMNS_FR.items():
+        if col in z.columns:
+            z[f"{col}_fr"] = [_fmt_flux(v) for v in z[col]]
+            tooltip.append((f"{col}_fr", label))
+    if "sealed_ha_an" in z.columns:
+        z["sealed_fr"] = [fmt_quantity(v, "ha/an") for v in z["sealed_ha_an"]]
+        tooltip.append(("sealed_fr", "Artificialisation"))
+    if "sealing_flux_tCO2e_an" in z.columns:
+        z["sealing_flux_fr"] = [_fmt_flux(v) for v in z["sealing_flux_tCO2e_an"]]
+        tooltip.append(("sealing_flux_fr", "Flux de l'artificialisation"))
+    return z, tooltip
+
+
+def _hotspots_fr(hotspots: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
+    h = hotspots.copy()
+    h["cell_id_fr"] = h["cell_id"].astype("string")
+    texts = []
+    years = h["years"] if "years" in h.columns else pd.Series(np.nan, index=h.index)
+    for sealed, n in zip(h["sealed_ha"], years, strict=True):
+        text = f"{fmt_area_ha(sealed)} sur la période"
+        try:
+            per_year = float(sealed) / float(n)
+        except (TypeError, ValueError, ZeroDivisionError):
+            per_year = math.nan
+        if math.isfinite(per_year):
+            text += f" ({fmt_quantity(per_year, 'ha/an')})"
+        texts.append(text)
+    h["sealed_fr"] = texts
+    return h, [("cell_id_fr", "Maille"), ("sealed_fr", "Surface artificialisée")]
+
+
+def _matrix_cell(value: float) -> str:
+    if value == 0:
+        return '<td class="espass-zero">0</td>'
+    return f"<td>{_html.escape(fmt_number(value, 1))}</td>"
+
+
+def _transitions_html(transitions: pd.DataFrame) -> str:
+    """Collapsible panel (closed ``<details>``) with the land-use change matrix, totals."""
+    if not isinstance(transitions, pd.DataFrame):
+        raise TypeError("transitions must be a pandas DataFrame pivoted as index = from "
+                        "(\"de\"), columns = to (\"vers\"), values = ha/an; got "
+                        f"{type(transitions).__name__}.")
+    # a missing pair of a pivot table (NaN) is a transition that did not happen: 0 ha/an
+    t = transitions.apply(pd.to_numeric, errors="raise").astype("float64").fillna(0.0)
+    esc = _html.escape
+    row_tot = t.sum(axis=1)
+    col_tot = t.sum(axis=0)
+    head = "".join(f'<th scope="col">{esc(str(c))}</th>' for c in t.columns)
+    rows = [f'<tr><th class="espass-corner">de \u2193 / vers \u2192</th>{head}'
+            '<th scope="col" class="espass-total">Total</th></tr>']
+    for label, values in t.iterrows():
+        cells = "".join(_matrix_cell(float(v)) for v in values)
+        rows.append(f'<tr><th scope="row">{esc(str(label))}</th>{cells}'
+                    f'<td class="espass-total">{esc(fmt_number(float(row_tot[label]), 1))}'
+                    '</td></tr>')
+    totals = "".join(f'<td>{esc(fmt_number(float(v), 1))}</td>' for v in col_tot)
+    rows.append(f'<tr class="espass-total"><th scope="row">Total</th>{totals}'
+                f'<td>{esc(fmt_number(float(t.to_numpy().sum()), 1))}</td></tr>')
+    return (f'<details class="espass-details"><summary>{esc(TRANSITIONS_TITLE_FR)}</summary>'
+            f'<div class="espass-matrix-wrap"><table class="espass-matrix">'
+            f'{"".join(rows)}</table></div></details>')
+
+
+class _LegendSwitch(MacroElement):
+    """Shows each legend only while its layer is on the map; the zone choropleths given as
+    ``exclusive`` replace each other (ticking one unticks the others)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var pairs = [{% for group, legend in this.pairs %}
+                [{{ group }}, {{ legend|tojson }}]{% if not loop.last %},{% endif %}{% endfor %}
+            ];
+            var exclusive = [{{ this.exclusive|join(", ") }}];
+            function sync() {
+                pairs.forEach(function (p) {
+                    var el = document.getElementById(p[1]);
+                    if (el) { el.style.display = map.hasLayer(p[0]) ? "" : "none"; }
+                });
+            }
+            map.on("overlayadd", function (e) {
+                if (exclusive.indexOf(e.layer) >= 0) {
+                    // deferred: the layer control refreshes its check boxes after the click
+                    setTimeout(function () {
+                        exclusive.forEach(function (g) {
+                            if (g !== e.layer && map.hasLayer(g)) { map.removeLayer(g); }
+                        });
+                        sync();
+                    }, 0);
+                }
+                sync();
+            });
+            map.on("overlayremove", sync);
+            sync();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, pairs: Sequence[tuple[folium.FeatureGroup, MacroElement]],
+                 exclusive: Sequence[folium.FeatureGroup] = ()) -> None:
+        super().__init__()
+        self._name = "LegendSwitch"
+        self.pairs = [(g.get_name(), legend.get_name()) for g, legend in pairs]
+        self.exclusive = [g.get_name() for g in exclusive]
+
+
+def flows_map(
+    zones: gpd.GeoDataFrame,
+    *,
+    title: str,
+    hotspots: gpd.GeoDataFrame | None = None,
+    transitions: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
+    html_path: str | os.PathLike[str] | None = None,
+    subtitle: str | None = None,
+    zone_label: str | None = None,
+    basemap: bool = True,
+    sources: str | None = None,
+    n_classes: int = 6,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Map of net carbon flows per zone (ALDO sign convention), readable offline.
+
+    Sign convention (ALDO): a **positive** flow is a sequestration (storage), a **negative**
+    flow an emission (destocking). It is written in the legend caption and in the notes box.
+
+    Parameters
+    ----------
+    zones
+        GeoDataFrame with a CRS (EPSG:2154 expected), one row per zone, columns ``zone_id,
+        zone_name, area_ha, flux_tCO2e_an`` (net flow) and ``flux_tCO2e_ha_an`` (net flow
+        per ha); optional per-cause flows ``flux_land_use_change_tCO2e_an,
+        flux_forest_growth_tCO2e_an, flux_wood_products_tCO2e_an, flux_n2o_tCO2e_an`` and
+        sealing columns ``sealed_ha_an`` (ha artificialised per year) and
+        ``sealing_flux_tCO2e_an`` (their flow, negative), all shown in the tooltip.
+    title, subtitle
+        Title box at the top of the map (HTML-escaped).
+    hotspots
+        Optional GeoDataFrame of grid cells (CRS required) with ``cell_id, sealed_ha`` (ha
+        artificialised over the period) and optionally ``years`` (length of the period, for
+        the ha/an in the tooltip): layer "Points chauds d'artificialisation", cells with
+        ``sealed_ha > 0`` only, shown by default, drawn above the zones.
+    transitions
+        Optional land-use change matrix already pivoted (index = "de" labels, columns =
+        "vers" labels, values = ha/an; NaN read as 0): collapsible panel under the zoom
+        buttons, closed by default, with row and column totals.
+    notes
+        Lines of the notes box (bottom left, HTML-escaped). :data:`FLOW_SIGN_NOTE_FR` is
+        always written first.
+    sources
+        Sources line, as in :func:`stocks_map` (default: "Limites communales : IGN Admin
+        Express COG 2018 ; facteurs : ADEME ALDO"; ``""``: none).
+    html_path
+        If given, the map is saved there with :func:`save_map` (assets in ``lib/``).
+    zone_label
+        Tooltip label of ``zone_name``; inferred from ``zone_id`` by default (see
+        :func:`stocks_map`).
+    basemap
+        Add the optional online OpenStreetMap background.
+    n_classes
+        Number of classes of the choropleths (even, symmetric around 0 for the flows).
+
+    Layers: "Flux net par commune (tCO₂e/ha/an)" (shown), "Flux net total (tCO₂e/an)"
+    (hidden), "Artificialisation (ha/an)" (hidden; only with ``sealed_ha_an``), "Points
+    chauds d'artificialisation" (shown; only with ``hotspots``). The three zone layers
+    replace each other when ticked; each legend is shown only while its layer is.
+
+    Returns
+    -------
+    folium.Map
+    """
+    _require(zones, FLOW_ZONE_COLUMNS, "zones")
+    if len(zones) == 0:
+        raise ValueError("zones is empty: nothing to map.")
+    if zone_label is None:
+        zone_label = _infer_zone_label(zones["zone_id"])
+    z, tooltip = _flow_zones_fr(zones, zone_label)
+    web = to_web_geometries(z, simplify_m=simplify_m)
+    transitions_html = _transitions_html(transitions) if transitions is not None else None
+
+    m = _new_map(title, basemap=basemap)
+    attribution = "IGN Admin Express COG 2018 ; ADEME ALDO"
+    # zone outlines in grey: white would vanish on the near-white classes around 0
+    zone_style: dict[str, Any] = {"line_color": "#8c8c8c", "line_weight": 0.6,
+                                  "fill_opacity": 0.8}
+    legends: list[tuple[folium.FeatureGroup, MacroElement]] = []
+    zone_groups: list[folium.FeatureGroup] = []
+
+    def nodata(col: str) -> bool:
+        return bool(pd.to_numeric(web[col], errors="coerce").isna().any())
+
+    layers = [("flux_tCO2e_ha_an", f"Flux net {_per_zone(zone_label)} (tCO₂e/ha/an)",
+               FLOW_CAPTION_FR, True),
+              ("flux_tCO2e_an", "Flux net total (tCO₂e/an)", FLOW_TOTAL_CAPTION_FR, False)]
+    for col, name, caption, show in layers:
+        group, classes = choropleth_layer(
+            web, col, name=name, tooltip=tooltip, palette=list(FLOW_PALETTE), caption=caption,
+            n_classes=n_classes, diverging=True, show=show, attribution=attribution,
+            **zone_style)
+        group.add_to(m)
+        zone_groups.append(group)
+        legends.append((group, legend_element(classes, show_nodata=nodata(col))))
+    if "sealed_ha_an" in web.columns:
+        group, classes = choropleth_layer(
+            web, "sealed_ha_an", name=SEALING_CAPTION_FR, tooltip=tooltip, palette="OrRd",
+            caption=SEALING_CAPTION_FR, n_classes=n_classes, show=False,
+            attribution=attribution, **zone_style)
+        group.add_to(m)
+        zone_groups.append(group)
+        legends.append((group, legend_element(classes, show_nodata=nodata("sealed_ha_an"))))
+
+    if hotspots is not None:
+        _require(hotspots, HOTSPOT_COLUMNS, "hotspots")
+        sealed = pd.to_numeric(hotspots["sealed_ha"], errors="coerce")
+        hot = hotspots[(sealed > 0).to_numpy()]
+        if len(hot):
+            h, htooltip = _hotspots_fr(hot)
+            hweb = to_web_geometries(h, simplify_m=0.0)
+            # own pane above the zones, so that ticking a zone layer never covers the cells
+            folium.map.CustomPane(_HOTSPOTS_PANE, z_index=420, pointer_events=True).add_to(m)
+            group, classes = choropleth_layer(
+                hweb, "sealed_ha", name="Points chauds d'artificialisation", tooltip=htooltip,
+                palette="Reds", caption=HOTSPOTS_CAPTION_FR, n_classes=5, show=True,
+                line_color="#67000d", line_weight=0.6, fill_opacity=0.85, pane=_HOTSPOTS_PANE)
+            group.add_to(m)
+            legends.append((group, legend_element(classes)))
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    for _group, legend in legends:
+        legend.add_to(m)
+    _LegendSwitch(legends, exclusive=zone_groups).add_to(m)
+    if transitions_html is not None:
+        _HtmlControl(transitions_html, position="topleft",
+                     css_class="espass-transitions").add_to(m)
+
+    notes = list(notes)
+    sources = _default_sources(notes, sources, _SOURCES_NO_PARCELS_FR)
+    all_notes = [FLOW_SIGN_NOTE_FR, *(n for n in notes if str(n) != FLOW_SIGN_NOTE_FR)]
+    _finish_map(m, web, title=title, subtitle=subtitle,
+                notes_html=_notes_html(all_notes, sources), html_path=html_path)
     return m
 
 

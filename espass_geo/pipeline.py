@@ -76,17 +76,16 @@ def is_synthetic(landcover: str | Path | None) -> bool:
         return str(src.tags().get("SYNTHETIC", "")).lower() in {"yes", "true", "1"}
 
 
-def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple[
-        gpd.GeoDataFrame, pd.DataFrame, AreaTable]:
-    """Match the zone ids of a user area table with the territory (communes or EPCI)."""
-    ids = set(areas.table["zone_id"])
+def match_zones(territory: Territory, ids: set[str], path) -> tuple[gpd.GeoDataFrame,
+                                                                    pd.DataFrame, list[str]]:
+    """Zones of ``territory`` matching the zone ids of a user table (communes or their EPCI).
+
+    Returns the zone geometries, their attributes (with a ZPC mix for EPCI) and the ids used.
+    """
     z = territory.zones
     if ids & set(z["zone_id"]):
         keep = z[z["zone_id"].isin(ids)]
-        attrs = keep.drop(columns="geometry")
-        t = areas.table[areas.table["zone_id"].isin(keep["zone_id"])]
-        return keep, attrs, AreaTable(t, areas.summary[areas.summary["zone_id"].isin(keep[
-            "zone_id"])], areas.notes)
+        return keep, keep.drop(columns="geometry"), keep["zone_id"].tolist()
     epcis = set(z["epci"].dropna())
     if territory.kind == "communes" and ids & epcis:
         used = sorted(ids & epcis)
@@ -97,19 +96,25 @@ def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple
         geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
         groups = {e: sub.loc[sub["epci"] == e, "zone_id"].tolist() for e in used}
         attrs = zpc_mix(groups).merge(geo[["zone_id", "zone_name"]], on="zone_id")
-        t = areas.table[areas.table["zone_id"].isin(used)]
-        summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
-        poly = (geo.set_index("zone_id").geometry.area * 1e-4)
-        summ["polygon_area_ha"] = summ["zone_id"].map(poly)
-        summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)
-        return (gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs,
-                AreaTable(t, summ, areas.notes))
+        return gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs, used
     sample = sorted(ids)[:3]
     raise AreaTableError(
-        f"zone ids of areas file '{path}' ({sample}…) match neither the zones of territory "
+        f"zone ids of '{path}' ({sample}…) match neither the zones of territory "
         f"'{territory.label}' (INSEE codes such as {z['zone_id'].iloc[0]}) nor their EPCI SIREN; "
         "use the same codes in the file and in --territory."
     )
+
+
+def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple[
+        gpd.GeoDataFrame, pd.DataFrame, AreaTable]:
+    """Match the zone ids of a user area table with the territory (communes or EPCI)."""
+    zones, attrs, used = match_zones(territory, set(areas.table["zone_id"]), path)
+    t = areas.table[areas.table["zone_id"].isin(used)]
+    summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
+    poly = zones.set_index("zone_id").geometry.area * 1e-4
+    summ["polygon_area_ha"] = summ["zone_id"].map(poly)
+    summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)
+    return zones, attrs, AreaTable(t, summ, areas.notes)
 
 
 def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:

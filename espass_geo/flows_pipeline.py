@@ -1,0 +1,331 @@
+"""End-to-end flow runs (edge module): territory + two land covers or a change table -> files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import __version__, data
+from .changes import (
+    ChangeTable,
+    change_table_from_csv,
+    change_table_from_rasters,
+    check_changes_within_zones,
+)
+from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
+from .errors import InputFileError
+from .factors import land_use_classes
+from .flows import (
+    ARTIFICIAL,
+    compute_flows,
+    forest_areas_from_land_use,
+    land_use_transitions,
+    sealing_summary,
+    zan_view,
+    zone_flow_totals,
+)
+from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .pipeline import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
+from .stocks import land_use_areas, split_artificial
+from .territory import Territory, resolve_territory
+
+HOTSPOT_CELL_M = 1000.0
+
+
+@dataclass
+class FlowsResult:
+    territory: Territory
+    zones: gpd.GeoDataFrame  # geometry + zone totals (flows, sealing, ZAN)
+    changes: ChangeTable
+    transitions: pd.DataFrame  # zone × from/to land use (ha over the period, ha/an)
+    flows: pd.DataFrame  # tidy flow records
+    zan: pd.DataFrame
+    zan_trajectory: pd.DataFrame
+    method: str
+    rasters: tuple[Path, Path] | None = None
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def net_flux_tCO2e_an(self) -> float:
+        return float(self.flows["flux_tCO2e_an"].sum())
+
+
+def read_forest_areas(path: str | Path) -> pd.DataFrame:
+    """Forest areas: long ``zone_id, composition, area_ha`` or ALDO/BD Forêt wide
+    (``siren, feuillus, coniferes, mixtes, peupleraies``)."""
+    df = data.read_csv(path, dtype={"siren": str, "zone_id": str})
+    comps = ["feuillus", "coniferes", "mixtes", "peupleraies"]
+    if set(comps) <= set(df.columns):
+        z = "siren" if "siren" in df.columns else "zone_id"
+        df = df.drop_duplicates(subset=[z])
+        long = df.melt(id_vars=[z], value_vars=comps, var_name="composition",
+                       value_name="area_ha").rename(columns={z: "zone_id"})
+    elif {"zone_id", "composition", "area_ha"} <= set(df.columns):
+        long = df[["zone_id", "composition", "area_ha"]].copy()
+        bad = sorted(set(long["composition"]) - set(comps))
+        if bad:
+            raise InputFileError(f"forest areas '{path}': compositions {bad} unknown; use "
+                                 f"{comps}.")
+    else:
+        raise InputFileError(f"forest areas '{path}' need zone_id, composition, area_ha (or the "
+                             "BD Forêt wide layout siren, feuillus, coniferes, mixtes, peupleraies).")
+    long["area_ha"] = pd.to_numeric(long["area_ha"], errors="coerce").fillna(0.0)
+    if (long["area_ha"] < 0).any():
+        raise InputFileError(f"forest areas '{path}': negative areas.")
+    return long
+
+
+def _sealed_share(after_areas: pd.DataFrame) -> pd.Series:
+    """Per zone: sealed / (sealed + grassed) after ALDO's split of the second-date areas."""
+    lu = land_use_areas(after_areas, split=False)
+    sp = split_artificial(lu)
+    w = sp[sp["land_use"].isin(["artificial_sealed", "artificial_grassed"])].pivot_table(
+        index="zone_id", columns="land_use", values="area_ha", aggfunc="sum", fill_value=0.0)
+    if w.empty:
+        return pd.Series(dtype=float)
+    for c in ("artificial_sealed", "artificial_grassed"):
+        if c not in w:
+            w[c] = 0.0
+    return w["artificial_sealed"] / (w["artificial_sealed"] + w["artificial_grassed"])
+
+
+def compute_territory_flows(
+    territory: Territory | str,
+    *,
+    landcover_before: str | Path | None = None,
+    landcover_after: str | Path | None = None,
+    years: tuple[int, int] = (2012, 2018),
+    changes: str | Path | None = None,
+    forest_areas: str | Path | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    method: str = "aldo",
+    gwp_n2o: float = 273.0,
+    wood_products: str = "harvest",
+    engine: str = "exact",
+) -> FlowsResult:
+    """Carbon flows of a territory from two land-cover rasters or from a change table."""
+    rasters = landcover_before is not None or landcover_after is not None
+    if rasters == (changes is not None) or (rasters and (landcover_before is None
+                                                         or landcover_after is None)):
+        raise InputFileError("give either two land-cover rasters (--landcover-before and "
+                             "--landcover-after) or one change table (--changes).")
+    if not isinstance(territory, Territory):
+        territory = resolve_territory(territory, zpc=zpc)
+    notes = list(territory.notes)
+    sealed_share = None
+    if rasters:
+        zones = territory.zones
+        attrs = zones.drop(columns="geometry")
+        ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
+                                       engine=engine)
+        _, after = ct.margins()
+        sealed_share = _sealed_share(after)
+        if forest_areas is None:
+            fa = forest_areas_from_land_use(land_use_areas(after))
+            notes.append("Croissance forestière et produits bois calculés sur les surfaces de "
+                         "forêt de l'occupation du sol de la seconde date (ALDO utilise la BD "
+                         "Forêt de l'IGN).")
+        if is_synthetic(landcover_before) or is_synthetic(landcover_after):
+            notes.append(SYNTHETIC_NOTE_FR)
+    else:
+        ct = change_table_from_csv(changes, years=years)
+        zones, attrs, used = match_zones(territory, set(ct.table["zone_id"]), changes)
+        ct.table = ct.table[ct.table["zone_id"].isin(used)].reset_index(drop=True)
+        area = zones.set_index("zone_id").geometry.area * HA_PER_M2
+        check_changes_within_zones(ct.table, area, changes)
+        if forest_areas is None:
+            fa = None
+            notes.append("Pas de surfaces forestières fournies (--forest-areas) : ni croissance "
+                         "forestière ni produits bois.")
+    if forest_areas is not None:
+        fa = forest_areas if isinstance(forest_areas, pd.DataFrame) else read_forest_areas(
+            forest_areas)
+        fa = fa[fa["zone_id"].isin(set(zones["zone_id"]))]
+    notes += ct.notes
+    flows = compute_flows(ct.table, attrs, years=ct.years, forest_areas=fa, method=method,
+                          gwp_n2o=gwp_n2o, wood_products=wood_products,
+                          sealed_share=sealed_share)
+    tr = land_use_transitions(ct.table, sealed_share=sealed_share)
+    tr["area_ha_an"] = tr["area_ha"] / ct.years
+    seal = sealing_summary(tr, ct.years)
+    zan, traj = zan_view(seal)
+    totals = zone_flow_totals(flows)
+    zg = zones[["zone_id", "zone_name", "geometry"]].merge(totals, on="zone_id", how="left")
+    zg = zg.merge(zan.drop(columns=["reference_source"]), on="zone_id", how="left")
+    zg["area_ha"] = zg.geometry.area * HA_PER_M2
+    num = zg.columns.difference(["zone_id", "zone_name", "geometry"])
+    zg[num] = zg[num].fillna(0.0)
+    zg["flux_tCO2e_ha_an"] = zg["flux_tCO2e_an"] / zg["area_ha"]
+    return FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
+                       changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
+                       method=method, notes=notes,
+                       rasters=(Path(landcover_before), Path(landcover_after)) if rasters
+                       else None)
+
+
+def transition_matrix(transitions: pd.DataFrame) -> pd.DataFrame:
+    """Territory matrix de × vers (French labels, ha/an), zeros not blanks, with totals."""
+    labels = land_use_classes()["label_fr"]
+    t = transitions.assign(de=transitions["from_land_use"].map(labels),
+                           vers=transitions["to_land_use"].map(labels))
+    m = t.pivot_table(index="de", columns="vers", values="area_ha_an", aggfunc="sum",
+                      fill_value=0.0)
+    m["Total"] = m.sum(axis=1)
+    m.loc["Total"] = m.sum(axis=0)
+    m.index.name = "de \\ vers (ha/an)"
+    return m
+
+
+def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out_tif: Path,
+                         *, cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048
+                         ) -> gpd.GeoDataFrame:
+    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 outside the
+    territory) and return the sealing hotspot grid (ha artificialised per ``cell_m`` cell)."""
+    import rasterio
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window, transform as window_transform
+
+    art_codes = np.array([int(c) for c, lu in zip(
+        data.factor_table("clc_to_land_use")["code_clc"],
+        data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
+    geom = zones.union_all()
+    with rasterio.open(before) as s0, rasterio.open(after) as s1:
+        prof = s0.profile.copy()
+        prof.update(count=2, dtype="uint16", nodata=0, compress="deflate", tiled=True,
+                    blockxsize=256, blockysize=256)
+        px = abs(s0.transform.a)
+        cell_px = max(1, int(round(cell_m / px)))
+        ncy, ncx = -(-s0.height // cell_px), -(-s0.width // cell_px)
+        sealed = np.zeros((ncy, ncx), dtype=np.int64)
+        with rasterio.open(out_tif, "w", **prof) as dst:
+            dst.set_band_description(1, "Classe CLC avant")
+            dst.set_band_description(2, "Classe CLC après")
+            dst.update_tags(units="code CLC niveau 3", dates=f"{before.name} -> {after.name}")
+            step = max(cell_px, (block_size // cell_px) * cell_px)
+            for row in range(0, s0.height, step):
+                for col in range(0, s0.width, step):
+                    win = Window(col, row, min(step, s0.width - col), min(step, s0.height - row))
+                    a = s0.read(1, window=win).astype("uint16")
+                    b = s1.read(1, window=win).astype("uint16")
+                    inside = ~geometry_mask([geom], out_shape=a.shape,
+                                            transform=window_transform(win, s0.transform))
+                    a = np.where(inside, a, 0).astype("uint16")
+                    b = np.where(inside, b, 0).astype("uint16")
+                    dst.write(a, 1, window=win)
+                    dst.write(b, 2, window=win)
+                    seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
+                    rr, cc = np.nonzero(seal)
+                    np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
+        t = s0.transform
+    ys, xs = np.nonzero(sealed)
+    from shapely.geometry import box
+
+    cells = [box(t.c + x * cell_px * px, t.f - (y + 1) * cell_px * px,
+                 t.c + (x + 1) * cell_px * px, t.f - y * cell_px * px) for y, x in zip(ys, xs,
+                                                                                     strict=True)]
+    return gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(ys, xs, strict=True)],
+                             "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
+                            geometry=cells, crs=LAMBERT93)
+
+
+def _readme(result: FlowsResult, params: dict) -> str:
+    ct = result.changes
+    lines = [
+        "espass_geo — flux de carbone",
+        f"Version : {__version__}",
+        f"Territoire : {result.territory.label} ({len(result.zones)} zones)",
+        f"Période : {ct.date_from} → {ct.date_to} ({ct.years:g} ans) ; surfaces annualisées "
+        "(ha/an = ha sur la période / nombre d'années).",
+        f"Méthode (sol) : {result.method} ; litière, biomasse, N2O, forêt, produits bois : ALDO.",
+        SIGN_CONVENTION_FR,
+        "Unités : tCO2e/an (flux), tC/ha (flux unitaire par hectare converti), ha et ha/an.",
+        "Transitions cinétiques (sol cultures/prairies/forêts/vergers/vignes) : taux annuel ALDO × "
+        "20 ans imputé l'année de conversion ; instantanées (vers l'artificiel, vers/depuis les "
+        "zones humides) : différence de stock l'année du changement.",
+        "",
+        "Fichiers :",
+        "  flows.csv            enregistrements de flux (zone, cause, de, vers, réservoir, gaz, "
+        "surface/an, flux unitaire, flux tCO2e/an, source)",
+        "  flows_zones.csv      totaux par zone (flux net, par cause, N2O, artificialisation, ZAN)",
+        "  transitions.csv      changements zone × de × vers (ha sur la période et ha/an)",
+        "  transitions_matrice.csv / transitions.xlsx  matrice du territoire (ha/an)",
+        "  zan.csv, zan_trajectoire.csv  vue ZAN (consommation 2021-2031 ≤ ½ de 2011-2021)",
+        "  flows.gpkg           couches « zones » et « points_chauds_artificialisation »",
+        "  change.tif           classe avant (bande 1) et après (bande 2), si rasters fournis",
+        "  carte_flux.html      carte web (dossier lib/ à publier avec)",
+        "",
+        "Avertissements :", *[f"  - {n}" for n in result.notes],
+        "  - ZAN : la référence légale est la consommation d'espaces NAF 2011-2021 (fichiers "
+        "fonciers, Cerema) ; à défaut elle est estimée ici par le rythme observé × 10 ans, et "
+        "Corine Land Cover ignore les changements de moins de 5 ha.",
+        "",
+        "Paramètres : " + json.dumps(params, ensure_ascii=False, default=str),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict | None = None,
+                       title: str | None = None, make_map: bool = True) -> dict[str, Path]:
+    params = params or {}
+    with atomic_output_dir(out_dir) as tmp:
+        files: dict[str, Path] = {}
+        files["flows.csv"] = write_csv(result.flows, tmp / "flows.csv")
+        zt = pd.DataFrame(result.zones.drop(columns="geometry"))
+        files["flows_zones.csv"] = write_csv(zt, tmp / "flows_zones.csv")
+        tr = result.transitions
+        files["transitions.csv"] = write_csv(tr, tmp / "transitions.csv")
+        matrix = transition_matrix(tr)
+        matrix.to_csv(tmp / "transitions_matrice.csv", encoding="utf-8", float_format="%.4f")
+        files["transitions_matrice.csv"] = tmp / "transitions_matrice.csv"
+        with pd.ExcelWriter(tmp / "transitions.xlsx", engine="openpyxl") as xw:
+            matrix.to_excel(xw, sheet_name="Matrice (ha par an)")
+            tr.to_excel(xw, sheet_name="Transitions (long)", index=False)
+        files["transitions.xlsx"] = tmp / "transitions.xlsx"
+        files["zan.csv"] = write_csv(result.zan, tmp / "zan.csv")
+        files["zan_trajectoire.csv"] = write_csv(result.zan_trajectory, tmp / "zan_trajectoire.csv")
+        write_gpkg_layer(result.zones, tmp / "flows.gpkg", "zones")
+        hotspots = None
+        if result.rasters is not None:
+            hotspots = write_change_rasters(*result.rasters, result.territory.zones,
+                                            tmp / "change.tif")
+            files["change.tif"] = tmp / "change.tif"
+            if len(hotspots):
+                hotspots["years"] = result.changes.years
+                write_gpkg_layer(hotspots, tmp / "flows.gpkg", "points_chauds_artificialisation")
+        files["flows.gpkg"] = tmp / "flows.gpkg"
+        if make_map:
+            from .maps import flows_map
+
+            ct = result.changes
+            flows_map(result.zones, title=title or f"Flux de carbone {ct.date_from}–{ct.date_to} "
+                      f"— {result.territory.label}", hotspots=hotspots,
+                      transitions=matrix.round(2), notes=result.notes,
+                      html_path=tmp / "carte_flux.html")
+            files["carte_flux.html"] = tmp / "carte_flux.html"
+        (tmp / "LISEZ-MOI.txt").write_text(_readme(result, params), encoding="utf-8")
+    out_dir = Path(out_dir)
+    result.files = {name: out_dir / p.name for name, p in files.items()}
+    return result.files
+
+
+def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
+              years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
+              gwp_n2o=273.0, wood_products="harvest", engine="exact", make_map=True,
+              title=None) -> FlowsResult:
+    """Public API of ``espass-geo flows``: compute and write the flow outputs."""
+    result = compute_territory_flows(
+        territory, landcover_before=landcover_before, landcover_after=landcover_after,
+        years=years, changes=changes, forest_areas=forest_areas, zpc=zpc, method=method,
+        gwp_n2o=gwp_n2o, wood_products=wood_products, engine=engine)
+    params = dict(territory=str(territory), landcover_before=landcover_before,
+                  landcover_after=landcover_after, years=list(years), changes=changes,
+                  forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
+                  wood_products=wood_products, engine=engine)
+    write_flow_outputs(result, out_dir, params=params, make_map=make_map, title=title)
+    return result
