@@ -127,8 +127,14 @@ def demo(out_dir):
 
     results = _run(run_demo, out_dir)
     for name, r in results.items():
-        click.echo(f"{name} : {len(r.zones)} zones, stock total {fmt_mass_t(r.total_stock_tC)}")
-        _summary(r.files, Path(out_dir) / name)
+        if hasattr(r, "total_stock_tC"):
+            click.echo(f"{name} : {len(r.zones)} zones, stock total "
+                       f"{fmt_mass_t(r.total_stock_tC)}")
+        else:
+            click.echo(f"{name} : {len(r.zones)} zones, flux net "
+                       f"{fmt_mass_t(r.net_flux_tCO2e_an, 'tCO₂e')}/an "
+                       "(positif = séquestration, négatif = émission)")
+        _summary(r.files, Path(out_dir) / name.removesuffix("_flux"))
     click.echo(f"Ouvrez {Path(out_dir) / 'index.html'} dans un navigateur.")
 
 

@@ -1089,7 +1089,10 @@ def _transitions_html(transitions: pd.DataFrame) -> str:
                         f"{type(transitions).__name__}.")
     # a missing pair of a pivot table (NaN) is a transition that did not happen: 0 ha/an
     t = transitions.apply(pd.to_numeric, errors="raise").astype("float64").fillna(0.0)
-    esc = _html.escape
+
+    def esc(text: str) -> str:  # text nodes only: quotes need no escaping
+        return _html.escape(text, quote=False)
+
     row_tot = t.sum(axis=1)
     col_tot = t.sum(axis=0)
     head = "".join(f'<th scope="col">{esc(str(c))}</th>' for c in t.columns)
