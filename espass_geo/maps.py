@@ -213,18 +213,25 @@ class _MapStyle(MacroElement):
         .espass-raster { image-rendering: pixelated; }
         .espass-basemap { filter: grayscale(85%) brightness(1.05); }
         .leaflet-control-layers-overlays label { font-size: 13px; }
-        .espass-transitions { font-size: 12px; max-width: min(75vw, 760px); }
+        .espass-transitions { font-size: 12px; max-width: min(calc(100vw - 300px), 1100px); }
         .espass-transitions summary { cursor: pointer; padding: 6px 10px; font-weight: 600; }
-        .espass-matrix-wrap { max-height: 60vh; overflow: auto; padding: 0 10px 8px 10px; }
-        .espass-matrix { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-        .espass-matrix th, .espass-matrix td { border: 1px solid #d0d0d0; padding: 2px 6px; }
+        .espass-matrix-wrap { max-height: 60vh; overflow: auto; margin: 0 10px 8px 10px; }
+        .espass-matrix { border-collapse: separate; border-spacing: 0;
+            font-variant-numeric: tabular-nums; }
+        .espass-matrix th, .espass-matrix td { border-right: 1px solid #d9d9d9;
+            border-bottom: 1px solid #d9d9d9; padding: 2px 6px; background: #fff; }
         .espass-matrix td { text-align: right; white-space: nowrap; }
-        .espass-matrix thead th, .espass-matrix tr:first-child th { font-weight: 600;
-            background: #f3f3f3; vertical-align: bottom; }
-        .espass-matrix th[scope="row"] { text-align: left; font-weight: 600; background: #f3f3f3; }
-        .espass-matrix td.espass-zero { color: #9a9a9a; }
-        .espass-matrix .espass-total { font-weight: 600; background: #ececec; }
+        .espass-matrix th { font-weight: 600; background: #f3f3f3; text-align: left;
+            min-width: 5em; max-width: 9em; }
+        .espass-matrix tr:first-child th { position: sticky; top: 0; z-index: 2;
+            vertical-align: bottom; }
+        .espass-matrix th[scope="row"] { position: sticky; left: 0; z-index: 1; }
+        .espass-matrix tr:first-child th.espass-corner { left: 0; z-index: 3; }
         .espass-matrix .espass-corner { font-weight: 400; color: #555; font-size: 11px; }
+        .espass-matrix td.espass-zero { color: #a0a0a0; }
+        .espass-matrix td.espass-diag { color: #8a8a8a; font-style: italic; background: #f7f7f7; }
+        .espass-matrix .espass-total, .espass-matrix tr.espass-total td { font-weight: 600;
+            background: #ececec; }
         </style>
         {% endmacro %}
         """
@@ -1075,10 +1082,13 @@ def _hotspots_fr(hotspots: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[tup
     return h, [("cell_id_fr", "Maille"), ("sealed_fr", "Surface artificialisée")]
 
 
-def _matrix_cell(value: float) -> str:
+def _matrix_cell(value: float, *, diagonal: bool = False) -> str:
+    """A cell of the change matrix: exact zeros as a grey "0"; the diagonal (no change, when
+    the caller gives it) greyed so that the changes stand out."""
     if value == 0:
         return '<td class="espass-zero">0</td>'
-    return f"<td>{_html.escape(fmt_number(value, 1))}</td>"
+    css = ' class="espass-diag"' if diagonal else ""
+    return f"<td{css}>{_html.escape(fmt_number(value, 1))}</td>"
 
 
 def _transitions_html(transitions: pd.DataFrame) -> str:
@@ -1099,7 +1109,8 @@ def _transitions_html(transitions: pd.DataFrame) -> str:
     rows = [f'<tr><th class="espass-corner">de \u2193 / vers \u2192</th>{head}'
             '<th scope="col" class="espass-total">Total</th></tr>']
     for label, values in t.iterrows():
-        cells = "".join(_matrix_cell(float(v)) for v in values)
+        cells = "".join(_matrix_cell(float(v), diagonal=str(label) == str(col))
+                        for col, v in values.items())
         rows.append(f'<tr><th scope="row">{esc(str(label))}</th>{cells}'
                     f'<td class="espass-total">{esc(fmt_number(float(row_tot[label]), 1))}'
                     '</td></tr>')
