@@ -13,7 +13,6 @@ accounting only ever reads area tables, never a raster.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,19 +22,17 @@ import pandas as pd
 
 from . import data
 from .constants import HA_PER_M2, LAMBERT93
-from .fmt import fmt_area_ha, fmt_percent
 from .errors import (
     AreaTableError,
     CRSMismatchError,
     EmptyTerritoryError,
-    InconsistentAreasWarning,
     InputFileError,
     MissingCRSError,
     NoOverlapError,
-    OverlappingZonesWarning,
     UnknownLandCoverClassError,
 )
-from .territory import overlap_area_ha, read_vector
+from .fmt import fmt_area_ha, fmt_percent
+from .territory import overlap_notice, read_vector
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +145,9 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
     import dask
     import rasterio
     from rasterio.features import rasterize
-    from rasterio.windows import Window, bounds as window_bounds, transform as window_transform
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
 
     with rasterio.open(path) as src:
         height, width, nodata = src.height, src.width, src.nodata
@@ -320,19 +319,10 @@ def area_table_from_raster(
         "parcel_area_ha": parcel_area.reindex(polygon.index).to_numpy(),
         "disagreement_ha": disagreement.reindex(polygon.index).to_numpy(),
     })
-    overlap = overlap_area_ha(zones)
-    if overlap > 0.01:
-        msg = (f"Des zones se chevauchent sur {fmt_area_ha(overlap)} : surfaces comptées dans "
-               "chaque zone.")
+    msg = overlap_notice(zones, "Des zones", "surfaces comptées dans chaque zone")
+    if msg:
         notes.append(msg)
-        if significant_overlap(overlap, zones):
-            warnings.warn(msg, OverlappingZonesWarning, stacklevel=2)
     return AreaTable(table=table, summary=summary, notes=notes)
-
-
-def significant_overlap(overlap_ha: float, gdf: gpd.GeoDataFrame) -> bool:
-    """Overlaps above 0.5 ha and 0.1 % of the layer's area are warned about; slivers are noted."""
-    return overlap_ha > max(0.5, 1e-3 * float(gdf.geometry.area.sum()) * HA_PER_M2)
 
 
 def _apply_parcels(src, zones, parcels, raw, engine):
@@ -340,13 +330,10 @@ def _apply_parcels(src, zones, parcels, raw, engine):
     if parcels.crs is None or parcels.crs.to_epsg() != 2154:
         raise CRSMismatchError("parcels must be in EPSG:2154; read them with read_parcels().")
     notes: list[str] = []
-    overlap = overlap_area_ha(parcels)
-    if overlap > 0.01:
-        msg = (f"Des parcelles se chevauchent sur {fmt_area_ha(overlap)} : cette surface est comptée "
-               "deux fois dans les communes concernées.")
+    msg = overlap_notice(parcels, "Des parcelles", "cette surface est comptée deux fois dans "
+                         "les communes concernées", stacklevel=4)
+    if msg:
         notes.append(msg)
-        if significant_overlap(overlap, parcels):
-            warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
     pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
                          zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
     pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)

@@ -9,8 +9,8 @@ import html
 from pathlib import Path
 
 from . import data
-from .io import atomic_output_dir
 from .flows_pipeline import FlowsResult, run_flows
+from .io import atomic_output_dir
 from .pipeline import StocksResult, run_stocks
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).

@@ -70,7 +70,9 @@ def write_density_raster(
     """
     import rasterio
     from rasterio.features import rasterize
-    from rasterio.windows import Window, bounds as window_bounds, transform as window_transform
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
     out_path = Path(out_path)

@@ -189,7 +189,8 @@ def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out
     territory) and return the sealing hotspot grid (ha artificialised per ``cell_m`` cell)."""
     import rasterio
     from rasterio.features import geometry_mask
-    from rasterio.windows import Window, transform as window_transform
+    from rasterio.windows import Window
+    from rasterio.windows import transform as window_transform
 
     art_codes = np.array([int(c) for c, lu in zip(
         data.factor_table("clc_to_land_use")["code_clc"],

@@ -215,14 +215,15 @@ class _MapStyle(MacroElement):
         .leaflet-control-layers-overlays label { font-size: 13px; }
         .espass-transitions { font-size: 12px; max-width: min(calc(100vw - 300px), 1100px); }
         .espass-transitions summary { cursor: pointer; padding: 6px 10px; font-weight: 600; }
-        .espass-matrix-wrap { max-height: 60vh; overflow: auto; margin: 0 10px 8px 10px; }
+        .espass-matrix-wrap { max-height: 50vh; overflow: auto; margin: 0 10px 8px 10px; }
         .espass-matrix { border-collapse: separate; border-spacing: 0;
             font-variant-numeric: tabular-nums; }
         .espass-matrix th, .espass-matrix td { border-right: 1px solid #d9d9d9;
-            border-bottom: 1px solid #d9d9d9; padding: 2px 6px; background: #fff; }
+            border-bottom: 1px solid #d9d9d9; padding: 2px 5px; background: #fff; }
         .espass-matrix td { text-align: right; white-space: nowrap; }
         .espass-matrix th { font-weight: 600; background: #f3f3f3; text-align: left;
-            min-width: 5em; max-width: 9em; }
+            min-width: 5em; max-width: 10.5em; overflow-wrap: break-word; }
+        .espass-matrix th[scope="row"] { min-width: 9em; max-width: 13em; }
         .espass-matrix tr:first-child th { position: sticky; top: 0; z-index: 2;
             vertical-align: bottom; }
         .espass-matrix th[scope="row"] { position: sticky; left: 0; z-index: 1; }
@@ -1091,14 +1092,21 @@ def _matrix_cell(value: float, *, diagonal: bool = False) -> str:
     return f"<td{css}>{_html.escape(fmt_number(value, 1))}</td>"
 
 
+def _is_total(label: Any) -> bool:
+    return str(label).strip().casefold() == "total"
+
+
 def _transitions_html(transitions: pd.DataFrame) -> str:
     """Collapsible panel (closed ``<details>``) with the land-use change matrix, totals."""
     if not isinstance(transitions, pd.DataFrame):
         raise TypeError("transitions must be a pandas DataFrame pivoted as index = from "
                         "(\"de\"), columns = to (\"vers\"), values = ha/an; got "
                         f"{type(transitions).__name__}.")
+    # margins given by the caller ("Total" row/column) are recomputed, never doubled
+    t = transitions.drop(index=[i for i in transitions.index if _is_total(i)],
+                         columns=[c for c in transitions.columns if _is_total(c)])
     # a missing pair of a pivot table (NaN) is a transition that did not happen: 0 ha/an
-    t = transitions.apply(pd.to_numeric, errors="raise").astype("float64").fillna(0.0)
+    t = t.apply(pd.to_numeric, errors="raise").astype("float64").fillna(0.0)
 
     def esc(text: str) -> str:  # text nodes only: quotes need no escaping
         return _html.escape(text, quote=False)
@@ -1207,7 +1215,9 @@ def flows_map(
     transitions
         Optional land-use change matrix already pivoted (index = "de" labels, columns =
         "vers" labels, values = ha/an; NaN read as 0): collapsible panel under the zoom
-        buttons, closed by default, with row and column totals.
+        buttons, closed by default, with row and column totals (a "Total" row or column of
+        the input is recomputed, not repeated). Diagonal cells (same label in row and
+        column, e.g. unchanged areas) are greyed so that the changes stand out.
     notes
         Lines of the notes box (bottom left, HTML-escaped). :data:`FLOW_SIGN_NOTE_FR` is
         always written first.

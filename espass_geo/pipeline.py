@@ -18,7 +18,6 @@ from .areas import (
     AreaTable,
     area_table_from_csv,
     area_table_from_raster,
-    check_closure,
     parcel_area_table,
     read_parcels,
 )

@@ -20,7 +20,6 @@ import pandas as pd
 
 from . import data
 from .constants import COG_GEOMETRY_VINTAGE, LAMBERT93, SMALL_TERRITORY_COMMUNES
-from .fmt import fmt_area_ha
 from .errors import (
     EmptyTerritoryError,
     FactorError,
@@ -31,6 +30,7 @@ from .errors import (
     SmallTerritoryWarning,
     TerritoryNotFoundError,
 )
+from .fmt import fmt_area_ha
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +227,22 @@ def overlap_area_ha(gdf: gpd.GeoDataFrame) -> float:
     return float(shapely.area(inter).sum() * 1e-4)
 
 
+def overlap_notice(gdf: gpd.GeoDataFrame, what: str, consequence: str, *,
+                   stacklevel: int = 3) -> str | None:
+    """French note on overlapping polygons of ``gdf``; warns when the overlap is significant.
+
+    Overlaps above 0.5 ha and 0.1 % of the layer's area are warned about
+    (:class:`OverlappingZonesWarning`); slivers (digitising noise) are only noted.
+    """
+    overlap = overlap_area_ha(gdf)
+    if overlap <= 0.01:
+        return None
+    msg = f"{what} se chevauchent sur {fmt_area_ha(overlap)} : {consequence}."
+    if overlap > max(0.5, 1e-3 * float(gdf.geometry.area.sum()) * 1e-4):
+        warnings.warn(msg, OverlappingZonesWarning, stacklevel=stacklevel)
+    return msg
+
+
 def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | None) -> Territory:
     gdf = read_vector(path)
     if gdf.empty:
@@ -264,13 +280,10 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
     zones = zones[zones.geometry.area > 0].reset_index(drop=True)
     territory = Territory(zones=zones, label=Path(path).stem, kind="polygons", cog_vintage=None)
     _check_size(territory)
-    overlap = overlap_area_ha(zones)
-    if overlap > 0.01:
-        msg = (f"Les zones de « {path} » se chevauchent sur {fmt_area_ha(overlap)} : ces surfaces sont "
-               "comptées dans chaque zone.")
+    msg = overlap_notice(zones, f"Les zones de « {path} »", "ces surfaces sont comptées dans "
+                         "chaque zone", stacklevel=4)
+    if msg:
         territory.notes.append(msg)
-        if overlap > max(0.5, 1e-3 * territory.area_ha):
-            warnings.warn(msg, OverlappingZonesWarning, stacklevel=3)
     return territory
 
 

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import RES, X0, Y0, write_raster
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
@@ -16,8 +17,6 @@ from espass_geo.areas import (
     check_closure,
     read_parcels,
 )
-
-from conftest import RES, X0, Y0, write_raster
 
 
 def as_dict(table, zone):

@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import TINY, write_raster
 
-from espass_geo.changes import change_table_from_csv, change_table_from_rasters, check_dates
+from espass_geo.changes import (
+    change_table_from_csv,
+    change_table_from_rasters,
+    check_dates,
+)
 from espass_geo.cli import main
 from espass_geo.errors import (
     AreaTableError,
@@ -16,8 +21,6 @@ from espass_geo.errors import (
     UnknownLandCoverClassError,
 )
 from espass_geo.flows import compute_flows
-
-from conftest import TINY, write_raster
 
 AFTER = TINY.copy()
 AFTER[0, 0] = 112   # zone A: 1 px cropland → urban

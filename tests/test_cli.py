@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import TINY, write_raster
 
 from espass_geo.cli import main
-
-from conftest import TINY, write_raster
 
 
 def run(*args):

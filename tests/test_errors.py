@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import TINY, X0, Y0, write_raster
 from shapely.geometry import box
 
 from espass_geo.areas import area_table_from_csv, area_table_from_raster, read_parcels
@@ -18,8 +19,6 @@ from espass_geo.errors import (
     UnknownLandCoverClassError,
 )
 from espass_geo.stocks import compute_stocks
-
-from conftest import TINY, X0, Y0, write_raster
 
 
 def test_hierarchy():

@@ -263,3 +263,26 @@ def test_errors(zones, hotspots):
         flows_map(zones, title="x", transitions=[[1.0]])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
         flows_map(zones.iloc[:0], title="x")
+
+
+def test_transitions_margins_given_by_the_caller_are_not_doubled(zones, transitions):
+    with_margins = transitions.copy()
+    with_margins["Total"] = with_margins.sum(axis=1)
+    with_margins.loc["Total"] = with_margins.sum(axis=0)
+    text = flows_map(zones, title="x", transitions=with_margins).get_root().render()
+    table = re.search(r'<table class="espass-matrix">(.*?)</table>', text, re.S).group(1)
+    rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)
+            for r in re.findall(r"<tr[^>]*>(.*?)</tr>", table)]
+    assert rows[0] == ["de \u2193 / vers \u2192", "Cultures", "Prairies", "Sols artificialisés",
+                       "Total"]
+    assert [r[0] for r in rows[1:]] == ["Cultures", "Prairies", "Vergers &amp; vignes", "Total"]
+    assert rows[-1] == ["Total", "3,2", "12,0", f"1{NNBSP}237,1", f"1{NNBSP}252,3"]
+
+
+def test_transitions_diagonal_is_greyed(zones):
+    t = pd.DataFrame([[5.0, 1.0], [0.0, 2.0]], index=["Forêts", "Cultures"],
+                     columns=["Forêts", "Cultures"])
+    text = flows_map(zones, title="x", transitions=t).get_root().render()
+    assert '<td class="espass-diag">5,0</td>' in text  # unchanged area
+    assert "<td>1,0</td>" in text  # a change
+    assert '<td class="espass-diag">2,0</td>' in text
