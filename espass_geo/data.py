@@ -6,7 +6,7 @@ checkout (editable install, tests) they are the top-level folders of the reposit
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -67,34 +67,34 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
         ) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def factor_table(name: str) -> pd.DataFrame:
     """A factor table from ``factors/<name>.csv`` (cached; do not mutate the result)."""
     return read_csv(data_path("factors", f"{name}.csv"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def communes_2018() -> pd.DataFrame:
     """Commune table, COG 2018: ``insee, nom, departement, region, epci, population``."""
     return read_csv(data_path("boundaries", "communes_epci_2018_59_62.csv"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def epci_2018() -> pd.DataFrame:
     return read_csv(data_path("boundaries", "epci_2018_59_62.csv"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def communes_2026() -> pd.DataFrame:
     return read_csv(data_path("boundaries", "cog2026_communes_59_62.csv"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def epci_2026() -> pd.DataFrame:
     return read_csv(data_path("boundaries", "cog2026_epci_59_62.csv"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _commune_geometries_cached():
     import geopandas as gpd
 

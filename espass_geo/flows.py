@@ -29,7 +29,7 @@ Worked example (method.md §10 C): 1 ha/an of prairies → cultures in ZPC 2_1: 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -57,14 +57,14 @@ FORESTS = {"forest_broadleaf", "forest_conifer", "forest_mixed", "forest_poplar"
 
 
 # ------------------------------------------------------------------------- factors
-@lru_cache(maxsize=None)
+@cache
 def _soil_flux_table() -> dict[tuple[str, str, str], tuple[float, str, str]]:
     t = data.factor_table("aldo_soil_flux")
     return {(r.zpc, r.from_class, r.to_class): (float(r.value), r.mode, r.source)
             for r in t.itertuples(index=False)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _soil_stock(zpc: str, soil_class: str) -> float:
     t = data.factor_table("aldo_soil_stock_ref")
     r = t[(t["zpc"] == zpc) & (t["soil_class"] == soil_class)]
@@ -86,7 +86,7 @@ _ZERO_PAIRS = {frozenset(p) for p in (("cultures", "vergers"), ("cultures", "vig
                                       ("vergers", "vignes"))}
 
 
-@lru_cache(maxsize=None)
+@cache
 def soil_unit_flux(zpc: str, from_class: str, to_class: str) -> tuple[float, str, str]:
     """Soil carbon change per hectare converted (tC/ha, the whole change), its mode and source.
 
@@ -130,14 +130,14 @@ def soil_unit_flux_ipcc(zpc: str, region: str, from_lu: str, to_lu: str) -> tupl
             "GIEC 2006 Tier 1 : (SOC_final − SOC_initial), linéaire sur 20 ans")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nonforest_stock(ir: str, biomass_class: str) -> float:
     t = data.factor_table("aldo_biomass_nonforest")
     r = t[(t["inter_region"] == ir) & (t["biomass_class"] == biomass_class)]
     return float(r.iloc[0]["value"]) if len(r) else 0.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def _nonforest_flux_table() -> dict[tuple[str, str, str], tuple[float, str, str]]:
     t = data.factor_table("aldo_biomass_nonforest_flux")
     return {(r.inter_region, r.from_class, r.to_class): (float(r.value), r.mode, r.source)
@@ -153,7 +153,7 @@ def _composition(land_use: str) -> str:
     return str(land_use_classes().loc[land_use, "forest_composition"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def biomass_unit_flux(region: str, from_lu: str, to_lu: str) -> tuple[tuple, ...]:
     """Biomass pools' change per hectare converted: ((pool, tC/ha, mode, source), …)."""
     if from_lu == to_lu:
@@ -198,7 +198,7 @@ def litter_unit_flux(from_lu: str, to_lu: str) -> float:
     return 0.0
 
 
-@lru_cache(maxsize=None)
+@cache
 def n2o_factor(gwp_n2o: float = 273.0) -> float:
     """tCO2e of N2O per tC of soil/litter carbon lost (0.35 for GWP 273)."""
     p = data.factor_table("n2o_soil_loss").set_index("parameter")["value"].astype(float)

@@ -34,7 +34,7 @@ SYNTHETIC_NOTE_FR = (
     "par EPCI, parcelles RPG réelles, disposition inventée) — ce n'est pas une donnée réelle ; "
     "remplacez-le par CLC 2018 ou l'OCS2D (voir landcover/README.md)."
 )
-def sources_note(result: "StocksResult") -> str:
+def sources_note(result: StocksResult) -> str:
     parts = ["Limites communales : IGN Admin Express COG 2018",
              "facteurs : ADEME ALDO (sols GIS Sol RMQS, biomasse IGN)"
              + (" et GIEC 2006 Tier 1 (sol)" if result.method == "ipcc" else "")]
