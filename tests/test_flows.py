@@ -170,3 +170,15 @@ def test_real_epci_coeur_dostrevent_by_hand():
     assert r.net_flux_tCO2e_an == pytest.approx(-229.28, abs=0.01)
     assert r.zan["sealed_ha"].sum() == pytest.approx(ch["211-121"] + ch["211-133"]
                                                      + ch["243-133"] + ch["411-133"])
+
+
+def test_wood_products_consumption_by_population():
+    from espass_geo import data
+    from espass_geo.flows_pipeline import compute_territory_flows
+
+    r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
+                                wood_products="consumption")
+    w = r.flows[r.flows["cause"] == "wood_products"]
+    pop = float(data.epci_2018().set_index("code").loc["245901152", "populationTotale"])
+    # (918 161 + 441 533) tCO2/an × population / 67 000 000 (national, flagged unverified)
+    assert w["flux_tCO2e_an"].sum() == pytest.approx((918_161 + 441_533) * pop / 67_000_000)
