@@ -118,6 +118,26 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 
 
 @main.command()
+@click.option("--config", "config", required=True, type=click.Path(path_type=Path),
+              help="Fichier de scénario TOML (voir landcover/scenarios/flandre_dunkerque.toml).")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+def scenario(config, out_dir, no_map):
+    """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
+    from .fmt import fmt_mass_t
+    from .scenario_pipeline import run_scenario
+
+    result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map)
+    d = result.delta
+    last = d[(d["lever"] == "total") & (d["year"] == result.config.horizon)]
+    for r in last.itertuples(index=False):
+        click.echo(f"Scénario {r.scenario} : écart cumulé au tendanciel en "
+                   f"{result.config.horizon} {fmt_mass_t(r.cumulative_delta_tCO2e, 'tCO₂e')} "
+                   "(positif = plus de séquestration).")
+    _summary(result.files, out_dir)
+
+
+@main.command()
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(path_type=Path), help="Dossier de sortie.")
 def demo(out_dir):

@@ -54,6 +54,14 @@ class OutputError(EspassGeoError):
     """The output directory cannot be written."""
 
 
+class ScenarioError(EspassGeoError):
+    """A scenario file is invalid; the message lists every problem found."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
 # --------------------------------------------------------------------- warnings
 class EspassGeoWarning(UserWarning):
     """Base class of espass_geo warnings (French message)."""

@@ -287,19 +287,51 @@ def compute_flows(
         attrs["zpc_weight"] = 1.0
     attrs = attrs[["zone_id", "zone_name", "zpc", "region_code", "zpc_weight"]]
     tr = land_use_transitions(changes, sealed_share=sealed_share)
-    tr = tr[tr["from_land_use"] != tr["to_land_use"]]
+    tr["area_ha_an"] = tr["area_ha"] / years
+    flows = transition_flows(tr, attrs, method=method, gwp_n2o=gwp_n2o)
+    parts = [flows]
+    if forest_areas is not None and len(forest_areas):
+        parts.append(forest_growth(forest_areas, attrs))
+        if wood_products == "harvest":
+            parts.append(wood_products_harvest(forest_areas, attrs))
+    if wood_products == "consumption":
+        if population is None:
+            raise FactorError("wood_products='consumption' needs a population table "
+                              "(zone_id, population).")
+        parts.append(wood_products_consumption(population, attrs))
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    out["convention"] = CONVENTION
+    out = out.reindex(columns=FLOW_COLUMNS)
+    return out.reset_index(drop=True)
+
+
+def transition_flows(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "aldo",
+                     gwp_n2o: float = 273.0) -> pd.DataFrame:
+    """Flow records of land-use transitions given in land uses and hectares per year.
+
+    ``tr``: ``zone_id, from_land_use, to_land_use, area_ha_an`` (+ any extra columns, e.g. a
+    year or a lever, carried to the records); ``attrs``: ``zone_id, zone_name, zpc,
+    region_code, zpc_weight``. ``unit_flux_tC_ha`` is the whole change per hectare converted
+    (kinetic: annual rate × 20).
+    """
+    tr = tr[tr["from_land_use"] != tr["to_land_use"]].drop(columns=["zone_name", "zpc",
+                                                                     "region_code", "zpc_weight"],
+                                                            errors="ignore")
     tr = tr.merge(attrs, on="zone_id", how="left")
     if tr["zpc"].isna().any():
         missing = tr.loc[tr["zpc"].isna(), "zone_id"].unique()[:5].tolist()
         raise FactorError(f"zones {missing} of the change table have no pedoclimatic zone; "
                           "check that their ids match the territory or give --zpc.")
-    tr["area_ha_an"] = tr["area_ha"] * tr["zpc_weight"] / years
+    tr["area_ha_an"] = tr["area_ha_an"] * tr["zpc_weight"]
+    extra = [c for c in tr.columns if c not in {"zone_id", "zone_name", "zpc", "region_code",
+                                                  "zpc_weight", "from_land_use", "to_land_use",
+                                                  "area_ha", "area_ha_an"}]
     records = []
     k_n2o = n2o_factor(gwp_n2o)
     for r in tr.itertuples(index=False):
         base = dict(zone_id=r.zone_id, zone_name=r.zone_name, zpc=r.zpc, cause="land_use_change",
                     from_land_use=r.from_land_use, to_land_use=r.to_land_use,
-                    area_ha_an=r.area_ha_an)
+                    area_ha_an=r.area_ha_an, **{c: getattr(r, c) for c in extra})
         fs, ts = _soil_class(r.from_land_use), _soil_class(r.to_land_use)
         if method == "ipcc" and fs and ts:
             soil, mode, src = soil_unit_flux_ipcc(r.zpc, r.region_code, r.from_land_use,
@@ -333,21 +365,7 @@ def compute_flows(
     flows["flux_tCO2e_an"] = np.where(is_n2o, flows["flux_tC_an"] * k_n2o,
                                       flows["flux_tC_an"] * C_TO_CO2)
     flows.loc[is_n2o, "flux_tC_an"] = np.nan  # N2O is not a carbon flow
-    flows = flows.drop(columns="n2o", errors="ignore")
-    parts = [flows]
-    if forest_areas is not None and len(forest_areas):
-        parts.append(forest_growth(forest_areas, attrs))
-        if wood_products == "harvest":
-            parts.append(wood_products_harvest(forest_areas, attrs))
-    if wood_products == "consumption":
-        if population is None:
-            raise FactorError("wood_products='consumption' needs a population table "
-                              "(zone_id, population).")
-        parts.append(wood_products_consumption(population, attrs))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    out["convention"] = CONVENTION
-    out = out.reindex(columns=FLOW_COLUMNS)
-    return out.reset_index(drop=True)
+    return flows.drop(columns="n2o", errors="ignore")
 
 
 def _zone_region(attrs: pd.DataFrame) -> pd.DataFrame:

@@ -16,7 +16,8 @@ Three rules shape this module (conventions §2 gotchas 6 and 8, §4.5, §4.7):
   (:func:`class_breaks`), symmetric around 0 for flows (``diverging=True``).
 
 Main entry points: :func:`stocks_map` (the stock map), :func:`flows_map` (the flow map, ALDO
-sign convention), :func:`choropleth_layer` (reusable
+sign convention), :func:`scenario_map` (baseline / scenario side by side, a
+``folium.plugins.DualMap``), :func:`choropleth_layer` (reusable
 layer + classes), :func:`raster_to_png` (raster overlay), :func:`make_map`, :func:`save_map`.
 """
 
@@ -42,6 +43,7 @@ import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
+from folium.plugins import DualMap
 from folium.template import Template
 
 from .constants import LAMBERT93
@@ -64,6 +66,7 @@ __all__ = [
     "raster_to_png",
     "remote_assets",
     "save_map",
+    "scenario_map",
     "stocks_map",
     "to_web_geometries",
 ]
@@ -79,6 +82,8 @@ VENDORED_JS: dict[str, str] = {
     "jquery": "jquery/jquery.min.js",
     "bootstrap": "bootstrap/bootstrap.bundle.min.js",
     "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
+    # folium.plugins.DualMap (baseline / scenario side by side, scenario_map)
+    "Leaflet.Sync": "leaflet-sync/L.Map.Sync.js",
 }
 VENDORED_CSS: dict[str, str] = {
     "leaflet_css": "leaflet/leaflet.css",
@@ -117,6 +122,10 @@ PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "land_use_fr", "area_ha", "stock
                                    "density_tC_ha")
 
 
+#: What :func:`save_map` and :func:`localize_assets` accept.
+MapLike = folium.Map | DualMap
+
+
 class RemoteAssetError(EspassGeoError):
     """A saved map would load a script or stylesheet from the internet."""
 
@@ -145,8 +154,12 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def localize_assets(m: folium.Map) -> folium.Map:
+def localize_assets(m: MapLike) -> MapLike:
     """Point every known folium asset of ``m`` and its children to the vendored ``lib/`` copy.
+
+    ``m`` may be a :class:`folium.Map` or a :class:`folium.plugins.DualMap`: the whole page
+    (``m.get_root()``) is walked, so both maps of a DualMap (``m1``, ``m2``) and the DualMap
+    itself (Leaflet.Sync) are localised.
 
     Works on the instances (``default_js``/``default_css`` instance attributes), never on the
     folium classes, so other maps of the process are untouched. Assets without a vendored copy
@@ -327,10 +340,19 @@ def make_map(
         raise TypeError("make_map() takes no 'tiles' argument: use basemap=True/False, or add a "
                         "folium.TileLayer to the returned map.")
     m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, **kwargs)
+    _setup_map(m, basemap=basemap, background=background)
+    return m
+
+
+def _setup_map(m: folium.Map, *, basemap: bool, background: str = BACKGROUND_COLOR,
+               style: bool = True) -> folium.Map:
+    """Local assets, page style (``style=False``: already on the page), metric scale bar and
+    optional OpenStreetMap background of a map created with ``tiles=None``."""
     # on the instance only: folium.Map.default_js/_css (class attributes) stay untouched
     m.default_js = _localized(folium.Map.default_js, VENDORED_JS)
     m.default_css = _localized(folium.Map.default_css, VENDORED_CSS)
-    _MapStyle(background).add_to(m)
+    if style:
+        _MapStyle(background).add_to(m)
     _ScaleControl().add_to(m)
     if basemap:
         folium.TileLayer(
@@ -362,9 +384,11 @@ def _copy_assets(html: str, lib_dir: Path) -> list[Path]:
     return copied
 
 
-def save_map(m: folium.Map, html_path: str | os.PathLike[str], *,
+def save_map(m: MapLike, html_path: str | os.PathLike[str], *,
              allow_remote: bool = False) -> Path:
     """Save ``m`` to ``html_path`` and copy the assets it uses into ``<html dir>/lib/``.
+
+    ``m``: a :class:`folium.Map` or a :class:`folium.plugins.DualMap` (whole page saved).
 
     The HTML is written to a temporary file of the same folder and then renamed
     (``os.replace``), so an error never leaves a partial file behind. Any script or
@@ -1313,6 +1337,370 @@ def flows_map(
     _finish_map(m, web, title=title, subtitle=subtitle,
                 notes_html=_notes_html(all_notes, sources), html_path=html_path)
     return m
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario map: baseline / scenario side by side
+# --------------------------------------------------------------------------------------------
+
+#: Sign sentence of the scenario maps (notes box and legends).
+SCENARIO_SIGN_NOTE_FR: str = ("Convention ALDO : positif = stockage / séquestration, "
+                              "négatif = déstockage / émission.")
+SCENARIO_SYNC_NOTE_FR: str = ("Les deux cartes sont synchronisées : déplacer ou zoomer l'une "
+                              "déplace l'autre.")
+STOCK_CHANGE_NAME_FR: str = "Variation du stock de carbone (tC/ha)"
+DELTA_LAYER_FR: str = "Écart au tendanciel (tCO₂e cumulés)"
+DELTA_CAPTION_FR: str = ("Écart au tendanciel (tCO₂e cumulés) — positif = séquestration "
+                         "supplémentaire")
+ACTIONS_LAYER_FR: str = "Actions du scénario"
+SCENARIO_ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "area_ha")
+ACTION_COLUMNS: tuple[str, ...] = ("action_id", "type", "label", "year")
+#: Action types: French label and outline colour.
+ACTION_TYPES_FR: dict[str, tuple[str, str]] = {
+    "convert": ("Conversion (boisement, prairie, zone humide)", "#1a9850"),
+    "seal": ("Artificialisation", "#d7191c"),
+    "practice": ("Pratique agricole", "#2166ac"),
+    "hedges": ("Haies", "#8c510a"),
+}
+ACTION_OTHER_COLOR: str = "#4d4d4d"
+_ACTIONS_PANE = "espass_actions"
+#: Height (px) of the header band above the two maps.
+_DUAL_HEADER_PX = 64
+
+
+class _DualPage(MacroElement):
+    """Page layout of a DualMap: a header band (title, then the name of each pane above its
+    map), the two maps below it, a white divider, and narrower boxes (each map is half wide)."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        #{{ this.m1 }}, #{{ this.m2 }} { top: {{ this.h }}px !important;
+            height: calc(100% - {{ this.h }}px) !important; }
+        .espass-dual-header { position: fixed; top: 0; left: 0; right: 0;
+            height: {{ this.h }}px; z-index: 1100; background: #fff;
+            box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); color: #222;
+            font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue",
+                         Arial, sans-serif; display: flex; flex-direction: column; }
+        .espass-dual-title { text-align: center; padding: 5px 12px 0 12px; white-space: nowrap;
+            overflow: hidden; text-overflow: ellipsis; }
+        .espass-dual-title h1 { display: inline; font-size: 17px; font-weight: 600; margin: 0; }
+        .espass-dual-title span { font-size: 13px; color: #444; margin-left: 10px; }
+        .espass-dual-panes { display: flex; flex: 1; align-items: center; }
+        .espass-dual-pane { width: 50%; text-align: center; font-size: 14px; font-weight: 600;
+            overflow: hidden; text-overflow: ellipsis; white-space: nowrap; padding: 0 8px; }
+        .espass-dual-pane span { display: inline-block; padding: 1px 12px; border-radius: 10px; }
+        .espass-dual-pane.espass-left span { background: #ececec; color: #333; }
+        .espass-dual-pane.espass-right span { background: #dcebf5; color: #0b3c5d; }
+        .espass-dual-divider { position: fixed; top: {{ this.h }}px; bottom: 0;
+            left: calc(50% - 1px); width: 3px; background: #fff; z-index: 1050;
+            pointer-events: none; box-shadow: 0 0 3px rgba(0, 0, 0, 0.35); }
+        .espass-legend-title { max-width: 215px; }
+        .espass-notes { max-width: min(360px, calc(50vw - 290px)); min-width: 180px; }
+        .espass-action-swatch { display: inline-block; width: 20px; height: 12px;
+            margin-right: 7px; border: 2.5px solid; background: transparent; flex: none;
+            box-sizing: border-box; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <div class="espass-dual-header">
+          <div class="espass-dual-title"><h1>{{ this.title }}</h1>{{ this.subtitle }}</div>
+          <div class="espass-dual-panes">
+            <div class="espass-dual-pane espass-left"><span>{{ this.left }}</span></div>
+            <div class="espass-dual-pane espass-right"><span>{{ this.right }}</span></div>
+          </div>
+        </div>
+        <div class="espass-dual-divider"></div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, dual: DualMap, *, title: str, subtitle: str | None, left: str,
+                 right: str) -> None:
+        super().__init__()
+        self._name = "EspassDualPage"
+        self.m1 = dual.m1.get_name()
+        self.m2 = dual.m2.get_name()
+        self.h = _DUAL_HEADER_PX
+        # escaped here: the template writes them as they are
+        self.title = _html.escape(title)
+        self.subtitle = f"<span>{_html.escape(subtitle)}</span>" if subtitle else ""
+        self.left = _html.escape(left)
+        self.right = _html.escape(right)
+
+
+def _fmt_signed_ha(value: Any, unit: str = "tC/ha") -> str:
+    return _signed(value, fmt_quantity(value, unit))
+
+
+def _period_text(horizon: int | str | None) -> str:
+    """ "à l'horizon 2050" for a year, the text itself otherwise ("2025–2050"), "" if None."""
+    if horizon is None:
+        return ""
+    if isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool):
+        return f"à l'horizon {int(horizon)}"
+    return str(horizon)
+
+
+def _scenario_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, value_col: str,
+                       value_label: str, *, delta_col: str | None = None,
+                       baseline_values: pd.Series | None = None,
+                       baseline_label: str = "Tendanciel"
+                       ) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
+    z, tooltip = _zone_base_fr(zones, zone_label)
+    z["value_fr"] = [_fmt_signed_ha(v) for v in z[value_col]]
+    tooltip.append(("value_fr", value_label))
+    if "stock_change_tC" in z.columns:
+        z["stock_change_fr"] = [_signed(v, fmt_mass_t(v, "tC")) for v in z["stock_change_tC"]]
+        tooltip.append(("stock_change_fr", "Variation du stock (total)"))
+    if baseline_values is not None:
+        ref = z["zone_id"].astype("string").map(baseline_values)
+        z["baseline_value_fr"] = [_fmt_signed_ha(v) for v in ref]
+        tooltip.append(("baseline_value_fr", f"{baseline_label} (pour comparaison)"))
+    if delta_col is not None:
+        z["delta_fr"] = [_signed(v, fmt_mass_t(v, "tCO₂e")) for v in z[delta_col]]
+        tooltip.append(("delta_fr", "Écart au tendanciel (cumulé)"))
+    return z, tooltip
+
+
+def _actions_fr(actions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    a = actions.copy()
+    types = a["type"].astype("string").fillna("")
+    a["label_fr"] = a["label"].astype("string").fillna("–")
+    a["type_fr"] = [ACTION_TYPES_FR.get(t, (t or "–", ""))[0] for t in types]
+    years = pd.to_numeric(a["year"], errors="coerce")
+    a["year_fr"] = ["–" if pd.isna(y) else str(int(y)) for y in years]  # "2030", not "2 030"
+    a["stroke"] = [ACTION_TYPES_FR.get(t, ("", ACTION_OTHER_COLOR))[1] for t in types]
+    return a
+
+
+def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """Action outlines coloured by type (lines and points accepted), tooltip in French."""
+    a = _actions_fr(actions)
+    web = to_web_geometries(a, simplify_m=1.0)
+    props = web[["label_fr", "type_fr", "year_fr", "stroke"]].astype(object)
+    data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        color = feature["properties"]["stroke"]
+        return {"color": color, "weight": 3, "opacity": 0.95, "fillColor": color,
+                "fillOpacity": 0.08}
+
+    def highlight(_feature: dict[str, Any]) -> dict[str, Any]:
+        return {"weight": 5, "fillOpacity": 0.25}
+
+    group = folium.FeatureGroup(name=ACTIONS_LAYER_FR, show=True, overlay=True, control=True)
+    folium.GeoJson(
+        data.to_geo_dict(show_bbox=False),
+        name=ACTIONS_LAYER_FR,
+        control=False,
+        style_function=style,
+        highlight_function=highlight,
+        marker=folium.CircleMarker(radius=7),
+        pane=_ACTIONS_PANE,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["label_fr", "type_fr", "year_fr"], aliases=["Action", "Type", "Année"],
+            localize=False, sticky=True, labels=True, class_name="espass-tooltip"),
+    ).add_to(group)
+    return group
+
+
+def _actions_legend(actions: gpd.GeoDataFrame) -> MacroElement:
+    esc = _html.escape
+    present = list(dict.fromkeys(actions["type"].astype("string").fillna("")))
+    rows = [f'<div class="espass-legend-title">{esc(ACTIONS_LAYER_FR)}</div>']
+    for t in [t for t in ACTION_TYPES_FR if t in present] + [t for t in present
+                                                             if t not in ACTION_TYPES_FR]:
+        label, color = ACTION_TYPES_FR.get(t, (t or "Autre", ACTION_OTHER_COLOR))
+        rows.append(f'<div class="espass-legend-row"><span class="espass-action-swatch" '
+                    f'style="border-color:{color}"></span><span>{esc(label)}</span></div>')
+    return _HtmlControl("\n".join(rows), position="bottomright", css_class="espass-legend")
+
+
+def scenario_map(
+    zones_baseline: gpd.GeoDataFrame,
+    zones_scenario: gpd.GeoDataFrame,
+    *,
+    title: str,
+    actions: gpd.GeoDataFrame | None = None,
+    value_col: str = "stock_change_tC_ha",
+    delta_col: str | None = "delta_cum_tCO2e",
+    notes: Sequence[str] = (),
+    html_path: str | os.PathLike[str] | None = None,
+    scenario_label: str = "Scénario",
+    baseline_label: str = "Tendanciel",
+    horizon: int | str | None = None,
+    subtitle: str | None = None,
+    value_name: str = STOCK_CHANGE_NAME_FR,
+    zone_label: str | None = None,
+    sources: str | None = None,
+    basemap: bool = True,
+    n_classes: int = 6,
+    simplify_m: float = 5.0,
+) -> DualMap:
+    """Baseline and scenario side by side (two synchronised maps), readable offline.
+
+    A :class:`folium.plugins.DualMap` (gotcha 7: DualMap, not SideBySideLayers, for
+    choropleths): the left map shows the baseline ("tendanciel"), the right map the scenario;
+    moving or zooming one moves the other (Leaflet.Sync, vendored).
+
+    * Left: choropleth of ``value_col`` of ``zones_baseline``.
+    * Right: choropleth of ``value_col`` of ``zones_scenario`` with **the same classes and
+      colours** (computed on both tables together, diverging around 0); layer "Écart au
+      tendanciel (tCO₂e cumulés)" (``delta_col``, diverging, hidden: ticking it replaces the
+      scenario choropleth, and back); layer "Actions du scénario" (``actions``, shown, above
+      the zones).
+
+    Sign convention (ALDO): **positive = storage / sequestration**, negative = destocking /
+    emission, written in the legends and the notes box.
+
+    Parameters
+    ----------
+    zones_baseline, zones_scenario
+        GeoDataFrames with a CRS (EPSG:2154 expected), one row per zone: ``zone_id,
+        zone_name, area_ha`` and ``value_col`` (default ``stock_change_tC_ha``: stock change
+        from the start year to the horizon, tC/ha; positive = the zone stores carbon);
+        optional ``stock_change_tC`` (tooltip). ``zones_scenario`` also has ``delta_col``
+        (default ``delta_cum_tCO2e``: scenario − baseline cumulated over the period, tCO₂e;
+        positive = more sequestration than the baseline).
+    title, subtitle
+        Header band at the top of the page (HTML-escaped); by default the subtitle is the
+        horizon ("à l'horizon 2050").
+    actions
+        Optional GeoDataFrame (CRS required) ``action_id, type, label, year``; ``type`` in
+        ``convert`` (green outline), ``seal`` (red), ``practice`` (blue), ``hedges`` (brown),
+        others grey. Polygons, lines or points. Tooltip "Action", "Type", "Année".
+    value_col, delta_col
+        Columns mapped; ``delta_col=None``: no difference layer.
+    notes
+        Lines of the notes box (left map, bottom left, HTML-escaped), after the sign
+        convention and before the synchronisation hint; sources as in :func:`stocks_map`.
+    html_path
+        If given, the page is saved there with :func:`save_map` (assets in ``lib/``,
+        including ``lib/leaflet-sync/``).
+    scenario_label, baseline_label
+        Names of the two panes (header band, layer names, tooltips).
+    horizon
+        End year (``2050`` → "à l'horizon 2050") or a period text ("2025–2050"), written in
+        the legend caption and the default subtitle.
+    value_name
+        Name of ``value_col`` in the layer names, tooltips and legend
+        ("Variation du stock de carbone (tC/ha)").
+    zone_label
+        Tooltip label of ``zone_name``; inferred from ``zone_id`` (see :func:`stocks_map`).
+    basemap
+        Add the optional online OpenStreetMap background to both maps.
+    n_classes
+        Number of classes of the choropleths (even, symmetric around 0).
+
+    Returns
+    -------
+    folium.plugins.DualMap
+        ``.m1`` (baseline) and ``.m2`` (scenario); save it with :func:`save_map`.
+    """
+    _require(zones_baseline, (*SCENARIO_ZONE_COLUMNS, value_col), "zones_baseline")
+    scen_cols = (*SCENARIO_ZONE_COLUMNS, value_col) + ((delta_col,) if delta_col else ())
+    _require(zones_scenario, scen_cols, "zones_scenario")
+    if len(zones_baseline) == 0 or len(zones_scenario) == 0:
+        raise ValueError("zones_baseline and zones_scenario must not be empty: nothing to map.")
+    if actions is not None:
+        _require(actions, ACTION_COLUMNS, "actions")
+    if zone_label is None:
+        zone_label = _infer_zone_label(pd.concat([zones_baseline["zone_id"],
+                                                  zones_scenario["zone_id"]]))
+    period = _period_text(horizon)
+    short_name = value_name[:1].lower() + value_name[1:]
+    caption = (f"{value_name.removesuffix(' (tC/ha)')}"
+               f"{' ' + period if period else ''}"
+               f"{' (tC/ha)' if value_name.endswith(' (tC/ha)') else ''}"
+               " — positif = stockage / séquestration")
+    if subtitle is None and horizon is not None:
+        subtitle = period[:1].upper() + period[1:]
+
+    base_values = pd.Series(
+        pd.to_numeric(zones_baseline[value_col], errors="coerce").to_numpy(),
+        index=zones_baseline["zone_id"].astype("string").to_numpy())
+    base_values = base_values[~base_values.index.duplicated()]
+    zb, tip_b = _scenario_zones_fr(zones_baseline, zone_label, value_col, value_name)
+    zs, tip_s = _scenario_zones_fr(zones_scenario, zone_label, value_col, value_name,
+                                   delta_col=delta_col, baseline_values=base_values,
+                                   baseline_label=baseline_label)
+    web_b = to_web_geometries(zb, simplify_m=simplify_m)
+    web_s = to_web_geometries(zs, simplify_m=simplify_m)
+
+    both = pd.concat([pd.to_numeric(zones_baseline[value_col], errors="coerce"),
+                      pd.to_numeric(zones_scenario[value_col], errors="coerce")])
+    classes = make_classes(both, caption=caption, palette=list(FLOW_PALETTE),
+                           n_classes=n_classes, diverging=True)
+
+    dual = DualMap(layout="horizontal", tiles=None)
+    root = dual.get_root()
+    assert isinstance(root, Figure)
+    root.title = _html.escape(f"{title} — {baseline_label} / {scenario_label}")
+    _setup_map(dual.m1, basemap=basemap, style=True)
+    _setup_map(dual.m2, basemap=basemap, style=False)  # one stylesheet for the page
+    attribution = "IGN Admin Express COG 2018 ; ADEME ALDO"
+    zone_style: dict[str, Any] = {"line_color": "#8c8c8c", "line_weight": 0.6,
+                                  "fill_opacity": 0.8}
+
+    def nodata(web: gpd.GeoDataFrame, col: str) -> bool:
+        return bool(pd.to_numeric(web[col], errors="coerce").isna().any())
+
+    # left: baseline
+    left_group, _ = choropleth_layer(
+        web_b, value_col, name=f"{baseline_label} : {short_name}", tooltip=tip_b,
+        classes=classes, attribution=attribution, **zone_style)
+    left_group.add_to(dual.m1)
+    folium.LayerControl(collapsed=False, position="topright").add_to(dual.m1)
+    legend_element(classes, show_nodata=nodata(web_b, value_col)).add_to(dual.m1)
+
+    # right: scenario, same classes; difference; actions
+    right_group, _ = choropleth_layer(
+        web_s, value_col, name=f"{scenario_label} : {short_name}", tooltip=tip_s,
+        classes=classes, attribution=attribution, **zone_style)
+    right_group.add_to(dual.m2)
+    legends: list[tuple[folium.FeatureGroup, MacroElement]] = [
+        (right_group, legend_element(classes, show_nodata=nodata(web_s, value_col)))]
+    zone_groups = [right_group]
+    if delta_col is not None:
+        delta_group, delta_classes = choropleth_layer(
+            web_s, delta_col, name=DELTA_LAYER_FR, tooltip=tip_s, palette=list(FLOW_PALETTE),
+            caption=DELTA_CAPTION_FR, n_classes=n_classes, diverging=True, show=False,
+            attribution=attribution, **zone_style)
+        delta_group.add_to(dual.m2)
+        zone_groups.append(delta_group)
+        legends.append((delta_group, legend_element(delta_classes,
+                                                    show_nodata=nodata(web_s, delta_col))))
+    if actions is not None and len(actions):
+        folium.map.CustomPane(_ACTIONS_PANE, z_index=420, pointer_events=True).add_to(dual.m2)
+        actions_group = _actions_layer(actions)
+        actions_group.add_to(dual.m2)
+        legends.append((actions_group, _actions_legend(actions)))
+    folium.LayerControl(collapsed=False, position="topright").add_to(dual.m2)
+    for _group, legend in legends:
+        legend.add_to(dual.m2)
+    _LegendSwitch(legends, exclusive=zone_groups).add_to(dual.m2)
+
+    notes = list(notes)
+    sources = _default_sources(notes, sources, _SOURCES_NO_PARCELS_FR)
+    all_notes = [SCENARIO_SIGN_NOTE_FR,
+                 *(n for n in notes if str(n) not in (SCENARIO_SIGN_NOTE_FR,
+                                                       SCENARIO_SYNC_NOTE_FR)),
+                 SCENARIO_SYNC_NOTE_FR]
+    _HtmlControl(_notes_html(all_notes, sources), position="bottomleft",
+                 css_class="espass-notes").add_to(dual.m1)
+    _DualPage(dual, title=title, subtitle=subtitle, left=baseline_label,
+              right=scenario_label).add_to(dual.m1)
+
+    minx = min(web_b.total_bounds[0], web_s.total_bounds[0])
+    miny = min(web_b.total_bounds[1], web_s.total_bounds[1])
+    maxx = max(web_b.total_bounds[2], web_s.total_bounds[2])
+    maxy = max(web_b.total_bounds[3], web_s.total_bounds[3])
+    dual.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]], padding=(20, 20))
+    if html_path is not None:
+        save_map(dual, html_path)
+    return dual
 
 
 # --------------------------------------------------------------------------------------------
