@@ -147,6 +147,11 @@ def demo(out_dir):
 
     results = _run(run_demo, out_dir)
     for name, r in results.items():
+        if name == "scenarios":
+            click.echo(f"scénarios : {len(r.config.scenarios)} scénario(s) face au tendanciel, "
+                       f"{r.config.start_year}–{r.config.horizon}")
+            _summary(r.files, Path(out_dir) / name)
+            continue
         if hasattr(r, "total_stock_tC"):
             click.echo(f"{name} : {len(r.zones)} zones, stock total "
                        f"{fmt_mass_t(r.total_stock_tC)}")

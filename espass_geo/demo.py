@@ -12,6 +12,7 @@ from . import data
 from .flows_pipeline import FlowsResult, run_flows
 from .io import atomic_output_dir
 from .pipeline import StocksResult, run_stocks
+from .scenario_pipeline import ScenarioResult, run_scenario
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
 DEMO_TERRITORY = "epci:245900428,200040954"
@@ -19,11 +20,11 @@ DEMO_LABEL = "SCoT Flandre-Dunkerque"
 
 
 def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
-             ) -> dict[str, StocksResult | FlowsResult]:
+             ) -> dict[str, StocksResult | FlowsResult | ScenarioResult]:
     """Run the demo jobs under ``out_dir``: stocks and flows of the SCoT Flandre-Dunkerque
     (``flandre_dunkerque/``) and of the 37 EPCI of Nord/Pas-de-Calais (``region/``)."""
     out_dir = Path(out_dir)
-    results: dict[str, StocksResult | FlowsResult] = {}
+    results: dict[str, StocksResult | FlowsResult | ScenarioResult] = {}
     results["flandre_dunkerque"] = run_stocks(
         DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
         landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method,
@@ -40,9 +41,18 @@ def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
         "dep:59,62", out_dir=out_dir / "region", changes=data.aldo_clc_change_epci_path(),
         forest_areas=data.aldo_bdforet_epci_path(), years=(2012, 2018), method=method,
         title="Flux de carbone 2012–2018 — Nord et Pas-de-Calais, 37 EPCI (CLC, BD Forêt)")
+    results["scenarios"] = run_scenario(
+        data.data_path("landcover", "scenarios/flandre_dunkerque.toml"),
+        out_dir=out_dir / "scenarios")
     with atomic_output_dir(out_dir) as tmp:
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
     return results
+
+
+def _scenario_gain(r: ScenarioResult) -> float:
+    d = r.delta
+    last = d[(d["lever"] == "total") & (d["year"] == r.config.horizon)]
+    return float(last["cumulative_delta_tCO2e"].iloc[0]) if len(last) else 0.0
 
 
 def _index_html(results: dict[str, StocksResult]) -> str:
@@ -60,6 +70,10 @@ def _index_html(results: dict[str, StocksResult]) -> str:
         ("flandre_dunkerque/carte_flux.html", f"{DEMO_LABEL} — flux de carbone 2012–2018",
          f"flux net {fmt_mass_t(fdf.net_flux_tCO2e_an, 'tCO₂e')}/an (positif = séquestration), "
          "artificialisation et points chauds (rasters de démonstration synthétiques)"),
+        ("scenarios/carte_scenarios.html", f"{DEMO_LABEL} — scénario 2025–2050 face au tendanciel",
+         f"boisement, zone d'activités, semis direct et couverts sur les parcelles RPG, haies : "
+         f"écart cumulé en 2050 {fmt_mass_t(_scenario_gain(results['scenarios']), 'tCO₂e')} "
+         "(graphiques : scenarios/ecart_cumule.png)"),
         ("region/carte_flux.html", "Nord et Pas-de-Calais — flux de carbone des 37 EPCI",
          f"flux net {fmt_mass_t(regf.net_flux_tCO2e_an, 'tCO₂e')}/an (changements CLC 2012–2018 "
          "réels, BD Forêt, tables ALDO)"),

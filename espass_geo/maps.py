@@ -1515,7 +1515,8 @@ def _actions_legend(actions: gpd.GeoDataFrame) -> MacroElement:
         label, color = ACTION_TYPES_FR.get(t, (t or "Autre", ACTION_OTHER_COLOR))
         rows.append(f'<div class="espass-legend-row"><span class="espass-action-swatch" '
                     f'style="border-color:{color}"></span><span>{esc(label)}</span></div>')
-    return _HtmlControl("\n".join(rows), position="bottomright", css_class="espass-legend")
+    # bottom left of the scenario map (free there: the notes box is on the baseline map)
+    return _HtmlControl("\n".join(rows), position="bottomleft", css_class="espass-legend")
 
 
 def scenario_map(
@@ -1634,7 +1635,8 @@ def scenario_map(
     classes = make_classes(both, caption=caption, palette=list(FLOW_PALETTE),
                            n_classes=n_classes, diverging=True)
 
-    dual = DualMap(layout="horizontal", tiles=None)
+    # fractional zoom: fit_bounds fills each half-width map better
+    dual = DualMap(layout="horizontal", tiles=None, zoom_snap=0.25, zoom_delta=0.5)
     root = dual.get_root()
     assert isinstance(root, Figure)
     root.title = _html.escape(f"{title} — {baseline_label} / {scenario_label}")
