@@ -338,6 +338,8 @@ def _delta_figure(delta: pd.DataFrame, scenarios: list[str], labels: Mapping[str
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
     fig, axes = _new_figure(nrows, ncols, sharey=True)
+    # room between panels: the last year of one and the first of the next do not touch
+    fig.get_layout_engine().set(wspace=0.08)
     flat = list(axes.ravel())
     d = delta.assign(scenario=delta["scenario"].astype(str), lever=delta["lever"].astype(str),
                      year=pd.to_numeric(delta["year"]).astype("int64"))

@@ -1699,7 +1699,9 @@ def scenario_map(
     miny = min(web_b.total_bounds[1], web_s.total_bounds[1])
     maxx = max(web_b.total_bounds[2], web_s.total_bounds[2])
     maxy = max(web_b.total_bounds[3], web_s.total_bounds[3])
-    dual.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]], padding=(20, 20))
+    # room at the bottom for the legends, notes and action key (bottom corners)
+    dual.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]],
+                    padding_top_left=(10, 20), padding_bottom_right=(10, 120))
     if html_path is not None:
         save_map(dual, html_path)
     return dual

@@ -83,7 +83,9 @@ def transition_cohorts(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "
     fl = transition_flows(t, attrs, method=method, gwp_n2o=gwp_n2o)
     if fl.empty:
         return pd.DataFrame(columns=COHORT_COLUMNS)
-    kinetic = fl["mode"] == "kinetic"
+    # In a year-by-year projection the litter of a new forest builds up over 20 years, like the
+    # other gains; ALDO's annual balance books the +9 tC/ha at once (same 20-year total).
+    kinetic = (fl["mode"] == "kinetic") | ((fl["pool"] == "litter") & (fl["unit_flux_tC_ha"] > 0))
     n2o = fl["gas"] == "N2O"
     rate = np.where(kinetic, fl["unit_flux_tC_ha"] / KINETIC_YEARS, fl["unit_flux_tC_ha"])
     rate = np.where(n2o, fl["unit_flux_tC_ha"] * n2o_factor(gwp_n2o) / C_TO_CO2, rate)
