@@ -105,3 +105,18 @@ def test_demo_flows(demo):
     # regional growth uses BD Forêt: forest growth > 0 everywhere there is forest
     growth = reg.flows[reg.flows["cause"] == "forest_growth"]
     assert (growth["flux_tCO2e_an"] > 0).all() and growth["zone_id"].nunique() == 37
+
+
+def test_demo_scenario(demo):
+    out, results = demo
+    r = results["scenarios"]
+    for name in ("carte_scenarios.html", "ecart_cumule.png", "trajectoires.csv"):
+        assert (out / "scenarios" / name).exists()
+    d = r.delta[(r.delta["lever"] == "total") & (r.delta["year"] == 2050)]
+    assert d["cumulative_delta_tCO2e"].iloc[0] > 0  # the demo scenario stores more carbon
+    # the practices act on real RPG parcels of the territory (crop groups 1, 3 / 2, 25)
+    aa = r.action_areas
+    assert aa[aa["action_id"] == "semis-direct"]["area_ha"].sum() > 100
+    html = (out / "scenarios" / "carte_scenarios.html").read_text(encoding="utf-8")
+    assert "Tendanciel" in html and "lib/leaflet-sync/L.Map.Sync.js" in html
+    assert (out / "scenarios" / "lib" / "leaflet-sync" / "L.Map.Sync.js").exists()

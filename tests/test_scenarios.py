@@ -215,3 +215,29 @@ year = 2030
     assert "se recouvrent" in msg and "bois-bis" in msg
     assert "Prairies" in msg  # no-till does not apply to permanent grassland
     assert len(e.value.problems) == 3
+
+
+def test_scenario_cli_writes_everything(tmp_path):
+    from click.testing import CliRunner
+
+    from espass_geo.cli import main
+
+    cfg = write_config(tmp_path, "\n[[scenario]]\nname = \"b\"\nlabel = \"Haies\"\n" + HEDGES)
+    out = tmp_path / "sortie"
+    r = CliRunner().invoke(main, ["scenario", "--config", str(cfg), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for name in ("trajectoires.csv", "trajectoires_territoire.csv", "ecarts.csv",
+                 "scenario.gpkg", "flux_annuels.png", "flux_annuels.svg", "ecart_cumule.png",
+                 "stocks.svg", "carte_scenarios.html", "LISEZ-MOI.txt", "scénario.toml"):
+        assert (out / name).exists(), name
+    d = pd.read_csv(out / "ecarts.csv")
+    last = d[(d["lever"] == "hedges") & (d["year"] == 2050)]
+    # 12 km of hedges on crops = 12 000 m / 60 m/ha = 200 ha equivalent × (0.06 + 0.09) tC/ha/an
+    # from 2030 for 20 years (2030…2049): 200 × 0.15 × 20 × 44/12 = 2 200 tCO2e
+    assert last["cumulative_delta_tCO2e"].iloc[0] == pytest.approx(2200.0)
+    bad = tmp_path / "faux.toml"
+    bad.write_text("territory = 'epci:245900428'\nstart_year = 2025\nhorizon = 2020\n")
+    r = CliRunner().invoke(main, ["scenario", "--config", str(bad), "--out",
+                                  str(tmp_path / "x")])
+    assert r.exit_code == 2 and "horizon" in r.output
+    assert not (tmp_path / "x").exists()
