@@ -138,6 +138,31 @@ def scenario(config, out_dir, no_map):
 
 
 @main.command()
+@click.option("--territory", "-t", required=True,
+              help="Comme pour « stocks » : fichier, codes INSEE, epci:SIREN ou dep:59,62.")
+@click.option("--inventory", type=click.Path(path_type=Path),
+              help="Inventaire CSV (territoire × secteur × substance × année ; voir "
+                   "factors/README.md). Défaut : estimation de démonstration embarquée.")
+@click.option("--population", type=click.Path(path_type=Path),
+              help="Population CSV (zone_id, population, cog). Défaut : COG 2018 embarqué.")
+@click.option("--land-flows", type=click.Path(path_type=Path),
+              help="flows_zones.csv d'espass-geo flows : poste « utilisation des terres ».")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+def emissions(territory, inventory, population, land_flows, out_dir, no_map):
+    """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
+    from .emissions_pipeline import run_emissions
+    from .fmt import fmt_mass_t
+
+    r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory,
+             population=population, land_flows=land_flows, make_map=not no_map)
+    click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
+               f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
+               + (" (inventaire de démonstration : estimation)" if r.estimate else "") + ".")
+    _summary(r.files, out_dir)
+
+
+@main.command()
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(path_type=Path), help="Dossier de sortie.")
 def demo(out_dir):
@@ -147,6 +172,11 @@ def demo(out_dir):
 
     results = _run(run_demo, out_dir)
     for name, r in results.items():
+        if name.endswith("_emissions"):
+            click.echo(f"{name} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}/an, "
+                       f"empreinte {fmt_mass_t(r.total('post'), 'tCO₂e')}/an (estimation)")
+            _summary(r.files, Path(out_dir) / name.removesuffix("_emissions"))
+            continue
         if name == "scenarios":
             click.echo(f"scénarios : {len(r.config.scenarios)} scénario(s) face au tendanciel, "
                        f"{r.config.start_year}–{r.config.horizon}")

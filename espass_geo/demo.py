@@ -9,10 +9,12 @@ import html
 from pathlib import Path
 
 from . import data
+from .emissions_pipeline import EmissionsResult, run_emissions
 from .flows_pipeline import FlowsResult, run_flows
 from .io import atomic_output_dir
 from .pipeline import StocksResult, run_stocks
 from .scenario_pipeline import ScenarioResult, run_scenario
+from .territory import epci_territory
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
 DEMO_TERRITORY = "epci:245900428,200040954"
@@ -20,11 +22,13 @@ DEMO_LABEL = "SCoT Flandre-Dunkerque"
 
 
 def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
-             ) -> dict[str, StocksResult | FlowsResult | ScenarioResult]:
+             ) -> dict[str, StocksResult | FlowsResult | ScenarioResult
+                                 | EmissionsResult]:
     """Run the demo jobs under ``out_dir``: stocks and flows of the SCoT Flandre-Dunkerque
     (``flandre_dunkerque/``) and of the 37 EPCI of Nord/Pas-de-Calais (``region/``)."""
     out_dir = Path(out_dir)
-    results: dict[str, StocksResult | FlowsResult | ScenarioResult] = {}
+    results: dict[str, StocksResult | FlowsResult | ScenarioResult
+                                 | EmissionsResult] = {}
     results["flandre_dunkerque"] = run_stocks(
         DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
         landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method,
@@ -41,6 +45,15 @@ def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
         "dep:59,62", out_dir=out_dir / "region", changes=data.aldo_clc_change_epci_path(),
         forest_areas=data.aldo_bdforet_epci_path(), years=(2012, 2018), method=method,
         title="Flux de carbone 2012–2018 — Nord et Pas-de-Calais, 37 EPCI (CLC, BD Forêt)")
+    fdf, regf = results["flandre_dunkerque_flux"], results["region_flux"]
+    results["flandre_dunkerque_emissions"] = run_emissions(
+        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
+        land_flows=fdf.zones[["zone_id", "flux_tCO2e_an"]],
+        title=f"Émissions et empreinte — {DEMO_LABEL}")
+    results["region_emissions"] = run_emissions(
+        epci_territory("dep:59,62"), out_dir=out_dir / "region",
+        land_flows=regf.zones[["zone_id", "flux_tCO2e_an"]],
+        title="Émissions et empreinte — Nord et Pas-de-Calais, 37 EPCI")
     results["scenarios"] = run_scenario(
         data.data_path("landcover", "scenarios/flandre_dunkerque.toml"),
         out_dir=out_dir / "scenarios")

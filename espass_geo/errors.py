@@ -62,6 +62,10 @@ class ScenarioError(EspassGeoError):
         self.problems = list(problems or [])
 
 
+class InventoryError(EspassGeoError):
+    """An emission inventory or a population table is invalid."""
+
+
 # --------------------------------------------------------------------- warnings
 class EspassGeoWarning(UserWarning):
     """Base class of espass_geo warnings (French message)."""

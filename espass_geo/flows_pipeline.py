@@ -81,18 +81,6 @@ def read_forest_areas(path: str | Path) -> pd.DataFrame:
     return long
 
 
-def embedded_population(zone_ids: pd.Series) -> pd.DataFrame:
-    """Population of communes (INSEE 2018) or EPCI (SIREN 2018) from the embedded ALDO tables."""
-    com = data.communes_2018().set_index("insee")["population"].astype(float)
-    epci = data.epci_2018().set_index("code")["populationTotale"].astype(float)
-    pop = zone_ids.map(com).fillna(zone_ids.map(epci))
-    if pop.isna().any():
-        missing = zone_ids[pop.isna()].tolist()[:5]
-        raise InputFileError(f"no embedded population for zones {missing}; the consumption "
-                             "approach needs communes or EPCI of Nord/Pas-de-Calais.")
-    return pd.DataFrame({"zone_id": zone_ids.to_numpy(), "population": pop.to_numpy()})
-
-
 def _sealed_share(after_areas: pd.DataFrame) -> pd.Series:
     """Per zone: sealed / (sealed + grassed) after ALDO's split of the second-date areas."""
     lu = land_use_areas(after_areas, split=False)
@@ -162,6 +150,8 @@ def compute_territory_flows(
     notes += ct.notes
     population = None
     if wood_products == "consumption":
+        from .emissions import embedded_population
+
         population = embedded_population(zones["zone_id"])
         notes.append("Produits bois, approche consommation : population ALDO (COG 2018) × puits "
                      "national / population française (ordre de grandeur, à vérifier).")

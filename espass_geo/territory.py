@@ -397,3 +397,25 @@ def zpc_mix(groups: dict[str, list[str]]) -> pd.DataFrame:
             rows.append((zone_id, z, float(v), reg, dep))
     return pd.DataFrame(rows, columns=["zone_id", "zpc", "zpc_weight", "region_code",
                                        "departement"])
+
+
+def epci_territory(spec: str, *, zpc: str | None = None) -> Territory:
+    """The EPCI (COG 2018) of a commune territory as zones: ``epci_territory("dep:59,62")``.
+
+    Each EPCI zone is the union of its communes, with its area-weighted majority ZPC.
+    """
+    communes = resolve_territory(spec, zpc=zpc)
+    z = communes.zones
+    geo = z.dissolve(by="epci", as_index=False)[["epci", "geometry"]].rename(
+        columns={"epci": "zone_id"})
+    names = data.epci_2018().set_index("code")["nom"]
+    geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
+    mix = zpc_mix({e: z.loc[z["epci"] == e, "zone_id"].tolist() for e in geo["zone_id"]})
+    major = mix.sort_values("zpc_weight").groupby("zone_id").tail(1).set_index("zone_id")
+    geo["zpc"] = geo["zone_id"].map(major["zpc"])
+    geo["departement"] = geo["zone_id"].map(major["departement"])
+    geo["region_code"] = geo["zone_id"].map(major["region_code"])
+    geo["epci"] = geo["zone_id"]
+    zones = gpd.GeoDataFrame(geo[ZONE_COLUMNS], geometry="geometry", crs=LAMBERT93)
+    return Territory(zones=zones, label=f"EPCI de {communes.label}", kind="epci",
+                     notes=list(communes.notes))

@@ -179,6 +179,7 @@ def test_wood_products_consumption_by_population():
     r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
                                 wood_products="consumption")
     w = r.flows[r.flows["cause"] == "wood_products"]
-    pop = float(data.epci_2018().set_index("code").loc["245901152", "populationTotale"])
+    com = data.communes_2018()
+    pop = com.loc[com["epci"] == "245901152", "population"].astype(float).sum()
     # (918 161 + 441 533) tCO2/an × population / 67 000 000 (national, flagged unverified)
     assert w["flux_tCO2e_an"].sum() == pytest.approx((918_161 + 441_533) * pop / 67_000_000)

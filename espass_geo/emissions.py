@@ -1,0 +1,297 @@
+"""Emissions: direct inventory by PCAET sector, consumption footprint by ESPASS post, pollutants.
+
+Pure functions on DataFrames (reading and validating an inventory file is :func:`read_inventory`).
+
+Views of one tidy long table (:data:`EMISSION_COLUMNS`):
+
+* ``sector``: direct (cadastral) emissions by PCAET sector, from an inventory;
+* ``post_direct``: the same emissions allocated to the seven ESPASS posts with the documented
+  shares of ``factors/sector_post_crosswalk.csv`` (totals are conserved);
+* ``post``: consumption-based GHG per post = per-capita footprint × population, and
+  ``utilisation_terres`` = the land-use carbon flows of the carbon module with the sign flipped
+  (emission convention: a sequestering territory has a negative land-use post).
+
+Emissions are positive numbers (inventory convention); carbon flows keep the ALDO convention
+(positive = sequestration) and change sign only when they become the ``utilisation_terres`` post.
+Worked example: 1 000 inhabitants × 1.80 tCO2e/hab/an (alimentation, 2.2 × 9.2/12.2) = 1 659 tCO2e.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import data
+from .errors import InputFileError, InventoryError
+
+EMISSION_COLUMNS = ["zone_id", "view", "category", "substance", "emission_t", "emission_tCO2e",
+                    "source", "estimate"]
+UNIT_TO_T = {"t": 1.0, "kg": 1e-3, "kt": 1e3, "tco2e": 1.0, "ktco2e": 1e3, "teqco2": 1.0,
+             "kteqco2": 1e3}
+GHG_UNITS = {"tco2e", "ktco2e", "teqco2", "kteqco2"}
+
+
+def sectors() -> pd.DataFrame:
+    return data.factor_table("pcaet_sectors").set_index("sector")
+
+
+def substances() -> pd.DataFrame:
+    return data.factor_table("substances").set_index("substance")
+
+
+def posts() -> pd.DataFrame:
+    return data.factor_table("espass_posts").set_index("post")
+
+
+def gwp(substance: str, edition: str = "ar6") -> float:
+    s = substances()
+    v = s.loc[substance, f"gwp_{edition}"]
+    return float(v) if pd.notna(v) else np.nan
+
+
+def validate_inventory(inv: pd.DataFrame, source: str = "inventory") -> pd.DataFrame:
+    """Normalise and check an inventory table; every problem is listed in one error.
+
+    Accepts sector ids or their French labels, substance ids, units t/kg/kt (masses) and
+    tCO2e/ktCO2e (GES only). Returns columns ``territory_code, territory_level, sector,
+    substance, year, value_t`` (tonnes, or tCO2e for GES).
+    """
+    required = {"territory_code", "sector", "substance", "year", "value", "unit"}
+    missing = sorted(required - set(inv.columns))
+    if missing:
+        raise InventoryError(f"{source}: missing column(s) {missing}; expected territory_code, "
+                             "territory_level, sector, substance, year, value, unit "
+                             "(factors/README.md, « Schéma d'inventaire »).")
+    df = inv.copy()
+    problems = []
+    sec = sectors()
+    by_label = {str(v).strip().lower(): k for k, v in sec["label_fr"].items()}
+    raw_sector = df["sector"].astype(str).str.strip()
+    df["sector"] = raw_sector.where(raw_sector.isin(sec.index),
+                                    raw_sector.str.lower().map(by_label))
+    bad = sorted(set(raw_sector[df["sector"].isna()]))
+    if bad:
+        problems.append(f"unknown sector(s) {bad}; PCAET sectors are {list(sec.index)}")
+    sub = substances()
+    df["substance"] = df["substance"].astype(str).str.strip()
+    bad = sorted(set(df["substance"]) - set(sub.index))
+    if bad:
+        problems.append(f"unknown substance(s) {bad}; expected {list(sub.index)}")
+    unit = df["unit"].astype(str).str.strip().str.lower().str.replace("₂", "2")
+    bad = sorted(set(unit) - set(UNIT_TO_T))
+    if bad:
+        problems.append(f"unknown unit(s) {bad}; use t, kg, kt (masses) or tCO2e, ktCO2e (GES)")
+    is_ges = df["substance"] == "GES"
+    wrong = df[(is_ges & ~unit.isin(GHG_UNITS)) | (~is_ges & unit.isin(GHG_UNITS)
+                                                   & (df["substance"] != "CO2"))]
+    if len(wrong):
+        ex = wrong.iloc[0]
+        problems.append(f"units do not match substances (e.g. {ex['substance']} in {ex['unit']}): "
+                        "GES in tCO2e, gases and pollutants in t (mass)")
+    values = pd.to_numeric(df["value"], errors="coerce")
+    if values.isna().any():
+        problems.append(f"non-numeric value(s) in {int(values.isna().sum())} row(s)")
+    neg = df[values < 0]
+    if len(neg):
+        ex = neg.iloc[0]
+        problems.append(f"negative emission(s) ({len(neg)} rows, e.g. {ex['territory_code']} "
+                        f"{ex['sector']} {ex['substance']} {ex['value']}); emissions are ≥ 0 "
+                        "(sequestration belongs to the carbon module)")
+    if problems:
+        raise InventoryError(f"{source}: " + "; ".join(problems) + ".")
+    df["value_t"] = values * unit.map(UNIT_TO_T)
+    df["territory_code"] = df["territory_code"].astype(str).str.strip()
+    if "territory_level" not in df:
+        df["territory_level"] = np.where(df["territory_code"].str.len() == 9, "epci", "commune")
+    df["year"] = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
+    return df[["territory_code", "territory_level", "sector", "substance", "year", "value_t"]]
+
+
+def read_inventory(path: str | Path) -> pd.DataFrame:
+    path = Path(path)
+    df = data.read_csv(path, dtype={"territory_code": str})
+    return validate_inventory(df, source=f"inventory '{path}'")
+
+
+def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str = "inventory"
+                        ) -> pd.DataFrame:
+    """Inventory rows per zone: communes as given, or commune rows summed to EPCI zones.
+
+    Zones absent from the inventory are refused with the list of the missing ones.
+    """
+    ids = set(zones["zone_id"])
+    codes = set(inv["territory_code"])
+    if ids <= codes:
+        out = inv[inv["territory_code"].isin(ids)].rename(columns={"territory_code": "zone_id"})
+        return out
+    com = data.communes_2018().set_index("insee")["epci"]
+    if all(len(z) == 9 for z in ids):  # EPCI zones: sum their communes
+        sub = inv[inv["territory_level"] == "commune"].copy()
+        sub["zone_id"] = sub["territory_code"].map(com)
+        members = com[com.isin(ids)]
+        missing_c = sorted(set(members.index) - set(sub["territory_code"]))
+        if missing_c:
+            raise InventoryError(f"{source}: {len(missing_c)} commune(s) of the EPCI missing from "
+                                 f"the inventory, e.g. {missing_c[:5]}; give every commune.")
+        sub = sub[sub["zone_id"].isin(ids)]
+        return sub.groupby(["zone_id", "sector", "substance", "year"], as_index=False)[
+            "value_t"].sum()
+    missing = sorted(ids - codes)
+    raise InventoryError(f"{source}: {len(missing)} zone(s) missing from the inventory, e.g. "
+                         f"{missing[:5]}; the inventory must cover every commune of the territory "
+                         "(or give an EPCI territory for a per-EPCI inventory).")
+
+
+def direct_emissions(inv_zone: pd.DataFrame, *, gwp_edition: str = "ar6") -> pd.DataFrame:
+    """Direct emissions per zone × sector × substance with their tCO2e (GES and gases).
+
+    The GES total of a sector is its ``GES`` row when given, otherwise the sum of the gases ×
+    GWP100 (``factors/substances.csv``); gases keep their mass in ``emission_t``.
+    """
+    g = inv_zone.groupby(["zone_id", "sector", "substance"], as_index=False)["value_t"].sum()
+    g["emission_t"] = np.where(g["substance"] == "GES", np.nan, g["value_t"])
+    g["emission_tCO2e"] = np.nan
+    ghg = g["substance"].isin(["CO2", "CH4", "N2O"])
+    g.loc[ghg, "emission_tCO2e"] = g.loc[ghg, "value_t"] * g.loc[ghg, "substance"].map(
+        lambda s: gwp(s, gwp_edition))
+    gases = g[ghg].groupby(["zone_id", "sector"])["emission_tCO2e"].sum()
+    ges = g[g["substance"] == "GES"].set_index(["zone_id", "sector"])["value_t"]
+    have = set(ges.index)
+    add = [(z, s, "GES", np.nan, v) for (z, s), v in gases.items() if (z, s) not in have]
+    g.loc[g["substance"] == "GES", "emission_tCO2e"] = g.loc[g["substance"] == "GES", "value_t"]
+    if add:
+        g = pd.concat([g, pd.DataFrame(add, columns=["zone_id", "sector", "substance",
+                                                     "emission_t", "emission_tCO2e"])],
+                      ignore_index=True)
+    out = g.rename(columns={"sector": "category"}).drop(columns="value_t")
+    out["view"] = "sector"
+    return out
+
+
+def allocate_to_posts(direct: pd.DataFrame) -> pd.DataFrame:
+    """Direct emissions by sector -> ESPASS posts with the crosswalk shares (totals conserved)."""
+    cw = data.factor_table("sector_post_crosswalk")[["sector", "post", "share"]]
+    cw = cw.assign(share=cw["share"].astype(float))
+    m = direct.merge(cw, left_on="category", right_on="sector", how="inner")
+    m["emission_t"] = m["emission_t"] * m["share"]
+    m["emission_tCO2e"] = m["emission_tCO2e"] * m["share"]
+    out = m.groupby(["zone_id", "post", "substance"], as_index=False)[
+        ["emission_t", "emission_tCO2e"]].sum(min_count=1)
+    out = out.rename(columns={"post": "category"})
+    out["view"] = "post_direct"
+    return out
+
+
+def per_capita_footprint() -> pd.Series:
+    """tCO2e per person per year by ESPASS post (scaled CGDD split; no land-use value)."""
+    t = data.factor_table("consumption_per_capita")
+    t = t[pd.to_numeric(t["scaled_value"], errors="coerce").notna()]
+    return t.set_index("post")["scaled_value"].astype(float)
+
+
+def consumption_emissions(population: pd.DataFrame,
+                          land_flows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Consumption-based GHG per zone × post: footprint × population; land use from the flows.
+
+    ``population``: ``zone_id, population``; ``land_flows``: ``zone_id, flux_tCO2e_an`` (ALDO
+    convention, + = sequestration) → ``utilisation_terres`` = −flux (emission convention).
+    """
+    fp = per_capita_footprint()
+    rows = [(z, post, "GES", np.nan, float(p) * v)
+            for z, p in population[["zone_id", "population"]].itertuples(index=False)
+            for post, v in fp.items()]
+    out = pd.DataFrame(rows, columns=["zone_id", "category", "substance", "emission_t",
+                                      "emission_tCO2e"])
+    if land_flows is not None and len(land_flows):
+        lf = land_flows.groupby("zone_id")["flux_tCO2e_an"].sum()
+        lf = lf.reindex(population["zone_id"]).fillna(0.0)
+        out = pd.concat([out, pd.DataFrame({
+            "zone_id": lf.index, "category": "utilisation_terres", "substance": "GES",
+            "emission_t": np.nan, "emission_tCO2e": -lf.to_numpy()})], ignore_index=True)
+    out["view"] = "post"
+    return out
+
+
+def import_export_balance(table: pd.DataFrame) -> pd.DataFrame:
+    """Per zone × post: consumption-based vs direct-allocated GES; positive = imported."""
+    ges = table[table["substance"] == "GES"]
+    c = ges[ges["view"] == "post"].groupby(["zone_id", "category"])["emission_tCO2e"].sum()
+    d = ges[ges["view"] == "post_direct"].groupby(["zone_id", "category"])[
+        "emission_tCO2e"].sum()
+    b = pd.DataFrame({"consumption_tCO2e": c, "direct_tCO2e": d}).fillna(0.0)
+    b["balance_tCO2e"] = b["consumption_tCO2e"] - b["direct_tCO2e"]
+    b["balance_fr"] = np.where(b["balance_tCO2e"] >= 0, "importées", "exportées")
+    return b.reset_index()
+
+
+def emissions_table(inv_zone: pd.DataFrame, population: pd.DataFrame,
+                    land_flows: pd.DataFrame | None = None, *, estimate: bool = False,
+                    source: str = "", gwp_edition: str = "ar6") -> pd.DataFrame:
+    """The tidy emission table of a territory (views sector, post_direct, post)."""
+    direct = direct_emissions(inv_zone, gwp_edition=gwp_edition)
+    parts = [direct, allocate_to_posts(direct), consumption_emissions(population, land_flows)]
+    out = pd.concat(parts, ignore_index=True)
+    out["source"] = np.where(out["view"] == "post",
+                             "empreinte par habitant (consumption_per_capita.csv) × population",
+                             source or "inventaire")
+    out.loc[(out["view"] == "post") & (out["category"] == "utilisation_terres"), "source"] = \
+        "flux de carbone de l'occupation des sols (espass_geo, ALDO), signe inversé"
+    out["estimate"] = estimate
+    return out[EMISSION_COLUMNS].reset_index(drop=True)
+
+
+def per_capita(table: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    pop = population.set_index("zone_id")["population"].astype(float)
+    t = table.copy()
+    t["population"] = t["zone_id"].map(pop)
+    t["emission_tCO2e_hab"] = t["emission_tCO2e"] / t["population"]
+    t["emission_t_hab"] = t["emission_t"] / t["population"]
+    return t
+
+
+def embedded_population(zone_ids: pd.Series) -> pd.DataFrame:
+    """Population (COG 2018, ALDO commune table) of commune zones, or of EPCI zones as the sum
+    of their communes (so that per-capita figures agree between the two levels)."""
+    com = data.communes_2018()
+    by_commune = com.set_index("insee")["population"].astype(float)
+    by_epci = com.assign(p=com["population"].astype(float)).groupby("epci")["p"].sum()
+    pop = zone_ids.map(by_commune).fillna(zone_ids.map(by_epci))
+    if pop.isna().any():
+        missing = zone_ids[pop.isna()].tolist()[:5]
+        raise InventoryError(f"no embedded population for zones {missing}; give --population "
+                             "(zone_id, population, cog).")
+    return pd.DataFrame({"zone_id": zone_ids.to_numpy(), "population": pop.to_numpy()})
+
+
+def read_population(path: str | Path, zone_ids: pd.Series, *, cog: int = 2018) -> pd.DataFrame:
+    """A population table ``zone_id|insee, population[, cog]``; its COG vintage must match."""
+    path = Path(path)
+    df = data.read_csv(path, dtype={"zone_id": str, "insee": str})
+    zcol = "zone_id" if "zone_id" in df else "insee" if "insee" in df else None
+    if zcol is None or "population" not in df:
+        raise InputFileError(f"population file '{path}' needs columns zone_id (or insee) and "
+                             "population.")
+    if "cog" in df:
+        vint = set(pd.to_numeric(df["cog"], errors="coerce").dropna().astype(int))
+        if vint and vint != {cog}:
+            raise InventoryError(
+                f"population file '{path}' is on COG {sorted(vint)} but the boundaries are COG "
+                f"{cog}: merged or split communes would not match; give populations on COG "
+                f"{cog} codes (or map them with boundaries/cog2026_communes_59_62.csv, "
+                "anciens_codes).")
+    pop = df.set_index(df[zcol].astype(str))["population"]
+    pop = pd.to_numeric(pop, errors="coerce")
+    missing = sorted(set(zone_ids) - set(pop.dropna().index))
+    if missing:
+        raise InventoryError(f"population file '{path}': {len(missing)} zone(s) missing, e.g. "
+                             f"{missing[:5]}.")
+    if (pop < 0).any():
+        raise InventoryError(f"population file '{path}': negative population.")
+    return pd.DataFrame({"zone_id": zone_ids.to_numpy(),
+                         "population": pop.reindex(zone_ids).to_numpy()})
+
+
+def synergy_table() -> pd.DataFrame:
+    return data.factor_table("ghg_air_synergies")
