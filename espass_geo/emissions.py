@@ -154,8 +154,9 @@ def direct_emissions(inv_zone: pd.DataFrame, *, gwp_edition: str = "ar6") -> pd.
     g["emission_t"] = np.where(g["substance"] == "GES", np.nan, g["value_t"])
     g["emission_tCO2e"] = np.nan
     ghg = g["substance"].isin(["CO2", "CH4", "N2O"])
-    g.loc[ghg, "emission_tCO2e"] = g.loc[ghg, "value_t"] * g.loc[ghg, "substance"].map(
-        lambda s: gwp(s, gwp_edition))
+    if ghg.any():
+        factors = g.loc[ghg, "substance"].map(lambda s: gwp(s, gwp_edition)).astype(float)
+        g.loc[ghg, "emission_tCO2e"] = g.loc[ghg, "value_t"] * factors
     gases = g[ghg].groupby(["zone_id", "sector"])["emission_tCO2e"].sum()
     ges = g[g["substance"] == "GES"].set_index(["zone_id", "sector"])["value_t"]
     have = set(ges.index)

@@ -25,7 +25,7 @@ from .io import atomic_output_dir, write_csv, write_gpkg_layer
 from .territory import Territory, resolve_territory
 
 POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]
-DEMO_INVENTORY = "demo_inventory_communes_59_62.csv"
+DEMO_INVENTORY = "demo_inventory_communes_59_62.csv.gz"
 ESTIMATE_NOTE_FR = ("Inventaire de démonstration : ESTIMATION (totaux Hauts-de-France 2021 / 2018 "
                     "répartis par des indicateurs : population, surfaces), pas un inventaire réel.")
 
@@ -96,7 +96,7 @@ def compute_territory_emissions(
         inv = demo_inventory()
         estimate = True
         notes.append(ESTIMATE_NOTE_FR)
-        source = "estimation de démonstration (factors/demo_inventory_communes_59_62.csv)"
+        source = "estimation de démonstration (factors/demo_inventory_communes_59_62.csv.gz)"
     else:
         inv = read_inventory(inventory)
         estimate = False
