@@ -157,7 +157,7 @@ def write_emission_outputs(result: EmissionsResult, out_dir: str | Path, *, titl
             emissions_map(result.zones, title=label, notes=result.notes,
                           estimate=result.estimate, html_path=tmp / "carte_emissions.html")
             files["carte_emissions.html"] = tmp / "carte_emissions.html"
-        (tmp / "LISEZ-MOI.txt").write_text(_readme(result, params), encoding="utf-8")
+        (tmp / "LISEZ-MOI_emissions.txt").write_text(_readme(result, params), encoding="utf-8")
     out_dir = Path(out_dir)
     result.files = {name: out_dir / Path(p).name for name, p in files.items()}
     return result.files

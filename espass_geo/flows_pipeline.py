@@ -316,7 +316,7 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
                       transitions=matrix.round(2), notes=result.notes,
                       html_path=tmp / "carte_flux.html")
             files["carte_flux.html"] = tmp / "carte_flux.html"
-        (tmp / "LISEZ-MOI.txt").write_text(_readme(result, params), encoding="utf-8")
+        (tmp / "LISEZ-MOI_flux.txt").write_text(_readme(result, params), encoding="utf-8")
     out_dir = Path(out_dir)
     result.files = {name: out_dir / p.name for name, p in files.items()}
     return result.files

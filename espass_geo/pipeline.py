@@ -272,7 +272,7 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
                        parcels=result.parcels, raster_png=raster_png, notes=notes,
                        html_path=tmp / "carte_stocks.html")
             files["carte_stocks.html"] = tmp / "carte_stocks.html"
-        (tmp / "LISEZ-MOI.txt").write_text(_readme_text(result, params), encoding="utf-8")
+        (tmp / "LISEZ-MOI_stocks.txt").write_text(_readme_text(result, params), encoding="utf-8")
     out_dir = Path(out_dir)
     result.files = {name: out_dir / p.name for name, p in files.items()}
     return result.files

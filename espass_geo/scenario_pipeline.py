@@ -421,7 +421,7 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
                          actions=acts, notes=result.notes, scenario_label=label,
                          horizon=cfg.horizon, html_path=tmp / "carte_scenarios.html")
             files["carte_scenarios.html"] = tmp / "carte_scenarios.html"
-        (tmp / "LISEZ-MOI.txt").write_text(_readme(result), encoding="utf-8")
+        (tmp / "LISEZ-MOI_scenarios.txt").write_text(_readme(result), encoding="utf-8")
         (tmp / cfg.path.name).write_text(cfg.path.read_text(encoding="utf-8"), encoding="utf-8")
     out_dir = Path(out_dir)
     result.files = {name: out_dir / Path(p).name for name, p in files.items()}

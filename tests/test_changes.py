@@ -114,11 +114,11 @@ def test_flows_cli_rasters(tmp_path, two_dates, zones_file):
     assert r.exit_code == 0, r.output
     for name in ("flows.csv", "flows_zones.csv", "transitions.csv", "transitions_matrice.csv",
                  "transitions.xlsx", "zan.csv", "flows.gpkg", "change.tif", "carte_flux.html",
-                 "LISEZ-MOI.txt"):
+                 "LISEZ-MOI_flux.txt"):
         assert (out / name).exists(), name
     fl = pd.read_csv(out / "flows.csv")
     assert (fl["convention"] == "positif = séquestration, négatif = émission").all()
-    assert "séquestration" in (out / "LISEZ-MOI.txt").read_text(encoding="utf-8")
+    assert "séquestration" in (out / "LISEZ-MOI_flux.txt").read_text(encoding="utf-8")
     m = pd.read_csv(out / "transitions_matrice.csv", index_col=0)
     assert not m.isna().any().any()  # zeros, not blanks
     xl = pd.read_excel(out / "transitions.xlsx", sheet_name=None)

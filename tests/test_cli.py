@@ -20,7 +20,7 @@ def test_stocks_command_end_to_end(tmp_path, tiny_raster, zones_file):
             "--out", out)
     assert r.exit_code == 0, r.output
     for name in ("stocks.csv", "stocks_zones.csv", "areas.csv", "area_closure.csv",
-                 "stocks.gpkg", "stock_density.tif", "carte_stocks.html", "LISEZ-MOI.txt"):
+                 "stocks.gpkg", "stock_density.tif", "carte_stocks.html", "LISEZ-MOI_stocks.txt"):
         assert (out / name).stat().st_size > 0, name
     st = pd.read_csv(out / "stocks.csv", dtype={"zone_id": str})
     assert {"zone_id", "zone_name", "land_use", "pool", "area_ha", "stock_tC",

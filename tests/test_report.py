@@ -70,9 +70,11 @@ SPEC: dict[str, tuple[str, str, str, bool, dict[str, list[tuple[str, str, float]
         "B": [("industrie", "SO2", 4.5), ("industrie", "COVNM", 30.0),
               ("agriculture", "NH3", 60.0)]}),
     "scenario": ("tCO2e", "+ = séquestration supplémentaire", "aldo", False, {
-        "A": [("seal", "Sobriété foncière", 8_000.0), ("hedges", "Sobriété foncière", 2_000.0),
+        "A": [("seal", "Sobriété foncière", 8_000.0), ("hedges", "Sobriété foncière",
+                                                         2_000.0),
               ("convert", "Reboisement", 15_000.0), ("trend", "Reboisement", -500.0)],
-        "B": [("seal", "Sobriété foncière", 4_000.0), ("hedges", "Sobriété foncière", 1_000.0),
+        "B": [("seal", "Sobriété foncière", 4_000.0), ("hedges", "Sobriété foncière",
+                                                         1_000.0),
               ("convert", "Reboisement", 10_000.0)]}),
 }
 NAMES = {"A": "Saint-Étienne-test", "B": ZONE_B, "TOTAL": "Territoire d'essai"}

@@ -228,7 +228,7 @@ def test_scenario_cli_writes_everything(tmp_path):
     assert r.exit_code == 0, r.output
     for name in ("trajectoires.csv", "trajectoires_territoire.csv", "ecarts.csv",
                  "scenario.gpkg", "flux_annuels.png", "flux_annuels.svg", "ecart_cumule.png",
-                 "stocks.svg", "carte_scenarios.html", "LISEZ-MOI.txt", "scénario.toml"):
+                 "stocks.svg", "carte_scenarios.html", "LISEZ-MOI_scenarios.txt", "scénario.toml"):
         assert (out / name).exists(), name
     d = pd.read_csv(out / "ecarts.csv")
     last = d[(d["lever"] == "hedges") & (d["year"] == 2050)]

@@ -358,20 +358,6 @@ def synthesis_figures(bilan: pd.DataFrame) -> dict[str, float | None]:
 # Number display
 # --------------------------------------------------------------------------------------------
 
-def _per_year(unit: str) -> str:
-    return "/an" if unit.endswith("/an") else ""
-
-
-def fmt_flow(value: float | None, unit: str = "tCO2e/an") -> str:
-    """``412000`` → ``"412 ktCO₂e/an"`` (kilotonnes from 10 000 t on)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    base = unit_fr(unit)
-    suffix = _per_year(base)
-    mass_unit = base[: -len(suffix)] if suffix else base
-    return fmt_mass_t(value, mass_unit) + suffix
-
-
 def _decimals_for(max_abs: float) -> int:
     return 0 if max_abs >= 100 else 1 if max_abs >= 10 else 2
 
@@ -762,27 +748,27 @@ def _synthesis(fig: Mapping[str, float | None]) -> dict[str, Any]:
     # kilotonnes as soon as one of them reaches 10 000 t (fmt_mass_t's threshold)
     ghg = [abs(v) for k, v in fig.items() if k != "stock" and v is not None]
     if max(ghg, default=0.0) >= KILO_THRESHOLD_T:
-        def fmt_flow(v: float | None) -> str:
+        def flow(v: float | None) -> str:
             return MISSING if v is None else fmt_quantity(v / 1000.0, "ktCO₂e") + "/an"
     else:
-        def fmt_flow(v: float | None) -> str:
+        def flow(v: float | None) -> str:
             return MISSING if v is None else fmt_quantity(v, "tCO₂e") + "/an"
     cards = []
     if fig["consumption"] is not None:
-        cards.append({"label": "Émissions de consommation", "value": fmt_flow(fig["consumption"]),
+        cards.append({"label": "Émissions de consommation", "value": flow(fig["consumption"]),
                       "hint": "empreinte des habitants, par poste ESPASS", "kind": "emission"})
     if fig["sequestration"] is not None:
         seq = fig["sequestration"]
         cards.append({"label": "Séquestration nette des sols et forêts" if seq >= 0
                       else "Émission nette des sols et forêts",
-                      "value": fmt_flow(abs(seq)),
-                      "hint": "flux de carbone, méthode ALDO", "kind": "sink" if seq >= 0
+                      "value": flow(abs(seq)),
+                      "hint": "flux de carbone des sols et de la biomasse", "kind": "sink" if seq >= 0
                       else "emission"})
     if fig["net"] is not None:
-        cards.append({"label": "Bilan net", "value": fmt_flow(fig["net"]),
+        cards.append({"label": "Bilan net", "value": flow(fig["net"]),
                       "hint": "consommation − séquestration", "kind": "net"})
     if fig["direct"] is not None:
-        cards.append({"label": "Émissions directes", "value": fmt_flow(fig["direct"]),
+        cards.append({"label": "Émissions directes", "value": flow(fig["direct"]),
                       "hint": "inventaire territorial, secteurs PCAET", "kind": "emission"})
     if fig["stock"] is not None:
         cards.append({"label": "Carbone stocké", "value": fmt_mass_t(fig["stock"], "tC"),
@@ -791,27 +777,27 @@ def _synthesis(fig: Mapping[str, float | None]) -> dict[str, Any]:
     c, s, n, d = fig["consumption"], fig["sequestration"], fig["net"], fig["direct"]
     if c is not None:
         text = (f"Par leur consommation (alimentation, biens, déplacements, logement, services, "
-                f"travaux), les habitants du territoire sont à l'origine de {fmt_flow(c)} de gaz "
+                f"travaux), les habitants du territoire sont à l'origine de {flow(c)} de gaz "
                 "à effet de serre.")
         sentences.append(text)
     if s is not None:
         if s >= 0:
             text = (f"Les sols, les forêts et la biomasse du territoire en retirent de "
-                    f"l'atmosphère {fmt_flow(s)} (séquestration nette)")
+                    f"l'atmosphère {flow(s)} (séquestration nette)")
             if c:
                 text += (f", soit {fmt_percent(s / c, 1)} des émissions de consommation")
             sentences.append(text + ".")
         else:
             sentences.append(f"Les sols et la biomasse du territoire ne séquestrent pas : ils "
-                             f"émettent en net {fmt_flow(-s)} (artificialisation, "
+                             f"émettent en net {flow(-s)} (artificialisation, "
                              "retournement de prairies…).")
     if n is not None:
-        sentences.append(f"Le bilan net du territoire est de {fmt_flow(n)}.")
+        sentences.append(f"Le bilan net du territoire est de {flow(n)}.")
     if d is not None:
         sentences.append(f"Les émissions directes, produites sur le territoire (inventaire par "
-                         f"secteur PCAET), s'élèvent à {fmt_flow(d)}.")
+                         f"secteur PCAET), s'élèvent à {flow(d)}.")
     return {"cards": cards, "sentences": sentences,
-            "net_text": fmt_flow(n) if n is not None else MISSING}
+            "net_text": flow(n) if n is not None else MISSING}
 
 
 def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
