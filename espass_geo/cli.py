@@ -163,6 +163,46 @@ def emissions(territory, inventory, population, land_flows, out_dir, no_map):
 
 
 @main.command()
+@click.option("--config", "config", type=click.Path(path_type=Path),
+              help="Fichier bilan.toml (espass-geo init en écrit un exemple commenté).")
+@click.option("--territory", "-t",
+              help="Sans --config : territoire avec les données embarquées par défaut.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="Sans barre de progression ni résumé.")
+def bilan(config, territory, out_dir, quiet):
+    """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
+    from .bilan import run_bilan, synthesis
+    from .fmt import fmt_mass_t
+
+    if config is None and territory is None:
+        click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
+                   err=True)
+        sys.exit(2)
+    r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet)
+    if not quiet:
+        sy = synthesis(r.table)
+        click.echo(f"{r.config.title} : empreinte "
+                   f"{fmt_mass_t(sy['footprint_without_land_tCO2e_an'], 'tCO₂e')}/an, émissions "
+                   f"directes {fmt_mass_t(sy['direct_tCO2e_an'], 'tCO₂e')}/an, flux net de "
+                   f"carbone {fmt_mass_t(sy['flux_tCO2e_an'], 'tCO₂e')}/an (positif = "
+                   "séquestration).")
+        _summary({k: v for k, v in r.files.items() if "/" not in k}, out_dir)
+        click.echo(f"Ouvrez {Path(out_dir) / 'index.html'} (carte) et "
+                   f"{Path(out_dir) / 'rapport.html'} (rapport).")
+
+
+@main.command()
+@click.argument("path", default="bilan.toml", type=click.Path(path_type=Path))
+def init(path):
+    """Écrit un fichier bilan.toml d'exemple, commenté, sur les données embarquées."""
+    from .bilan import write_example_config
+
+    _run(write_example_config, path)
+    click.echo(f"Écrit {path} : modifiez-le puis lancez espass-geo bilan --config {path} "
+               "--out bilan/")
+
+
+@main.command()
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(path_type=Path), help="Dossier de sortie.")
 def demo(out_dir):
@@ -171,25 +211,13 @@ def demo(out_dir):
     from .fmt import fmt_mass_t
 
     results = _run(run_demo, out_dir)
+    from .bilan import synthesis
+
     for name, r in results.items():
-        if name.endswith("_emissions"):
-            click.echo(f"{name} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}/an, "
-                       f"empreinte {fmt_mass_t(r.total('post'), 'tCO₂e')}/an (estimation)")
-            _summary(r.files, Path(out_dir) / name.removesuffix("_emissions"))
-            continue
-        if name == "scenarios":
-            click.echo(f"scénarios : {len(r.config.scenarios)} scénario(s) face au tendanciel, "
-                       f"{r.config.start_year}–{r.config.horizon}")
-            _summary(r.files, Path(out_dir) / name)
-            continue
-        if hasattr(r, "total_stock_tC"):
-            click.echo(f"{name} : {len(r.zones)} zones, stock total "
-                       f"{fmt_mass_t(r.total_stock_tC)}")
-        else:
-            click.echo(f"{name} : {len(r.zones)} zones, flux net "
-                       f"{fmt_mass_t(r.net_flux_tCO2e_an, 'tCO₂e')}/an "
-                       "(positif = séquestration, négatif = émission)")
-        _summary(r.files, Path(out_dir) / name.removesuffix("_flux"))
+        sy = synthesis(r.table)
+        click.echo(f"{name} : stock {fmt_mass_t(sy['stock_tC'])}, flux net "
+                   f"{fmt_mass_t(sy['flux_tCO2e_an'], 'tCO₂e')}/an (positif = séquestration), "
+                   f"empreinte {fmt_mass_t(sy['footprint_without_land_tCO2e_an'], 'tCO₂e')}/an")
     click.echo(f"Ouvrez {Path(out_dir) / 'index.html'} dans un navigateur.")
 
 

@@ -1,4 +1,4 @@
-"""The demo: SCoT Flandre-Dunkerque stocks per commune and parcel, and the 37 EPCI of the region.
+"""The demo: the full bilan of the SCoT Flandre-Dunkerque and of the 37 EPCI of Nord/Pas-de-Calais.
 
 Runs on the embedded data only: ``espass-geo demo`` or :func:`run_demo`.
 """
@@ -9,97 +9,68 @@ import html
 from pathlib import Path
 
 from . import data
-from .emissions_pipeline import EmissionsResult, run_emissions
-from .flows_pipeline import FlowsResult, run_flows
+from .bilan import (
+    BilanConfig,
+    BilanResult,
+    compute_bilan,
+    load_bilan_config,
+    synthesis,
+    write_bilan_outputs,
+)
 from .io import atomic_output_dir
-from .pipeline import StocksResult, run_stocks
-from .scenario_pipeline import ScenarioResult, run_scenario
-from .territory import epci_territory
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
 DEMO_TERRITORY = "epci:245900428,200040954"
 DEMO_LABEL = "SCoT Flandre-Dunkerque"
 
 
-def run_demo(out_dir: str | Path = "maps/demo", *, method: str = "aldo"
-             ) -> dict[str, StocksResult | FlowsResult | ScenarioResult
-                                 | EmissionsResult]:
-    """Run the demo jobs under ``out_dir``: stocks and flows of the SCoT Flandre-Dunkerque
-    (``flandre_dunkerque/``) and of the 37 EPCI of Nord/Pas-de-Calais (``region/``)."""
+def demo_configs() -> dict[str, BilanConfig]:
+    """The two demo bilans, read from the embedded configuration files."""
+    folder = data.data_path("landcover", "scenarios")
+    return {"flandre_dunkerque": load_bilan_config(folder / "bilan_flandre_dunkerque.toml"),
+            "region": load_bilan_config(folder / "bilan_region.toml")}
+
+
+def run_demo(out_dir: str | Path = "maps/demo", *, quiet: bool = True
+             ) -> dict[str, BilanResult]:
+    """The two demo bilans under ``out_dir`` (``flandre_dunkerque/``, ``region/``) + an index."""
     out_dir = Path(out_dir)
-    results: dict[str, StocksResult | FlowsResult | ScenarioResult
-                                 | EmissionsResult] = {}
-    results["flandre_dunkerque"] = run_stocks(
-        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
-        landcover=data.demo_landcover_path(), parcels=data.demo_parcels_path(), method=method,
-        title=f"Stocks de carbone — {DEMO_LABEL} (57 communes)")
-    results["region"] = run_stocks(
-        "dep:59,62", out_dir=out_dir / "region", areas=data.aldo_clc18_epci_path(), method=method,
-        title="Stocks de carbone — Nord et Pas-de-Calais, 37 EPCI (CLC 2018)")
-    results["flandre_dunkerque_flux"] = run_flows(
-        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
-        landcover_before=data.demo_landcover_2012_path(),
-        landcover_after=data.demo_landcover_path(), years=(2012, 2018), method=method,
-        title=f"Flux de carbone 2012–2018 — {DEMO_LABEL}")
-    results["region_flux"] = run_flows(
-        "dep:59,62", out_dir=out_dir / "region", changes=data.aldo_clc_change_epci_path(),
-        forest_areas=data.aldo_bdforet_epci_path(), years=(2012, 2018), method=method,
-        title="Flux de carbone 2012–2018 — Nord et Pas-de-Calais, 37 EPCI (CLC, BD Forêt)")
-    fdf, regf = results["flandre_dunkerque_flux"], results["region_flux"]
-    results["flandre_dunkerque_emissions"] = run_emissions(
-        DEMO_TERRITORY, out_dir=out_dir / "flandre_dunkerque",
-        land_flows=fdf.zones[["zone_id", "flux_tCO2e_an"]],
-        title=f"Émissions et empreinte — {DEMO_LABEL}")
-    results["region_emissions"] = run_emissions(
-        epci_territory("dep:59,62"), out_dir=out_dir / "region",
-        land_flows=regf.zones[["zone_id", "flux_tCO2e_an"]],
-        title="Émissions et empreinte — Nord et Pas-de-Calais, 37 EPCI")
-    results["scenarios"] = run_scenario(
-        data.data_path("landcover", "scenarios/flandre_dunkerque.toml"),
-        out_dir=out_dir / "scenarios")
+    results = {}
+    for name, cfg in demo_configs().items():
+        r = compute_bilan(cfg, quiet=quiet)
+        write_bilan_outputs(r, out_dir / name, quiet=quiet)
+        results[name] = r
     with atomic_output_dir(out_dir) as tmp:
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
     return results
 
 
-def _scenario_gain(r: ScenarioResult) -> float:
-    d = r.delta
-    last = d[(d["lever"] == "total") & (d["year"] == r.config.horizon)]
-    return float(last["cumulative_delta_tCO2e"].iloc[0]) if len(last) else 0.0
-
-
-def _index_html(results: dict[str, StocksResult]) -> str:
+def _index_html(results: dict[str, BilanResult]) -> str:
     from .fmt import fmt_mass_t
 
-    fd, reg = results["flandre_dunkerque"], results["region"]
-    fdf, regf = results["flandre_dunkerque_flux"], results["region_flux"]
-    items = [
-        ("flandre_dunkerque/carte_stocks.html", f"{DEMO_LABEL} — stocks par commune et par parcelle",
-         f"{len(fd.zones)} communes, stock total {fmt_mass_t(fd.total_stock_tC)} "
-         "(occupation du sol : raster de démonstration synthétique calibré)"),
-        ("region/carte_stocks.html", "Nord et Pas-de-Calais — stocks des 37 EPCI",
-         f"{len(reg.zones)} EPCI, stock total {fmt_mass_t(reg.total_stock_tC)} "
-         "(surfaces Corine Land Cover 2018 réelles, tables ALDO)"),
-        ("flandre_dunkerque/carte_flux.html", f"{DEMO_LABEL} — flux de carbone 2012–2018",
-         f"flux net {fmt_mass_t(fdf.net_flux_tCO2e_an, 'tCO₂e')}/an (positif = séquestration), "
-         "artificialisation et points chauds (rasters de démonstration synthétiques)"),
-        ("scenarios/carte_scenarios.html", f"{DEMO_LABEL} — scénario 2025–2050 face au tendanciel",
-         f"boisement, zone d'activités, semis direct et couverts sur les parcelles RPG, haies : "
-         f"écart cumulé en 2050 {fmt_mass_t(_scenario_gain(results['scenarios']), 'tCO₂e')} "
-         "(graphiques : scenarios/ecart_cumule.png)"),
-        ("region/carte_flux.html", "Nord et Pas-de-Calais — flux de carbone des 37 EPCI",
-         f"flux net {fmt_mass_t(regf.net_flux_tCO2e_an, 'tCO₂e')}/an (changements CLC 2012–2018 "
-         "réels, BD Forêt, tables ALDO)"),
-    ]
-    lis = "\n".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a><br><small>'
-                    f"{html.escape(d)}</small></li>" for h, t, d in items)
+    items = []
+    for name, r in results.items():
+        sy = synthesis(r.table)
+        items.append((f"{name}/index.html", r.config.title,
+                      f"stock {fmt_mass_t(sy['stock_tC'])}, flux net "
+                      f"{fmt_mass_t(sy['flux_tCO2e_an'], 'tCO₂e')}/an (positif = séquestration), "
+                      f"empreinte {fmt_mass_t(sy['footprint_without_land_tCO2e_an'], 'tCO₂e')}/an",
+                      [("rapport", f"{name}/rapport.html"), ("Excel", f"{name}/bilan.xlsx")]
+                      + ([("scénario", f"{name}/scenarios/carte_scenarios.html")]
+                         if r.scenario is not None else [])))
+    lis = "\n".join(
+        f'<li><a href="{html.escape(h)}">{html.escape(t)}</a> — '
+        + " · ".join(f'<a href="{html.escape(u)}">{html.escape(lab)}</a>' for lab, u in links)
+        + f"<br><small>{html.escape(d)}</small></li>" for h, t, d, links in items)
     return f"""<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>espass_geo — démonstration</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:50em;margin:2em auto;line-height:1.5}}
+<style>body{{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;line-height:1.5}}
 li{{margin:1em 0}}</style></head>
 <body><h1>espass_geo — démonstration</h1>
-<p>Stocks de carbone des sols et de la biomasse (méthode ADEME ALDO) calculés sur les données
-embarquées dans le paquet.</p>
+<p>Bilan ESPASS (stocks et flux de carbone des sols et de la biomasse selon la méthode ADEME
+ALDO, émissions par secteur et par poste, polluants, scénarios) calculé sur les données
+embarquées. Les rasters d'occupation du sol de Flandre-Dunkerque sont des substituts synthétiques
+calibrés et l'inventaire d'émissions est une estimation de démonstration.</p>
 <ul>
 {lis}
 </ul></body></html>

@@ -62,6 +62,14 @@ class ScenarioError(EspassGeoError):
         self.problems = list(problems or [])
 
 
+class ConfigError(EspassGeoError):
+    """A bilan configuration file is invalid; the message lists every problem with its line."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
 class InventoryError(EspassGeoError):
     """An emission inventory or a population table is invalid."""
 

@@ -22,32 +22,37 @@ def test_demo_writes_both_maps(demo):
     out, results = demo
     assert (out / "index.html").exists()
     for name in ("flandre_dunkerque", "region"):
-        html = (out / name / "carte_stocks.html").read_text(encoding="utf-8")
-        assert "lib/leaflet" in html
-        assert 'src="https://' not in html and 'href="https://' not in html
-    fd = (out / "flandre_dunkerque" / "carte_stocks.html").read_text(encoding="utf-8")
+        for page in ("index.html", "stocks/carte_stocks.html", "flux/carte_flux.html",
+                     "emissions/carte_emissions.html"):
+            html = (out / name / page).read_text(encoding="utf-8")
+            assert "lib/leaflet" in html, page
+            assert 'src="https://' not in html and 'href="https://' not in html
+        assert (out / name / "rapport.html").exists() and (out / name / "bilan.xlsx").exists()
+    fd = (out / "flandre_dunkerque" / "stocks" / "carte_stocks.html").read_text(encoding="utf-8")
     assert "SYNTHÉTIQUE" in fd  # the stand-in raster is said plainly on the map
     assert "Parcelles agricoles" in fd
 
 
 def test_flandre_dunkerque_per_commune_and_parcel(demo):
     out, results = demo
-    r = results["flandre_dunkerque"]
+    r = results["flandre_dunkerque"].stocks
     assert len(r.zones) == 57
     # area closure per commune
-    s = pd.read_csv(out / "flandre_dunkerque" / "area_closure.csv", dtype={"zone_id": str})
+    s = pd.read_csv(out / "flandre_dunkerque" / "stocks" / "area_closure.csv",
+                    dtype={"zone_id": str})
     total = s["classified_area_ha"] + s["nodata_area_ha"]
     assert ((total - s["polygon_area_ha"]).abs() <= 0.005 * s["polygon_area_ha"]).all()
     # the two EPCI: 29 627.2 + 45 069.3 ha in the ALDO CLC 2018 table; land-use areas close to it
     st = r.stocks
     assert st[st["pool"] == "soil"]["area_ha"].sum() == pytest.approx(74_696.5, rel=0.005)
-    layers = [name for name, _ in pyogrio.list_layers(out / "flandre_dunkerque" / "stocks.gpkg")]
+    stocks_gpkg = out / "flandre_dunkerque" / "stocks" / "stocks.gpkg"
+    layers = [name for name, _ in pyogrio.list_layers(stocks_gpkg)]
     assert layers == ["zones", "parcelles"]
-    parcels = gpd.read_file(out / "flandre_dunkerque" / "stocks.gpkg", layer="parcelles")
+    parcels = gpd.read_file(stocks_gpkg, layer="parcelles")
     assert len(parcels) == 713
     # each parcel: declared class × area × density; parcel stocks sum to the long table
     assert parcels["stock_tC"].sum() == pytest.approx(r.parcel_stocks["stock_tC"].sum())
-    with rasterio.open(out / "flandre_dunkerque" / "stock_density.tif") as src:
+    with rasterio.open(out / "flandre_dunkerque" / "stocks" / "stock_density.tif") as src:
         d = src.read(1, masked=True)
         px_ha = abs(src.transform.a * src.transform.e) * 1e-4
     # Σ density × pixel area ≈ Σ zone stocks (pixel centres vs exact edges: within 0.5 %)
@@ -56,7 +61,7 @@ def test_flandre_dunkerque_per_commune_and_parcel(demo):
 
 def test_regional_overview_37_epci(demo):
     out, results = demo
-    r = results["region"]
+    r = results["region"].stocks
     assert len(r.zones) == 37
     # every EPCI of the ALDO CLC 2018 table is accounted, areas equal the table (1 248 727 ha)
     at = pd.read_csv(data.aldo_clc18_epci_path(), dtype={"siren": str})
@@ -64,16 +69,16 @@ def test_regional_overview_37_epci(demo):
     assert table_total == pytest.approx(1_248_727, abs=1)
     st = r.stocks
     assert st[st["pool"] == "soil"]["area_ha"].sum() == pytest.approx(table_total)
-    z = gpd.read_file(out / "region" / "stocks.gpkg", layer="zones")
+    z = gpd.read_file(out / "region" / "stocks" / "stocks.gpkg", layer="zones")
     assert z["zone_id"].str.len().eq(9).all()
     assert z["stock_tC"].sum() == pytest.approx(r.total_stock_tC)
 
 
 def test_demo_flows(demo):
     out, results = demo
-    fd, reg = results["flandre_dunkerque_flux"], results["region_flux"]
+    fd, reg = results["flandre_dunkerque"].flows, results["region"].flows
     for name in ("flandre_dunkerque", "region"):
-        html = (out / name / "carte_flux.html").read_text(encoding="utf-8")
+        html = (out / name / "flux" / "carte_flux.html").read_text(encoding="utf-8")
         assert "positif = séquestration" in html
     # demo rasters: changed hectares per EPCI follow the real ALDO CLC 2012→2018 table
     # (1 px = 0.04 ha), except 211→133 in the CU de Dunkerque (no 133 in CLC 2018 there)
@@ -95,9 +100,10 @@ def test_demo_flows(demo):
     territory = ch.groupby(["from_code", "to_code"])["area_ha"].sum()
     for pair, area in both.items():
         assert territory[tuple(pair.split("-"))] == pytest.approx(area, rel=0.01), pair
-    layers = [n for n, _ in pyogrio.list_layers(out / "flandre_dunkerque" / "flows.gpkg")]
+    flows_gpkg = out / "flandre_dunkerque" / "flux" / "flows.gpkg"
+    layers = [n for n, _ in pyogrio.list_layers(flows_gpkg)]
     assert "points_chauds_artificialisation" in layers
-    hot = gpd.read_file(out / "flandre_dunkerque" / "flows.gpkg",
+    hot = gpd.read_file(flows_gpkg,
                         layer="points_chauds_artificialisation")
     # hotspot cells hold every sealed hectare of the rasters (pixel count vs exact areas)
     assert hot["sealed_ha"].sum() == pytest.approx(fd.zan["sealed_ha"].sum(), rel=0.01)
@@ -109,14 +115,15 @@ def test_demo_flows(demo):
 
 def test_demo_scenario(demo):
     out, results = demo
-    r = results["scenarios"]
+    r = results["flandre_dunkerque"].scenario
+    sc_dir = out / "flandre_dunkerque" / "scenarios"
     for name in ("carte_scenarios.html", "ecart_cumule.png", "trajectoires.csv"):
-        assert (out / "scenarios" / name).exists()
+        assert (sc_dir / name).exists()
     d = r.delta[(r.delta["lever"] == "total") & (r.delta["year"] == 2050)]
     assert d["cumulative_delta_tCO2e"].iloc[0] > 0  # the demo scenario stores more carbon
     # the practices act on real RPG parcels of the territory (crop groups 1, 3 / 2, 25)
     aa = r.action_areas
     assert aa[aa["action_id"] == "semis-direct"]["area_ha"].sum() > 100
-    html = (out / "scenarios" / "carte_scenarios.html").read_text(encoding="utf-8")
+    html = (sc_dir / "carte_scenarios.html").read_text(encoding="utf-8")
     assert "Tendanciel" in html and "lib/leaflet-sync/L.Map.Sync.js" in html
-    assert (out / "scenarios" / "lib" / "leaflet-sync" / "L.Map.Sync.js").exists()
+    assert (sc_dir / "lib" / "leaflet-sync" / "L.Map.Sync.js").exists()

@@ -1,0 +1,576 @@
+"""The map-centred bilan: one run from a territory to a web map, a report and exports.
+
+:func:`build_bilan_table` joins stocks, flows, emissions and scenarios into ONE tidy long table
+(``BILAN_COLUMNS``) from which every other output is derived, so totals reconcile across the
+map, the report and the exports. :func:`run_bilan` is the ``espass-geo bilan`` command.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import __version__, data
+from .constants import LAMBERT93
+from .errors import ConfigError, OutputError
+from .scenario_config import _first_line, resolve_path
+
+log = logging.getLogger(__name__)
+
+BILAN_COLUMNS = ["zone_id", "zone_name", "theme", "category", "item", "value", "unit",
+                 "sign_convention", "source", "method", "estimate"]
+TOTAL = "TOTAL"
+SIGN = {
+    "stocks": "stock (toujours positif)",
+    "flux_carbone": "positif = séquestration, négatif = émission (ALDO)",
+    "emissions_secteur": "positif = émission",
+    "emissions_poste": "positif = émission (utilisation des terres négative si séquestration)",
+    "emissions_poste_direct": "positif = émission",
+    "polluants": "positif = émission",
+    "scenario": "positif = plus de séquestration que le tendanciel",
+}
+CONFIG_KEYS = {"title", "territory", "zpc", "method", "gwp_n2o", "landcover", "emissions",
+               "scenario"}
+LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas"}
+EMISSION_KEYS = {"inventory", "population"}
+SCENARIO_KEYS = {"file"}
+
+EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bilan --config bilan.toml --out bilan/)
+# Les chemins sont relatifs à ce fichier ; "demo" désigne les données embarquées.
+# Convention ALDO : flux positif = séquestration, négatif = émission.
+
+title = "Bilan ESPASS — SCoT Flandre-Dunkerque"
+territory = "epci:245900428,200040954"   # fichier de zones, codes INSEE, epci:SIREN ou dep:59,62
+method = "aldo"                          # "ipcc" : GIEC Tier 1 pour le sol
+gwp_n2o = 273                            # PRG du N2O (273 = GIEC AR6, 265 = AR5)
+# zpc = "2_1"                            # zone pédoclimatique imposée (facultatif)
+
+[landcover]
+after = "demo"              # occupation du sol (GeoTIFF codes CLC, EPSG:2154) : stocks
+before = "demo-2012"        # première date (facultatif) : flux et artificialisation
+years = [2012, 2018]
+parcels = "demo"            # parcelles RPG (facultatif)
+# areas = "surfaces.csv"    # à la place d'un raster : table de surfaces (zone_id, code, area_ha)
+# changes = "changements.csv"     # à la place de deux rasters : table de changements
+# forest_areas = "bdforet.csv"    # surfaces BD Forêt (croissance forestière, produits bois)
+
+[emissions]
+inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
+# population = "population.csv"   # zone_id, population, cog (défaut : COG 2018 embarqué)
+
+[scenario]
+file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
+'''
+
+
+@dataclass
+class BilanConfig:
+    path: Path | None
+    title: str
+    territory: str
+    zpc: str | None = None
+    method: str = "aldo"
+    gwp_n2o: float = 273.0
+    landcover: Path | None = None
+    before: Path | None = None
+    years: tuple[int, int] = (2012, 2018)
+    parcels: Path | None = None
+    areas: Path | None = None
+    changes: Path | None = None
+    forest_areas: Path | None = None
+    inventory: Path | None = None  # None = demo estimate
+    population: Path | None = None
+    scenario: Path | None = None
+    raw: dict = field(default_factory=dict)
+
+
+def default_config(territory: str) -> BilanConfig:
+    """Embedded defaults for ``espass-geo bilan --territory T``.
+
+    Demo rasters and parcels only cover the SCoT Flandre-Dunkerque; elsewhere in Nord/Pas-de-
+    Calais the real ALDO CLC 2018 areas and 2012→2018 changes per EPCI are used (EPCI zones).
+    """
+    from .territory import resolve_territory
+
+    t = resolve_territory(territory)
+    demo = set(resolve_territory("epci:245900428,200040954").zones["zone_id"])
+    inside = set(t.zones["zone_id"]) <= demo
+    if inside:
+        return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
+                           landcover=data.demo_landcover_path(),
+                           before=data.demo_landcover_2012_path(),
+                           parcels=data.demo_parcels_path())
+    return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
+                       areas=data.aldo_clc18_epci_path(), changes=data.aldo_clc_change_epci_path(),
+                       forest_areas=data.aldo_bdforet_epci_path())
+
+
+def load_bilan_config(path: str | Path) -> BilanConfig:
+    """Read and validate ``bilan.toml``; every problem is listed with its line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"configuration file '{path}' cannot be read ({exc.strerror}).") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file '{path}' is not valid TOML: {exc}.",
+                          [str(exc)]) from exc
+    base = path.parent
+    problems: list[str] = []
+
+    def at(key: str) -> str:
+        line = _first_line(text, key)
+        return f"{path.name}:{line}" if line else path.name
+
+    def unknown(table: dict, allowed: set[str], prefix: str) -> None:
+        for key in sorted(set(table) - allowed):
+            problems.append(f"{at(key)} : clé inconnue « {prefix}{key} » (clés possibles : "
+                            f"{', '.join(sorted(allowed))})")
+
+    unknown(raw, CONFIG_KEYS, "")
+    if not isinstance(raw.get("territory"), str):
+        problems.append(f"{at('territory')} : « territory » (texte) est obligatoire")
+    method = raw.get("method", "aldo")
+    if method not in ("aldo", "ipcc"):
+        problems.append(f"{at('method')} : méthode « {method} » inconnue (aldo ou ipcc)")
+    gwp = raw.get("gwp_n2o", 273.0)
+    if not isinstance(gwp, int | float) or isinstance(gwp, bool) or gwp <= 0:
+        problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre > 0, pas {gwp!r}")
+    tables = {}
+    for name, allowed in (("landcover", LANDCOVER_KEYS), ("emissions", EMISSION_KEYS),
+                          ("scenario", SCENARIO_KEYS)):
+        t = raw.get(name, {})
+        if not isinstance(t, dict):
+            problems.append(f"{at(name)} : [{name}] doit être une table")
+            t = {}
+        unknown(t, allowed, f"{name}.")
+        tables[name] = t
+    lc, em, sc = tables["landcover"], tables["emissions"], tables["scenario"]
+
+    def path_of(table: dict, key: str, kind: str) -> Path | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            problems.append(f"{at(key)} : « {key} » doit être un chemin (texte), pas {value!r}")
+            return None
+        if kind == "inventory" and value == "demo":
+            return None
+        if kind == "scenario" and value == "demo":
+            return data.data_path("landcover", "scenarios/flandre_dunkerque.toml")
+        if kind == "landcover" and value == "demo" and key == "parcels":
+            kind = "parcels"
+        if kind == "landcover" and value == "demo" and key in ("areas",):
+            return data.aldo_clc18_epci_path()
+        if kind == "landcover" and value == "demo" and key == "changes":
+            return data.aldo_clc_change_epci_path()
+        if kind == "landcover" and value == "demo" and key == "forest_areas":
+            return data.aldo_bdforet_epci_path()
+        p = resolve_path(value, base, kind)
+        if p is not None and not p.exists():
+            problems.append(f"{at(key)} : fichier introuvable « {p} » ({key})")
+        return p
+
+    after = path_of(lc, "after", "landcover")
+    before = path_of(lc, "before", "landcover")
+    parcels = path_of(lc, "parcels", "landcover")
+    areas = path_of(lc, "areas", "landcover")
+    changes = path_of(lc, "changes", "landcover")
+    forest = path_of(lc, "forest_areas", "landcover")
+    if after is None and areas is None:
+        problems.append(f"{at('landcover') if 'landcover' in raw else path.name} : "
+                        "[landcover] after (raster) ou areas (table de surfaces) est obligatoire")
+    years = lc.get("years", [2012, 2018])
+    if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int)
+                                                                 for y in years)):
+        problems.append(f"{at('years')} : « years » doit être [année1, année2], pas {years!r}")
+        years = [2012, 2018]
+    elif years[1] <= years[0]:
+        problems.append(f"{at('years')} : dates inversées ou égales {years}")
+    inventory = path_of(em, "inventory", "inventory")
+    population = path_of(em, "population", "population")
+    scenario = path_of(sc, "file", "scenario")
+    if problems:
+        raise ConfigError(f"configuration file '{path}': {len(problems)} problem(s):\n  - "
+                          + "\n  - ".join(problems), problems)
+    return BilanConfig(path=path, title=str(raw.get("title", path.stem)),
+                       territory=raw["territory"], zpc=raw.get("zpc"), method=method,
+                       gwp_n2o=float(gwp), landcover=after, before=before,
+                       years=(years[0], years[1]), parcels=parcels, areas=areas,
+                       changes=changes, forest_areas=forest, inventory=inventory,
+                       population=population, scenario=scenario, raw=raw)
+
+
+# ------------------------------------------------------------------------- the table
+def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
+    keys = ["theme", "category", "item", "unit", "sign_convention", "source", "method",
+            "estimate"]
+    tot = df.groupby(keys, as_index=False, dropna=False)["value"].sum()
+    tot["zone_id"] = TOTAL
+    tot["zone_name"] = "Territoire"
+    return pd.concat([df, tot], ignore_index=True)
+
+
+def build_bilan_table(*, stocks=None, flows=None, emissions=None, scenario=None,
+                      synthetic: bool = False) -> pd.DataFrame:
+    """One tidy long table (:data:`BILAN_COLUMNS`) with zone rows and ``TOTAL`` rows."""
+    parts = []
+    if stocks is not None:
+        s = stocks.stocks
+        parts.append(pd.DataFrame({
+            "zone_id": s["zone_id"], "zone_name": s["zone_name"], "theme": "stocks",
+            "category": s["land_use"], "item": s["pool"], "value": s["stock_tC"], "unit": "tC",
+            "source": "ALDO (facteurs) × surfaces", "method": s["method"],
+            "estimate": synthetic}))
+    if flows is not None:
+        f = flows.flows
+        names = flows.zones.set_index("zone_id")["zone_name"]
+        parts.append(pd.DataFrame({
+            "zone_id": f["zone_id"], "zone_name": f["zone_id"].map(names), "theme":
+            "flux_carbone", "category": f["cause"], "item": f["pool"],
+            "value": f["flux_tCO2e_an"], "unit": "tCO2e/an",
+            "source": "ALDO (flux) × changements d'occupation du sol", "method": f["method"],
+            "estimate": synthetic}))
+    if emissions is not None:
+        e = emissions.table
+        names = emissions.zones.set_index("zone_id")["zone_name"]
+        ges = e[e["substance"] == "GES"]
+        theme = ges["view"].map({"sector": "emissions_secteur", "post": "emissions_poste",
+                                 "post_direct": "emissions_poste_direct"})
+        parts.append(pd.DataFrame({
+            "zone_id": ges["zone_id"], "zone_name": ges["zone_id"].map(names), "theme": theme,
+            "category": ges["category"], "item": "GES", "value": ges["emission_tCO2e"],
+            "unit": "tCO2e/an", "source": ges["source"],
+            "method": ges["view"].map({"sector": "inventaire", "post": "empreinte",
+                                       "post_direct": "inventaire réparti"}),
+            "estimate": ges["estimate"] | ((ges["view"] == "post")
+                                           & (ges["category"] == "utilisation_terres")
+                                           & synthetic)}))
+        pol = e[(e["view"] == "sector") & (e["substance"] != "GES")
+                & ~e["substance"].isin(["CO2", "CH4", "N2O"])]
+        parts.append(pd.DataFrame({
+            "zone_id": pol["zone_id"], "zone_name": pol["zone_id"].map(names),
+            "theme": "polluants", "category": pol["category"], "item": pol["substance"],
+            "value": pol["emission_t"], "unit": "t/an", "source": pol["source"],
+            "method": "inventaire", "estimate": pol["estimate"]}))
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BILAN_COLUMNS)
+    df["sign_convention"] = df["theme"].map(SIGN)
+    df = df[df["value"].notna()]
+    df = _with_totals(df[BILAN_COLUMNS])
+    if scenario is not None:
+        d = scenario.delta
+        last = d[d["year"] == scenario.config.horizon]
+        sc = pd.DataFrame({
+            "zone_id": TOTAL, "zone_name": "Territoire", "theme": "scenario",
+            "category": last["lever"], "item": last["scenario"],
+            "value": last["cumulative_delta_tCO2e"], "unit": "tCO2e",
+            "sign_convention": SIGN["scenario"],
+            "source": f"scénarios {scenario.config.start_year}–{scenario.config.horizon} "
+                      f"({scenario.config.path.name})",
+            "method": scenario.config.method, "estimate": synthetic})
+        df = pd.concat([df, sc], ignore_index=True)
+    df["estimate"] = df["estimate"].astype(bool)
+    return df[BILAN_COLUMNS].reset_index(drop=True)
+
+
+def synthesis(bilan: pd.DataFrame) -> dict[str, float]:
+    """Territory figures every output shows (read from the TOTAL rows of the bilan)."""
+    t = bilan[bilan["zone_id"] == TOTAL]
+
+    def total(theme: str, **kw) -> float:
+        sel = t[t["theme"] == theme]
+        for k, v in kw.items():
+            sel = sel[sel[k] == v]
+        return float(sel["value"].sum())
+
+    footprint = total("emissions_poste")
+    return {
+        "stock_tC": total("stocks"),
+        "flux_tCO2e_an": total("flux_carbone"),
+        "direct_tCO2e_an": total("emissions_secteur"),
+        "footprint_tCO2e_an": footprint,
+        "footprint_without_land_tCO2e_an": footprint - total("emissions_poste",
+                                                             category="utilisation_terres"),
+    }
+
+
+# ------------------------------------------------------------------------- the run
+@dataclass
+class BilanResult:
+    config: BilanConfig
+    table: pd.DataFrame
+    zones: gpd.GeoDataFrame
+    stocks: object = None
+    flows: object = None
+    emissions: object = None
+    scenario: object = None
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _steps(n: int, quiet: bool):
+    try:
+        from tqdm import tqdm
+
+        return tqdm(total=n, disable=quiet, desc="Bilan", unit="étape", leave=False)
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+
+
+def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
+    from .emissions_pipeline import compute_territory_emissions
+    from .flows_pipeline import compute_territory_flows
+    from .pipeline import compute_territory_stocks, is_synthetic
+    from .territory import resolve_territory
+
+    bar = _steps(5, quiet)
+
+    def step(msg: str) -> None:
+        log.info(msg)
+        if bar is not None:
+            bar.set_postfix_str(msg)
+            bar.update(1)
+
+    territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
+    st = compute_territory_stocks(territory, landcover=cfg.landcover, areas=cfg.areas,
+                                  parcels=cfg.parcels if cfg.landcover else None,
+                                  method=cfg.method)
+    step("stocks")
+    fl = None
+    if cfg.before is not None and cfg.landcover is not None:
+        fl = compute_territory_flows(territory, landcover_before=cfg.before,
+                                     landcover_after=cfg.landcover, years=cfg.years,
+                                     forest_areas=cfg.forest_areas, method=cfg.method,
+                                     gwp_n2o=cfg.gwp_n2o)
+    elif cfg.changes is not None:
+        fl = compute_territory_flows(territory, changes=cfg.changes, years=cfg.years,
+                                     forest_areas=cfg.forest_areas, method=cfg.method,
+                                     gwp_n2o=cfg.gwp_n2o)
+    step("flux")
+    # emissions on the zones of the carbon results (communes, or EPCI for per-EPCI tables)
+    em_territory = territory
+    if fl is not None and set(fl.zones["zone_id"]) != set(territory.zones["zone_id"]):
+        from .territory import Territory
+
+        em_territory = Territory(zones=_zone_frame(fl.zones, territory), label=territory.label,
+                                 kind="epci")
+    lf = fl.zones[["zone_id", "flux_tCO2e_an"]] if fl is not None else None
+    em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
+                                     population=cfg.population, land_flows=lf)
+    step("émissions")
+    sc = None
+    if cfg.scenario is not None:
+        from .scenario_config import load_scenario_config
+        from .scenario_pipeline import build_scenarios
+
+        sc = build_scenarios(load_scenario_config(cfg.scenario))
+    step("scénarios")
+    synthetic = bool(cfg.landcover is not None and is_synthetic(cfg.landcover))
+    table = build_bilan_table(stocks=st, flows=fl, emissions=em, scenario=sc,
+                              synthetic=synthetic)
+    zones = _bilan_zones(st, fl, em)
+    notes = list(dict.fromkeys([*st.notes, *(fl.notes if fl else []), *em.notes,
+                                *(sc.notes if sc else [])]))
+    step("bilan")
+    if bar is not None:
+        bar.close()
+    return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl, emissions=em,
+                       scenario=sc, notes=notes)
+
+
+def _zone_frame(zones: gpd.GeoDataFrame, territory) -> gpd.GeoDataFrame:
+    z = zones[["zone_id", "zone_name", "geometry"]].copy()
+    for col in ("zpc", "departement", "region_code", "epci"):
+        z[col] = None
+    z["epci"] = z["zone_id"]
+    return gpd.GeoDataFrame(z, geometry="geometry", crs=LAMBERT93)
+
+
+def _bilan_zones(st, fl, em) -> gpd.GeoDataFrame:
+    base = em.zones.copy()
+    if st is not None:
+        s = st.zones.drop(columns="geometry")
+        # stock zones may be communes while emissions are EPCI: aggregate by EPCI then
+        if not set(base["zone_id"]) <= set(s["zone_id"]):
+            com = data.communes_2018().set_index("insee")["epci"]
+            s = s.assign(zone_id=s["zone_id"].map(com).fillna(s["zone_id"]))
+        agg = s.groupby("zone_id")[["stock_tC", "area_ha"]].sum()
+        base["stock_tC"] = base["zone_id"].map(agg["stock_tC"])
+        base["density_tC_ha"] = base["stock_tC"] / base["zone_id"].map(agg["area_ha"])
+    if fl is not None:
+        f = fl.zones.drop(columns="geometry").set_index("zone_id")
+        for c in ("flux_tCO2e_an", "flux_tCO2e_ha_an", "sealed_ha_an"):
+            if c in f:
+                base[c] = base["zone_id"].map(f[c])
+    return gpd.GeoDataFrame(base, geometry="geometry", crs=LAMBERT93)
+
+
+def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *, quiet: bool = False
+                        ) -> dict[str, Path]:
+    from .emissions_pipeline import write_emission_outputs
+    from .exports import write_csv, write_csv_fr, write_xlsx
+    from .flows_pipeline import write_flow_outputs
+    from .fmt import fmt_mass_t
+    from .io import atomic_output_dir, write_gpkg_layer
+    from .maps import bilan_map
+    from .pipeline import write_stock_outputs
+    from .report import collect_sources, render_report, report_charts
+    from .scenario_pipeline import write_scenario_outputs
+
+    cfg = result.config
+    out_dir = Path(out_dir)
+    try:
+        out_dir.parent.resolve().mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"output directory '{out_dir}' cannot be created ({exc.strerror}).") \
+            from exc
+    with atomic_output_dir(out_dir) as tmp:
+        files: dict[str, Path] = {}
+        t = result.table
+        files["bilan.csv"] = write_csv(t, tmp / "bilan.csv")
+        files["bilan_excel_fr.csv"] = write_csv_fr(t, tmp / "bilan_excel_fr.csv")
+        meta = _meta(result)
+        files["bilan.xlsx"] = write_xlsx(t, tmp / "bilan.xlsx", meta=meta)
+        write_gpkg_layer(result.zones, tmp / "bilan.gpkg", "zones")
+        if result.stocks is not None and result.stocks.parcels is not None:
+            write_gpkg_layer(result.stocks.parcels, tmp / "bilan.gpkg", "parcelles")
+        if result.scenario is not None and len(result.scenario.actions):
+            write_gpkg_layer(result.scenario.actions, tmp / "bilan.gpkg", "actions_scenario")
+        files["bilan.gpkg"] = tmp / "bilan.gpkg"
+        # the detailed outputs of each module, in sub-folders
+        write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
+        if result.flows is not None:
+            write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
+        write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"])
+        links = [("Rapport", "rapport.html"), ("Données (Excel)", "bilan.xlsx"),
+                 ("Données (CSV)", "bilan.csv")]
+        actions = hotspots = None
+        if result.scenario is not None:
+            write_scenario_outputs(result.scenario, tmp / "scenarios")
+            links.insert(1, ("Comparaison tendanciel / scénario",
+                             "scenarios/carte_scenarios.html"))
+            acts = result.scenario.actions
+            first = cfg_first_scenario(result)
+            actions = acts[acts["scenario"] == first] if len(acts) else None
+        if result.flows is not None and result.flows.rasters is not None:
+            hp = tmp / "flux" / "flows.gpkg"
+            try:
+                hotspots = gpd.read_file(hp, layer="points_chauds_artificialisation")
+            except Exception:  # no sealing: no layer
+                hotspots = None
+        charts = report_charts(t, tmp / "graphiques", title=cfg.title)
+        files.update({f"graphiques/{Path(p).name}": p for p in charts.values()})
+        sy = synthesis(t)
+        syn_fr = {
+            "Empreinte de consommation (hors utilisation des terres)":
+                fmt_mass_t(sy["footprint_without_land_tCO2e_an"], "tCO₂e") + "/an",
+            "Émissions directes (inventaire)": fmt_mass_t(sy["direct_tCO2e_an"], "tCO₂e") + "/an",
+            "Flux net de carbone des sols et forêts (+ = séquestration)":
+                _signed(sy["flux_tCO2e_an"]) + "/an",
+            "Bilan net (empreinte − séquestration)":
+                fmt_mass_t(sy["footprint_tCO2e_an"], "tCO₂e") + "/an",
+            "Stock de carbone (sols et biomasse)": fmt_mass_t(sy["stock_tC"], "tC"),
+        }
+        bilan_map(result.zones, title=cfg.title,
+                  parcels=result.stocks.parcels if result.stocks is not None else None,
+                  hotspots=hotspots, actions=actions, synthesis=syn_fr, links=links,
+                  notes=result.notes, estimate=bool(t["estimate"].any()),
+                  html_path=tmp / "index.html")
+        files["index.html"] = tmp / "index.html"
+        meta["map_href"] = "index.html"
+        meta["sources"] = collect_sources(_factor_names())
+        render_report(t, meta=meta, charts={Path(p).stem: p for p in charts.values()
+                                            if str(p).endswith(".png")},
+                      out_path=tmp / "rapport.html")
+        files["rapport.html"] = tmp / "rapport.html"
+        if cfg.path is not None:
+            shutil.copy(cfg.path, tmp / cfg.path.name)
+            files[cfg.path.name] = tmp / cfg.path.name
+        else:
+            (tmp / "bilan.toml").write_text(_config_as_toml(cfg), encoding="utf-8")
+            files["bilan.toml"] = tmp / "bilan.toml"
+    result.files = {name: out_dir / Path(p).relative_to(tmp) if str(p).startswith(str(tmp))
+                    else out_dir / Path(p).name for name, p in files.items()}
+    return result.files
+
+
+def cfg_first_scenario(result: BilanResult) -> str:
+    return result.scenario.config.scenarios[0].name
+
+
+def _signed(v: float) -> str:
+    from .fmt import fmt_mass_t
+
+    s = fmt_mass_t(v, "tCO₂e")
+    return s if s.startswith("\u2212") or v <= 0 else "+" + s
+
+
+def _factor_names() -> list[str]:
+    return ["aldo_soil_stock_ref", "aldo_soil_flux", "aldo_biomass_nonforest",
+            "aldo_biomass_nonforest_flux", "ign_forest_carbon", "aldo_litter",
+            "aldo_hedge_carbon", "clc_to_land_use", "rpg_to_clc", "n2o_soil_loss",
+            "wood_products_france", "practices_aldo", "ipcc_soc_ref",
+            "ipcc_stock_change_factors", "consumption_per_capita", "sector_post_crosswalk",
+            "regional_inventory_hdf", "substances", "ghg_air_synergies"]
+
+
+def _meta(result: BilanResult) -> dict:
+    cfg = result.config
+    params = {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()
+              if k not in ("raw",)}
+    return {"title": cfg.title, "territory_label": result.stocks.territory.label,
+            "version": __version__, "generated_at": datetime.now().strftime("%d/%m/%Y %H:%M"),
+            "params": params, "warnings": result.notes, "sources": [],
+            "map_href": "index.html"}
+
+
+def _config_as_toml(cfg: BilanConfig) -> str:
+    def q(v):
+        return f'"{v}"'
+
+    lines = [f"title = {q(cfg.title)}", f"territory = {q(cfg.territory)}",
+             f"method = {q(cfg.method)}", f"gwp_n2o = {cfg.gwp_n2o:g}"]
+    if cfg.zpc:
+        lines.append(f"zpc = {q(cfg.zpc)}")
+    lines.append("\n[landcover]")
+    for k in ("landcover", "before", "parcels", "areas", "changes", "forest_areas"):
+        v = getattr(cfg, k)
+        if v is not None:
+            lines.append(f"{'after' if k == 'landcover' else k} = {q(Path(v).as_posix())}")
+    lines.append(f"years = [{cfg.years[0]}, {cfg.years[1]}]")
+    lines.append("\n[emissions]")
+    lines.append(f"inventory = {q(Path(cfg.inventory).as_posix()) if cfg.inventory else q('demo')}")
+    if cfg.scenario:
+        lines.append(f"\n[scenario]\nfile = {q(Path(cfg.scenario).as_posix())}")
+    return "# Configuration utilisée (espass-geo bilan)\n" + "\n".join(lines) + "\n"
+
+
+def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
+              out_dir: str | Path, quiet: bool = False) -> BilanResult:
+    """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults."""
+    if config is not None:
+        cfg = load_bilan_config(config)
+    elif territory is not None:
+        cfg = default_config(territory)
+    else:
+        raise ConfigError("give --config bilan.toml or --territory T (see espass-geo init).")
+    result = compute_bilan(cfg, quiet=quiet)
+    write_bilan_outputs(result, out_dir, quiet=quiet)
+    return result
+
+
+def write_example_config(path: str | Path) -> Path:
+    path = Path(path)
+    if path.exists():
+        raise OutputError(f"'{path}' already exists; choose another name or remove it first.")
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    return path
