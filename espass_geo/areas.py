@@ -238,9 +238,54 @@ def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
     pid_col = cols.get("ID_PARCEL")
     pid = gdf[pid_col].astype(str) if pid_col else pd.Series(
         [f"p{i + 1}" for i in range(len(gdf))], index=gdf.index)
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {"parcel_id": pid.values, "code_cultu": cultu.values, "code_group": group.values,
          "code": code.astype(int).values}, geometry=gdf.geometry.values, crs=LAMBERT93)
+    out = _practice_attributes(gdf, out, path)
+    return out
+
+
+#: Optional per-parcel practice attributes (current state) and their allowed values.
+PRACTICE_ATTRIBUTES = {
+    "tillage": {"conventional", "reduced", "no_till"},
+    "cover_crops": {True, False},
+    "residues": {"exported", "returned"},
+    "temp_grassland_rotation": {True, False},
+    "hedges_m_ha": None,   # metres of hedge per hectare (number ≥ 0)
+    "agroforestry": {True, False},
+}
+_TRUE = {"1", "true", "oui", "yes", "vrai", "o", "y"}
+_FALSE = {"0", "false", "non", "no", "faux", "n", ""}
+
+
+def _practice_attributes(src: gpd.GeoDataFrame, out: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
+    """Carry the practice attributes present in the parcel layer, validated (current state)."""
+    problems = []
+    lower = {c.lower(): c for c in src.columns}
+    for attr, allowed in PRACTICE_ATTRIBUTES.items():
+        if attr not in lower:
+            continue
+        raw = src[lower[attr]]
+        if allowed is None:
+            values = pd.to_numeric(raw, errors="coerce")
+            if values.isna().any() or (values < 0).any():
+                problems.append(f"{attr}: numbers ≥ 0 expected")
+        elif allowed == {True, False}:
+            txt = raw.astype(str).str.strip().str.lower()
+            bad = sorted(set(txt) - _TRUE - _FALSE)
+            if bad:
+                problems.append(f"{attr}: {bad[:5]} are not yes/no values")
+            values = txt.isin(_TRUE)
+        else:
+            values = raw.astype(str).str.strip().str.lower()
+            bad = sorted(set(values) - allowed)
+            if bad:
+                problems.append(f"{attr}: {bad[:5]} not in {sorted(allowed)}")
+        out[attr] = values.to_numpy()
+    if problems:
+        raise InputFileError(f"parcels file '{path}': invalid practice attribute(s): "
+                             + "; ".join(problems) + ".")
+    return out
 
 
 def parcel_area_table(parcels: gpd.GeoDataFrame) -> AreaTable:

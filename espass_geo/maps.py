@@ -227,6 +227,9 @@ class _MapStyle(MacroElement):
         .espass-notes .espass-sources { margin-top: 3px; color: #444; }
         .leaflet-tooltip.espass-tooltip { font-size: 12px; }
         .espass-raster { image-rendering: pixelated; }
+        .espass-action-swatch { display: inline-block; width: 20px; height: 12px;
+            margin-right: 7px; border: 2.5px solid; background: transparent; flex: none;
+            box-sizing: border-box; }
         .espass-basemap { filter: grayscale(85%) brightness(1.05); }
         .leaflet-control-layers-overlays label { font-size: 13px; }
         .espass-transitions { font-size: 12px; max-width: min(calc(100vw - 300px), 1100px); }
@@ -1113,6 +1116,31 @@ def _hotspots_fr(hotspots: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[tup
     return h, [("cell_id_fr", "Maille"), ("sealed_fr", "Surface artificialisée")]
 
 
+HOTSPOTS_LAYER_FR: str = "Points chauds d'artificialisation"
+
+
+def _hotspots_layer(m: folium.Map, hotspots: gpd.GeoDataFrame, *, z_index: int = 420
+                    ) -> tuple[folium.FeatureGroup, MacroElement] | None:
+    """Layer "Points chauds d'artificialisation" (cells with ``sealed_ha > 0``, shown, in
+    their own pane above the zones) added to ``m``, and its legend (not added); None when no
+    cell was artificialised."""
+    _require(hotspots, HOTSPOT_COLUMNS, "hotspots")
+    sealed = pd.to_numeric(hotspots["sealed_ha"], errors="coerce")
+    hot = hotspots[(sealed > 0).to_numpy()]
+    if not len(hot):
+        return None
+    h, htooltip = _hotspots_fr(hot)
+    hweb = to_web_geometries(h, simplify_m=0.0)
+    # own pane above the zones, so that ticking a zone layer never covers the cells
+    folium.map.CustomPane(_HOTSPOTS_PANE, z_index=z_index, pointer_events=True).add_to(m)
+    group, classes = choropleth_layer(
+        hweb, "sealed_ha", name=HOTSPOTS_LAYER_FR, tooltip=htooltip,
+        palette="Reds", caption=HOTSPOTS_CAPTION_FR, n_classes=5, show=True,
+        line_color="#67000d", line_weight=0.6, fill_opacity=0.85, pane=_HOTSPOTS_PANE)
+    group.add_to(m)
+    return group, legend_element(classes)
+
+
 def _matrix_cell(value: float, *, diagonal: bool = False) -> str:
     """A cell of the change matrix: exact zeros as a grey "0"; the diagonal (no change, when
     the caller gives it) greyed so that the changes stand out."""
@@ -1314,20 +1342,9 @@ def flows_map(
         legends.append((group, legend_element(classes, show_nodata=nodata("sealed_ha_an"))))
 
     if hotspots is not None:
-        _require(hotspots, HOTSPOT_COLUMNS, "hotspots")
-        sealed = pd.to_numeric(hotspots["sealed_ha"], errors="coerce")
-        hot = hotspots[(sealed > 0).to_numpy()]
-        if len(hot):
-            h, htooltip = _hotspots_fr(hot)
-            hweb = to_web_geometries(h, simplify_m=0.0)
-            # own pane above the zones, so that ticking a zone layer never covers the cells
-            folium.map.CustomPane(_HOTSPOTS_PANE, z_index=420, pointer_events=True).add_to(m)
-            group, classes = choropleth_layer(
-                hweb, "sealed_ha", name="Points chauds d'artificialisation", tooltip=htooltip,
-                palette="Reds", caption=HOTSPOTS_CAPTION_FR, n_classes=5, show=True,
-                line_color="#67000d", line_weight=0.6, fill_opacity=0.85, pane=_HOTSPOTS_PANE)
-            group.add_to(m)
-            legends.append((group, legend_element(classes)))
+        hot_layer = _hotspots_layer(m, hotspots)
+        if hot_layer is not None:
+            legends.append(hot_layer)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     for _group, legend in legends:
@@ -1443,6 +1460,55 @@ def _estimate_html() -> str:
             f'margin-bottom:3px">{_html.escape(ESTIMATE_NOTE_FR)}</div>')
 
 
+def _zone_layer(
+    web: gpd.GeoDataFrame,
+    col: str,
+    *,
+    name: str,
+    caption: str,
+    palette: str | Sequence[str],
+    tooltip: Sequence[tuple[str, str]],
+    show: bool,
+    n_classes: int,
+    attribution: str,
+    diverging: bool = False,
+    fmt_value: Any = None,
+    **style: Any,
+) -> tuple[folium.FeatureGroup, MacroElement, ColorClasses | None]:
+    """A zone choropleth of ``col`` and its legend (not yet added to the map).
+
+    Without any finite value the zones are grey and the legend has the no-data row only
+    (classes ``None``). When every zone has the same value, the legend says so, formatted
+    with ``fmt_value`` (e.g. a national per-capita footprint), rather than leave a flat map
+    unexplained.
+    """
+    values = pd.to_numeric(web[col], errors="coerce").astype("float64")
+    finite = values[np.isfinite(values)]
+    if len(finite):
+        group, classes = choropleth_layer(
+            web, col, name=name, tooltip=tooltip, palette=palette, caption=caption,
+            n_classes=n_classes, diverging=diverging, show=show, attribution=attribution,
+            **style)
+        uniform = len(finite) > 1 and float(finite.max() - finite.min()) <= 1e-9 * max(
+            1.0, float(finite.abs().max()))
+        note = (f"Même valeur dans toutes les zones : {fmt_value(finite.iloc[0])}"
+                if uniform and fmt_value is not None else None)
+        legend = legend_element(classes, show_nodata=bool(len(finite) < len(values)),
+                                note=note)
+        return group, legend, classes
+    # no value at all: grey zones, a legend with the no-data row only
+    nodata = ColorClasses((0.0, 1.0), (NODATA_COLOR,), caption)
+    group, _ = choropleth_layer(web, col, name=name, tooltip=tooltip, classes=nodata,
+                                show=show, attribution=attribution, **style)
+    legend = _HtmlControl(
+        f'<div class="espass-legend-title">{_html.escape(caption)}</div>'
+        f'<div class="espass-legend-row"><span class="espass-swatch" '
+        f'style="background:{NODATA_COLOR}"></span><span>'
+        f'{_html.escape(nodata.nodata_label)}</span></div>',
+        position="bottomright", css_class="espass-legend")
+    return group, legend, None
+
+
 def emissions_map(
     zones: gpd.GeoDataFrame,
     *,
@@ -1544,34 +1610,13 @@ def emissions_map(
                 f"Émissions de {SUBSTANCE_LABELS_FR.get(p, p)} ({POLLUTANT_DENSITY_UNIT_FR})",
                 list(POLLUTANT_PALETTE)) for p in pollutants]
 
-    fmt_values = {col: _fmt_density if col.endswith("_t_km2") else _fmt_per_capita
-                  for col, *_ in layers}
     legends: list[tuple[folium.FeatureGroup, MacroElement]] = []
     zone_groups: list[folium.FeatureGroup] = []
     for k, (col, name, caption, palette) in enumerate(layers):
-        values = pd.to_numeric(web[col], errors="coerce")
-        legend: MacroElement
-        if values.notna().any():
-            group, classes = choropleth_layer(
-                web, col, name=name, tooltip=tooltip, palette=palette, caption=caption,
-                n_classes=n_classes, show=k == 0, attribution=attribution)
-            finite = values[np.isfinite(values)]
-            uniform = len(finite) > 1 and float(finite.max() - finite.min()) <= 1e-9 * max(
-                1.0, float(finite.abs().max()))
-            # e.g. a national per-capita footprint: say so rather than leave a flat map
-            note = (f"Même valeur dans toutes les zones : {fmt_values[col](finite.iloc[0])}"
-                    if uniform else None)
-            legend = legend_element(classes, show_nodata=bool(values.isna().any()), note=note)
-        else:  # no value at all: grey zones, a legend with the no-data row only
-            classes = ColorClasses((0.0, 1.0), (NODATA_COLOR,), caption)
-            group, _ = choropleth_layer(web, col, name=name, tooltip=tooltip, classes=classes,
-                                        show=k == 0, attribution=attribution)
-            legend = _HtmlControl(
-                f'<div class="espass-legend-title">{_html.escape(caption)}</div>'
-                f'<div class="espass-legend-row"><span class="espass-swatch" '
-                f'style="background:{NODATA_COLOR}"></span><span>'
-                f'{_html.escape(classes.nodata_label)}</span></div>',
-                position="bottomright", css_class="espass-legend")
+        group, legend, _ = _zone_layer(
+            web, col, name=name, caption=caption, palette=palette, tooltip=tooltip,
+            show=k == 0, n_classes=n_classes, attribution=attribution,
+            fmt_value=_fmt_density if col.endswith("_t_km2") else _fmt_per_capita)
         group.add_to(m)
         zone_groups.append(group)
         legends.append((group, legend))
@@ -1653,9 +1698,6 @@ class _DualPage(MacroElement):
             pointer-events: none; box-shadow: 0 0 3px rgba(0, 0, 0, 0.35); }
         .espass-legend-title { max-width: 215px; }
         .espass-notes { max-width: min(360px, calc(50vw - 290px)); min-width: 180px; }
-        .espass-action-swatch { display: inline-block; width: 20px; height: 12px;
-            margin-right: 7px; border: 2.5px solid; background: transparent; flex: none;
-            box-sizing: border-box; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -1761,7 +1803,7 @@ def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
     return group
 
 
-def _actions_legend(actions: gpd.GeoDataFrame) -> MacroElement:
+def _actions_legend(actions: gpd.GeoDataFrame, position: str = "bottomleft") -> MacroElement:
     esc = _html.escape
     present = list(dict.fromkeys(actions["type"].astype("string").fillna("")))
     rows = [f'<div class="espass-legend-title">{esc(ACTIONS_LAYER_FR)}</div>']
@@ -1771,7 +1813,7 @@ def _actions_legend(actions: gpd.GeoDataFrame) -> MacroElement:
         rows.append(f'<div class="espass-legend-row"><span class="espass-action-swatch" '
                     f'style="border-color:{color}"></span><span>{esc(label)}</span></div>')
     # bottom left of the scenario map (free there: the notes box is on the baseline map)
-    return _HtmlControl("\n".join(rows), position="bottomleft", css_class="espass-legend")
+    return _HtmlControl("\n".join(rows), position=position, css_class="espass-legend")
 
 
 def scenario_map(

@@ -90,7 +90,7 @@ def _transitions_from_polygon(action: Action, geom: gpd.GeoDataFrame, zones, lan
 
 
 def _select_parcels(action: Action, parcels: gpd.GeoDataFrame, problems: list[str],
-                    loc: str) -> gpd.GeoDataFrame:
+                    loc: str, notes: list[str]) -> gpd.GeoDataFrame:
     p = action.params
     sel = parcels
     if "crop_groups" in p:
@@ -101,6 +101,18 @@ def _select_parcels(action: Action, parcels: gpd.GeoDataFrame, problems: list[st
         g = read_vector(p["geometry"], what=f"action {action.id} geometry").union_all()
         sel = sel[sel.intersects(g)]
     practice = p["practice"]
+    # parcels that already have the practice (attributes of the parcel layer) are left out
+    already = {"directSowingContinuous": ("tillage", "no_till"),
+               "directSowingFiveYearWork": ("tillage", "no_till"),
+               "catchCrops": ("cover_crops", True), "cropsAgroforestry": ("agroforestry", True),
+               "prairiesAgroforestry": ("agroforestry", True),
+               "prairieExtension": ("temp_grassland_rotation", True)}.get(practice)
+    if already and already[0] in sel:
+        done = sel[already[0]] == already[1]
+        if done.any():
+            notes.append(f"{loc} : {int(done.sum())} parcelle(s) pratiquent déjà « {practice} » "
+                         "(attribut des parcelles) : exclues de l'action.")
+            sel = sel[~done]
     host = data.factor_table("practices_aldo").set_index("practice").loc[practice, "host"]
     ok = sel["land_use"].isin(HOST_LAND_USES[host])
     if "crop_groups" in p or "crop_codes" in p:
@@ -209,7 +221,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
             elif a.type == "practice":
                 if parcels is None:
                     continue
-                sel = _select_parcels(a, parcels, problems, loc)
+                sel = _select_parcels(a, parcels, problems, loc, notes)
                 if sel.empty:
                     continue
                 share = float(a.params.get("share", 1.0))

@@ -241,3 +241,22 @@ def test_scenario_cli_writes_everything(tmp_path):
                                   str(tmp_path / "x")])
     assert r.exit_code == 2 and "horizon" in r.output
     assert not (tmp_path / "x").exists()
+
+
+def test_parcel_practice_attributes(tmp_path):
+    from espass_geo.areas import read_parcels
+    from espass_geo.errors import InputFileError
+
+    p = gpd.read_file(data.demo_parcels_path()).head(4)
+    p["tillage"] = ["no_till", "conventional", "reduced", "conventional"]
+    p["cover_crops"] = ["oui", "non", "1", "0"]
+    p["hedges_m_ha"] = [0, 60, 0, 10]
+    p.to_file(tmp_path / "rpg.gpkg")
+    r = read_parcels(tmp_path / "rpg.gpkg")
+    assert r["tillage"].tolist() == ["no_till", "conventional", "reduced", "conventional"]
+    assert r["cover_crops"].tolist() == [True, False, True, False]
+    assert r["hedges_m_ha"].tolist() == [0, 60, 0, 10]
+    p["tillage"] = ["no_till", "deep", "reduced", "conventional"]
+    p.to_file(tmp_path / "bad.gpkg")
+    with pytest.raises(InputFileError, match=r"tillage: \['deep'\]"):
+        read_parcels(tmp_path / "bad.gpkg")
