@@ -127,3 +127,35 @@ def test_demo_scenario(demo):
     html = (sc_dir / "carte_scenarios.html").read_text(encoding="utf-8")
     assert "Tendanciel" in html and "lib/leaflet-sync/L.Map.Sync.js" in html
     assert (sc_dir / "lib" / "leaflet-sync" / "L.Map.Sync.js").exists()
+
+
+def test_bilan_totals_reconcile_across_outputs(demo):
+    """bilan.csv, the French CSV, the Excel sheets, the report and the map agree."""
+    from espass_geo.bilan import TOTAL, synthesis
+    from espass_geo.fmt import fmt_mass_t
+
+    out, results = demo
+    for name, r in results.items():
+        d = out / name
+        csv = pd.read_csv(d / "bilan.csv", dtype={"zone_id": str})
+        fr = pd.read_csv(d / "bilan_excel_fr.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                         dtype={"zone_id": str})
+        assert csv["value"].sum() == pytest.approx(r.table["value"].sum())
+        assert fr["value"].sum() == pytest.approx(csv["value"].sum())
+        tot = csv[csv["zone_id"] == TOTAL].groupby("theme")["value"].sum()
+        zones = csv[csv["zone_id"] != TOTAL].groupby("theme")["value"].sum()
+        for theme in zones.index:
+            assert tot[theme] == pytest.approx(zones[theme]), theme
+        xl = pd.read_excel(d / "bilan.xlsx", sheet_name=None)
+        assert next(iter(xl)) == "Lisez-moi"
+        n_sheets_rows = sum(len(df) for s, df in xl.items() if s != "Lisez-moi")
+        assert n_sheets_rows == len(csv)
+        sy = synthesis(r.table)
+        # the carbon module and the land-use post never disagree
+        land = csv[(csv["zone_id"] == TOTAL) & (csv["category"] == "utilisation_terres")]
+        assert land["value"].sum() == pytest.approx(-sy["flux_tCO2e_an"])
+        stock_fr = fmt_mass_t(sy["stock_tC"], "tC")
+        assert stock_fr in (d / "index.html").read_text(encoding="utf-8")
+        assert stock_fr.replace("\u202f", "&#8239;") in (d / "rapport.html").read_text(
+            encoding="utf-8") or stock_fr in (d / "rapport.html").read_text(encoding="utf-8")
+        assert (d / (r.config.path.name if r.config.path else "bilan.toml")).exists()
