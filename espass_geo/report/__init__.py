@@ -99,42 +99,10 @@ THEME_LABELS_FR: dict[str, str] = {
     "scenario": "Scénarios : écart cumulé au tendanciel",
 }
 
-_SECTOR_LABELS: dict[str, str] = {
-    "residentiel": "Résidentiel",
-    "tertiaire": "Tertiaire",
-    "transport_routier": "Transport routier",
-    "autres_transports": "Autres transports",
-    "agriculture": "Agriculture",
-    "dechets": "Déchets",
-    "industrie": "Industrie hors branche énergie",
-    "branche_energie": "Branche énergie",
-}
-_POST_LABELS: dict[str, str] = {
-    "alimentation": "Alimentation",
-    "biens_consommation": "Biens de consommation",
-    "deplacements": "Déplacements",
-    "residentiel": "Résidentiel",
-    "services": "Services",
-    "travaux": "Travaux",
-    "utilisation_terres": "Utilisation des terres",
-}
-_SUBSTANCE_LABELS: dict[str, str] = {
-    "GES": "GES", "NOx": "NOx", "PM10": "PM10", "PM2.5": "PM2,5", "COVNM": "COVNM",
-    "SO2": "SO₂", "NH3": "NH₃",
-}
-
-
-def _merged(defaults: Mapping[str, str], name: str) -> dict[str, str]:
-    """Our defaults overridden by the dict of the same name in :mod:`espass_geo.charts`."""
-    return {**defaults, **dict(getattr(_charts, name, None) or {})}
-
-
-#: PCAET sectors (charts.SECTOR_LABELS_FR wins when it exists).
-SECTOR_LABELS_FR: dict[str, str] = _merged(_SECTOR_LABELS, "SECTOR_LABELS_FR")
-#: ESPASS posts.
-POST_LABELS_FR: dict[str, str] = _merged(_POST_LABELS, "POST_LABELS_FR")
-#: Substances (GES and air pollutants).
-SUBSTANCE_LABELS_FR: dict[str, str] = _merged(_SUBSTANCE_LABELS, "SUBSTANCE_LABELS_FR")
+#: PCAET sectors, ESPASS posts and substances: the labels of the charts, one vocabulary.
+SECTOR_LABELS_FR: dict[str, str] = dict(_charts.SECTOR_LABELS_FR)
+POST_LABELS_FR: dict[str, str] = dict(_charts.POST_LABELS_FR)
+SUBSTANCE_LABELS_FR: dict[str, str] = dict(_charts.SUBSTANCE_LABELS_FR)
 #: Carbon pools (``item`` of the stocks and flows).
 POOL_LABELS_FR: dict[str, str] = {
     "soil": "Sol",
@@ -146,16 +114,8 @@ POOL_LABELS_FR: dict[str, str] = {
     "soil_litter_n2o": "N₂O",
     "total": "Total",
 }
-_CAUSE_LABELS: dict[str, str] = {
-    "land_use_change": "Changements d'occupation des sols",
-    "forest_growth": "Croissance forestière",
-    "wood_products": "Produits bois",
-    "hedges": "Haies",
-    "practices": "Pratiques agricoles",
-    "practice": "Pratiques agricoles",
-}
 #: Causes of the carbon flows (``category`` of ``flux_carbone``).
-CAUSE_LABELS_FR: dict[str, str] = _merged(_CAUSE_LABELS, "CAUSE_LABELS_FR")
+CAUSE_LABELS_FR: dict[str, str] = dict(_charts.CAUSE_LABELS_FR)
 _LAND_USE_FALLBACK: dict[str, str] = {
     "cropland": "Cultures",
     "grassland": "Prairies",
@@ -170,38 +130,20 @@ _LAND_USE_FALLBACK: dict[str, str] = {
 
 
 def _land_use_labels() -> dict[str, str]:
-    labels = dict(_LAND_USE_FALLBACK)
-    try:
-        from .. import data
+    from .. import data
 
-        table = data.factor_table("land_use_classes")
-        labels.update({str(k): str(v) for k, v in zip(table["land_use"], table["label_fr"],
-                                                      strict=True) if isinstance(v, str)})
-    except Exception:  # noqa: BLE001 - a missing table only costs the nicer label
-        pass
-    return labels
+    table = data.factor_table("land_use_classes")
+    return {**_LAND_USE_FALLBACK, **dict(zip(table["land_use"], table["label_fr"], strict=True))}
 
 
 #: Land uses (``category`` of the stocks): ``factors/land_use_classes.csv`` + a few groups.
 LAND_USE_LABELS_FR: dict[str, str] = _land_use_labels()
 
-#: 100-year global warming potentials (IPCC AR6), as used by :mod:`espass_geo.emissions`.
-GWP100_AR6: dict[str, float] = {"CH4": 27.9, "N2O": 273.0}
-
-
-
 def _gwp(substance: str) -> float:
-    """GWP100 AR6 from ``factors/substances.csv`` (column ``gwp_ar6``), else the constant."""
-    try:
-        from .. import data
+    """GWP100 (IPCC AR6) of ``factors/substances.csv``, as used by :mod:`espass_geo.emissions`."""
+    from ..emissions import gwp
 
-        table = data.factor_table("substances").set_index("substance")
-        value = float(table.loc[substance, "gwp_ar6"])
-        if math.isfinite(value):
-            return value
-    except Exception:  # noqa: BLE001 - the table is optional here
-        pass
-    return GWP100_AR6[substance]
+    return gwp(substance, "ar6")
 
 
 #: ``confidence`` column of the factor tables, in French.
