@@ -164,3 +164,21 @@ def test_real_demo_raster_closes():
     s = at.summary
     assert s["nodata_area_ha"].sum() < 0.005 * s["polygon_area_ha"].sum()
     assert isinstance(at.pivot(), pd.DataFrame)
+
+
+def test_centre_engine_on_a_distributed_cluster(tmp_path):
+    """The same area table when the blocks run on dask.distributed worker processes."""
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(1)
+    array = rng.choice(np.array([211, 231, 311], dtype="uint16"), size=(40, 30))
+    path = write_raster(tmp_path / "lc.tif", array)
+    zones = gpd.GeoDataFrame({"zone_id": ["a", "b"]},
+                             geometry=[box(X0, Y0 - 4000, X0 + 1500, Y0),
+                                       box(X0 + 1500, Y0 - 4000, X0 + 3000, Y0)], crs=2154)
+    local = area_table_from_raster(zones, path, engine="center").table
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        remote = area_table_from_raster(zones, path, engine="center").table
+    pd.testing.assert_frame_equal(local, remote)
+    assert remote["area_ha"].sum() == pytest.approx(40 * 30)  # 1 200 px of 1 ha
