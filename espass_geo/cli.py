@@ -35,7 +35,8 @@ def _summary(files: dict, out_dir) -> None:
 @click.version_option(package_name="espass-geo")
 @click.option("-v", "--verbose", is_flag=True, help="Journal détaillé.")
 def main(verbose: bool) -> None:
-    """espass_geo : bilan carbone (sols et biomasse, méthode ALDO) d'un territoire, sur une carte."""
+    """espass_geo : le bilan ESPASS d'un territoire (carbone des sols et de la biomasse, émissions,
+    polluants, scénarios), sur une carte."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # rasterize() under dask threads can leak this rasterio-internal warning (its
