@@ -361,7 +361,7 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     if fl is not None and set(fl.zones["zone_id"]) != set(territory.zones["zone_id"]):
         from .territory import Territory
 
-        em_territory = Territory(zones=_zone_frame(fl.zones, territory), label=territory.label,
+        em_territory = Territory(zones=_zone_frame(fl.zones), label=territory.label,
                                  kind="epci")
     lf = fl.zones[["zone_id", "flux_tCO2e_an"]] if fl is not None else None
     em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
@@ -387,7 +387,7 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
                        scenario=sc, notes=notes)
 
 
-def _zone_frame(zones: gpd.GeoDataFrame, territory) -> gpd.GeoDataFrame:
+def _zone_frame(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     z = zones[["zone_id", "zone_name", "geometry"]].copy()
     for col in ("zpc", "departement", "region_code", "epci"):
         z[col] = None
@@ -414,8 +414,7 @@ def _bilan_zones(st, fl, em) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(base, geometry="geometry", crs=LAMBERT93)
 
 
-def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *, quiet: bool = False
-                        ) -> dict[str, Path]:
+def write_bilan_outputs(result: BilanResult, out_dir: str | Path) -> dict[str, Path]:
     from .emissions_pipeline import write_emission_outputs
     from .exports import write_csv, write_csv_fr, write_xlsx
     from .flows_pipeline import write_flow_outputs
@@ -564,7 +563,7 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
     else:
         raise ConfigError("give --config bilan.toml or --territory T (see espass-geo init).")
     result = compute_bilan(cfg, quiet=quiet)
-    write_bilan_outputs(result, out_dir, quiet=quiet)
+    write_bilan_outputs(result, out_dir)
     return result
 
 

@@ -38,7 +38,7 @@ def run_demo(out_dir: str | Path = "maps/demo", *, quiet: bool = True
     results = {}
     for name, cfg in demo_configs().items():
         r = compute_bilan(cfg, quiet=quiet)
-        write_bilan_outputs(r, out_dir / name, quiet=quiet)
+        write_bilan_outputs(r, out_dir / name)
         results[name] = r
     with atomic_output_dir(out_dir) as tmp:
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")

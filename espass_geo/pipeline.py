@@ -188,7 +188,6 @@ def compute_territory_stocks(
     if parcel_gdf is not None and len(parcel_gdf):
         pat = parcel_area_table(parcel_gdf)
         pattrs = _parcel_attrs(parcel_gdf, territory.zones)
-        labels = data.factor_table("rpg_to_clc")
         pattrs["zone_name"] = parcel_gdf["code_cultu"].to_numpy()
         pst = compute_stocks(pat.table, pattrs, method=method)
         ptot = zone_totals(pst).rename(columns={"zone_id": "parcel_id"})
@@ -198,7 +197,6 @@ def compute_territory_stocks(
         pg["land_use"] = pg["parcel_id"].map(lu["land_use"])
         pg["land_use_fr"] = pg["parcel_id"].map(lu["land_use_fr"])
         pg["commune_id"] = pg["parcel_id"].map(pattrs.set_index("zone_id")["commune_id"])
-        del labels
         result.parcels = gpd.GeoDataFrame(pg, geometry="geometry", crs=LAMBERT93)
         result.parcel_stocks = pst.rename(columns={"zone_id": "parcel_id",
                                                    "zone_name": "code_cultu"})

@@ -309,6 +309,6 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
 def _first_line(text: str, key: str) -> int | None:
     for i, line in enumerate(text.splitlines(), start=1):
         s = line.strip()
-        if s.startswith(f"{key} ") or s.startswith(f"{key}="):
+        if s.startswith((f"{key} ", f"{key}=")):
             return i
     return None

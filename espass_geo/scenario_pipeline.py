@@ -62,7 +62,7 @@ def _target_land_use(to: str) -> str:
     return lu
 
 
-def _action_geometry(action: Action, territory_geom) -> gpd.GeoDataFrame:
+def _action_geometry(action: Action) -> gpd.GeoDataFrame:
     g = read_vector(action.params["geometry"], what=f"action {action.id} geometry")
     geom = g.union_all()
     return gpd.GeoDataFrame({"action_id": [action.id]}, geometry=[geom], crs=LAMBERT93)
@@ -195,7 +195,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
         for a in sc.actions:
             loc = f"{cfg.path.name}:{a.line}" if a.line else cfg.path.name
             if a.type in ("convert", "seal"):
-                g = _action_geometry(a, tgeom)
+                g = _action_geometry(a)
                 inside = g.geometry.intersection(tgeom).area.sum()
                 total = g.geometry.area.sum()
                 if inside <= 0:
@@ -315,7 +315,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     all_cohorts = {"baseline": baseline, **scen_cohorts}
     flows, stocks = [], []
     for name, coh in all_cohorts.items():
-        f = project(coh, cfg.years, gwp_n2o=cfg.gwp_n2o).assign(scenario=name)
+        f = project(coh, cfg.years).assign(scenario=name)
         flows.append(f)
         stocks.append(stock_trajectory(f, start_stock, cfg.years).assign(scenario=name))
     flows = pd.concat(flows, ignore_index=True)

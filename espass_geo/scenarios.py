@@ -154,8 +154,7 @@ def practice_cohorts(pr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "al
     return pd.DataFrame(rows, columns=COHORT_COLUMNS)
 
 
-def project(cohorts: pd.DataFrame, years: range | list[int], *, gwp_n2o: float = 273.0
-            ) -> pd.DataFrame:
+def project(cohorts: pd.DataFrame, years: range | list[int]) -> pd.DataFrame:
     """Yearly flows ``zone_id, lever, year, pool, gas, flux_tC_an, flux_tCO2e_an``.
 
     N2O cohorts carry their rate in tC-equivalent of CO2e / 44·12 so that ``× 44/12`` gives
