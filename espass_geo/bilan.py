@@ -39,7 +39,7 @@ SIGN = {
 CONFIG_KEYS = {"title", "territory", "zpc", "method", "gwp_n2o", "landcover", "emissions",
                "scenario"}
 LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas"}
-EMISSION_KEYS = {"inventory", "population"}
+EMISSION_KEYS = {"inventory", "population", "footprint_adjustments"}
 SCENARIO_KEYS = {"file"}
 
 EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bilan --config bilan.toml --out bilan/)
@@ -64,6 +64,7 @@ parcels = "demo"            # parcelles RPG (facultatif)
 [emissions]
 inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
 # population = "population.csv"   # zone_id, population, cog (défaut : COG 2018 embarqué)
+# footprint_adjustments = "ajustements.csv"  # zone_id|*, post, factor, driver (facultatif)
 
 [scenario]
 file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
@@ -87,6 +88,7 @@ class BilanConfig:
     forest_areas: Path | None = None
     inventory: Path | None = None  # None = demo estimate
     population: Path | None = None
+    footprint_adjustments: Path | None = None
     scenario: Path | None = None
     raw: dict = field(default_factory=dict)
 
@@ -198,6 +200,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         problems.append(f"{at('years')} : dates inversées ou égales {years}")
     inventory = path_of(em, "inventory", "inventory")
     population = path_of(em, "population", "population")
+    adjustments = path_of(em, "footprint_adjustments", "adjustments")
     scenario = path_of(sc, "file", "scenario")
     if problems:
         raise ConfigError(f"configuration file '{path}': {len(problems)} problem(s):\n  - "
@@ -207,7 +210,8 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        gwp_n2o=float(gwp), landcover=after, before=before,
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
                        changes=changes, forest_areas=forest, inventory=inventory,
-                       population=population, scenario=scenario, raw=raw)
+                       population=population, footprint_adjustments=adjustments,
+                       scenario=scenario, raw=raw)
 
 
 # ------------------------------------------------------------------------- the table
@@ -365,7 +369,8 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
                                  kind="epci")
     lf = fl.zones[["zone_id", "flux_tCO2e_an"]] if fl is not None else None
     em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
-                                     population=cfg.population, land_flows=lf)
+                                     population=cfg.population, land_flows=lf,
+                                     footprint_adjustments=cfg.footprint_adjustments)
     step("émissions")
     sc = None
     if cfg.scenario is not None:

@@ -148,15 +148,19 @@ def scenario(config, out_dir, no_map):
               help="Population CSV (zone_id, population, cog). Défaut : COG 2018 embarqué.")
 @click.option("--land-flows", type=click.Path(path_type=Path),
               help="flows_zones.csv d'espass-geo flows : poste « utilisation des terres ».")
+@click.option("--footprint-adjustments", type=click.Path(path_type=Path),
+              help="Ajustements locaux de l'empreinte (zone_id|*, post, factor, driver).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-def emissions(territory, inventory, population, land_flows, out_dir, no_map):
+def emissions(territory, inventory, population, land_flows, footprint_adjustments, out_dir,
+              no_map):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
     from .emissions_pipeline import run_emissions
     from .fmt import fmt_mass_t
 
     r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory,
-             population=population, land_flows=land_flows, make_map=not no_map)
+             population=population, land_flows=land_flows, make_map=not no_map,
+             footprint_adjustments=footprint_adjustments)
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
                + (" (inventaire de démonstration : estimation)" if r.estimate else "") + ".")

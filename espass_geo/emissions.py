@@ -192,19 +192,48 @@ def per_capita_footprint() -> pd.Series:
     return t.set_index("post")["scaled_value"].astype(float)
 
 
+def validate_adjustments(adj: pd.DataFrame, source: str = "adjustments") -> pd.DataFrame:
+    """Local footprint adjustments ``zone_id (or *), post, factor > 0, driver``."""
+    need = {"zone_id", "post", "factor", "driver"}
+    if not need <= set(adj.columns):
+        raise InventoryError(f"{source}: columns {sorted(need)} are needed (zone_id may be *).")
+    a = adj.copy()
+    a["zone_id"] = a["zone_id"].astype(str).str.strip()
+    bad = sorted(set(a["post"]) - set(per_capita_footprint().index))
+    if bad:
+        raise InventoryError(f"{source}: unknown post(s) {bad}; adjustable posts are "
+                             f"{list(per_capita_footprint().index)}.")
+    a["factor"] = pd.to_numeric(a["factor"], errors="coerce")
+    if a["factor"].isna().any() or (a["factor"] <= 0).any():
+        raise InventoryError(f"{source}: factors must be numbers > 0 (multipliers).")
+    if a["driver"].astype(str).str.strip().eq("").any():
+        raise InventoryError(f"{source}: every adjustment needs a driver (what justifies it).")
+    return a
+
+
 def consumption_emissions(population: pd.DataFrame,
-                          land_flows: pd.DataFrame | None = None) -> pd.DataFrame:
+                          land_flows: pd.DataFrame | None = None,
+                          adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Consumption-based GHG per zone × post: footprint × population; land use from the flows.
 
     ``population``: ``zone_id, population``; ``land_flows``: ``zone_id, flux_tCO2e_an`` (ALDO
-    convention, + = sequestration) → ``utilisation_terres`` = −flux (emission convention).
+    convention, + = sequestration) → ``utilisation_terres`` = −flux (emission convention);
+    ``adjustments`` (see :func:`validate_adjustments`): local multipliers of a post's
+    per-capita footprint (a zone row wins over a ``*`` row).
     """
     fp = per_capita_footprint()
-    rows = [(z, post, "GES", np.nan, float(p) * v)
-            for z, p in population[["zone_id", "population"]].itertuples(index=False)
-            for post, v in fp.items()]
+    factor: dict[tuple[str, str], tuple[float, str]] = {}
+    if adjustments is not None and len(adjustments):
+        adj = validate_adjustments(adjustments)
+        for r in adj.sort_values("zone_id", key=lambda z: z != "*").itertuples(index=False):
+            factor[(r.zone_id, r.post)] = (float(r.factor), str(r.driver))
+    rows = []
+    for z, p in population[["zone_id", "population"]].itertuples(index=False):
+        for post, v in fp.items():
+            f, driver = factor.get((z, post), factor.get(("*", post), (1.0, "")))
+            rows.append((z, post, "GES", np.nan, float(p) * v * f, driver))
     out = pd.DataFrame(rows, columns=["zone_id", "category", "substance", "emission_t",
-                                      "emission_tCO2e"])
+                                      "emission_tCO2e", "adjustment"])
     if land_flows is not None and len(land_flows):
         lf = land_flows.groupby("zone_id")["flux_tCO2e_an"].sum()
         lf = lf.reindex(population["zone_id"]).fillna(0.0)
@@ -229,14 +258,20 @@ def import_export_balance(table: pd.DataFrame) -> pd.DataFrame:
 
 def emissions_table(inv_zone: pd.DataFrame, population: pd.DataFrame,
                     land_flows: pd.DataFrame | None = None, *, estimate: bool = False,
-                    source: str = "", gwp_edition: str = "ar6") -> pd.DataFrame:
+                    source: str = "", gwp_edition: str = "ar6",
+                    adjustments: pd.DataFrame | None = None) -> pd.DataFrame:
     """The tidy emission table of a territory (views sector, post_direct, post)."""
     direct = direct_emissions(inv_zone, gwp_edition=gwp_edition)
-    parts = [direct, allocate_to_posts(direct), consumption_emissions(population, land_flows)]
+    parts = [direct, allocate_to_posts(direct),
+             consumption_emissions(population, land_flows, adjustments)]
     out = pd.concat(parts, ignore_index=True)
     out["source"] = np.where(out["view"] == "post",
                              "empreinte par habitant (consumption_per_capita.csv) × population",
                              source or "inventaire")
+    if "adjustment" in out:
+        adj = out["adjustment"].fillna("").astype(str)
+        out.loc[adj != "", "source"] = out.loc[adj != "", "source"] + " × ajustement local (" \
+            + adj[adj != ""] + ")"
     out.loc[(out["view"] == "post") & (out["category"] == "utilisation_terres"), "source"] = \
         "flux de carbone de l'occupation des sols (espass_geo, ALDO), signe inversé"
     out["estimate"] = estimate

@@ -86,6 +86,7 @@ def compute_territory_emissions(
     population: str | Path | None = None,
     land_flows: pd.DataFrame | None = None,
     zpc: str | None = None,
+    footprint_adjustments: str | Path | pd.DataFrame | None = None,
 ) -> EmissionsResult:
     """Direct (by sector), allocated (by post) and consumption-based (by post) emissions."""
     if not isinstance(territory, Territory):
@@ -106,7 +107,12 @@ def compute_territory_emissions(
            else embedded_population(zones["zone_id"]))
     notes.append("Population : " + (f"fichier {Path(population).name}" if population else
                                     "COG 2018 (tables ALDO), même millésime que les limites"))
-    table = emissions_table(inv_zone, pop, land_flows, estimate=estimate, source=source)
+    adj = footprint_adjustments
+    if adj is not None and not isinstance(adj, pd.DataFrame):
+        adj = data.read_csv(adj, dtype={"zone_id": str})
+        notes.append(f"Empreinte ajustée localement ({Path(footprint_adjustments).name}).")
+    table = emissions_table(inv_zone, pop, land_flows, estimate=estimate, source=source,
+                            adjustments=adj)
     if land_flows is None:
         notes.append("Poste « utilisation des terres » absent : lancez les flux de carbone "
                      "(espass-geo flows) et passez --land-flows flows_zones.csv.")
@@ -186,7 +192,8 @@ def _readme(result: EmissionsResult, params: dict) -> str:
 
 
 def run_emissions(territory, *, out_dir, inventory=None, population=None, land_flows=None,
-                  zpc=None, make_map=True, title=None) -> EmissionsResult:
+                  zpc=None, make_map=True, title=None,
+                  footprint_adjustments=None) -> EmissionsResult:
     """Public API of ``espass-geo emissions``."""
     lf = land_flows
     if isinstance(land_flows, str | Path):
@@ -197,9 +204,12 @@ def run_emissions(territory, *, out_dir, inventory=None, population=None, land_f
             raise InputFileError(f"land flows '{land_flows}' need zone_id, flux_tCO2e_an (the "
                                  "flows_zones.csv written by espass-geo flows).")
     result = compute_territory_emissions(territory, inventory=inventory, population=population,
-                                         land_flows=lf, zpc=zpc)
+                                         land_flows=lf, zpc=zpc,
+                                         footprint_adjustments=footprint_adjustments)
     params = dict(territory=str(territory), inventory=inventory, population=population,
-                  land_flows=str(land_flows) if land_flows is not None else None)
+                  land_flows=str(land_flows) if land_flows is not None else None,
+                  footprint_adjustments=str(footprint_adjustments)
+                  if footprint_adjustments is not None else None)
     write_emission_outputs(result, out_dir, title=title, params=params, make_map=make_map)
     return result
 

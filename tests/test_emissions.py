@@ -115,3 +115,23 @@ def test_missing_communes_and_population_vintage(tmp_path):
     p.write_text("insee,population\n59183,86000\n")
     with pytest.raises(InventoryError, match="59350"):
         read_population(p, zones["zone_id"])
+
+
+def test_local_footprint_adjustments():
+    from espass_geo.emissions import consumption_emissions
+
+    pop = pd.DataFrame({"zone_id": ["a", "b"], "population": [1000, 1000]})
+    adj = pd.DataFrame({"zone_id": ["*", "b"], "post": ["deplacements", "deplacements"],
+                        "factor": [1.2, 0.5],
+                        "driver": ["motorisation élevée", "métropole, transports en commun"]})
+    c = consumption_emissions(pop, adjustments=adj).set_index(["zone_id", "category"])
+    base = 1000 * 2.5 * SCALE  # 1 000 inhabitants × 2.5 t (2007) × 9.2/12.2
+    assert c.loc[("a", "deplacements"), "emission_tCO2e"] == pytest.approx(1.2 * base)
+    # a zone row wins over the "*" row
+    assert c.loc[("b", "deplacements"), "emission_tCO2e"] == pytest.approx(0.5 * base)
+    assert c.loc[("a", "alimentation"), "emission_tCO2e"] == pytest.approx(1000 * 2.2 * SCALE)
+    bad = adj.assign(factor=[-1, 0.5])
+    with pytest.raises(InventoryError, match="> 0"):
+        consumption_emissions(pop, adjustments=bad)
+    with pytest.raises(InventoryError, match="unknown post"):
+        consumption_emissions(pop, adjustments=adj.assign(post=["voyages", "deplacements"]))
