@@ -272,7 +272,8 @@ def build_bilan_table(*, stocks=None, flows=None, emissions=None, scenario=None,
     df = _with_totals(df[BILAN_COLUMNS])
     if scenario is not None:
         d = scenario.delta
-        last = d[d["year"] == scenario.config.horizon]
+        # per lever only: the report, the sheets and the map compute the total themselves
+        last = d[(d["year"] == scenario.config.horizon) & (d["lever"] != "total")]
         sc = pd.DataFrame({
             "zone_id": TOTAL, "zone_name": "Territoire", "theme": "scenario",
             "category": last["lever"], "item": last["scenario"],

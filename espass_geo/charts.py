@@ -90,6 +90,7 @@ LEVER_LABELS_FR: dict[str, str] = {
     "convert": "Conversions (boisement, prairie, zone humide)",
     "seal": "Artificialisation (projets)",
     "hedges": "Haies",
+    "wood_products": "Produits bois",
     "total": "Total",
 }
 

@@ -159,3 +159,16 @@ def test_bilan_totals_reconcile_across_outputs(demo):
         assert stock_fr.replace("\u202f", "&#8239;") in (d / "rapport.html").read_text(
             encoding="utf-8") or stock_fr in (d / "rapport.html").read_text(encoding="utf-8")
         assert (d / (r.config.path.name if r.config.path else "bilan.toml")).exists()
+
+
+def test_scenario_theme_has_no_double_total(demo):
+    from espass_geo.bilan import TOTAL
+
+    out, results = demo
+    r = results["flandre_dunkerque"]
+    sc = r.table[r.table["theme"] == "scenario"]
+    assert "total" not in set(sc["category"])
+    d = r.scenario.delta
+    net = d[(d["lever"] == "total") & (d["year"] == 2050)]["cumulative_delta_tCO2e"].iloc[0]
+    # the levers of the bilan add up to the scenario's net cumulated difference
+    assert sc[sc["zone_id"] == TOTAL]["value"].sum() == pytest.approx(net)
