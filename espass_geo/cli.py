@@ -49,7 +49,8 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.option("--territory", "-t", required=True,
               help="Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés par "
-                   "des virgules, epci:SIREN[,SIREN] ou dep:59,62.")
+                   "des virgules (COG 2018 ; cog2026:CODES pour le COG 2026), epci:SIREN[,SIREN] "
+                   "ou dep:59,62.")
 @click.option("--landcover", type=click.Path(path_type=Path),
               help="Raster d'occupation du sol (GeoTIFF, codes CLC niveau 3, EPSG:2154).")
 @click.option("--areas", type=click.Path(path_type=Path),

@@ -301,8 +301,9 @@ def resolve_territory(
     ----------
     spec
         A vector file path (GeoPackage, GeoJSON, shapefile; any CRS), comma-separated INSEE
-        codes (``"59183,59350"``), ``"epci:SIREN[,SIREN…]"`` (COG 2018 or 2026 SIREN) or
-        ``"dep:59,62"`` (whole départements).
+        codes (``"59183,59350"``; COG 2018, or ``"cog2026:59006,59350"`` for COG 2026 codes),
+        ``"epci:SIREN[,SIREN…]"`` (COG 2018 or 2026 SIREN) or ``"dep:59,62"`` (whole
+        départements).
     zpc
         Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``).
     cog
@@ -310,6 +311,9 @@ def resolve_territory(
         2018 communes (the geometry and ALDO vintage): a 2026 code of a commune that absorbed
         others expands to all of its 2018 communes. EPCI SIREN of either vintage are accepted.
     """
+    if text_prefix := re.match(r"^\s*cog(\d{4}):", str(spec)):
+        cog = int(text_prefix.group(1))  # "cog2026:59006,59350": INSEE codes of COG 2026
+        spec = str(spec)[text_prefix.end():]
     if cog not in (2018, 2026):
         raise TerritoryNotFoundError(f"COG vintage {cog} not embedded; use 2018 or 2026.")
     text = str(spec).strip()

@@ -58,6 +58,9 @@ def test_2026_merged_commune_code_expands():
     assert t.zones["zone_id"].tolist() == ["59006"]
     with pytest.raises(TerritoryNotFoundError, match="COG 2026"):
         resolve_territory("59070", cog=2026)
+    with pytest.warns(SmallTerritoryWarning):  # the vintage written in the specification
+        t = resolve_territory("cog2026:59006")
+    assert set(t.zones["zone_id"]) == {"59006", "59070"}
 
 
 def test_zpc_override():
