@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import pandas as pd
 from . import __version__, data
 from .constants import LAMBERT93
 from .errors import ConfigError, OutputError
-from .scenario_config import _first_line, resolve_path
+from .scenario_config import _first_line, read_toml, resolve_path
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +116,7 @@ def default_config(territory: str) -> BilanConfig:
 def load_bilan_config(path: str | Path) -> BilanConfig:
     """Read and validate ``bilan.toml``; every problem is listed with its line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"configuration file '{path}' cannot be read ({exc.strerror}).") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"configuration file '{path}' is not valid TOML: {exc}.",
-                          [str(exc)]) from exc
+    text, raw = read_toml(path, ConfigError, "configuration file")
     base = path.parent
     problems: list[str] = []
 

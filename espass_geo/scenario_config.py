@@ -122,19 +122,23 @@ def resolve_path(value, base: Path, kind: str) -> Path | None:
     return p if p.is_absolute() else (base / p)
 
 
+def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]:
+    """The text and the parsed content of a TOML file; ``error`` when unreadable or invalid."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{what} '{path}' cannot be read ({exc.strerror}).") from exc
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what} '{path}' is not valid TOML: {exc}.", [str(exc)]) from exc
+
+
 def load_scenario_config(path: str | Path) -> ScenarioConfig:
     """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     path = Path(path)
     problems: list[str] = []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"scenario file '{path}' cannot be read ({exc.strerror}).") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario file '{path}' is not valid TOML: {exc}.",
-                            [str(exc)]) from exc
+    text, raw = read_toml(path, ScenarioError, "scenario file")
     base = path.parent
 
     def where(line: int | None) -> str:
