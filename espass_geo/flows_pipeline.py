@@ -147,6 +147,7 @@ def compute_territory_flows(
         fa = forest_areas if isinstance(forest_areas, pd.DataFrame) else read_forest_areas(
             forest_areas)
         fa = fa[fa["zone_id"].isin(set(zones["zone_id"]))]
+    notes = list(dict.fromkeys([*notes, *territory.notes]))  # + notes added while matching
     notes += ct.notes
     population = None
     if wood_products == "consumption":

@@ -95,6 +95,14 @@ def match_zones(territory: Territory, ids: set[str], path) -> tuple[gpd.GeoDataF
         geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
         groups = {e: sub.loc[sub["epci"] == e, "zone_id"].tolist() for e in used}
         attrs = zpc_mix(groups).merge(geo[["zone_id", "zone_name"]], on="zone_id")
+        members = data.communes_2018()
+        full = set(members.loc[members["epci"].isin(used), "insee"])
+        if full - set(z["zone_id"]):
+            msg = (f"La table « {Path(str(path)).name} » est par EPCI : les résultats portent sur "
+                   f"les EPCI entiers ({len(full)} communes), pas seulement sur les "
+                   f"{len(z)} commune(s) demandée(s).")
+            if msg not in territory.notes:
+                territory.notes.append(msg)
         return gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs, used
     sample = sorted(ids)[:3]
     raise AreaTableError(
@@ -165,6 +173,7 @@ def compute_territory_stocks(
     else:
         at = area_table_from_csv(areas)
         zones, attrs, at = _zones_for_area_table(territory, at, areas)
+    notes = list(dict.fromkeys([*notes, *territory.notes]))  # + notes added while matching
     notes += at.notes
     hedge_df = None
     if hedges is not None:

@@ -133,3 +133,14 @@ def test_real_epci_coeur_dostrevent_by_hand():
     r = compute_territory_stocks("epci:245901152", areas=data.aldo_clc18_epci_path())
     assert r.zones["zone_id"].tolist() == ["245901152"]
     assert r.total_stock_tC == pytest.approx(expected, rel=1e-9)
+
+
+def test_epci_table_for_a_commune_territory_says_so():
+    from espass_geo import data
+    from espass_geo.errors import SmallTerritoryWarning
+    from espass_geo.pipeline import compute_territory_stocks
+
+    with pytest.warns(SmallTerritoryWarning):
+        r = compute_territory_stocks("59350", areas=data.aldo_clc18_epci_path())
+    assert r.zones["zone_id"].tolist() == ["245900410"]  # Lille → the MEL (2018)
+    assert any("EPCI entiers" in n for n in r.notes)
