@@ -457,12 +457,8 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path) -> dict[str, P
             acts = result.scenario.actions
             first = cfg_first_scenario(result)
             actions = acts[acts["scenario"] == first] if len(acts) else None
-        if result.flows is not None and result.flows.rasters is not None:
-            hp = tmp / "flux" / "flows.gpkg"
-            try:
-                hotspots = gpd.read_file(hp, layer="points_chauds_artificialisation")
-            except Exception:  # no sealing: no layer
-                hotspots = None
+        if result.flows is not None:
+            hotspots = result.flows.hotspots  # computed while writing flux/change.tif
         charts = report_charts(t, tmp / "graphiques", title=cfg.title)
         files.update({f"graphiques/{Path(p).name}": p for p in charts.values()})
         sy = synthesis(t)

@@ -56,6 +56,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
+from . import data
 from .fmt import fmt_number, fmt_percent, fmt_quantity
 
 __all__ = [
@@ -590,18 +591,6 @@ GHG_XLABEL_FR: str = "Émissions de gaz à effet de serre (ktCO₂e/an)"
 CONSUMPTION_LABEL_FR: str = "Empreinte de consommation (ESPASS)"
 DIRECT_LABEL_FR: str = "Émissions directes du territoire réparties par poste (PCAET)"
 
-#: Used when ``factors/sector_post_crosswalk.csv`` is not available: each PCAET sector goes
-#: whole to one ESPASS post (no sector goes to "travaux" nor "utilisation_terres").
-SECTOR_TO_POST_FALLBACK: dict[str, str] = {
-    "residentiel": "residentiel",
-    "tertiaire": "services",
-    "transport_routier": "deplacements",
-    "autres_transports": "deplacements",
-    "agriculture": "alimentation",
-    "dechets": "services",
-    "industrie": "biens_consommation",
-    "branche_energie": "biens_consommation",
-}
 _EMISSION_HINT = "one row per category, emissions in tonnes"
 
 
@@ -662,18 +651,8 @@ def _footnote(fig: Figure, lines: Sequence[str], *, estimate: bool = False) -> N
 def _crosswalk(crosswalk: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
     """``sector, post, share`` allocating the direct emissions to the posts, and its source."""
     if crosswalk is None:
-        try:
-            from . import data
-
-            crosswalk = data.factor_table("sector_post_crosswalk")
-            source = "factors/sector_post_crosswalk.csv"
-        except Exception:  # noqa: BLE001 - the simple one-to-one allocation is documented
-            crosswalk = pd.DataFrame({"sector": list(SECTOR_TO_POST_FALLBACK),
-                                      "post": list(SECTOR_TO_POST_FALLBACK.values()),
-                                      "share": 1.0})
-            source = ("correspondance simplifiée : résidentiel → résidentiel ; tertiaire et "
-                      "déchets → services ; transports → déplacements ; agriculture → "
-                      "alimentation ; industrie et branche énergie → biens de consommation")
+        crosswalk = data.factor_table("sector_post_crosswalk")
+        source = "factors/sector_post_crosswalk.csv"
     else:
         source = "table de correspondance fournie"
     _require(crosswalk, ("sector", "post", "share"), "crosswalk",
@@ -880,8 +859,7 @@ def emissions_charts(by_sector: pd.DataFrame, by_post: pd.DataFrame,
         under each figure.
     crosswalk
         ``sector, post, share`` used to allocate the direct emissions to the posts; by
-        default ``factors/sector_post_crosswalk.csv`` (or, if absent,
-        :data:`SECTOR_TO_POST_FALLBACK`). The source is written under the figure.
+        default ``factors/sector_post_crosswalk.csv``. The source is written under the figure.
 
     Returns
     -------

@@ -21,7 +21,8 @@ from .emissions import (
     synergy_table,
     validate_inventory,
 )
-from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .exports import write_csv
+from .io import atomic_output_dir, write_gpkg_layer
 from .territory import Territory, resolve_territory
 
 POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]

@@ -19,6 +19,7 @@ from .changes import (
 )
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from .errors import InputFileError
+from .exports import write_csv
 from .factors import land_use_classes
 from .flows import (
     ARTIFICIAL,
@@ -29,7 +30,7 @@ from .flows import (
     zan_view,
     zone_flow_totals,
 )
-from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .io import atomic_output_dir, write_gpkg_layer
 from .pipeline import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
 from .stocks import land_use_areas, split_artificial
 from .territory import Territory, resolve_territory
@@ -48,6 +49,7 @@ class FlowsResult:
     zan_trajectory: pd.DataFrame
     method: str
     rasters: tuple[Path, Path] | None = None
+    hotspots: gpd.GeoDataFrame | None = None  # set when change.tif is written
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -303,6 +305,7 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
         if result.rasters is not None:
             hotspots = write_change_rasters(*result.rasters, result.territory.zones,
                                             tmp / "change.tif")
+            result.hotspots = hotspots if len(hotspots) else None
             files["change.tif"] = tmp / "change.tif"
             if len(hotspots):
                 hotspots["years"] = result.changes.years

@@ -1,4 +1,4 @@
-"""File output helpers: atomic output directories, CSV/GeoPackage writers."""
+"""File output helpers: atomic output directories and GeoPackage layers (CSV: exports.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from .errors import OutputError
 
@@ -50,15 +49,6 @@ def atomic_output_dir(out_dir: str | Path) -> Iterator[Path]:
         ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_csv(df: pd.DataFrame, path: Path, *, french: bool = False) -> Path:
-    """UTF-8 CSV; ``french=True`` writes the French-Excel variant (``;``, decimal comma, BOM)."""
-    if french:
-        df.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig")
-    else:
-        df.to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
-    return path
 
 
 def write_gpkg_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:

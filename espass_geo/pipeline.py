@@ -23,7 +23,8 @@ from .areas import (
 )
 from .constants import LAMBERT93, SIGN_CONVENTION_FR
 from .errors import AreaTableError, InputFileError
-from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .exports import write_csv
+from .io import atomic_output_dir, write_gpkg_layer
 from .stocks import compute_stocks, zone_totals
 from .territory import Territory, resolve_territory, zpc_mix
 

@@ -19,12 +19,14 @@ from . import __version__, data
 from .areas import area_table_from_raster, read_parcels
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from .errors import ScenarioError
+from .exports import write_csv
 from .factors import artificial_split_parameters, clc_mapping, land_use_classes
 from .flows import forest_areas_from_land_use, land_use_transitions, wood_products_harvest
-from .io import atomic_output_dir, write_csv, write_gpkg_layer
+from .io import atomic_output_dir, write_gpkg_layer
 from .scenario_config import Action, ScenarioConfig, load_scenario_config
 from .scenarios import (
     COHORT_COLUMNS,
+    FOREST_COMPOSITION,
     growth_cohorts,
     practice_cohorts,
     project,
@@ -157,8 +159,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     if len(fa):
         growth = fa.copy()
         growth["from_land_use"] = growth["composition"].map(
-            {"feuillus": "forest_broadleaf", "coniferes": "forest_conifer",
-             "mixtes": "forest_mixed", "peupleraies": "forest_poplar"})
+            {comp: lu for lu, comp in FOREST_COMPOSITION.items()})
         growth = growth.assign(year=cfg.start_year, lever="forest_growth", action_id="")
         base_cohorts.append(growth_cohorts(growth, attrs, "from_land_use", +1))
         wp = wood_products_harvest(fa, attrs)
