@@ -196,6 +196,115 @@ def remote_assets(html: str) -> list[str]:
     return _REMOTE_RE.findall(html)
 
 
+# --------------------------------------------------------------------------------------------
+# Rendering without template evaluation of data (issue #9, item 1)
+# --------------------------------------------------------------------------------------------
+#
+# branca's ``MacroElement.render`` wraps the *rendered* text of every element in
+# ``Element(text)``, which compiles that text as a new Jinja2 template: a zone name
+# ``{{7*7}}`` in a tooltip or in the embedded GeoJSON was evaluated (published as ``49``),
+# ``{% bis`` crashed the run. Here no rendered text is ever compiled: every element of a map
+# built by this module renders its macros into :class:`_LiteralElement` (text written as it
+# is), the page (:class:`_SafeFigure`) turns any plain ``Element(text)`` left by folium into a
+# literal before writing it, and user strings are escaped for their context (HTML text by
+# :func:`_esc`, JSON inside ``<script>`` by folium's ``tojson``, which writes ``<``, ``>``,
+# ``&``, ``'`` as ``\u003c``…).
+
+
+def _esc(value: Any) -> str:
+    """HTML text of ``value`` (``&``, ``<``, ``>`` escaped; quotes kept, as in « L'Île »): for
+    strings that a browser writes with ``innerHTML`` as element text (tooltip cells, layer
+    names), never into an attribute."""
+    return _html.escape(str(value), quote=False)
+
+
+class _LiteralElement(Element):
+    """Text written into the page as it is: never compiled, never evaluated."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "LiteralElement"
+        self.text = str(text)
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _SafeMacroRender(MacroElement):
+    """``MacroElement.render`` without the compilation of its output (see above).
+
+    Mixed into the class of every element of a page by :func:`_make_safe`, so that the
+    ``super().render()`` chain of folium's classes ends here rather than in branca's."""
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("an element can only be rendered inside a page (Figure)")
+        module = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = module.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_LiteralElement(str(macro(self, kwargs))),
+                                                name=self.get_name())
+        for element in list(self._children.values()):
+            _make_safe(element).render(**kwargs)
+
+
+_SAFE_CLASSES: dict[type, type] = {}
+
+
+def _make_safe(element: Element) -> Element:
+    """``element`` with :class:`_SafeMacroRender` mixed into its class (same instance)."""
+    if isinstance(element, MacroElement) and not isinstance(element, _SafeMacroRender):
+        cls = type(element)
+        safe = _SAFE_CLASSES.get(cls)
+        if safe is None:
+            safe = type(cls.__name__, (cls, _SafeMacroRender), {"__module__": cls.__module__})
+            if issubclass(cls, folium.map.Class):  # folium keys its "include" options by class
+                folium.map.Class._includes[safe] = folium.map.Class._includes[cls]
+            _SAFE_CLASSES[cls] = safe
+        element.__class__ = safe
+    return element
+
+
+class _SafeFigure(Figure):
+    """The page of a map: children rendered by :class:`_SafeMacroRender`, and every plain
+    ``Element(text)`` of the head, body and script written literally (its source text), never
+    evaluated. The page template itself is branca's (values inserted, nothing compiled)."""
+
+    def render(self, **kwargs: Any) -> str:
+        for child in list(self._children.values()):
+            _make_safe(child).render(**kwargs)
+        for part in (self.header, self.html, self.script):
+            for name, child in list(part._children.items()):
+                if type(child) is Element and child._template_str is not None:
+                    literal = _LiteralElement(child._template_str)
+                    literal._parent = part
+                    part._children[name] = literal
+        return cast(str, self._template.render(this=self, kwargs=kwargs))
+
+
+def _protect(m: MapLike) -> MapLike:
+    """Make the page of ``m`` render through :class:`_SafeFigure` (idempotent)."""
+    root = m.get_root()
+    if isinstance(root, Figure) and not isinstance(root, _SafeFigure):
+        root.__class__ = _SafeFigure
+    return m
+
+
+class _LayerControl(folium.LayerControl):
+    """folium's layer control with the layer names HTML-escaped: Leaflet writes them into the
+    page with ``innerHTML`` (a scenario label ``<img onerror=…>`` would run)."""
+
+    def render(self, **kwargs: Any) -> None:
+        self.reset()
+        for item in self._parent._children.values():
+            if isinstance(item, folium.map.Layer) and item.control:
+                target = self.overlays if item.overlay else self.base_layers
+                target[_esc(item.layer_name)] = item.get_name()
+        super(folium.LayerControl, self).render(**kwargs)
+
+
 class _MapStyle(MacroElement):
     """CSS of the map page: light background (readable without tiles), boxes, legend."""
 
@@ -359,6 +468,7 @@ def _setup_map(m: folium.Map, *, basemap: bool, background: str = BACKGROUND_COL
     # on the instance only: folium.Map.default_js/_css (class attributes) stay untouched
     m.default_js = _localized(folium.Map.default_js, VENDORED_JS)
     m.default_css = _localized(folium.Map.default_css, VENDORED_CSS)
+    _protect(m)
     if style:
         _MapStyle(background).add_to(m)
     _ScaleControl().add_to(m)
@@ -408,7 +518,7 @@ def save_map(m: MapLike, html_path: str | os.PathLike[str], *,
     """
     html_path = Path(html_path)
     localize_assets(m)
-    page = m.get_root().render()
+    page = _protect(m).get_root().render()
     remote = remote_assets(page)
     if remote and not allow_remote:
         raise RemoteAssetError(
@@ -741,7 +851,8 @@ def choropleth_layer(
     values = pd.to_numeric(web[value_col], errors="coerce").astype("float64")
     props = pd.DataFrame(index=web.index)
     for col in dict.fromkeys(fields):
-        props[col] = web[col].astype("string").fillna("–").astype(object)
+        # HTML-escaped here: folium's tooltip writes the values with innerHTML
+        props[col] = [_esc(v) for v in web[col].astype("string").fillna("–")]
     # numbers travel as rounded floats (or null); colours are computed here, in Python
     props["value"] = [None if not math.isfinite(v) else round(v, 4) for v in values]
     props["fill"] = [classes.color(v) for v in values]
@@ -769,7 +880,7 @@ def choropleth_layer(
         style_function=style,
         highlight_function=highlight,
         tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[a for _, a in tooltip], localize=False, sticky=True,
+            fields=fields, aliases=[_esc(a) for _, a in tooltip], localize=False, sticky=True,
             labels=True, class_name="espass-tooltip",
         ) if fields else None,
         **geojson_kwargs,
@@ -902,7 +1013,8 @@ def _finish_map(m: folium.Map, web: gpd.GeoDataFrame, *, title: str, subtitle: s
     ``padding_top_left``/``padding_bottom_right`` (pixels ``(x, y)``): room kept for the
     boxes along the edges when fitting the view; default 20 px all around."""
     _HtmlControl(notes_html, position="bottomleft", css_class="espass-notes").add_to(m)
-    m.get_root().html.add_child(Element(_title_html(title, subtitle)), name="espass_title")
+    m.get_root().html.add_child(_LiteralElement(_title_html(title, subtitle)),
+                                name="espass_title")
     minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
     if padding_top_left is None and padding_bottom_right is None:
         m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
@@ -1027,7 +1139,7 @@ def stocks_map(
         ).add_to(raster_group)
         raster_group.add_to(m)
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _LayerControl(collapsed=False, position="topright").add_to(m)
     show_nodata = bool(pd.to_numeric(web[value_col], errors="coerce").isna().any())
     legend_element(classes, show_nodata=show_nodata, raster=raster_png).add_to(m)
     sources = _default_sources(
@@ -1358,7 +1470,7 @@ def flows_map(
         if hot_layer is not None:
             legends.append(hot_layer)
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _LayerControl(collapsed=False, position="topright").add_to(m)
     for _group, legend in legends:
         legend.add_to(m)
     _LegendSwitch(legends, exclusive=zone_groups).add_to(m)
@@ -1526,7 +1638,7 @@ def emissions_map(
     *,
     title: str,
     posts: Sequence[str] = EMISSION_POSTS,
-    pollutants: Sequence[str] = POLLUTANTS,
+    pollutants: Sequence[str] | None = None,
     notes: Sequence[str] = (),
     html_path: str | os.PathLike[str] | None = None,
     estimate: bool = False,
@@ -1565,7 +1677,10 @@ def emissions_map(
         Title box at the top of the map (HTML-escaped).
     posts, pollutants
         Posts (ids of :data:`espass_geo.charts.POST_LABELS_FR`) and pollutants (ids of
-        :data:`espass_geo.charts.SUBSTANCE_LABELS_FR`) mapped, in this order.
+        :data:`espass_geo.charts.SUBSTANCE_LABELS_FR`) mapped, in this order. By default
+        (``pollutants=None``) the pollutants of :data:`espass_geo.charts.POLLUTANTS` that
+        have a ``<pollutant>_t_km2`` column: a GHG-only inventory gives a map without
+        pollutant layers.
     notes
         Lines of the notes box (bottom left, HTML-escaped), after the definitions of the
         layers (:data:`EMISSIONS_NOTES_FR`).
@@ -1590,6 +1705,8 @@ def emissions_map(
     folium.Map
     """
     posts = (posts,) if isinstance(posts, str) else tuple(posts)
+    if pollutants is None:
+        pollutants = tuple(p for p in POLLUTANTS if f"{p}_t_km2" in zones.columns)
     pollutants = (pollutants,) if isinstance(pollutants, str) else tuple(pollutants)
     required = [*EMISSION_ZONE_COLUMNS, "ges_hab_total_tCO2e",
                 *(f"ges_hab_{p}_tCO2e" for p in posts), "ges_direct_hab_tCO2e",
@@ -1633,7 +1750,7 @@ def emissions_map(
         zone_groups.append(group)
         legends.append((group, legend))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _LayerControl(collapsed=False, position="topright").add_to(m)
     for _group, legend in legends:
         legend.add_to(m)
     _LegendSwitch(legends, exclusive=zone_groups).add_to(m)
@@ -1641,7 +1758,7 @@ def emissions_map(
     notes = [n for n in notes
              if not (estimate and str(n).startswith("Inventaire de démonstration"))]
     sources = _default_sources(notes, sources, _SOURCES_EMISSIONS_FR)
-    all_notes = [*EMISSIONS_NOTES_FR]
+    all_notes = [*EMISSIONS_NOTES_FR] if pollutants else [EMISSIONS_NOTES_FR[0]]
     if "utilisation_terres_tCO2e_an" in zones.columns:
         all_notes.append(LAND_USE_NOTE_FR)
     all_notes += [n for n in notes if str(n) not in all_notes]
@@ -1789,6 +1906,8 @@ def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
     a = _actions_fr(actions)
     web = to_web_geometries(a, simplify_m=1.0)
     props = web[["label_fr", "type_fr", "year_fr", "stroke"]].astype(object)
+    for col in ("label_fr", "type_fr", "year_fr"):  # written with innerHTML by the tooltip
+        props[col] = [_esc(v) for v in props[col]]
     data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -1946,7 +2065,7 @@ def scenario_map(
 
     # fractional zoom: fit_bounds fills each half-width map better
     dual = DualMap(layout="horizontal", tiles=None, zoom_snap=0.25, zoom_delta=0.5)
-    root = dual.get_root()
+    root = _protect(dual).get_root()
     assert isinstance(root, Figure)
     root.title = _html.escape(f"{title} — {baseline_label} / {scenario_label}")
     _setup_map(dual.m1, basemap=basemap, style=True)
@@ -1963,7 +2082,7 @@ def scenario_map(
         web_b, value_col, name=f"{baseline_label} : {short_name}", tooltip=tip_b,
         classes=classes, attribution=attribution, **zone_style)
     left_group.add_to(dual.m1)
-    folium.LayerControl(collapsed=False, position="topright").add_to(dual.m1)
+    _LayerControl(collapsed=False, position="topright").add_to(dual.m1)
     legend_element(classes, show_nodata=nodata(web_b, value_col)).add_to(dual.m1)
 
     # right: scenario, same classes; difference; actions
@@ -1988,7 +2107,7 @@ def scenario_map(
         actions_group = _actions_layer(actions)
         actions_group.add_to(dual.m2)
         legends.append((actions_group, _actions_legend(actions)))
-    folium.LayerControl(collapsed=False, position="topright").add_to(dual.m2)
+    _LayerControl(collapsed=False, position="topright").add_to(dual.m2)
     for _group, legend in legends:
         legend.add_to(dual.m2)
     _LegendSwitch(legends, exclusive=zone_groups).add_to(dual.m2)
@@ -2383,7 +2502,7 @@ def bilan_map(
         legends.append((actions_group, _actions_legend(actions, position="bottomright")))
         overlays.append("Actions")
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _LayerControl(collapsed=False, position="topright").add_to(m)
     for _group, legend in legends:
         legend.add_to(m)
     _LegendSwitch(legends, exclusive=zone_groups).add_to(m)
