@@ -122,6 +122,9 @@ OTHER_COLORS: tuple[str, ...] = ("#bf812d", "#dfc27d", "#c51b7d", "#e9a3c9", "#6
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",  # text stays text in the SVG (searchable, selectable)
     "svg.hashsalt": "espass_geo",  # stable ids: same data, same file
+    # titles and labels carry user text (territory, scenario labels): a "$" is a dollar sign,
+    # never the start of a mathtext formula (which could fail to parse or change the text)
+    "text.parse_math": False,
     "font.size": 9.0,
     "axes.titlesize": 10.5,
     "axes.labelsize": 9.0,
