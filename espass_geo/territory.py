@@ -56,7 +56,7 @@ class Territory:
 
 def _close_matches(value: str, candidates, n: int = 3) -> str:
     found = difflib.get_close_matches(value, list(candidates), n=n, cutoff=0.6)
-    return f" Close matches: {', '.join(found)}." if found else ""
+    return f" Codes proches : {', '.join(found)}." if found else ""
 
 
 def _commune_zones(codes: list[str], label: str) -> Territory:
@@ -78,7 +78,8 @@ def _commune_zones(codes: list[str], label: str) -> Territory:
 def _check_size(territory: Territory) -> None:
     if len(territory.zones) == 0:
         raise EmptyTerritoryError(
-            f"territory '{territory.label}' holds no zone; give at least one commune or polygon."
+            f"le territoire « {territory.label} » ne contient aucune zone : donnez au moins une "
+            "commune ou un polygone de surface non nulle."
         )
     if territory.kind == "communes" and len(territory.zones) < SMALL_TERRITORY_COMMUNES:
         msg = (
@@ -120,10 +121,9 @@ def communes_of_epci(siren: str) -> tuple[list[str], str]:
     names = pd.concat([data.epci_2018()[["code", "nom"]].rename(columns={"code": "siren"}),
                        data.epci_2026()[["siren", "nom"]]])
     raise TerritoryNotFoundError(
-        f"EPCI SIREN '{siren}' not found in the embedded COG 2018 or 2026 tables (Nord, "
-        f"Pas-de-Calais).{_close_matches(siren, names['siren'])} Use `espass-geo` with "
-        "`--territory epci:SIREN` and a 9-digit SIREN, or give a boundary file for territories "
-        "outside Nord/Pas-de-Calais."
+        f"SIREN d'EPCI « {siren} » introuvable dans les tables COG 2018 et 2026 embarquées (Nord, "
+        f"Pas-de-Calais).{_close_matches(siren, names['siren'])} Vérifiez le SIREN (9 chiffres, "
+        "epci:SIREN) ou, hors Nord/Pas-de-Calais, donnez un fichier de zones."
     )
 
 
@@ -133,8 +133,8 @@ def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
     for code in codes:
         if not _INSEE_RE.match(code):
             raise TerritoryNotFoundError(
-                f"'{code}' is not an INSEE commune code (5 characters, e.g. '59183'); INSEE codes "
-                "are strings, keep the leading zero."
+                f"« {code} » n'est pas un code INSEE de commune (5 caractères, ex. 59183) ; "
+                "gardez le zéro initial (01001, pas 1001) et séparez les codes par des virgules."
             )
         if code in known and cog == 2018:
             out.append(code)
@@ -144,9 +144,9 @@ def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
             out.extend(mapped)
             continue
         raise TerritoryNotFoundError(
-            f"INSEE code '{code}' not found among the communes (COG {cog}) of Nord and "
-            f"Pas-de-Calais embedded in espass_geo.{_close_matches(code, known)} Check the code, "
-            "or give a boundary file (--territory path/to/zones.gpkg)."
+            f"code INSEE « {code} » absent des communes (COG {cog}) du Nord et du Pas-de-Calais "
+            f"embarquées dans espass_geo.{_close_matches(code, known)} Vérifiez le code, ou "
+            "donnez un fichier de zones (--territory chemin/zones.gpkg)."
         )
     return out
 
@@ -188,28 +188,140 @@ def repair_geometries(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def read_vector(path: str | Path, what: str = "territory") -> gpd.GeoDataFrame:
-    """Read a vector file and return it in Lambert-93 (refuse files without CRS)."""
-    path = Path(path)
+#: suffixes read as vector files by ``--territory`` (and ``file.gpkg:layer``)
+VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".sqlite",
+                   ".zip", ".gdb"}
+_LAYER_RE = re.compile(r"^(.+\.(?:gpkg|sqlite|gdb|zip|gml|kml|fgb|geojson|json|shp)):"
+                       r"([^:/\\]+)$", re.IGNORECASE)
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+_WHAT_FR = {"territory": "territoire", "parcels": "parcelles"}
+
+
+def split_layer(spec: str | Path) -> tuple[Path, str | None]:
+    """``"zones.gpkg:communes"`` -> (``zones.gpkg``, ``"communes"``); a plain path has no layer."""
+    text = str(spec)
+    m = _LAYER_RE.match(text)
+    if m and not Path(text).exists():
+        return Path(m.group(1)), m.group(2)
+    return Path(text), None
+
+
+def _polygonal_part(geom):
+    """The polygons of a geometry (GeometryCollection included), or None."""
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in _POLYGONAL:
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in _POLYGONAL and not g.is_empty]
+    if not parts:
+        return None
+    return shapely.union_all(parts)
+
+
+def read_vector(path: str | Path, what: str = "territoire", *,
+                polygons: bool = False) -> gpd.GeoDataFrame:
+    """Read a vector file (``file.gpkg:layer`` selects a layer) and return it in Lambert-93.
+
+    Files without CRS, with several layers and no layer named, or (with ``polygons=True``) with
+    points or lines are refused; GeometryCollections keep their polygons; features without
+    geometry are dropped with a warning.
+    """
+    import pyogrio
+
+    what = _WHAT_FR.get(what, what)
+    path, layer = split_layer(path)
     if not path.exists():
-        raise InputFileError(f"{what} file '{path}' not found; check the path.")
+        hint = ""
+        if layer is not None:
+            hint = f" (couche « {layer} » demandée après « : »)"
+        raise InputFileError(f"fichier de {what} « {path} » introuvable{hint} : vérifiez le "
+                             "chemin.")
+    if path.suffix.lower() == ".shp":
+        missing = [path.with_suffix(s).name for s in (".shx", ".dbf")
+                   if not path.with_suffix(s).exists()
+                   and not path.with_suffix(s.upper()).exists()]
+        if missing:
+            raise InputFileError(
+                f"shapefile de {what} « {path} » incomplet : il manque {', '.join(missing)} à "
+                "côté du .shp ; copiez tous les fichiers du shapefile (.shp, .shx, .dbf, .prj) "
+                "ou donnez un GeoPackage.")
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises several DataSourceError flavours
+        extra = (" ; une archive .zip doit contenir un shapefile complet (.shp, .shx, .dbf, "
+                 ".prj)" if path.suffix.lower() == ".zip" else "")
+        raise InputFileError(
+            f"fichier de {what} « {path} » illisible comme couche vectorielle "
+            f"({str(exc)[:200]}){extra} : donnez un GeoPackage, un GeoJSON ou un shapefile."
+        ) from None
+    if not layers:
+        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans aucune couche : donnez "
+                                  "un fichier qui contient des polygones.")
+    if layer is not None and layer not in layers:
+        raise InputFileError(
+            f"couche « {layer} » absente du fichier de {what} « {path} » (couches : "
+            f"{', '.join(layers)}) : écrivez {path}:{layers[0]} par exemple.")
+    if layer is None and len(layers) > 1:
+        raise InputFileError(
+            f"le fichier de {what} « {path} » contient {len(layers)} couches ("
+            f"{', '.join(layers[:10])}) : choisissez-en une en écrivant {path}:{layers[0]} "
+            "(fichier:couche).")
+    try:
+        gdf = gpd.read_file(path, layer=layer or layers[0], engine="pyogrio")
     except Exception as exc:  # pyogrio raises several DataSourceError flavours
         raise InputFileError(
-            f"{what} file '{path}' cannot be read as a vector layer ({exc}); give a GeoPackage, "
-            "GeoJSON or shapefile."
-        ) from exc
+            f"fichier de {what} « {path} » illisible comme couche vectorielle "
+            f"({str(exc)[:200]}) : donnez un GeoPackage, un GeoJSON ou un shapefile."
+        ) from None
     if gdf.crs is None:
+        prj = (f" (le fichier {path.with_suffix('.prj').name} manque à côté du .shp)"
+               if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists()
+               else "")
         raise MissingCRSError(
-            f"{what} file '{path}' has no CRS; set it (e.g. `gdf.set_crs(2154)` or "
-            "`ogr2ogr -a_srs EPSG:2154`) and try again."
+            f"fichier de {what} « {path} » sans système de coordonnées{prj} : définissez-le "
+            "(ex. `ogr2ogr -a_srs EPSG:2154 sortie.gpkg entree.shp` si les coordonnées sont en "
+            "Lambert-93) puis relancez."
         )
+    if "geometry" not in gdf or gdf.geometry is None:
+        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans géométrie : donnez une "
+                                  "couche de polygones.")
+    nogeom = gdf.geometry.isna() | gdf.geometry.is_empty
+    if len(gdf) and nogeom.all():
+        raise EmptyTerritoryError(
+            f"fichier de {what} « {path} » : aucune de ses {len(gdf)} entités n'a de géométrie ; "
+            "donnez une couche de polygones.")
+    if nogeom.any():
+        warnings.warn(f"{int(nogeom.sum())} entité(s) sans géométrie ignorée(s) dans « {path} ».",
+                      InvalidGeometryWarning, stacklevel=3)
+        gdf = gdf[~nogeom]
+    if len(gdf) and gdf.crs.is_geographic:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if min(minx, miny) < -180 or maxx > 180 or maxy > 90:
+            raise MissingCRSError(
+                f"fichier de {what} « {path} » : coordonnées ({minx:.0f}, {miny:.0f}) impossibles "
+                f"en degrés ({gdf.crs.name}) ; elles semblent projetées (Lambert-93 ?) : "
+                "déclarez le bon système (`ogr2ogr -a_srs EPSG:2154 …`) puis relancez.")
+    if polygons and len(gdf):
+        poly = gdf.geometry.map(_polygonal_part)
+        bad = poly.isna()
+        if bad.any():
+            types = sorted(set(gdf.geometry[bad].geom_type))
+            raise EmptyTerritoryError(
+                f"fichier de {what} « {path} » : {int(bad.sum())} entité(s) sur {len(gdf)} ne "
+                f"sont pas des polygones ({', '.join(types)}) ; une zone a une surface : "
+                "donnez des polygones (ou tamponnez les points et les lignes).")
+        gdf = gdf.set_geometry(gpd.GeoSeries(poly.values, index=gdf.index, crs=gdf.crs))
     if gdf.crs.to_epsg() != 2154:
         log.info("reprojecting %s from %s to EPSG:2154", path, gdf.crs)
         gdf = gdf.to_crs(LAMBERT93)
-    gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
-    return repair_geometries(gdf, str(path))
+    gdf = repair_geometries(gdf, str(path))
+    if polygons and len(gdf):
+        gdf = gdf.set_geometry(gpd.GeoSeries(gdf.geometry.map(_polygonal_part).values,
+                                             index=gdf.index, crs=gdf.crs))
+        gdf = gdf[gdf.geometry.notna()]
+    return gdf
 
 
 def overlap_area_ha(gdf: gpd.GeoDataFrame) -> float:
@@ -244,47 +356,144 @@ def overlap_notice(gdf: gpd.GeoDataFrame, what: str, consequence: str, *,
 
 
 def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | None) -> Territory:
-    gdf = read_vector(path)
+    gdf = read_vector(path, polygons=True)
     if gdf.empty:
         raise EmptyTerritoryError(
-            f"territory file '{path}' holds no polygon; give a layer with at least one polygon."
+            f"fichier de territoire « {path} » sans aucun polygone : donnez une couche avec au "
+            "moins un polygone."
         )
-    gdf = gdf[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon", "GeometryCollection"])]
-    if gdf.empty:
-        raise EmptyTerritoryError(
-            f"territory file '{path}' holds no polygon geometry; give polygons, not points or lines."
-        )
-    lower = {c.lower(): c for c in gdf.columns}
+    lower = {c.lower(): c for c in gdf.columns if c != gdf.geometry.name}
     if id_field is None:
         id_field = next((lower[c] for c in ("zone_id", "code", "insee", "code_insee", "siren", "id")
                          if c in lower), None)
     elif id_field not in gdf.columns:
         raise InputFileError(
-            f"field '{id_field}' not in territory file '{path}'; available: {list(gdf.columns)}."
+            f"champ « {id_field} » absent du fichier de territoire « {path} » (champs : "
+            f"{', '.join(map(str, gdf.columns))}) : choisissez l'un d'eux."
         )
     if name_field is None:
         name_field = next((lower[c] for c in ("zone_name", "nom", "name", "libelle") if c in lower),
                           None)
-    ids = gdf[id_field].astype(str) if id_field else pd.Series(
-        [f"zone_{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    if id_field:
+        raw_ids = gdf[id_field]
+        if raw_ids.isna().any():
+            rows = [i + 1 for i in np.flatnonzero(raw_ids.isna().to_numpy())[:5]]
+            raise InputFileError(
+                f"fichier de territoire « {path} » : entité(s) n° {rows} sans identifiant dans "
+                f"le champ « {id_field} » ; renseignez un identifiant unique pour chaque zone."
+            )
+        if pd.api.types.is_float_dtype(raw_ids) and (raw_ids % 1 == 0).all():
+            raw_ids = raw_ids.astype("int64")  # 59183.0 -> "59183"
+        ids = raw_ids.astype(str).str.strip()
+    else:
+        ids = pd.Series([f"zone_{i + 1}" for i in range(len(gdf))], index=gdf.index)
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].unique()[:5].tolist()
         raise InputFileError(
-            f"territory file '{path}': zone ids in field '{id_field}' are not unique ({dup}); "
-            "give a unique id field with --id-field."
+            f"fichier de territoire « {path} » : identifiants de zone en double dans le champ "
+            f"« {id_field} » ({', '.join(dup)}) ; chaque zone doit avoir un identifiant unique : "
+            "corrigez les doublons ou fusionnez les polygones d'une même zone."
         )
+    names = gdf[name_field].astype(object).where(gdf[name_field].notna(), ids) if name_field \
+        else ids
     zones = gpd.GeoDataFrame(
-        {"zone_id": ids.values,
-         "zone_name": (gdf[name_field].astype(str) if name_field else ids).values},
+        {"zone_id": ids.values, "zone_name": names.astype(str).values},
         geometry=gdf.geometry.values, crs=LAMBERT93)
-    zones = zones[zones.geometry.area > 0].reset_index(drop=True)
-    territory = Territory(zones=zones, label=Path(path).stem, kind="polygons", cog_vintage=None)
+    flat = zones.geometry.area <= 0
+    if flat.any() and not flat.all():
+        warnings.warn(f"Zones sans surface ignorées dans « {path} » : "
+                      f"{', '.join(zones.loc[flat, 'zone_id'].head(5))}.",
+                      InvalidGeometryWarning, stacklevel=3)
+    zones = zones[~flat].reset_index(drop=True)
+    territory = Territory(zones=zones, label=split_layer(path)[0].stem, kind="polygons",
+                          cog_vintage=None)
     _check_size(territory)
     msg = overlap_notice(zones, f"Les zones de « {path} »", "ces surfaces sont comptées dans "
                          "chaque zone", stacklevel=4)
     if msg:
         territory.notes.append(msg)
     return territory
+
+
+def _is_file_spec(text: str) -> bool:
+    p, _ = split_layer(text)
+    return p.suffix.lower() in VECTOR_SUFFIXES or Path(text).exists()
+
+
+def _split_codes(text: str, what: str, example: str) -> list[str]:
+    """Comma-separated codes; semicolons and spaces between codes are refused with a hint."""
+    if ";" in text or re.search(r"\w\s+\w", text):
+        sep = "des points-virgules" if ";" in text else "des espaces"
+        raise TerritoryNotFoundError(
+            f"territoire « {text} » : {what} séparés par {sep} ; séparez-les par des virgules "
+            f"(ex. {example})."
+        )
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _commune_codes(text: str, cog: int) -> tuple[list[str], str]:
+    """INSEE codes (COG 2018) and label of a ``dep:``, ``epci:`` or INSEE-code specification."""
+    if text.lower().startswith("dep:"):
+        deps = [d.zfill(2) for d in _split_codes(text[4:], "départements", "dep:59,62")]
+        com = data.communes_2018()
+        unknown = sorted(set(deps) - set(com["departement"]))
+        if unknown or not deps:
+            raise TerritoryNotFoundError(
+                f"département(s) « {', '.join(unknown) or text} » non embarqué(s) : espass_geo "
+                "contient le Nord (59) et le Pas-de-Calais (62) ; écrivez dep:59,62 ou donnez "
+                "un fichier de zones."
+            )
+        codes = com.loc[com["departement"].isin(deps), "insee"].tolist()
+        return codes, "Départements " + ", ".join(deps)
+    if text.lower().startswith("epci:"):
+        sirens = _split_codes(text[5:], "SIREN", "epci:245900428,200040954")
+        if not sirens:
+            raise EmptyTerritoryError(f"« {text} » ne nomme aucun EPCI ; écrivez par exemple "
+                                      "epci:245900428.")
+        codes, names = [], []
+        for siren in sirens:
+            if not _SIREN_RE.match(siren):
+                raise TerritoryNotFoundError(
+                    f"« {siren} » n'est pas un SIREN d'EPCI (9 chiffres, ex. epci:245900428)."
+                )
+            members, name = communes_of_epci(siren)
+            codes += members
+            names.append(name)
+        return codes, " + ".join(names)
+    codes = _resolve_insee(_split_codes(text, "codes INSEE", "59183,59350"), cog)
+    return codes, text if len(codes) <= 3 else f"{len(codes)} communes"
+
+
+def _split_cog(spec: str) -> tuple[str, int | None]:
+    if text_prefix := re.match(r"^\s*cog(\d+):", spec, re.IGNORECASE):
+        return spec[text_prefix.end():], int(text_prefix.group(1))
+    return spec, None
+
+
+def check_territory_spec(spec: str) -> str | None:
+    """French problem of a territory given by codes (``dep:``, ``epci:``, INSEE codes), or None.
+
+    Only the embedded code tables are read (no geometry), so configuration loaders can report a
+    wrong code with its line before any computation.
+    """
+    text, cog = _split_cog(str(spec))
+    cog = cog or 2018
+    try:
+        if cog not in (2018, 2026):
+            raise TerritoryNotFoundError(f"millésime COG {cog} non embarqué : écrivez cog2018: "
+                                         "ou cog2026:")
+        text = text.strip()
+        if not text:
+            raise EmptyTerritoryError("territoire vide : donnez un fichier de zones, des codes "
+                                      "INSEE, epci:SIREN ou dep:59")
+        if _is_file_spec(text):
+            return None
+        codes, _ = _commune_codes(text, cog)
+        if not codes:
+            raise EmptyTerritoryError(f"territoire « {text} » sans aucune commune")
+    except (TerritoryNotFoundError, EmptyTerritoryError) as exc:
+        return str(exc).rstrip(".")
+    return None
 
 
 def resolve_territory(
@@ -300,10 +509,10 @@ def resolve_territory(
     Parameters
     ----------
     spec
-        A vector file path (GeoPackage, GeoJSON, shapefile; any CRS), comma-separated INSEE
-        codes (``"59183,59350"``; COG 2018, or ``"cog2026:59006,59350"`` for COG 2026 codes),
-        ``"epci:SIREN[,SIREN…]"`` (COG 2018 or 2026 SIREN) or ``"dep:59,62"`` (whole
-        départements).
+        A vector file path (GeoPackage, GeoJSON, shapefile, zipped shapefile; any CRS;
+        ``zones.gpkg:layer`` selects a layer), comma-separated INSEE codes (``"59183,59350"``;
+        COG 2018, or ``"cog2026:59006,59350"`` for COG 2026 codes), ``"epci:SIREN[,SIREN…]"``
+        (COG 2018 or 2026 SIREN) or ``"dep:59,62"`` (whole départements).
     zpc
         Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``).
     cog
@@ -311,65 +520,42 @@ def resolve_territory(
         2018 communes (the geometry and ALDO vintage): a 2026 code of a commune that absorbed
         others expands to all of its 2018 communes. EPCI SIREN of either vintage are accepted.
     """
-    if text_prefix := re.match(r"^\s*cog(\d{4}):", str(spec)):
-        cog = int(text_prefix.group(1))  # "cog2026:59006,59350": INSEE codes of COG 2026
-        spec = str(spec)[text_prefix.end():]
+    text, prefix_cog = _split_cog(str(spec))
+    cog = prefix_cog or cog  # "cog2026:59006,59350": INSEE codes of COG 2026
     if cog not in (2018, 2026):
-        raise TerritoryNotFoundError(f"COG vintage {cog} not embedded; use 2018 or 2026.")
-    text = str(spec).strip()
+        raise TerritoryNotFoundError(f"millésime COG {cog} non embarqué : utilisez 2018 ou 2026 "
+                                     "(ex. cog2026:59006).")
+    text = text.strip()
     if not text:
         raise EmptyTerritoryError(
-            "empty territory specification; give a file, INSEE codes, epci:SIREN or dep:59."
+            "territoire vide : donnez un fichier de zones, des codes INSEE (59183,59350), "
+            "epci:SIREN ou dep:59."
         )
-    if text.lower().startswith("dep:"):
-        deps = [d.strip().zfill(2) for d in text[4:].split(",") if d.strip()]
-        com = data.communes_2018()
-        unknown = sorted(set(deps) - set(com["departement"]))
-        if unknown or not deps:
-            raise TerritoryNotFoundError(
-                f"département(s) {unknown or text} not embedded; espass_geo ships Nord (59) and "
-                "Pas-de-Calais (62): write dep:59,62 or give a boundary file."
-            )
-        codes = com.loc[com["departement"].isin(deps), "insee"].tolist()
-        territory = _commune_zones(codes, "Départements " + ", ".join(deps))
-    elif text.lower().startswith("epci:"):
-        sirens = [s.strip() for s in text[5:].split(",") if s.strip()]
-        if not sirens:
-            raise EmptyTerritoryError(f"'{text}' names no EPCI; write epci:245900428.")
-        codes, names = [], []
-        for siren in sirens:
-            if not _SIREN_RE.match(siren):
-                raise TerritoryNotFoundError(
-                    f"'{siren}' is not a SIREN (9 digits, e.g. 245900428); SIREN are strings."
-                )
-            members, name = communes_of_epci(siren)
-            codes += members
-            names.append(name)
-        territory = _commune_zones(codes, " + ".join(names))
-    elif Path(text).suffix.lower() in {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml",
-                                       ".kml", ".sqlite"} or Path(text).exists():
+    if _is_file_spec(text):
         territory = _polygon_zones(text, id_field, name_field)
         attrs = _majority_attrs(territory.zones)
         z = territory.zones
         for col in ("zpc", "departement", "region_code", "epci"):
             z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
     else:
-        codes = _resolve_insee([c.strip() for c in text.split(",") if c.strip()], cog)
-        territory = _commune_zones(codes, text if len(codes) <= 3 else f"{len(codes)} communes")
+        codes, label = _commune_codes(text, cog)
+        territory = _commune_zones(codes, label)
     z = territory.zones
     if zpc is not None:
-        known = set(data.factor_table("aldo_soil_stock_ref")["zpc"])
+        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
         if zpc not in known:
             raise FactorError(
-                f"pedoclimatic zone --zpc '{zpc}' unknown; expected one of {sorted(known)}."
+                f"zone pédoclimatique --zpc « {zpc} » inconnue ; zones possibles : "
+                f"{', '.join(known)}."
             )
         z["zpc"] = zpc
         territory.notes.append(f"Zone pédoclimatique imposée par l'utilisateur : {zpc}.")
     missing = z.loc[z["zpc"].isna(), "zone_id"].tolist()
     if missing:
         raise FactorError(
-            f"no pedoclimatic zone (ZPC) for zone(s) {missing[:5]} of '{text}': they lie outside "
-            "the embedded communes of Nord/Pas-de-Calais. Give one with --zpc (e.g. --zpc 2_1)."
+            f"pas de zone pédoclimatique (ZPC) pour la ou les zones {missing[:5]} de « {text} » : "
+            "elles sont hors des communes embarquées du Nord et du Pas-de-Calais. Donnez-en une "
+            "avec --zpc (ex. --zpc 2_1 ; clé zpc dans un fichier de configuration)."
         )
     z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(), "32")
     return territory

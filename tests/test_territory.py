@@ -94,27 +94,27 @@ def test_invalid_geometry_repaired_with_warning(tmp_path):
 
 
 def test_errors_name_the_value_and_remedy(tmp_path):
-    with pytest.raises(TerritoryNotFoundError, match=r"59999.*Close matches"):
+    with pytest.raises(TerritoryNotFoundError, match=r"59999.*Codes proches"):
         resolve_territory("59999")
-    with pytest.raises(TerritoryNotFoundError, match="leading zero"):
+    with pytest.raises(TerritoryNotFoundError, match="zéro initial"):
         resolve_territory("5918")
-    with pytest.raises(TerritoryNotFoundError, match=r"245900429.*Close matches: 245900428"):
+    with pytest.raises(TerritoryNotFoundError, match=r"245900429.*Codes proches : 245900428"):
         resolve_territory("epci:245900429")
     with pytest.raises(EmptyTerritoryError):
         resolve_territory("epci:")
     with pytest.raises(EmptyTerritoryError):
         resolve_territory("  ")
-    with pytest.raises(InputFileError, match="not found"):
+    with pytest.raises(InputFileError, match="introuvable"):
         resolve_territory(tmp_path / "absent.gpkg")
     bad = tmp_path / "garbage.geojson"
     bad.write_text("not json at all")
-    with pytest.raises(InputFileError, match="cannot be read"):
+    with pytest.raises(InputFileError, match="illisible"):
         resolve_territory(bad)
     # a shapefile without .prj has no CRS (a GeoJSON without crs member is read as WGS84)
     shp = tmp_path / "nocrs.shp"
     gpd.GeoDataFrame({"zone_id": ["x"]}, geometry=[box(0, 0, 1, 1)], crs=2154).to_file(shp)
     shp.with_suffix(".prj").unlink()
-    with pytest.raises(MissingCRSError, match="no CRS"):
+    with pytest.raises(MissingCRSError, match=r"sans système de coordonnées.*nocrs\.prj"):
         resolve_territory(shp)
     empty = tmp_path / "vide.gpkg"
     gpd.GeoDataFrame({"zone_id": []}, geometry=[], crs=2154).to_file(empty)
