@@ -121,8 +121,11 @@ def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple
     summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
     poly = zones.set_index("zone_id").geometry.area * 1e-4
     summ["polygon_area_ha"] = summ["zone_id"].map(poly)
+    from .areas import validate_csv_zones
+
+    notes = validate_csv_zones(territory, summ, used, path)  # missing zones, closure
     summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)
-    return zones, attrs, AreaTable(t, summ, areas.notes)
+    return zones, attrs, AreaTable(t, summ, [*areas.notes, *notes])
 
 
 def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:

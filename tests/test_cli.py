@@ -54,7 +54,7 @@ def test_errors_exit_nonzero_without_partial_output(tmp_path, zones_file, case):
         csv = tmp_path / "surfaces.csv"
         csv.write_text("zone_id,code,area_ha\nA,211,-1\n")
         args = ["--territory", zones_file, "--areas", csv, "--zpc", "2_1"]
-        expect = "negative"
+        expect = "négative"
     else:
         args = ["--territory", "59998", "--areas", tmp_path / "x.csv"]
         expect = "59998"

@@ -78,19 +78,19 @@ def test_areas_csv_errors(tmp_path):
         area_table_from_csv(missing)
     neg = tmp_path / "negatif.csv"
     neg.write_text("zone_id,code,area_ha\n59001,211,-3\n")
-    with pytest.raises(AreaTableError, match=r"negatif\.csv.*negative"):
+    with pytest.raises(AreaTableError, match=r"negatif\.csv.*négative"):
         area_table_from_csv(neg)
     text = tmp_path / "texte.csv"
     text.write_text("zone_id,code,area_ha\n59001,211,beaucoup\n")
-    with pytest.raises(AreaTableError, match="non-numeric"):
+    with pytest.raises(AreaTableError, match="pas un nombre"):
         area_table_from_csv(text)
     nozone = tmp_path / "nozone.csv"
     nozone.write_text("foo,code,area_ha\n1,211,3\n")
-    with pytest.raises(AreaTableError, match="no zone column"):
+    with pytest.raises(AreaTableError, match="pas de colonne de zone"):
         area_table_from_csv(nozone)
     empty = tmp_path / "vide.csv"
     empty.write_text("")
-    with pytest.raises(InputFileError, match="cannot be read"):
+    with pytest.raises(AreaTableError, match="vide"):
         area_table_from_csv(empty)
 
 
