@@ -26,6 +26,10 @@ class NoOverlapError(EspassGeoError):
     """The territory and the land-cover raster do not overlap."""
 
 
+class CoverageError(NoOverlapError):
+    """A zone lies too much outside the raster or in no-data (or the raster has no data there)."""
+
+
 class UnknownLandCoverClassError(EspassGeoError):
     """Land-cover codes absent from the mapping/factor tables."""
 
@@ -93,3 +97,7 @@ class OverlappingZonesWarning(EspassGeoWarning):
 
 class InconsistentAreasWarning(EspassGeoWarning):
     """Areas from two sources disagree (e.g. parcels vs land cover)."""
+
+
+class PartialCoverageWarning(EspassGeoWarning):
+    """A zone lies partly (more than 1 %) outside the raster or in no-data."""
