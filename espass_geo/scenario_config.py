@@ -34,6 +34,9 @@ year = 2027
 
 from __future__ import annotations
 
+import datetime
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +60,8 @@ REQUIRED = {"convert": {"to", "geometry", "year"}, "seal": {"geometry", "year"},
             "practice": {"practice", "year"}, "hedges": {"length_km", "year"}}
 DEMO_FILES = {"demo": "demo_flandre_dunkerque_clc2018_20m.tif",
               "demo-2012": "demo_flandre_dunkerque_clc2012_20m.tif"}
+#: dates of the embedded demo land covers
+DEMO_YEARS = {"demo": 2018, "demo-2012": 2012}
 
 
 @dataclass
@@ -101,10 +106,117 @@ class ScenarioConfig:
         return range(self.start_year, self.horizon + 1)
 
 
-def _line_index(text: str, needle: str) -> list[int]:
-    """1-based line numbers of the lines that start with ``needle`` (after spaces)."""
-    return [i for i, line in enumerate(text.splitlines(), start=1)
-            if line.strip().startswith(needle)]
+# ------------------------------------------------------------------ TOML lines and types
+#: land-cover dates accepted (Corine Land Cover starts in 1990; a land cover is never from
+#: the future)
+FIRST_LANDCOVER_YEAR = 1985
+#: scenario years
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+#: plausible GWP100 of N2O (IPCC: SAR 310, AR4 298, AR5 265, AR6 273)
+GWP_N2O_RANGE = (200.0, 400.0)
+#: date of the embedded demo land cover ("demo")
+DEMO_LANDCOVER_YEAR = 2018
+
+_KEY_RE = re.compile(r"""^((?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$""")
+
+
+def _split_key(key: str) -> list[str]:
+    parts = re.findall(r'"[^"]*"|\'[^\']*\'|[^.\s]+', key)
+    return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
+
+
+class TomlLines:
+    """Line of every key and table header of a TOML text, by path.
+
+    A path is a tuple of keys and array indexes, e.g. ``("scenario", 0, "action", 2, "year")``
+    for ``year`` in the third ``[[scenario.action]]`` of the first ``[[scenario]]``.
+    :meth:`line` falls back to the nearest enclosing table or key found (inline tables and
+    arrays give the line of their key).
+    """
+
+    def __init__(self, text: str):
+        self.lines: dict[tuple, int] = {}
+        arrays: dict[tuple, int] = {}
+        current: tuple = ()
+        closing: str | None = None
+
+        def resolve(names: list[str]) -> tuple:
+            p: tuple = ()
+            for name in names:
+                p = p + (name,)
+                if p in arrays:
+                    p = p + (arrays[p] - 1,)
+            return p
+
+        for i, line in enumerate(text.splitlines(), start=1):
+            s = line.strip()
+            if closing is not None:
+                if s.count(closing) % 2 == 1:
+                    closing = None
+                continue
+            if not s or s.startswith("#"):
+                continue
+            m = re.match(r"^\[\[\s*(.+?)\s*\]\]", s)
+            if m:
+                names = _split_key(m.group(1))
+                ap = resolve(names[:-1]) + (names[-1],)
+                arrays[ap] = arrays.get(ap, 0) + 1
+                current = ap + (arrays[ap] - 1,)
+                self.lines.setdefault(ap, i)
+                self.lines.setdefault(current, i)
+                continue
+            m = re.match(r"^\[\s*(.+?)\s*\]", s)
+            if m:
+                current = resolve(_split_key(m.group(1)))
+                self.lines.setdefault(current, i)
+                continue
+            m = _KEY_RE.match(s)
+            if m:
+                self.lines.setdefault(current + tuple(_split_key(m.group(1))), i)
+                value = m.group(2).strip()
+                for delim in ('"""', "'''"):
+                    if value.startswith(delim) and value.count(delim) % 2 == 1:
+                        closing = delim
+
+    def line(self, *path) -> int | None:
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return None
+
+
+def is_int(value) -> bool:
+    """A TOML integer (``true`` is not one, although Python's bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """A finite TOML integer or float (not a boolean, not ``nan`` or ``inf``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def show(value) -> str:
+    """A TOML value as the user wrote it, with its type in French (for messages)."""
+    if isinstance(value, bool):
+        return f"le booléen {str(value).lower()}"
+    if isinstance(value, str):
+        v = value if len(value) <= 60 else value[:57] + "…"
+        return f"le texte « {v} »"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"la valeur non finie {value}"
+    if isinstance(value, int | float):
+        return f"le nombre {value:g}" if isinstance(value, float) else f"le nombre {value}"
+    if isinstance(value, dict):
+        return "une table"
+    if isinstance(value, list):
+        return "une liste"
+    return f"la valeur {str(value)[:60]}"
+
+
+def this_year() -> int:
+    return datetime.date.today().year
 
 
 def resolve_path(value, base: Path, kind: str) -> Path | None:
@@ -123,189 +235,390 @@ def resolve_path(value, base: Path, kind: str) -> Path | None:
 
 
 def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]:
-    """The text and the parsed content of a TOML file; ``error`` when unreadable or invalid."""
+    """The text and the parsed content of a TOML file; ``error`` (French message, with the line)
+    when it cannot be read, is not UTF-8 or is not valid TOML."""
+    if not path.exists():
+        raise error(f"{what} « {path} » introuvable : vérifiez le chemin (ou créez-en un avec "
+                    "espass-geo init).", [f"{path} : introuvable"])
     try:
-        text = path.read_text(encoding="utf-8")
+        raw_bytes = path.read_bytes()
     except OSError as exc:
-        raise error(f"{what} '{path}' cannot be read ({exc.strerror}).") from exc
+        raise error(f"{what} « {path} » illisible ({exc.strerror or exc}) : donnez un fichier "
+                    "texte TOML lisible.", [f"{path} : illisible"]) from exc
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[:exc.start].count(b"\n") + 1
+        msg = (f"{path.name}:{line} : octet 0x{raw_bytes[exc.start]:02x} non UTF-8 ; enregistrez "
+               "le fichier en UTF-8 (éditeur : « Enregistrer sous », encodage UTF-8)")
+        raise error(f"{what} « {path} » n'est pas en UTF-8 :\n  - {msg}", [msg]) from None
+    text = text.removeprefix("\ufeff")
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise error(f"{what} '{path}' is not valid TOML: {exc}.", [str(exc)]) from exc
+        detail = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        if m:
+            reason = detail[:m.start()].strip()
+            msg = (f"{path.name}:{m.group(1)} : syntaxe TOML invalide colonne {m.group(2)} "
+                   f"({reason}) ; vérifiez les guillemets des textes, les crochets des listes "
+                   "et qu'une clé n'est pas écrite deux fois")
+        else:
+            msg = (f"{path.name} : syntaxe TOML invalide ({detail}) ; vérifiez les guillemets "
+                   "des textes, les crochets des listes et les clés en double")
+        raise error(f"{what} « {path} » n'est pas un TOML valide :\n  - {msg}", [msg]) from None
+
+
+def check_territory_value(value, base: Path) -> tuple[str | None, str | None]:
+    """The territory of a configuration file, checked for syntax only (no data is read).
+
+    Returns ``(spec, problem)``: a vector file path is made relative to the configuration file
+    (``base``); ``problem`` is a French sentence or ``None``.
+    """
+    from .territory import VECTOR_SUFFIXES, check_territory_spec
+
+    if not isinstance(value, str) or not value.strip():
+        return None, (f"« territory » doit être un texte non vide, pas {show(value)} ; écrivez "
+                      'par exemple territory = "epci:245900428" ou territory = "zones.gpkg"')
+    spec = value.strip()
+    file_part = spec.rsplit(":", 1)[0] if re.search(r"\.[A-Za-z0-9]+:[^:/\\]+$", spec) else spec
+    if Path(file_part).suffix.lower() in VECTOR_SUFFIXES:
+        p = Path(file_part)
+        full = p if p.is_absolute() else base / p
+        if not full.exists() and p.exists():
+            full = p
+        if not full.exists():
+            return None, (f"fichier de territoire introuvable « {full} » : le chemin est "
+                          "relatif au fichier de configuration")
+        return str(full) + spec[len(file_part):], None
+    problem = check_territory_spec(spec)
+    return (None, problem) if problem else (spec, None)
 
 
 def load_scenario_config(path: str | Path) -> ScenarioConfig:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem
+    (with its line) at once."""
     path = Path(path)
-    problems: list[str] = []
-    text, raw = read_toml(path, ScenarioError, "scenario file")
+    text, raw = read_toml(path, ScenarioError, "fichier de scénario")
+    lines = TomlLines(text)
     base = path.parent
+    problems: list[str] = []
 
-    def where(line: int | None) -> str:
+    def where(*keys) -> str:
+        line = lines.line(*keys)
         return f"{path.name}:{line}" if line else path.name
 
-    for key in sorted(set(raw) - TOP_KEYS):
-        problems.append(f"{where(_first_line(text, key))} : clé inconnue « {key} » (clés "
-                        f"possibles : {', '.join(sorted(TOP_KEYS))})")
-    for key in ("territory", "start_year", "horizon"):
-        if key not in raw:
-            problems.append(f"{path.name} : clé obligatoire « {key} » absente")
-    start, horizon = raw.get("start_year"), raw.get("horizon", 2050)
-    for key, val in (("start_year", start), ("horizon", horizon)):
-        if val is not None and not (isinstance(val, int) and 1990 <= val <= 2100):
-            problems.append(f"{where(_first_line(text, key))} : « {key} » doit être une année "
-                            f"(entier), pas {val!r}")
-    if isinstance(start, int) and isinstance(horizon, int) and horizon <= start:
-        problems.append(f"{where(_first_line(text, 'horizon'))} : l'horizon {horizon} doit être "
-                        f"après l'année de départ {start}")
+    def add(keys: tuple, msg: str) -> None:
+        problems.append(f"{where(*keys)} : {msg}")
+
+    def table(value, keys: tuple, label: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            add(keys, f"« {label} » doit être une table [{label}], pas {show(value)}")
+            return {}
+        return value
+
+    def unknown(tbl: dict, allowed: set[str], keys: tuple, prefix: str, context: str = ""):
+        for key in sorted(set(tbl) - allowed):
+            add(keys + (key,), f"clé inconnue « {prefix}{key} »{context} (clés possibles : "
+                               f"{', '.join(sorted(allowed))})")
+
+    def text_value(tbl: dict, key: str, keys: tuple) -> str | None:
+        v = tbl.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            add(keys + (key,), f"« {key} » doit être un texte non vide, pas {show(v)} ; "
+                               f'écrivez {key} = "…"')
+            return None
+        return v
+
+    def year_value(tbl: dict, key: str, keys: tuple, default=None) -> int | None:
+        v = tbl.get(key, default)
+        if v is None:
+            return None
+        if not is_int(v) or not FIRST_YEAR <= v <= LAST_YEAR:
+            add(keys + (key,), f"« {key} » doit être une année entière entre {FIRST_YEAR} et "
+                               f"{LAST_YEAR}, pas {show(v)} (ex. {key} = 2030)")
+            return None
+        return v
+
+    def code_list(act: dict, key: str, keys: tuple) -> None:
+        v = act.get(key)
+        if v is None:
+            return
+        if not isinstance(v, list) or not v or not all(
+                (isinstance(x, str) and x.strip()) or is_int(x) for x in v):
+            add(keys + (key,), f"« {key} » doit être une liste non vide de codes (textes), pas "
+                               f'{show(v)} ; écrivez {key} = ["1", "2"]')
+
+    def file_value(tbl: dict, key: str, keys: tuple, kind: str, label: str) -> Path | None:
+        v = tbl.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            add(keys + (key,), f"« {label} » doit être un chemin de fichier (texte), pas "
+                               f"{show(v)}")
+            return None
+        p = resolve_path(v, base, kind)
+        if not p.exists():
+            add(keys + (key,), f"fichier introuvable « {p} » ({label}) : le chemin est relatif "
+                               'au fichier de scénario ; "demo" désigne les données embarquées')
+            return None
+        if p.is_dir() and kind != "geometry":
+            add(keys + (key,), f"« {p} » est un dossier, pas un fichier ({label})")
+            return None
+        return p
+
+    # ---- top level
+    unknown(raw, TOP_KEYS, (), "")
+    title = raw.get("title")
+    if title is not None and not isinstance(title, str):
+        add(("title",), f"« title » doit être un texte, pas {show(title)}")
+        title = None
+    territory = None
+    if "territory" not in raw:
+        add((), 'clé obligatoire « territory » absente (ex. territory = "epci:245900428")')
+    else:
+        territory, problem = check_territory_value(raw["territory"], base)
+        if problem:
+            add(("territory",), problem)
+    if "start_year" not in raw:
+        add((), "clé obligatoire « start_year » absente (année de départ, ex. start_year = 2025)")
+    start = year_value(raw, "start_year", ())
+    horizon = year_value(raw, "horizon", (), 2050)
+    if start is not None and horizon is not None and horizon <= start:
+        add(("horizon",), f"l'horizon {horizon} doit être après l'année de départ {start} "
+                          f"(start_year) ; écrivez par exemple horizon = 2050")
     method = raw.get("method", "aldo")
-    if method not in ("aldo", "ipcc"):
-        problems.append(f"{where(_first_line(text, 'method'))} : méthode « {method} » inconnue "
-                        "(aldo ou ipcc)")
+    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
+        add(("method",), f"méthode {show(method)} inconnue : écrivez method = \"aldo\" ou "
+                         "\"ipcc\"")
+        method = "aldo"
     gwp = raw.get("gwp_n2o", 273.0)
-    if not isinstance(gwp, int | float) or gwp <= 0:
-        problems.append(f"{where(_first_line(text, 'gwp_n2o'))} : gwp_n2o doit être un nombre > 0")
-    d = raw.get("data", {})
-    if not isinstance(d, dict):
-        problems.append(f"{path.name} : [data] doit être une table")
-        d = {}
-    for key in sorted(set(d) - DATA_KEYS):
-        problems.append(f"{where(_first_line(text, key))} : clé inconnue « data.{key} » (clés "
-                        f"possibles : {', '.join(sorted(DATA_KEYS))})")
-    landcover = resolve_path(d.get("landcover"), base, "landcover")
-    if landcover is None:
-        problems.append(f"{path.name} : [data] landcover (raster de l'état initial) est "
-                        "obligatoire pour spatialiser les actions")
-    parcels = resolve_path(d.get("parcels"), base, "parcels")
-    trend_before = resolve_path(d.get("trend_landcover_before"), base, "landcover")
-    trend_changes = resolve_path(d.get("trend_changes"), base, "changes")
-    for key, p in (("landcover", landcover), ("parcels", parcels),
-                   ("trend_landcover_before", trend_before), ("trend_changes", trend_changes)):
-        if p is not None and not p.exists():
-            problems.append(f"{where(_first_line(text, key))} : fichier introuvable « {p} »")
+    if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
+        add(("gwp_n2o",), f"« gwp_n2o » doit être un nombre entre {GWP_N2O_RANGE[0]:g} et "
+                          f"{GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC AR6, 265 AR5), pas "
+                          f"{show(gwp)}")
+        gwp = 273.0
+    zpc = raw.get("zpc")
+    if zpc is not None:
+        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
+        if not isinstance(zpc, str) or zpc not in known:
+            add(("zpc",), f"zone pédoclimatique {show(zpc)} inconnue (zones : "
+                          f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
+            zpc = None
+    # ---- [data]
+    d = table(raw.get("data"), ("data",), "data")
+    unknown(d, DATA_KEYS, ("data",), "data.")
+    landcover = file_value(d, "landcover", ("data",), "landcover", "data.landcover")
+    if "landcover" not in d:
+        add(("data",), "[data] landcover (raster de l'état initial) est obligatoire pour "
+                       'spatialiser les actions ; écrivez landcover = "occupation.tif" ou "demo"')
+    parcels = file_value(d, "parcels", ("data",), "parcels", "data.parcels")
+    trend_before = file_value(d, "trend_landcover_before", ("data",), "landcover",
+                              "data.trend_landcover_before")
+    trend_changes = file_value(d, "trend_changes", ("data",), "changes", "data.trend_changes")
+    has_trend = "trend_landcover_before" in d or "trend_changes" in d
     ty = d.get("trend_years")
     trend_years = None
     if ty is not None:
-        if not (isinstance(ty, list) and len(ty) == 2 and all(isinstance(v, int) for v in ty)):
-            problems.append(f"{where(_first_line(text, 'trend_years'))} : trend_years doit être "
-                            "[année1, année2]")
+        last = this_year()
+        if not (isinstance(ty, list) and len(ty) == 2 and all(is_int(v) for v in ty)):
+            add(("data", "trend_years"), f"« trend_years » doit être [année1, année2] (deux "
+                                         f"entiers), pas {show(ty)} ; ex. trend_years = "
+                                         "[2012, 2018]")
+        elif not all(FIRST_LANDCOVER_YEAR <= v <= last for v in ty):
+            add(("data", "trend_years"), f"trend_years {ty} : une date d'occupation du sol est "
+                                         f"entre {FIRST_LANDCOVER_YEAR} et {last}")
         elif ty[1] <= ty[0]:
-            problems.append(f"{where(_first_line(text, 'trend_years'))} : trend_years "
-                            f"{ty} : dates inversées ou égales")
+            add(("data", "trend_years"), f"trend_years {ty} : dates inversées ou égales ; "
+                                         "écrivez [première date, seconde date]")
         else:
             trend_years = (ty[0], ty[1])
-    if (trend_before is not None or trend_changes is not None) and trend_years is None \
-            and ty is None:
+    if has_trend and trend_years is None and ty is None:
         trend_years = (2012, 2018)
-    bl = raw.get("baseline", {})
-    for key in sorted(set(bl) - BASELINE_KEYS):
-        problems.append(f"{where(_first_line(text, key))} : clé inconnue « baseline.{key} »")
-    baseline_trend = bool(bl.get("trend", trend_before is not None or trend_changes is not None))
-    if baseline_trend and trend_before is None and trend_changes is None:
-        problems.append(f"{path.name} : baseline.trend = true demande une tendance observée "
-                        "(data.trend_landcover_before ou data.trend_changes)")
-    scenarios = []
-    sc_lines = _line_index(text, "[[scenario]]")
-    act_lines = _line_index(text, "[[scenario.action]]")
-    act_i = 0
-    raw_sc = raw.get("scenario", [])
-    if not isinstance(raw_sc, list) or not raw_sc:
-        problems.append(f"{path.name} : aucun scénario ([[scenario]] avec name et des "
-                        "[[scenario.action]])")
+    # the date of the start land cover: the scenario cannot start before it
+    lc_value = d.get("landcover")
+    lc_year = None
+    if trend_years is not None and has_trend:
+        lc_year = trend_years[1]
+        if lc_value in DEMO_YEARS and DEMO_YEARS[lc_value] != lc_year:
+            add(("data", "trend_years"), f"trend_years {list(trend_years)} se termine en "
+                                         f"{lc_year} mais l'occupation du sol « {lc_value} » "
+                                         f"date de {DEMO_YEARS[lc_value]} ; écrivez "
+                                         f"trend_years = [{trend_years[0]}, "
+                                         f"{DEMO_YEARS[lc_value]}]")
+            lc_year = DEMO_YEARS[lc_value]
+        tb = d.get("trend_landcover_before")
+        if tb in DEMO_YEARS and DEMO_YEARS[tb] != trend_years[0]:
+            add(("data", "trend_years"), f"trend_years {list(trend_years)} commence en "
+                                         f"{trend_years[0]} mais trend_landcover_before « {tb} »"
+                                         f" date de {DEMO_YEARS[tb]}")
+    elif lc_value in DEMO_YEARS:
+        lc_year = DEMO_YEARS[lc_value]
+    if start is not None and lc_year is not None and start < lc_year:
+        add(("start_year",), f"start_year {start} précède la date de l'occupation du sol de "
+                             f"départ ({lc_year}) : un scénario part de l'état observé ; "
+                             f"écrivez start_year = {lc_year} ou plus tard")
+    # ---- [baseline]
+    bl = table(raw.get("baseline"), ("baseline",), "baseline")
+    unknown(bl, BASELINE_KEYS, ("baseline",), "baseline.")
+    bt = bl.get("trend")
+    if bt is not None and not isinstance(bt, bool):
+        add(("baseline", "trend"), f"« baseline.trend » doit être true ou false, pas {show(bt)}")
+        bt = None
+    baseline_trend = has_trend if bt is None else bt
+    if baseline_trend and not has_trend:
+        add(("baseline", "trend"), "baseline.trend = true demande une tendance observée : "
+                                   "ajoutez data.trend_landcover_before ou data.trend_changes, "
+                                   "ou écrivez trend = false")
+    # ---- [[scenario]] and [[scenario.action]]
+    scenarios: list[Scenario] = []
+    raw_sc = raw.get("scenario")
+    if isinstance(raw_sc, dict):
+        add(("scenario",), "« scenario » doit être une liste de scénarios : écrivez "
+                           "[[scenario]] (double crochets), pas [scenario]")
         raw_sc = []
-    names = set()
+    elif raw_sc is not None and not isinstance(raw_sc, list):
+        add(("scenario",), f"« scenario » doit être une liste de scénarios [[scenario]], pas "
+                           f"{show(raw_sc)}")
+        raw_sc = []
+    if not raw_sc and "scenario" not in raw:
+        add((), "aucun scénario : ajoutez un bloc [[scenario]] avec name et des "
+                "[[scenario.action]]")
+    raw_sc = raw_sc or []
+    names: set[str] = set()
     practices = set(data.factor_table("practices_aldo")["practice"])
+    ipcc_practices = set(data.factor_table("practices_ipcc")["practice"])
     land_uses = set(data.factor_table("land_use_classes")["land_use"]) - {
         "artificial_unsplit", "unmapped"}
     clc = set(data.factor_table("clc_to_land_use")["code_clc"].astype(str))
     for si, sc in enumerate(raw_sc):
-        sl = sc_lines[si] if si < len(sc_lines) else None
-        for key in sorted(set(sc) - SCENARIO_KEYS):
-            problems.append(f"{where(sl)} : clé inconnue « {key} » dans un scénario (clés "
-                            f"possibles : {', '.join(sorted(SCENARIO_KEYS))})")
-        name = sc.get("name")
-        if not isinstance(name, str) or not name:
-            problems.append(f"{where(sl)} : scénario sans « name »")
+        sk = ("scenario", si)
+        if not isinstance(sc, dict):
+            add(sk, f"un scénario doit être une table [[scenario]], pas {show(sc)}")
+            continue
+        unknown(sc, SCENARIO_KEYS, sk, "", " dans un scénario")
+        name = text_value(sc, "name", sk)
+        if name is None:
+            if "name" not in sc:
+                add(sk, 'scénario sans « name » : écrivez name = "transition"')
             name = f"scenario_{si + 1}"
-        if name == "baseline" or name in names:
-            problems.append(f"{where(sl)} : nom de scénario « {name} » réservé ou en double")
+        elif name == "baseline" or name in names:
+            add(sk + ("name",), f"nom de scénario « {name} » réservé ou en double : choisissez "
+                                "un autre nom")
         names.add(name)
-        scen = Scenario(name=name, label=str(sc.get("label", name)),
-                        trend=bool(sc.get("trend", baseline_trend)))
-        for ai, act in enumerate(sc.get("action", [])):
-            al = act_lines[act_i] if act_i < len(act_lines) else None
-            act_i += 1
-            loc = where(al)
-            typ = act.get("type")
-            if typ not in ACTION_KEYS:
-                problems.append(f"{loc} : type d'action « {typ} » inconnu (convert, seal, "
-                                "practice, hedges)")
+        label = text_value(sc, "label", sk) or name
+        st = sc.get("trend")
+        if st is not None and not isinstance(st, bool):
+            add(sk + ("trend",), f"« trend » doit être true ou false, pas {show(st)}")
+            st = None
+        scen = Scenario(name=name, label=label, trend=baseline_trend if st is None else st)
+        acts = sc.get("action", [])
+        if isinstance(acts, dict):
+            add(sk + ("action",), "« scenario.action » doit être une liste d'actions : écrivez "
+                                  "[[scenario.action]] (double crochets), pas [scenario.action]")
+            acts = []
+        elif not isinstance(acts, list):
+            add(sk + ("action",), f"« action » doit être une liste d'actions "
+                                  f"[[scenario.action]], pas {show(acts)}")
+            acts = []
+        ids: set[str] = set()
+        for ai, act in enumerate(acts):
+            ak = sk + ("action", ai)
+            if not isinstance(act, dict):
+                add(ak, f"une action doit être une table [[scenario.action]], pas {show(act)}")
                 continue
-            for key in sorted(set(act) - ACTION_KEYS[typ]):
-                problems.append(f"{loc} : clé « {key} » inconnue pour une action {typ} (clés "
-                                f"possibles : {', '.join(sorted(ACTION_KEYS[typ]))})")
+            typ = act.get("type")
+            if not isinstance(typ, str) or typ not in ACTION_KEYS:
+                add(ak + ("type",), f"type d'action {show(typ)} inconnu : écrivez type = "
+                                    "\"convert\", \"seal\", \"practice\" ou \"hedges\"")
+                continue
+            unknown(act, ACTION_KEYS[typ], ak, "", f" pour une action {typ}")
             for key in sorted(REQUIRED[typ] - set(act)):
-                problems.append(f"{loc} : action {typ} sans « {key} »")
-            year = act.get("year")
+                add(ak, f"action {typ} sans « {key} »")
+            aid = act.get("id", f"{name}-{ai + 1}")
+            if not ((isinstance(aid, str) and aid.strip()) or is_int(aid)):
+                add(ak + ("id",), f"« id » doit être un texte, pas {show(aid)}")
+                aid = f"{name}-{ai + 1}"
+            aid = str(aid)
+            if aid in ids:
+                add(ak + ("id",), f"identifiant d'action « {aid} » en double dans le scénario "
+                                  f"« {name} » : donnez un id différent à chaque action")
+            ids.add(aid)
+            alabel = text_value(act, "label", ak) or ""
+            year = None
             if "year" in act:
-                if not isinstance(year, int):
-                    problems.append(f"{loc} : « year » doit être une année entière, pas {year!r}")
-                elif isinstance(start, int) and isinstance(horizon, int) and not (
+                year = act["year"]
+                if not is_int(year):
+                    add(ak + ("year",), f"« year » doit être une année entière, pas {show(year)}"
+                                        " (ex. year = 2030)")
+                    year = None
+                elif start is not None and horizon is not None and not (
                         start <= year <= horizon):
-                    problems.append(f"{loc} : année {year} hors de l'horizon {start}–{horizon}")
+                    add(ak + ("year",), f"année {year} hors de l'horizon {start}–{horizon} "
+                                        "(start_year–horizon)")
             params = {k: v for k, v in act.items() if k not in {"type", "id", "label", "year"}}
             if typ == "convert" and "to" in act:
-                to = str(act["to"])
-                if to not in land_uses and to not in clc:
-                    problems.append(f"{loc} : classe cible « {to} » inconnue (classes : "
-                                    f"{', '.join(sorted(land_uses))}, ou un code CLC)")
-            if typ == "practice" and "practice" in act and act["practice"] not in practices:
-                problems.append(f"{loc} : pratique « {act['practice']} » inconnue (pratiques : "
-                                f"{', '.join(sorted(practices))})")
-            if typ == "practice" and method == "ipcc" and act.get("practice") in practices:
-                ip = set(data.factor_table("practices_ipcc")["practice"])
-                if act["practice"] not in ip:
-                    problems.append(f"{loc} : la pratique « {act['practice']} » n'a pas "
-                                    "d'équivalent GIEC Tier 1 (method = \"ipcc\")")
+                to = act["to"]
+                if not (isinstance(to, str) or is_int(to)) or str(to) not in land_uses | clc:
+                    add(ak + ("to",), f"classe cible {show(to)} inconnue (classes : "
+                                      f"{', '.join(sorted(land_uses))}, ou un code CLC comme "
+                                      "311)")
             if typ == "practice":
+                pr = act.get("practice")
+                if "practice" in act and (not isinstance(pr, str) or pr not in practices):
+                    add(ak + ("practice",), f"pratique {show(pr)} inconnue (pratiques : "
+                                            f"{', '.join(sorted(practices))})")
+                elif method == "ipcc" and pr in practices and pr not in ipcc_practices:
+                    add(ak + ("practice",), f"la pratique « {pr} » n'a pas d'équivalent GIEC "
+                                            "Tier 1 (method = \"ipcc\") : utilisez method = "
+                                            "\"aldo\" ou retirez l'action")
                 share = act.get("share", 1.0)
-                if not isinstance(share, int | float) or not 0 < share <= 1:
-                    problems.append(f"{loc} : « share » doit être dans ]0, 1], pas {share!r}")
+                if not is_number(share) or not 0 < share <= 1:
+                    add(ak + ("share",), f"« share » (part des parcelles) doit être un nombre "
+                                         f"dans ]0, 1], pas {show(share)} (ex. share = 0.5)")
+                code_list(act, "crop_groups", ak)
+                code_list(act, "crop_codes", ak)
                 if not any(k in act for k in ("crop_groups", "crop_codes", "geometry")):
-                    problems.append(f"{loc} : une pratique sélectionne des parcelles par "
-                                    "crop_groups, crop_codes ou geometry")
-                if parcels is None:
-                    problems.append(f"{loc} : une pratique demande des parcelles "
-                                    "([data] parcels)")
+                    add(ak, "une pratique sélectionne des parcelles par crop_groups, crop_codes "
+                            "ou geometry")
+                if "parcels" not in d:
+                    add(ak, "une pratique demande des parcelles : ajoutez [data] parcels")
             if typ == "seal":
                 s = act.get("sealed_share", 0.8)
-                if not isinstance(s, int | float) or not 0 <= s <= 1:
-                    problems.append(f"{loc} : « sealed_share » doit être dans [0, 1]")
+                if not is_number(s) or not 0 <= s <= 1:
+                    add(ak + ("sealed_share",), f"« sealed_share » (part imperméabilisée) doit "
+                                                f"être un nombre dans [0, 1], pas {show(s)} "
+                                                "(ex. sealed_share = 0.8)")
             if typ == "hedges":
                 km = act.get("length_km")
-                if "length_km" in act and (not isinstance(km, int | float) or km <= 0):
-                    problems.append(f"{loc} : « length_km » doit être un nombre > 0")
+                if "length_km" in act and (not is_number(km) or km <= 0):
+                    add(ak + ("length_km",), f"« length_km » doit être un nombre de km > 0, pas "
+                                             f"{show(km)} (ex. length_km = 30)")
                 host = act.get("host", "cultures")
-                if host not in ("cultures", "prairies"):
-                    problems.append(f"{loc} : « host » doit être cultures ou prairies")
+                if not isinstance(host, str) or host not in ("cultures", "prairies"):
+                    add(ak + ("host",), f"« host » doit être \"cultures\" ou \"prairies\", pas "
+                                        f"{show(host)}")
+                    host = "cultures"
                 params["host"] = host
+                code_list(act, "zones", ak)
             if "geometry" in act:
-                g = resolve_path(act["geometry"], base, "geometry")
-                if g is None or not g.exists():
-                    problems.append(f"{loc} : fichier de géométrie introuvable « {g} »")
-                params["geometry"] = g
-            scen.actions.append(Action(id=str(act.get("id", f"{name}-{ai + 1}")), type=typ,
-                                       year=year if isinstance(year, int) else 0,
-                                       params=params, line=al, label=str(act.get("label", ""))))
+                params["geometry"] = file_value(act, "geometry", ak, "geometry",
+                                                "fichier de géométrie")
+            scen.actions.append(Action(id=aid, type=typ, year=year or 0, params=params,
+                                       line=lines.line(*ak), label=alabel))
         scenarios.append(scen)
     if problems:
         raise ScenarioError(
-            f"scenario file '{path}': {len(problems)} problem(s):\n  - " + "\n  - ".join(problems),
-            problems)
+            f"fichier de scénario « {path} » : {len(problems)} problème(s) :\n  - "
+            + "\n  - ".join(problems), problems)
     return ScenarioConfig(
-        path=path, title=str(raw.get("title", path.stem)), territory=str(raw["territory"]),
+        path=path, title=title or path.stem, territory=territory,
         start_year=int(start), horizon=int(horizon), method=method, gwp_n2o=float(gwp),
-        zpc=raw.get("zpc"), landcover=landcover, parcels=parcels, trend_before=trend_before,
+        zpc=zpc, landcover=landcover, parcels=parcels, trend_before=trend_before,
         trend_years=trend_years, trend_changes=trend_changes, baseline_trend=baseline_trend,
         scenarios=scenarios, raw=raw)
 
