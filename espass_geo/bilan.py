@@ -19,7 +19,19 @@ import pandas as pd
 from . import __version__, data
 from .constants import LAMBERT93
 from .errors import ConfigError, OutputError
-from .scenario_config import _first_line, read_toml, resolve_path
+from .scenario_config import (
+    DEMO_YEARS,
+    FIRST_LANDCOVER_YEAR,
+    GWP_N2O_RANGE,
+    TomlLines,
+    check_territory_value,
+    is_int,
+    is_number,
+    read_toml,
+    resolve_path,
+    show,
+    this_year,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,47 +126,73 @@ def default_config(territory: str) -> BilanConfig:
 
 
 def load_bilan_config(path: str | Path) -> BilanConfig:
-    """Read and validate ``bilan.toml``; every problem is listed with its line."""
+    """Read and validate ``bilan.toml``; every problem is listed with its line (and those of
+    the scenario file it names)."""
     path = Path(path)
-    text, raw = read_toml(path, ConfigError, "configuration file")
+    text, raw = read_toml(path, ConfigError, "fichier de configuration")
+    lines = TomlLines(text)
     base = path.parent
     problems: list[str] = []
 
-    def at(key: str) -> str:
-        line = _first_line(text, key)
+    def at(*keys) -> str:
+        line = lines.line(*keys)
         return f"{path.name}:{line}" if line else path.name
 
-    def unknown(table: dict, allowed: set[str], prefix: str) -> None:
+    def unknown(table: dict, allowed: set[str], keys: tuple, prefix: str) -> None:
         for key in sorted(set(table) - allowed):
-            problems.append(f"{at(key)} : clé inconnue « {prefix}{key} » (clés possibles : "
-                            f"{', '.join(sorted(allowed))})")
+            problems.append(f"{at(*keys, key)} : clé inconnue « {prefix}{key} » (clés possibles "
+                            f": {', '.join(sorted(allowed))})")
 
-    unknown(raw, CONFIG_KEYS, "")
-    if not isinstance(raw.get("territory"), str):
-        problems.append(f"{at('territory')} : « territory » (texte) est obligatoire")
+    unknown(raw, CONFIG_KEYS, (), "")
+    title = raw.get("title")
+    if title is not None and not isinstance(title, str):
+        problems.append(f"{at('title')} : « title » doit être un texte, pas {show(title)}")
+        title = None
+    territory = None
+    if "territory" not in raw:
+        problems.append(f"{path.name} : clé obligatoire « territory » absente (ex. territory = "
+                        '"epci:245900428")')
+    else:
+        territory, problem = check_territory_value(raw["territory"], base)
+        if problem:
+            problems.append(f"{at('territory')} : {problem}")
     method = raw.get("method", "aldo")
-    if method not in ("aldo", "ipcc"):
-        problems.append(f"{at('method')} : méthode « {method} » inconnue (aldo ou ipcc)")
+    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
+        problems.append(f"{at('method')} : méthode {show(method)} inconnue : écrivez method = "
+                        '"aldo" ou "ipcc"')
+        method = "aldo"
     gwp = raw.get("gwp_n2o", 273.0)
-    if not isinstance(gwp, int | float) or isinstance(gwp, bool) or gwp <= 0:
-        problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre > 0, pas {gwp!r}")
+    if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
+        problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre entre "
+                        f"{GWP_N2O_RANGE[0]:g} et {GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC "
+                        f"AR6, 265 AR5), pas {show(gwp)}")
+        gwp = 273.0
+    zpc = raw.get("zpc")
+    if zpc is not None:
+        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
+        if not isinstance(zpc, str) or zpc not in known:
+            problems.append(f"{at('zpc')} : zone pédoclimatique {show(zpc)} inconnue (zones : "
+                            f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
+            zpc = None
     tables = {}
     for name, allowed in (("landcover", LANDCOVER_KEYS), ("emissions", EMISSION_KEYS),
                           ("scenario", SCENARIO_KEYS)):
         t = raw.get(name, {})
         if not isinstance(t, dict):
-            problems.append(f"{at(name)} : [{name}] doit être une table")
+            problems.append(f"{at(name)} : « {name} » doit être une table [{name}], pas "
+                            f"{show(t)}")
             t = {}
-        unknown(t, allowed, f"{name}.")
+        unknown(t, allowed, (name,), f"{name}.")
         tables[name] = t
-    lc, em, sc = tables["landcover"], tables["emissions"], tables["scenario"]
+    lc = tables["landcover"]
 
-    def path_of(table: dict, key: str, kind: str) -> Path | None:
-        value = table.get(key)
+    def path_of(table: str, key: str, kind: str) -> Path | None:
+        value = tables[table].get(key)
         if value is None:
             return None
-        if not isinstance(value, str):
-            problems.append(f"{at(key)} : « {key} » doit être un chemin (texte), pas {value!r}")
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{at(table, key)} : « {table}.{key} » doit être un chemin de "
+                            f"fichier (texte), pas {show(value)}")
             return None
         if kind == "inventory" and value == "demo":
             return None
@@ -170,34 +208,71 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
             return data.aldo_bdforet_epci_path()
         p = resolve_path(value, base, kind)
         if p is not None and not p.exists():
-            problems.append(f"{at(key)} : fichier introuvable « {p} » ({key})")
+            problems.append(f"{at(table, key)} : fichier introuvable « {p} » ({table}.{key}) : le "
+                            'chemin est relatif au fichier de configuration ; "demo" désigne '
+                            "les données embarquées")
+            return None
+        if p is not None and p.is_dir():
+            problems.append(f"{at(table, key)} : « {p} » est un dossier, pas un fichier "
+                            f"({table}.{key})")
+            return None
         return p
 
-    after = path_of(lc, "after", "landcover")
-    before = path_of(lc, "before", "landcover")
-    parcels = path_of(lc, "parcels", "landcover")
-    areas = path_of(lc, "areas", "landcover")
-    changes = path_of(lc, "changes", "landcover")
-    forest = path_of(lc, "forest_areas", "landcover")
-    if after is None and areas is None:
-        problems.append(f"{at('landcover') if 'landcover' in raw else path.name} : "
-                        "[landcover] after (raster) ou areas (table de surfaces) est obligatoire")
+    after = path_of("landcover", "after", "landcover")
+    before = path_of("landcover", "before", "landcover")
+    parcels = path_of("landcover", "parcels", "landcover")
+    areas = path_of("landcover", "areas", "landcover")
+    changes = path_of("landcover", "changes", "landcover")
+    forest = path_of("landcover", "forest_areas", "landcover")
+    if "after" not in lc and "areas" not in lc:
+        problems.append(f"{at('landcover')} : [landcover] after (raster) ou areas (table de "
+                        "surfaces) est obligatoire")
+    if "after" in lc and "areas" in lc:
+        problems.append(f"{at('landcover', 'areas')} : [landcover] after (raster) et areas "
+                        "(table de surfaces) s'excluent : gardez l'un des deux")
+    if "before" in lc and "changes" in lc:
+        problems.append(f"{at('landcover', 'changes')} : [landcover] before (raster) et changes "
+                        "(table de changements) s'excluent : gardez l'un des deux")
+    if "before" in lc and "after" not in lc:
+        problems.append(f"{at('landcover', 'before')} : [landcover] before demande after (le "
+                        "raster de la seconde date)")
     years = lc.get("years", [2012, 2018])
-    if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int)
-                                                                 for y in years)):
-        problems.append(f"{at('years')} : « years » doit être [année1, année2], pas {years!r}")
+    last = this_year()
+    if not (isinstance(years, list) and len(years) == 2 and all(is_int(y) for y in years)):
+        problems.append(f"{at('landcover', 'years')} : « years » doit être [année1, année2] "
+                        f"(deux entiers), pas {show(years)} ; ex. years = [2012, 2018]")
+        years = [2012, 2018]
+    elif not all(FIRST_LANDCOVER_YEAR <= y <= last for y in years):
+        problems.append(f"{at('landcover', 'years')} : years {years} : une date d'occupation du "
+                        f"sol est entre {FIRST_LANDCOVER_YEAR} et {last}")
         years = [2012, 2018]
     elif years[1] <= years[0]:
-        problems.append(f"{at('years')} : dates inversées ou égales {years}")
-    inventory = path_of(em, "inventory", "inventory")
-    population = path_of(em, "population", "population")
-    adjustments = path_of(em, "footprint_adjustments", "adjustments")
-    scenario = path_of(sc, "file", "scenario")
+        problems.append(f"{at('landcover', 'years')} : dates inversées ou égales {years} ; "
+                        "écrivez [première date, seconde date]")
+    else:
+        for key, i in (("after", 1), ("before", 0)):
+            v = lc.get(key)
+            if v in DEMO_YEARS and DEMO_YEARS[v] != years[i]:
+                problems.append(f"{at('landcover', 'years')} : years {years} : l'occupation du "
+                                f"sol « {v} » ({key}) date de {DEMO_YEARS[v]}, pas de "
+                                f"{years[i]} ; corrigez years")
+    inventory = path_of("emissions", "inventory", "inventory")
+    population = path_of("emissions", "population", "population")
+    adjustments = path_of("emissions", "footprint_adjustments", "adjustments")
+    scenario = path_of("scenario", "file", "scenario")
+    if scenario is not None:
+        from .errors import ScenarioError
+        from .scenario_config import load_scenario_config
+
+        try:
+            load_scenario_config(scenario)
+        except ScenarioError as exc:
+            problems.extend(exc.problems or [str(exc)])
     if problems:
-        raise ConfigError(f"configuration file '{path}': {len(problems)} problem(s):\n  - "
-                          + "\n  - ".join(problems), problems)
-    return BilanConfig(path=path, title=str(raw.get("title", path.stem)),
-                       territory=raw["territory"], zpc=raw.get("zpc"), method=method,
+        raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
+                          "\n  - " + "\n  - ".join(problems), problems)
+    return BilanConfig(path=path, title=title or path.stem,
+                       territory=territory, zpc=zpc, method=method,
                        gwp_n2o=float(gwp), landcover=after, before=before,
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
                        changes=changes, forest_areas=forest, inventory=inventory,

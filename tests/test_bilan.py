@@ -61,7 +61,7 @@ inventory = 42
     assert not (tmp_path / "o").exists()
     bad = tmp_path / "pas_toml.toml"
     bad.write_text("territory = [", encoding="utf-8")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="TOML valide"):
         load_bilan_config(bad)
 
 
