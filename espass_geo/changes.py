@@ -18,7 +18,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import data
 from .areas import area_table_from_raster, open_landcover
 from .errors import AreaTableError, InputFileError
 
@@ -56,14 +55,14 @@ def check_dates(date_from: int, date_to: int) -> float:
     try:
         y0, y1 = int(date_from), int(date_to)
     except (TypeError, ValueError) as exc:
-        raise AreaTableError(f"dates must be years such as 2012 2018, not {date_from!r} "
-                             f"{date_to!r}.") from exc
+        raise AreaTableError(f"les dates doivent être des années comme 2012 2018, pas "
+                             f"{date_from!r} {date_to!r}.") from None
     if y1 == y0:
-        raise AreaTableError(f"the two dates are equal ({y0}); give the years of the two "
-                             "land-cover maps, e.g. --years 2012 2018.")
+        raise AreaTableError(f"les deux dates sont égales ({y0}) ; donnez les années des deux "
+                             "cartes d'occupation du sol, par ex. --years 2012 2018.")
     if y1 < y0:
-        raise AreaTableError(f"dates reversed ({y0} → {y1}): give the earlier year first, "
-                             f"--years {y1} {y0}, and the rasters in the same order.")
+        raise AreaTableError(f"dates inversées ({y0} → {y1}) : donnez d'abord l'année la plus "
+                             f"ancienne, --years {y1} {y0}, et les rasters dans le même ordre.")
     return float(y1 - y0)
 
 
@@ -73,9 +72,9 @@ def _check_same_grid(src0, src1, p0, p1) -> None:
         t = src0.transform
         b = src0.bounds
         raise InputFileError(
-            f"land-cover rasters '{p0}' and '{p1}' are not on the same grid (CRS, origin, pixel "
-            f"size or extent differ). Align the second on the first with nearest-neighbour "
-            f"resampling: `gdalwarp -t_srs EPSG:2154 -tr {abs(t.a):g} {abs(t.e):g} -te {b.left:g} "
+            f"les rasters d'occupation du sol '{p0}' et '{p1}' ne sont pas sur la même grille "
+            f"(SCR, origine, taille de pixel ou emprise différents). Alignez le second sur le "
+            f"premier avec un rééchantillonnage au plus proche voisin : `gdalwarp -t_srs EPSG:2154 -tr {abs(t.a):g} {abs(t.e):g} -te {b.left:g} "
             f"{b.bottom:g} {b.right:g} {b.top:g} -r near {Path(p1).name} aligned.tif`."
         )
 
@@ -87,10 +86,11 @@ def _check_nomenclature(codes0: set[int], codes1: set[int], p0, p1) -> None:
     bad0, bad1 = sorted(codes0 - known), sorted(codes1 - known)
     if bad0 or bad1:
         raise InputFileError(
-            "land-cover rasters must both use CLC level-3 codes (111…523): "
-            + (f"'{p0}' has {bad0[:10]} " if bad0 else "")
-            + (f"'{p1}' has {bad1[:10]} " if bad1 else "")
-            + "— recode both to the same nomenclature (factors/clc_to_land_use.csv)."
+            "les deux rasters d'occupation du sol doivent utiliser les codes CLC de niveau 3 "
+            "(111…523) : "
+            + (f"'{p0}' contient {bad0[:10]} " if bad0 else "")
+            + (f"'{p1}' contient {bad1[:10]} " if bad1 else "")
+            + "— recodez les deux dans la même nomenclature (factors/clc_to_land_use.csv)."
         )
 
 
@@ -157,12 +157,20 @@ def change_table_from_rasters(
 def change_table_from_csv(path: str | Path, *, years: tuple[int, int] = (2012, 2018)
                           ) -> ChangeTable:
     """Read a change table: long (``zone_id|commune, from_code|code12, to_code|code18,
-    area_ha|area``) or wide (``siren`` + ``code12-code18`` columns, as ALDO's per-EPCI file)."""
+    area_ha|area``) or wide (``siren`` + ``code12-code18`` columns, as ALDO's per-EPCI file).
+
+    Validated with :mod:`.tables`: empty/NaN/infinite/negative/ambiguous areas refused with
+    their line; a zone repeated in a wide table, or a long row repeated identically, refused.
+    Long rows with the same zone and codes but different areas are ALDO's per-commune layout
+    (one row per changed polygon): they are added, and a note says how many.
+    """
+    from . import tables
+    from .tables import Number
+
     n_years = check_dates(*years)
     path = Path(path)
-    df = data.read_csv(path, dtype=str)
-    if df.empty:
-        raise AreaTableError(f"change table '{path}' has no row.")
+    t = tables.read_table(path, "table de changements", error=AreaTableError)
+    df = t.df
     cols = {c.lower(): c for c in df.columns}
     notes: list[str] = []
     pair_cols = [c for c in df.columns if "-" in c and all(p.strip().isdigit()
@@ -170,13 +178,19 @@ def change_table_from_csv(path: str | Path, *, years: tuple[int, int] = (2012, 2
     if pair_cols:
         zcol = next((cols[c] for c in ("zone_id", "siren", "insee", "epci") if c in cols), None)
         if zcol is None:
-            raise AreaTableError(f"change table '{path}' has no zone column (zone_id or siren).")
+            raise AreaTableError(f"table de changements « {path} » : pas de colonne de zone "
+                                 f"(zone_id ou siren) ; colonnes trouvées {list(df.columns)}.")
         ignored = [c for c in df.columns if c not in pair_cols and c != zcol]
         if ignored:
             notes.append(f"Colonnes ignorées dans {path.name} : {', '.join(ignored)} "
                          "(le déboisement est déduit des transitions forêt → autre).")
-        long = df.melt(id_vars=[zcol], value_vars=pair_cols, var_name="pair",
-                       value_name="area_ha")
+        tables.check_no_empty(t, [zcol], error=AreaTableError)
+        tables.check_codes(t, [zcol], error=AreaTableError)
+        num = tables.numbers(t, {c: Number(minimum=0, empty="zero") for c in pair_cols},
+                             error=AreaTableError)
+        tables.check_duplicates(t, [zcol], error=AreaTableError)
+        long = num.melt(id_vars=[zcol], value_vars=pair_cols, var_name="pair",
+                        value_name="area_ha")
         long[["from_code", "to_code"]] = long["pair"].str.split("-", n=1, expand=True)
         long = long.rename(columns={zcol: "zone_id"})
     else:
@@ -187,19 +201,21 @@ def change_table_from_csv(path: str | Path, *, years: tuple[int, int] = (2012, 2
         missing = [n for n, c in (("zone_id", zcol), ("from_code", fcol), ("to_code", tcol),
                                   ("area_ha", acol)) if c is None]
         if missing:
-            raise AreaTableError(f"change table '{path}' misses column(s) {missing}; expected "
-                                 "zone_id, from_code, to_code, area_ha (found "
-                                 f"{list(df.columns)}).")
-        long = df[[zcol, fcol, tcol, acol]].set_axis(CHANGE_COLUMNS, axis=1)
-    raw = long["area_ha"].astype(str).str.strip().replace({"": np.nan, "nan": np.nan})
-    values = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
-    if (raw.notna() & values.isna()).any():
-        raise AreaTableError(f"change table '{path}': non-numeric areas.")
-    long["area_ha"] = values.fillna(0.0)
-    if (long["area_ha"] < 0).any():
-        bad = long[long["area_ha"] < 0].head(3)[CHANGE_COLUMNS].to_dict("records")
-        raise AreaTableError(f"change table '{path}': negative areas {bad}; areas are ha ≥ 0.")
-    long = long[long["area_ha"] > 0]
+            raise AreaTableError(f"table de changements « {path} » : colonne(s) manquante(s) "
+                                 f"{missing} ; attendu zone_id, from_code, to_code, area_ha "
+                                 f"(ou la table large ALDO siren, 211-112, …) ; trouvé "
+                                 f"{list(df.columns)}.")
+        tables.check_no_empty(t, [zcol, fcol, tcol], error=AreaTableError)
+        tables.check_codes(t, [zcol, fcol, tcol], error=AreaTableError)
+        num = tables.numbers(t, {acol: Number(minimum=0)}, error=AreaTableError)
+        summed = tables.check_duplicates(t, [zcol, fcol, tcol], error=AreaTableError,
+                                         allow_differing=True)
+        if summed:
+            notes.append(f"{path.name} : {sum(len(g) for g in summed)} lignes de même zone et "
+                         f"mêmes codes ({len(summed)} couples) additionnées (une ligne par "
+                         "polygone changé, comme la table ALDO par commune).")
+        long = num[[zcol, fcol, tcol, acol]].set_axis(CHANGE_COLUMNS, axis=1)
+    long = long[long["area_ha"] > 0].copy()
     for c in ("zone_id", "from_code", "to_code"):
         long[c] = long[c].astype(str).str.strip()
     table = long.groupby(["zone_id", "from_code", "to_code"], as_index=False)["area_ha"].sum()
@@ -216,6 +232,7 @@ def check_changes_within_zones(changes: pd.DataFrame, zone_area_ha: pd.Series, p
     if len(bad):
         z = bad.index[0]
         raise AreaTableError(
-            f"change table '{path}': {bad.iloc[0]:.1f} ha changed in zone {z}, more than its "
-            f"area ({area[z]:.1f} ha); check the units (ha over the period) and the zone codes."
+            f"table de changements « {path} » : {bad.iloc[0]:.1f} ha changés dans la zone {z}, "
+            f"plus que sa surface ({area[z]:.1f} ha) ; vérifiez l'unité (ha sur la période), "
+            "les doublons et les codes de zone."
         )

@@ -60,27 +60,80 @@ class FlowsResult:
 
 def read_forest_areas(path: str | Path) -> pd.DataFrame:
     """Forest areas: long ``zone_id, composition, area_ha`` or ALDO/BD Forêt wide
-    (``siren, feuillus, coniferes, mixtes, peupleraies``)."""
-    df = data.read_csv(path, dtype={"siren": str, "zone_id": str})
+    (``siren, feuillus, coniferes, mixtes, peupleraies``), validated with :mod:`.tables`
+    (duplicate zones or zone × composition refused, areas finite ≥ 0)."""
+    from . import tables
+    from .errors import AreaTableError
+    from .tables import Number
+
+    path = Path(path)
+    t = tables.read_table(path, "table de surfaces forestières", error=AreaTableError)
+    df = t.df
     comps = ["feuillus", "coniferes", "mixtes", "peupleraies"]
     if set(comps) <= set(df.columns):
-        z = "siren" if "siren" in df.columns else "zone_id"
-        df = df.drop_duplicates(subset=[z])
-        long = df.melt(id_vars=[z], value_vars=comps, var_name="composition",
-                       value_name="area_ha").rename(columns={z: "zone_id"})
+        z = "siren" if "siren" in df.columns else "zone_id" if "zone_id" in df.columns else None
+        if z is None:
+            raise AreaTableError(f"table de surfaces forestières « {path} » : pas de colonne de "
+                                 f"zone (siren ou zone_id) ; colonnes trouvées {list(df.columns)}.")
+        tables.check_no_empty(t, [z], error=AreaTableError)
+        tables.check_codes(t, [z], error=AreaTableError)
+        num = tables.numbers(t, {c: Number(minimum=0, empty="zero") for c in comps},
+                             error=AreaTableError)
+        # ALDO's own BD Forêt file repeats two EPCI with identical rows (landcover/README.md)
+        if path.resolve() == data.aldo_bdforet_epci_path().resolve():
+            keep = ~df.duplicated()
+            t.df, t.lines, num = df[keep], t.lines[keep], num[keep]
+        tables.check_duplicates(t, [z], error=AreaTableError)
+        long = num.melt(id_vars=[z], value_vars=comps, var_name="composition",
+                        value_name="area_ha").rename(columns={z: "zone_id"})
     elif {"zone_id", "composition", "area_ha"} <= set(df.columns):
-        long = df[["zone_id", "composition", "area_ha"]].copy()
-        bad = sorted(set(long["composition"]) - set(comps))
+        tables.check_no_empty(t, ["zone_id", "composition"], error=AreaTableError)
+        tables.check_codes(t, ["zone_id"], error=AreaTableError)
+        bad = sorted(set(df["composition"]) - set(comps))
         if bad:
-            raise InputFileError(f"forest areas '{path}': compositions {bad} unknown; use "
-                                 f"{comps}.")
+            raise AreaTableError(f"table de surfaces forestières « {path} » : composition(s) "
+                                 f"inconnue(s) {bad} ; utilisez {comps}.")
+        num = tables.numbers(t, {"area_ha": Number(minimum=0)}, error=AreaTableError)
+        tables.check_duplicates(t, ["zone_id", "composition"], error=AreaTableError)
+        long = num[["zone_id", "composition", "area_ha"]].copy()
     else:
-        raise InputFileError(f"forest areas '{path}' need zone_id, composition, area_ha (or the "
-                             "BD Forêt wide layout siren, feuillus, coniferes, mixtes, peupleraies).")
-    long["area_ha"] = pd.to_numeric(long["area_ha"], errors="coerce").fillna(0.0)
-    if (long["area_ha"] < 0).any():
-        raise InputFileError(f"forest areas '{path}': negative areas.")
-    return long
+        raise AreaTableError(f"table de surfaces forestières « {path} » : colonnes zone_id, "
+                             "composition, area_ha attendues (ou la forme large BD Forêt siren, "
+                             f"feuillus, coniferes, mixtes, peupleraies) ; trouvé "
+                             f"{list(df.columns)}.")
+    long["area_ha"] = long["area_ha"].astype(float)
+    return long.reset_index(drop=True)
+
+
+def check_forest_areas(fa: pd.DataFrame, zones: gpd.GeoDataFrame, path) -> pd.DataFrame:
+    """Forest areas of the territory's zones: a zone missing is warned about (no forest growth
+    counted there), a forest larger than its zone (+5 %, simplified embedded boundaries) is
+    refused. Rows of zones outside the territory are left out (ALDO's file covers 37 EPCI)."""
+    import warnings
+
+    from .errors import AreaTableError, EspassGeoWarning
+    from .fmt import fmt_area_ha
+
+    ids = list(zones["zone_id"])
+    fa = fa[fa["zone_id"].isin(set(ids))]
+    missing = [z for z in ids if z not in set(fa["zone_id"])]
+    name = Path(str(path)).name
+    if missing:
+        warnings.warn(f"Surfaces forestières {name} : {len(missing)} zone(s) du territoire sans "
+                      f"ligne ({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}) : "
+                      "aucune croissance forestière ni produit bois n'y est compté ; ajoutez "
+                      "une ligne à 0 si elles n'ont pas de forêt.", EspassGeoWarning,
+                      stacklevel=3)
+    area = zones.set_index("zone_id").geometry.area * HA_PER_M2
+    tot = fa.groupby("zone_id")["area_ha"].sum()
+    over = tot[tot > area.reindex(tot.index) * 1.05]
+    if len(over):
+        z = over.index[0]
+        raise AreaTableError(
+            f"table de surfaces forestières « {path} » : {fmt_area_ha(over.iloc[0])} de forêt "
+            f"dans la zone {z}, plus que sa surface ({fmt_area_ha(area[z])}) ; vérifiez l'unité "
+            "(hectares), les doublons et les codes de zone.")
+    return fa
 
 
 def _sealed_share(after_areas: pd.DataFrame) -> pd.Series:
@@ -138,6 +191,17 @@ def compute_territory_flows(
     else:
         ct = change_table_from_csv(changes, years=years)
         zones, attrs, used = match_zones(territory, set(ct.table["zone_id"]), changes)
+        # every zone of the territory at the level matched, even those without a change row
+        tz = territory.zones
+        level = set(tz["zone_id"]) if set(used) & set(tz["zone_id"]) else \
+            set(tz["epci"].dropna()) if "epci" in tz else set(used)
+        zones, attrs, used = match_zones(territory, level, changes)
+        unchanged = sorted(set(used) - set(ct.table["zone_id"]))
+        if unchanged:
+            ct.notes.append(f"{len(unchanged)} zone(s) sans ligne dans {Path(changes).name} "
+                            f"({', '.join(unchanged[:5])}{' …' if len(unchanged) > 5 else ''}) :"
+                            " aucun changement d'occupation du sol compté (une table de "
+                            "changements ne liste que les zones qui changent).")
         ct.table = ct.table[ct.table["zone_id"].isin(used)].reset_index(drop=True)
         area = zones.set_index("zone_id").geometry.area * HA_PER_M2
         check_changes_within_zones(ct.table, area, changes)
@@ -148,7 +212,8 @@ def compute_territory_flows(
     if forest_areas is not None:
         fa = forest_areas if isinstance(forest_areas, pd.DataFrame) else read_forest_areas(
             forest_areas)
-        fa = fa[fa["zone_id"].isin(set(zones["zone_id"]))]
+        fa = check_forest_areas(fa, zones, forest_areas if not isinstance(
+            forest_areas, pd.DataFrame) else "forest_areas")
     notes = list(dict.fromkeys([*notes, *territory.notes]))  # + notes added while matching
     notes += ct.notes
     population = None

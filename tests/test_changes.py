@@ -54,21 +54,21 @@ def test_change_matrix_from_two_rasters(two_dates, two_zones):
 
 def test_dates_checked():
     assert check_dates(2012, 2018) == 6
-    with pytest.raises(AreaTableError, match="reversed"):
+    with pytest.raises(AreaTableError, match="inversées"):
         check_dates(2018, 2012)
-    with pytest.raises(AreaTableError, match="equal"):
+    with pytest.raises(AreaTableError, match="égales"):
         check_dates(2018, 2018)
 
 
 def test_grids_and_nomenclatures_must_match(tmp_path, two_zones):
     a = write_raster(tmp_path / "a.tif", TINY)
     shifted = write_raster(tmp_path / "decale.tif", TINY, x0=700050.0)
-    with pytest.raises(InputFileError, match=r"same grid.*gdalwarp .*-tr 100 100"):
+    with pytest.raises(InputFileError, match=r"même grille.*gdalwarp .*-tr 100 100"):
         change_table_from_rasters(two_zones, a, shifted, years=(2012, 2018))
     other = TINY.copy()
     other[other == 211] = 21  # an OCS2D-like or EEA GRID_CODE-like code
     b = write_raster(tmp_path / "autre.tif", other)
-    with pytest.raises(InputFileError, match=r"autre\.tif' has \[21\]"):
+    with pytest.raises(InputFileError, match=r"autre\.tif' contient \[21\]"):
         change_table_from_rasters(two_zones, a, b, years=(2012, 2018))
 
 
@@ -84,7 +84,7 @@ def test_change_csv_long_wide_and_errors(tmp_path):
     assert change_table_from_csv(long).table["area_ha"].sum() == 3.5
     bad = tmp_path / "neg.csv"
     bad.write_text("zone_id,from_code,to_code,area_ha\n59183,211,112,-1\n")
-    with pytest.raises(AreaTableError, match="negative"):
+    with pytest.raises(AreaTableError, match="négative"):
         change_table_from_csv(bad)
     unknown = tmp_path / "inconnu.csv"
     unknown.write_text("zone_id,from_code,to_code,area_ha\nz,211,999,1\n")
@@ -101,7 +101,7 @@ def test_change_table_larger_than_zone_refused(tmp_path):
     with pytest.warns(SmallTerritoryWarning):
         r = CliRunner().invoke(main, ["flows", "--territory", "59183", "--changes", str(csv),
                                       "--out", str(tmp_path / "o")])
-    assert r.exit_code == 2 and "more than its area" in r.output
+    assert r.exit_code == 2 and "plus que sa surface" in r.output
     assert not (tmp_path / "o").exists()
 
 
@@ -135,5 +135,5 @@ def test_flows_cli_rasters(tmp_path, two_dates, zones_file):
                                           "--landcover-after", str(two_dates[1]),
                                           "--years", "2018", "2012", "--out",
                                           str(tmp_path / "x")])
-    assert reversed_.exit_code == 2 and "reversed" in reversed_.output
+    assert reversed_.exit_code == 2 and "inversées" in reversed_.output
     assert not (tmp_path / "x").exists()
