@@ -13,8 +13,11 @@ accounting only ever reads area tables, never a raster.
 from __future__ import annotations
 
 import logging
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,21 +27,31 @@ from . import data
 from .constants import HA_PER_M2, LAMBERT93
 from .errors import (
     AreaTableError,
+    CoverageError,
     CRSMismatchError,
     EmptyTerritoryError,
+    EspassGeoError,
     InputFileError,
     MissingCRSError,
     NoOverlapError,
+    PartialCoverageWarning,
     UnknownLandCoverClassError,
 )
 from .fmt import fmt_area_ha, fmt_percent
 from .territory import overlap_notice, read_vector
+
+if TYPE_CHECKING:
+    from rasterio.windows import Window
 
 log = logging.getLogger(__name__)
 
 AREA_COLUMNS = ["zone_id", "code", "area_ha", "area_source"]
 #: Closure tolerance: class areas + nodata must equal the polygon area within 0.5 %.
 CLOSURE_RTOL = 0.005
+#: A zone with more than this share of its area outside the raster or in no-data is warned about.
+NODATA_WARN_SHARE = 0.01
+#: Default share above which that is an error (``--max-nodata-share``).
+MAX_NODATA_SHARE = 0.5
 
 
 @dataclass
@@ -62,39 +75,154 @@ class AreaTable:
 
 # ------------------------------------------------------------------ raster checks
 def open_landcover(path: str | Path):
-    """Open a land-cover raster with rasterio, refusing rasters without CRS or not in EPSG:2154."""
+    """Open a land-cover raster with rasterio and check that it can be cross-tabulated.
+
+    Refused, each with a French :class:`InputFileError` (or CRS error) naming the file and the
+    remedy: a missing or unreadable file, a raster without CRS or not in EPSG:2154, a rotated
+    grid, more than one band (a land cover is one band of class codes: an RGB picture of a map,
+    or the two-band ``change.tif`` of ``espass-geo flows``, would give wrong classes, so no band
+    is picked silently) and non-integer pixels.
+    """
     import rasterio
 
     path = Path(path)
+    name = path.name
     if not path.exists():
-        raise InputFileError(f"land-cover raster '{path}' not found; check the path.")
+        raise InputFileError(f"raster d'occupation du sol « {path} » introuvable ; vérifiez le "
+                             "chemin.")
+    if path.is_dir():
+        raise InputFileError(f"« {path} » est un dossier, pas un raster d'occupation du sol ; "
+                             "donnez le chemin d'un fichier GeoTIFF.")
     try:
         src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
+    except rasterio.errors.RasterioError as exc:
         raise InputFileError(
-            f"land-cover raster '{path}' cannot be opened ({exc}); give a GeoTIFF."
+            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert ({exc}) ; donnez "
+            f"un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`)."
         ) from exc
-    if src.crs is None:
+    try:
+        _check_landcover(src, path)
+    except BaseException:
         src.close()
+        raise
+    return src
+
+
+def _check_landcover(src, path: Path) -> None:
+    name = path.name
+    if src.crs is None:
         raise MissingCRSError(
-            f"land-cover raster '{path}' has no CRS; assign it with "
-            f"`gdal_edit.py -a_srs EPSG:2154 {path.name}` (if its coordinates are Lambert-93)."
+            f"le raster d'occupation du sol « {path} » n'a pas de système de coordonnées ; "
+            f"attribuez-le avec `gdal_edit.py -a_srs EPSG:2154 {name}` (si ses coordonnées sont "
+            "en Lambert-93)."
         )
     if src.crs.to_epsg() != 2154:
-        crs = src.crs.to_string()
-        src.close()
         raise CRSMismatchError(
-            f"land-cover raster '{path}' is in {crs}, not Lambert-93; a categorical raster must "
-            f"be reprojected with nearest-neighbour resampling first: `gdalwarp -t_srs EPSG:2154 "
-            f"-r near {path.name} {path.stem}_l93.tif`."
+            f"le raster d'occupation du sol « {path} » est en {src.crs.to_string()}, pas en "
+            "Lambert-93 ; un raster de classes se reprojette au plus proche voisin : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
         )
-    if src.count < 1 or not np.issubdtype(np.dtype(src.dtypes[0]), np.integer):
-        dtype = src.dtypes[0]
-        src.close()
+    t = src.transform
+    if t.b != 0 or t.d != 0:
         raise InputFileError(
-            f"land-cover raster '{path}' has dtype {dtype}; land-cover codes must be integers."
+            f"le raster d'occupation du sol « {path} » a une grille tournée (géotransformation "
+            f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
         )
-    return src
+    if src.count != 1:
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » a {src.count} bandes ; il faut un raster "
+            "à une seule bande de codes d'occupation du sol (CLC niveau 3). Extrayez la bande "
+            f"des codes : `gdal_translate -b 1 {name} {path.stem}_bande1.tif` (une image en "
+            "couleurs d'une carte ne convient pas)."
+        )
+    dtype = src.dtypes[0]
+    if not np.issubdtype(np.dtype(dtype), np.integer):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » est de type {dtype} ; les codes "
+            "d'occupation du sol doivent être des entiers. Si ses valeurs sont des codes "
+            f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {path.stem}_int.tif`."
+        )
+
+
+@contextmanager
+def raster_read_errors(path, what: str = "raster d'occupation du sol"):
+    """Turn a failure while reading pixels (truncated or corrupt file) into an InputFileError.
+
+    A GeoTIFF or COG cut short (interrupted download or copy) opens fine and fails only when a
+    missing block is read.
+    """
+    import rasterio
+
+    try:
+        yield
+    except EspassGeoError:
+        raise
+    except rasterio.errors.RasterioError as exc:
+        name = Path(str(path)).name
+        raise InputFileError(
+            f"le {what} « {path} » est illisible à la lecture des pixels ({exc}) : fichier "
+            "tronqué ou corrompu (téléchargement ou copie interrompus ?). Vérifiez-le avec "
+            f"`gdalinfo -checksum {name}` et copiez-le ou téléchargez-le à nouveau."
+        ) from exc
+
+
+def raster_window(src, bounds) -> Window | None:
+    """Pixel window of ``src`` covering ``bounds`` (whole pixels, clipped to the raster).
+
+    ``None`` when the bounds and the raster do not overlap. Only this window is ever read, so
+    the cost of a cross-tab depends on the zones, not on the size of the raster.
+    """
+    import math
+
+    from rasterio.windows import Window, from_bounds
+
+    w = from_bounds(*bounds, transform=src.transform)
+    eps = 1e-6
+    col0 = max(0, math.floor(w.col_off + eps))
+    row0 = max(0, math.floor(w.row_off + eps))
+    col1 = min(src.width, math.ceil(w.col_off + w.width - eps))
+    row1 = min(src.height, math.ceil(w.row_off + w.height - eps))
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+_GDAL_INT_TYPES = {"uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
+                   "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64"}
+
+
+@contextmanager
+def windowed_dataset(src, window):
+    """``src`` seen through ``window``: a GDAL VRT of that window (same grid, same pixels).
+
+    exactextract then never reads, nor iterates over, the rest of a huge raster.
+    """
+    import rasterio
+    from rasterio.windows import transform as window_transform
+
+    if (window.col_off, window.row_off, window.width, window.height) == (
+            0, 0, src.width, src.height):
+        yield src
+        return
+    from xml.sax.saxutils import escape
+
+    t = window_transform(window, src.transform)
+    w, h = int(window.width), int(window.height)
+    nodata = "" if src.nodata is None else f"<NoDataValue>{src.nodata!r}</NoDataValue>"
+    vrt = (
+        f'<VRTDataset rasterXSize="{w}" rasterYSize="{h}">'
+        f"<SRS>{escape(src.crs.to_wkt())}</SRS>"
+        f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
+        f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1">{nodata}'
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(src.name)}</SourceFilename>'
+        f"<SourceBand>1</SourceBand>"
+        f'<SrcRect xOff="{int(window.col_off)}" yOff="{int(window.row_off)}" xSize="{w}" '
+        f'ySize="{h}"/><DstRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
+        "</SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    with rasterio.open(vrt) as vsrc:
+        yield vsrc
 
 
 def _check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
@@ -104,13 +232,18 @@ def _check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
     if not zones.geometry.intersects(rb).any():
         zb = [round(v) for v in zones.total_bounds]
         raise NoOverlapError(
-            f"territory (bounds {zb}, EPSG:2154) and land-cover raster '{path}' (bounds "
-            f"{[round(v) for v in src.bounds]}) do not overlap; check that both cover the same area."
+            f"le territoire (emprise {zb}, EPSG:2154) et le raster d'occupation du sol « {path} » "
+            f"(emprise {[round(v) for v in src.bounds]}) ne se recouvrent pas ; vérifiez que "
+            "les deux couvrent la même région (et que le territoire est le bon)."
         )
 
 
 def _exact_class_areas(src, zones: gpd.GeoDataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Exact (partial-pixel) areas per zone × code with exactextract, and covered area per zone."""
+    """Exact (partial-pixel) areas per zone × code with exactextract, and covered area per zone.
+
+    ``src`` should be the zones' window (:func:`windowed_dataset`): the raster-sequential
+    strategy walks every block of the raster it is given.
+    """
     from exactextract import exact_extract
 
     pixel_ha = abs(src.transform.a * src.transform.e) * HA_PER_M2
@@ -135,12 +268,13 @@ def _exact_class_areas(src, zones: gpd.GeoDataFrame, id_col: str) -> tuple[pd.Da
 
 
 def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
-                        block_size: int = 2048) -> pd.DataFrame:
+                        block_size: int = 2048, window=None) -> pd.DataFrame:
     """Pixel-centre areas: rasterize the zones once per block and ``bincount``; dask-parallel.
 
     One zone per pixel (the last one drawn wins where zones overlap). Fast for many small zones
     on large rasters; each block is read independently, so rasters larger than memory are fine
-    and a ``dask.distributed`` client, if one is active, runs the blocks.
+    and a ``dask.distributed`` client, if one is active, runs the blocks. Only the blocks of
+    ``window`` (default: the zones' window) that a zone touches are read.
     """
     import dask
     import rasterio
@@ -150,9 +284,13 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
     from rasterio.windows import transform as window_transform
 
     with rasterio.open(path) as src:
-        height, width, nodata = src.height, src.width, src.nodata
+        nodata = src.nodata
         transform = src.transform
         pixel_ha = abs(transform.a * transform.e) * HA_PER_M2
+        if window is None:
+            window = raster_window(src, zones.total_bounds)
+    if window is None:
+        return pd.DataFrame({id_col: [], "code": [], "area_ha": []})
     ids = zones[id_col].to_numpy()
     sindex = zones.sindex
     geoms = zones.geometry.values
@@ -180,8 +318,10 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
         zi, ci = np.nonzero(counts)
         return pd.DataFrame({"z": ids[hit[zi - 1]], "code": codes[ci], "n": counts[zi, ci]})
 
-    tasks = [dask.delayed(block)(r, c, min(block_size, height - r), min(block_size, width - c))
-             for r in range(0, height, block_size) for c in range(0, width, block_size)]
+    r0, c0 = int(window.row_off), int(window.col_off)
+    r1, c1 = r0 + int(window.height), c0 + int(window.width)
+    tasks = [dask.delayed(block)(r, c, min(block_size, r1 - r), min(block_size, c1 - c))
+             for r in range(r0, r1, block_size) for c in range(c0, c1, block_size)]
     parts = dask.compute(*tasks)
     df = pd.concat(parts, ignore_index=True)
     out = df.groupby(["z", "code"], as_index=False)["n"].sum()
@@ -207,7 +347,6 @@ def _box(bounds):
 
     return box(*bounds)
 
-
 # ------------------------------------------------------------------ parcels
 def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
     """Read RPG-style parcels and give each a declared CLC code from ``factors/rpg_to_clc.csv``.
@@ -215,12 +354,14 @@ def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
     Needs ``CODE_GROUP`` or ``CODE_CULTU`` (RPG); a crop-level mapping row wins over the group.
     Returns columns ``parcel_id, code_cultu, code_group, code (declared CLC), geometry``.
     """
-    gdf = read_vector(path, what="parcels")
+    gdf = read_vector(path, what="parcels", polygons=True)
     cols = {c.upper(): c for c in gdf.columns}
     if "CODE_GROUP" not in cols and "CODE_CULTU" not in cols:
+        fields = [c for c in gdf.columns if c != gdf.geometry.name]
         raise InputFileError(
-            f"parcels file '{path}' has neither CODE_GROUP nor CODE_CULTU (RPG fields); "
-            f"available fields: {list(gdf.columns)}."
+            f"fichier de parcelles « {path} » sans champ CODE_GROUP ni CODE_CULTU (champs du "
+            f"RPG) ; champs présents : {fields[:20]}. Donnez une couche du RPG (IGN) ou "
+            "ajoutez la culture déclarée dans un champ CODE_CULTU."
         )
     mapping = data.factor_table("rpg_to_clc")
     by_crop = mapping[mapping["level"] == "crop"].set_index("code")["code_clc"]
@@ -230,14 +371,24 @@ def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
     group = gdf[cols["CODE_GROUP"]].astype(str).str.replace(r"\.0$", "", regex=True) \
         if "CODE_GROUP" in cols else pd.Series("", index=gdf.index)
     code = cultu.map(by_crop).fillna(group.map(by_group))
-    unknown = sorted(set(group[code.isna()]) | set(cultu[code.isna()]) - {""})
-    if unknown:
+    unknown = sorted((set(group[code.isna()]) | set(cultu[code.isna()])) - {""})
+    if code.isna().any():
+        shown = unknown[:20] or ["(vide)"]
         raise UnknownLandCoverClassError(
-            f"parcels file '{path}': crop codes/groups {unknown[:20]} have no land-use class in "
-            "factors/rpg_to_clc.csv; add a row for each (level, code, code_clc).", unknown)
+            f"fichier de parcelles « {path} » : {int(code.isna().sum())} parcelle(s) dont la "
+            f"culture ou le groupe ({', '.join(shown)}) n'a pas de classe d'occupation du sol "
+            "dans factors/rpg_to_clc.csv ; ajoutez une ligne (level, code, code_clc) pour "
+            "chacun, ou corrigez CODE_CULTU / CODE_GROUP.", unknown)
     pid_col = cols.get("ID_PARCEL")
-    pid = gdf[pid_col].astype(str) if pid_col else pd.Series(
+    pid = gdf[pid_col].astype(str).str.strip() if pid_col else pd.Series(
         [f"p{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    dup = pid[pid.duplicated(keep=False)]
+    if len(dup):
+        raise InputFileError(
+            f"fichier de parcelles « {path} » : identifiants ID_PARCEL en double "
+            f"({', '.join(sorted(set(dup))[:10])}) ; chaque parcelle doit avoir le sien "
+            "(une parcelle comptée deux fois doublerait ses stocks)."
+        )
     out = gpd.GeoDataFrame(
         {"parcel_id": pid.values, "code_cultu": cultu.values, "code_group": group.values,
          "code": code.astype(int).values}, geometry=gdf.geometry.values, crs=LAMBERT93)
@@ -268,23 +419,23 @@ def _practice_attributes(src: gpd.GeoDataFrame, out: gpd.GeoDataFrame, path) -> 
         raw = src[lower[attr]]
         if allowed is None:
             values = pd.to_numeric(raw, errors="coerce")
-            if values.isna().any() or (values < 0).any():
-                problems.append(f"{attr}: numbers ≥ 0 expected")
+            if values.isna().any() or (values < 0).any() or np.isinf(values).any():
+                problems.append(f"{attr} : nombres finis ≥ 0 attendus (mètres de haie par ha)")
         elif allowed == {True, False}:
             txt = raw.astype(str).str.strip().str.lower()
             bad = sorted(set(txt) - _TRUE - _FALSE)
             if bad:
-                problems.append(f"{attr}: {bad[:5]} are not yes/no values")
+                problems.append(f"{attr} : {bad[:5]} ne sont pas des valeurs oui/non")
             values = txt.isin(_TRUE)
         else:
             values = raw.astype(str).str.strip().str.lower()
             bad = sorted(set(values) - allowed)
             if bad:
-                problems.append(f"{attr}: {bad[:5]} not in {sorted(allowed)}")
+                problems.append(f"{attr} : {bad[:5]} hors des valeurs permises {sorted(allowed)}")
         out[attr] = values.to_numpy()
     if problems:
-        raise InputFileError(f"parcels file '{path}': invalid practice attribute(s): "
-                             + "; ".join(problems) + ".")
+        raise InputFileError(f"fichier de parcelles « {path} » : attribut(s) de pratique "
+                             "invalide(s) — " + " ; ".join(problems) + ".")
     return out
 
 
@@ -307,6 +458,8 @@ def area_table_from_raster(
     *,
     parcels: gpd.GeoDataFrame | None = None,
     engine: str = "exact",
+    max_nodata_share: float = MAX_NODATA_SHARE,
+    label: str | None = None,
 ) -> AreaTable:
     """Cross-tabulate zones with a land-cover raster (and optional parcels) into an area table.
 
@@ -324,32 +477,60 @@ def area_table_from_raster(
         ``"exact"`` (default): exact partial-pixel coverage at zone edges with exactextract.
         ``"center"``: pixel-centre rasterization + ``bincount`` by blocks with dask (faster for
         huge rasters; one zone per pixel; closure holds to half a pixel along edges).
+    max_nodata_share
+        Coverage: a zone with more than 1 % (:data:`NODATA_WARN_SHARE`) of its area outside
+        the raster or in no-data gets a :class:`PartialCoverageWarning` (and a note) naming it
+        and the share; above ``max_nodata_share`` (default 0.5) it is a :class:`CoverageError`.
+        A raster without any classified pixel over the zones is always an error.
+    label
+        How the raster is named in messages (default: its path).
+
+    Only the window of the raster that the zones cover is read, by both engines: the cost
+    depends on the zones, not on the size of the raster.
     """
     if engine not in {"exact", "center"}:
         raise ValueError(f"engine must be 'exact' or 'center', not {engine!r}")
     if zones.empty:
-        raise EmptyTerritoryError("no zone to cross-tabulate; the territory selection is empty.")
+        raise EmptyTerritoryError("aucune zone à croiser avec le raster : la sélection du "
+                                  "territoire est vide ; vérifiez --territory.")
     if zones.crs is None or zones.crs.to_epsg() != 2154:
         raise CRSMismatchError(
-            f"zones are in {zones.crs}, not EPSG:2154; reproject them with `zones.to_crs(2154)`."
+            f"les zones sont en {zones.crs}, pas en EPSG:2154 ; reprojetez-les "
+            "(`zones.to_crs(2154)`)."
         )
-    if zones["zone_id"].duplicated().any():
-        raise AreaTableError("zone_id values are not unique; give each zone its own id.")
+    dup = zones["zone_id"][zones["zone_id"].duplicated()]
+    if len(dup):
+        raise AreaTableError(f"identifiants de zone en double ({', '.join(map(str, dup[:10]))}) "
+                             "; donnez à chaque zone un identifiant unique (zone_id).")
+    if not 0.0 <= max_nodata_share <= 1.0:
+        raise ValueError(f"max_nodata_share must be between 0 and 1, not {max_nodata_share!r}")
+    label = label or str(landcover)
     src = open_landcover(landcover)
     try:
-        _check_overlap(src, zones, landcover)
-        if engine == "exact":
-            raw, _ = _exact_class_areas(src, zones, "zone_id")
-        else:
-            raw = _center_class_areas(landcover, zones, "zone_id")
-        raw["area_source"] = "landcover"
-        polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
-                            index=zones["zone_id"].to_numpy())
-        parcel_area = pd.Series(0.0, index=polygon.index)
-        disagreement = pd.Series(0.0, index=polygon.index)
-        notes: list[str] = []
-        if parcels is not None and len(parcels):
-            raw, parcel_area, disagreement, notes = _apply_parcels(src, zones, parcels, raw, engine)
+        _check_overlap(src, zones, label)
+        window = raster_window(src, zones.total_bounds)
+        with raster_read_errors(label), windowed_dataset(src, window) as wsrc:
+            if engine == "exact":
+                raw, _ = _exact_class_areas(wsrc, zones, "zone_id")
+            else:
+                raw = _center_class_areas(landcover, zones, "zone_id", window=window)
+            raw["area_source"] = "landcover"
+            polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
+                                index=zones["zone_id"].to_numpy())
+            if float(raw["area_ha"].sum()) <= 0:
+                nodata = "" if src.nodata is None else f" (valeur sans donnée : {src.nodata:g})"
+                raise CoverageError(
+                    f"le raster d'occupation du sol « {label} » n'a aucun pixel classé sur le "
+                    f"territoire ({fmt_area_ha(float(polygon.sum()))}) : il n'y est que sans "
+                    f"donnée{nodata}. Donnez un raster qui couvre le territoire (vérifiez "
+                    "l'emprise et la valeur nodata avec `gdalinfo -stats`)."
+                )
+            parcel_area = pd.Series(0.0, index=polygon.index)
+            disagreement = pd.Series(0.0, index=polygon.index)
+            notes: list[str] = []
+            if parcels is not None and len(parcels):
+                raw, parcel_area, disagreement, notes = _apply_parcels(wsrc, zones, parcels, raw,
+                                                                       engine)
     finally:
         src.close()
     table = (raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum())
@@ -364,16 +545,68 @@ def area_table_from_raster(
         "parcel_area_ha": parcel_area.reindex(polygon.index).to_numpy(),
         "disagreement_ha": disagreement.reindex(polygon.index).to_numpy(),
     })
+    notes += check_coverage(summary, zones, label, max_nodata_share=max_nodata_share)
     msg = overlap_notice(zones, "Des zones", "surfaces comptées dans chaque zone")
     if msg:
         notes.append(msg)
     return AreaTable(table=table, summary=summary, notes=notes)
 
 
+def _zone_label(zid, name) -> str:
+    name = "" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
+    return f"« {name} » ({zid})" if name and name != str(zid) else f"« {zid} »"
+
+
+def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *,
+                   max_nodata_share: float = MAX_NODATA_SHARE,
+                   warn_share: float = NODATA_WARN_SHARE) -> list[str]:
+    """Zones partly outside the raster or in no-data: French notes, a warning, or an error.
+
+    The share of a zone is ``nodata_area_ha / polygon_area_ha`` (no-data pixels plus the part
+    of the polygon outside the raster). Above ``warn_share`` (1 %) the zone is named in a
+    :class:`PartialCoverageWarning` (its stocks leave that part out); above
+    ``max_nodata_share`` it is a :class:`CoverageError`. Returns the notes.
+    """
+    poly = summary["polygon_area_ha"].to_numpy(dtype=float)
+    nod = summary["nodata_area_ha"].to_numpy(dtype=float)
+    share = np.divide(nod, poly, out=np.zeros_like(nod), where=poly > 0)
+    names = (zones.set_index("zone_id")["zone_name"] if "zone_name" in zones
+             else pd.Series(dtype=object))
+    rows = [(share[i], summary["zone_id"].iloc[i], nod[i], poly[i]) for i in range(len(share))]
+
+    def describe(items) -> str:
+        items = sorted(items, key=lambda r: -r[0])
+        text = " ; ".join(
+            f"{_zone_label(z, names.get(z))} : {fmt_percent(sh)} ({fmt_area_ha(n)} sur "
+            f"{fmt_area_ha(p)})" for sh, z, n, p in items[:10])
+        if len(items) > 10:
+            text += f" ; … et {len(items) - 10} autre(s) zone(s)"
+        return text
+
+    too_much = [r for r in rows if r[0] > max_nodata_share]
+    if too_much:
+        raise CoverageError(
+            f"{len(too_much)} zone(s) hors du raster d'occupation du sol « {label} » ou sans "
+            f"donnée sur plus de {fmt_percent(max_nodata_share, 0)} de leur surface — "
+            f"{describe(too_much)}. Leurs stocks seraient sous-estimés d'autant : donnez un "
+            "raster qui couvre tout le territoire, retirez ces zones, ou acceptez une "
+            "couverture partielle en relevant le seuil (--max-nodata-share 0.9)."
+        )
+    partial = [r for r in rows if r[0] > warn_share]
+    if not partial:
+        return []
+    msg = (f"{len(partial)} zone(s) en partie hors du raster d'occupation du sol « {label} » ou "
+           f"sans donnée (part de la surface) — {describe(partial)}. Cette partie n'est pas "
+           "comptée : les stocks de ces zones sont sous-estimés d'autant.")
+    warnings.warn(msg, PartialCoverageWarning, stacklevel=3)
+    return [msg]
+
+
 def _apply_parcels(src, zones, parcels, raw, engine):
     """Replace the raster classes inside parcels by the parcels' declared classes."""
     if parcels.crs is None or parcels.crs.to_epsg() != 2154:
-        raise CRSMismatchError("parcels must be in EPSG:2154; read them with read_parcels().")
+        raise CRSMismatchError("les parcelles doivent être en EPSG:2154 ; lisez-les avec "
+                               "read_parcels().")
     notes: list[str] = []
     msg = overlap_notice(parcels, "Des parcelles", "cette surface est comptée deux fois dans "
                          "les communes concernées", stacklevel=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -17,6 +19,10 @@ from espass_geo.areas import (
     check_closure,
     read_parcels,
 )
+from espass_geo.errors import CoverageError, PartialCoverageWarning
+
+#: Zone B of the tiny raster: 2 no-data pixels of 1 ha in its 8 ha -> 2 / 8 = 25,0 %.
+B_NODATA = r"\(B\) : 25,0\s% \(2,00\sha sur 8,00\sha\)"
 
 
 def as_dict(table, zone):
@@ -26,7 +32,8 @@ def as_dict(table, zone):
 
 @pytest.mark.parametrize("engine", ["exact", "center"])
 def test_two_box_communes_hand_computed(tiny_raster, two_zones, engine):
-    at = area_table_from_raster(two_zones, tiny_raster, engine=engine)
+    with pytest.warns(PartialCoverageWarning, match=B_NODATA):
+        at = area_table_from_raster(two_zones, tiny_raster, engine=engine)
     # A (left two columns): 4 px of 211 and 4 px of 112, 1 px = 100 m × 100 m = 1 ha
     assert as_dict(at.table, "A") == {"112": 4.0, "211": 4.0}
     # B (right two columns): 231 ×2, 311 ×4, nodata ×2 -> 2 ha, 4 ha, 2 ha without data
@@ -59,7 +66,8 @@ def test_parcels_take_precedence(tmp_path, tiny_raster, two_zones):
     parcels.to_file(path, layer="parcelles", engine="pyogrio")
     p = read_parcels(path)
     assert p["code"].tolist() == [231, 211]  # PPH -> 231 (crop row), group 1 -> 211
-    at = area_table_from_raster(two_zones, tiny_raster, parcels=p)
+    with pytest.warns(PartialCoverageWarning, match=B_NODATA):  # parcels miss column 3
+        at = area_table_from_raster(two_zones, tiny_raster, parcels=p)
     # A: 211 = 4 − 2 (P1) − 0.5 (P2, raster 211) + 0.5 (P2 declared 211) = 2 ha; 231 = 2 ha
     assert as_dict(at.table, "A") == {"112": 4.0, "211": 2.0, "231": 2.0}
     # B: 231 = 2 − 0.5 (P2 over raster 231) = 1.5 ha; 211 = 0.5 ha declared; 311 = 4 ha
@@ -117,9 +125,24 @@ def test_closure_property(tmp_path_factory, data):
     h = data.draw(st.floats(60, n * RES))
     poly = box(X0 + x1, Y0 - y1 - h, X0 + x1 + w, Y0 - y1)
     zones = gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[poly], crs=2154)
-    at = area_table_from_raster(zones, path)
-    got = at.table.groupby("code")["area_ha"].sum().to_dict()
     expected = _brute_force(array, poly)
+    # share of the polygon outside the raster or on no-data pixels, from the brute force
+    share = 1 - sum(expected.values()) / (poly.area * 1e-4)
+    limit = data.draw(st.sampled_from([0.2, 0.5, 1.0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if not expected or share > limit + 1e-9:
+            # no classified pixel at all, or more no-data than allowed: an error, never 0 tC
+            with pytest.raises(CoverageError, match="aucun pixel classé|sans donnée sur plus"):
+                area_table_from_raster(zones, path, max_nodata_share=limit)
+            return
+        at = area_table_from_raster(zones, path, max_nodata_share=limit)
+    warned = [w for w in caught if issubclass(w.category, PartialCoverageWarning)]
+    if share > 0.01 + 1e-9:
+        assert len(warned) == 1 and "« Z »" in str(warned[0].message)
+    elif share < 0.01 - 1e-9:
+        assert not warned
+    got = at.table.groupby("code")["area_ha"].sum().to_dict()
     assert set(got) <= set(expected)
     for code, area in expected.items():
         assert got.get(code, 0.0) == pytest.approx(area, rel=1e-6, abs=1e-7)
