@@ -18,10 +18,11 @@ import pandas as pd
 from . import __version__, data
 from .areas import area_table_from_raster, read_parcels
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
-from .errors import ScenarioError
+from .errors import EspassGeoError, ScenarioError
 from .exports import write_csv
 from .factors import artificial_split_parameters, clc_mapping, land_use_classes
 from .flows import forest_areas_from_land_use, land_use_transitions, wood_products_harvest
+from .fmt import fmt_area_ha, fmt_number
 from .io import atomic_output_dir, write_gpkg_layer
 from .scenario_config import Action, ScenarioConfig, load_scenario_config
 from .scenarios import (
@@ -65,7 +66,8 @@ def _target_land_use(to: str) -> str:
 
 
 def _action_geometry(action: Action) -> gpd.GeoDataFrame:
-    g = read_vector(action.params["geometry"], what=f"action {action.id} geometry")
+    g = read_vector(action.params["geometry"], what=f"géométrie de l'action « {action.id} »",
+                    polygons=True)
     geom = g.union_all()
     return gpd.GeoDataFrame({"action_id": [action.id]}, geometry=[geom], crs=LAMBERT93)
 
@@ -100,7 +102,8 @@ def _select_parcels(action: Action, parcels: gpd.GeoDataFrame, problems: list[st
     if "crop_codes" in p:
         sel = sel[sel["code_cultu"].isin([str(c) for c in p["crop_codes"]])]
     if "geometry" in p:
-        g = read_vector(p["geometry"], what=f"action {action.id} geometry").union_all()
+        g = read_vector(p["geometry"], what=f"géométrie de l'action « {action.id} »",
+                        polygons=True).union_all()
         sel = sel[sel.intersects(g)]
     practice = p["practice"]
     # parcels that already have the practice (attributes of the parcel layer) are left out
@@ -130,6 +133,59 @@ def _select_parcels(action: Action, parcels: gpd.GeoDataFrame, problems: list[st
     return sel
 
 
+def _hedge_m_per_ha(host: str) -> float:
+    practice = "cropsHedges" if host == "cultures" else "prairiesHedges"
+    return float(data.factor_table("practices_aldo").set_index("practice").loc[
+        practice, "hedge_m_per_ha"])
+
+
+def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom) -> None:
+    """Magnitudes of the actions against the territory, before any raster is read.
+
+    Spatial actions must lie mostly inside the territory (more than half of a polygon outside
+    is a wrong file or CRS); hedges cannot need more host land than the zones' whole area
+    (ALDO: 60 m/ha on crops, 100 m/ha on grassland), so 10⁹ km is refused here.
+    """
+    problems: list[str] = []
+    zone_area = zones.set_index("zone_id").geometry.area * HA_PER_M2
+    for sc in cfg.scenarios:
+        for a in sc.actions:
+            loc = f"{cfg.path.name}:{a.line}" if a.line else cfg.path.name
+            if a.type in ("convert", "seal"):
+                try:
+                    g = _action_geometry(a)
+                except EspassGeoError as exc:
+                    problems.append(f"{loc} : {exc}")
+                    continue
+                total = float(g.geometry.area.sum())
+                inside = float(g.geometry.intersection(tgeom).area.sum())
+                if total > 0 and 0 < inside < 0.5 * total:
+                    problems.append(
+                        f"{loc} : l'action « {a.id} » est à {100 * (1 - inside / total):.0f} % "
+                        f"hors du territoire ({fmt_area_ha(total * HA_PER_M2)} dont "
+                        f"{fmt_area_ha(inside * HA_PER_M2)} dedans) : vérifiez le fichier et son "
+                        "système de coordonnées, ou découpez la géométrie sur le territoire")
+            elif a.type == "hedges":
+                wanted = [str(z) for z in a.params.get("zones", zone_area.index)]
+                unknown = sorted(set(wanted) - set(zone_area.index))
+                if unknown:
+                    problems.append(f"{loc} : zones {unknown} hors du territoire (zones : "
+                                    f"{', '.join(list(zone_area.index)[:10])}…)")
+                    continue
+                m_per_ha = _hedge_m_per_ha(a.params.get("host", "cultures"))
+                eq_ha = float(a.params["length_km"]) * 1000.0 / m_per_ha
+                area = float(zone_area.reindex(wanted).sum())
+                if eq_ha > area:
+                    problems.append(
+                        f"{loc} : {fmt_number(a.params['length_km'])} km de haies à "
+                        f"{m_per_ha:g} m/ha demandent {fmt_area_ha(eq_ha)}, plus que la surface "
+                        f"des zones ({fmt_area_ha(area)}) : au plus "
+                        f"{fmt_number(area * m_per_ha / 1000)} km (length_km en kilomètres)")
+    if problems:
+        raise ScenarioError(f"fichier de scénario « {cfg.path} » : {len(problems)} "
+                            "problème(s) :\n  - " + "\n  - ".join(problems), problems)
+
+
 def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     """Compute baseline and scenario trajectories from a validated configuration."""
     cfg = config
@@ -139,6 +195,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     attrs = attrs.assign(zpc_weight=1.0)
     notes = list(territory.notes)
     tgeom = zones.union_all()
+    _check_against_territory(cfg, zones, tgeom)
     parcels = None
     if cfg.parcels is not None:
         parcels = read_parcels(cfg.parcels)
@@ -253,6 +310,14 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
                 if weights.sum() <= 0:
                     problems.append(f"{loc} : pas de surface hôte ({host}) pour les haies")
                     continue
+                if eq_ha > weights.sum() * (1 + 1e-9):
+                    km_max = weights.sum() * m_per_ha / 1000.0
+                    problems.append(
+                        f"{loc} : {fmt_number(a.params['length_km'])} km de haies à "
+                        f"{m_per_ha:g} m/ha demandent {fmt_area_ha(eq_ha)} de {host}, les zones "
+                        f"n'en ont que {fmt_area_ha(weights.sum())} : au plus "
+                        f"{fmt_number(km_max)} km (length_km en kilomètres)")
+                    continue
                 area = eq_ha * weights / weights.sum()
                 pr = pd.DataFrame({"zone_id": area.index, "practice": practice,
                                    "area_ha": area.to_numpy(), "year": a.year,
@@ -310,8 +375,8 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
             action_geoms.append({"scenario": sc.name, "action_id": a.id, "type": a.type,
                                  "label": a.label or a.id, "year": a.year, "geometry": g})
     if problems:
-        raise ScenarioError(f"scenario file '{cfg.path}': {len(problems)} problem(s):\n  - "
-                            + "\n  - ".join(problems), problems)
+        raise ScenarioError(f"fichier de scénario « {cfg.path} » : {len(problems)} "
+                            "problème(s) :\n  - " + "\n  - ".join(problems), problems)
     # ---- projection
     all_cohorts = {"baseline": baseline, **scen_cohorts}
     flows, stocks = [], []
@@ -390,9 +455,11 @@ def _readme(result: ScenarioResult) -> str:
 
 
 def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
-                           make_map: bool = True) -> dict[str, Path]:
+                           make_map: bool = True, overwrite: bool = False,
+                           inputs=()) -> dict[str, Path]:
     cfg = result.config
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite,
+                           inputs=(cfg.path, *vars(cfg).values(), *inputs)) as tmp:
         files: dict[str, Path] = {}
         zf = result.flows.groupby(["scenario", "zone_id", "lever", "year"], as_index=False)[
             ["flux_tC_an", "flux_tCO2e_an"]].sum(min_count=1)
@@ -441,10 +508,11 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
     return result.files
 
 
-def run_scenario(config: str | Path, *, out_dir: str | Path, make_map: bool = True
-                 ) -> ScenarioResult:
+def run_scenario(config: str | Path, *, out_dir: str | Path, make_map: bool = True,
+                 overwrite: bool = False) -> ScenarioResult:
     """Public API of ``espass-geo scenario``: validate, project and write."""
     cfg = load_scenario_config(config)
     result = build_scenarios(cfg)
-    write_scenario_outputs(result, out_dir, make_map=make_map)
+    write_scenario_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                           inputs=(config,))
     return result

@@ -54,8 +54,9 @@ def ipcc_practice_rate(practice: str, zpc: str) -> float:
     ip = practice_catalogue("ipcc")
     if practice not in ip.index:
         raise ScenarioError(
-            f"practice '{practice}' has no IPCC Tier 1 equivalent (factors/practices_ipcc.csv: "
-            f"{', '.join(ip.index)}); use method = \"aldo\" for it.")
+            f"la pratique « {practice} » n'a pas d'équivalent GIEC Tier 1 "
+            f"(factors/practices_ipcc.csv : {', '.join(ip.index)}) ; utilisez method = "
+            "\"aldo\" pour elle.")
     p = ip.loc[practice]
     z = data.factor_table("zpc_to_ipcc").set_index("zpc").loc[zpc]
     ref = data.factor_table("ipcc_soc_ref")
