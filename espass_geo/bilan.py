@@ -486,7 +486,8 @@ def _bilan_zones(st, fl, em) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(base, geometry="geometry", crs=LAMBERT93)
 
 
-def write_bilan_outputs(result: BilanResult, out_dir: str | Path) -> dict[str, Path]:
+def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
+                        overwrite: bool = False) -> dict[str, Path]:
     from .emissions_pipeline import write_emission_outputs
     from .exports import write_csv, write_csv_fr, write_xlsx
     from .flows_pipeline import write_flow_outputs
@@ -499,12 +500,10 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path) -> dict[str, P
 
     cfg = result.config
     out_dir = Path(out_dir)
-    try:
-        out_dir.parent.resolve().mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"output directory '{out_dir}' cannot be created ({exc.strerror}).") \
-            from exc
-    with atomic_output_dir(out_dir) as tmp:
+    inputs = [cfg.path, *vars(cfg).values()]
+    if result.scenario is not None:
+        inputs += [result.scenario.config.path, *vars(result.scenario.config).values()]
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
         files: dict[str, Path] = {}
         t = result.table
         files["bilan.csv"] = write_csv(t, tmp / "bilan.csv")
@@ -622,7 +621,8 @@ def _config_as_toml(cfg: BilanConfig) -> str:
 
 
 def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
-              out_dir: str | Path, quiet: bool = False) -> BilanResult:
+              out_dir: str | Path, quiet: bool = False,
+              overwrite: bool = False) -> BilanResult:
     """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults."""
     if config is not None:
         cfg = load_bilan_config(config)
@@ -631,13 +631,40 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
     else:
         raise ConfigError("give --config bilan.toml or --territory T (see espass-geo init).")
     result = compute_bilan(cfg, quiet=quiet)
-    write_bilan_outputs(result, out_dir)
+    write_bilan_outputs(result, out_dir, overwrite=overwrite)
     return result
 
 
-def write_example_config(path: str | Path) -> Path:
+def write_example_config(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the commented example ``bilan.toml``; an existing file needs ``overwrite``."""
+    import os
+    import tempfile
+
     path = Path(path)
-    if path.exists():
-        raise OutputError(f"'{path}' already exists; choose another name or remove it first.")
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    if not path.parent.is_dir():
+        raise OutputError(f"le dossier « {path.parent} » n'existe pas : créez-le d'abord, ou "
+                          f"donnez un autre chemin à espass-geo init (ex. bilan.toml).")
+    if path.is_dir():
+        raise OutputError(f"« {path} » est un dossier : donnez un nom de fichier à espass-geo "
+                          "init (ex. bilan.toml).")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputError(f"le fichier « {path} » existe déjà : espass-geo init ne le remplace "
+                          "pas ; choisissez un autre nom, ou ajoutez --overwrite pour le "
+                          "remplacer.")
+    tmp = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(EXAMPLE_CONFIG)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"le fichier « {path} » ne peut pas être écrit ({exc.strerror}) : "
+                          "choisissez un dossier où vous pouvez écrire.") from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return path

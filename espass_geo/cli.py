@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -16,13 +18,41 @@ def _format_warning(message, category, filename, lineno, line=None):  # noqa: AR
     return f"Avertissement : {message}\n"
 
 
+def _command_line() -> str:
+    """The command as typed, for the manifest of the output folder."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return "espass-geo"
+    words = ["espass-geo", ctx.info_name or ""]
+    for name, value in ctx.params.items():
+        flag = "--" + name.replace("_", "-")
+        if name == "out_dir":
+            flag = "--out"
+        if value is None or value is False or value == ():
+            continue
+        if name == "path":
+            words.append(str(value))
+        elif value is True:
+            words.append(flag)
+        elif isinstance(value, tuple | list):
+            words += [flag, *map(str, value)]
+        else:
+            words += [flag, str(value)]
+    return shlex.join(words)
+
+
 def _run(fn, *args, **kwargs):
+    from .io import RUN_COMMAND
+
     warnings.formatwarning = _format_warning
+    token = RUN_COMMAND.set(_command_line())
     try:
         return fn(*args, **kwargs)
     except EspassGeoError as exc:
         click.echo(f"Erreur ({type(exc).__name__}) : {exc}", err=True)
         sys.exit(2)
+    finally:
+        RUN_COMMAND.reset(token)
 
 
 def _summary(files: dict, out_dir) -> None:
@@ -66,14 +96,18 @@ def main(verbose: bool) -> None:
               show_default=True, help="Croisement raster : couverture exacte ou centre de pixel.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Dossier de sortie.")
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, out_dir, no_map):
+def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, out_dir, overwrite,
+           no_map):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from .pipeline import run_stocks
 
     result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
                   parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
-                  make_map=not no_map)
+                  make_map=not no_map, overwrite=overwrite)
     from .fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
@@ -103,9 +137,12 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
               default="harvest", show_default=True,
               help="Produits bois : approche récolte, consommation, ou aucun.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
-          method, gwp_n2o, wood_products, out_dir, no_map):
+          method, gwp_n2o, wood_products, out_dir, overwrite, no_map):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from .flows_pipeline import run_flows
     from .fmt import fmt_mass_t
@@ -113,7 +150,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
     result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
                   landcover_after=landcover_after, years=tuple(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
-                  wood_products=wood_products, make_map=not no_map)
+                  wood_products=wood_products, make_map=not no_map, overwrite=overwrite)
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")
     _summary(result.files, out_dir)
@@ -123,13 +160,17 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 @click.option("--config", "config", required=True, type=click.Path(path_type=Path),
               help="Fichier de scénario TOML (voir landcover/scenarios/flandre_dunkerque.toml).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-def scenario(config, out_dir, no_map):
+def scenario(config, out_dir, overwrite, no_map):
     """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
     from .fmt import fmt_mass_t
     from .scenario_pipeline import run_scenario
 
-    result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map)
+    result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map,
+                  overwrite=overwrite)
     d = result.delta
     last = d[(d["lever"] == "total") & (d["year"] == result.config.horizon)]
     for r in last.itertuples(index=False):
@@ -152,16 +193,19 @@ def scenario(config, out_dir, no_map):
 @click.option("--footprint-adjustments", type=click.Path(path_type=Path),
               help="Ajustements locaux de l'empreinte (zone_id|*, post, factor, driver).")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, out_dir,
-              no_map):
+              overwrite, no_map):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
     from .emissions_pipeline import run_emissions
     from .fmt import fmt_mass_t
 
     r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory,
              population=population, land_flows=land_flows, make_map=not no_map,
-             footprint_adjustments=footprint_adjustments)
+             footprint_adjustments=footprint_adjustments, overwrite=overwrite)
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
                + (" (inventaire de démonstration : estimation)" if r.estimate else "") + ".")
@@ -174,8 +218,11 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 @click.option("--territory", "-t",
               help="Sans --config : territoire avec les données embarquées par défaut.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--quiet", "-q", is_flag=True, help="Sans barre de progression ni résumé.")
-def bilan(config, territory, out_dir, quiet):
+def bilan(config, territory, out_dir, overwrite, quiet):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
     from .bilan import run_bilan, synthesis
     from .fmt import fmt_mass_t
@@ -184,7 +231,8 @@ def bilan(config, territory, out_dir, quiet):
         click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
                    err=True)
         sys.exit(2)
-    r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet)
+    r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet,
+             overwrite=overwrite)
     if not quiet:
         sy = synthesis(r.table)
         click.echo(f"{r.config.title} : empreinte "
@@ -199,11 +247,12 @@ def bilan(config, territory, out_dir, quiet):
 
 @main.command()
 @click.argument("path", default="bilan.toml", type=click.Path(path_type=Path))
-def init(path):
+@click.option("--overwrite", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
+def init(path, overwrite):
     """Écrit un fichier bilan.toml d'exemple, commenté, sur les données embarquées."""
     from .bilan import write_example_config
 
-    _run(write_example_config, path)
+    _run(write_example_config, path, overwrite=overwrite)
     click.echo(f"Écrit {path} : modifiez-le puis lancez espass-geo bilan --config {path} "
                "--out bilan/")
 
@@ -211,12 +260,15 @@ def init(path):
 @main.command()
 @click.option("--out", "out_dir", default="maps/demo", show_default=True,
               type=click.Path(path_type=Path), help="Dossier de sortie.")
-def demo(out_dir):
+@click.option("--overwrite", is_flag=True,
+              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
+def demo(out_dir, overwrite):
     """Démonstration sur les données embarquées (SCoT Flandre-Dunkerque et 37 EPCI du 59/62)."""
     from .demo import run_demo
     from .fmt import fmt_mass_t
 
-    results = _run(run_demo, out_dir)
+    results = _run(run_demo, out_dir, overwrite=overwrite)
     from .bilan import synthesis
 
     for name, r in results.items():
@@ -235,5 +287,25 @@ def versions_cmd():
     show_versions()
 
 
+def console_main() -> None:
+    """Entry point of the ``espass-geo`` script: ``main`` with a last-resort error handler.
+
+    A package error already ends with its French message and status 2 (``_run``). Anything
+    else is a bug of espass_geo: a short French message asks to report it and the status is 1;
+    ``ESPASS_GEO_DEBUG=1`` shows the Python traceback. (Tests call ``main`` directly, so they
+    see the real exception.)
+    """
+    try:
+        main(standalone_mode=True)
+    except Exception as exc:
+        if os.environ.get("ESPASS_GEO_DEBUG"):
+            raise
+        click.echo(f"Erreur inattendue ({type(exc).__name__}) : {exc}\nC'est un défaut "
+                   "d'espass_geo, pas de vos données : signalez-le aux auteurs avec la commande "
+                   "lancée et la sortie de « espass-geo versions » (ESPASS_GEO_DEBUG=1 affiche "
+                   "le détail technique).", err=True)
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    console_main()

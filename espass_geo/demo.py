@@ -31,16 +31,20 @@ def demo_configs() -> dict[str, BilanConfig]:
             "region": load_bilan_config(folder / "bilan_region.toml")}
 
 
-def run_demo(out_dir: str | Path = "maps/demo", *, quiet: bool = True
-             ) -> dict[str, BilanResult]:
-    """The two demo bilans under ``out_dir`` (``flandre_dunkerque/``, ``region/``) + an index."""
+def run_demo(out_dir: str | Path = "maps/demo", *, quiet: bool = True,
+             overwrite: bool = False) -> dict[str, BilanResult]:
+    """The two demo bilans under ``out_dir`` (``flandre_dunkerque/``, ``region/``) + an index.
+
+    The whole folder is one output (one manifest, swapped in whole: see
+    :func:`espass_geo.io.atomic_output_dir`).
+    """
     out_dir = Path(out_dir)
-    results = {}
-    for name, cfg in demo_configs().items():
-        r = compute_bilan(cfg, quiet=quiet)
-        write_bilan_outputs(r, out_dir / name)
-        results[name] = r
-    with atomic_output_dir(out_dir) as tmp:
+    results = {name: compute_bilan(cfg, quiet=quiet) for name, cfg in demo_configs().items()}
+    with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
+        for name, r in results.items():
+            write_bilan_outputs(r, tmp / name)
+            r.files = {k: out_dir / name / Path(p).relative_to(tmp / name)
+                       for k, p in r.files.items()}
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
     return results
 

@@ -9,6 +9,10 @@
 * :func:`write_csv_fr`: the French-Excel variant (``;``, decimal comma, UTF-8 with BOM);
   :func:`write_csv`: plain UTF-8 CSV (``,``, decimal point).
 
+Spreadsheet safety (OWASP "CSV injection"): a text cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return is written with a leading ``'`` in both CSV files and stored
+as a string (never a formula) in the workbook; numbers stay numbers.
+
 Every writer is atomic: the file is written to a temporary file in the target folder, then
 moved over the target with :func:`os.replace`, so a failed run never leaves a truncated file.
 (conventions §4.3.)
@@ -129,8 +133,8 @@ def _atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
                                         dir=target.parent)
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot write '{target}' ({exc.strerror}); choose a writable "
-                          "folder.") from exc
+        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({exc.strerror}) : "
+                          "choisissez un dossier où vous pouvez écrire.") from exc
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -140,9 +144,9 @@ def _atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{target}' ({exc.strerror}); check that the file is "
-                          "not open in another program (Excel locks it) and that the folder "
-                          "is writable.") from exc
+        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({exc.strerror}) : "
+                          "vérifiez qu'il n'est pas ouvert dans un autre programme (Excel le "
+                          "verrouille) et que vous pouvez écrire dans son dossier.") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -158,9 +162,54 @@ def _write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], Any]) -
 # CSV
 # --------------------------------------------------------------------------------------------
 
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_text(value: Any) -> Any:
+    """A text that starts like a formula gets a leading ``'``; anything else is unchanged.
+
+    Only strings are touched: numbers (negative ones included) stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell and header neutralised (see :func:`neutralise_text`).
+
+    Numeric columns are returned as they are; the frame is copied only when a text column or
+    header needs it.
+    """
+    out = df
+    for j, col in enumerate(df.columns):
+        s = df.iloc[:, j]
+        if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+                or isinstance(s.dtype, pd.CategoricalDtype)):
+            continue
+        values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
+        mask = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
+        if bool(mask.any()):
+            if out is df:
+                out = df.copy()
+            out.isetitem(j, values.map(neutralise_text))
+    names = [neutralise_text(c) for c in out.columns]
+    if names != list(out.columns):
+        if out is df:
+            out = df.copy()
+        out.columns = names
+    return out
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Plain CSV: UTF-8 without BOM, ``,`` separator, decimal point, full float precision."""
-    return _write_atomic(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
+    """Plain CSV: UTF-8 without BOM, ``,`` separator, decimal point, full float precision.
+
+    Text cells starting with ``= + - @``, tab or carriage return are neutralised
+    (:func:`csv_safe`) so that no spreadsheet runs them as formulas.
+    """
+    safe = csv_safe(df)
+    return _write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8"))
 
 
 def write_csv_fr(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -169,8 +218,9 @@ def write_csv_fr(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Opens with the right columns and numbers in a French Excel by double-click; read it back
     with ``pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")``.
     """
-    return _write_atomic(path, lambda tmp: df.to_csv(tmp, sep=";", decimal=",", index=False,
-                                                     encoding="utf-8-sig"))
+    safe = csv_safe(df)
+    return _write_atomic(path, lambda tmp: safe.to_csv(tmp, sep=";", decimal=",", index=False,
+                                                       encoding="utf-8-sig"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,8 +370,8 @@ def write_xlsx(bilan: pd.DataFrame, path: str | os.PathLike[str], *,
     head_fill = PatternFill("solid", fgColor="DCE6F0")
     wrap = Alignment(wrap_text=True, vertical="top")
     for r, (key, value) in enumerate(_readme_rows(b, themes, sheets, meta), start=1):
-        a = ws.cell(row=r, column=1, value=key)
-        c = ws.cell(row=r, column=2, value=value)
+        a = _put(ws, r, 1, key)
+        c = _put(ws, r, 2, value)
         a.alignment = wrap
         c.alignment = wrap
         if key and not key.startswith("  "):
@@ -334,14 +384,15 @@ def write_xlsx(bilan: pd.DataFrame, path: str | os.PathLike[str], *,
         frame = bilan_frame_fr(b, theme)
         wst = wb.create_sheet(sheets[theme])
         keys = list(_COLUMN_ORDER)
-        wst.append(list(frame.columns))
-        for cell in wst[1]:
+        for j, head in enumerate(frame.columns, start=1):
+            cell = _put(wst, 1, j, head)
             cell.font = bold
             cell.fill = head_fill
             cell.alignment = Alignment(vertical="center")
         value_col = list(frame.columns).index(COLUMN_HEADERS_FR["value"]) + 1
-        for rec in frame.itertuples(index=False, name=None):
-            wst.append([_cell(v) for v in rec])
+        for i, rec in enumerate(frame.itertuples(index=False, name=None), start=2):
+            for j, v in enumerate(rec, start=1):
+                _put(wst, i, j, v)
         for row in wst.iter_rows(min_row=2, min_col=value_col, max_col=value_col):
             for cell in row:
                 cell.number_format = _VALUE_FORMAT
@@ -361,4 +412,25 @@ def _cell(v: Any) -> Any:
         v = v.item()
     if isinstance(v, float) and v != v:  # NaN
         return None
+    if isinstance(v, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        v = ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)  # control characters XLSX cannot hold
     return v
+
+
+def _put(ws: Any, row: int, column: int, value: Any) -> Any:
+    """Set a cell; text is always stored as text, never as a formula (OWASP).
+
+    openpyxl turns a string starting with ``=`` into a formula: the cell is set back to the
+    string type, and every text that starts like a formula (``= + - @``, tab, carriage
+    return) gets Excel's "quote prefix" so that editing it in Excel keeps it as text.
+    """
+    v = _cell(value)
+    cell = ws.cell(row=row, column=column)
+    cell.value = v
+    if isinstance(v, str):
+        cell.data_type = "s"
+        if v.startswith(FORMULA_PREFIXES):
+            cell.quotePrefix = True
+    return cell

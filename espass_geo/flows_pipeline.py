@@ -347,9 +347,10 @@ def _readme(result: FlowsResult, params: dict) -> str:
 
 
 def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict | None = None,
-                       title: str | None = None, make_map: bool = True) -> dict[str, Path]:
+                       title: str | None = None, make_map: bool = True,
+                       overwrite: bool = False, inputs=()) -> dict[str, Path]:
     params = params or {}
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
         files: dict[str, Path] = {}
         files["flows.csv"] = write_csv(result.flows, tmp / "flows.csv")
         zt = pd.DataFrame(result.zones.drop(columns="geometry"))
@@ -394,7 +395,7 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
 def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
               years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
               gwp_n2o=273.0, wood_products="harvest", engine="exact", make_map=True,
-              title=None) -> FlowsResult:
+              title=None, overwrite: bool = False) -> FlowsResult:
     """Public API of ``espass-geo flows``: compute and write the flow outputs."""
     result = compute_territory_flows(
         territory, landcover_before=landcover_before, landcover_after=landcover_after,
@@ -404,5 +405,7 @@ def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None
                   landcover_after=landcover_after, years=list(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
                   wood_products=wood_products, engine=engine)
-    write_flow_outputs(result, out_dir, params=params, make_map=make_map, title=title)
+    write_flow_outputs(result, out_dir, params=params, make_map=make_map, title=title,
+                       overwrite=overwrite,
+                       inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
     return result

@@ -245,12 +245,13 @@ def _readme_text(result: StocksResult, params: dict) -> str:
 
 
 def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: dict | None = None,
-                        title: str | None = None, make_map: bool = True) -> dict[str, Path]:
+                        title: str | None = None, make_map: bool = True,
+                        overwrite: bool = False, inputs=()) -> dict[str, Path]:
     """Write the stock outputs into ``out_dir`` atomically (nothing partial on error)."""
     from .density import write_density_raster, zone_code_lut
 
     params = params or {}
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
         files: dict[str, Path] = {}
         files["stocks.csv"] = write_csv(result.stocks, tmp / "stocks.csv")
         zt = pd.DataFrame(result.zones.drop(columns="geometry"))
@@ -291,7 +292,8 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
 
 def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, areas=None,
                parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
-               make_map: bool = True, title: str | None = None) -> StocksResult:
+               make_map: bool = True, title: str | None = None,
+               overwrite: bool = False) -> StocksResult:
     """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
     result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
                                       parcels=parcels, hedges=hedges, zpc=zpc, method=method,
@@ -299,5 +301,6 @@ def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, ar
     params = {"territory": str(territory), "landcover": landcover, "areas": areas,
               "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
               "engine": engine}
-    write_stock_outputs(result, out_dir, params=params, make_map=make_map, title=title)
+    write_stock_outputs(result, out_dir, params=params, make_map=make_map, title=title,
+                        overwrite=overwrite, inputs=(territory, landcover, areas, parcels, hedges))
     return result

@@ -24,7 +24,7 @@ def test_example_config_is_valid(tmp_path):
     assert cfg.territory == "epci:245900428,200040954"
     assert cfg.landcover.name.endswith("clc2018_20m.tif") and cfg.scenario.exists()
     assert cfg.inventory is None  # "demo" = embedded estimate
-    with pytest.raises(OutputError, match="already exists"):
+    with pytest.raises(OutputError, match="existe déjà"):
         write_example_config(path)
     r = CliRunner().invoke(main, ["init", str(tmp_path / "autre.toml")])
     assert r.exit_code == 0 and (tmp_path / "autre.toml").read_text(encoding="utf-8") == \
@@ -111,6 +111,6 @@ def test_output_dir_not_writable(tmp_path):
     blocker.write_text("x")
     from espass_geo.io import atomic_output_dir
 
-    with pytest.raises(OutputError, match="cannot be created"), \
+    with pytest.raises(OutputError, match="ne peut pas être créé"), \
             atomic_output_dir(blocker / "sortie") as _:
         pass

@@ -144,7 +144,9 @@ def test_csv_fr_roundtrip(bilan, tmp_path):
     assert ";50000,5;" in text and ";-1234,5;" in text  # decimal comma
     assert '"Châteauneuf; «sur» Isère"' in text  # a ';' inside a field is quoted
     back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
-    pd.testing.assert_frame_equal(back, bilan, check_dtype=False)
+    # "+ = émission" starts like a formula: written with a leading quote (OWASP)
+    expected = bilan.assign(sign_convention="'+ = émission")
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False)
 
 
 def test_csv_plain_roundtrip(bilan, tmp_path):
@@ -153,7 +155,8 @@ def test_csv_plain_roundtrip(bilan, tmp_path):
     assert not raw.startswith(b"\xef\xbb\xbf")
     assert b",50000.5," in raw
     back = pd.read_csv(path, encoding="utf-8")
-    pd.testing.assert_frame_equal(back, bilan, check_dtype=False)
+    expected = bilan.assign(sign_convention="'+ = émission")  # neutralised (OWASP)
+    pd.testing.assert_frame_equal(back, expected, check_dtype=False)
 
 
 def test_writers_are_atomic(bilan, tmp_path, monkeypatch):
@@ -173,5 +176,5 @@ def test_writers_are_atomic(bilan, tmp_path, monkeypatch):
 def test_unwritable_folder_raises_output_error(bilan, tmp_path):
     blocker = tmp_path / "fichier"
     blocker.write_text("x", encoding="utf-8")
-    with pytest.raises(OutputError, match="writable"):
+    with pytest.raises(OutputError, match="ne peut pas être écrit"):
         write_xlsx(bilan, blocker / "bilan.xlsx", meta=META)
