@@ -24,6 +24,7 @@ from .scenario_config import (
     FIRST_LANDCOVER_YEAR,
     GWP_N2O_RANGE,
     TomlLines,
+    by_line,
     check_territory_value,
     is_int,
     is_number,
@@ -269,6 +270,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         except ScenarioError as exc:
             problems.extend(exc.problems or [str(exc)])
     if problems:
+        problems = by_line(problems, path.name)
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
                           "\n  - " + "\n  - ".join(problems), problems)
     return BilanConfig(path=path, title=title or path.stem,

@@ -211,12 +211,36 @@ def show(value) -> str:
     if isinstance(value, dict):
         return "une table"
     if isinstance(value, list):
-        return "une liste"
+        text = _toml_repr(value)
+        return f"la liste {text if len(text) <= 60 else text[:57] + '…'}"
     return f"la valeur {str(value)[:60]}"
+
+
+def _toml_repr(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value[:30] + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_repr(v) for v in value[:8]) + (", …]" if len(value) > 8
+                                                                    else "]")
+    if isinstance(value, dict):
+        return "{…}"
+    return str(value)
 
 
 def this_year() -> int:
     return datetime.date.today().year
+
+
+def by_line(problems: list[str], first_file: str) -> list[str]:
+    """Problems sorted by file (``first_file`` first) then line (``name:line : …``)."""
+    def key(problem: str):
+        m = re.match(r"^(.*?)(?::(\d+))? : ", problem)
+        name, line = (m.group(1), int(m.group(2) or 0)) if m else ("", 0)
+        return (name != first_file, name, line)
+
+    return sorted(problems, key=key)
 
 
 def resolve_path(value, base: Path, kind: str) -> Path | None:
@@ -612,6 +636,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
                                        line=lines.line(*ak), label=alabel))
         scenarios.append(scen)
     if problems:
+        problems = by_line(problems, path.name)
         raise ScenarioError(
             f"fichier de scénario « {path} » : {len(problems)} problème(s) :\n  - "
             + "\n  - ".join(problems), problems)
