@@ -27,7 +27,7 @@ from typing import Any
 import geopandas as gpd
 from shapely.geometry import box
 
-from .common import X0, Y0, TINY, Case, write_raster, write_zones
+from .common import TINY, X0, Y0, Case, write_raster, write_zones
 
 #: The tiny raster with its two no-data pixels filled with forest (311): full coverage, so that
 #: no coverage warning mixes with the point of these cases.
