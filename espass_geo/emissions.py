@@ -28,6 +28,10 @@ from .errors import InputFileError, InventoryError
 
 EMISSION_COLUMNS = ["zone_id", "view", "category", "substance", "emission_t", "emission_tCO2e",
                     "source", "estimate"]
+#: Largest local footprint multiplier accepted (per-capita footprints of French territories
+#: differ from the national mean by well under a factor 3; 10 catches percentages typed as
+#: factors, e.g. 120 for +20 %).
+MAX_ADJUSTMENT = 10.0
 UNIT_TO_T = {"t": 1.0, "kg": 1e-3, "kt": 1e3, "tco2e": 1.0, "ktco2e": 1e3, "teqco2": 1.0,
              "kteqco2": 1e3}
 GHG_UNITS = {"tco2e", "ktco2e", "teqco2", "kteqco2"}
@@ -51,19 +55,22 @@ def gwp(substance: str, edition: str = "ar6") -> float:
     return float(v) if pd.notna(v) else np.nan
 
 
-def validate_inventory(inv: pd.DataFrame, source: str = "inventory") -> pd.DataFrame:
+def validate_inventory(inv: pd.DataFrame, source: str = "inventory",
+                       lines: pd.Series | None = None) -> pd.DataFrame:
     """Normalise and check an inventory table; every problem is listed in one error.
 
     Accepts sector ids or their French labels, substance ids, units t/kg/kt (masses) and
     tCO2e/ktCO2e (GES only). Returns columns ``territory_code, territory_level, sector,
-    substance, year, value_t`` (tonnes, or tCO2e for GES).
+    substance, year, value_t`` (tonnes, or tCO2e for GES). One row per territory × sector ×
+    substance: a repeated row, or the same emission for two years, would be summed and is
+    refused (``lines``: the file line of each row, for the message).
     """
     required = {"territory_code", "sector", "substance", "year", "value", "unit"}
     missing = sorted(required - set(inv.columns))
     if missing:
-        raise InventoryError(f"{source}: missing column(s) {missing}; expected territory_code, "
-                             "territory_level, sector, substance, year, value, unit "
-                             "(factors/README.md, « Schéma d'inventaire »).")
+        raise InventoryError(f"{source} : colonne(s) manquante(s) {missing} ; attendu "
+                             "territory_code, territory_level, sector, substance, year, value, "
+                             "unit (factors/README.md, « Schéma d'inventaire »).")
     df = inv.copy()
     problems = []
     sec = sectors()
@@ -73,34 +80,57 @@ def validate_inventory(inv: pd.DataFrame, source: str = "inventory") -> pd.DataF
                                     raw_sector.str.lower().map(by_label))
     bad = sorted(set(raw_sector[df["sector"].isna()]))
     if bad:
-        problems.append(f"unknown sector(s) {bad}; PCAET sectors are {list(sec.index)}")
+        problems.append(f"secteur(s) inconnu(s) {bad} ; les secteurs PCAET sont "
+                        f"{list(sec.index)}")
     sub = substances()
     df["substance"] = df["substance"].astype(str).str.strip()
     bad = sorted(set(df["substance"]) - set(sub.index))
     if bad:
-        problems.append(f"unknown substance(s) {bad}; expected {list(sub.index)}")
+        problems.append(f"substance(s) inconnue(s) {bad} ; attendu {list(sub.index)}")
     unit = df["unit"].astype(str).str.strip().str.lower().str.replace("₂", "2")
     bad = sorted(set(unit) - set(UNIT_TO_T))
     if bad:
-        problems.append(f"unknown unit(s) {bad}; use t, kg, kt (masses) or tCO2e, ktCO2e (GES)")
+        problems.append(f"unité(s) inconnue(s) {bad} ; utilisez t, kg, kt (masses) ou tCO2e, "
+                        "ktCO2e (GES)")
     is_ges = df["substance"] == "GES"
     wrong = df[(is_ges & ~unit.isin(GHG_UNITS)) | (~is_ges & unit.isin(GHG_UNITS)
                                                    & (df["substance"] != "CO2"))]
     if len(wrong):
         ex = wrong.iloc[0]
-        problems.append(f"units do not match substances (e.g. {ex['substance']} in {ex['unit']}): "
-                        "GES in tCO2e, gases and pollutants in t (mass)")
+        problems.append(f"unités incohérentes avec les substances (ex. {ex['substance']} en "
+                        f"{ex['unit']}) : GES en tCO2e, gaz et polluants en t (masse)")
     values = pd.to_numeric(df["value"], errors="coerce")
+    values = values.where(np.isfinite(values.astype(float)))
     if values.isna().any():
-        problems.append(f"non-numeric value(s) in {int(values.isna().sum())} row(s)")
+        where = _rows(values.index[values.isna()], lines)
+        problems.append(f"valeur(s) non numérique(s), vides ou infinies ({where})")
     neg = df[values < 0]
     if len(neg):
         ex = neg.iloc[0]
-        problems.append(f"negative emission(s) ({len(neg)} rows, e.g. {ex['territory_code']} "
-                        f"{ex['sector']} {ex['substance']} {ex['value']}); emissions are ≥ 0 "
-                        "(sequestration belongs to the carbon module)")
+        problems.append(f"émission(s) négative(s) ({len(neg)} ligne(s), ex. "
+                        f"{ex['territory_code']} {ex['sector']} {ex['substance']} {ex['value']}) ;"
+                        " les émissions sont ≥ 0 (la séquestration relève du module carbone)")
+    years = pd.to_numeric(df["year"], errors="coerce")
+    bad_year = years.isna() | (years != years.round()) | (years < 1990) | (years > 2100)
+    if bad_year.any():
+        ex = df.loc[bad_year, "year"].iloc[0]
+        problems.append(f"année(s) invalide(s) (ex. « {ex} », {_rows(df.index[bad_year], lines)}) ;"
+                        " une année entière entre 1990 et 2100")
+    if not problems:
+        key = df["territory_code"].astype(str).str.strip() + "|" + df["sector"] + "|" + \
+            df["substance"]
+        dup = key.duplicated(keep=False)
+        for _, grp in df[dup].groupby(key[dup], sort=False):
+            ys = sorted(set(grp["year"].astype(str)))
+            what = (f"plusieurs années ({', '.join(ys)}) pour la même émission : gardez une seule "
+                    "année" if len(ys) > 1 else "lignes en double : une ligne compterait deux fois")
+            r0 = grp.iloc[0]
+            problems.append(f"{_rows(grp.index, lines)} : {r0['territory_code']} {r0['sector']} "
+                            f"{r0['substance']} — {what}")
+            if len(problems) >= 8:
+                break
     if problems:
-        raise InventoryError(f"{source}: " + "; ".join(problems) + ".")
+        raise InventoryError(f"{source} : " + " ; ".join(problems) + ".")
     df["value_t"] = values * unit.map(UNIT_TO_T)
     df["territory_code"] = df["territory_code"].astype(str).str.strip()
     if "territory_level" not in df:
@@ -109,10 +139,27 @@ def validate_inventory(inv: pd.DataFrame, source: str = "inventory") -> pd.DataF
     return df[["territory_code", "territory_level", "sector", "substance", "year", "value_t"]]
 
 
+def _rows(index, lines: pd.Series | None) -> str:
+    """« lignes 3, 7 » (file lines) or « rangs 0, 4 » (DataFrame rows)."""
+    idx = list(index)[:8]
+    if lines is not None:
+        return "ligne(s) " + ", ".join(str(int(lines.loc[i])) for i in idx)
+    return "rang(s) " + ", ".join(str(i) for i in idx)
+
+
 def read_inventory(path: str | Path) -> pd.DataFrame:
+    """An inventory CSV (factors/README.md, « Schéma d'inventaire »), validated: numbers with
+    :mod:`.tables` (line, column and value named), then :func:`validate_inventory`."""
+    from . import tables
+    from .tables import Number
+
     path = Path(path)
-    df = data.read_csv(path, dtype={"territory_code": str})
-    return validate_inventory(df, source=f"inventory '{path}'")
+    t = tables.read_table(path, "inventaire", required=["territory_code", "value"],
+                          error=InventoryError)
+    tables.check_no_empty(t, ["territory_code"], error=InventoryError)
+    tables.check_codes(t, ["territory_code"], error=InventoryError)
+    df = tables.numbers(t, {"value": Number(minimum=0)}, error=InventoryError)
+    return validate_inventory(df, source=f"inventaire « {path} »", lines=t.lines)
 
 
 def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str = "inventory"
@@ -133,15 +180,16 @@ def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str =
         members = com[com.isin(ids)]
         missing_c = sorted(set(members.index) - set(sub["territory_code"]))
         if missing_c:
-            raise InventoryError(f"{source}: {len(missing_c)} commune(s) of the EPCI missing from "
-                                 f"the inventory, e.g. {missing_c[:5]}; give every commune.")
+            raise InventoryError(f"{source} : {len(missing_c)} commune(s) des EPCI absente(s) "
+                                 f"de l'inventaire, ex. {missing_c[:5]} ; donnez toutes les "
+                                 "communes.")
         sub = sub[sub["zone_id"].isin(ids)]
         return sub.groupby(["zone_id", "sector", "substance", "year"], as_index=False)[
             "value_t"].sum()
     missing = sorted(ids - codes)
-    raise InventoryError(f"{source}: {len(missing)} zone(s) missing from the inventory, e.g. "
-                         f"{missing[:5]}; the inventory must cover every commune of the territory "
-                         "(or give an EPCI territory for a per-EPCI inventory).")
+    raise InventoryError(f"{source} : {len(missing)} zone(s) absente(s) de l'inventaire, ex. "
+                         f"{missing[:5]} ; l'inventaire doit couvrir chaque commune du territoire "
+                         "(ou donnez un territoire d'EPCI pour un inventaire par EPCI).")
 
 
 def direct_emissions(inv_zone: pd.DataFrame, *, gwp_edition: str = "ar6") -> pd.DataFrame:
@@ -196,18 +244,33 @@ def validate_adjustments(adj: pd.DataFrame, source: str = "adjustments") -> pd.D
     """Local footprint adjustments ``zone_id (or *), post, factor > 0, driver``."""
     need = {"zone_id", "post", "factor", "driver"}
     if not need <= set(adj.columns):
-        raise InventoryError(f"{source}: columns {sorted(need)} are needed (zone_id may be *).")
+        raise InventoryError(f"{source} : colonnes {sorted(need)} requises (zone_id peut être "
+                             f"*) ; trouvé {list(adj.columns)}.")
     a = adj.copy()
     a["zone_id"] = a["zone_id"].astype(str).str.strip()
     bad = sorted(set(a["post"]) - set(per_capita_footprint().index))
     if bad:
-        raise InventoryError(f"{source}: unknown post(s) {bad}; adjustable posts are "
-                             f"{list(per_capita_footprint().index)}.")
+        raise InventoryError(f"{source} : poste(s) inconnu(s) {bad} ; les postes ajustables "
+                             f"sont {list(per_capita_footprint().index)}.")
     a["factor"] = pd.to_numeric(a["factor"], errors="coerce")
+    a["factor"] = a["factor"].where(np.isfinite(a["factor"].astype(float)))
     if a["factor"].isna().any() or (a["factor"] <= 0).any():
-        raise InventoryError(f"{source}: factors must be numbers > 0 (multipliers).")
+        raise InventoryError(f"{source} : les facteurs doivent être des nombres > 0 "
+                             "(multiplicateurs).")
+    if (a["factor"] > MAX_ADJUSTMENT).any():
+        v = float(a.loc[a["factor"] > MAX_ADJUSTMENT, "factor"].iloc[0])
+        raise InventoryError(f"{source} : facteur {v:g} > {MAX_ADJUSTMENT:g} ; un ajustement "
+                             "local multiplie l'empreinte nationale moyenne, dont les écarts "
+                             "locaux documentés restent dans un facteur 3 : vérifiez la valeur "
+                             "(un facteur, pas un pourcentage).")
     if a["driver"].astype(str).str.strip().eq("").any():
-        raise InventoryError(f"{source}: every adjustment needs a driver (what justifies it).")
+        raise InventoryError(f"{source} : chaque ajustement doit donner sa justification "
+                             "(colonne driver).")
+    key = a["zone_id"] + "|" + a["post"].astype(str)
+    if key.duplicated().any():
+        k = key[key.duplicated()].iloc[0].replace("|", " × ")
+        raise InventoryError(f"{source} : ajustement en double pour {k} ; gardez une seule "
+                             "ligne par zone × poste.")
     return a
 
 
@@ -296,38 +359,95 @@ def embedded_population(zone_ids: pd.Series) -> pd.DataFrame:
     pop = zone_ids.map(by_commune).fillna(zone_ids.map(by_epci))
     if pop.isna().any():
         missing = zone_ids[pop.isna()].tolist()[:5]
-        raise InventoryError(f"no embedded population for zones {missing}; give --population "
-                             "(zone_id, population, cog).")
+        raise InventoryError(f"pas de population embarquée pour les zones {missing} ; donnez "
+                             "--population (zone_id, population, cog).")
     return pd.DataFrame({"zone_id": zone_ids.to_numpy(), "population": pop.to_numpy()})
 
 
 def read_population(path: str | Path, zone_ids: pd.Series, *, cog: int = 2018) -> pd.DataFrame:
     """A population table ``zone_id|insee, population[, cog]``; its COG vintage must match."""
+    from . import tables
+    from .tables import Number
+
     path = Path(path)
-    df = data.read_csv(path, dtype={"zone_id": str, "insee": str})
+    t = tables.read_table(path, "table de population", error=InventoryError)
+    df = t.df
     zcol = "zone_id" if "zone_id" in df else "insee" if "insee" in df else None
     if zcol is None or "population" not in df:
-        raise InputFileError(f"population file '{path}' needs columns zone_id (or insee) and "
-                             "population.")
+        raise InventoryError(f"table de population « {path} » : colonnes zone_id (ou insee) et "
+                             f"population requises ; trouvé {list(df.columns)}.")
     if "cog" in df:
         vint = set(pd.to_numeric(df["cog"], errors="coerce").dropna().astype(int))
         if vint and vint != {cog}:
             raise InventoryError(
-                f"population file '{path}' is on COG {sorted(vint)} but the boundaries are COG "
-                f"{cog}: merged or split communes would not match; give populations on COG "
-                f"{cog} codes (or map them with boundaries/cog2026_communes_59_62.csv, "
-                "anciens_codes).")
-    pop = df.set_index(df[zcol].astype(str))["population"]
-    pop = pd.to_numeric(pop, errors="coerce")
-    missing = sorted(set(zone_ids) - set(pop.dropna().index))
+                f"table de population « {path} » : COG {sorted(vint)} alors que les limites sont "
+                f"au COG {cog} : les communes fusionnées ou scindées ne correspondraient pas ; "
+                f"donnez les populations sur les codes du COG {cog} (ou convertissez-les avec "
+                "boundaries/cog2026_communes_59_62.csv, anciens_codes).")
+    tables.check_no_empty(t, [zcol], error=InventoryError)
+    tables.check_codes(t, [zcol], error=InventoryError)
+    # a population of 0 would divide every per-inhabitant figure by zero (inf published)
+    num = tables.numbers(t, {"population": Number(minimum=0, strict=True)},
+                         error=InventoryError)
+    tables.check_duplicates(t, [zcol], error=InventoryError)
+    pop = num.set_index(num[zcol].astype(str))["population"]
+    missing = [z for z in zone_ids if z not in set(pop.index)]
     if missing:
-        raise InventoryError(f"population file '{path}': {len(missing)} zone(s) missing, e.g. "
-                             f"{missing[:5]}.")
-    if (pop < 0).any():
-        raise InventoryError(f"population file '{path}': negative population.")
+        raise InventoryError(
+            f"table de population « {path} » : "
+            + tables.missing_zones_message(t, missing, set(pop.index))
+            + " ; donnez la population de chaque zone du territoire.")
     return pd.DataFrame({"zone_id": zone_ids.to_numpy(),
                          "population": pop.reindex(zone_ids).to_numpy()})
 
 
 def synergy_table() -> pd.DataFrame:
     return data.factor_table("ghg_air_synergies")
+
+
+def read_footprint_adjustments(path: str | Path, zone_ids) -> pd.DataFrame:
+    """Local footprint adjustments (``zone_id|*, post, factor, driver``) from a CSV, validated;
+    a zone that is not in the territory is refused (its adjustment would silently apply to
+    nothing)."""
+    from . import tables
+    from .tables import Number
+
+    path = Path(path)
+    t = tables.read_table(path, "table d'ajustements de l'empreinte",
+                          required=["zone_id", "post", "factor", "driver"], error=InventoryError)
+    tables.check_no_empty(t, ["zone_id", "post", "driver"], error=InventoryError)
+    tables.check_codes(t, ["zone_id"], error=InventoryError)
+    df = tables.numbers(t, {"factor": Number(minimum=0, strict=True, maximum=MAX_ADJUSTMENT)},
+                        error=InventoryError)
+    tables.check_duplicates(t, ["zone_id", "post"], error=InventoryError)
+    ids = set(map(str, zone_ids))
+    unknown = [(t.line(i), z) for i, z in df["zone_id"].items() if z != "*" and z not in ids]
+    if unknown:
+        raise InventoryError(
+            f"{t.label} : zone(s) absente(s) du territoire : "
+            + ", ".join(f"{z} (ligne {ln})" for ln, z in unknown[:8])
+            + " ; utilisez les codes des zones du territoire, ou * pour toutes les zones.")
+    return validate_adjustments(df, source=t.label)
+
+
+def read_land_flows(path: str | Path, zone_ids) -> pd.DataFrame:
+    """Land-use carbon flows per zone (``flows_zones.csv`` of ``espass-geo flows``:
+    ``zone_id, flux_tCO2e_an``), validated: numbers finite (any sign), one row per zone, every
+    zone of the territory present (flows run on another territory would silently count 0)."""
+    from . import tables
+    from .tables import Number
+
+    path = Path(path)
+    t = tables.read_table(path, "table de flux de carbone (--land-flows)",
+                          required=["zone_id", "flux_tCO2e_an"], error=InputFileError)
+    tables.check_no_empty(t, ["zone_id"], error=InputFileError)
+    df = tables.numbers(t, {"flux_tCO2e_an": Number()}, error=InputFileError)
+    tables.check_duplicates(t, ["zone_id"], error=InputFileError)
+    present = set(df["zone_id"])
+    missing = [z for z in map(str, zone_ids) if z not in present]
+    if missing:
+        raise InputFileError(
+            tables.missing_zones_message(t, missing, present)
+            + " ; lancez espass-geo flows sur le même territoire (mêmes zones) et passez son "
+            "flows_zones.csv.")
+    return df[["zone_id", "flux_tCO2e_an"]].reset_index(drop=True)

@@ -16,7 +16,9 @@ from .emissions import (
     emissions_table,
     import_export_balance,
     inventory_for_zones,
+    read_footprint_adjustments,
     read_inventory,
+    read_land_flows,
     read_population,
     synergy_table,
     validate_inventory,
@@ -85,7 +87,7 @@ def compute_territory_emissions(
     *,
     inventory: str | Path | None = None,
     population: str | Path | None = None,
-    land_flows: pd.DataFrame | None = None,
+    land_flows: pd.DataFrame | str | Path | None = None,
     zpc: str | None = None,
     footprint_adjustments: str | Path | pd.DataFrame | None = None,
 ) -> EmissionsResult:
@@ -108,9 +110,11 @@ def compute_territory_emissions(
            else embedded_population(zones["zone_id"]))
     notes.append("Population : " + (f"fichier {Path(population).name}" if population else
                                     "COG 2018 (tables ALDO), même millésime que les limites"))
+    if isinstance(land_flows, str | Path):  # flows_zones.csv of espass-geo flows, validated
+        land_flows = read_land_flows(land_flows, zones["zone_id"])
     adj = footprint_adjustments
     if adj is not None and not isinstance(adj, pd.DataFrame):
-        adj = data.read_csv(adj, dtype={"zone_id": str})
+        adj = read_footprint_adjustments(adj, zones["zone_id"])
         notes.append(f"Empreinte ajustée localement ({Path(footprint_adjustments).name}).")
     table = emissions_table(inv_zone, pop, land_flows, estimate=estimate, source=source,
                             adjustments=adj)

@@ -181,10 +181,9 @@ def compute_territory_stocks(
     notes += at.notes
     hedge_df = None
     if hedges is not None:
-        hedge_df = hedges if isinstance(hedges, pd.DataFrame) else data.read_csv(
-            hedges, dtype={"zone_id": str})
-        if not {"zone_id", "length_km"} <= set(hedge_df.columns):
-            raise InputFileError(f"hedges file '{hedges}' needs columns zone_id, length_km.")
+        from .tables import read_hedges  # validated: numbers, duplicates, zones, km/ha
+
+        hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges(hedges, zones)
     stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df)
     totals = zone_totals(stocks)
     zgeo = zones[["zone_id", "geometry"]].merge(totals, on="zone_id", how="left")

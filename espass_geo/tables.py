@@ -450,3 +450,58 @@ def missing_zones_message(t: Table, missing: list[str], present: set[str]) -> st
 
 def warn(message: str) -> None:
     warnings.warn(message, TableWarning, stacklevel=3)
+
+
+# ----------------------------------------------------------------------------- hedges
+#: Hedge density per hectare of zone (all land, towns and woods included). ALDO's hedge
+#: practice plants 60 m/ha on crops and 100 m/ha on grassland — the density of a dense
+#: bocage on the farmland itself — so a whole zone above 100 m/ha is exceptional (warning)
+#: and above twice that, 200 m/ha, the table is wrong (metres typed as km, wrong zone).
+HEDGE_WARN_KM_PER_HA = 0.1
+HEDGE_MAX_KM_PER_HA = 0.2
+
+
+def read_hedges(path: str | Path, zones) -> pd.DataFrame:
+    """Hedge lengths ``zone_id, length_km`` of the territory's ``zones`` (GeoDataFrame in
+    EPSG:2154), validated: numbers finite ≥ 0, one row per zone, zones of the territory only
+    (a row for another zone would add a stock to no zone), density per hectare of zone
+    checked (:data:`HEDGE_MAX_KM_PER_HA`); zones without a row are warned about (no hedge
+    stock counted there)."""
+    from .errors import AreaTableError
+
+    t = read_table(path, "table de haies", required=["zone_id", "length_km"],
+                   error=AreaTableError)
+    check_no_empty(t, ["zone_id"], error=AreaTableError)
+    check_codes(t, ["zone_id"], error=AreaTableError)
+    df = numbers(t, {"length_km": Number(minimum=0)}, error=AreaTableError)
+    check_duplicates(t, ["zone_id"], error=AreaTableError)
+    area = pd.Series(zones.geometry.area.to_numpy() * 1e-4, index=zones["zone_id"].astype(str))
+    unknown = [(t.line(i), z) for i, z in df["zone_id"].items() if z not in area.index]
+    if unknown:
+        raise AreaTableError(
+            f"{t.label} : zone(s) absente(s) du territoire : "
+            + ", ".join(f"{z} (ligne {ln})" for ln, z in unknown[:8])
+            + f" ; utilisez les codes des zones du territoire (ex. {area.index[0]}).")
+    dens = df["length_km"] / df["zone_id"].map(area)
+    over = dens > HEDGE_MAX_KM_PER_HA
+    if over.any():
+        rows = [f"ligne {t.line(i)} : zone {df.at[i, 'zone_id']}, {df.at[i, 'length_km']:g} km "
+                f"pour {area[df.at[i, 'zone_id']]:.0f} ha, soit {dens[i] * 1000:.0f} m/ha"
+                for i in df.index[over][:8]]
+        raise _err(AreaTableError, t.label, rows,
+                   f"Au-delà de {HEDGE_MAX_KM_PER_HA * 1000:.0f} m de haie par hectare de zone "
+                   "(deux fois le bocage dense de la pratique ALDO, 100 m/ha de prairie), la "
+                   "longueur n'est pas plausible : vérifiez l'unité (km, pas m) et le code de "
+                   "zone.")
+    high = dens > HEDGE_WARN_KM_PER_HA
+    for i in df.index[high]:
+        warn(f"Table de haies {Path(path).name}, ligne {t.line(i)} : {dens[i] * 1000:.0f} m de "
+             f"haie par hectare dans la zone {df.at[i, 'zone_id']}, plus que le bocage dense de "
+             "la pratique ALDO (100 m/ha de prairie) : vérifiez la longueur.")
+    missing = [z for z in area.index if z not in set(df["zone_id"])]
+    if missing:
+        warn(f"Table de haies {Path(path).name} : "
+             + missing_zones_message(t, missing, set(df["zone_id"]))
+             + " ; aucun stock de haies n'y est compté (ajoutez une ligne à 0 si elles n'ont pas "
+             "de haie).")
+    return df[["zone_id", "length_km"]].reset_index(drop=True)

@@ -97,16 +97,16 @@ def test_inventory_errors_are_listed():
     with pytest.raises(InventoryError) as e:
         validate_inventory(bad, source="inventaire.csv")
     msg = str(e.value)
-    for part in ("inventaire.csv", "aviation", "O3", "negative", "units do not match"):
+    for part in ("inventaire.csv", "aviation", "O3", "négative", "unités incohérentes"):
         assert part in msg, part
-    with pytest.raises(InventoryError, match="missing column"):
+    with pytest.raises(InventoryError, match="colonne\\(s\\) manquante"):
         validate_inventory(bad.drop(columns="unit"))
 
 
 def test_missing_communes_and_population_vintage(tmp_path):
     v = validate_inventory(INV)
     zones = pd.DataFrame({"zone_id": ["59183", "59350"]})
-    with pytest.raises(InventoryError, match=r"missing from the inventory.*59350"):
+    with pytest.raises(InventoryError, match=r"absente\(s\) de l'inventaire.*59350"):
         inventory_for_zones(v, zones)
     p = tmp_path / "pop.csv"
     p.write_text("insee,population,cog\n59183,86000,2026\n59350,230000,2026\n")
@@ -133,5 +133,5 @@ def test_local_footprint_adjustments():
     bad = adj.assign(factor=[-1, 0.5])
     with pytest.raises(InventoryError, match="> 0"):
         consumption_emissions(pop, adjustments=bad)
-    with pytest.raises(InventoryError, match="unknown post"):
+    with pytest.raises(InventoryError, match="poste\\(s\\) inconnu"):
         consumption_emissions(pop, adjustments=adj.assign(post=["voyages", "deplacements"]))
