@@ -20,13 +20,13 @@ _FOLDERS = ("boundaries", "factors", "landcover")
 def data_dir(folder: str) -> Path:
     """Folder of embedded data: ``boundaries``, ``factors`` or ``landcover``."""
     if folder not in _FOLDERS:
-        raise ValueError(f"unknown data folder {folder!r}; expected one of {_FOLDERS}")
+        raise ValueError(f"dossier de données inconnu {folder!r} ; attendu l'un de {_FOLDERS}")
     for candidate in (_PKG / "_data" / folder, _PKG.parent / folder):
         if candidate.is_dir():
             return candidate
     raise InputFileError(
-        f"embedded data folder '{folder}' not found next to {_PKG}; "
-        "reinstall the package with `pip install .` from a complete checkout."
+        f"dossier de données embarquées '{folder}' introuvable à côté de {_PKG} ; "
+        "réinstallez le paquet avec `pip install .` depuis une copie complète du dépôt."
     )
 
 
@@ -34,7 +34,8 @@ def data_path(folder: str, name: str) -> Path:
     path = data_dir(folder) / name
     if not path.exists():
         raise InputFileError(
-            f"embedded data file '{path}' is missing; reinstall espass-geo from a complete checkout."
+            f"fichier de données embarquées '{path}' manquant ; réinstallez espass-geo depuis une "
+            "copie complète du dépôt."
         )
     return path
 
@@ -48,7 +49,8 @@ _STR_COLUMNS = {
 
 
 def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
-    """Read a CSV with code columns as strings; wrap I/O errors in :class:`InputFileError`."""
+    """Read an embedded CSV (factor and boundary tables) with code columns as strings; wrap
+    I/O errors in :class:`InputFileError`. User tables go through :mod:`espass_geo.tables`."""
     path = Path(path)
     try:
         head = pd.read_csv(path, nrows=0, **{k: v for k, v in kwargs.items() if k == "sep"})
@@ -60,10 +62,11 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
             dtype.update(extra or {})
         return pd.read_csv(path, dtype=dtype, keep_default_na=True, **kwargs)
     except FileNotFoundError as exc:
-        raise InputFileError(f"file '{path}' not found; check the path.") from exc
+        raise InputFileError(f"fichier '{path}' introuvable ; vérifiez le chemin.") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputFileError(
-            f"file '{path}' cannot be read as CSV ({exc}); save it as UTF-8 CSV with a header line."
+            f"fichier '{path}' illisible comme CSV ({exc}) ; enregistrez-le en CSV UTF-8 avec une "
+            "ligne d'en-tête."
         ) from exc
 
 

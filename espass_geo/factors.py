@@ -27,17 +27,18 @@ def clc_mapping() -> pd.Series:
     return t.set_index(t["code_clc"].astype(str))["land_use"]
 
 
-def map_codes(codes: pd.Series, *, source: str = "land cover") -> pd.Series:
+def map_codes(codes: pd.Series, *, source: str = "occupation du sol") -> pd.Series:
     """Map land-cover codes to land-use ids; unknown codes raise with the full list."""
     mapping = clc_mapping()
     codes = codes.astype(str)
     unknown = sorted(set(codes) - set(mapping.index), key=lambda c: (len(c), c))
     if unknown:
         raise UnknownLandCoverClassError(
-            f"{source}: land-cover code(s) {unknown} are not CLC level-3 codes known to "
-            "factors/clc_to_land_use.csv (44 codes, 111 to 523). Recode the input to CLC level-3 "
-            "codes (an EEA raster stores GRID_CODE 1-44: map it with the nomenclature first) or "
-            "add the codes to that table.", unknown)
+            f"{source} : code(s) d'occupation du sol {unknown} inconnu(s) : ce ne sont pas des "
+            "codes CLC de niveau 3 de factors/clc_to_land_use.csv (44 codes, de 111 à 523). "
+            "Recodez l'entrée en codes CLC de niveau 3 (un raster de l'AEE stocke GRID_CODE 1-44 : "
+            "convertissez-le d'abord avec la nomenclature) ou ajoutez les codes à cette table.",
+            unknown)
     return codes.map(mapping)
 
 
@@ -45,8 +46,8 @@ def inter_region(region_code: str) -> str:
     t = data.factor_table("region_interregion").set_index("region_code")["inter_region"]
     if region_code not in t.index:
         raise FactorError(
-            f"region code '{region_code}' not in factors/region_interregion.csv; use a "
-            f"metropolitan region code ({', '.join(t.index)})."
+            f"code de région '{region_code}' absent de factors/region_interregion.csv ; utilisez "
+            f"un code de région métropolitaine ({', '.join(t.index)})."
         )
     return str(t[region_code])
 
@@ -62,8 +63,8 @@ def _forest_rows(region_code: str, composition: str) -> pd.DataFrame:
         pick = loc[(loc["region_code"] == "*") & (loc["composition"] == composition)]
     if pick.empty:
         raise FactorError(
-            f"no forest location for region {region_code} and composition {composition} in "
-            "factors/aldo_forest_location_by_region.csv."
+            f"pas de localisation forestière pour la région {region_code} et la composition "
+            f"{composition} dans factors/aldo_forest_location_by_region.csv."
         )
     p = pick.iloc[0]
     ign = data.factor_table("ign_forest_carbon")
@@ -72,8 +73,8 @@ def _forest_rows(region_code: str, composition: str) -> pd.DataFrame:
                & (ign["composition"] == composition)]
     if rows.empty:
         raise FactorError(
-            f"no IGN forest carbon row for {p['location_type']} {p['location_code']} "
-            f"{composition} in factors/ign_forest_carbon.csv."
+            f"pas de ligne de carbone forestier IGN pour {p['location_type']} "
+            f"{p['location_code']} {composition} dans factors/ign_forest_carbon.csv."
         )
     return rows.set_index("quantity")
 
@@ -81,7 +82,8 @@ def _forest_rows(region_code: str, composition: str) -> pd.DataFrame:
 def forest_factor(region_code: str, composition: str, quantity: str) -> tuple[float, str, str]:
     rows = _forest_rows(region_code, composition)
     if quantity not in rows.index:
-        raise FactorError(f"quantity {quantity} missing for forest {composition} ({region_code}).")
+        raise FactorError(f"grandeur {quantity} absente pour la forêt {composition} "
+                          f"({region_code}).")
     r = rows.loc[quantity]
     label = f"{r['source']} [{r['location_type']} {r['location_name']}]"
     return float(r["value"]), label, str(r["confidence"])
@@ -92,8 +94,8 @@ def _aldo_soil(zpc: str, soil_class: str) -> tuple[float, str, str]:
     r = t[(t["zpc"] == zpc) & (t["soil_class"] == soil_class)]
     if r.empty:
         raise FactorError(
-            f"no ALDO soil stock for ZPC '{zpc}' and class '{soil_class}' in "
-            "factors/aldo_soil_stock_ref.csv; check the ZPC (e.g. --zpc 2_1)."
+            f"pas de stock de sol ALDO pour la ZPC '{zpc}' et la classe '{soil_class}' dans "
+            "factors/aldo_soil_stock_ref.csv ; vérifiez la ZPC (ex. --zpc 2_1)."
         )
     r = r.iloc[0]
     return float(r["value"]), *_src(r)
@@ -103,11 +105,13 @@ def _ipcc_soil(zpc: str, land_use: str) -> tuple[float, str, str]:
     """IPCC Tier 1: SOC = SOC_REF × F_LU × F_MG × F_I (tC/ha, 0-30 cm)."""
     defaults = data.factor_table("ipcc_land_use_defaults").set_index("land_use")
     if land_use not in defaults.index:
-        raise FactorError(f"land use '{land_use}' missing from factors/ipcc_land_use_defaults.csv.")
+        raise FactorError(f"occupation '{land_use}' absente de "
+                          "factors/ipcc_land_use_defaults.csv.")
     d = defaults.loc[land_use]
     z = data.factor_table("zpc_to_ipcc").set_index("zpc")
     if zpc not in z.index:
-        raise FactorError(f"ZPC '{zpc}' missing from factors/zpc_to_ipcc.csv.")
+        raise FactorError(f"ZPC '{zpc}' absente de factors/zpc_to_ipcc.csv ; vérifiez la ZPC "
+                          "(ex. --zpc 2_1).")
     climate, soil_type, group = z.loc[zpc, ["ipcc_climate", "ipcc_soil_type", "ipcc_climate_group"]]
     ipcc_lu = str(d["ipcc_land_use"])
     if str(d.get("f_lu_level", "")) == "aldo_fallback" or ipcc_lu == "settlement":
@@ -118,7 +122,8 @@ def _ipcc_soil(zpc: str, land_use: str) -> tuple[float, str, str]:
     st = "wetland" if ipcc_lu == "wetland" else soil_type
     r = ref[(ref["climate"] == climate) & (ref["soil_type"] == st)]
     if r.empty:
-        raise FactorError(f"no IPCC SOC_ref for {climate}/{st} in factors/ipcc_soc_ref.csv.")
+        raise FactorError(f"pas de SOC_ref GIEC pour {climate}/{st} dans "
+                          "factors/ipcc_soc_ref.csv.")
     value = float(r.iloc[0]["value"])
     source = f"{r.iloc[0]['source']} (SOC_ref {climate}, {st})"
     if ipcc_lu in ("cropland", "grassland"):
@@ -131,7 +136,7 @@ def _ipcc_soil(zpc: str, land_use: str) -> tuple[float, str, str]:
                      & (f["level"] == level) & f["climate_group"].isin([group, "all"])]
             if rows.empty:
                 raise FactorError(
-                    f"no IPCC {factor} '{level}' for {ipcc_lu}, {group} in "
+                    f"pas de {factor} GIEC '{level}' pour {ipcc_lu}, {group} dans "
                     "factors/ipcc_stock_change_factors.csv."
                 )
             value *= float(rows.iloc[0]["value"])
@@ -147,12 +152,12 @@ def stock_densities(keys: pd.DataFrame, land_uses, *, method: str = "aldo") -> p
     apply to a land use are returned (a zero density is kept for soil of unmapped land).
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+        raise ValueError(f"la méthode doit être l'une de {METHODS}, pas {method!r}")
     classes = land_use_classes()
     unknown = sorted(set(land_uses) - set(classes.index))
     if unknown:
         raise UnknownLandCoverClassError(
-            f"land uses {unknown} are not in factors/land_use_classes.csv.", unknown)
+            f"occupation(s) {unknown} absente(s) de factors/land_use_classes.csv.", unknown)
     litter = data.factor_table("aldo_litter").set_index("land_use")
     nonforest = data.factor_table("aldo_biomass_nonforest")
     rows = []
@@ -183,7 +188,7 @@ def stock_densities(keys: pd.DataFrame, land_uses, *, method: str = "aldo") -> p
                               & (nonforest["biomass_class"] == bclass)]
                 if r.empty:
                     raise FactorError(
-                        f"no non-forest biomass for {ir}/{bclass} in "
+                        f"pas de biomasse hors forêt pour {ir}/{bclass} dans "
                         "factors/aldo_biomass_nonforest.csv."
                     )
                 r = r.iloc[0]

@@ -69,8 +69,8 @@ def _soil_stock(zpc: str, soil_class: str) -> float:
     t = data.factor_table("aldo_soil_stock_ref")
     r = t[(t["zpc"] == zpc) & (t["soil_class"] == soil_class)]
     if r.empty:
-        raise FactorError(f"no ALDO soil stock for ZPC {zpc} and class {soil_class} "
-                          "(factors/aldo_soil_stock_ref.csv).")
+        raise FactorError(f"pas de stock de sol ALDO pour la ZPC {zpc} et la classe "
+                          f"{soil_class} (factors/aldo_soil_stock_ref.csv) ; vérifiez la ZPC.")
     return float(r.iloc[0]["value"])
 
 
@@ -233,8 +233,8 @@ def land_use_transitions(changes: pd.DataFrame, *, sealed_share: pd.Series | Non
                          ) -> pd.DataFrame:
     """CLC change table -> ``zone_id, from_land_use, to_land_use, area_ha`` (80/20 split done)."""
     tr = changes.copy()
-    tr["from_land_use"] = map_codes(tr["from_code"], source="change table (from)")
-    tr["to_land_use"] = map_codes(tr["to_code"], source="change table (to)")
+    tr["from_land_use"] = map_codes(tr["from_code"], source="table de changements (classe de départ)")
+    tr["to_land_use"] = map_codes(tr["to_code"], source="table de changements (classe d’arrivée)")
     tr = _expand_artificial(tr[["zone_id", "from_land_use", "to_land_use", "area_ha"]],
                             sealed_share)
     return tr.groupby(["zone_id", "from_land_use", "to_land_use"], as_index=False)["area_ha"].sum()
@@ -296,7 +296,7 @@ def compute_flows(
             parts.append(wood_products_harvest(forest_areas, attrs))
     if wood_products == "consumption":
         if population is None:
-            raise FactorError("wood_products='consumption' needs a population table "
+            raise FactorError("wood_products='consumption' demande une table de population "
                               "(zone_id, population).")
         parts.append(wood_products_consumption(population, attrs))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -320,8 +320,9 @@ def transition_flows(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "al
     tr = tr.merge(attrs, on="zone_id", how="left")
     if tr["zpc"].isna().any():
         missing = tr.loc[tr["zpc"].isna(), "zone_id"].unique()[:5].tolist()
-        raise FactorError(f"zones {missing} of the change table have no pedoclimatic zone; "
-                          "check that their ids match the territory or give --zpc.")
+        raise FactorError(f"les zones {missing} de la table de changements n'ont pas de zone "
+                          "pédoclimatique ; vérifiez que leurs codes sont ceux du territoire ou "
+                          "donnez --zpc.")
     tr["area_ha_an"] = tr["area_ha_an"] * tr["zpc_weight"]
     extra = [c for c in tr.columns if c not in {"zone_id", "zone_name", "zpc", "region_code",
                                                   "zpc_weight", "from_land_use", "to_land_use",
@@ -414,7 +415,7 @@ def wood_products_harvest(forest_areas: pd.DataFrame, attrs: pd.DataFrame) -> pd
             continue
         sh = shares[shares["region_code"] == r.region_code].set_index("quantity")["value"]
         if sh.empty:
-            raise FactorError(f"no BO/BI harvest shares for region {r.region_code} "
+            raise FactorError(f"pas de parts de récolte BO/BI pour la région {r.region_code} "
                               "(factors/wood_products_bo_bi_share.csv).")
         harvest = local_harvest_m3(r.region_code, r.composition, float(r.area_ha))
         for kind in ("bo", "bi"):
