@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import EspassGeoError
+from .errors import EspassGeoError, EspassGeoWarning
 
 
 def _format_warning(message, category, filename, lineno, line=None):  # noqa: ARG001
@@ -47,7 +47,10 @@ def _run(fn, *args, **kwargs):
     warnings.formatwarning = _format_warning
     token = RUN_COMMAND.set(_command_line())
     try:
-        return fn(*args, **kwargs)
+        with warnings.catch_warnings():
+            # package warnings are messages to the user: shown, never turned into errors
+            warnings.simplefilter("always", EspassGeoWarning)
+            return fn(*args, **kwargs)
     except EspassGeoError as exc:
         click.echo(f"Erreur ({type(exc).__name__}) : {exc}", err=True)
         sys.exit(2)
@@ -100,14 +103,17 @@ def main(verbose: bool) -> None:
               help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Part maximale d'une zone hors du raster ou sans donnée (au-delà : erreur ; "
+                   "au-delà de 1 % : avertissement).")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, out_dir, overwrite,
-           no_map):
+           no_map, max_nodata_share):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from .pipeline import run_stocks
 
     result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
                   parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
-                  make_map=not no_map, overwrite=overwrite)
+                  make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share)
     from .fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "

@@ -15,14 +15,15 @@ import pandas as pd
 
 from . import __version__, data
 from .areas import (
+    MAX_NODATA_SHARE,
     AreaTable,
     area_table_from_csv,
     area_table_from_raster,
     parcel_area_table,
     read_parcels,
 )
-from .constants import LAMBERT93, SIGN_CONVENTION_FR
-from .errors import AreaTableError, InputFileError
+from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
+from .errors import AreaTableError, EmptyTerritoryError, InputFileError, NoOverlapError
 from .exports import write_csv
 from .io import atomic_output_dir, write_gpkg_layer
 from .stocks import compute_stocks, zone_totals
@@ -140,6 +141,52 @@ def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Data
                          "departement": j["departement"].to_numpy()})
 
 
+def _input_name(value) -> str:
+    return "(GeoDataFrame)" if isinstance(value, gpd.GeoDataFrame) else str(value)
+
+
+def parcels_in_territory(parcels: gpd.GeoDataFrame, territory: Territory,
+                         source) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Parcels that touch the territory, and French notes on those left out (count, ha).
+
+    Parcels wholly outside are dropped; the part outside of those straddling the boundary is
+    not counted (the cross-tab clips them to the zones). No parcel at all on the territory is
+    an error: the file is not the one meant, or the territory is not.
+    """
+    from .fmt import fmt_area_ha
+
+    name = _input_name(source)
+    if parcels.empty:
+        raise EmptyTerritoryError(f"le fichier de parcelles « {name} » ne contient aucune "
+                                  "parcelle ; donnez une couche du RPG, ou retirez --parcels.")
+    tgeom = territory.zones.union_all()
+    area_ha = parcels.geometry.area.to_numpy() * HA_PER_M2
+    touches = parcels.intersects(tgeom).to_numpy()
+    if not touches.any():
+        raise NoOverlapError(
+            f"aucune des {len(parcels)} parcelles de « {name} » ({fmt_area_ha(area_ha.sum())}) "
+            f"ne touche le territoire « {territory.label} » ; vérifiez le fichier de parcelles "
+            "(département, millésime, projection) ou le territoire, ou retirez --parcels."
+        )
+    notes = []
+    if not touches.all():
+        n_out = int((~touches).sum())
+        notes.append(f"Parcelles : {n_out} parcelle(s) de « {name} » sur {len(parcels)} "
+                     f"({fmt_area_ha(area_ha[~touches].sum())}) sont hors du territoire : "
+                     "ignorées.")
+    inside = parcels[touches]
+    within = inside.within(tgeom).to_numpy()
+    if not within.all():
+        cross = inside[~within]
+        out_ha = float((cross.geometry.area - cross.geometry.intersection(tgeom).area).sum()
+                       * HA_PER_M2)
+        if out_ha > 0.005:
+            notes.append(f"Parcelles : {len(cross)} parcelle(s) à cheval sur la limite du "
+                         f"territoire ; leurs {fmt_area_ha(out_ha)} hors du territoire ne sont "
+                         "pas comptés.")
+    return inside.reset_index(drop=True), notes
+
+
 def compute_territory_stocks(
     territory: Territory | str,
     *,
@@ -150,27 +197,39 @@ def compute_territory_stocks(
     zpc: str | None = None,
     method: str = "aldo",
     engine: str = "exact",
+    max_nodata_share: float = MAX_NODATA_SHARE,
 ) -> StocksResult:
     """Carbon stocks of a territory from a land-cover raster or a table of areas.
 
     Exactly one of ``landcover`` (GeoTIFF, CLC codes, EPSG:2154) and ``areas`` (CSV) is given.
-    With ``parcels`` (RPG GeoPackage), the parcels' declared land use prevails inside them and
-    stocks are also computed per parcel.
+    With ``parcels`` (RPG GeoPackage, raster input only), the parcels' declared land use
+    prevails inside them and stocks are also computed per parcel; parcels outside the territory
+    are left out and reported (count, ha). A zone more than ``max_nodata_share`` outside the
+    raster or in no-data is an error (more than 1 %: a warning), see
+    :func:`espass_geo.areas.check_coverage`.
     """
     if (landcover is None) == (areas is None):
-        raise InputFileError("give exactly one of a land-cover raster (--landcover) or a table "
-                             "of areas (--areas).")
+        raise InputFileError("donnez soit un raster d'occupation du sol (--landcover), soit une "
+                             "table de surfaces (--areas), l'un des deux et pas les deux.")
+    if parcels is not None and landcover is None:
+        raise InputFileError(
+            f"les parcelles « {_input_name(parcels)} » ne s'utilisent qu'avec un raster "
+            "d'occupation du sol (--landcover), où la culture déclarée remplace le raster dans "
+            "chaque parcelle ; avec une table de surfaces (--areas) elles ne changeraient pas "
+            "les surfaces des zones. Retirez --parcels, ou donnez --landcover au lieu de --areas."
+        )
     if not isinstance(territory, Territory):
         territory = resolve_territory(territory, zpc=zpc)
     notes = list(territory.notes)
     parcel_gdf = None
     if parcels is not None:
         parcel_gdf = parcels if isinstance(parcels, gpd.GeoDataFrame) else read_parcels(parcels)
-        parcel_gdf = parcel_gdf[parcel_gdf.intersects(territory.zones.union_all())]
-        parcel_gdf = parcel_gdf.reset_index(drop=True)
+        parcel_gdf, parcel_notes = parcels_in_territory(parcel_gdf, territory, parcels)
+        notes += parcel_notes
     if landcover is not None:
         zones = territory.zones
-        at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine)
+        at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine,
+                                    max_nodata_share=max_nodata_share)
         attrs = zones.drop(columns="geometry")
         if is_synthetic(landcover):
             notes.append(SYNTHETIC_NOTE_FR)
@@ -292,11 +351,12 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
 def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, areas=None,
                parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
                make_map: bool = True, title: str | None = None,
-               overwrite: bool = False) -> StocksResult:
+               overwrite: bool = False,
+               max_nodata_share: float = MAX_NODATA_SHARE) -> StocksResult:
     """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
     result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
                                       parcels=parcels, hedges=hedges, zpc=zpc, method=method,
-                                      engine=engine)
+                                      engine=engine, max_nodata_share=max_nodata_share)
     params = {"territory": str(territory), "landcover": landcover, "areas": areas,
               "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
               "engine": engine}

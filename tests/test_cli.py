@@ -68,7 +68,7 @@ def test_errors_exit_nonzero_without_partial_output(tmp_path, zones_file, case):
 
 def test_landcover_and_areas_are_exclusive(tmp_path, zones_file, tiny_raster):
     r = run("stocks", "--territory", zones_file, "--zpc", "2_1", "--out", tmp_path / "o")
-    assert r.exit_code == 2 and "exactly one" in r.output
+    assert r.exit_code == 2 and "l'un des deux" in r.output
     assert not (tmp_path / "o").exists()
 
 
