@@ -282,7 +282,13 @@ def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
-        if m:
+        if m is None and "(at end of document)" in detail:
+            m = re.search(r"\(at (end of document)\)", detail)
+            last = text.rstrip("\n").count("\n") + 1
+            msg = (f"{path.name}:{last} : syntaxe TOML invalide en fin de fichier "
+                   f"({detail[:m.start()].strip()}) ; une valeur, un crochet ou un guillemet "
+                   "n'est pas fermé")
+        elif m:
             reason = detail[:m.start()].strip()
             msg = (f"{path.name}:{m.group(1)} : syntaxe TOML invalide colonne {m.group(2)} "
                    f"({reason}) ; vérifiez les guillemets des textes, les crochets des listes "
