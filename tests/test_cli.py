@@ -32,7 +32,7 @@ def test_stocks_command_end_to_end(tmp_path, tiny_raster, zones_file):
     assert ("Saint-Étienne-test" in html or "Saint-\\u00c9tienne-test" in html)
     assert "tC/ha" in html
     assert "1\u202f196" in r.output or "1 196" in r.output.replace("\u202f", " ")
-    assert not list(tmp_path.glob(".résultats.tmp-*"))
+    assert not list(tmp_path.glob(".espass_geo-*"))  # no lock or temporary folder left
 
 
 @pytest.mark.parametrize("case", ["nocrs", "codes", "areas", "insee"])
@@ -63,7 +63,7 @@ def test_errors_exit_nonzero_without_partial_output(tmp_path, zones_file, case):
     assert expect in r.output
     assert "Erreur" in r.output
     assert sorted(p.name for p in out.iterdir()) == ["ancien.txt"]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sortie.tmp-")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".espass_geo-")]
 
 
 def test_landcover_and_areas_are_exclusive(tmp_path, zones_file, tiny_raster):
