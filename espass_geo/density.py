@@ -66,7 +66,10 @@ def write_density_raster(
 ) -> Path:
     """Write the float32 density GeoTIFF (tC/ha, nodata −9999) on the land-cover grid.
 
-    Reads and writes one block at a time, so rasters larger than memory are fine.
+    The output covers the zones' window of the land-cover grid only (same pixels, same
+    alignment, cropped to the territory), not the whole raster: a national land cover with a
+    400 ha territory gives a raster of the territory's size. Reads and writes one block at a
+    time, and only the blocks that a zone touches are read.
     """
     import rasterio
     from rasterio.features import rasterize
@@ -75,11 +78,22 @@ def write_density_raster(
     from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
+    from .areas import raster_read_errors, raster_window
+    from .errors import NoOverlapError
+
     out_path = Path(out_path)
-    with rasterio.open(landcover) as src:
-        profile = src.profile.copy()
-        profile.update(dtype="float32", nodata=NODATA, count=1, compress="deflate",
-                       tiled=True, blockxsize=256, blockysize=256, predictor=2)
+    with rasterio.open(landcover) as src, raster_read_errors(landcover):
+        window = raster_window(src, zones.total_bounds)
+        if window is None:
+            raise NoOverlapError(f"le territoire et le raster d'occupation du sol « {landcover} » "
+                                 "ne se recouvrent pas ; vérifiez qu'ils couvrent la même région.")
+        r0, c0 = int(window.row_off), int(window.col_off)
+        height, width = int(window.height), int(window.width)
+        profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+                   "dtype": "float32", "nodata": NODATA, "crs": src.crs,
+                   "transform": window_transform(window, src.transform), "compress": "deflate",
+                   "tiled": True, "blockxsize": 256, "blockysize": 256, "predictor": 2,
+                   "bigtiff": "IF_SAFER"}
         z_geoms = zones.geometry.values
         z_sindex = zones.sindex
         p_geoms = parcels.geometry.values if parcels is not None and len(parcels) else None
@@ -89,31 +103,33 @@ def write_density_raster(
             dst.update_tags(units="tC/ha", quantity="stock de carbone (sol + biomasse + litière "
                             "+ bois mort) par hectare", method="espass_geo (ALDO)")
             dst.set_band_description(1, "Densité de stock de carbone (tC/ha)")
-            for row in range(0, src.height, block_size):
-                for col in range(0, src.width, block_size):
-                    win = Window(col, row, min(block_size, src.width - col),
-                                 min(block_size, src.height - row))
+            for row in range(0, height, block_size):
+                for col in range(0, width, block_size):
+                    out_win = Window(col, row, min(block_size, width - col),
+                                     min(block_size, height - row))
+                    win = Window(c0 + col, r0 + row, out_win.width, out_win.height)
                     shape = (int(win.height), int(win.width))
                     wt = window_transform(win, src.transform)
                     wbox = box(*window_bounds(win, src.transform))
-                    out = np.full(shape, NODATA, dtype="float32")
                     hit = z_sindex.query(wbox, predicate="intersects")
-                    if len(hit):
-                        zi = rasterize(((z_geoms[i], int(i) + 1) for i in hit), out_shape=shape,
-                                       transform=wt, fill=0, dtype="int32")
-                        lc = src.read(1, window=win).astype(np.int64)
-                        if p_geoms is not None:
-                            phit = p_sindex.query(wbox, predicate="intersects")
-                            if len(phit):
-                                pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
-                                               out_shape=shape, transform=wt, fill=0,
-                                               dtype="int32")
-                                lc = np.where(pc > 0, pc, lc)
-                        valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
-                        if src.nodata is not None:
-                            valid &= lc != src.nodata
-                        vals = lut[zi[valid], lc[valid]]
-                        vals = np.where(np.isnan(vals), NODATA, vals)
-                        out[valid] = vals
-                    dst.write(out, 1, window=win)
+                    if not len(hit):
+                        continue  # never written: reads back as nodata
+                    out = np.full(shape, NODATA, dtype="float32")
+                    zi = rasterize(((z_geoms[i], int(i) + 1) for i in hit), out_shape=shape,
+                                   transform=wt, fill=0, dtype="int32")
+                    lc = src.read(1, window=win).astype(np.int64)
+                    if p_geoms is not None:
+                        phit = p_sindex.query(wbox, predicate="intersects")
+                        if len(phit):
+                            pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
+                                           out_shape=shape, transform=wt, fill=0,
+                                           dtype="int32")
+                            lc = np.where(pc > 0, pc, lc)
+                    valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
+                    if src.nodata is not None:
+                        valid &= lc != src.nodata
+                    vals = lut[zi[valid], lc[valid]]
+                    vals = np.where(np.isnan(vals), NODATA, vals)
+                    out[valid] = vals
+                    dst.write(out, 1, window=out_win)
     return out_path

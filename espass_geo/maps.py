@@ -2549,6 +2549,8 @@ def raster_to_png(tif_path: str | os.PathLike[str], png_path: str | os.PathLike[
     nearest-neighbour resampling, downsampled so that its longest side is at most
     ``max_size`` pixels, coloured with the matplotlib colormap ``cmap`` between ``vmin`` and
     ``vmax`` (data minimum and maximum by default); nodata and NaN pixels are transparent.
+    The raster is read decimated to that size (``out_shape``, from its overviews when it has
+    some): memory stays a few million pixels whatever the size of the raster.
 
     Returns
     -------
@@ -2565,12 +2567,21 @@ def raster_to_png(tif_path: str | os.PathLike[str], png_path: str | os.PathLike[
     from rasterio.transform import array_bounds
     from rasterio.warp import Resampling, reproject, transform_bounds
 
+    from .areas import raster_read_errors
+
     dst_crs = "EPSG:3857"
-    with rasterio.open(tif_path) as src:
+    with rasterio.open(tif_path) as src, raster_read_errors(tif_path, "raster"):
         if src.crs is None:
-            raise MissingCRSError(f"raster '{tif_path}' has no CRS; write it with "
-                                  "`rio.write_crs(2154)` or gdal_edit.py -a_srs EPSG:2154.")
-        data = src.read(1, masked=True).astype("float64").filled(np.nan)
+            raise MissingCRSError(f"le raster « {tif_path} » n'a pas de système de coordonnées ; "
+                                  "attribuez-le avec `gdal_edit.py -a_srs EPSG:2154` (si ses "
+                                  "coordonnées sont en Lambert-93).")
+        # decimated read (nearest): at most max_size pixels on the longest side
+        step = max(1.0, max(src.width, src.height) / max_size)
+        rows, cols = max(1, round(src.height / step)), max(1, round(src.width / step))
+        data = src.read(1, out_shape=(rows, cols), resampling=Resampling.nearest,
+                        masked=True).astype("float64").filled(np.nan)
+        t, sx, sy = src.transform, src.width / cols, src.height / rows
+        src_transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)
         # destination grid computed here rather than with calculate_default_transform, whose
         # rasterio 1.4 code multiplies Affine objects with `*` (warning under affine 3): the
         # bounding box in EPSG:3857 with as many rows and columns as the source (fewer when
@@ -2582,12 +2593,13 @@ def raster_to_png(tif_path: str | os.PathLike[str], png_path: str | os.PathLike[
         height = max(1, round(src.height * scale))
         transform = Affine((right - left) / width, 0.0, left, 0.0, -(top - bottom) / height, top)
         dst = np.full((height, width), np.nan, dtype="float64")
-        reproject(data, dst, src_transform=src.transform, src_crs=src.crs, src_nodata=np.nan,
+        reproject(data, dst, src_transform=src_transform, src_crs=src.crs, src_nodata=np.nan,
                   dst_transform=transform, dst_crs=dst_crs, dst_nodata=np.nan,
                   resampling=Resampling.nearest)
     valid = np.isfinite(dst)
     if not valid.any():
-        raise EspassGeoError(f"raster '{tif_path}' has no valid pixel to draw (all nodata/NaN).")
+        raise EspassGeoError(f"le raster « {tif_path} » n'a aucun pixel valide à dessiner (tout "
+                             "est sans donnée) ; vérifiez qu'il couvre le territoire.")
     lo = float(np.nanmin(dst)) if vmin is None else float(vmin)
     hi = float(np.nanmax(dst)) if vmax is None else float(vmax)
     if hi <= lo:
