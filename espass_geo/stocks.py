@@ -111,8 +111,9 @@ def compute_stocks(
         from .errors import FactorError
 
         raise FactorError(
-            f"zones {missing} of the area table have no pedoclimatic zone; give their ZPC "
-            "(zone attributes or --zpc) or check that the zone ids match the territory."
+            f"les zones {missing} de la table de surfaces n'ont pas de zone pédoclimatique "
+            "(ZPC) ; donnez-la (attribut zpc des zones ou --zpc 2_1 par exemple) ou vérifiez "
+            "que les identifiants de zone de la table sont ceux du territoire."
         )
     dens = stock_densities(lu[["zpc", "region_code"]], sorted(lu["land_use"].unique()),
                            method=method)
