@@ -275,6 +275,11 @@ def read_vector(path: str | Path, what: str = "territoire", *,
             f"fichier de {what} « {path} » illisible comme couche vectorielle "
             f"({str(exc)[:200]}) : donnez un GeoPackage, un GeoJSON ou un shapefile."
         ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf:
+        shp = (" ; un shapefile a besoin de son .shp (et .shx, .dbf, .prj)"
+               if path.suffix.lower() in (".zip", ".shp", ".dbf") else "")
+        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans géométrie{shp} : donnez "
+                                  "une couche de polygones.")
     if gdf.crs is None:
         prj = (f" (le fichier {path.with_suffix('.prj').name} manque à côté du .shp)"
                if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists()
@@ -284,9 +289,6 @@ def read_vector(path: str | Path, what: str = "territoire", *,
             "(ex. `ogr2ogr -a_srs EPSG:2154 sortie.gpkg entree.shp` si les coordonnées sont en "
             "Lambert-93) puis relancez."
         )
-    if "geometry" not in gdf or gdf.geometry is None:
-        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans géométrie : donnez une "
-                                  "couche de polygones.")
     nogeom = gdf.geometry.isna() | gdf.geometry.is_empty
     if len(gdf) and nogeom.all():
         raise EmptyTerritoryError(
@@ -377,7 +379,7 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
     if id_field:
         raw_ids = gdf[id_field]
         if raw_ids.isna().any():
-            rows = [i + 1 for i in np.flatnonzero(raw_ids.isna().to_numpy())[:5]]
+            rows = [int(i) + 1 for i in np.flatnonzero(raw_ids.isna().to_numpy())[:5]]
             raise InputFileError(
                 f"fichier de territoire « {path} » : entité(s) n° {rows} sans identifiant dans "
                 f"le champ « {id_field} » ; renseignez un identifiant unique pour chaque zone."

@@ -125,3 +125,146 @@ def test_errors_name_the_value_and_remedy(tmp_path):
                      crs=2154).to_file(far)
     with pytest.raises(FactorError, match="--zpc"):
         resolve_territory(far)
+
+
+# ------------------------------------------------------------- bad territory files and codes
+# a 1 km × 1 km square inside Nord (Lambert-93), 100 ha
+SQ = box(650000, 7050000, 651000, 7051000)
+
+
+def _write(gdf, path, **kw):
+    gdf.to_file(path, engine="pyogrio", **kw)
+    return path
+
+
+def test_geometry_collection_keeps_its_polygons(tmp_path):
+    from shapely.geometry import GeometryCollection, LineString, Point
+
+    gc = GeometryCollection([SQ, Point(0, 0), LineString([(0, 0), (1, 1)])])
+    path = _write(gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[gc], crs=2154),
+                  tmp_path / "gc.gpkg")
+    t = resolve_territory(path)
+    assert t.zones.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
+    assert t.area_ha == pytest.approx(100.0)  # 1 000 m × 1 000 m
+    only_points = GeometryCollection([Point(650000, 7050000), Point(650001, 7050001)])
+    path = _write(gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[only_points], crs=2154),
+                  tmp_path / "gc_points.gpkg")
+    with pytest.raises(EmptyTerritoryError, match=r"1 entité\(s\) sur 1 ne sont pas des polyg"):
+        resolve_territory(path)
+
+
+@pytest.mark.parametrize("geom,kind", [
+    (SQ.centroid, "Point"), (SQ.exterior, "LineString")])
+def test_points_and_lines_refused(tmp_path, geom, kind):
+    path = _write(gpd.GeoDataFrame({"zone_id": ["Z", "Y"]}, geometry=[SQ, geom], crs=2154),
+                  tmp_path / "mixte.gpkg")
+    with pytest.raises(EmptyTerritoryError, match=rf"1 entité\(s\) sur 2 .*\({kind}\)"):
+        resolve_territory(path)
+
+
+def test_empty_geometries_warned_and_all_empty_refused(tmp_path):
+    path = tmp_path / "vides.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": ['
+                    '{"type": "Feature", "properties": {"zone_id": "A"}, "geometry": null},'
+                    '{"type": "Feature", "properties": {"zone_id": "B"}, "geometry": '
+                    '{"type": "Polygon", "coordinates": [[[2.40, 50.95], [2.41, 50.95], '
+                    '[2.41, 50.96], [2.40, 50.95]]]}}]}', encoding="utf-8")
+    with pytest.warns(InvalidGeometryWarning, match="1 entité\\(s\\) sans géométrie"):
+        t = resolve_territory(path)
+    assert t.zones["zone_id"].tolist() == ["B"]
+    path.write_text('{"type": "FeatureCollection", "features": ['
+                    '{"type": "Feature", "properties": {"zone_id": "A"}, "geometry": null}]}',
+                    encoding="utf-8")
+    with pytest.raises(EmptyTerritoryError, match="aucune de ses 1 entités"):
+        resolve_territory(path)
+
+
+def test_duplicate_and_missing_ids(tmp_path):
+    path = _write(gpd.GeoDataFrame({"zone_id": ["Z", "Z"]}, geometry=[SQ, SQ.buffer(-10)],
+                                   crs=2154), tmp_path / "doublons.gpkg")
+    with pytest.raises(InputFileError, match=r"en double.*« zone_id ».*\(Z\)"):
+        resolve_territory(path)
+    path = _write(gpd.GeoDataFrame({"zone_id": ["Z", None]}, geometry=[SQ, SQ.buffer(-10)],
+                                   crs=2154), tmp_path / "sans_id.gpkg")
+    with pytest.raises(InputFileError, match=r"n° \[2\] sans identifiant"):
+        resolve_territory(path)
+
+
+def test_float_ids_become_codes(tmp_path):
+    path = _write(gpd.GeoDataFrame({"code": [59183.0]}, geometry=[SQ], crs=2154),
+                  tmp_path / "flottants.gpkg")
+    assert resolve_territory(path).zones["zone_id"].tolist() == ["59183"]
+
+
+def test_layers(tmp_path):
+    path = tmp_path / "couches.gpkg"
+    _write(gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[SQ], crs=2154), path, layer="zones")
+    _write(gpd.GeoDataFrame({"zone_id": ["B"]}, geometry=[SQ], crs=2154), path, layer="autre")
+    with pytest.raises(InputFileError, match=r"2 couches \(zones, autre\).*couches\.gpkg:zones"):
+        resolve_territory(path)
+    assert resolve_territory(f"{path}:autre").zones["zone_id"].tolist() == ["B"]
+    with pytest.raises(InputFileError, match=r"couche « communes » absente.*zones, autre"):
+        resolve_territory(f"{path}:communes")
+
+
+def test_incomplete_shapefiles_and_zips(tmp_path):
+    import zipfile
+
+    shp = _write(gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[SQ], crs=2154),
+                 tmp_path / "zones.shp")
+    assert resolve_territory(shp).area_ha == pytest.approx(100.0)
+    archive = tmp_path / "zones.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), "zones" + ext)
+    assert resolve_territory(archive).area_ha == pytest.approx(100.0)
+    broken = tmp_path / "sans_shp.zip"
+    with zipfile.ZipFile(broken, "w") as z:
+        for ext in (".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), "zones" + ext)
+    with pytest.raises((InputFileError, EmptyTerritoryError), match=r"sans_shp\.zip.*\.shp"):
+        resolve_territory(broken)
+    with pytest.raises(InputFileError, match=r"absente\.zip.*introuvable"):
+        resolve_territory(tmp_path / "absente.zip")
+    shp.with_suffix(".shx").unlink()
+    with pytest.raises(InputFileError, match=r"il manque zones\.shx"):
+        resolve_territory(shp)
+
+
+def test_projected_coordinates_without_crs(tmp_path):
+    path = tmp_path / "l93_sans_crs.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {"zone_id": "A"}, "geometry": {"type": "Polygon", '
+                    '"coordinates": [[[650000, 7050000], [651000, 7050000], [651000, 7051000],'
+                    ' [650000, 7050000]]]}}]}', encoding="utf-8")
+    with pytest.raises(MissingCRSError, match=r"650000.*EPSG:2154"):
+        resolve_territory(path)
+
+
+@pytest.mark.parametrize("spec,part", [
+    ("59183;59350", "points-virgules ; séparez-les par des virgules"),
+    ("59183 59350", "espaces"),
+    ("epci:245900428;200040954", "points-virgules"),
+    ("5918", "« 5918 » n'est pas un code INSEE"),
+    ("59183,abc", "« abc » n'est pas un code INSEE"),
+    ("epci:999999999", "SIREN d'EPCI « 999999999 » introuvable"),
+    ("epci:24590042", "9 chiffres"),
+    ("dep:75", "« 75 » non embarqué"),
+    ("cog2030:59183", "COG 2030"),
+])
+def test_bad_codes_named_with_remedy(spec, part):
+    from espass_geo.errors import EspassGeoError
+    from espass_geo.territory import check_territory_spec
+
+    with pytest.raises(EspassGeoError) as e:
+        resolve_territory(spec)
+    assert part in str(e.value)
+    assert part in check_territory_spec(spec)  # the config loaders' check says the same
+
+
+def test_check_territory_spec_accepts_good_specs():
+    from espass_geo.territory import check_territory_spec
+
+    for spec in ("59183,59350", "59183, 59350", "epci:245900428,200040954", "dep:59",
+                 "cog2026:59006", "zones.gpkg"):
+        assert check_territory_spec(spec) is None, spec
