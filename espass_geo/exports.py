@@ -176,11 +176,24 @@ def neutralise_text(value: Any) -> Any:
     return value
 
 
+def _csv_text(value: Any) -> Any:
+    value = neutralise_text(value)
+    if isinstance(value, str) and "\r" in value:
+        # the csv module quotes a field for "\n" but not for a bare "\r", which would split
+        # the row in most readers: carriage returns become line feeds (the field is quoted)
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _needs_csv_fix(value: Any) -> bool:
+    return isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or "\r" in value)
+
+
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with every text cell and header neutralised (see :func:`neutralise_text`).
 
-    Numeric columns are returned as they are; the frame is copied only when a text column or
-    header needs it.
+    Carriage returns inside text become line feeds (see :func:`_csv_text`). Numeric columns
+    are returned as they are; the frame is copied only when a text column or header needs it.
     """
     out = df
     for j, col in enumerate(df.columns):
@@ -189,12 +202,11 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
                 or isinstance(s.dtype, pd.CategoricalDtype)):
             continue
         values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
-        mask = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
-        if bool(mask.any()):
+        if bool(values.map(_needs_csv_fix).any()):
             if out is df:
                 out = df.copy()
-            out.isetitem(j, values.map(neutralise_text))
-    names = [neutralise_text(c) for c in out.columns]
+            out.isetitem(j, values.map(_csv_text))
+    names = [_csv_text(c) for c in out.columns]
     if names != list(out.columns):
         if out is df:
             out = df.copy()
