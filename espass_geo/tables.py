@@ -146,12 +146,14 @@ def _detect_sep(header: str) -> str:
 def classify_number(text: str) -> str:
     """Kind of a numeric cell: ``plain`` (no separator), ``dot`` / ``comma`` (decimal mark),
     ``dot_groups`` (1.234), ``comma_groups`` (1,234), ``space_groups`` (1 234), ``dot_comma``
-    (1.234,5 — both marks), ``empty``, ``missing`` (NaN, NA…) or ``text``."""
+    (1.234,5 — both marks), ``empty``, ``missing`` (NaN, NA…), ``infinite`` or ``text``."""
     s = text.strip()
     if s == "":
         return "empty"
     if s.lower() in MISSING_WORDS:
         return "missing"
+    if s.lower().lstrip("+-") in {"inf", "infinity", "infini", "∞"}:
+        return "infinite"
     for ch in _SPACES:
         s = s.replace(ch, " ")
     if " " in s:
@@ -185,6 +187,8 @@ def parse_number(text: str, decimal: str) -> float:
                          "c'est zéro)")
     if kind == "missing":
         raise ValueError("valeur manquante (NaN/NA) ; donnez le nombre, ou 0 si c'est zéro")
+    if kind == "infinite":
+        raise ValueError("nombre non fini (infini) ; donnez une valeur réelle")
     if kind == "text":
         raise ValueError("ce n'est pas un nombre ; écrivez un nombre (ex. 12.5)")
     if kind == "dot_comma":
