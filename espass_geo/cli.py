@@ -58,6 +58,13 @@ def _run(fn, *args, **kwargs):
         RUN_COMMAND.reset(token)
 
 
+def _check_out(out_dir, overwrite: bool) -> None:
+    """Refuse a wrong output folder before computing anything (the final checks come later)."""
+    from .io import check_output_dir
+
+    _run(check_output_dir, out_dir, overwrite=overwrite)
+
+
 def _summary(files: dict, out_dir) -> None:
     click.echo(f"Écrit dans {out_dir} :")
     for name in files:
@@ -111,6 +118,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from .pipeline import run_stocks
 
+    _check_out(out_dir, overwrite)
     result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
                   parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
                   make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share)
@@ -153,6 +161,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
     from .flows_pipeline import run_flows
     from .fmt import fmt_mass_t
 
+    _check_out(out_dir, overwrite)
     result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
                   landcover_after=landcover_after, years=tuple(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
@@ -175,6 +184,7 @@ def scenario(config, out_dir, overwrite, no_map):
     from .fmt import fmt_mass_t
     from .scenario_pipeline import run_scenario
 
+    _check_out(out_dir, overwrite)
     result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map,
                   overwrite=overwrite)
     d = result.delta
@@ -209,6 +219,7 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
     from .emissions_pipeline import run_emissions
     from .fmt import fmt_mass_t
 
+    _check_out(out_dir, overwrite)
     r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory,
              population=population, land_flows=land_flows, make_map=not no_map,
              footprint_adjustments=footprint_adjustments, overwrite=overwrite)
@@ -237,6 +248,7 @@ def bilan(config, territory, out_dir, overwrite, quiet):
         click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
                    err=True)
         sys.exit(2)
+    _check_out(out_dir, overwrite)
     r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet,
              overwrite=overwrite)
     if not quiet:
@@ -274,6 +286,7 @@ def demo(out_dir, overwrite):
     from .demo import run_demo
     from .fmt import fmt_mass_t
 
+    _check_out(out_dir, overwrite)
     results = _run(run_demo, out_dir, overwrite=overwrite)
     from .bilan import synthesis
 

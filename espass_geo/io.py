@@ -445,39 +445,83 @@ def _commit(tmp: Path, target: Path, shown: Path, *, overwrite: bool, inputs: se
         os.rename(tmp, target)
         return
 
-    prev = read_manifest(target)
-    ours = dict(prev["files"]) if prev else {}
-    complete = bool(prev and prev.get("complete", True))
-    files, dirs = _walk(target)
-    foreign = [f for f in files if f not in ours]
-    modified = [f for f in files if f in ours and complete
-                and not _unchanged(target / f, ours[f])]
-    our_dirs = {"/".join(f.split("/")[:k]) for f in ours for k in range(1, f.count("/") + 1)}
-    foreign_dirs = [d for d in dirs if d not in our_dirs]
+    prev, ours, foreign, modified = _state(target)
     has_inputs = any(_within(i, target) for i in inputs)
-    if (not foreign and not modified and not foreign_dirs and not has_inputs
+    if (not foreign and not modified and not has_inputs
             and not _within(Path.cwd().resolve(), target)
             and os.access(target.parent, os.W_OK)):
         _swap(tmp, target, entries, command)
         return
-    if (foreign or modified or foreign_dirs) and not overwrite:
-        what = []
-        if prev is None:
-            what.append("il n'a pas été écrit par espass_geo (pas de manifeste "
-                        f"{MANIFEST_NAME})")
-        if foreign or foreign_dirs:
-            what.append(f"il contient {_short(foreign + foreign_dirs)} que espass_geo n'a pas "
-                        "écrit" + ("s" if len(foreign + foreign_dirs) > 1 else ""))
-        if modified:
-            what.append(f"{_short(modified)} "
-                        + ("ont été modifiés" if len(modified) > 1 else "a été modifié")
-                        + " depuis le calcul précédent")
-        raise OutputError(
-            f"le dossier de sortie « {shown} » n'est pas vide : " + " ; ".join(what)
-            + ". Ajoutez --overwrite pour y écrire quand même (seuls les fichiers du calcul "
-            "espass_geo précédent sont remplacés, les vôtres ne sont jamais touchés), ou "
-            "choisissez un autre dossier avec --out.")
+    if (foreign or modified) and not overwrite:
+        raise _refusal(shown, prev, foreign, modified)
     _merge(tmp, target, shown, entries, ours, inputs, command)
+
+
+def _state(target: Path) -> tuple[dict | None, dict, list[str], list[str]]:
+    """Manifest, files it lists, entries it does not list, listed files changed since."""
+    prev = read_manifest(target)
+    ours = dict(prev["files"]) if prev else {}
+    complete = bool(prev and prev.get("complete", True))
+    files, dirs = _walk(target)
+    our_dirs = {"/".join(f.split("/")[:k]) for f in ours for k in range(1, f.count("/") + 1)}
+    foreign = [f for f in files if f not in ours] + [d for d in dirs if d not in our_dirs]
+    modified = [f for f in files if f in ours and complete
+                and not _unchanged(target / f, ours[f])]
+    return prev, ours, foreign, modified
+
+
+def _refusal(shown: Path, prev: dict | None, foreign: list[str],
+             modified: list[str]) -> OutputError:
+    what = []
+    if prev is None:
+        what.append(f"il n'a pas été écrit par espass_geo (pas de manifeste {MANIFEST_NAME})")
+    if foreign:
+        what.append(f"il contient {_short(foreign)} que espass_geo n'a pas écrit"
+                    + ("s" if len(foreign) > 1 else ""))
+    if modified:
+        what.append(f"{_short(modified)} "
+                    + ("ont été modifiés" if len(modified) > 1 else "a été modifié")
+                    + " depuis le calcul précédent")
+    return OutputError(
+        f"le dossier de sortie « {shown} » n'est pas vide : " + " ; ".join(what)
+        + ". Ajoutez --overwrite pour y écrire quand même (seuls les fichiers du calcul "
+        "espass_geo précédent sont remplacés, les vôtres ne sont jamais touchés), ou "
+        "choisissez un autre dossier avec --out.")
+
+
+def check_output_dir(out_dir: str | Path, *, overwrite: bool = False) -> None:
+    """Refuse early, before any computation, what :func:`atomic_output_dir` would refuse.
+
+    ``out_dir`` is a file; a folder not written by espass_geo (or changed since) without
+    ``overwrite``; a folder another run is writing. Writes nothing. The final checks (inputs,
+    files that would be replaced) are made again when the results are moved in.
+    """
+    shown = Path(out_dir)
+    target = shown.resolve()
+    if target.exists() and not target.is_dir():
+        raise OutputError(f"« {shown} » est un fichier, pas un dossier : choisissez un dossier "
+                          "de sortie avec --out.")
+    if not target.is_dir():
+        return
+    if not overwrite:
+        prev, _, foreign, modified = _state(target)
+        if foreign or modified:
+            raise _refusal(shown, prev, foreign, modified)
+    work = target if (_within(Path.cwd().resolve(), target)
+                      or not os.access(target.parent, os.W_OK)) else target.parent
+    lock = work / f"{_LOCK}{target.name}"
+    try:
+        import fcntl
+
+        fd = os.open(lock, os.O_RDWR)  # no O_CREAT: only look at an existing lock
+    except (ImportError, OSError):
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise _busy(shown, lock) from None
+    finally:
+        os.close(fd)  # also releases the probe's lock
 
 
 def _swap(tmp: Path, target: Path, entries: dict, command: str) -> None:
