@@ -160,8 +160,9 @@ def raster_read_errors(path, what: str = "raster d'occupation du sol"):
         raise
     except rasterio.errors.RasterioError as exc:
         name = Path(str(path)).name
+        detail = str(exc.__cause__ or exc)[:200]  # GDAL's own message is the cause
         raise InputFileError(
-            f"le {what} « {path} » est illisible à la lecture des pixels ({exc}) : fichier "
+            f"le {what} « {path} » est illisible à la lecture des pixels ({detail}) : fichier "
             "tronqué ou corrompu (téléchargement ou copie interrompus ?). Vérifiez-le avec "
             f"`gdalinfo -checksum {name}` et copiez-le ou téléchargez-le à nouveau."
         ) from exc
@@ -588,7 +589,7 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
         raise CoverageError(
             f"{len(too_much)} zone(s) hors du raster d'occupation du sol « {label} » ou sans "
             f"donnée sur plus de {fmt_percent(max_nodata_share, 0)} de leur surface — "
-            f"{describe(too_much)}. Leurs stocks seraient sous-estimés d'autant : donnez un "
+            f"{describe(too_much)}. Leurs résultats seraient sous-estimés d'autant : donnez un "
             "raster qui couvre tout le territoire, retirez ces zones, ou acceptez une "
             "couverture partielle en relevant le seuil (--max-nodata-share 0.9)."
         )
@@ -597,7 +598,7 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
         return []
     msg = (f"{len(partial)} zone(s) en partie hors du raster d'occupation du sol « {label} » ou "
            f"sans donnée (part de la surface) — {describe(partial)}. Cette partie n'est pas "
-           "comptée : les stocks de ces zones sont sous-estimés d'autant.")
+           "comptée : les stocks et flux de ces zones en sont sous-estimés d'autant.")
     warnings.warn(msg, PartialCoverageWarning, stacklevel=3)
     return [msg]
 

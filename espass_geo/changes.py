@@ -18,7 +18,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .areas import area_table_from_raster, open_landcover
+from .areas import (
+    _check_overlap,
+    area_table_from_raster,
+    open_landcover,
+    raster_read_errors,
+    raster_window,
+)
 from .errors import AreaTableError, InputFileError
 
 CHANGE_COLUMNS = ["zone_id", "from_code", "to_code", "area_ha"]
@@ -54,7 +60,7 @@ def check_dates(date_from: int, date_to: int) -> float:
     """Years between two dates; refuses reversed or equal dates."""
     try:
         y0, y1 = int(date_from), int(date_to)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError):
         raise AreaTableError(f"les dates doivent être des années comme 2012 2018, pas "
                              f"{date_from!r} {date_to!r}.") from None
     if y1 == y0:
@@ -112,25 +118,48 @@ def change_table_from_rasters(
     n_years = check_dates(*years)
     import rasterio
     from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
 
-    src0, src1 = open_landcover(before), open_landcover(after)
+    src0 = open_landcover(before)
+    try:
+        src1 = open_landcover(after)
+    except BaseException:
+        src0.close()
+        raise
+    label = f"{Path(before).name} → {Path(after).name}"
     try:
         _check_same_grid(src0, src1, before, after)
+        _check_overlap(src0, zones, before)
         nod0, nod1 = src0.nodata, src1.nodata
+        # only the zones' window of the two rasters is read and paired
+        window = raster_window(src0, zones.total_bounds)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        height, width = int(window.height), int(window.width)
+        sindex = zones.sindex
         with tempfile.TemporaryDirectory(prefix="espass_change_") as tmp:
             pair_path = Path(tmp) / "pairs.tif"
-            profile = src0.profile.copy()
-            profile.update(dtype="uint32", nodata=0, compress="deflate", tiled=True,
-                           blockxsize=256, blockysize=256, count=1)
+            profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+                       "dtype": "uint32", "nodata": 0, "crs": src0.crs,
+                       "transform": window_transform(window, src0.transform),
+                       "compress": "deflate", "tiled": True, "blockxsize": 256,
+                       "blockysize": 256, "bigtiff": "IF_SAFER"}
             codes0: set[int] = set()
             codes1: set[int] = set()
             with rasterio.open(pair_path, "w", **profile) as dst:
-                for row in range(0, src0.height, block_size):
-                    for col in range(0, src0.width, block_size):
-                        win = Window(col, row, min(block_size, src0.width - col),
-                                     min(block_size, src0.height - row))
-                        a = src0.read(1, window=win).astype(np.int64)
-                        b = src1.read(1, window=win).astype(np.int64)
+                for row in range(0, height, block_size):
+                    for col in range(0, width, block_size):
+                        win = Window(col, row, min(block_size, width - col),
+                                     min(block_size, height - row))
+                        src_win = Window(c0 + col, r0 + row, win.width, win.height)
+                        if not len(sindex.query(box(*window_bounds(src_win, src0.transform)),
+                                                predicate="intersects")):
+                            continue  # no zone here: left as no-data, never read
+                        with raster_read_errors(before):
+                            a = src0.read(1, window=src_win).astype(np.int64)
+                        with raster_read_errors(after):
+                            b = src1.read(1, window=src_win).astype(np.int64)
                         valid = np.ones(a.shape, bool)
                         if nod0 is not None:
                             valid &= a != nod0
@@ -141,7 +170,7 @@ def change_table_from_rasters(
                         pair = np.where(valid, a * _PAIR + b, 0).astype("uint32")
                         dst.write(pair, 1, window=win)
             _check_nomenclature(codes0, codes1, before, after)
-            at = area_table_from_raster(zones, pair_path, engine=engine)
+            at = area_table_from_raster(zones, pair_path, engine=engine, label=label)
     finally:
         src0.close()
         src1.close()

@@ -261,36 +261,61 @@ def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out
                          *, cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048
                          ) -> gpd.GeoDataFrame:
     """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 outside the
-    territory) and return the sealing hotspot grid (ha artificialised per ``cell_m`` cell)."""
+    territory) and return the sealing hotspot grid (ha artificialised per ``cell_m`` cell).
+
+    ``change.tif`` covers the territory's window of the land-cover grid only (snapped to the
+    hotspot cells, which stay aligned on the grid's origin); blocks without any zone are
+    neither read nor computed.
+    """
     import rasterio
     from rasterio.features import geometry_mask
     from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
     from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    from .areas import raster_read_errors, raster_window
 
     art_codes = np.array([int(c) for c, lu in zip(
         data.factor_table("clc_to_land_use")["code_clc"],
         data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
     geom = zones.union_all()
+    sindex = zones.sindex
     with rasterio.open(before) as s0, rasterio.open(after) as s1:
-        prof = s0.profile.copy()
-        prof.update(count=2, dtype="uint16", nodata=0, compress="deflate", tiled=True,
-                    blockxsize=256, blockysize=256)
         px = abs(s0.transform.a)
         cell_px = max(1, int(round(cell_m / px)))
-        ncy, ncx = -(-s0.height // cell_px), -(-s0.width // cell_px)
+        window = raster_window(s0, zones.total_bounds)
+        # snap the window outwards to whole hotspot cells of the full grid
+        r0 = (int(window.row_off) // cell_px) * cell_px
+        c0 = (int(window.col_off) // cell_px) * cell_px
+        r1 = min(s0.height, int(window.row_off + window.height))
+        c1 = min(s0.width, int(window.col_off + window.width))
+        height, width = r1 - r0, c1 - c0
+        prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
+                "dtype": "uint16", "nodata": 0, "crs": s0.crs,
+                "transform": window_transform(Window(c0, r0, width, height), s0.transform),
+                "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
+                "bigtiff": "IF_SAFER"}
+        ncy, ncx = -(-height // cell_px), -(-width // cell_px)
         sealed = np.zeros((ncy, ncx), dtype=np.int64)
         with rasterio.open(out_tif, "w", **prof) as dst:
             dst.set_band_description(1, "Classe CLC avant")
             dst.set_band_description(2, "Classe CLC après")
             dst.update_tags(units="code CLC niveau 3", dates=f"{before.name} -> {after.name}")
             step = max(cell_px, (block_size // cell_px) * cell_px)
-            for row in range(0, s0.height, step):
-                for col in range(0, s0.width, step):
-                    win = Window(col, row, min(step, s0.width - col), min(step, s0.height - row))
-                    a = s0.read(1, window=win).astype("uint16")
-                    b = s1.read(1, window=win).astype("uint16")
+            for row in range(0, height, step):
+                for col in range(0, width, step):
+                    win = Window(col, row, min(step, width - col), min(step, height - row))
+                    src_win = Window(c0 + col, r0 + row, win.width, win.height)
+                    if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
+                                            predicate="intersects")):
+                        continue  # no zone: left as 0 (outside the territory)
+                    with raster_read_errors(before):
+                        a = s0.read(1, window=src_win).astype("uint16")
+                    with raster_read_errors(after):
+                        b = s1.read(1, window=src_win).astype("uint16")
                     inside = ~geometry_mask([geom], out_shape=a.shape,
-                                            transform=window_transform(win, s0.transform))
+                                            transform=window_transform(src_win, s0.transform))
                     a = np.where(inside, a, 0).astype("uint16")
                     b = np.where(inside, b, 0).astype("uint16")
                     dst.write(a, 1, window=win)
@@ -300,12 +325,11 @@ def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out
                     np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
         t = s0.transform
     ys, xs = np.nonzero(sealed)
-    from shapely.geometry import box
-
+    gy, gx = ys + r0 // cell_px, xs + c0 // cell_px  # cell indices on the full grid
     cells = [box(t.c + x * cell_px * px, t.f - (y + 1) * cell_px * px,
-                 t.c + (x + 1) * cell_px * px, t.f - y * cell_px * px) for y, x in zip(ys, xs,
+                 t.c + (x + 1) * cell_px * px, t.f - y * cell_px * px) for y, x in zip(gy, gx,
                                                                                      strict=True)]
-    return gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(ys, xs, strict=True)],
+    return gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(gy, gx, strict=True)],
                              "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
                             geometry=cells, crs=LAMBERT93)
 
