@@ -200,14 +200,7 @@ def run_emissions(territory, *, out_dir, inventory=None, population=None, land_f
                   zpc=None, make_map=True, title=None,
                   footprint_adjustments=None) -> EmissionsResult:
     """Public API of ``espass-geo emissions``."""
-    lf = land_flows
-    if isinstance(land_flows, str | Path):
-        lf = data.read_csv(land_flows, dtype={"zone_id": str})
-        if not {"zone_id", "flux_tCO2e_an"} <= set(lf.columns):
-            from .errors import InputFileError
-
-            raise InputFileError(f"land flows '{land_flows}' need zone_id, flux_tCO2e_an (the "
-                                 "flows_zones.csv written by espass-geo flows).")
+    lf = land_flows  # a path is read and checked against the zones by compute_territory_emissions
     result = compute_territory_emissions(territory, inventory=inventory, population=population,
                                          land_flows=lf, zpc=zpc,
                                          footprint_adjustments=footprint_adjustments)
