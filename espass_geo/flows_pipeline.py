@@ -168,8 +168,8 @@ def compute_territory_flows(
     rasters = landcover_before is not None or landcover_after is not None
     if rasters == (changes is not None) or (rasters and (landcover_before is None
                                                          or landcover_after is None)):
-        raise InputFileError("give either two land-cover rasters (--landcover-before and "
-                             "--landcover-after) or one change table (--changes).")
+        raise InputFileError("donnez soit deux rasters d'occupation du sol (--landcover-before "
+                             "et --landcover-after), soit une table de changements (--changes).")
     if not isinstance(territory, Territory):
         territory = resolve_territory(territory, zpc=zpc)
     notes = list(territory.notes)
