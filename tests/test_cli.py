@@ -58,7 +58,7 @@ def test_errors_exit_nonzero_without_partial_output(tmp_path, zones_file, case):
     else:
         args = ["--territory", "59998", "--areas", tmp_path / "x.csv"]
         expect = "59998"
-    r = run("stocks", *args, "--out", out)
+    r = run("stocks", *args, "--out", out, "--overwrite")  # ancien.txt is the user's
     assert r.exit_code == 2
     assert expect in r.output
     assert "Erreur" in r.output
