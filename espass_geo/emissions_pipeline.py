@@ -128,9 +128,10 @@ def compute_territory_emissions(
 
 
 def write_emission_outputs(result: EmissionsResult, out_dir: str | Path, *, title: str | None = None,
-                           params: dict | None = None, make_map: bool = True) -> dict[str, Path]:
+                           params: dict | None = None, make_map: bool = True,
+                           overwrite: bool = False, inputs=()) -> dict[str, Path]:
     params = params or {}
-    with atomic_output_dir(out_dir) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
         files: dict[str, Path] = {}
         files["emissions.csv"] = write_csv(result.table, tmp / "emissions.csv")
         pc = result.table.merge(result.population, on="zone_id", how="left")
@@ -198,7 +199,7 @@ def _readme(result: EmissionsResult, params: dict) -> str:
 
 def run_emissions(territory, *, out_dir, inventory=None, population=None, land_flows=None,
                   zpc=None, make_map=True, title=None,
-                  footprint_adjustments=None) -> EmissionsResult:
+                  footprint_adjustments=None, overwrite: bool = False) -> EmissionsResult:
     """Public API of ``espass-geo emissions``."""
     lf = land_flows  # a path is read and checked against the zones by compute_territory_emissions
     result = compute_territory_emissions(territory, inventory=inventory, population=population,
@@ -208,7 +209,9 @@ def run_emissions(territory, *, out_dir, inventory=None, population=None, land_f
                   land_flows=str(land_flows) if land_flows is not None else None,
                   footprint_adjustments=str(footprint_adjustments)
                   if footprint_adjustments is not None else None)
-    write_emission_outputs(result, out_dir, title=title, params=params, make_map=make_map)
+    write_emission_outputs(result, out_dir, title=title, params=params, make_map=make_map,
+                           overwrite=overwrite, inputs=(territory, inventory, population,
+                                                        land_flows, footprint_adjustments))
     return result
 
 
