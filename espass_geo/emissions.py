@@ -187,9 +187,13 @@ def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str =
         return sub.groupby(["zone_id", "sector", "substance", "year"], as_index=False)[
             "value_t"].sum()
     missing = sorted(ids - codes)
+    zero = next((m for m in missing if m.lstrip("0") != m and m.lstrip("0") in codes), None)
     raise InventoryError(f"{source} : {len(missing)} zone(s) absente(s) de l'inventaire, ex. "
                          f"{missing[:5]} ; l'inventaire doit couvrir chaque commune du territoire "
-                         "(ou donnez un territoire d'EPCI pour un inventaire par EPCI).")
+                         "(ou donnez un territoire d'EPCI pour un inventaire par EPCI)"
+                         + (f" ; l'inventaire contient {zero.lstrip('0')} : un tableur a retiré "
+                            f"le zéro initial de {zero}, formatez la colonne en texte"
+                            if zero else "") + ".")
 
 
 def direct_emissions(inv_zone: pd.DataFrame, *, gwp_edition: str = "ar6") -> pd.DataFrame:
