@@ -20,12 +20,13 @@ from . import __version__, data
 from .constants import LAMBERT93
 from .errors import ConfigError, OutputError
 from .scenario_config import (
-    DEMO_YEARS,
     FIRST_LANDCOVER_YEAR,
     GWP_N2O_RANGE,
     TomlLines,
     by_line,
     check_territory_value,
+    demo_year,
+    exists,
     is_int,
     is_number,
     read_toml,
@@ -208,7 +209,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         if kind == "landcover" and value == "demo" and key == "forest_areas":
             return data.aldo_bdforet_epci_path()
         p = resolve_path(value, base, kind)
-        if p is not None and not p.exists():
+        if p is not None and not exists(p):
             problems.append(f"{at(table, key)} : fichier introuvable « {p} » ({table}.{key}) : le "
                             'chemin est relatif au fichier de configuration ; "demo" désigne '
                             "les données embarquées")
@@ -253,9 +254,9 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     else:
         for key, i in (("after", 1), ("before", 0)):
             v = lc.get(key)
-            if v in DEMO_YEARS and DEMO_YEARS[v] != years[i]:
+            if demo_year(v) not in (None, years[i]):
                 problems.append(f"{at('landcover', 'years')} : years {years} : l'occupation du "
-                                f"sol « {v} » ({key}) date de {DEMO_YEARS[v]}, pas de "
+                                f"sol « {v} » ({key}) date de {demo_year(v)}, pas de "
                                 f"{years[i]} ; corrigez years")
     inventory = path_of("emissions", "inventory", "inventory")
     population = path_of("emissions", "population", "population")

@@ -229,6 +229,19 @@ def _toml_repr(value) -> str:
     return str(value)
 
 
+def demo_year(value) -> int | None:
+    """Date of an embedded demo land cover named in a configuration (``"demo"``: 2018)."""
+    return DEMO_YEARS.get(value) if isinstance(value, str) else None
+
+
+def exists(path: Path) -> bool:
+    """``path.exists()`` that says False for impossible names (NUL byte, too long)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def this_year() -> int:
     return datetime.date.today().year
 
@@ -253,7 +266,7 @@ def resolve_path(value, base: Path, kind: str) -> Path | None:
     if kind == "changes" and value == "demo":
         return data.aldo_clc_change_epci_path()
     if kind == "geometry" and isinstance(value, str) and value.startswith("demo:"):
-        return data.data_path("landcover", "scenarios/" + value[5:])
+        return data.data_dir("landcover") / "scenarios" / value[5:]
     p = Path(value)
     return p if p.is_absolute() else (base / p)
 
@@ -315,9 +328,9 @@ def check_territory_value(value, base: Path) -> tuple[str | None, str | None]:
     if Path(file_part).suffix.lower() in VECTOR_SUFFIXES:
         p = Path(file_part)
         full = p if p.is_absolute() else base / p
-        if not full.exists() and p.exists():
+        if not exists(full) and exists(p):
             full = p
-        if not full.exists():
+        if not exists(full):
             return None, (f"fichier de territoire introuvable « {full} » : le chemin est "
                           "relatif au fichier de configuration")
         return str(full) + spec[len(file_part):], None
@@ -392,7 +405,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
                                f"{show(v)}")
             return None
         p = resolve_path(v, base, kind)
-        if not p.exists():
+        if not exists(p):
             add(keys + (key,), f"fichier introuvable « {p} » ({label}) : le chemin est relatif "
                                'au fichier de scénario ; "demo" désigne les données embarquées')
             return None
@@ -474,7 +487,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
     lc_year = None
     if trend_years is not None and has_trend:
         lc_year = trend_years[1]
-        if lc_value in DEMO_YEARS and DEMO_YEARS[lc_value] != lc_year:
+        if demo_year(lc_value) not in (None, lc_year):
             add(("data", "trend_years"), f"trend_years {list(trend_years)} se termine en "
                                          f"{lc_year} mais l'occupation du sol « {lc_value} » "
                                          f"date de {DEMO_YEARS[lc_value]} ; écrivez "
@@ -482,12 +495,12 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
                                          f"{DEMO_YEARS[lc_value]}]")
             lc_year = DEMO_YEARS[lc_value]
         tb = d.get("trend_landcover_before")
-        if tb in DEMO_YEARS and DEMO_YEARS[tb] != trend_years[0]:
+        if demo_year(tb) not in (None, trend_years[0]):
             add(("data", "trend_years"), f"trend_years {list(trend_years)} commence en "
                                          f"{trend_years[0]} mais trend_landcover_before « {tb} »"
                                          f" date de {DEMO_YEARS[tb]}")
-    elif lc_value in DEMO_YEARS:
-        lc_year = DEMO_YEARS[lc_value]
+    elif demo_year(lc_value) is not None:
+        lc_year = demo_year(lc_value)
     if start is not None and lc_year is not None and start < lc_year:
         add(("start_year",), f"start_year {start} précède la date de l'occupation du sol de "
                              f"départ ({lc_year}) : un scénario part de l'état observé ; "

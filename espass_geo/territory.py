@@ -197,11 +197,19 @@ _POLYGONAL = {"Polygon", "MultiPolygon"}
 _WHAT_FR = {"territory": "territoire", "parcels": "parcelles"}
 
 
+def exists(path: Path) -> bool:
+    """``path.exists()`` that says False for impossible names (NUL byte, too long)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def split_layer(spec: str | Path) -> tuple[Path, str | None]:
     """``"zones.gpkg:communes"`` -> (``zones.gpkg``, ``"communes"``); a plain path has no layer."""
     text = str(spec)
     m = _LAYER_RE.match(text)
-    if m and not Path(text).exists():
+    if m and not exists(Path(text)):
         return Path(m.group(1)), m.group(2)
     return Path(text), None
 
@@ -232,7 +240,7 @@ def read_vector(path: str | Path, what: str = "territoire", *,
 
     what = _WHAT_FR.get(what, what)
     path, layer = split_layer(path)
-    if not path.exists():
+    if not exists(path):
         hint = ""
         if layer is not None:
             hint = f" (couche « {layer} » demandée après « : »)"
@@ -419,7 +427,7 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
 
 def _is_file_spec(text: str) -> bool:
     p, _ = split_layer(text)
-    return p.suffix.lower() in VECTOR_SUFFIXES or Path(text).exists()
+    return p.suffix.lower() in VECTOR_SUFFIXES or exists(Path(text))
 
 
 def _split_codes(text: str, what: str, example: str) -> list[str]:
