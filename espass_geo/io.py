@@ -376,7 +376,10 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
         try:
             yield tmp
         except OSError as exc:
-            if exc.errno in _WRITE_ERRNOS:
+            # a full disk or a read-only folder while writing the results (not an input)
+            if exc.errno in _WRITE_ERRNOS and (exc.filename is None
+                                               or _within(Path(str(exc.filename)).absolute(),
+                                                          tmp)):
                 raise OutputError(
                     f"écriture impossible pour le dossier de sortie « {shown} » "
                     f"({exc.strerror}) : libérez de la place ou choisissez un autre dossier "
@@ -464,7 +467,10 @@ def _state(target: Path) -> tuple[dict | None, dict, list[str], list[str]]:
     complete = bool(prev and prev.get("complete", True))
     files, dirs = _walk(target)
     our_dirs = {"/".join(f.split("/")[:k]) for f in ours for k in range(1, f.count("/") + 1)}
-    foreign = [f for f in files if f not in ours] + [d for d in dirs if d not in our_dirs]
+    foreign = [f for f in files if f not in ours]
+    # a folder not ours is named only when no file of its own is (an empty folder)
+    foreign += [d for d in dirs if d not in our_dirs
+                and not any(f.startswith(d + "/") for f in foreign)]
     modified = [f for f in files if f in ours and complete
                 and not _unchanged(target / f, ours[f])]
     return prev, ours, foreign, modified
@@ -561,11 +567,15 @@ def _merge(tmp: Path, target: Path, shown: Path, entries: dict, ours: dict,
             conflicts.append(rel)
     if conflicts:
         raise OutputError(
-            f"dans le dossier de sortie « {shown} », {_short(conflicts)} "
-            + ("existent" if len(conflicts) > 1 else "existe")
-            + " déjà et espass_geo ne l'a pas écrit : un fichier que espass_geo n'a pas écrit "
+            f"dans le dossier de sortie « {shown} », {_short(conflicts)}"
+            + (" existent déjà et espass_geo ne les a pas écrits" if len(conflicts) > 1
+               else " existe déjà et espass_geo ne l'a pas écrit")
+            + " : un fichier que espass_geo n'a pas écrit "
             "n'est jamais remplacé, même avec --overwrite. Déplacez-le, ou choisissez un autre "
-            "dossier avec --out.")
+            "dossier avec --out."
+            + ("" if ours else " (Un dossier écrit par une version d'espass_geo antérieure au "
+               f"manifeste {MANIFEST_NAME} est dans ce cas : supprimez-le vous-même si vous "
+               "n'en avez plus besoin.)"))
     remove = [rel for rel in ours if rel not in entries and (target / rel).resolve() not in inputs
               and (target / rel).is_file() and not (target / rel).is_symlink()]
     # journal: while files move, the manifest lists old and new files (both are ours)

@@ -452,3 +452,17 @@ def test_console_entry_point_hides_tracebacks_of_bugs(monkeypatch, capsys):
     monkeypatch.setenv("ESPASS_GEO_DEBUG", "1")
     with pytest.raises(KeyError):
         cli.console_main()
+
+
+def test_full_disk_while_writing_is_a_package_error(tmp_path):
+    import errno
+
+    out = tmp_path / "sortie"
+    _run(out, {"a.csv": "old"})
+    with pytest.raises(OutputError, match="libérez de la place"):
+        with atomic_output_dir(out) as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "carte.html"))
+    with pytest.raises(PermissionError):  # an input that cannot be read is not an output error
+        with atomic_output_dir(out):
+            raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "in.tif"))
+    assert _tree(out) == {"a.csv": "old"} and _leftovers(tmp_path) == []
