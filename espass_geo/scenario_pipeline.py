@@ -258,7 +258,8 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
                 total = g.geometry.area.sum()
                 if inside <= 0:
                     problems.append(f"{loc} : l'action « {a.id} » est entièrement hors du "
-                                    "territoire")
+                                    "territoire : vérifiez le fichier de géométrie et son "
+                                    "système de coordonnées")
                     continue
                 if inside < 0.99 * total:
                     notes.append(f"Action « {a.id} » : {100 * (1 - inside / total):.0f} % de sa "
