@@ -632,7 +632,8 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
     elif territory is not None:
         cfg = default_config(territory)
     else:
-        raise ConfigError("give --config bilan.toml or --territory T (see espass-geo init).")
+        raise ConfigError("donnez --config bilan.toml ou --territory T (espass-geo init écrit un "
+                          "exemple de bilan.toml).")
     result = compute_bilan(cfg, quiet=quiet)
     write_bilan_outputs(result, out_dir, overwrite=overwrite)
     return result
