@@ -256,3 +256,19 @@ def test_link_scheme_refused():
     """A ``javascript:`` link in the synthesis panel is refused (it would run on click)."""
     with pytest.raises(ValueError, match="javascript"):
         maps._synthesis_html(None, [("Rapport", "javascript:alert(1)")])
+
+
+def test_demo_index_page(tmp_path, payload, monkeypatch):
+    """The index of the demo lists each bilan by its title (user text in a config file)."""
+    from types import SimpleNamespace
+
+    from espass_geo import demo
+
+    # the synthesis of a real bilan is not the point here: three round numbers
+    monkeypatch.setattr(demo, "synthesis", lambda table: {
+        "stock_tC": 1000.0, "flux_tCO2e_an": -20.0, "footprint_without_land_tCO2e_an": 500.0})
+    results = {"a": SimpleNamespace(config=SimpleNamespace(title=f"title:{payload}"),
+                                    table=None, scenario=object())}
+    out = tmp_path / "index.html"
+    out.write_text(demo._index_html(results), encoding="utf-8")
+    _check_page(out, {"title": f"title:{payload}"}, ["(no template involved)"])

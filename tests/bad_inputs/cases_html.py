@@ -123,6 +123,14 @@ def stocks_case(names=("Zone A", "Zone B"), ids=("A", "B"), parcel_ids=None):
     return build
 
 
+def file_names_case(tmp: Path) -> list[str]:
+    """Hostile file and folder names: the territory's file name becomes the map title."""
+    zones = write_zones(tmp, name=f"{EXPR} {IMG}.geojson")
+    raster = write_raster(tmp / f"{BLOCK}.tif", FULL)
+    return ["stocks", "--territory", str(zones), "--zpc", "2_1", "--landcover", str(raster),
+            "--out", str(tmp / "out")]
+
+
 def flows_case(names: tuple[str, str]):
     def build(tmp: Path) -> list[str]:
         zones = write_zones(tmp, names=names)
@@ -253,6 +261,8 @@ CASES = [
          check=literal_in("out", STOCKS, EXPR, IMG)),
     Case("html-stocks-parcel-id-block-script", stocks_case(parcel_ids=(BLOCK, SCRIPT)), "ok",
          check=literal_in("out", STOCKS, BLOCK, SCRIPT)),
+    Case("html-stocks-file-names", file_names_case, "ok",
+         check=literal_in("out", STOCKS, f"{EXPR} {IMG}")),
     # flows
     Case("html-flows-names-expr-img", flows_case((EXPR, IMG)), "ok",
          check=literal_in("out", FLOWS, EXPR, IMG)),
