@@ -188,6 +188,16 @@ def _missing_ids(tmp: Path) -> list[str]:
     return stocks_args(tmp, zones=tmp / "ids.gpkg")
 
 
+def _check_hedges_50_km(tmp: Path, result) -> None:
+    import pandas as pd
+
+    d = pd.read_csv(tmp / "out" / "ecarts.csv")
+    last = d[(d["lever"] == "hedges") & (d["year"] == 2050)]
+    # 50 km on crops at 60 m/ha = 50 000 / 60 = 833.33 ha × (0.06 + 0.09) tC/ha/an for 20 years
+    # (2030…2049) × 44/12 = 9 166.67 tCO2e
+    assert abs(last["cumulative_delta_tCO2e"].iloc[0] - 50_000 / 60 * 0.15 * 20 * 44 / 12) < 0.01
+
+
 LINE = r"scénario\.toml:{}"
 
 CASES = [
@@ -230,6 +240,10 @@ CASES = [
              'trend_years = [2012, 2021]') + SC_HEDGES), "error",
          (LINE.format(10), r"2021", r"date de 2018")),
     # ---- magnitudes against the territory
+    Case("config-scenario-start-at-landcover-date-hedges-below-limit-ok",
+         lambda tmp: [*_scenario(SC_HEAD.replace("2025", "2018") + SC_DATA
+                                 + SC_HEDGES.replace("= 30", "= 50"))(tmp), "--no-map"], "ok",
+         (r"Scénario s",), check=_check_hedges_50_km),
     Case("config-scenario-hedges-1e9-km",
          _scenario(SC_HEAD + SC_DATA + SC_HEDGES.replace("= 30", "= 1e9")), "error",
          (LINE.format(13), r"km de haies", r"au plus")),
