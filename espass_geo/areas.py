@@ -518,6 +518,7 @@ def area_table_from_raster(
             raw["area_source"] = "landcover"
             polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
                                 index=zones["zone_id"].to_numpy())
+            _check_undeclared_nodata(src, raw, label)
             if float(raw["area_ha"].sum()) <= 0:
                 nodata = "" if src.nodata is None else f" (valeur sans donnée : {src.nodata:g})"
                 raise CoverageError(
@@ -551,6 +552,25 @@ def area_table_from_raster(
     if msg:
         notes.append(msg)
     return AreaTable(table=table, summary=summary, notes=notes)
+
+
+def _check_undeclared_nodata(src, raw: pd.DataFrame, label: str) -> None:
+    """A raster without a declared no-data value whose pixels hold 0 (or the largest value of
+    its type, another usual fill): those pixels are no-data that GDAL was not told about."""
+    if src.nodata is not None or raw.empty:
+        return
+    fills = {0, int(np.iinfo(np.dtype(src.dtypes[0])).max)}
+    hit = raw[raw["code"].isin(fills)]
+    if hit.empty:
+        return
+    value = int(hit["code"].iloc[0])
+    name = Path(str(label)).name
+    raise InputFileError(
+        f"le raster d'occupation du sol « {label} » ne déclare pas de valeur « sans donnée » et "
+        f"{fmt_area_ha(float(hit['area_ha'].sum()))} du territoire y valent {value}, qui n'est "
+        f"pas un code d'occupation du sol : déclarez-la (`gdal_edit.py -a_nodata {value} "
+        f"{name}`) puis relancez."
+    )
 
 
 def _zone_label(zid, name) -> str:

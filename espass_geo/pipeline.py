@@ -23,7 +23,13 @@ from .areas import (
     read_parcels,
 )
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
-from .errors import AreaTableError, EmptyTerritoryError, InputFileError, NoOverlapError
+from .errors import (
+    AreaTableError,
+    EmptyTerritoryError,
+    InputFileError,
+    NoOverlapError,
+    UnknownLandCoverClassError,
+)
 from .exports import write_csv
 from .io import atomic_output_dir, write_gpkg_layer
 from .stocks import compute_stocks, zone_totals
@@ -243,7 +249,12 @@ def compute_territory_stocks(
         from .tables import read_hedges  # validated: numbers, duplicates, zones, km/ha
 
         hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges(hedges, zones)
-    stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df)
+    try:
+        stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df)
+    except UnknownLandCoverClassError as exc:
+        source = (f"raster d'occupation du sol « {landcover} »" if landcover is not None
+                  else f"table de surfaces « {areas} »")
+        raise UnknownLandCoverClassError(f"{source} — {exc}", exc.codes) from None
     totals = zone_totals(stocks)
     zgeo = zones[["zone_id", "geometry"]].merge(totals, on="zone_id", how="left")
     summ = at.summary.set_index("zone_id")

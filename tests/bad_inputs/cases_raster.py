@@ -216,7 +216,12 @@ CASES = [
     Case("raster-unknown-codes",
          lambda tmp: stocks_args(tmp, raster=write_raster(
              tmp / "codes.tif", np.where(TINY == 211, 70_000, TINY.astype("uint32")))),
-         "error", (r"70000",)),
+         "error", (r"codes\.tif", r"70000")),
+    Case("raster-zeros-without-nodata",
+         # no nodata value declared: the 2 pixels of 0 in zone B are 2 ha of "code 0"
+         lambda tmp: stocks_args(tmp, raster=write_raster(tmp / "sans_nodata.tif", TINY,
+                                                          nodata=None)),
+         "error", (r"sans_nodata\.tif", r"2,00\sha", r"gdal_edit\.py -a_nodata 0")),
     # --- parcels (issue item 5)
     Case("parcels-with-areas",
          lambda tmp: stocks_args(tmp, "--areas", str(_areas_csv(tmp)), "--parcels",
