@@ -16,7 +16,17 @@ from rasterio.transform import Affine, from_origin
 from rasterio.windows import Window
 from shapely.geometry import box
 
-from .common import RES, TINY, X0, Y0, Case, stocks_args, write_raster
+from .common import (
+    RES,
+    TINY,
+    X0,
+    Y0,
+    Case,
+    stocks_args,
+    tiny_raster,
+    write_raster,
+    write_zones,
+)
 
 
 # ----------------------------------------------------------------------------- builders
@@ -117,6 +127,29 @@ def _sparse(tmp: Path, n: int = 50_000) -> list[str]:
     bx0, by1 = x0 + (n // 2) * res, y0 - (n // 2) * res
     zones = _zone_file(tmp, [box(bx0 + 1000, by1 - 3000, bx0 + 3000, by1 - 1000)])
     return stocks_args(tmp, zones=zones, raster=path)
+
+
+def _flows(tmp: Path, before: Path, after: Path, zones: Path | None = None) -> list[str]:
+    zones = zones or write_zones(tmp)
+    return ["flows", "--territory", str(zones), "--zpc", "2_1", "--landcover-before",
+            str(before), "--landcover-after", str(after), "--years", "2012", "2018",
+            "--out", str(tmp / "out")]
+
+
+def _flows_truncated_after(tmp: Path) -> list[str]:
+    before = _noisy_tiff(tmp, "clc2012.tif")
+    after = _truncate(_noisy_tiff(tmp, "clc2018.tif"))
+    return _flows(tmp, before, after)
+
+
+def _flows_three_bands(tmp: Path) -> list[str]:
+    return _flows(tmp, tiny_raster(tmp, "clc2012.tif"),
+                  write_raster(tmp / "clc2018_rvb.tif", np.stack([TINY, TINY, TINY]), count=3))
+
+
+def _flows_mostly_outside(tmp: Path) -> list[str]:
+    return _flows(tmp, tiny_raster(tmp, "clc2012.tif"), tiny_raster(tmp, "clc2018.tif"),
+                  zones=_outside_zone(tmp))
 
 
 # ----------------------------------------------------------------------------- checks
@@ -237,6 +270,13 @@ CASES = [
          lambda tmp: stocks_args(tmp, "--parcels", str(_parcels(
              tmp, [IN_A, box(X0, Y0 - 200, X0 + 100, Y0 - 100)], ids=["P1", "P1"]))),
          "error", (r"ID_PARCEL en double", r"P1")),
+    # --- flows: the same rules for the two dates
+    Case("flows-truncated-after-raster", _flows_truncated_after, "error",
+         (r"clc2018\.tif", r"tronqué")),
+    Case("flows-three-band-raster", _flows_three_bands, "error",
+         (r"clc2018_rvb\.tif", r"3 bandes")),
+    Case("flows-zone-mostly-outside", _flows_mostly_outside, "error",
+         (r"clc2012\.tif → clc2018\.tif", r"62,5\s%")),
     # --- bounded memory (issue item 7): a 50 000² sparse raster, a 400 ha zone
     Case("raster-huge-sparse", _sparse, "ok", (r"stock total",), check=_check_sparse),
 ]
