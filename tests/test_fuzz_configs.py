@@ -10,6 +10,7 @@ returns a configuration that satisfies the invariants of a valid one, or raises 
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -61,6 +62,8 @@ scalars = st.one_of(
     st.floats(min_value=-2, max_value=2),
     st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12),
     st.sampled_from(WORDS),
+    st.dates(),
+    st.datetimes(),
 )
 keys = st.one_of(st.sampled_from(ALL_KEYS), st.text(max_size=6))
 values = st.recursive(
@@ -110,6 +113,8 @@ def _inline(value) -> str:
         return str(value)
     if isinstance(value, str):
         return _string(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()  # TOML local date or local date-time
     if isinstance(value, list):
         return "[" + ", ".join(_inline(v) for v in value) + "]"
     return "{" + ", ".join(f"{_string(k)} = {_inline(v)}" for k, v in value.items()) + "}"
@@ -239,7 +244,8 @@ def test_the_writer_round_trips():
     """The fuzzer's TOML writer is itself right (else the tests above prove little)."""
     import tomllib
 
-    doc = {"a": True, "b": [1, 2.5], "c": {"d": "é\x7f\n"}, "e": [{"f": 1}, {"g": [{"h": 2}]}]}
+    doc = {"a": True, "b": [1, 2.5], "c": {"d": "é\x7f\n"}, "e": [{"f": 1}, {"g": [{"h": 2}]}],
+           "t": datetime.datetime(2025, 1, 2, 3, 4, 5), "u": datetime.date(2025, 1, 2)}
     assert tomllib.loads(to_toml(doc)) == doc
     assert math.isnan(tomllib.loads(to_toml({"x": float("nan")}))["x"])
 

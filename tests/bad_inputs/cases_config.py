@@ -332,6 +332,9 @@ CASES = [
          _bilan(BILAN + '\n[scenario]\nfile = "sc.toml"\n',
                 {"sc.toml": SC_HEAD.replace("2025", "1995") + SC_DATA + SC_HEDGES}), "error",
          (r"sc\.toml:3", r"start_year 1995")),
+    Case("config-bilan-territory-option-semicolons",
+         lambda tmp: ["bilan", "--territory", "59183;59350", "--out", str(tmp / "out")],
+         "error", (r"59183;59350", r"virgules")),
     Case("config-bilan-init-then-true", _init_then_edit, "error",
          (r"bilan\.toml:\d+", r"gwp_n2o", r"booléen true")),
     # ---- territories given to --territory
