@@ -257,3 +257,32 @@ def test_the_examples_are_valid(folder):
     path = folder / "exemple_bilan.toml"
     path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
     assert load_bilan_config(path).years == (2012, 2018)
+
+
+@FUZZ
+@given(spec=st.one_of(
+    st.text(alphabet="0123456789;, :epcidgo2AB", max_size=24),
+    st.builds(lambda p, c: p + c, st.sampled_from(["", "epci:", "dep:", "cog2026:", "cog2018:"]),
+              st.lists(st.sampled_from(["59183", "59350", "5918", "245900428", "200040954",
+                                        "59", "62", "75", "2A001", "abc", ""]),
+                       max_size=3).map(",".join))))
+def test_territory_specifications(spec):
+    """A territory written as codes either resolves to zones or gives a package error, and the
+    loaders' early check (no geometry read) agrees with the full resolution."""
+    import warnings
+
+    from espass_geo.territory import check_territory_spec, resolve_territory
+
+    early = check_territory_spec(spec)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small territories are warned about
+            t = resolve_territory(spec)
+    except EspassGeoError as exc:
+        assert str(exc)
+        if type(exc).__name__ in ("TerritoryNotFoundError", "EmptyTerritoryError"):
+            assert early is not None, (spec, str(exc))
+        return
+    assert early is None, (spec, early)
+    assert len(t.zones) > 0 and t.zones["zone_id"].is_unique
+    assert t.zones.crs.to_epsg() == 2154
