@@ -22,6 +22,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from bad_inputs.common import TINY
 from shapely.geometry import box
 from test_hostile_html import X0, Y0, _actions, _emission_columns
 
@@ -61,11 +62,20 @@ def _build(kind: str, out: Path) -> Path:
     z = _zones()
     path = out / f"{kind}.html"
     common = {"title": f"Titre {IMG}", "notes": [SCRIPT], "html_path": path, "basemap": False}
-    if kind == "stocks":
+    if kind in ("stocks", "stocks-canvas"):
         z["stock_tC"] = [5000.0, 6000.0, 7000.0]
         z["stock_tCO2e"] = z["stock_tC"] * 44 / 12
         z["density_tC_ha"] = z["stock_tC"] / z["area_ha"]
-        maps.stocks_map(z, parcels=_parcels(), show_parcels=True, **common)
+        parcels = _parcels()
+        if kind == "stocks-canvas":  # more than 1 000 parcels: drawn on a canvas
+            n = 1001
+            parcels = gpd.GeoDataFrame(
+                {"parcel_id": [f"{IMG} {k}" for k in range(n)], "land_use_fr": ["Prairie"] * n,
+                 "area_ha": [0.01] * n, "stock_tC": [0.5] * n, "density_tC_ha": [50.0] * n},
+                geometry=[box(X0 + 30 * (k % 33), Y0 + 30 * (k // 33), X0 + 30 * (k % 33) + 20,
+                              Y0 + 30 * (k // 33) + 20) for k in range(n)], crs="EPSG:2154")
+        # on a canvas map, a shown parcel layer's canvas covers the zones' (hover a zone first)
+        maps.stocks_map(z, parcels=parcels, show_parcels=kind == "stocks", **common)
     elif kind == "flows":
         z["flux_tCO2e_an"] = [-120.0, 35.0, 0.0]
         z["flux_tCO2e_ha_an"] = z["flux_tCO2e_an"] / z["area_ha"]
@@ -132,14 +142,21 @@ _VISIT_ALL_JS = """() => {
             visited: visited.size, fired: fired, tooltips: tooltips};
 }"""
 
-#: A point whose topmost element is an interactive zone path of the first map.
+#: A point whose topmost element is an interactive zone path of the first map; on a canvas
+#: map, the centre of the middle zone (the first GeoJSON layer of the page holds the zones).
 _ZONE_POINT_JS = """() => {
     for (const el of document.querySelectorAll('path.leaflet-interactive')) {
         const r = el.getBoundingClientRect();
         const x = r.left + r.width / 2, y = r.top + r.height / 2;
         if (r.width > 4 && document.elementFromPoint(x, y) === el) { return [x, y]; }
     }
-    return null;
+    const map = Object.keys(window).filter(k => /^map_/.test(k)).map(k => window[k])[0];
+    const zones = Object.keys(window).map(k => window[k])
+        .filter(v => v instanceof L.GeoJSON)[0];
+    const f = zones.getLayers()[1];
+    const p = map.latLngToContainerPoint(f.getBounds().getCenter());
+    const r = map.getContainer().getBoundingClientRect();
+    return [r.left + p.x, r.top + p.y];
 }"""
 
 
@@ -202,13 +219,14 @@ def test_harness_sees_a_dialog(browser, tmp_path):
     assert any(p.startswith("dialog: alert") for p in problems), problems
 
 
-@pytest.mark.parametrize("kind", ["stocks", "flows", "emissions", "scenario", "bilan"])
-def test_hover_and_click_every_feature(browser, tmp_path, kind):
-    path = _build(kind, tmp_path)
+def _visit_page(browser, path: Path, shot: str) -> dict:
+    """Open ``path``, hover one zone with the mouse (screenshot ``hover_<shot>.png``), then
+    hover and click every feature; the page must report no dialog and no error."""
     page, problems = _open(browser, path)
     try:
         page.wait_for_function(
-            "() => document.querySelectorAll('path.leaflet-interactive').length > 0")
+            "() => document.querySelectorAll('path.leaflet-interactive, .leaflet-pane canvas')"
+            ".length > 0")
         # one real hover first (the mouse, not a fired event), kept as a screenshot
         point = page.evaluate(_ZONE_POINT_JS)
         assert point is not None
@@ -218,20 +236,86 @@ def test_hover_and_click_every_feature(browser, tmp_path, kind):
         real = page.locator(".leaflet-tooltip.espass-tooltip").first.inner_text()
         assert any(n in real for n in NAMES), real  # a hostile name, as text
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"hover_{kind}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"hover_{shot}.png"))
         page.mouse.move(1, 1)
 
         report = page.evaluate(_VISIT_ALL_JS)
+        report["canvas"] = page.evaluate("() => document.querySelectorAll("
+                                         "'.leaflet-pane canvas').length")
         page.wait_for_timeout(300)  # an injected <img onerror> would fire by now
     finally:
         page.close()
     assert problems == []
-    assert report["maps"] == (2 if kind == "scenario" else 1)
     assert report["total"] > 0 and report["visited"] == report["total"], report
-    texts = "\n".join(report["tooltips"])
     assert len(report["tooltips"]) >= report["fired"], "a feature without tooltip"
-    for name in NAMES:
-        assert name in texts, name
+    texts = "\n".join(report["tooltips"])
     assert "Zone 49 fin" not in texts
+    report["text"] = texts
+    return report
+
+
+@pytest.mark.parametrize("kind", ["stocks", "stocks-canvas", "flows", "emissions", "scenario",
+                                  "bilan"])
+def test_hover_and_click_every_feature(browser, tmp_path, kind):
+    report = _visit_page(browser, _build(kind, tmp_path), kind)
+    assert report["maps"] == (2 if kind == "scenario" else 1)
+    for name in NAMES:
+        assert name in report["text"], name
+    if kind == "stocks-canvas":
+        assert report["canvas"] >= 1 and report["total"] == 3 + 1001, report["total"]
     if kind in ("scenario", "bilan"):
-        assert f"Action:{IMG}" in texts.replace("\n", "") or f"action:{IMG}" in texts
+        assert f"action:{IMG}" in report["text"]
+
+
+@pytest.fixture(scope="module")
+def cli_bilan(tmp_path_factory) -> Path:
+    """``espass-geo bilan`` with two dates, a GHG-only inventory and a scenario file, every
+    user string hostile (see tests/bad_inputs/cases_html.py)."""
+    from bad_inputs.cases_html import GHG_ONLY, _toml, _write_scenario
+    from bad_inputs.common import write_raster, write_zones
+    from click.testing import CliRunner
+
+    from espass_geo.cli import main
+
+    full = TINY.copy()
+    full[full == 0] = 311
+    before = full.copy()
+    before[0, 0], before[1, 2] = 311, 211
+    tmp = tmp_path_factory.mktemp("bilan")
+    write_zones(tmp, names=(IMG, SCRIPT), ids=("59183", "59350"))
+    write_raster(tmp / "occupation.tif", full)
+    write_raster(tmp / "avant.tif", before)
+    (tmp / "ges.csv").write_text(GHG_ONLY, encoding="utf-8")
+    _write_scenario(tmp, title=f"Titre {EXPR}", label=f"Plan {IMG}",
+                    action_label=f"action:{IMG}")
+    (tmp / "bilan.toml").write_text(
+        f"title = {_toml('Bilan ' + IMG)}\nterritory = \"zones.geojson\"\nzpc = \"2_1\"\n"
+        "[landcover]\nafter = \"occupation.tif\"\nbefore = \"avant.tif\"\n"
+        "years = [2012, 2018]\n[emissions]\ninventory = \"ges.csv\"\n"
+        "[scenario]\nfile = \"scenario.toml\"\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["bilan", "--config", str(tmp / "bilan.toml"),
+                                       "--out", str(tmp / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    return tmp / "out"
+
+
+@pytest.mark.parametrize("page", ["index.html", "stocks/carte_stocks.html",
+                                  "flux/carte_flux.html", "emissions/carte_emissions.html",
+                                  "scenarios/carte_scenarios.html"])
+def test_cli_bilan_pages(browser, cli_bilan, page):
+    report = _visit_page(browser, cli_bilan / page, "cli_" + page.replace("/", "_"))
+    for name in (IMG, SCRIPT):
+        assert name in report["text"], name
+    if page in ("index.html", "scenarios/carte_scenarios.html"):
+        assert f"action:{IMG}" in report["text"]
+
+
+def test_cli_bilan_report(browser, cli_bilan):
+    page, problems = _open(browser, cli_bilan / "rapport.html")
+    try:
+        page.wait_for_timeout(300)
+        body = page.inner_text("body")
+    finally:
+        page.close()
+    assert problems == []
+    assert f"Bilan {IMG}" in body and SCRIPT in body
