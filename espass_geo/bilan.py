@@ -25,10 +25,10 @@ from .scenario_config import (
     TomlLines,
     by_line,
     check_territory_value,
-    demo_year,
     exists,
     is_int,
     is_number,
+    landcover_date,
     read_toml,
     resolve_path,
     show,
@@ -251,13 +251,14 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     elif years[1] <= years[0]:
         problems.append(f"{at('landcover', 'years')} : dates inversées ou égales {years} ; "
                         "écrivez [première date, seconde date]")
-    else:
+    elif "years" in lc or "before" in lc or "changes" in lc:
         for key, i in (("after", 1), ("before", 0)):
-            v = lc.get(key)
-            if demo_year(v) not in (None, years[i]):
+            known = landcover_date(lc.get(key))
+            if known is not None and known[0] != years[i]:
+                fix = " ou renommez le fichier" if "nom du fichier" in known[1] else ""
                 problems.append(f"{at('landcover', 'years')} : years {years} : l'occupation du "
-                                f"sol « {v} » ({key}) date de {demo_year(v)}, pas de "
-                                f"{years[i]} ; corrigez years")
+                                f"sol « {lc.get(key)} » ({key}) date de {known[0]} "
+                                f"({known[1]}), pas de {years[i]} ; corrigez years{fix}")
     inventory = path_of("emissions", "inventory", "inventory")
     population = path_of("emissions", "population", "population")
     adjustments = path_of("emissions", "footprint_adjustments", "adjustments")

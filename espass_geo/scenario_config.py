@@ -46,7 +46,8 @@ from .errors import ScenarioError
 
 TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc", "data",
             "baseline", "scenario"}
-DATA_KEYS = {"landcover", "parcels", "trend_landcover_before", "trend_years", "trend_changes"}
+DATA_KEYS = {"landcover", "landcover_year", "parcels", "trend_landcover_before", "trend_years",
+             "trend_changes"}
 BASELINE_KEYS = {"trend"}
 SCENARIO_KEYS = {"name", "label", "trend", "action"}
 ACTION_KEYS = {
@@ -227,6 +228,20 @@ def _toml_repr(value) -> str:
     if isinstance(value, dict):
         return "{…}"
     return str(value)
+
+
+def landcover_date(value) -> tuple[int, str] | None:
+    """Date of a land cover named in a configuration, and how it is known: the embedded demo
+    rasters (2018, 2012), or the only year written in the file name (``clc2018_l93.tif``)."""
+    if not isinstance(value, str):
+        return None
+    if value in DEMO_YEARS:
+        return DEMO_YEARS[value], "données de démonstration"
+    found = {int(y) for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", Path(value).name)}
+    found = {y for y in found if FIRST_LANDCOVER_YEAR <= y <= this_year()}
+    if len(found) == 1:
+        return found.pop(), "année lue dans le nom du fichier"
+    return None
 
 
 def demo_year(value) -> int | None:
@@ -484,27 +499,39 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         trend_years = (2012, 2018)
     # the date of the start land cover: the scenario cannot start before it
     lc_value = d.get("landcover")
-    lc_year = None
+    lc_year, lc_how = None, ""
+    ly = d.get("landcover_year")
+    if ly is not None:
+        if not is_int(ly) or not FIRST_LANDCOVER_YEAR <= ly <= this_year():
+            add(("data", "landcover_year"), f"« landcover_year » (date de l'occupation du sol) "
+                                            f"doit être une année entière entre "
+                                            f"{FIRST_LANDCOVER_YEAR} et {this_year()}, pas "
+                                            f"{show(ly)}")
+        else:
+            lc_year, lc_how = ly, "data.landcover_year"
     if trend_years is not None and has_trend:
-        lc_year = trend_years[1]
-        if demo_year(lc_value) not in (None, lc_year):
+        if lc_year is not None and lc_year != trend_years[1]:
             add(("data", "trend_years"), f"trend_years {list(trend_years)} se termine en "
-                                         f"{lc_year} mais l'occupation du sol « {lc_value} » "
-                                         f"date de {DEMO_YEARS[lc_value]} ; écrivez "
-                                         f"trend_years = [{trend_years[0]}, "
-                                         f"{DEMO_YEARS[lc_value]}]")
-            lc_year = DEMO_YEARS[lc_value]
-        tb = d.get("trend_landcover_before")
-        if demo_year(tb) not in (None, trend_years[0]):
-            add(("data", "trend_years"), f"trend_years {list(trend_years)} commence en "
-                                         f"{trend_years[0]} mais trend_landcover_before « {tb} »"
-                                         f" date de {DEMO_YEARS[tb]}")
-    elif demo_year(lc_value) is not None:
-        lc_year = demo_year(lc_value)
+                                         f"{trend_years[1]} mais landcover_year vaut {lc_year} :"
+                                         " la seconde date de la tendance est celle de "
+                                         "l'occupation du sol de départ")
+        lc_year, lc_how = trend_years[1], "trend_years"
+        for key, i in (("landcover", 1), ("trend_landcover_before", 0)):
+            known = landcover_date(d.get(key))
+            if known is not None and known[0] != trend_years[i]:
+                fix = " ou renommez le fichier" if "nom du fichier" in known[1] else ""
+                add(("data", "trend_years"), f"trend_years {list(trend_years)} : data.{key} "
+                                             f"« {d.get(key)} » date de {known[0]} ({known[1]})"
+                                             f", pas de {trend_years[i]} ; corrigez trend_years"
+                                             f"{fix}")
+    if lc_year is None:
+        known = landcover_date(lc_value)
+        if known is not None:
+            lc_year, lc_how = known
     if start is not None and lc_year is not None and start < lc_year:
         add(("start_year",), f"start_year {start} précède la date de l'occupation du sol de "
-                             f"départ ({lc_year}) : un scénario part de l'état observé ; "
-                             f"écrivez start_year = {lc_year} ou plus tard")
+                             f"départ ({lc_year}, {lc_how}) : un scénario part de l'état "
+                             f"observé ; écrivez start_year = {lc_year} ou plus tard")
     # ---- [baseline]
     bl = table(raw.get("baseline"), ("baseline",), "baseline")
     unknown(bl, BASELINE_KEYS, ("baseline",), "baseline.")

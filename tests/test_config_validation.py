@@ -97,14 +97,15 @@ def test_every_problem_has_its_own_line(tmp_path):
 
 def test_start_before_the_land_cover_refused(tmp_path):
     text = HEAD.replace("2025", "1995") + DATA + HEDGES
-    one_problem(tmp_path, text, 3, "1995", "(2018)", "start_year = 2018")
+    one_problem(tmp_path, text, 3, "1995", "(2018, données de démonstration)",
+                "start_year = 2018")
 
 
 def test_start_before_the_trend_end_refused(tmp_path):
     text = (HEAD.replace("2025", "2015") + DATA.replace(
         'parcels = "demo"', 'parcels = "demo"\ntrend_landcover_before = "demo-2012"\n'
         'trend_years = [2012, 2018]') + HEDGES)
-    one_problem(tmp_path, text, 3, "2015", "(2018)")
+    one_problem(tmp_path, text, 3, "2015", "(2018, trend_years)")
 
 
 def test_trend_years_must_match_the_demo_rasters(tmp_path):
@@ -114,6 +115,25 @@ def test_trend_years_must_match_the_demo_rasters(tmp_path):
     probs = problems_of(scenario_file(tmp_path, text))
     assert len(probs) == 1 and probs[0].startswith("scénario.toml:10 : ")
     assert "2020" in probs[0] and "date de 2018" in probs[0]
+
+
+def test_land_cover_date_from_its_name_or_landcover_year(tmp_path):
+    from espass_geo.scenario_config import landcover_date
+
+    assert landcover_date("clc2018_l93.tif") == (2018, "année lue dans le nom du fichier")
+    assert landcover_date("oso_2020_v2018.tif") is None  # two years: unknown
+    assert landcover_date("export_20180512.tif") is None  # not a year on its own
+    (tmp_path / "ocs_2021.tif").write_bytes(b"")
+    text = HEAD.replace("2025", "2019") + DATA.replace('landcover = "demo"',
+                                                       'landcover = "ocs_2021.tif"') + HEDGES
+    one_problem(tmp_path, text, 3, "2019", "(2021, année lue dans le nom du fichier)")
+    assert load_scenario_config(scenario_file(tmp_path, text.replace("2019", "2021")))
+    text = HEAD.replace("2025", "2019") + DATA.replace(
+        'landcover = "demo"', 'landcover = "ocs_2021.tif"\nlandcover_year = 2020') + HEDGES
+    one_problem(tmp_path, text, 3, "2019", "(2020, data.landcover_year)")
+    text = HEAD + DATA.replace('landcover = "demo"', 'landcover = "ocs_2021.tif"\n'
+                               "landcover_year = true") + HEDGES
+    one_problem(tmp_path, text, 8, "landcover_year", "booléen true")
 
 
 @pytest.mark.parametrize("start,horizon,line,part", [
@@ -310,8 +330,8 @@ def test_bilan_base_is_valid(tmp_path):
     ("years = [2012, 2018]", "years = [-2012, 2018]", 9, "entre 1985"),
     ("years = [2012, 2018]", "years = [2012, 2090]", 9, "entre 1985"),
     ("years = [2012, 2018]", "years = [2018, 2012]", 9, "inversées"),
-    ("years = [2012, 2018]", "years = [2012, 2020]", 9, "date de 2018, pas de 2020"),
-    ("years = [2012, 2018]", "years = [2010, 2018]", 9, "date de 2012, pas de 2010"),
+    ("years = [2012, 2018]", "years = [2012, 2020]", 9, "date de 2018 (données de démonstration), pas de 2020"),
+    ("years = [2012, 2018]", "years = [2010, 2018]", 9, "date de 2012 (données de démonstration), pas de 2010"),
     ('method = "aldo"', "method = true", 3, "booléen true"),
     ('territory = "epci:245900428"', 'territory = "59183;59350"', 2, "points-virgules"),
     ('territory = "epci:245900428"', "territory = 59183", 2, "pas le nombre 59183"),

@@ -227,7 +227,8 @@ CASES = [
     # ---- dates
     Case("config-scenario-start-before-landcover",
          _scenario(SC_HEAD.replace("2025", "1995") + SC_DATA + SC_HEDGES), "error",
-         (LINE.format(3), r"1995", r"\(2018\)", r"start_year = 2018")),
+         (LINE.format(3), r"1995", r"\(2018, données de démonstration\)",
+          r"start_year = 2018")),
     Case("config-scenario-negative-start",
          _scenario(SC_HEAD.replace("2025", "-2025") + SC_DATA + SC_HEDGES), "error",
          (LINE.format(3), r"-2025", r"entre 1990 et 2100")),
@@ -313,7 +314,7 @@ CASES = [
          (r"bilan\.toml:9", r"entre 1985")),
     Case("config-bilan-demo-date-mismatch",
          _bilan(BILAN.replace("[2012, 2018]", "[2012, 2020]")), "error",
-         (r"bilan\.toml:9", r"date de 2018, pas de 2020")),
+         (r"bilan\.toml:9", r"date de 2018 \(données de démonstration\), pas de 2020")),
     Case("config-bilan-landcover-string",
          _bilan('title = "b"\nterritory = "59183"\nlandcover = "demo"\n'), "error",
          (r"bilan\.toml:3", r"\[landcover\], pas le texte « demo »")),
