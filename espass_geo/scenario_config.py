@@ -4,6 +4,12 @@ A scenario file names the territory, the start state (land cover, parcels), the 
 and named scenarios made of dated actions. Paths are relative to the file; ``"demo"`` names the
 embedded demo data. See ``landcover/scenarios/flandre_dunkerque.toml`` for a complete example.
 
+Every value is checked for its TOML type (``true`` is not a number, ``nan`` and ``inf`` are
+refused), its range and its dates (a scenario starts at or after the date of its start land
+cover); problems are collected with the line of the key (:class:`TomlLines`) and raised
+together as one :class:`ScenarioError`. Magnitudes that need the territory (hedge kilometres,
+action polygons) are checked by :mod:`espass_geo.scenario_pipeline` before any raster is read.
+
 ```toml
 title = "…"
 territory = "epci:245900428,200040954"
@@ -13,6 +19,7 @@ method = "aldo"            # or "ipcc" (soil pool and practices)
 
 [data]
 landcover = "demo"         # start state (GeoTIFF, CLC codes, EPSG:2154)
+# landcover_year = 2018    # its date: else trend_years[1], the demo date or the year in its name
 parcels = "demo"           # RPG parcels (practices)
 trend_landcover_before = "demo-2012"   # earlier land cover: the observed trend
 trend_years = [2012, 2018]
