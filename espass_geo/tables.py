@@ -287,7 +287,8 @@ def read_table(
                     continue
                 header = [c.strip().lstrip("\ufeff") for c in rec]
                 continue
-            if not any(c.strip() for c in rec):
+            rec = [c.strip() for c in rec]
+            if not any(rec):
                 continue
             rows.append(rec)
             lines.append(reader.line_num)
@@ -322,7 +323,6 @@ def read_table(
     if dups:
         raise error(f"{label} : colonne(s) en double dans l'en-tête : {dups} ; gardez une "
                     "seule colonne de chaque nom.")
-    df = df.apply(lambda s: s.astype(str).str.strip()) if len(df.columns) else df
     df.index = range(len(df))
     t = Table(df=df, path=path, what=what, sep=sep, decimal=".", encoding=encoding,
               lines=pd.Series(lines, index=df.index, dtype=int))
@@ -349,18 +349,31 @@ def numbers(t: Table, columns: dict[str, Number], *, error: type[EspassGeoError]
     t.decimal = _file_decimal(t.df, list(columns), t.sep)
     out = t.df.copy()
     problems = []
+    # plain integers and point decimals (the bulk of a large file) are read at once, the
+    # rest cell by cell with parse_number; both give the same floats
+    fast_pattern = r"[+-]?\d{1,15}(\.\d{1,15})?" if t.decimal == "." else r"[+-]?\d{1,15}"
     for col, rule in columns.items():
+        cells = t.df[col].astype(object)
+        fast = cells.str.fullmatch(fast_pattern).fillna(False).astype(bool).to_numpy()
+        parsed = dict(zip(cells.index[fast], cells[fast].astype(float), strict=True))
         values = []
-        for idx, cell in t.df[col].items():
-            if cell == "" and rule.empty == "zero":
+        for idx, cell in cells.items():
+            if idx in parsed:
+                v = parsed[idx]
+                if (rule.minimum is None or v > rule.minimum) and \
+                        (rule.maximum is None or v <= rule.maximum):
+                    values.append(v)
+                    continue
+            elif cell == "" and rule.empty == "zero":
                 values.append(0.0)
                 continue
-            try:
-                v = parse_number(cell, t.decimal)
-            except ValueError as exc:
-                problems.append(f"ligne {t.line(idx)}, colonne {col} : « {cell} » — {exc}")
-                values.append(math.nan)
-                continue
+            else:
+                try:
+                    v = parse_number(cell, t.decimal)
+                except ValueError as exc:
+                    problems.append(f"ligne {t.line(idx)}, colonne {col} : « {cell} » — {exc}")
+                    values.append(math.nan)
+                    continue
             if rule.minimum is not None and (v < rule.minimum or (rule.strict
                                                                   and v == rule.minimum)):
                 sign = ">" if rule.strict else "≥"
