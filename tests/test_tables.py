@@ -286,3 +286,41 @@ def test_forest_areas_duplicate_refused_in_user_file(tmp_path):
 
 def test_warning_classes_are_package_warnings():
     assert issubclass(TableWarning, EspassGeoWarning)
+
+
+def test_per_epci_table_on_communes_closes_on_whole_epci(tmp_path):
+    """ALDO's per-EPCI areas on two communes: the results cover whole EPCI, so the closure is
+    against the whole EPCI (all its communes), not the two communes asked for. Five times the
+    CU de Dunkerque row is refused."""
+    from espass_geo.errors import SmallTerritoryWarning
+    from espass_geo.pipeline import compute_territory_stocks
+
+    with pytest.warns(SmallTerritoryWarning):
+        r = compute_territory_stocks("59183,59350", areas=data.aldo_clc18_epci_path())
+    s = r.areas.summary.set_index("zone_id")
+    raw = pd.read_csv(data.aldo_clc18_epci_path(), dtype={"siren": str}).set_index("siren")
+    for siren in s.index:  # table total within 5 % of the EPCI polygons
+        assert s.loc[siren, "classified_area_ha"] == pytest.approx(raw.loc[siren].sum())
+        assert abs(s.loc[siren, "classified_area_ha"] / s.loc[siren, "polygon_area_ha"] - 1) < 0.05
+    row = raw.loc[["245900428"]] * 5
+    p = tmp_path / "x5.csv"
+    row.reset_index().to_csv(p, index=False)
+    with pytest.warns(SmallTerritoryWarning), \
+            pytest.raises(AreaTableError, match="(?s)dépassent.*zone 245900428"):
+        compute_territory_stocks("59183", areas=p)
+
+
+def test_zones_without_change_rows_are_kept(tmp_path):
+    """Two box zones, a change only in A: B stays in the results with a zero flow and a note
+    says why (change tables list only the zones that changed)."""
+    from espass_geo.flows_pipeline import compute_territory_flows
+
+    t = _two_box_territory(tmp_path)
+    p = tmp_path / "changements.csv"
+    p.write_text("zone_id,from_code,to_code,area_ha\nA,211,112,1\n")
+    r = compute_territory_flows(t, changes=p)
+    z = r.zones.set_index("zone_id")
+    assert list(z.index) == ["A", "B"]
+    assert z.loc["B", "flux_tCO2e_an"] == 0.0
+    assert z.loc["A", "flux_tCO2e_an"] < 0  # cropland sealed: an emission
+    assert any("1 zone(s) sans ligne" in n and "B" in n for n in r.notes)
