@@ -229,7 +229,11 @@ def _file_decimal(df: pd.DataFrame, columns: list[str], sep: str) -> str:
         return "."
     kinds = set()
     for c in columns:
-        kinds.update(classify_number(v) for v in df[c])
+        for v in df[c]:
+            kind = classify_number(v)
+            if kind == "dot_comma":  # 1.234,5 (French) or 1,234.5 (English): the last mark
+                kind = "comma" if v.rfind(",") > v.rfind(".") else "dot"
+            kinds.add(kind)
     if kinds & {"comma", "space_groups"}:
         return ","
     return "."
