@@ -14,6 +14,11 @@ Three rules shape this module (conventions §2 gotchas 6 and 8, §4.5, §4.7):
   own colormap legend would also load d3 from a CDN).
 * **Classes, not continuous colours**: quantile classes rounded to "nice" breaks
   (:func:`class_breaks`), symmetric around 0 for flows (``diverging=True``).
+* **Data is text, never template or markup.** Zone names, parcel ids, labels and titles come
+  from users' files: no such string is ever compiled by Jinja2 (every element of a page renders
+  through :class:`_SafeMacroRender`, the page through :class:`_SafeFigure`), and each is
+  escaped for where it lands (HTML text here, ``innerHTML`` strings in the GeoJSON properties
+  and layer names escaped by :func:`_esc`, JSON in ``<script>`` by folium's ``tojson``).
 
 Main entry points: :func:`stocks_map` (the stock map), :func:`flows_map` (the flow map, ALDO
 sign convention), :func:`emissions_map` (GHG footprint and direct GHG per inhabitant, air

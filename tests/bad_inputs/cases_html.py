@@ -220,6 +220,18 @@ def bilan_case(*, title: str, names=("Zone A", "Zone B"), ghg_only: bool = True,
     return build
 
 
+def svg_charts_safe(out: str):
+    """The SVG charts of a bilan (a browser runs the scripts of an SVG opened on its own)."""
+    def check(tmp: Path, result: Any) -> None:
+        svgs = sorted((tmp / out).rglob("*.svg"))
+        assert svgs, "no SVG chart written"
+        for svg in svgs:
+            text = svg.read_text(encoding="utf-8")
+            for bad in RAW_FORBIDDEN:
+                assert bad not in text, (svg.name, bad)
+    return check
+
+
 def no_pollutant_layer(out: str, page: str):
     def check(tmp: Path, result: Any) -> None:
         text = _json_decoded((tmp / out / page).read_text(encoding="utf-8"))
@@ -298,7 +310,8 @@ CASES = [
                     no_pollutant_layer("out", "index.html"))),
     Case("html-bilan-block-script", bilan_case(title=f"Bilan {BLOCK} {SCRIPT}",
                                                names=(BLOCK, SCRIPT)), "ok",
-         check=literal_in("out", BILAN, f"Bilan {BLOCK} {SCRIPT}", BLOCK, SCRIPT)),
+         check=both(literal_in("out", BILAN, f"Bilan {BLOCK} {SCRIPT}", BLOCK, SCRIPT),
+                    svg_charts_safe("out"))),
     # a "$…$" pair is no mathtext formula in the charts of the report (it crashed matplotlib)
     Case("html-bilan-dollar-title", bilan_case(title="Bilan $\\frac{$ fin"), "ok",
          check=literal_in("out", BILAN, "Bilan $\\frac{$ fin", where="rapport.html")),
