@@ -115,14 +115,18 @@ def check_forest_areas(fa: pd.DataFrame, zones: gpd.GeoDataFrame, path) -> pd.Da
     from .fmt import fmt_area_ha
 
     ids = list(zones["zone_id"])
+    given = set(fa["zone_id"])
     fa = fa[fa["zone_id"].isin(set(ids))]
     missing = [z for z in ids if z not in set(fa["zone_id"])]
     name = Path(str(path)).name
     if missing:
+        epci = set(zones["epci"].dropna()) if "epci" in zones else set()
+        hint = (" La table est par EPCI alors que les zones sont des communes : donnez une table "
+                "par commune, ou un territoire d'EPCI (epci:SIREN)." if given & epci else "")
         warnings.warn(f"Surfaces forestières {name} : {len(missing)} zone(s) du territoire sans "
                       f"ligne ({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}) : "
                       "aucune croissance forestière ni produit bois n'y est compté ; ajoutez "
-                      "une ligne à 0 si elles n'ont pas de forêt.", EspassGeoWarning,
+                      "une ligne à 0 si elles n'ont pas de forêt." + hint, EspassGeoWarning,
                       stacklevel=3)
     area = zones.set_index("zone_id").geometry.area * HA_PER_M2
     tot = fa.groupby("zone_id")["area_ha"].sum()

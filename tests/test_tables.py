@@ -324,3 +324,18 @@ def test_zones_without_change_rows_are_kept(tmp_path):
     assert z.loc["B", "flux_tCO2e_an"] == 0.0
     assert z.loc["A", "flux_tCO2e_an"] < 0  # cropland sealed: an emission
     assert any("1 zone(s) sans ligne" in n and "B" in n for n in r.notes)
+
+
+def test_forest_areas_per_epci_on_communes_warns(tmp_path):
+    """BD Forêt per EPCI with a change table per commune: no forest growth could be counted;
+    the warning says the table is per EPCI (it used to be silent)."""
+    from espass_geo.errors import SmallTerritoryWarning
+    from espass_geo.flows_pipeline import compute_territory_flows
+
+    p = tmp_path / "changements.csv"
+    p.write_text("zone_id,from_code,to_code,area_ha\n59183,211,112,1\n")
+    with pytest.warns(SmallTerritoryWarning), \
+            pytest.warns(EspassGeoWarning, match="La table est par EPCI"):
+        r = compute_territory_flows("59183", changes=p,
+                                    forest_areas=data.aldo_bdforet_epci_path())
+    assert "forest_growth" not in set(r.flows["cause"])
