@@ -95,7 +95,7 @@ def open_landcover(path: str | Path):
                              "donnez le chemin d'un fichier GeoTIFF.")
     try:
         src = rasterio.open(path)
-    except rasterio.errors.RasterioError as exc:
+    except Exception as exc:  # noqa: BLE001 - RasterioIOError, or a corrupt header (e.g. UnicodeDecodeError in the CRS)
         raise InputFileError(
             f"le raster d'occupation du sol « {path} » ne peut pas être ouvert ({exc}) ; donnez "
             f"un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`)."
@@ -128,6 +128,15 @@ def _check_landcover(src, path: Path) -> None:
             f"le raster d'occupation du sol « {path} » a une grille tournée (géotransformation "
             f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
             f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
+        )
+    if (not all(np.isfinite(v) for v in t[:6]) or t.a <= 0 or t.e >= 0
+            or not 1e-3 <= t.a <= 1e5 or not 1e-3 <= -t.e <= 1e5):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » a une géotransformation inutilisable "
+            f"(taille de pixel {t.a:g} × {t.e:g}, origine {t.c:g}, {t.f:g}) : pixels de taille "
+            "nulle ou invraisemblable (hors de 1 mm à 100 km), ou grille retournée. Réécrivez-le "
+            "sur une grille nord-sud en Lambert-93 : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
         )
     if src.count != 1:
         raise InputFileError(
@@ -230,7 +239,8 @@ def _check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
     from shapely.geometry import box
 
     rb = box(*src.bounds)
-    if not zones.geometry.intersects(rb).any():
+    # a zone that only touches the raster's edge does not overlap it (no pixel window)
+    if not zones.geometry.intersects(rb).any() or raster_window(src, zones.total_bounds) is None:
         zb = [round(v) for v in zones.total_bounds]
         raise NoOverlapError(
             f"le territoire (emprise {zb}, EPSG:2154) et le raster d'occupation du sol « {path} » "

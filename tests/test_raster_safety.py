@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import rasterio
 from conftest import RES, TINY, X0, Y0, write_raster
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rasterio.transform import Affine, from_origin
 from rasterio.windows import Window
 from shapely.geometry import box
@@ -24,6 +26,7 @@ from espass_geo.areas import area_table_from_raster
 from espass_geo.density import NODATA, write_density_raster, zone_code_lut
 from espass_geo.errors import (
     CoverageError,
+    EspassGeoError,
     EspassGeoWarning,
     InputFileError,
     NoOverlapError,
@@ -292,3 +295,44 @@ def test_parcels_outside_reported_or_refused(tmp_path, tiny_raster, zones_file):
     areas.write_text("zone_id,code,area_ha\nA,211,8\nB,311,6\n", encoding="utf-8")
     with pytest.raises(InputFileError, match=r"rpg\.gpkg.*--landcover.*Retirez --parcels"):
         compute_territory_stocks(str(zones_file), areas=areas, parcels=path, zpc="2_1")
+
+
+# ----------------------------------------------------------------------------- fuzzing
+def _valid_tiff_bytes(tmp_path) -> bytes:
+    rng = np.random.default_rng(5)
+    codes = rng.choice(np.array([211, 231, 311], dtype="uint16"), size=(40, 40))
+    path = tmp_path / "ok.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1, dtype="uint16",
+                       crs="EPSG:2154", nodata=0, transform=from_origin(X0, Y0, 10, 10),
+                       tiled=True, blockxsize=16, blockysize=16, compress="deflate") as dst:
+        dst.write(codes, 1)
+    return path.read_bytes()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_geotiff_gives_only_package_errors(tmp_path, two_zones, data):
+    """A valid tiled GeoTIFF cut short or with bytes overwritten (header, tags, tiles): the
+    cross-tab either succeeds or raises an EspassGeoError, never anything else."""
+    base = bytearray(_valid_tiff_bytes(tmp_path))
+    if data.draw(st.booleans(), label="truncate"):
+        base = base[: data.draw(st.integers(0, len(base) - 1), label="length")]
+    else:
+        upto = data.draw(st.sampled_from([600, len(base)]), label="zone")  # header or anywhere
+        for _ in range(data.draw(st.integers(1, 5), label="flips")):
+            pos = data.draw(st.integers(0, min(upto, len(base)) - 1))
+            base[pos] = data.draw(st.integers(0, 255))
+    path = tmp_path / "fuzz.tif"
+    path.write_bytes(bytes(base))
+    engine = data.draw(st.sampled_from(["exact", "center"]), label="engine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EspassGeoWarning)
+        try:
+            at = area_table_from_raster(two_zones, path, engine=engine, max_nodata_share=1.0)
+        except EspassGeoError:
+            return
+    # accepted: the areas still close on the zones (classified + no-data = polygon)
+    s = at.summary
+    assert np.allclose(s["classified_area_ha"] + s["nodata_area_ha"], s["polygon_area_ha"],
+                       rtol=0.005)
