@@ -80,25 +80,28 @@ def validate_inventory(inv: pd.DataFrame, source: str = "inventory",
                                     raw_sector.str.lower().map(by_label))
     bad = sorted(set(raw_sector[df["sector"].isna()]))
     if bad:
-        problems.append(f"secteur(s) inconnu(s) {bad} ; les secteurs PCAET sont "
-                        f"{list(sec.index)}")
+        problems.append(f"secteur(s) inconnu(s) {bad} ({_rows(df.index[df['sector'].isna()], lines)})"
+                        f" ; les secteurs PCAET sont {list(sec.index)}")
     sub = substances()
     df["substance"] = df["substance"].astype(str).str.strip()
     bad = sorted(set(df["substance"]) - set(sub.index))
     if bad:
-        problems.append(f"substance(s) inconnue(s) {bad} ; attendu {list(sub.index)}")
+        where = _rows(df.index[~df["substance"].isin(sub.index)], lines)
+        problems.append(f"substance(s) inconnue(s) {bad} ({where}) ; attendu {list(sub.index)}")
     unit = df["unit"].astype(str).str.strip().str.lower().str.replace("₂", "2")
     bad = sorted(set(unit) - set(UNIT_TO_T))
     if bad:
-        problems.append(f"unité(s) inconnue(s) {bad} ; utilisez t, kg, kt (masses) ou tCO2e, "
-                        "ktCO2e (GES)")
+        where = _rows(df.index[~unit.isin(UNIT_TO_T)], lines)
+        problems.append(f"unité(s) inconnue(s) {bad} ({where}) ; utilisez t, kg, kt (masses) ou "
+                        "tCO2e, ktCO2e (GES)")
     is_ges = df["substance"] == "GES"
     wrong = df[(is_ges & ~unit.isin(GHG_UNITS)) | (~is_ges & unit.isin(GHG_UNITS)
                                                    & (df["substance"] != "CO2"))]
     if len(wrong):
         ex = wrong.iloc[0]
         problems.append(f"unités incohérentes avec les substances (ex. {ex['substance']} en "
-                        f"{ex['unit']}) : GES en tCO2e, gaz et polluants en t (masse)")
+                        f"{ex['unit']}, {_rows(wrong.index, lines)}) : GES en tCO2e, gaz et "
+                        "polluants en t (masse)")
     values = pd.to_numeric(df["value"], errors="coerce")
     values = values.where(np.isfinite(values.astype(float)))
     if values.isna().any():

@@ -254,6 +254,9 @@ def test_inventory_duplicate_and_years(tmp_path):
     p.write_text(head + row + row.replace("2021", "2019"))
     with pytest.raises(InventoryError, match=r"plusieurs années \(2019, 2021\)"):
         read_inventory(p)
+    p.write_text(head + row + row.replace("residentiel", "aviation"))
+    with pytest.raises(InventoryError, match=r"secteur\(s\) inconnu\(s\) \['aviation'\] \(ligne\(s\) 3\)"):
+        read_inventory(p)
     p.write_text(head + row)
     assert read_inventory(p)["value_t"].tolist() == [10.0]
 
