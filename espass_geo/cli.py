@@ -62,7 +62,9 @@ def _check_out(out_dir, overwrite: bool) -> None:
     """Refuse a wrong output folder before computing anything (the final checks come later)."""
     from .io import check_output_dir
 
-    _run(check_output_dir, out_dir, overwrite=overwrite)
+    params = click.get_current_context().params.values()
+    _run(check_output_dir, out_dir, overwrite=overwrite,
+         inputs=[v for v in params if isinstance(v, Path | str)])
 
 
 def _summary(files: dict, out_dir) -> None:

@@ -448,7 +448,7 @@ def _commit(tmp: Path, target: Path, shown: Path, *, overwrite: bool, inputs: se
         os.rename(tmp, target)
         return
 
-    prev, ours, foreign, modified = _state(target)
+    prev, ours, foreign, modified = _state(target, inputs)
     has_inputs = any(_within(i, target) for i in inputs)
     if (not foreign and not modified and not has_inputs
             and not _within(Path.cwd().resolve(), target)
@@ -460,8 +460,13 @@ def _commit(tmp: Path, target: Path, shown: Path, *, overwrite: bool, inputs: se
     _merge(tmp, target, shown, entries, ours, inputs, command)
 
 
-def _state(target: Path) -> tuple[dict | None, dict, list[str], list[str]]:
-    """Manifest, files it lists, entries it does not list, listed files changed since."""
+def _state(target: Path, inputs: set[Path] = frozenset()
+           ) -> tuple[dict | None, dict, list[str], list[str]]:
+    """Manifest, files it lists, entries it does not list, listed files changed since.
+
+    A listed file that is an input of the run (e.g. the copy of ``bilan.toml`` edited and run
+    again) is not "changed": it is read, never replaced.
+    """
     prev = read_manifest(target)
     ours = dict(prev["files"]) if prev else {}
     complete = bool(prev and prev.get("complete", True))
@@ -472,6 +477,7 @@ def _state(target: Path) -> tuple[dict | None, dict, list[str], list[str]]:
     foreign += [d for d in dirs if d not in our_dirs
                 and not any(f.startswith(d + "/") for f in foreign)]
     modified = [f for f in files if f in ours and complete
+                and (target / f).resolve() not in inputs
                 and not _unchanged(target / f, ours[f])]
     return prev, ours, foreign, modified
 
@@ -495,7 +501,8 @@ def _refusal(shown: Path, prev: dict | None, foreign: list[str],
         "choisissez un autre dossier avec --out.")
 
 
-def check_output_dir(out_dir: str | Path, *, overwrite: bool = False) -> None:
+def check_output_dir(out_dir: str | Path, *, overwrite: bool = False,
+                     inputs: Iterable[object] = ()) -> None:
     """Refuse early, before any computation, what :func:`atomic_output_dir` would refuse.
 
     ``out_dir`` is a file; a folder not written by espass_geo (or changed since) without
@@ -510,7 +517,7 @@ def check_output_dir(out_dir: str | Path, *, overwrite: bool = False) -> None:
     if not target.is_dir():
         return
     if not overwrite:
-        prev, _, foreign, modified = _state(target)
+        prev, _, foreign, modified = _state(target, _input_paths(inputs))
         if foreign or modified:
             raise _refusal(shown, prev, foreign, modified)
     work = target if (_within(Path.cwd().resolve(), target)

@@ -466,3 +466,20 @@ def test_full_disk_while_writing_is_a_package_error(tmp_path):
         with atomic_output_dir(out):
             raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "in.tif"))
     assert _tree(out) == {"a.csv": "old"} and _leftovers(tmp_path) == []
+
+
+def test_edited_config_copy_run_again_from_the_output_folder(tmp_path):
+    """``bilan --config out/bilan.toml --out out``: the edited copy is an input, kept as is."""
+    from espass_geo.io import check_output_dir
+
+    out = tmp_path / "sortie"
+    _run(out, {"bilan.toml": "v1", "bilan.csv": "r1"})
+    cfg = out / "bilan.toml"
+    cfg.write_text("v2", encoding="utf-8")  # the user edits the copy, then runs from it
+    with pytest.raises(OutputError, match="a été modifié"):
+        check_output_dir(out)  # as any file changed since the run…
+    check_output_dir(out, inputs=[cfg])  # …unless it is an input of this run
+    _run(out, {"bilan.toml": "v2", "bilan.csv": "r2"}, inputs=[cfg])  # the run copies it
+    assert _tree(out) == {"bilan.toml": "v2", "bilan.csv": "r2"}
+    assert read_manifest(out)["files"]["bilan.toml"]["sha256"] == \
+        hashlib.sha256(b"v2").hexdigest()
