@@ -13,6 +13,7 @@ accounting only ever reads area tables, never a raster.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -219,13 +220,14 @@ def windowed_dataset(src, window):
 
     t = window_transform(window, src.transform)
     w, h = int(window.width), int(window.height)
+    source = os.path.abspath(src.name) if os.path.exists(src.name) else src.name
     nodata = "" if src.nodata is None else f"<NoDataValue>{src.nodata!r}</NoDataValue>"
     vrt = (
         f'<VRTDataset rasterXSize="{w}" rasterYSize="{h}">'
         f"<SRS>{escape(src.crs.to_wkt())}</SRS>"
         f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
         f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1">{nodata}'
-        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(src.name)}</SourceFilename>'
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(source)}</SourceFilename>'
         f"<SourceBand>1</SourceBand>"
         f'<SrcRect xOff="{int(window.col_off)}" yOff="{int(window.row_off)}" xSize="{w}" '
         f'ySize="{h}"/><DstRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
