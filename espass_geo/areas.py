@@ -221,12 +221,15 @@ def windowed_dataset(src, window):
     t = window_transform(window, src.transform)
     w, h = int(window.width), int(window.height)
     source = os.path.abspath(src.name) if os.path.exists(src.name) else src.name
+    # the source's tiles (each then read once); at least 256 for a striped file (1-row blocks)
+    by, bx = (max(256, b) for b in src.block_shapes[0])
     nodata = "" if src.nodata is None else f"<NoDataValue>{src.nodata!r}</NoDataValue>"
     vrt = (
         f'<VRTDataset rasterXSize="{w}" rasterYSize="{h}">'
         f"<SRS>{escape(src.crs.to_wkt())}</SRS>"
         f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
-        f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1">{nodata}'
+        f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1" '
+        f'blockXSize="{min(bx, w)}" blockYSize="{min(by, h)}">{nodata}'
         f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(source)}</SourceFilename>'
         f"<SourceBand>1</SourceBand>"
         f'<SrcRect xOff="{int(window.col_off)}" yOff="{int(window.row_off)}" xSize="{w}" '
