@@ -62,9 +62,13 @@ def _check_out(out_dir, overwrite: bool) -> None:
     """Refuse a wrong output folder before computing anything (the final checks come later)."""
     from .io import check_output_dir
 
-    params = click.get_current_context().params.values()
+    from .io import hold_output_lock
+
+    ctx = click.get_current_context()
     _run(check_output_dir, out_dir, overwrite=overwrite,
-         inputs=[v for v in params if isinstance(v, Path | str)])
+         inputs=[v for v in ctx.params.values() if isinstance(v, Path | str)])
+    # the folder is locked from now on (computation included), released when the command ends
+    ctx.call_on_close(_run(hold_output_lock, out_dir))
 
 
 def _summary(files: dict, out_dir) -> None:

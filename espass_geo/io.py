@@ -35,7 +35,7 @@ import shlex
 import shutil
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,7 +101,21 @@ def _busy(target: Path, lock: Path) -> OutputError:
         f"« {lock} ») : attendez qu'il se termine, ou choisissez un autre dossier avec --out.")
 
 
-def _acquire_lock(path: Path, target: Path) -> _Lock:
+class _HeldLock:
+    """The lock of a folder this process already holds (:func:`hold_output_lock`)."""
+
+    def release(self) -> None:
+        pass
+
+
+#: Locks held for a whole command (lock path → lock), see :func:`hold_output_lock`.
+_HELD: dict[Path, _Lock] = {}
+
+
+def _acquire_lock(path: Path, target: Path) -> _Lock | _HeldLock:
+    with _ACTIVE_GUARD:
+        if path in _HELD:
+            return _HeldLock()
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -499,6 +513,44 @@ def _refusal(shown: Path, prev: dict | None, foreign: list[str],
         + ". Ajoutez --overwrite pour y écrire quand même (seuls les fichiers du calcul "
         "espass_geo précédent sont remplacés, les vôtres ne sont jamais touchés), ou "
         "choisissez un autre dossier avec --out.")
+
+
+def _lock_path(target: Path) -> Path:
+    """Where the lock of ``target`` lives (beside it; inside it for the working folder)."""
+    inner = target.exists() and (_within(Path.cwd().resolve(), target)
+                                 or not os.access(target.parent, os.W_OK))
+    return (target if inner else target.parent) / f"{_LOCK}{target.name}"
+
+
+def hold_output_lock(out_dir: str | Path) -> Callable[[], None]:
+    """Take the lock of ``out_dir`` for a whole command (computation included).
+
+    A second run into the same folder is then refused at once, not after its computation.
+    Returns the function that releases it; :func:`atomic_output_dir` in the same process
+    uses the held lock. Nothing is locked (nor created) when the parent folder is missing.
+    """
+    shown = Path(out_dir)
+    target = shown.resolve()
+    if not target.parent.is_dir() or (target.exists() and not target.is_dir()):
+        return lambda: None
+    path = _lock_path(target)
+    try:
+        lock = _acquire_lock(path, shown)
+    except OutputError:
+        raise
+    except OSError:
+        return lambda: None  # unwritable: atomic_output_dir reports it
+    if isinstance(lock, _HeldLock):
+        return lambda: None
+    with _ACTIVE_GUARD:
+        _HELD[path] = lock
+
+    def release() -> None:
+        with _ACTIVE_GUARD:
+            _HELD.pop(path, None)
+        lock.release()
+
+    return release
 
 
 def check_output_dir(out_dir: str | Path, *, overwrite: bool = False,

@@ -483,3 +483,28 @@ def test_edited_config_copy_run_again_from_the_output_folder(tmp_path):
     assert _tree(out) == {"bilan.toml": "v2", "bilan.csv": "r2"}
     assert read_manifest(out)["files"]["bilan.toml"]["sha256"] == \
         hashlib.sha256(b"v2").hexdigest()
+
+
+def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
+    """The folder is locked while the command computes, not only while it writes."""
+    from espass_geo import pipeline
+
+    real = pipeline.compute_territory_stocks
+    probes = []
+
+    def compute(*args, **kwargs):
+        fd = os.open(tmp_path / ".espass_geo-lock.sortie", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            probes.append("free")
+        except BlockingIOError:
+            probes.append("held")
+        finally:
+            os.close(fd)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compute_territory_stocks", compute)
+    r = _stocks(tmp_path, str(tmp_path / "sortie"))
+    assert r.exit_code == 0, r.output
+    assert probes == ["held"]
+    assert _leftovers(tmp_path) == [] and read_manifest(tmp_path / "sortie") is not None
