@@ -299,6 +299,9 @@ def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]
     if not path.exists():
         raise error(f"{what} « {path} » introuvable : vérifiez le chemin (ou créez-en un avec "
                     "espass-geo init).", [f"{path} : introuvable"])
+    if path.is_dir():
+        raise error(f"{what} « {path} » est un dossier : donnez le chemin du fichier TOML "
+                    "lui-même.", [f"{path} : dossier"])
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:

@@ -250,7 +250,7 @@ def test_non_utf8_and_syntax_errors_give_the_line(tmp_path):
     assert problems_of(path)[0].startswith("latin1.toml:2 : syntaxe TOML invalide")
     with pytest.raises(ScenarioError, match="introuvable"):
         load_scenario_config(tmp_path / "absent.toml")
-    with pytest.raises(ScenarioError, match="illisible"):
+    with pytest.raises(ScenarioError, match="est un dossier"):
         load_scenario_config(tmp_path)  # a folder
 
 

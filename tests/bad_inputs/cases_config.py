@@ -285,7 +285,7 @@ CASES = [
                       str(tmp / "out")], "error", (r"absent\.toml", r"introuvable")),
     Case("config-scenario-is-a-folder",
          lambda tmp: ["scenario", "--config", str(tmp), "--out", str(tmp / "out")], "error",
-         (r"illisible",)),
+         (r"est un dossier",)),
     Case("config-scenario-every-problem-at-once",
          _scenario(SC_HEAD.replace("2025", "1995") + SC_DATA
                    + SC_HEDGES.replace("= 30", "= true").replace("2030", "2060")), "error",
