@@ -293,6 +293,38 @@ def resolve_path(value, base: Path, kind: str) -> Path | None:
     return p if p.is_absolute() else (base / p)
 
 
+#: tomllib's reasons in French (the others are shown as they are)
+_TOML_REASONS = [
+    (r"^Cannot overwrite a value$", "valeur déjà donnée : une clé écrite deux fois"),
+    (r"^Cannot declare (.+) twice$", r"table \1 déclarée deux fois"),
+    (r"^Cannot (?:mutate immutable namespace|redefine namespace) (.+)$",
+     r"\1 est déjà défini autrement (table, liste ou valeur)"),
+    (r"^Duplicate inline table key (.+)$", r"clé \1 en double dans une table en ligne"),
+    (r"^Expected '=' after a key in a key/value pair$", "« = » attendu après la clé"),
+    (r"^Expected '\]' at the end of a table declaration$", "« ] » attendu à la fin de la table"),
+    (r"^Expected '\]\]' at the end of an array declaration$",
+     "« ]] » attendu à la fin de la déclaration"),
+    (r"^Expected newline or end of document after a statement$",
+     "fin de ligne attendue après la valeur (texte sans guillemets ?)"),
+    (r"^Invalid value$", "valeur invalide (texte sans guillemets ?)"),
+    (r"^Invalid statement$", "instruction invalide"),
+    (r"^Invalid date or datetime$", "date invalide"),
+    (r"^Unclosed array$", "liste non fermée (« ] » manquant)"),
+    (r"^Unclosed inline table$", "table en ligne non fermée (« } » manquant)"),
+    (r"^Unterminated string$", "texte non fermé (guillemet manquant)"),
+    (r"^Invalid initial character for a key part$", "caractère invalide au début d'une clé"),
+    (r"^Illegal character '\\n'$", "texte non fermé (guillemet manquant en fin de ligne)"),
+    (r"^(?:Illegal|Found invalid) character (.+)$", r"caractère interdit \1"),
+]
+
+
+def _reason_fr(reason: str) -> str:
+    for pattern, french in _TOML_REASONS:
+        if re.match(pattern, reason):
+            return re.sub(pattern, french, reason)
+    return reason
+
+
 def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]:
     """The text and the parsed content of a TOML file; ``error`` (French message, with the line)
     when it cannot be read, is not UTF-8 or is not valid TOML."""
@@ -324,10 +356,11 @@ def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]
             m = re.search(r"\(at (end of document)\)", detail)
             last = text.rstrip("\n").count("\n") + 1
             msg = (f"{path.name}:{last} : syntaxe TOML invalide en fin de fichier "
-                   f"({detail[:m.start()].strip()}) ; une valeur, un crochet ou un guillemet "
+                   f"({_reason_fr(detail[:m.start()].strip())}) ; une valeur, un crochet ou un "
+                   "guillemet "
                    "n'est pas fermé")
         elif m:
-            reason = detail[:m.start()].strip()
+            reason = _reason_fr(detail[:m.start()].strip())
             msg = (f"{path.name}:{m.group(1)} : syntaxe TOML invalide colonne {m.group(2)} "
                    f"({reason}) ; vérifiez les guillemets des textes, les crochets des listes "
                    "et qu'une clé n'est pas écrite deux fois")

@@ -404,3 +404,17 @@ def test_show_names_the_type():
     assert show(float("nan")) == "la valeur non finie nan"
     assert show(3) == "le nombre 3"
     assert show({"a": 1}) == "une table"
+
+
+@pytest.mark.parametrize("text,line,part", [
+    ("a = [1\n", 1, "liste non fermée"),
+    ("a = 1\na = 2\n", 2, "une clé écrite deux fois"),
+    ("a = oui\n", 1, "texte sans guillemets"),
+    ('a = "x\n', 1, "guillemet manquant"),
+    ("[t]\n[t]\n", 2, "déclarée deux fois"),
+])
+def test_syntax_errors_in_french_with_their_line(tmp_path, text, line, part):
+    path = tmp_path / "syntaxe.toml"
+    path.write_text(text, encoding="utf-8")
+    (p,) = problems_of(path)
+    assert p.startswith(f"syntaxe.toml:{line} : syntaxe TOML invalide") and part in p, p
