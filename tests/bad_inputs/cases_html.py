@@ -145,15 +145,31 @@ def flows_case(names: tuple[str, str]):
     return build
 
 
-def emissions_case(names: tuple[str, str], ghg_only: bool = False):
+# an inventory with NOx only (no GHG, no other pollutant): 10 t per sector and commune
+NOX_ONLY = ("territory_code,territory_level,sector,substance,year,value,unit\n"
+            + "".join(f"{c},commune,{s},NOx,2021,10,t\n"
+                      for c in ("59183", "59350") for s in ("residentiel", "transport_routier")))
+
+
+def emissions_case(names: tuple[str, str], ghg_only: bool = False, inventory: str | None = None):
     def build(tmp: Path) -> list[str]:
         args = ["emissions", "--territory", str(_zones_at_communes(tmp, names)),
                 "--out", str(tmp / "out")]
-        if ghg_only:
-            (tmp / "ges.csv").write_text(GHG_ONLY, encoding="utf-8")
-            args += ["--inventory", str(tmp / "ges.csv")]
+        text = GHG_ONLY if ghg_only else inventory
+        if text is not None:
+            (tmp / "inventaire.csv").write_text(text, encoding="utf-8")
+            args += ["--inventory", str(tmp / "inventaire.csv")]
         return args
     return build
+
+
+def only_nox_layer(out: str, page: str):
+    def check(tmp: Path, result: Any) -> None:
+        text = _json_decoded((tmp / out / page).read_text(encoding="utf-8"))
+        assert "NOₓ (t/km²/an)" in text
+        for layer in ("PM₁₀ (t/km²/an)", "SO₂ (t/km²/an)", "NH₃ (t/km²/an)"):
+            assert layer not in text, layer
+    return check
 
 
 def _toml(text: str) -> str:
@@ -287,6 +303,9 @@ CASES = [
          emissions_case((BLOCK, SCRIPT), ghg_only=True), "ok",
          check=both(literal_in("out", EMISSIONS, BLOCK, SCRIPT),
                     no_pollutant_layer("out", "carte_emissions.html"))),
+    Case("html-emissions-nox-only", emissions_case((EXPR, IMG), inventory=NOX_ONLY), "ok",
+         check=both(literal_in("out", EMISSIONS, EXPR, IMG),
+                    only_nox_layer("out", "carte_emissions.html"))),
     # scenario: title, scenario label, action label and id
     Case("html-scenario-expr", scenario_case(title=f"Titre {EXPR}", label=f"Plan {EXPR}",
                                              action_label=f"Action {EXPR}"), "ok",
