@@ -268,9 +268,19 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         from .scenario_config import load_scenario_config
 
         try:
-            load_scenario_config(scenario)
+            scfg = load_scenario_config(scenario)
         except ScenarioError as exc:
             problems.extend(exc.problems or [str(exc)])
+        else:
+            from .territory import territory_key
+
+            if territory is not None and territory_key(scfg.territory) != territory_key(
+                    territory):
+                problems.append(
+                    f"{at('scenario', 'file')} : le fichier de scénario « {scenario.name} » porte "
+                    f"sur le territoire « {scfg.territory} », le bilan sur « {territory} » : "
+                    "les écarts du scénario ne s'additionnent qu'au même territoire ; donnez le "
+                    "même territory dans les deux fichiers")
     if problems:
         problems = by_line(problems, path.name)
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"

@@ -480,6 +480,20 @@ def _split_cog(spec: str) -> tuple[str, int | None]:
     return spec, None
 
 
+def territory_key(spec: str) -> tuple:
+    """What a territory specification designates, to compare two of them without geometry:
+    the set of COG 2018 communes for codes, the resolved file (and layer) for a file."""
+    text, cog = _split_cog(str(spec))
+    text = text.strip()
+    if _is_file_spec(text):
+        path, layer = split_layer(text)
+        try:
+            return ("file", str(path.resolve()), layer)
+        except (OSError, ValueError):
+            return ("file", str(path), layer)
+    return ("communes", frozenset(_commune_codes(text, cog or 2018)[0]))
+
+
 def check_territory_spec(spec: str) -> str | None:
     """French problem of a territory given by codes (``dep:``, ``epci:``, INSEE codes), or None.
 
