@@ -165,6 +165,12 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
                         f"hors du territoire ({fmt_area_ha(total * HA_PER_M2)} dont "
                         f"{fmt_area_ha(inside * HA_PER_M2)} dedans) : vérifiez le fichier et son "
                         "système de coordonnées, ou découpez la géométrie sur le territoire")
+            elif a.type == "practice" and a.params.get("geometry") is not None:
+                try:
+                    read_vector(a.params["geometry"], what=f"géométrie de l'action « {a.id} »",
+                                polygons=True)
+                except EspassGeoError as exc:
+                    problems.append(f"{loc} : {exc}")
             elif a.type == "hedges":
                 wanted = [str(z) for z in a.params.get("zones", zone_area.index)]
                 unknown = sorted(set(wanted) - set(zone_area.index))

@@ -435,3 +435,23 @@ def test_bilan_and_scenario_must_cover_the_same_territory(tmp_path):
     probs = bilan_problems(tmp_path, text.replace('"epci:245900428"', '"59183"'))
     assert len(probs) == 1 and probs[0].startswith("bilan.toml:15 : ")
     assert "epci:245900428" in probs[0] and "« 59183 »" in probs[0]
+
+
+def test_unreadable_action_geometries_listed_with_their_lines(tmp_path):
+    from espass_geo.scenario_pipeline import build_scenarios
+
+    (tmp_path / "texte.geojson").write_text("pas du GeoJSON", encoding="utf-8")
+    gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1).centroid], crs=2154).to_file(
+        tmp_path / "points.geojson")
+    text = (HEAD.replace("epci:245900428", "59183") + DATA
+            + '[[scenario.action]]\ntype = "seal"\ngeometry = "texte.geojson"\nyear = 2030\n\n'
+            + '[[scenario.action]]\ntype = "practice"\npractice = "catchCrops"\n'
+              'geometry = "points.geojson"\nyear = 2030\n')  # actions on lines 13 and 18
+    cfg = load_scenario_config(scenario_file(tmp_path, text))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ScenarioError) as e:
+            build_scenarios(cfg)
+    p1, p2 = e.value.problems
+    assert p1.startswith("scénario.toml:13 : ") and "texte.geojson" in p1 and "illisible" in p1
+    assert p2.startswith("scénario.toml:18 : ") and "pas des polygones (Point)" in p2
