@@ -6,6 +6,7 @@ labels and types, scenario and baseline labels, titles, subtitles, notes, source
 labels and values, link labels, zone label). Each string is tagged with its field
 (``name:<payload>``), so that the test says which one leaked. On the saved page:
 
+* no name runs code (``{{ cycler.__init__.__globals__.os.makedirs(…) }}`` creates no folder);
 * no template compiler ever sees a payload: every source given to ``jinja2`` while building
   and saving the map is recorded, and none contains the marker ``§payload§``;
 * ``{{7*7}}`` is never published as ``49`` and ``{% bis`` does not crash;
@@ -32,7 +33,12 @@ from espass_geo import maps
 
 X0, Y0 = 650_000.0, 7_050_000.0  # Lambert-93, near Dunkerque
 MARK = "§payload§"
+#: The folder that the "mkdir" payload creates in the working directory (each test runs in its
+#: own ``tmp_path``) if a template engine ever evaluates it; no quote in the payload, so that
+#: no escaping stops it before the engine does.
+PWNED = "espass_geo_pwned"
 PAYLOADS = {
+    "mkdir": f"{MARK} {{{{ cycler.__init__.__globals__.os.makedirs(dict({PWNED}=1)|first) }}}}",
     "expr": f"{MARK} Zone {{{{7*7}}}} fin",
     "block": f"{MARK} Lotissement {{% bis",
     "script": f"{MARK} </script><script>alert(1)</script>",
@@ -46,6 +52,11 @@ def _json_decoded(text: str) -> str:
     return re.sub(r'\\(u[0-9a-fA-F]{4}|["\\])',
                   lambda m: chr(int(m.group(1)[1:], 16)) if len(m.group(1)) == 5
                   else m.group(1), text)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -65,6 +76,7 @@ def compiled_sources(monkeypatch) -> list[str]:
 
 def _check_page(path: Path, tagged: dict[str, str], sources: list[str]) -> None:
     raw = path.read_text(encoding="utf-8")
+    assert not (Path.cwd() / PWNED).exists(), "a name ran code: it created a folder"
     assert sources, "the compiler watch saw nothing: is jinja2 still used by folium?"
     leaked = [s for s in sources if MARK in s]
     assert leaked == [], f"a user string reached the template compiler: {leaked[0][:200]!r}"
