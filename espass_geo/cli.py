@@ -60,9 +60,7 @@ def _run(fn, *args, **kwargs):
 
 def _check_out(out_dir, overwrite: bool) -> None:
     """Refuse a wrong output folder before computing anything (the final checks come later)."""
-    from .io import check_output_dir
-
-    from .io import hold_output_lock
+    from .io import check_output_dir, hold_output_lock
 
     ctx = click.get_current_context()
     _run(check_output_dir, out_dir, overwrite=overwrite,

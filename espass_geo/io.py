@@ -300,7 +300,7 @@ def _manifest_doc(files: dict[str, dict], command: str, complete: bool = True) -
 
     doc = {"espass_geo_manifest": 1, "complete": complete, "version": __version__,
            "command": command,
-           "date": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+           "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
            "files": dict(sorted(files.items()))}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
@@ -544,6 +544,7 @@ def hold_output_lock(out_dir: str | Path) -> Callable[[], None]:
         return lambda: None
     with _ACTIVE_GUARD:
         _HELD[path] = lock
+    cleanup_stale(path.parent)  # at startup: a backup left with no target is restored now
 
     def release() -> None:
         with _ACTIVE_GUARD:
