@@ -325,7 +325,18 @@ def read_vector(path: str | Path, what: str = "territoire", *,
         gdf = gdf.set_geometry(gpd.GeoSeries(poly.values, index=gdf.index, crs=gdf.crs))
     if gdf.crs.to_epsg() != 2154:
         log.info("reprojecting %s from %s to EPSG:2154", path, gdf.crs)
-        gdf = gdf.to_crs(LAMBERT93)
+        try:
+            gdf = gdf.to_crs(LAMBERT93)
+        except Exception as exc:  # pyproj CRSError / ProjError flavours
+            raise MissingCRSError(
+                f"fichier de {what} « {path} » : son système de coordonnées ({gdf.crs.name}) ne "
+                f"se convertit pas en Lambert-93 ({str(exc)[:120]}) ; reprojetez-le (ex. "
+                "`ogr2ogr -t_srs EPSG:2154 sortie.gpkg entree`) puis relancez.") from None
+    bounds = gdf.total_bounds if len(gdf) else None
+    if bounds is not None and not np.isfinite(bounds).all():
+        raise InputFileError(
+            f"fichier de {what} « {path} » : coordonnées non finies (inf, NaN) après conversion "
+            "en Lambert-93 ; vérifiez le système de coordonnées déclaré et les géométries.")
     gdf = repair_geometries(gdf, str(path))
     if polygons and len(gdf):
         gdf = gdf.set_geometry(gpd.GeoSeries(gdf.geometry.map(_polygonal_part).values,

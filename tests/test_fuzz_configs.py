@@ -286,3 +286,51 @@ def test_territory_specifications(spec):
     assert early is None, (spec, early)
     assert len(t.zones) > 0 and t.zones["zone_id"].is_unique
     assert t.zones.crs.to_epsg() == 2154
+
+
+coordinate = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                       st.floats(min_value=640_000, max_value=660_000),
+                       st.floats(min_value=2.0, max_value=3.0))
+geometries = st.one_of(
+    st.builds(lambda ring: {"type": "Polygon", "coordinates": [ring]},
+              st.lists(st.lists(coordinate, min_size=0, max_size=3), max_size=6)),
+    st.builds(lambda xy: {"type": "Point", "coordinates": xy}, st.lists(coordinate, max_size=3)),
+    st.builds(lambda gs: {"type": "GeometryCollection", "geometries": gs},
+              st.lists(st.builds(lambda xy: {"type": "Point", "coordinates": xy},
+                                 st.lists(coordinate, min_size=2, max_size=2)), max_size=2)),
+    st.none(), values)
+
+
+@FUZZ
+@given(features=st.lists(st.fixed_dictionaries(
+    {"properties": st.dictionaries(st.sampled_from(["zone_id", "code", "nom", "x"]), scalars,
+                                   max_size=3),
+     "geometry": geometries}), max_size=4),
+    crs=st.sampled_from([None, "EPSG:2154", "EPSG:4326", "EPSG:3857", "garbage"]),
+    raw=st.one_of(st.none(), st.binary(max_size=200)))
+def test_random_territory_files(folder, features, crs, raw):
+    """A territory file of random features (any geometry, NaN/inf coordinates, random CRS
+    member) or random bytes gives zones or a package error, never another exception."""
+    import warnings
+
+    from espass_geo.territory import resolve_territory
+
+    path = folder / "zones.geojson"
+    if raw is not None:
+        path.write_bytes(raw)
+    else:
+        doc = {"type": "FeatureCollection",
+               "features": [{"type": "Feature", **f} for f in features]}
+        if crs is not None:
+            doc["crs"] = {"type": "name", "properties": {"name": crs}}
+        path.write_text(json.dumps(doc, default=str), encoding="utf-8")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = resolve_territory(path, zpc="2_1")
+    except EspassGeoError as exc:
+        assert str(path.name) in str(exc) or "zone" in str(exc), str(exc)
+        return
+    assert len(t.zones) > 0 and t.zones["zone_id"].is_unique
+    assert (t.zones.geometry.area > 0).all()
+    assert t.zones.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
