@@ -336,6 +336,15 @@ CASES = [
     Case("config-bilan-territory-option-semicolons",
          lambda tmp: ["bilan", "--territory", "59183;59350", "--out", str(tmp / "out")],
          "error", (r"59183;59350", r"virgules")),
+    Case("config-bilan-scenario-on-another-territory",
+         _bilan(BILAN + '\n[scenario]\nfile = "sc.toml"\n',
+                {"sc.toml": SC_HEAD.replace('"59183"', '"59350"') + SC_DATA + SC_HEDGES}),
+         "error", (r"bilan\.toml:15", r"« 59350 »", r"même territory")),
+    Case("config-scenario-practice-geometry-unreadable",
+         lambda tmp: ((tmp / "secteur.geojson").write_text("pas du GeoJSON", encoding="utf-8"),
+                      _scenario(SC_HEAD + SC_DATA + SC_PRACTICE.replace(
+                          'crop_groups = ["2"]', 'geometry = "secteur.geojson"'))(tmp))[1],
+         "error", (LINE.format(13), r"secteur\.geojson", r"illisible")),
     Case("config-bilan-init-then-true", _init_then_edit, "error",
          (r"bilan\.toml:\d+", r"gwp_n2o", r"booléen true")),
     # ---- territories given to --territory
