@@ -189,7 +189,7 @@ def raster_window(src, bounds) -> Window | None:
     from rasterio.windows import Window, from_bounds
 
     w = from_bounds(*bounds, transform=src.transform)
-    eps = 1e-6
+    eps = 1e-9  # float noise of from_bounds; a sliver narrower than this is < 1e-9 pixel
     col0 = max(0, math.floor(w.col_off + eps))
     row0 = max(0, math.floor(w.row_off + eps))
     col1 = min(src.width, math.ceil(w.col_off + w.width - eps))
