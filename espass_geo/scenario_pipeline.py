@@ -172,7 +172,7 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
                 except EspassGeoError as exc:
                     problems.append(f"{loc} : {exc}")
             elif a.type == "hedges":
-                wanted = [str(z) for z in a.params.get("zones", zone_area.index)]
+                wanted = list(dict.fromkeys(str(z) for z in a.params.get("zones", zone_area.index)))
                 unknown = sorted(set(wanted) - set(zone_area.index))
                 if unknown:
                     problems.append(f"{loc} : zones {unknown} hors du territoire (zones : "
@@ -309,7 +309,7 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
                 host_lu = lu0[lu0["land_use"].isin(HOST_LAND_USES[host])]
                 weights = host_lu.groupby("zone_id")["area_ha"].sum()
                 if "zones" in a.params:
-                    wanted = [str(z) for z in a.params["zones"]]
+                    wanted = list(dict.fromkeys(str(z) for z in a.params["zones"]))
                     unknown = sorted(set(wanted) - set(zones["zone_id"]))
                     if unknown:
                         problems.append(f"{loc} : zones {unknown} hors du territoire")
