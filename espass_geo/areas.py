@@ -153,6 +153,16 @@ def _check_landcover(src, path: Path) -> None:
             "d'occupation du sol doivent être des entiers. Si ses valeurs sont des codes "
             f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {path.stem}_int.tif`."
         )
+    nodata = src.nodata
+    info = np.iinfo(np.dtype(dtype))
+    if nodata is not None and not (np.isfinite(nodata) and float(nodata).is_integer()
+                                   and info.min <= nodata <= info.max):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » déclare la valeur « sans donnée » "
+            f"{nodata:g}, impossible pour des codes entiers ({dtype}) : les moteurs de calcul "
+            "ne la liraient pas de la même façon. Déclarez la vraie valeur, par exemple "
+            f"`gdal_edit.py -a_nodata 0 {name}` (ou `-unsetnodata` s'il n'y en a pas)."
+        )
 
 
 @contextmanager

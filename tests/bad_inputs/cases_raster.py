@@ -250,6 +250,11 @@ CASES = [
          lambda tmp: stocks_args(tmp, raster=write_raster(
              tmp / "codes.tif", np.where(TINY == 211, 70_000, TINY.astype("uint32")))),
          "error", (r"codes\.tif", r"70000")),
+    Case("raster-fractional-nodata",
+         # nodata 211.5 on uint16 codes: exactextract would read it as 211, the centre engine
+         # as nothing; refused instead of giving two answers
+         lambda tmp: stocks_args(tmp, raster=write_raster(tmp / "nd.tif", TINY, nodata=211.5)),
+         "error", (r"nd\.tif", r"211\.5", r"gdal_edit\.py -a_nodata")),
     Case("raster-zeros-without-nodata",
          # no nodata value declared: the 2 pixels of 0 in zone B are 2 ha of "code 0"
          lambda tmp: stocks_args(tmp, raster=write_raster(tmp / "sans_nodata.tif", TINY,
