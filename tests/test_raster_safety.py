@@ -217,7 +217,7 @@ def test_huge_sparse_raster_bounded_memory(tmp_path):
     zones_path = tmp_path / "zone.geojson"
     gpd.GeoDataFrame({"zone_id": ["Z"], "zone_name": ["Zone"]}, geometry=[geom],
                      crs="EPSG:2154").to_file(zones_path, engine="pyogrio")
-    old = _limit_address_space(3.0)
+    old = _limit_address_space(6.0)  # the whole grid would need 10 GB (float32)
     tracemalloc.start()
     try:
         result = compute_territory_stocks(str(zones_path), landcover=lc, zpc="2_1")
