@@ -508,3 +508,42 @@ def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert probes == ["held"]
     assert _leftovers(tmp_path) == [] and read_manifest(tmp_path / "sortie") is not None
+
+
+_MERGE_KILL = """
+import os, signal, sys
+from pathlib import Path
+from espass_geo import io
+
+out = Path(sys.argv[1])
+real_replace, moves = os.replace, []
+
+def replace(a, b):
+    real_replace(a, b)
+    if ".espass_geo-tmp." in str(a):
+        moves.append(b)
+        if len(moves) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+os.replace = replace
+with io.atomic_output_dir(out, overwrite=True) as tmp:
+    for k in range(6):
+        (tmp / f"f{k}.csv").write_text("new", encoding="utf-8")
+"""
+
+
+def test_kill_during_a_merge_is_marked_and_completed_by_the_next_run(tmp_path):
+    """With user files the run is merged file by file (not atomic): the manifest says so."""
+    out = tmp_path / "projet"
+    _run(out, {f"f{k}.csv": "old" for k in range(8)})
+    (out / "notes.txt").write_text("à moi", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", _MERGE_KILL, str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    doc = read_manifest(out)
+    assert doc["complete"] is False  # interrupted: old and new files both listed as ours
+    assert sorted(doc["files"]) == [f"f{k}.csv" for k in range(8)]
+    assert sorted(_tree(out).values()).count("new") == 3
+    _run(out, {"f0.csv": "next"}, overwrite=True)
+    assert _tree(out) == {"f0.csv": "next", "notes.txt": "à moi"}
+    assert read_manifest(out)["complete"] is True and _leftovers(tmp_path) == []
