@@ -49,6 +49,7 @@ _PREFIX = ".espass_geo-"
 _TMP = _PREFIX + "tmp."
 _OLD = _PREFIX + "old."
 _LOCK = _PREFIX + "lock."
+_WRITE = _PREFIX + "write."
 
 #: Temporary folders being built by this process (nested writers write straight into them).
 _ACTIVE: set[Path] = set()
@@ -200,8 +201,8 @@ def cleanup_stale(folder: Path) -> None:
 
     A backup (``.espass_geo-old.<pid>.<token>.<name>``) whose process is gone is renamed back to
     ``<name>`` when that folder is missing (a run killed between the two renames of a swap),
-    else removed (the swap completed). A temporary folder (``.espass_geo-tmp.…``) whose process
-    is gone is removed.
+    else removed (the swap completed). A temporary folder (``.espass_geo-tmp.…``) or a
+    half-written manifest (``.espass_geo-write.…``) whose process is gone is removed.
     """
     try:
         entries = list(folder.iterdir())
@@ -222,6 +223,9 @@ def cleanup_stale(folder: Path) -> None:
         tmp = _marker(p.name, _TMP)
         if tmp is not None and _is_stale(p, tmp[0]) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
+        part = _marker(p.name, _WRITE)  # a manifest being written when the run was killed
+        if part is not None and not _pid_alive(part[0]) and p.is_file():
+            p.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------- manifest
@@ -306,7 +310,7 @@ def _manifest_doc(files: dict[str, dict], command: str, complete: bool = True) -
 
 
 def _write_file_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{_PREFIX}write.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f"{_WRITE}{os.getpid()}.{secrets.token_hex(4)}.{path.name}")
     try:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)

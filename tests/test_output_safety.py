@@ -255,6 +255,13 @@ def test_stale_temporary_folders_of_killed_runs_are_removed(tmp_path):
     user.mkdir()
     _run(tmp_path / "x", {"a.csv": "1"})
     assert not stale.exists()
+    # a manifest half-written by a killed run (merge into a folder with user files)
+    half = tmp_path / "x" / f".espass_geo-write.{dead}.abcd.{MANIFEST_NAME}"
+    half.write_text("{", encoding="utf-8")
+    busy = tmp_path / "x" / f".espass_geo-write.{os.getppid()}.abcd.{MANIFEST_NAME}"
+    busy.write_text("{", encoding="utf-8")
+    cleanup_stale(tmp_path / "x")
+    assert not half.exists() and busy.exists()
     assert live.exists() and user.exists()
 
 
