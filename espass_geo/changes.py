@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .areas import (
+    MAX_NODATA_SHARE,
     _check_overlap,
     area_table_from_raster,
     open_landcover,
@@ -108,6 +109,7 @@ def change_table_from_rasters(
     years: tuple[int, int],
     engine: str = "exact",
     block_size: int = 2048,
+    max_nodata_share: float = MAX_NODATA_SHARE,
 ) -> ChangeTable:
     """Cross-tabulate two land-cover rasters of the same grid into a change table per zone.
 
@@ -170,7 +172,8 @@ def change_table_from_rasters(
                         pair = np.where(valid, a * _PAIR + b, 0).astype("uint32")
                         dst.write(pair, 1, window=win)
             _check_nomenclature(codes0, codes1, before, after)
-            at = area_table_from_raster(zones, pair_path, engine=engine, label=label)
+            at = area_table_from_raster(zones, pair_path, engine=engine, label=label,
+                                        max_nodata_share=max_nodata_share)
     finally:
         src0.close()
         src1.close()

@@ -159,8 +159,11 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
               help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Part maximale d'une zone hors des rasters ou sans donnée à l'une des deux "
+                   "dates (au-delà : erreur ; au-delà de 1 % : avertissement).")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
-          method, gwp_n2o, wood_products, out_dir, overwrite, no_map):
+          method, gwp_n2o, wood_products, out_dir, overwrite, no_map, max_nodata_share):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from .flows_pipeline import run_flows
     from .fmt import fmt_mass_t
@@ -169,7 +172,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
     result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
                   landcover_after=landcover_after, years=tuple(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
-                  wood_products=wood_products, make_map=not no_map, overwrite=overwrite)
+                  wood_products=wood_products, make_map=not no_map, overwrite=overwrite,
+                  max_nodata_share=max_nodata_share)
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")
     _summary(result.files, out_dir)

@@ -167,6 +167,7 @@ def compute_territory_flows(
     gwp_n2o: float = 273.0,
     wood_products: str = "harvest",
     engine: str = "exact",
+    max_nodata_share: float = 0.5,
 ) -> FlowsResult:
     """Carbon flows of a territory from two land-cover rasters or from a change table."""
     rasters = landcover_before is not None or landcover_after is not None
@@ -182,7 +183,7 @@ def compute_territory_flows(
         zones = territory.zones
         attrs = zones.drop(columns="geometry")
         ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
-                                       engine=engine)
+                                       engine=engine, max_nodata_share=max_nodata_share)
         _, after = ct.margins()
         sealed_share = _sealed_share(after)
         if forest_areas is None:
@@ -423,12 +424,13 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
 def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
               years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
               gwp_n2o=273.0, wood_products="harvest", engine="exact", make_map=True,
-              title=None, overwrite: bool = False) -> FlowsResult:
+              title=None, overwrite: bool = False, max_nodata_share: float = 0.5) -> FlowsResult:
     """Public API of ``espass-geo flows``: compute and write the flow outputs."""
     result = compute_territory_flows(
         territory, landcover_before=landcover_before, landcover_after=landcover_after,
         years=years, changes=changes, forest_areas=forest_areas, zpc=zpc, method=method,
-        gwp_n2o=gwp_n2o, wood_products=wood_products, engine=engine)
+        gwp_n2o=gwp_n2o, wood_products=wood_products, engine=engine,
+        max_nodata_share=max_nodata_share)
     params = dict(territory=str(territory), landcover_before=landcover_before,
                   landcover_after=landcover_after, years=list(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,

@@ -282,6 +282,9 @@ CASES = [
          (r"clc2018_rvb\.tif", r"3 bandes")),
     Case("flows-zone-mostly-outside", _flows_mostly_outside, "error",
          (r"clc2012\.tif → clc2018\.tif", r"62,5\s%")),
+    Case("flows-zone-mostly-outside-allowed",
+         lambda tmp: [*_flows_mostly_outside(tmp), "--max-nodata-share", "0.7"], "ok",
+         (r"flux net",)),
     # --- bounded memory (issue item 7): a 50 000² sparse raster, a 400 ha zone
     Case("raster-huge-sparse", _sparse, "ok", (r"stock total",), check=_check_sparse),
 ]
