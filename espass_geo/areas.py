@@ -392,9 +392,9 @@ def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
     mapping = data.factor_table("rpg_to_clc")
     by_crop = mapping[mapping["level"] == "crop"].set_index("code")["code_clc"]
     by_group = mapping[mapping["level"] == "group"].set_index("code")["code_clc"]
-    cultu = gdf[cols["CODE_CULTU"]].astype(str) if "CODE_CULTU" in cols else pd.Series(
+    cultu = _text(gdf[cols["CODE_CULTU"]]) if "CODE_CULTU" in cols else pd.Series(
         "", index=gdf.index)
-    group = gdf[cols["CODE_GROUP"]].astype(str).str.replace(r"\.0$", "", regex=True) \
+    group = _text(gdf[cols["CODE_GROUP"]]).str.replace(r"\.0$", "", regex=True) \
         if "CODE_GROUP" in cols else pd.Series("", index=gdf.index)
     code = cultu.map(by_crop).fillna(group.map(by_group))
     unknown = sorted((set(group[code.isna()]) | set(cultu[code.isna()])) - {""})
@@ -406,8 +406,14 @@ def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
             "dans factors/rpg_to_clc.csv ; ajoutez une ligne (level, code, code_clc) pour "
             "chacun, ou corrigez CODE_CULTU / CODE_GROUP.", unknown)
     pid_col = cols.get("ID_PARCEL")
-    pid = gdf[pid_col].astype(str).str.strip() if pid_col else pd.Series(
+    pid = _text(gdf[pid_col]).str.replace(r"\.0$", "", regex=True) if pid_col else pd.Series(
         [f"p{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    if (pid == "").any():
+        raise InputFileError(
+            f"fichier de parcelles « {path} » : {int((pid == '').sum())} parcelle(s) sans "
+            "identifiant ID_PARCEL ; remplissez-le pour chaque parcelle (ou retirez le champ : "
+            "les parcelles sont alors numérotées p1, p2…)."
+        )
     dup = pid[pid.duplicated(keep=False)]
     if len(dup):
         raise InputFileError(
@@ -435,6 +441,11 @@ _TRUE = {"1", "true", "oui", "yes", "vrai", "o", "y"}
 _FALSE = {"0", "false", "non", "no", "faux", "n", ""}
 
 
+def _text(values: pd.Series) -> pd.Series:
+    """Cells as stripped text, missing cells as "" (pandas 3 keeps NaN through astype(str))."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
 def _practice_attributes(src: gpd.GeoDataFrame, out: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
     """Carry the practice attributes present in the parcel layer, validated (current state)."""
     problems = []
@@ -445,17 +456,20 @@ def _practice_attributes(src: gpd.GeoDataFrame, out: gpd.GeoDataFrame, path) -> 
         raw = src[lower[attr]]
         if allowed is None:
             values = pd.to_numeric(raw, errors="coerce")
-            if values.isna().any() or (values < 0).any() or np.isinf(values).any():
-                problems.append(f"{attr} : nombres finis ≥ 0 attendus (mètres de haie par ha)")
+            bad = values.isna() | (values < 0) | np.isinf(values)
+            if bad.any():
+                problems.append(f"{attr} : {int(bad.sum())} valeur(s) vide(s), négative(s) ou "
+                                f"non numérique(s) ({_text(raw[bad]).head(5).tolist()}) ; "
+                                "nombres finis ≥ 0 attendus (mètres de haie par ha)")
         elif allowed == {True, False}:
-            txt = raw.astype(str).str.strip().str.lower()
+            txt = _text(raw).str.lower().str.replace(r"^([01])\.0$", r"\1", regex=True)
             bad = sorted(set(txt) - _TRUE - _FALSE)
             if bad:
                 problems.append(f"{attr} : {bad[:5]} ne sont pas des valeurs oui/non")
             values = txt.isin(_TRUE)
         else:
-            values = raw.astype(str).str.strip().str.lower()
-            bad = sorted(set(values) - allowed)
+            values = _text(raw).str.lower()  # empty: not known, left as ""
+            bad = sorted(set(values) - allowed - {""})
             if bad:
                 problems.append(f"{attr} : {bad[:5]} hors des valeurs permises {sorted(allowed)}")
         out[attr] = values.to_numpy()

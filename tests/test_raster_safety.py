@@ -336,3 +336,38 @@ def test_fuzzed_geotiff_gives_only_package_errors(tmp_path, two_zones, data):
     s = at.summary
     assert np.allclose(s["classified_area_ha"] + s["nodata_area_ha"], s["polygon_area_ha"],
                        rtol=0.005)
+
+
+_CELLS = st.one_of(st.none(), st.sampled_from(["BTH", "PPH", "MIS", "ZZZ", "", " ", "nan", "1",
+                                               "18", "1.0", "=1+1", "{{7*7}}", "é", "oui",
+                                               "no_till", "-1", "inf"]),
+                   st.integers(-2, 30), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_parcel_layers_give_only_package_errors(tmp_path, data):
+    """RPG layers with random cells (missing, numbers, text, formulas) in the crop, id and
+    practice fields: read_parcels returns parcels with a land-cover code and a unique id each,
+    or raises an EspassGeoError."""
+    from espass_geo.areas import read_parcels
+
+    n = data.draw(st.integers(1, 4), label="rows")
+    fields = data.draw(st.sets(st.sampled_from(["CODE_CULTU", "CODE_GROUP", "ID_PARCEL",
+                                                "tillage", "cover_crops", "hedges_m_ha"])),
+                       label="fields")
+    cols = {f: [data.draw(_CELLS) for _ in range(n)] for f in sorted(fields)}
+    cols = {f: [None if v is None else str(v) for v in vals] for f, vals in cols.items()}
+    geoms = [box(X0 + 100 * i, Y0 - 100, X0 + 100 * (i + 1), Y0) for i in range(n)]
+    path = tmp_path / "rpg_fuzz.gpkg"
+    gpd.GeoDataFrame(cols, geometry=geoms, crs="EPSG:2154").to_file(path, engine="pyogrio")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EspassGeoWarning)
+        try:
+            parcels = read_parcels(path)
+        except EspassGeoError:
+            return
+    assert len(parcels) == n
+    assert parcels["parcel_id"].is_unique and (parcels["parcel_id"] != "").all()
+    assert parcels["code"].between(111, 523).all()

@@ -285,6 +285,9 @@ CASES = [
     Case("flows-zone-mostly-outside-allowed",
          lambda tmp: [*_flows_mostly_outside(tmp), "--max-nodata-share", "0.7"], "ok",
          (r"flux net",)),
+    Case("parcels-missing-id",
+         lambda tmp: stocks_args(tmp, "--parcels", str(_parcels(tmp, [IN_A], ids=[""]))),
+         "error", (r"sans identifiant ID_PARCEL",)),
     # --- bounded memory (issue item 7): a 50 000² sparse raster, a 400 ha zone
     Case("raster-huge-sparse", _sparse, "ok", (r"stock total",), check=_check_sparse),
 ]
