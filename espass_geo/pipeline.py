@@ -164,7 +164,8 @@ def parcels_in_territory(parcels: gpd.GeoDataFrame, territory: Territory,
     name = _input_name(source)
     if parcels.empty:
         raise EmptyTerritoryError(f"le fichier de parcelles « {name} » ne contient aucune "
-                                  "parcelle ; donnez une couche du RPG, ou retirez --parcels.")
+                                  "parcelle ; donnez une couche du RPG, ou retirez les "
+                                  "parcelles (--parcels, clé parcels).")
     tgeom = territory.zones.union_all()
     area_ha = parcels.geometry.area.to_numpy() * HA_PER_M2
     touches = parcels.intersects(tgeom).to_numpy()
@@ -172,7 +173,8 @@ def parcels_in_territory(parcels: gpd.GeoDataFrame, territory: Territory,
         raise NoOverlapError(
             f"aucune des {len(parcels)} parcelles de « {name} » ({fmt_area_ha(area_ha.sum())}) "
             f"ne touche le territoire « {territory.label} » ; vérifiez le fichier de parcelles "
-            "(département, millésime, projection) ou le territoire, ou retirez --parcels."
+            "(département, millésime, projection) ou le territoire, ou retirez les parcelles "
+            "(--parcels, clé parcels)."
         )
     notes = []
     if not touches.all():

@@ -204,8 +204,11 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     _check_against_territory(cfg, zones, tgeom)
     parcels = None
     if cfg.parcels is not None:
-        parcels = read_parcels(cfg.parcels)
-        parcels = parcels[parcels.intersects(tgeom)].reset_index(drop=True)
+        from .pipeline import parcels_in_territory
+
+        parcels, parcel_notes = parcels_in_territory(read_parcels(cfg.parcels), territory,
+                                                     cfg.parcels)  # those outside: noted
+        notes += parcel_notes
         parcels["land_use"] = parcels["code"].astype(str).map(clc_mapping())
         rp = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"]},
                               geometry=parcels.geometry.representative_point(), crs=LAMBERT93)
