@@ -651,7 +651,8 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
             f"{describe(too_much)}. Leurs résultats seraient sous-estimés d'autant : donnez un "
             "raster qui couvre tout le territoire, retirez ces zones, ou, si une couverture "
             "partielle est voulue, relevez le seuil (option --max-nodata-share 0.9 de "
-            "`espass-geo stocks` et `flows`, paramètre max_nodata_share de l'API Python)."
+            "`espass-geo stocks`, `flows` et `bilan`, clé max_nodata_share de [landcover] "
+            "dans bilan.toml, paramètre max_nodata_share de l'API Python)."
         )
     partial = [r for r in rows if r[0] > warn_share]
     if not partial:

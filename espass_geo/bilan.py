@@ -7,6 +7,7 @@ map, the report and the exports. :func:`run_bilan` is the ``espass-geo bilan`` c
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -51,7 +52,8 @@ SIGN = {
 }
 CONFIG_KEYS = {"title", "territory", "zpc", "method", "gwp_n2o", "landcover", "emissions",
                "scenario"}
-LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas"}
+LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas",
+                  "max_nodata_share"}
 EMISSION_KEYS = {"inventory", "population", "footprint_adjustments"}
 SCENARIO_KEYS = {"file"}
 
@@ -73,6 +75,7 @@ parcels = "demo"            # parcelles RPG (facultatif)
 # areas = "surfaces.csv"    # à la place d'un raster : table de surfaces (zone_id, code, area_ha)
 # changes = "changements.csv"     # à la place de deux rasters : table de changements
 # forest_areas = "bdforet.csv"    # surfaces BD Forêt (croissance forestière, produits bois)
+# max_nodata_share = 0.5    # part d'une zone hors du raster ou sans donnée qui arrête le calcul
 
 [emissions]
 inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
@@ -103,6 +106,8 @@ class BilanConfig:
     population: Path | None = None
     footprint_adjustments: Path | None = None
     scenario: Path | None = None
+    #: share of a zone outside the raster or in no-data above which the run stops
+    max_nodata_share: float = 0.5
     raw: dict = field(default_factory=dict)
 
 
@@ -238,6 +243,12 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     if "before" in lc and "after" not in lc:
         problems.append(f"{at('landcover', 'before')} : [landcover] before demande after (le "
                         "raster de la seconde date)")
+    max_nodata = lc.get("max_nodata_share", 0.5)
+    if not is_number(max_nodata) or not 0.0 <= max_nodata <= 1.0:
+        problems.append(f"{at('landcover', 'max_nodata_share')} : « max_nodata_share » doit être "
+                        f"un nombre entre 0 et 1 (part d'une zone hors du raster ou sans donnée "
+                        f"au-delà de laquelle le calcul s'arrête), pas {show(max_nodata)}")
+        max_nodata = 0.5
     years = lc.get("years", [2012, 2018])
     last = this_year()
     if not (isinstance(years, list) and len(years) == 2 and all(is_int(y) for y in years)):
@@ -291,7 +302,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
                        changes=changes, forest_areas=forest, inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
-                       scenario=scenario, raw=raw)
+                       scenario=scenario, max_nodata_share=float(max_nodata), raw=raw)
 
 
 # ------------------------------------------------------------------------- the table
@@ -428,14 +439,14 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
     st = compute_territory_stocks(territory, landcover=cfg.landcover, areas=cfg.areas,
                                   parcels=cfg.parcels if cfg.landcover else None,
-                                  method=cfg.method)
+                                  method=cfg.method, max_nodata_share=cfg.max_nodata_share)
     step("stocks")
     fl = None
     if cfg.before is not None and cfg.landcover is not None:
         fl = compute_territory_flows(territory, landcover_before=cfg.before,
                                      landcover_after=cfg.landcover, years=cfg.years,
                                      forest_areas=cfg.forest_areas, method=cfg.method,
-                                     gwp_n2o=cfg.gwp_n2o)
+                                     gwp_n2o=cfg.gwp_n2o, max_nodata_share=cfg.max_nodata_share)
     elif cfg.changes is not None:
         fl = compute_territory_flows(territory, changes=cfg.changes, years=cfg.years,
                                      forest_areas=cfg.forest_areas, method=cfg.method,
@@ -615,7 +626,9 @@ def _meta(result: BilanResult) -> dict:
 
 def _config_as_toml(cfg: BilanConfig) -> str:
     def q(v):
-        return f'"{v}"'
+        # a TOML basic string: JSON's escapes (\" \\ \n \uXXXX) are TOML's, so a title
+        # holding quotes or new lines stays one value (never a new key of the file)
+        return json.dumps(str(v), ensure_ascii=False)
 
     lines = [f"title = {q(cfg.title)}", f"territory = {q(cfg.territory)}",
              f"method = {q(cfg.method)}", f"gwp_n2o = {cfg.gwp_n2o:g}"]
@@ -627,6 +640,8 @@ def _config_as_toml(cfg: BilanConfig) -> str:
         if v is not None:
             lines.append(f"{'after' if k == 'landcover' else k} = {q(Path(v).as_posix())}")
     lines.append(f"years = [{cfg.years[0]}, {cfg.years[1]}]")
+    if cfg.max_nodata_share != 0.5:
+        lines.append(f"max_nodata_share = {cfg.max_nodata_share:g}")
     lines.append("\n[emissions]")
     lines.append(f"inventory = {q(Path(cfg.inventory).as_posix()) if cfg.inventory else q('demo')}")
     if cfg.scenario:
@@ -636,7 +651,7 @@ def _config_as_toml(cfg: BilanConfig) -> str:
 
 def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
               out_dir: str | Path, quiet: bool = False,
-              overwrite: bool = False) -> BilanResult:
+              overwrite: bool = False, max_nodata_share: float | None = None) -> BilanResult:
     """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults."""
     if config is not None:
         cfg = load_bilan_config(config)
@@ -645,6 +660,8 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
     else:
         raise ConfigError("donnez --config bilan.toml ou --territory T (espass-geo init écrit un "
                           "exemple de bilan.toml).")
+    if max_nodata_share is not None:  # the command line prevails over the file
+        cfg.max_nodata_share = max_nodata_share
     result = compute_bilan(cfg, quiet=quiet)
     write_bilan_outputs(result, out_dir, overwrite=overwrite)
     return result

@@ -46,16 +46,33 @@ def _run(fn, *args, **kwargs):
 
     warnings.formatwarning = _format_warning
     token = RUN_COMMAND.set(_command_line())
+    caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings():
-            # package warnings are messages to the user: shown, never turned into errors
+        with warnings.catch_warnings(record=True) as caught:
+            # package warnings are messages to the user: shown (once each, in the order they
+            # came, before the summary or the error), never turned into errors
             warnings.simplefilter("always", EspassGeoWarning)
             return fn(*args, **kwargs)
     except EspassGeoError as exc:
+        _show_warnings(caught)
+        caught = []
         click.echo(f"Erreur ({type(exc).__name__}) : {exc}", err=True)
         sys.exit(2)
     finally:
+        _show_warnings(caught)
         RUN_COMMAND.reset(token)
+
+
+def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, EspassGeoWarning):
+            text = str(w.message)
+            if text not in seen:
+                seen.add(text)
+                click.echo(f"Avertissement : {text}", err=True)
+        else:  # a library's warning: handed on as it came
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def _check_out(out_dir, overwrite: bool) -> None:
@@ -247,7 +264,10 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
               help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--quiet", "-q", is_flag=True, help="Sans barre de progression ni résumé.")
-def bilan(config, territory, out_dir, overwrite, quiet):
+@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=None,
+              help="Part d'une zone hors du raster ou sans donnée au-delà de laquelle le calcul "
+                   "s'arrête (défaut : celle du fichier, sinon 0,5).")
+def bilan(config, territory, out_dir, overwrite, quiet, max_nodata_share):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
     from .bilan import run_bilan, synthesis
     from .fmt import fmt_mass_t
@@ -258,7 +278,7 @@ def bilan(config, territory, out_dir, overwrite, quiet):
         sys.exit(2)
     _check_out(out_dir, overwrite)
     r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet,
-             overwrite=overwrite)
+             overwrite=overwrite, max_nodata_share=max_nodata_share)
     if not quiet:
         sy = synthesis(r.table)
         click.echo(f"{r.config.title} : empreinte "

@@ -6,8 +6,8 @@ arguments, and says what must happen:
 * ``expect="error"``: exit status 2, a French message (``Erreur``) matching every ``match``
   pattern, no traceback, and **nothing written or changed** in ``tmp`` (every file that existed
   before the run has the same bytes after it, no new file or folder appears);
-* ``expect="ok"``: exit status 0 and every ``match`` pattern in the output (warnings go to the
-  output too, prefixed « Avertissement : »).
+* ``expect="ok"``: exit status 0 and every ``match`` pattern in the output (the CLI prints the
+  package's warnings there too, prefixed « Avertissement : », also under pytest).
 
 ``check(tmp, result)`` adds case-specific assertions (e.g. the literal hostile text is in the
 published HTML). Helpers below write the small inputs most cases need: two 8 ha box zones on a
