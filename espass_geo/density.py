@@ -10,11 +10,13 @@ over a zone gives back the zone's artificial stock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from affine import Affine
 
 from .factors import clc_mapping, stock_densities
 
@@ -55,21 +57,33 @@ def zone_code_lut(stocks: pd.DataFrame, zone_attrs: pd.DataFrame, zone_ids: list
     return lut
 
 
-def write_density_raster(
+@dataclass
+class DensityGrid:
+    """Stock density (tC/ha, float32, ``nodata`` outside zones / classes) on the land-cover grid,
+    cropped to the territory's window: ``array[row, col]`` is the pixel whose upper-left corner
+    is ``transform * (col, row)``."""
+
+    array: np.ndarray
+    transform: Affine
+    crs: object
+    nodata: float = NODATA
+
+    @property
+    def pixel_area_ha(self) -> float:
+        return abs(self.transform.a * self.transform.e) * 1e-4
+
+
+def density_grid(
     landcover: str | Path,
     zones: gpd.GeoDataFrame,
     lut: np.ndarray,
-    out_path: str | Path,
     *,
     parcels: gpd.GeoDataFrame | None = None,
     block_size: int = 1024,
-) -> Path:
-    """Write the float32 density GeoTIFF (tC/ha, nodata −9999) on the land-cover grid.
+) -> DensityGrid:
+    """Compute the density grid (tC/ha) in memory, block by block, on the zones' window.
 
-    The output covers the zones' window of the land-cover grid only (same pixels, same
-    alignment, cropped to the territory), not the whole raster: a national land cover with a
-    400 ha territory gives a raster of the territory's size. Reads and writes one block at a
-    time, and only the blocks that a zone touches are read.
+    Only the blocks that a zone touches are read; the others stay ``NODATA``.
     """
     import rasterio
     from rasterio.features import rasterize
@@ -81,7 +95,6 @@ def write_density_raster(
     from .areas import raster_read_errors, raster_window
     from .errors import NoOverlapError
 
-    out_path = Path(out_path)
     with rasterio.open(landcover) as src, raster_read_errors(landcover):
         window = raster_window(src, zones.total_bounds)
         if window is None:
@@ -89,47 +102,73 @@ def write_density_raster(
                                  "ne se recouvrent pas ; vérifiez qu'ils couvrent la même région.")
         r0, c0 = int(window.row_off), int(window.col_off)
         height, width = int(window.height), int(window.width)
-        profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
-                   "dtype": "float32", "nodata": NODATA, "crs": src.crs,
-                   "transform": window_transform(window, src.transform), "compress": "deflate",
-                   "tiled": True, "blockxsize": 256, "blockysize": 256, "predictor": 2,
-                   "bigtiff": "IF_SAFER"}
+        grid = np.full((height, width), NODATA, dtype="float32")
         z_geoms = zones.geometry.values
         z_sindex = zones.sindex
         p_geoms = parcels.geometry.values if parcels is not None and len(parcels) else None
         p_codes = parcels["code"].astype(int).to_numpy() if p_geoms is not None else None
         p_sindex = parcels.sindex if p_geoms is not None else None
-        with rasterio.open(out_path, "w", **profile) as dst:
-            dst.update_tags(units="tC/ha", quantity="stock de carbone (sol + biomasse + litière "
-                            "+ bois mort) par hectare", method="espass_geo (ALDO)")
-            dst.set_band_description(1, "Densité de stock de carbone (tC/ha)")
-            for row in range(0, height, block_size):
-                for col in range(0, width, block_size):
-                    out_win = Window(col, row, min(block_size, width - col),
-                                     min(block_size, height - row))
-                    win = Window(c0 + col, r0 + row, out_win.width, out_win.height)
-                    shape = (int(win.height), int(win.width))
-                    wt = window_transform(win, src.transform)
-                    wbox = box(*window_bounds(win, src.transform))
-                    hit = z_sindex.query(wbox, predicate="intersects")
-                    if not len(hit):
-                        continue  # never written: reads back as nodata
-                    out = np.full(shape, NODATA, dtype="float32")
-                    zi = rasterize(((z_geoms[i], int(i) + 1) for i in hit), out_shape=shape,
-                                   transform=wt, fill=0, dtype="int32")
-                    lc = src.read(1, window=win).astype(np.int64)
-                    if p_geoms is not None:
-                        phit = p_sindex.query(wbox, predicate="intersects")
-                        if len(phit):
-                            pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
-                                           out_shape=shape, transform=wt, fill=0,
-                                           dtype="int32")
-                            lc = np.where(pc > 0, pc, lc)
-                    valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
-                    if src.nodata is not None:
-                        valid &= lc != src.nodata
-                    vals = lut[zi[valid], lc[valid]]
-                    vals = np.where(np.isnan(vals), NODATA, vals)
-                    out[valid] = vals
-                    dst.write(out, 1, window=out_win)
+        for row in range(0, height, block_size):
+            for col in range(0, width, block_size):
+                h, w = min(block_size, height - row), min(block_size, width - col)
+                win = Window(c0 + col, r0 + row, w, h)
+                shape = (int(h), int(w))
+                wt = window_transform(win, src.transform)
+                wbox = box(*window_bounds(win, src.transform))
+                hit = z_sindex.query(wbox, predicate="intersects")
+                if not len(hit):
+                    continue  # stays nodata
+                out = grid[row:row + h, col:col + w]
+                zi = rasterize(((z_geoms[i], int(i) + 1) for i in hit), out_shape=shape,
+                               transform=wt, fill=0, dtype="int32")
+                lc = src.read(1, window=win).astype(np.int64)
+                if p_geoms is not None:
+                    phit = p_sindex.query(wbox, predicate="intersects")
+                    if len(phit):
+                        pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
+                                       out_shape=shape, transform=wt, fill=0, dtype="int32")
+                        lc = np.where(pc > 0, pc, lc)
+                valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
+                if src.nodata is not None:
+                    valid &= lc != src.nodata
+                vals = lut[zi[valid], lc[valid]]
+                out[valid] = np.where(np.isnan(vals), NODATA, vals)
+        return DensityGrid(array=grid, transform=window_transform(window, src.transform),
+                           crs=src.crs)
+
+
+def write_density_grid(grid: DensityGrid, out_path: str | Path) -> Path:
+    """Write a :class:`DensityGrid` as a tiled float32 GeoTIFF (tC/ha, nodata −9999)."""
+    import rasterio
+
+    out_path = Path(out_path)
+    height, width = grid.array.shape
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+               "dtype": "float32", "nodata": grid.nodata, "crs": grid.crs,
+               "transform": grid.transform, "compress": "deflate",
+               "tiled": True, "blockxsize": 256, "blockysize": 256, "predictor": 2,
+               "bigtiff": "IF_SAFER"}
+    with rasterio.open(out_path, "w", **profile) as dst:
+        dst.update_tags(units="tC/ha", quantity="stock de carbone (sol + biomasse + litière "
+                        "+ bois mort) par hectare", method="espass_geo (ALDO)")
+        dst.set_band_description(1, "Densité de stock de carbone (tC/ha)")
+        dst.write(grid.array, 1)
     return out_path
+
+
+def write_density_raster(
+    landcover: str | Path,
+    zones: gpd.GeoDataFrame,
+    lut: np.ndarray,
+    out_path: str | Path,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    block_size: int = 1024,
+) -> Path:
+    """Compute (:func:`density_grid`) and write the density GeoTIFF on the land-cover grid.
+
+    The output covers the zones' window of the land-cover grid only (same pixels, same
+    alignment, cropped to the territory), not the whole raster.
+    """
+    grid = density_grid(landcover, zones, lut, parcels=parcels, block_size=block_size)
+    return write_density_grid(grid, out_path)

@@ -39,6 +39,19 @@ HOTSPOT_CELL_M = 1000.0
 
 
 @dataclass
+class ChangeGrid:
+    """Land-cover classes before and after (uint16, 0 outside the territory) on the territory's
+    window of the land-cover grid, and the sealing hotspot grid computed from them."""
+
+    before: np.ndarray
+    after: np.ndarray
+    transform: object  # affine.Affine
+    crs: object
+    dates: str  # "clc2012.tif -> clc2018.tif"
+    hotspots: gpd.GeoDataFrame  # cell_id, sealed_ha, geometry (may be empty)
+
+
+@dataclass
 class FlowsResult:
     territory: Territory
     zones: gpd.GeoDataFrame  # geometry + zone totals (flows, sealing, ZAN)
@@ -49,7 +62,10 @@ class FlowsResult:
     zan_trajectory: pd.DataFrame
     method: str
     rasters: tuple[Path, Path] | None = None
-    hotspots: gpd.GeoDataFrame | None = None  # set when change.tif is written
+    #: sealing hotspots (ha artificialised per 1 km cell; raster input, None if no sealing)
+    hotspots: gpd.GeoDataFrame | None = None
+    #: class before / after on the territory's window (raster input), written as change.tif
+    change_grid: ChangeGrid | None = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -242,11 +258,24 @@ def compute_territory_flows(
     num = zg.columns.difference(["zone_id", "zone_name", "geometry"])
     zg[num] = zg[num].fillna(0.0)
     zg["flux_tCO2e_ha_an"] = zg["flux_tCO2e_an"] / zg["area_ha"]
-    return FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
-                       changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
-                       method=method, notes=notes,
-                       rasters=(Path(landcover_before), Path(landcover_after)) if rasters
-                       else None)
+    result = FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
+                         changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
+                         method=method, notes=notes,
+                         rasters=(Path(landcover_before), Path(landcover_after)) if rasters
+                         else None)
+    if rasters:
+        _add_change_grid(result)
+    return result
+
+
+def _add_change_grid(result: FlowsResult) -> None:
+    """Compute the change grid and the sealing hotspots of a raster-based flow result."""
+    assert result.rasters is not None
+    grid = change_grid(*result.rasters, result.territory.zones)
+    hotspots = grid.hotspots
+    hotspots["years"] = result.changes.years
+    result.change_grid = grid
+    result.hotspots = hotspots if len(hotspots) else None
 
 
 def transition_matrix(transitions: pd.DataFrame) -> pd.DataFrame:
@@ -262,15 +291,13 @@ def transition_matrix(transitions: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out_tif: Path,
-                         *, cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048
-                         ) -> gpd.GeoDataFrame:
-    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 outside the
-    territory) and return the sealing hotspot grid (ha artificialised per ``cell_m`` cell).
+def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
+                cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048) -> ChangeGrid:
+    """Classes before / after on the territory's window (0 outside the territory) and the
+    sealing hotspot grid (ha artificialised per ``cell_m`` cell), in memory.
 
-    ``change.tif`` covers the territory's window of the land-cover grid only (snapped to the
-    hotspot cells, which stay aligned on the grid's origin); blocks without any zone are
-    neither read nor computed.
+    The window is snapped to the hotspot cells, which stay aligned on the grid's origin;
+    blocks without any zone are neither read nor computed.
     """
     import rasterio
     from rasterio.features import geometry_mask
@@ -281,6 +308,7 @@ def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out
 
     from .areas import raster_read_errors, raster_window
 
+    before, after = Path(before), Path(after)
     art_codes = np.array([int(c) for c, lu in zip(
         data.factor_table("clc_to_land_use")["code_clc"],
         data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
@@ -296,47 +324,71 @@ def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out
         r1 = min(s0.height, int(window.row_off + window.height))
         c1 = min(s0.width, int(window.col_off + window.width))
         height, width = r1 - r0, c1 - c0
-        prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
-                "dtype": "uint16", "nodata": 0, "crs": s0.crs,
-                "transform": window_transform(Window(c0, r0, width, height), s0.transform),
-                "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
-                "bigtiff": "IF_SAFER"}
+        grid_a = np.zeros((height, width), dtype="uint16")
+        grid_b = np.zeros((height, width), dtype="uint16")
         ncy, ncx = -(-height // cell_px), -(-width // cell_px)
         sealed = np.zeros((ncy, ncx), dtype=np.int64)
-        with rasterio.open(out_tif, "w", **prof) as dst:
-            dst.set_band_description(1, "Classe CLC avant")
-            dst.set_band_description(2, "Classe CLC après")
-            dst.update_tags(units="code CLC niveau 3", dates=f"{before.name} -> {after.name}")
-            step = max(cell_px, (block_size // cell_px) * cell_px)
-            for row in range(0, height, step):
-                for col in range(0, width, step):
-                    win = Window(col, row, min(step, width - col), min(step, height - row))
-                    src_win = Window(c0 + col, r0 + row, win.width, win.height)
-                    if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
-                                            predicate="intersects")):
-                        continue  # no zone: left as 0 (outside the territory)
-                    with raster_read_errors(before):
-                        a = s0.read(1, window=src_win).astype("uint16")
-                    with raster_read_errors(after):
-                        b = s1.read(1, window=src_win).astype("uint16")
-                    inside = ~geometry_mask([geom], out_shape=a.shape,
-                                            transform=window_transform(src_win, s0.transform))
-                    a = np.where(inside, a, 0).astype("uint16")
-                    b = np.where(inside, b, 0).astype("uint16")
-                    dst.write(a, 1, window=win)
-                    dst.write(b, 2, window=win)
-                    seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
-                    rr, cc = np.nonzero(seal)
-                    np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
+        step = max(cell_px, (block_size // cell_px) * cell_px)
+        for row in range(0, height, step):
+            for col in range(0, width, step):
+                h, w = min(step, height - row), min(step, width - col)
+                src_win = Window(c0 + col, r0 + row, w, h)
+                if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
+                                        predicate="intersects")):
+                    continue  # no zone: left as 0 (outside the territory)
+                with raster_read_errors(before):
+                    a = s0.read(1, window=src_win).astype("uint16")
+                with raster_read_errors(after):
+                    b = s1.read(1, window=src_win).astype("uint16")
+                inside = ~geometry_mask([geom], out_shape=a.shape,
+                                        transform=window_transform(src_win, s0.transform))
+                a = np.where(inside, a, 0).astype("uint16")
+                b = np.where(inside, b, 0).astype("uint16")
+                grid_a[row:row + h, col:col + w] = a
+                grid_b[row:row + h, col:col + w] = b
+                seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
+                rr, cc = np.nonzero(seal)
+                np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
         t = s0.transform
+        crs = s0.crs
     ys, xs = np.nonzero(sealed)
     gy, gx = ys + r0 // cell_px, xs + c0 // cell_px  # cell indices on the full grid
     cells = [box(t.c + x * cell_px * px, t.f - (y + 1) * cell_px * px,
                  t.c + (x + 1) * cell_px * px, t.f - y * cell_px * px) for y, x in zip(gy, gx,
                                                                                      strict=True)]
-    return gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(gy, gx, strict=True)],
-                             "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
-                            geometry=cells, crs=LAMBERT93)
+    hotspots = gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(gy, gx, strict=True)],
+                                 "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
+                                geometry=cells, crs=LAMBERT93)
+    return ChangeGrid(before=grid_a, after=grid_b,
+                      transform=window_transform(Window(c0, r0, width, height), t), crs=crs,
+                      dates=f"{before.name} -> {after.name}", hotspots=hotspots)
+
+
+def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
+    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 = outside)."""
+    import rasterio
+
+    height, width = grid.before.shape
+    prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
+            "dtype": "uint16", "nodata": 0, "crs": grid.crs, "transform": grid.transform,
+            "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
+            "bigtiff": "IF_SAFER"}
+    with rasterio.open(out_tif, "w", **prof) as dst:
+        dst.set_band_description(1, "Classe CLC avant")
+        dst.set_band_description(2, "Classe CLC après")
+        dst.update_tags(units="code CLC niveau 3", dates=grid.dates)
+        dst.write(grid.before, 1)
+        dst.write(grid.after, 2)
+    return Path(out_tif)
+
+
+def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out_tif: Path,
+                         *, cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048
+                         ) -> gpd.GeoDataFrame:
+    """Compute (:func:`change_grid`), write ``change.tif`` and return the hotspot grid."""
+    grid = change_grid(before, after, zones, cell_m=cell_m, block_size=block_size)
+    write_change_grid(grid, out_tif)
+    return grid.hotspots
 
 
 def _readme(result: FlowsResult, params: dict) -> str:
@@ -396,14 +448,12 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
         files["zan.csv"] = write_csv(result.zan, tmp / "zan.csv")
         files["zan_trajectoire.csv"] = write_csv(result.zan_trajectory, tmp / "zan_trajectoire.csv")
         write_gpkg_layer(result.zones, tmp / "flows.gpkg", "zones")
-        hotspots = None
-        if result.rasters is not None:
-            hotspots = write_change_rasters(*result.rasters, result.territory.zones,
-                                            tmp / "change.tif")
-            result.hotspots = hotspots if len(hotspots) else None
-            files["change.tif"] = tmp / "change.tif"
-            if len(hotspots):
-                hotspots["years"] = result.changes.years
+        if result.rasters is not None and result.change_grid is None:  # built by hand
+            _add_change_grid(result)
+        hotspots = result.hotspots
+        if result.change_grid is not None:
+            files["change.tif"] = write_change_grid(result.change_grid, tmp / "change.tif")
+            if hotspots is not None and len(hotspots):
                 write_gpkg_layer(hotspots, tmp / "flows.gpkg", "points_chauds_artificialisation")
         files["flows.gpkg"] = tmp / "flows.gpkg"
         if make_map:

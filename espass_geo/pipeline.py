@@ -23,6 +23,7 @@ from .areas import (
     read_parcels,
 )
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
+from .density import DensityGrid
 from .errors import (
     AreaTableError,
     EmptyTerritoryError,
@@ -66,6 +67,8 @@ class StocksResult:
     parcels: gpd.GeoDataFrame | None = None  # parcel geometry + totals
     parcel_stocks: pd.DataFrame | None = None
     landcover: Path | None = None
+    #: stock density (tC/ha) on the land-cover grid, cropped to the territory (raster input)
+    density: DensityGrid | None = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -201,6 +204,7 @@ def compute_territory_stocks(
     landcover: str | Path | None = None,
     areas: str | Path | None = None,
     parcels: str | Path | gpd.GeoDataFrame | None = None,
+    parcels_gdf: gpd.GeoDataFrame | None = None,
     hedges: str | Path | pd.DataFrame | None = None,
     zpc: str | None = None,
     method: str = "aldo",
@@ -231,7 +235,8 @@ def compute_territory_stocks(
     notes = list(territory.notes)
     parcel_gdf = None
     if parcels is not None:
-        parcel_gdf = parcels if isinstance(parcels, gpd.GeoDataFrame) else read_parcels(parcels)
+        parcel_gdf = parcels_gdf if parcels_gdf is not None else parcels if isinstance(
+            parcels, gpd.GeoDataFrame) else read_parcels(parcels)  # parcels_gdf: read already
         parcel_gdf, parcel_notes = parcels_in_territory(parcel_gdf, territory, parcels)
         notes += parcel_notes
     if landcover is not None:
@@ -284,7 +289,22 @@ def compute_territory_stocks(
         result.parcels = gpd.GeoDataFrame(pg, geometry="geometry", crs=LAMBERT93)
         result.parcel_stocks = pst.rename(columns={"zone_id": "parcel_id",
                                                    "zone_name": "code_cultu"})
+    if landcover is not None:
+        result.density = stock_density(result)
     return result
+
+
+def stock_density(result: StocksResult) -> DensityGrid:
+    """Per-pixel stock density of a raster-based stock result (tC/ha, territory window)."""
+    from .density import density_grid, zone_code_lut
+
+    if result.landcover is None:
+        raise InputFileError("la densité de stock par pixel demande un raster d'occupation du "
+                             "sol ; une table de surfaces (--areas) n'en donne pas.")
+    zone_ids = result.territory.zones["zone_id"].tolist()
+    lut = zone_code_lut(result.stocks, result.territory.zones.drop(columns="geometry"),
+                        zone_ids, method=result.method)
+    return density_grid(result.landcover, result.territory.zones, lut, parcels=result.parcels)
 
 
 def _readme_text(result: StocksResult, params: dict) -> str:
@@ -318,8 +338,11 @@ def _readme_text(result: StocksResult, params: dict) -> str:
 def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: dict | None = None,
                         title: str | None = None, make_map: bool = True,
                         overwrite: bool = False, inputs=()) -> dict[str, Path]:
-    """Write the stock outputs into ``out_dir`` atomically (nothing partial on error)."""
-    from .density import write_density_raster, zone_code_lut
+    """Write the stock outputs into ``out_dir`` atomically (nothing partial on error).
+
+    Only serialises ``result`` (the density grid is computed by :func:`compute_territory_stocks`).
+    """
+    from .density import write_density_grid
 
     params = params or {}
     with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
@@ -336,12 +359,10 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
             files["stocks_parcelles.csv"] = tmp / "stocks_parcelles.csv"
         files["stocks.gpkg"] = tmp / "stocks.gpkg"
         raster_png = None
-        if result.landcover is not None:
-            zone_ids = result.territory.zones["zone_id"].tolist()
-            lut = zone_code_lut(result.stocks, result.territory.zones.drop(columns="geometry"),
-                                zone_ids, method=result.method)
-            tif = write_density_raster(result.landcover, result.territory.zones, lut,
-                                       tmp / "stock_density.tif", parcels=result.parcels)
+        if result.landcover is not None and result.density is None:  # built by hand
+            result.density = stock_density(result)
+        if result.density is not None:
+            tif = write_density_grid(result.density, tmp / "stock_density.tif")
             files["stock_density.tif"] = tif
             if make_map:
                 from .maps import raster_to_png
