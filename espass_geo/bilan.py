@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__, data
 from .constants import LAMBERT93
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, InventoryError, OutputError
 from .scenario_config import (
     FIRST_LANDCOVER_YEAR,
     GWP_N2O_RANGE,
@@ -283,15 +283,10 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         except ScenarioError as exc:
             problems.extend(exc.problems or [str(exc)])
         else:
-            from .territory import territory_key
-
-            if territory is not None and territory_key(scfg.territory) != territory_key(
-                    territory):
-                problems.append(
-                    f"{at('scenario', 'file')} : le fichier de scénario « {scenario.name} » porte "
-                    f"sur le territoire « {scfg.territory} », le bilan sur « {territory} » : "
-                    "les écarts du scénario ne s'additionnent qu'au même territoire ; donnez le "
-                    "même territory dans les deux fichiers")
+            # the bilan's territory, method and land cover apply to the scenario (noted when
+            # the file names others); its actions outside the bilan's zones are refused when
+            # the bilan is computed
+            del scfg
     if problems:
         problems = by_line(problems, path.name)
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
@@ -425,7 +420,7 @@ def _steps(n: int, quiet: bool):
 def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     from .emissions_pipeline import compute_territory_emissions
     from .flows_pipeline import compute_territory_flows
-    from .pipeline import compute_territory_stocks, is_synthetic
+    from .pipeline import SYNTHETIC_NOTE_FR, compute_territory_stocks
     from .territory import resolve_territory
 
     bar = _steps(5, quiet)
@@ -436,9 +431,17 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
             bar.set_postfix_str(msg)
             bar.update(1)
 
+    # inputs resolved once and handed to every engine: territory, parcels, area and change
+    # tables (each raster is cross-tabulated once per run)
     territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
+    parcels = cfg.parcels if cfg.landcover else None
+    parcel_gdf = None
+    if parcels is not None:
+        from .areas import read_parcels
+
+        parcel_gdf = read_parcels(parcels)
     st = compute_territory_stocks(territory, landcover=cfg.landcover, areas=cfg.areas,
-                                  parcels=cfg.parcels if cfg.landcover else None,
+                                  parcels=parcels, parcels_gdf=parcel_gdf,
                                   method=cfg.method, max_nodata_share=cfg.max_nodata_share)
     step("stocks")
     fl = None
@@ -460,28 +463,96 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
         em_territory = Territory(zones=_zone_frame(fl.zones), label=territory.label,
                                  kind="epci")
     lf = fl.zones[["zone_id", "flux_tCO2e_an"]] if fl is not None else None
-    em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
-                                     population=cfg.population, land_flows=lf,
-                                     footprint_adjustments=cfg.footprint_adjustments)
+    em_notes: list[str] = []
+    try:
+        em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
+                                         population=cfg.population, land_flows=lf,
+                                         footprint_adjustments=cfg.footprint_adjustments)
+    except InventoryError as exc:
+        if cfg.inventory is not None:  # the user's own inventory must fit: refused
+            raise
+        # the demo inventory does not cover this territory: the carbon bilan stands alone
+        em = None
+        em_notes.append(f"Émissions non calculées : l'inventaire de démonstration ne couvre pas "
+                        f"ce territoire ({exc}). Le bilan carbone (stocks et flux) est complet ; "
+                        "donnez un inventaire ([emissions] inventory) pour la partie émissions.")
     step("émissions")
-    sc = None
-    if cfg.scenario is not None:
-        from .scenario_config import load_scenario_config
-        from .scenario_pipeline import build_scenarios
-
-        sc = build_scenarios(load_scenario_config(cfg.scenario))
+    sc = _bilan_scenario(cfg, territory, st, fl, parcel_gdf) if cfg.scenario else None
     step("scénarios")
-    synthetic = bool(cfg.landcover is not None and is_synthetic(cfg.landcover))
+    # the stocks run read the raster's tag already (its note), no second opening
+    synthetic = bool(cfg.landcover is not None and SYNTHETIC_NOTE_FR in st.notes)
     table = build_bilan_table(stocks=st, flows=fl, emissions=em, scenario=sc,
                               synthetic=synthetic)
-    zones = _bilan_zones(st, fl, em)
-    notes = list(dict.fromkeys([*st.notes, *(fl.notes if fl else []), *em.notes,
-                                *(sc.notes if sc else [])]))
+    zones = _bilan_zones(st, fl, em, em_territory)
+    notes = list(dict.fromkeys([*st.notes, *(fl.notes if fl else []),
+                                *(em.notes if em else em_notes), *(sc.notes if sc else [])]))
     step("bilan")
     if bar is not None:
         bar.close()
     return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl, emissions=em,
                        scenario=sc, notes=notes)
+
+
+def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
+    """The scenario file's actions, start year and horizon on the bilan's own inputs.
+
+    The bilan's territory, method, ZPC, N2O GWP, land cover, parcels and trend apply; a
+    scenario file written for another territory or method is overridden with a note, and its
+    actions that fall outside the bilan's zones are refused (ScenarioError).
+    """
+    from dataclasses import replace
+
+    from .errors import ScenarioError
+    from .scenario_config import load_scenario_config
+    from .scenario_pipeline import build_scenarios
+    from .territory import territory_key
+
+    scfg = load_scenario_config(cfg.scenario)
+    name = scfg.path.name
+    notes = []
+    other_territory = territory_key(scfg.territory) != territory_key(cfg.territory)
+    if other_territory:
+        notes.append(f"Scénario « {name} » : écrit pour le territoire « {scfg.territory} », "
+                     f"appliqué au territoire du bilan « {cfg.territory} ».")
+    if scfg.method != cfg.method:
+        notes.append(f"Scénario « {name} » : méthode « {scfg.method} » du fichier remplacée "
+                     f"par celle du bilan « {cfg.method} ».")
+    if (scfg.zpc, scfg.gwp_n2o) != (cfg.zpc, cfg.gwp_n2o):
+        notes.append(f"Scénario « {name} » : zone pédoclimatique et PRG du N2O du bilan "
+                     f"appliqués ({cfg.zpc or 'par commune'}, {cfg.gwp_n2o:g}).")
+    trend = cfg.before is not None or cfg.changes is not None
+    if ((scfg.landcover, scfg.parcels, scfg.trend_before, scfg.trend_changes)
+            != (cfg.landcover, parcel_gdf is not None and cfg.parcels or None,
+                cfg.before, cfg.changes)):
+        notes.append(f"Scénario « {name} » : état initial, parcelles et tendanciel du bilan "
+                     "([landcover]) ; la section [data] du fichier de scénario est ignorée.")
+    scfg = replace(scfg, territory=cfg.territory, method=cfg.method, zpc=cfg.zpc,
+                   gwp_n2o=cfg.gwp_n2o, landcover=cfg.landcover,
+                   parcels=cfg.parcels if parcel_gdf is not None else None,
+                   trend_before=cfg.before if cfg.landcover is not None else None,
+                   trend_changes=cfg.changes, trend_years=cfg.years if trend else None)
+    zone_ids = set(territory.zones["zone_id"])
+    area_table = st.areas if set(st.areas.table["zone_id"]) <= zone_ids and \
+        cfg.landcover is not None else None
+    if area_table is None:
+        raise ConfigError(
+            f"le scénario « {name} » part de l'occupation du sol des zones du bilan, mais le "
+            "bilan n'a qu'une table de surfaces par EPCI ([landcover] areas) : donnez un raster "
+            "d'occupation du sol ([landcover] after), ou lancez espass-geo scenario seul.")
+    change_table = fl.changes if fl is not None and fl.rasters is not None else None
+    try:
+        sc = build_scenarios(scfg, territory=territory, area_table=area_table,
+                             parcels_gdf=parcel_gdf, change_table=change_table)
+    except ScenarioError as exc:
+        if not other_territory:
+            raise
+        raise ScenarioError(
+            f"bilan sur « {cfg.territory} » avec le fichier de scénario « {name} », écrit pour "
+            f"« {scfg.raw.get('territory')} » : {exc}\n  Retirez du fichier de scénario les "
+            "actions hors du territoire du bilan, ou faites le bilan sur le territoire du "
+            "scénario.", exc.problems) from None
+    sc.notes[:0] = notes
+    return sc
 
 
 def _zone_frame(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -492,8 +563,11 @@ def _zone_frame(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(z, geometry="geometry", crs=LAMBERT93)
 
 
-def _bilan_zones(st, fl, em) -> gpd.GeoDataFrame:
-    base = em.zones.copy()
+def _bilan_zones(st, fl, em, em_territory=None) -> gpd.GeoDataFrame:
+    if em is not None:
+        base = em.zones.copy()
+    else:  # no emissions: the zones of the carbon results
+        base = em_territory.zones[["zone_id", "zone_name", "geometry"]].copy()
     if st is not None:
         s = st.zones.drop(columns="geometry")
         # stock zones may be communes while emissions are EPCI: aggregate by EPCI then
@@ -545,7 +619,8 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
         if result.flows is not None:
             write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
-        write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"])
+        if result.emissions is not None:
+            write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"])
         links = [("Rapport", "rapport.html"), ("Données (Excel)", "bilan.xlsx"),
                  ("Données (CSV)", "bilan.csv")]
         actions = hotspots = None
@@ -571,6 +646,9 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                 fmt_mass_t(sy["footprint_tCO2e_an"], "tCO₂e") + "/an",
             "Stock de carbone (sols et biomasse)": fmt_mass_t(sy["stock_tC"], "tC"),
         }
+        if result.emissions is None:  # no inventory for this territory: shown as missing
+            for key in list(syn_fr)[:2] + [list(syn_fr)[3]]:
+                syn_fr[key] = "non calculé (pas d'inventaire)"
         bilan_map(result.zones, title=cfg.title,
                   parcels=result.stocks.parcels if result.stocks is not None else None,
                   hotspots=hotspots, actions=actions, synthesis=syn_fr, links=links,

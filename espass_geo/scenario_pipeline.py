@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, data
-from .areas import area_table_from_raster, read_parcels
+from .areas import AreaTable, area_table_from_raster, read_parcels
+from .changes import ChangeTable
 from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from .errors import EspassGeoError, ScenarioError
 from .exports import write_csv
@@ -35,7 +36,7 @@ from .scenarios import (
     transition_cohorts,
 )
 from .stocks import compute_stocks, land_use_areas
-from .territory import read_vector, resolve_territory
+from .territory import Territory, read_vector, resolve_territory
 
 HOST_LAND_USES = {"cultures": {"cropland"},
                   "prairies": {"grassland_herbaceous", "grassland_shrubby", "grassland_wooded"},
@@ -192,10 +193,20 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
                             "problème(s) :\n  - " + "\n  - ".join(problems), problems)
 
 
-def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
-    """Compute baseline and scenario trajectories from a validated configuration."""
+def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = None,
+                    area_table: AreaTable | None = None,
+                    parcels_gdf: gpd.GeoDataFrame | None = None,
+                    change_table: ChangeTable | None = None) -> ScenarioResult:
+    """Compute baseline and scenario trajectories from a validated configuration.
+
+    Inside a bilan the inputs already resolved by the run are handed over (``territory``, the
+    start ``area_table`` of its zones, the parcels read by :func:`read_parcels` as
+    ``parcels_gdf``, the trend's ``change_table``) so that no raster or layer is read twice;
+    each one not given is read from ``config`` as before.
+    """
     cfg = config
-    territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
+    if territory is None:
+        territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
     zones = territory.zones
     attrs = zones.drop(columns="geometry")
     attrs = attrs.assign(zpc_weight=1.0)
@@ -203,19 +214,22 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
     tgeom = zones.union_all()
     _check_against_territory(cfg, zones, tgeom)
     parcels = None
-    if cfg.parcels is not None:
+    if parcels_gdf is not None or cfg.parcels is not None:
         from .pipeline import parcels_in_territory
 
-        parcels, parcel_notes = parcels_in_territory(read_parcels(cfg.parcels), territory,
-                                                     cfg.parcels)  # those outside: noted
-        notes += parcel_notes
+        src = parcels_gdf.copy() if parcels_gdf is not None else read_parcels(cfg.parcels)
+        parcels, parcel_notes = parcels_in_territory(
+            src, territory, cfg.parcels if cfg.parcels is not None else src)  # outside: noted
+        notes += [n for n in parcel_notes if n not in notes]
+        parcels = parcels.copy()
         parcels["land_use"] = parcels["code"].astype(str).map(clc_mapping())
         rp = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"]},
                               geometry=parcels.geometry.representative_point(), crs=LAMBERT93)
         j = gpd.sjoin_nearest(rp, zones[["zone_id", "geometry"]]).drop_duplicates("parcel_id")
         parcels["zone_id"] = parcels["parcel_id"].map(j.set_index("parcel_id")["zone_id"])
     # ---- start state
-    start_at = area_table_from_raster(zones, cfg.landcover, parcels=parcels)
+    start_at = area_table if area_table is not None else area_table_from_raster(
+        zones, cfg.landcover, parcels=parcels)
     start_stocks = compute_stocks(start_at.table, attrs, method=cfg.method)
     start_stock = start_stocks.groupby("zone_id")["stock_tC"].sum().reindex(
         zones["zone_id"]).fillna(0.0)
@@ -235,10 +249,13 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
             "year": cfg.start_year, "area_ha": 1.0, "pool": "wood_products", "gas": "CO2",
             "kind": "annual", "rate": wp["flux_tC_an"], "duration": 0}))
     trend_cohorts = pd.DataFrame(columns=COHORT_COLUMNS)
-    if cfg.trend_before is not None or cfg.trend_changes is not None:
+    if (change_table is not None or cfg.trend_before is not None
+            or cfg.trend_changes is not None):
         from .changes import change_table_from_csv, change_table_from_rasters
 
-        if cfg.trend_before is not None:
+        if change_table is not None:
+            ct = change_table
+        elif cfg.trend_before is not None:
             ct = change_table_from_rasters(zones, cfg.trend_before, cfg.landcover,
                                            years=cfg.trend_years)
         else:
@@ -273,6 +290,12 @@ def build_scenarios(config: ScenarioConfig) -> ScenarioResult:
                 if inside < 0.99 * total:
                     notes.append(f"Action « {a.id} » : {100 * (1 - inside / total):.0f} % de sa "
                                  "surface hors du territoire, ignorés.")
+                if cfg.landcover is None:
+                    problems.append(f"{loc} : l'action « {a.id} » ({a.type}) a besoin d'un "
+                                    "raster d'occupation du sol (l'état initial sous son "
+                                    "polygone), le bilan n'a qu'une table de surfaces : "
+                                    "donnez [landcover] after dans le fichier du bilan")
+                    continue
                 if a.type == "convert":
                     shares = {_target_land_use(a.params["to"]): 1.0}
                 else:
