@@ -50,8 +50,8 @@ SIGN = {
     "polluants": "positif = émission",
     "scenario": "positif = plus de séquestration que le tendanciel",
 }
-CONFIG_KEYS = {"title", "territory", "zpc", "method", "gwp_n2o", "landcover", "emissions",
-               "scenario"}
+CONFIG_KEYS = {"title", "territory", "zpc", "id_field", "name_field", "method", "gwp_n2o",
+               "landcover", "emissions", "scenario"}
 LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas",
                   "max_nodata_share"}
 EMISSION_KEYS = {"inventory", "population", "footprint_adjustments"}
@@ -66,6 +66,8 @@ territory = "epci:245900428,200040954"   # fichier de zones, codes INSEE, epci:S
 method = "aldo"                          # "ipcc" : GIEC Tier 1 pour le sol
 gwp_n2o = 273                            # PRG du N2O (273 = GIEC AR6, 265 = AR5)
 # zpc = "2_1"                            # zone pédoclimatique imposée (facultatif)
+# id_field = "INSEE_COM"                 # champ identifiant des zones d'un fichier (facultatif)
+# name_field = "NOM"                     # champ nom des zones d'un fichier (facultatif)
 
 [landcover]
 after = "demo"              # occupation du sol (GeoTIFF codes CLC, EPSG:2154) : stocks
@@ -93,6 +95,9 @@ class BilanConfig:
     title: str
     territory: str
     zpc: str | None = None
+    #: fields of a zones file holding the zone ids and names (None: recognised names)
+    id_field: str | None = None
+    name_field: str | None = None
     method: str = "aldo"
     gwp_n2o: float = 273.0
     landcover: Path | None = None
@@ -181,6 +186,15 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
             problems.append(f"{at('zpc')} : zone pédoclimatique {show(zpc)} inconnue (zones : "
                             f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
             zpc = None
+    fields = {}
+    for key in ("id_field", "name_field"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append(f"{at(key)} : « {key} » doit être le nom d'un champ du fichier de "
+                            f"territoire, pas {show(value)} ; écrivez {key} = \"INSEE_COM\" "
+                            "par exemple ou retirez la clé")
+            value = None
+        fields[key] = value.strip() if isinstance(value, str) else None
     tables = {}
     for name, allowed in (("landcover", LANDCOVER_KEYS), ("emissions", EMISSION_KEYS),
                           ("scenario", SCENARIO_KEYS)):
@@ -292,7 +306,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
                           "\n  - " + "\n  - ".join(problems), problems)
     return BilanConfig(path=path, title=title or path.stem,
-                       territory=territory, zpc=zpc, method=method,
+                       territory=territory, zpc=zpc, method=method, **fields,
                        gwp_n2o=float(gwp), landcover=after, before=before,
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
                        changes=changes, forest_areas=forest, inventory=inventory,
@@ -433,7 +447,8 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
 
     # inputs resolved once and handed to every engine: territory, parcels, area and change
     # tables (each raster is cross-tabulated once per run)
-    territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
+    territory = resolve_territory(cfg.territory, zpc=cfg.zpc, id_field=cfg.id_field,
+                                  name_field=cfg.name_field)
     parcels = cfg.parcels if cfg.landcover else None
     parcel_gdf = None
     if parcels is not None:
@@ -527,6 +542,7 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
         notes.append(f"Scénario « {name} » : état initial, parcelles et tendanciel du bilan "
                      "([landcover]) ; la section [data] du fichier de scénario est ignorée.")
     scfg = replace(scfg, territory=cfg.territory, method=cfg.method, zpc=cfg.zpc,
+                   id_field=cfg.id_field, name_field=cfg.name_field,
                    gwp_n2o=cfg.gwp_n2o, landcover=cfg.landcover,
                    parcels=cfg.parcels if parcel_gdf is not None else None,
                    trend_before=cfg.before if cfg.landcover is not None else None,
@@ -710,8 +726,9 @@ def _config_as_toml(cfg: BilanConfig) -> str:
 
     lines = [f"title = {q(cfg.title)}", f"territory = {q(cfg.territory)}",
              f"method = {q(cfg.method)}", f"gwp_n2o = {cfg.gwp_n2o:g}"]
-    if cfg.zpc:
-        lines.append(f"zpc = {q(cfg.zpc)}")
+    for key in ("zpc", "id_field", "name_field"):
+        if getattr(cfg, key):
+            lines.append(f"{key} = {q(getattr(cfg, key))}")
     lines.append("\n[landcover]")
     for k in ("landcover", "before", "parcels", "areas", "changes", "forest_areas"):
         v = getattr(cfg, k)
@@ -729,8 +746,12 @@ def _config_as_toml(cfg: BilanConfig) -> str:
 
 def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
               out_dir: str | Path, quiet: bool = False,
-              overwrite: bool = False, max_nodata_share: float | None = None) -> BilanResult:
-    """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults."""
+              overwrite: bool = False, max_nodata_share: float | None = None,
+              zpc: str | None = None, id_field: str | None = None,
+              name_field: str | None = None) -> BilanResult:
+    """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults.
+
+    ``zpc``, ``id_field`` and ``name_field`` (command line) prevail over the file's keys."""
     if config is not None:
         cfg = load_bilan_config(config)
     elif territory is not None:
@@ -740,6 +761,9 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
                           "exemple de bilan.toml).")
     if max_nodata_share is not None:  # the command line prevails over the file
         cfg.max_nodata_share = max_nodata_share
+    for key, value in (("zpc", zpc), ("id_field", id_field), ("name_field", name_field)):
+        if value is not None:
+            setattr(cfg, key, value)
     result = compute_bilan(cfg, quiet=quiet)
     write_bilan_outputs(result, out_dir, overwrite=overwrite)
     return result

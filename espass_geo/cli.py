@@ -107,6 +107,29 @@ def main(verbose: bool) -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
+ZPC_HELP = "Zone pédoclimatique imposée à toutes les zones (ex. 2_1)."
+
+
+def _territory_fields(f):
+    """``--id-field`` and ``--name-field``: the fields of a zones file naming the zones."""
+    f = click.option("--name-field",
+                     help="Champ du nom des zones dans un fichier de territoire (défaut : le "
+                          "premier présent de NOM, NOM_COM, nom, name, libelle…).")(f)
+    return click.option("--id-field",
+                        help="Champ de l'identifiant des zones dans un fichier de territoire "
+                             "(défaut : le premier présent de zone_id, INSEE_COM, code_insee, "
+                             "insee, CODE_INSEE, SIREN, siren_epci, code…).")(f)
+
+
+def _resolved(territory, id_field, name_field):
+    """The territory resolved with the fields named, or the specification unchanged."""
+    if id_field is None and name_field is None:
+        return territory
+    from .territory import resolve_territory
+
+    return _run(resolve_territory, territory, id_field=id_field, name_field=name_field)
+
+
 @main.command()
 @click.option("--territory", "-t", required=True,
               help="Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés par "
@@ -120,7 +143,8 @@ def main(verbose: bool) -> None:
               help="Parcelles RPG (GeoPackage/shapefile avec CODE_GROUP/CODE_CULTU).")
 @click.option("--hedges", type=click.Path(path_type=Path),
               help="Linéaires de haies CSV (zone_id, length_km).")
-@click.option("--zpc", help="Zone pédoclimatique imposée (ex. 2_1).")
+@click.option("--zpc", help=ZPC_HELP)
+@_territory_fields
 @click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True,
               help="Jeu de facteurs pour le sol.")
 @click.option("--engine", type=click.Choice(["exact", "center"]), default="exact",
@@ -134,15 +158,16 @@ def main(verbose: bool) -> None:
 @click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Part maximale d'une zone hors du raster ou sans donnée (au-delà : erreur ; "
                    "au-delà de 1 % : avertissement).")
-def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, out_dir, overwrite,
-           no_map, max_nodata_share):
+def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
+           engine, out_dir, overwrite, no_map, max_nodata_share):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from .pipeline import run_stocks
 
     _check_out(out_dir, overwrite)
     result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
                   parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
-                  make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share)
+                  make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share,
+                  id_field=id_field, name_field=name_field)
     from .fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
@@ -164,7 +189,8 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
                    "clc18-change).")
 @click.option("--forest-areas", type=click.Path(path_type=Path),
               help="Surfaces forestières (zone_id, composition, area_ha ; ou BD Forêt ALDO).")
-@click.option("--zpc", help="Zone pédoclimatique imposée (ex. 2_1).")
+@click.option("--zpc", help=ZPC_HELP)
+@_territory_fields
 @click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True)
 @click.option("--gwp-n2o", type=float, default=273.0, show_default=True,
               help="PRG du N2O (273 = GIEC AR6, 265 = AR5).")
@@ -180,12 +206,14 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, method, engine, ou
               help="Part maximale d'une zone hors des rasters ou sans donnée à l'une des deux "
                    "dates (au-delà : erreur ; au-delà de 1 % : avertissement).")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
-          method, gwp_n2o, wood_products, out_dir, overwrite, no_map, max_nodata_share):
+          id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
+          max_nodata_share):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from .flows_pipeline import run_flows
     from .fmt import fmt_mass_t
 
     _check_out(out_dir, overwrite)
+    territory = _resolved(territory, id_field, name_field)
     result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
                   landcover_after=landcover_after, years=tuple(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
@@ -233,19 +261,22 @@ def scenario(config, out_dir, overwrite, no_map):
               help="flows_zones.csv d'espass-geo flows : poste « utilisation des terres ».")
 @click.option("--footprint-adjustments", type=click.Path(path_type=Path),
               help="Ajustements locaux de l'empreinte (zone_id|*, post, factor, driver).")
+@click.option("--zpc", help=ZPC_HELP)
+@_territory_fields
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True,
               help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-def emissions(territory, inventory, population, land_flows, footprint_adjustments, out_dir,
-              overwrite, no_map):
+def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
+              id_field, name_field, out_dir, overwrite, no_map):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
     from .emissions_pipeline import run_emissions
     from .fmt import fmt_mass_t
 
     _check_out(out_dir, overwrite)
-    r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory,
+    territory = _resolved(territory, id_field, name_field)
+    r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory, zpc=zpc,
              population=population, land_flows=land_flows, make_map=not no_map,
              footprint_adjustments=footprint_adjustments, overwrite=overwrite)
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
@@ -259,6 +290,8 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
               help="Fichier bilan.toml (espass-geo init en écrit un exemple commenté).")
 @click.option("--territory", "-t",
               help="Sans --config : territoire avec les données embarquées par défaut.")
+@click.option("--zpc", help=ZPC_HELP + " Prévaut sur la clé zpc du fichier.")
+@_territory_fields
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True,
               help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
@@ -267,7 +300,8 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 @click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=None,
               help="Part d'une zone hors du raster ou sans donnée au-delà de laquelle le calcul "
                    "s'arrête (défaut : celle du fichier, sinon 0,5).")
-def bilan(config, territory, out_dir, overwrite, quiet, max_nodata_share):
+def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
+          max_nodata_share):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
     from .bilan import run_bilan, synthesis
     from .fmt import fmt_mass_t
@@ -278,7 +312,8 @@ def bilan(config, territory, out_dir, overwrite, quiet, max_nodata_share):
         sys.exit(2)
     _check_out(out_dir, overwrite)
     r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet,
-             overwrite=overwrite, max_nodata_share=max_nodata_share)
+             overwrite=overwrite, max_nodata_share=max_nodata_share, zpc=zpc,
+             id_field=id_field, name_field=name_field)
     if not quiet:
         sy = synthesis(r.table)
         click.echo(f"{r.config.title} : empreinte "

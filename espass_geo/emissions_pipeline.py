@@ -23,6 +23,7 @@ from .emissions import (
     synergy_table,
     validate_inventory,
 )
+from .errors import InputFileError
 from .exports import write_csv
 from .io import atomic_output_dir, write_gpkg_layer
 from .territory import Territory, resolve_territory
@@ -82,6 +83,65 @@ def zone_indicators(zones: gpd.GeoDataFrame, table: pd.DataFrame, population: pd
     return gpd.GeoDataFrame(z, geometry="geometry", crs=LAMBERT93)
 
 
+def land_flows_on_zones(path: str | Path, territory: Territory) -> tuple[
+        pd.DataFrame, Territory, list[str]]:
+    """A ``flows_zones.csv`` keyed by the zones of ``territory``, re-aggregated when it is not.
+
+    Rows per commune for EPCI zones are summed by EPCI (embedded commune → EPCI table, every
+    commune of each EPCI required); rows per EPCI for a territory made of whole EPCI put the
+    emissions on those EPCI zones (the returned territory). Any other key is refused: a land-use
+    post of 0 for zones the table does not name would be silently wrong.
+    """
+    from .pipeline import match_zones
+
+    df = read_land_flows(path, [])  # validated (numbers, duplicates); zones checked here
+    name = Path(path).name
+    ids, zids = set(df["zone_id"]), [str(z) for z in territory.zones["zone_id"]]
+    if set(zids) <= ids:
+        return df[df["zone_id"].isin(zids)].reset_index(drop=True), territory, []
+    com = data.communes_2018()
+    c2e = com.assign(insee=com["insee"].astype(str), epci=com["epci"].astype(str)).set_index(
+        "insee")["epci"]
+    if ids <= set(c2e.index) and set(zids) <= set(c2e):  # communes -> EPCI zones
+        members = c2e[c2e.isin(zids)]
+        missing = sorted(set(members.index) - ids)
+        if missing:
+            raise InputFileError(
+                f"table de flux de carbone « {name} » (--land-flows) : elle est par commune, le "
+                f"territoire par EPCI, et {len(missing)} commune(s) de ces EPCI y manquent (ex. "
+                f"{', '.join(missing[:5])}) : la somme par EPCI serait incomplète ; lancez "
+                "espass-geo flows sur les mêmes EPCI et passez son flows_zones.csv.")
+        d = df[df["zone_id"].isin(members.index)]
+        agg = d.groupby(d["zone_id"].map(c2e))["flux_tCO2e_an"].sum()
+        out = pd.DataFrame({"zone_id": zids, "flux_tCO2e_an": agg.reindex(zids).to_numpy()})
+        return out, territory, [f"Flux de carbone « {name} » par commune, additionnés par EPCI "
+                                f"({len(d)} communes → {len(zids)} EPCI)."]
+    epcis = set(territory.zones["epci"].dropna().astype(str)) if "epci" in territory.zones \
+        else set()
+    if ids <= set(c2e) and epcis and epcis <= ids and territory.kind == "communes":
+        whole = set(c2e[c2e.isin(epcis)].index) <= set(zids)
+        if not whole:
+            raise InputFileError(
+                f"table de flux de carbone « {name} » (--land-flows) : elle est par EPCI, le "
+                "territoire par commune sans couvrir des EPCI entiers : un flux d'EPCI ne se "
+                "répartit pas entre ses communes ; lancez espass-geo flows sur ces communes "
+                "(mêmes zones) et passez son flows_zones.csv.")
+        geo, _, used = match_zones(territory, epcis, path)
+        z = geo[["zone_id", "zone_name", "geometry"]].copy()
+        for col in ("zpc", "departement", "region_code"):
+            z[col] = None
+        z["epci"] = z["zone_id"]
+        et = Territory(zones=gpd.GeoDataFrame(z, geometry="geometry", crs=LAMBERT93),
+                       label=territory.label, kind="epci", notes=list(territory.notes),
+                       zpc_override=territory.zpc_override, spec=territory.spec)
+        out = df[df["zone_id"].isin(used)].reset_index(drop=True)
+        return out, et, [f"Flux de carbone « {name} » par EPCI : les émissions sont calculées "
+                         f"sur les mêmes zones ({len(used)} EPCI) et non par commune."]
+    read_land_flows(path, zids)  # refused: names the zones missing from the table
+    raise InputFileError(f"table de flux de carbone « {name} » (--land-flows) : zones "
+                         "différentes de celles du territoire")  # pragma: no cover
+
+
 def compute_territory_emissions(
     territory: Territory | str,
     *,
@@ -92,10 +152,12 @@ def compute_territory_emissions(
     footprint_adjustments: str | Path | pd.DataFrame | None = None,
 ) -> EmissionsResult:
     """Direct (by sector), allocated (by post) and consumption-based (by post) emissions."""
-    if not isinstance(territory, Territory):
-        territory = resolve_territory(territory, zpc=zpc)
+    territory = resolve_territory(territory, zpc=zpc)  # a Territory keeps its zones, gets zpc
+    lf_notes: list[str] = []
+    if isinstance(land_flows, str | Path):  # flows_zones.csv of espass-geo flows, validated
+        land_flows, territory, lf_notes = land_flows_on_zones(land_flows, territory)
     zones = territory.zones
-    notes = list(territory.notes)
+    notes = [*territory.notes, *lf_notes]
     if inventory is None:
         inv = demo_inventory()
         estimate = True
@@ -110,8 +172,6 @@ def compute_territory_emissions(
            else embedded_population(zones["zone_id"]))
     notes.append("Population : " + (f"fichier {Path(population).name}" if population else
                                     "COG 2018 (tables ALDO), même millésime que les limites"))
-    if isinstance(land_flows, str | Path):  # flows_zones.csv of espass-geo flows, validated
-        land_flows = read_land_flows(land_flows, zones["zone_id"])
     adj = footprint_adjustments
     if adj is not None and not isinstance(adj, pd.DataFrame):
         adj = read_footprint_adjustments(adj, zones["zone_id"])

@@ -101,3 +101,7 @@ class InconsistentAreasWarning(EspassGeoWarning):
 
 class PartialCoverageWarning(EspassGeoWarning):
     """A zone lies partly (more than 1 %) outside the raster or in no-data."""
+
+
+class ZoneIdWarning(EspassGeoWarning):
+    """A territory layer has no recognised zone id field: its zones are numbered."""

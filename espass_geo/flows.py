@@ -29,8 +29,6 @@ Worked example (method.md §10 C): 1 ha/an of prairies → cultures in ZPC 2_1: 
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pandas as pd
 
@@ -57,14 +55,14 @@ FORESTS = {"forest_broadleaf", "forest_conifer", "forest_mixed", "forest_poplar"
 
 
 # ------------------------------------------------------------------------- factors
-@cache
+@data.factor_cache
 def _soil_flux_table() -> dict[tuple[str, str, str], tuple[float, str, str]]:
     t = data.factor_table("aldo_soil_flux")
     return {(r.zpc, r.from_class, r.to_class): (float(r.value), r.mode, r.source)
             for r in t.itertuples(index=False)}
 
 
-@cache
+@data.factor_cache
 def _soil_stock(zpc: str, soil_class: str) -> float:
     t = data.factor_table("aldo_soil_stock_ref")
     r = t[(t["zpc"] == zpc) & (t["soil_class"] == soil_class)]
@@ -86,7 +84,7 @@ _ZERO_PAIRS = {frozenset(p) for p in (("cultures", "vergers"), ("cultures", "vig
                                       ("vergers", "vignes"))}
 
 
-@cache
+@data.factor_cache
 def soil_unit_flux(zpc: str, from_class: str, to_class: str) -> tuple[float, str, str]:
     """Soil carbon change per hectare converted (tC/ha, the whole change), its mode and source.
 
@@ -130,14 +128,14 @@ def soil_unit_flux_ipcc(zpc: str, region: str, from_lu: str, to_lu: str) -> tupl
             "GIEC 2006 Tier 1 : (SOC_final − SOC_initial), linéaire sur 20 ans")
 
 
-@cache
+@data.factor_cache
 def _nonforest_stock(ir: str, biomass_class: str) -> float:
     t = data.factor_table("aldo_biomass_nonforest")
     r = t[(t["inter_region"] == ir) & (t["biomass_class"] == biomass_class)]
     return float(r.iloc[0]["value"]) if len(r) else 0.0
 
 
-@cache
+@data.factor_cache
 def _nonforest_flux_table() -> dict[tuple[str, str, str], tuple[float, str, str]]:
     t = data.factor_table("aldo_biomass_nonforest_flux")
     return {(r.inter_region, r.from_class, r.to_class): (float(r.value), r.mode, r.source)
@@ -153,7 +151,7 @@ def _composition(land_use: str) -> str:
     return str(land_use_classes().loc[land_use, "forest_composition"])
 
 
-@cache
+@data.factor_cache
 def biomass_unit_flux(region: str, from_lu: str, to_lu: str) -> tuple[tuple, ...]:
     """Biomass pools' change per hectare converted: ((pool, tC/ha, mode, source), …)."""
     if from_lu == to_lu:
@@ -198,7 +196,7 @@ def litter_unit_flux(from_lu: str, to_lu: str) -> float:
     return 0.0
 
 
-@cache
+@data.factor_cache
 def n2o_factor(gwp_n2o: float = 273.0) -> float:
     """tCO2e of N2O per tC of soil/litter carbon lost (0.35 for GWP 273)."""
     p = data.factor_table("n2o_soil_loss").set_index("parameter")["value"].astype(float)
@@ -251,6 +249,7 @@ def compute_flows(
     wood_products: str = "harvest",
     population: pd.DataFrame | None = None,
     sealed_share: pd.Series | None = None,
+    zpc_override: str | None = None,
 ) -> pd.DataFrame:
     """Flow records (tCO2e/an, + = sequestration) of land-use change, forest growth and wood.
 
@@ -273,6 +272,9 @@ def compute_flows(
         ``none``.
     sealed_share
         Per zone, the sealed share of CLC artificial land other than 141 (default 0.8).
+    zpc_override
+        The user's pedoclimatic zone, applied last to every zone (see
+        :func:`espass_geo.territory.zone_attributes`).
     """
     if years is None or not years > 0:
         raise ValueError("years must be > 0")
@@ -280,11 +282,9 @@ def compute_flows(
         raise ValueError(f"method must be 'aldo' or 'ipcc', not {method!r}")
     if wood_products not in ("harvest", "consumption", "none"):
         raise ValueError("wood_products must be 'harvest', 'consumption' or 'none'")
-    attrs = zone_attrs.drop(columns="geometry", errors="ignore").copy()
-    if "zone_name" not in attrs:
-        attrs["zone_name"] = attrs["zone_id"]
-    if "zpc_weight" not in attrs:
-        attrs["zpc_weight"] = 1.0
+    from .territory import zone_attributes  # the one place zone attributes are normalised
+
+    attrs = zone_attributes(zone_attrs, zpc_override=zpc_override)
     attrs = attrs[["zone_id", "zone_name", "zpc", "region_code", "zpc_weight"]]
     tr = land_use_transitions(changes, sealed_share=sealed_share)
     tr["area_ha_an"] = tr["area_ha"] / years

@@ -191,8 +191,7 @@ def compute_territory_flows(
                                                          or landcover_after is None)):
         raise InputFileError("donnez soit deux rasters d'occupation du sol (--landcover-before "
                              "et --landcover-after), soit une table de changements (--changes).")
-    if not isinstance(territory, Territory):
-        territory = resolve_territory(territory, zpc=zpc)
+    territory = resolve_territory(territory, zpc=zpc)  # a Territory keeps its zones, gets zpc
     notes = list(territory.notes)
     sealed_share = None
     if rasters:
@@ -211,12 +210,12 @@ def compute_territory_flows(
             notes.append(SYNTHETIC_NOTE_FR)
     else:
         ct = change_table_from_csv(changes, years=years)
-        zones, attrs, used = match_zones(territory, set(ct.table["zone_id"]), changes)
+        zones, attrs, used = match_zones(territory, set(ct.table["zone_id"]), changes, notes)
         # every zone of the territory at the level matched, even those without a change row
         tz = territory.zones
         level = set(tz["zone_id"]) if set(used) & set(tz["zone_id"]) else \
             set(tz["epci"].dropna()) if "epci" in tz else set(used)
-        zones, attrs, used = match_zones(territory, level, changes)
+        zones, attrs, used = match_zones(territory, level, changes, notes)
         unchanged = sorted(set(used) - set(ct.table["zone_id"]))
         if unchanged:
             ct.notes.append(f"{len(unchanged)} zone(s) sans ligne dans {Path(changes).name} "
@@ -246,7 +245,8 @@ def compute_territory_flows(
                      "national / population française (ordre de grandeur, à vérifier).")
     flows = compute_flows(ct.table, attrs, years=ct.years, forest_areas=fa, method=method,
                           gwp_n2o=gwp_n2o, wood_products=wood_products,
-                          sealed_share=sealed_share, population=population)
+                          sealed_share=sealed_share, population=population,
+                          zpc_override=territory.zpc_override)
     tr = land_use_transitions(ct.table, sealed_share=sealed_share)
     tr["area_ha_an"] = tr["area_ha"] / ct.years
     seal = sealing_summary(tr, ct.years)

@@ -34,7 +34,7 @@ from .errors import (
 from .exports import write_csv
 from .io import atomic_output_dir, write_gpkg_layer
 from .stocks import compute_stocks, zone_totals
-from .territory import Territory, resolve_territory, zpc_mix
+from .territory import Territory, resolve_territory, zone_attributes, zpc_mix
 
 log = logging.getLogger(__name__)
 
@@ -86,16 +86,21 @@ def is_synthetic(landcover: str | Path | None) -> bool:
         return str(src.tags().get("SYNTHETIC", "")).lower() in {"yes", "true", "1"}
 
 
-def match_zones(territory: Territory, ids: set[str], path) -> tuple[gpd.GeoDataFrame,
-                                                                    pd.DataFrame, list[str]]:
+def match_zones(territory: Territory, ids: set[str], path,
+                notes: list[str] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame,
+                                                         list[str]]:
     """Zones of ``territory`` matching the zone ids of a user table (communes or their EPCI).
 
-    Returns the zone geometries, their attributes (with a ZPC mix for EPCI) and the ids used.
+    Returns the zone geometries, their attributes (:func:`~espass_geo.territory.zone_attributes`,
+    with a ZPC mix for EPCI and the territory's ``zpc_override`` applied last) and the ids used.
+    A French note on EPCI larger than the communes asked for is appended to ``notes`` (the
+    territory is not modified).
     """
     z = territory.zones
+    override = territory.zpc_override
     if ids & set(z["zone_id"]):
         keep = z[z["zone_id"].isin(ids)]
-        return keep, keep.drop(columns="geometry"), keep["zone_id"].tolist()
+        return keep, zone_attributes(keep, zpc_override=override), keep["zone_id"].tolist()
     epcis = set(z["epci"].dropna())
     if territory.kind == "communes" and ids & epcis:
         used = sorted(ids & epcis)
@@ -105,15 +110,16 @@ def match_zones(territory: Territory, ids: set[str], path) -> tuple[gpd.GeoDataF
         geo = geo.rename(columns={"epci": "zone_id"})
         geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
         groups = {e: sub.loc[sub["epci"] == e, "zone_id"].tolist() for e in used}
-        attrs = zpc_mix(groups).merge(geo[["zone_id", "zone_name"]], on="zone_id")
+        attrs = zone_attributes(zpc_mix(groups).merge(geo[["zone_id", "zone_name"]],
+                                                      on="zone_id"), zpc_override=override)
         members = data.communes_2018()
         full = set(members.loc[members["epci"].isin(used), "insee"])
         if full - set(z["zone_id"]):
             msg = (f"La table « {Path(str(path)).name} » est par EPCI : les résultats portent sur "
                    f"les EPCI entiers ({len(full)} communes), pas seulement sur les "
                    f"{len(z)} commune(s) demandée(s).")
-            if msg not in territory.notes:
-                territory.notes.append(msg)
+            if notes is not None and msg not in notes:
+                notes.append(msg)
         return gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs, used
     sample = sorted(ids)[:3]
     raise AreaTableError(
@@ -126,7 +132,8 @@ def match_zones(territory: Territory, ids: set[str], path) -> tuple[gpd.GeoDataF
 def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple[
         gpd.GeoDataFrame, pd.DataFrame, AreaTable]:
     """Match the zone ids of a user area table with the territory (communes or EPCI)."""
-    zones, attrs, used = match_zones(territory, set(areas.table["zone_id"]), path)
+    matched: list[str] = []
+    zones, attrs, used = match_zones(territory, set(areas.table["zone_id"]), path, matched)
     t = areas.table[areas.table["zone_id"].isin(used)]
     summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
     poly = zones.set_index("zone_id").geometry.area * 1e-4
@@ -135,7 +142,7 @@ def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple
 
     notes = validate_csv_zones(territory, summ, used, path)  # missing zones, closure
     summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)
-    return zones, attrs, AreaTable(t, summ, [*areas.notes, *notes])
+    return zones, attrs, AreaTable(t, summ, [*matched, *areas.notes, *notes])
 
 
 def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -210,6 +217,8 @@ def compute_territory_stocks(
     method: str = "aldo",
     engine: str = "exact",
     max_nodata_share: float = MAX_NODATA_SHARE,
+    id_field: str | None = None,
+    name_field: str | None = None,
 ) -> StocksResult:
     """Carbon stocks of a territory from a land-cover raster or a table of areas.
 
@@ -230,8 +239,7 @@ def compute_territory_stocks(
             "chaque parcelle ; avec une table de surfaces (--areas) elles ne changeraient pas "
             "les surfaces des zones. Retirez --parcels, ou donnez --landcover au lieu de --areas."
         )
-    if not isinstance(territory, Territory):
-        territory = resolve_territory(territory, zpc=zpc)
+    territory = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
     notes = list(territory.notes)
     parcel_gdf = None
     if parcels is not None:
@@ -243,13 +251,12 @@ def compute_territory_stocks(
         zones = territory.zones
         at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine,
                                     max_nodata_share=max_nodata_share)
-        attrs = zones.drop(columns="geometry")
+        attrs = zone_attributes(zones, zpc_override=territory.zpc_override)
         if is_synthetic(landcover):
             notes.append(SYNTHETIC_NOTE_FR)
     else:
         at = area_table_from_csv(areas)
         zones, attrs, at = _zones_for_area_table(territory, at, areas)
-    notes = list(dict.fromkeys([*notes, *territory.notes]))  # + notes added while matching
     notes += at.notes
     hedge_df = None
     if hedges is not None:
@@ -257,7 +264,8 @@ def compute_territory_stocks(
 
         hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges(hedges, zones)
     try:
-        stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df)
+        stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df,
+                                zpc_override=territory.zpc_override)
     except UnknownLandCoverClassError as exc:
         source = (f"raster d'occupation du sol « {landcover} »" if landcover is not None
                   else f"table de surfaces « {areas} »")
@@ -278,7 +286,8 @@ def compute_territory_stocks(
         pat = parcel_area_table(parcel_gdf)
         pattrs = _parcel_attrs(parcel_gdf, territory.zones)
         pattrs["zone_name"] = parcel_gdf["code_cultu"].to_numpy()
-        pst = compute_stocks(pat.table, pattrs, method=method)
+        pst = compute_stocks(pat.table, pattrs, method=method,
+                             zpc_override=territory.zpc_override)
         ptot = zone_totals(pst).rename(columns={"zone_id": "parcel_id"})
         lu = pst[pst["pool"] == "soil"].drop_duplicates("zone_id").set_index("zone_id")
         pg = parcel_gdf[["parcel_id", "code_cultu", "code_group", "code", "geometry"]].merge(
@@ -386,14 +395,16 @@ def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, ar
                parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
                make_map: bool = True, title: str | None = None,
                overwrite: bool = False,
-               max_nodata_share: float = MAX_NODATA_SHARE) -> StocksResult:
+               max_nodata_share: float = MAX_NODATA_SHARE, id_field: str | None = None,
+               name_field: str | None = None) -> StocksResult:
     """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
     result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
                                       parcels=parcels, hedges=hedges, zpc=zpc, method=method,
-                                      engine=engine, max_nodata_share=max_nodata_share)
+                                      engine=engine, max_nodata_share=max_nodata_share,
+                                      id_field=id_field, name_field=name_field)
     params = {"territory": str(territory), "landcover": landcover, "areas": areas,
               "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
-              "engine": engine}
+              "engine": engine, "id_field": id_field, "name_field": name_field}
     write_stock_outputs(result, out_dir, params=params, make_map=make_map, title=title,
                         overwrite=overwrite, inputs=(territory, landcover, areas, parcels, hedges))
     return result

@@ -51,8 +51,8 @@ from pathlib import Path
 from . import data
 from .errors import ScenarioError
 
-TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc", "data",
-            "baseline", "scenario"}
+TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc",
+            "id_field", "name_field", "data", "baseline", "scenario"}
 DATA_KEYS = {"landcover", "landcover_year", "parcels", "trend_landcover_before", "trend_years",
              "trend_changes"}
 BASELINE_KEYS = {"trend"}
@@ -108,6 +108,9 @@ class ScenarioConfig:
     baseline_trend: bool
     scenarios: list[Scenario]
     raw: dict
+    #: fields of a zones file holding the zone ids and names (None: recognised names)
+    id_field: str | None = None
+    name_field: str | None = None
 
     @property
     def years(self) -> range:
@@ -510,6 +513,15 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
             add(("zpc",), f"zone pédoclimatique {show(zpc)} inconnue (zones : "
                           f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
             zpc = None
+    fields = {}
+    for key in ("id_field", "name_field"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            add((key,), f"« {key} » doit être le nom d'un champ du fichier de territoire, pas "
+                        f"{show(value)} ; écrivez {key} = \"INSEE_COM\" par exemple ou retirez "
+                        "la clé")
+            value = None
+        fields[key] = value.strip() if isinstance(value, str) else None
     # ---- [data]
     d = table(raw.get("data"), ("data",), "data")
     unknown(d, DATA_KEYS, ("data",), "data.")
@@ -734,7 +746,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         start_year=int(start), horizon=int(horizon), method=method, gwp_n2o=float(gwp),
         zpc=zpc, landcover=landcover, parcels=parcels, trend_before=trend_before,
         trend_years=trend_years, trend_changes=trend_changes, baseline_trend=baseline_trend,
-        scenarios=scenarios, raw=raw)
+        scenarios=scenarios, raw=raw, **fields)
 
 
 def _first_line(text: str, key: str) -> int | None:

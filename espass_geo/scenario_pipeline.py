@@ -206,7 +206,8 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     """
     cfg = config
     if territory is None:
-        territory = resolve_territory(cfg.territory, zpc=cfg.zpc)
+        territory = resolve_territory(cfg.territory, zpc=cfg.zpc, id_field=cfg.id_field,
+                                      name_field=cfg.name_field)
     zones = territory.zones
     attrs = zones.drop(columns="geometry")
     attrs = attrs.assign(zpc_weight=1.0)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .constants import C_TO_CO2
+from .territory import zone_attributes
 from .factors import (
     artificial_split_parameters,
     hedge_factor,
@@ -74,6 +75,7 @@ def compute_stocks(
     method: str = "aldo",
     hedges: pd.DataFrame | None = None,
     min_vegetated_share: float | None = None,
+    zpc_override: str | None = None,
 ) -> pd.DataFrame:
     """Carbon stocks per zone × land use × pool.
 
@@ -91,18 +93,17 @@ def compute_stocks(
         dead wood stay ALDO/IGN).
     hedges
         Optional ``zone_id, length_km``: hedge biomass = km × tC/km of the département.
+    zpc_override
+        The user's pedoclimatic zone, applied last to every zone (its ZPC mix is replaced),
+        see :func:`espass_geo.territory.zone_attributes`.
 
     Returns
     -------
     DataFrame with :data:`STOCK_COLUMNS`; ``area_ha`` is the land-use area and repeats on each
     pool row (sum areas on ``pool == "soil"`` only).
     """
-    attrs = zone_attrs.drop(columns="geometry", errors="ignore").copy()
-    if "zone_name" not in attrs:
-        attrs["zone_name"] = attrs["zone_id"]
+    attrs = zone_attributes(zone_attrs, zpc_override=zpc_override)
     lu = land_use_areas(area_table, min_vegetated_share=min_vegetated_share)
-    if "zpc_weight" not in attrs:
-        attrs["zpc_weight"] = 1.0
     lu = lu.merge(attrs[["zone_id", "zone_name", "zpc", "region_code", "zpc_weight"]],
                   on="zone_id", how="left")
     lu["area_ha"] = lu["area_ha"] * lu["zpc_weight"].fillna(1.0)

@@ -11,7 +11,7 @@ import difflib
 import logging
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,12 +29,24 @@ from .errors import (
     OverlappingZonesWarning,
     SmallTerritoryWarning,
     TerritoryNotFoundError,
+    ZoneIdWarning,
 )
 from .fmt import fmt_area_ha
 
 log = logging.getLogger(__name__)
 
 ZONE_COLUMNS = ["zone_id", "zone_name", "zpc", "departement", "region_code", "epci", "geometry"]
+#: columns of :func:`zone_attributes` (one row per zone × ZPC, weights summing to 1 per zone)
+ZONE_ATTRIBUTE_COLUMNS = ["zone_id", "zone_name", "zpc", "zpc_weight", "departement",
+                          "region_code", "epci"]
+#: region assumed for a zone outside the embedded communes (Hauts-de-France)
+DEFAULT_REGION_CODE = "32"
+#: zone id fields recognised in a territory layer, in this order (case-insensitive)
+ID_FIELDS = ("zone_id", "INSEE_COM", "code_insee", "insee", "INSEE", "CODE_INSEE", "insee_com",
+             "SIREN", "siren_epci", "SIREN_EPCI", "code_siren", "code", "CODE", "id")
+#: zone name fields recognised in a territory layer, in this order (case-insensitive)
+NAME_FIELDS = ("zone_name", "NOM", "NOM_COM", "nom_com", "nom", "name", "libelle", "LIBELLE",
+               "nom_epci", "NOM_EPCI", "label")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _SIREN_RE = re.compile(r"^\d{9}$")
 
@@ -48,10 +60,71 @@ class Territory:
     kind: str  # "communes" or "polygons"
     cog_vintage: int | None = COG_GEOMETRY_VINTAGE
     notes: list[str] = field(default_factory=list)
+    #: ZPC imposed by the user (``--zpc``), applied last wherever factors are looked up
+    zpc_override: str | None = None
+    #: the specification it was resolved from (file path, codes), shown in parameters
+    spec: str | None = None
+
+    def __str__(self) -> str:
+        return self.spec or self.label
 
     @property
     def area_ha(self) -> float:
         return float(self.zones.geometry.area.sum() * 1e-4)
+
+
+def check_zpc(zpc: str) -> str:
+    """``zpc`` if it is a pedoclimatic zone of the ALDO soil table, else a French FactorError."""
+    known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
+    if zpc not in known:
+        raise FactorError(
+            f"zone pédoclimatique --zpc « {zpc} » inconnue ; zones possibles : "
+            f"{', '.join(known)}."
+        )
+    return zpc
+
+
+def zone_attributes(zones: pd.DataFrame, *, zpc_override: str | None = None) -> pd.DataFrame:
+    """The attributes factors are looked up with: one row per zone × ZPC.
+
+    ``zones`` has ``zone_id`` and any of ``zone_name``, ``zpc``, ``zpc_weight`` (a zone over
+    several pedoclimatic zones has one row per ZPC, see :func:`zpc_mix`), ``departement``,
+    ``region_code``, ``epci`` (a geometry column is dropped). Returns
+    :data:`ZONE_ATTRIBUTE_COLUMNS`: missing names are the ids, missing weights 1, a missing
+    region the default one (:data:`DEFAULT_REGION_CODE`). The user's ``zpc_override`` is applied
+    last: every zone then has that single ZPC with weight 1 (its ZPC mix is replaced). Pure:
+    ``zones`` is not modified.
+    """
+    a = pd.DataFrame(zones.drop(columns="geometry", errors="ignore")).copy()
+    for col in ZONE_ATTRIBUTE_COLUMNS:
+        if col not in a:
+            a[col] = np.nan
+    a["zone_name"] = a["zone_name"].astype(object).where(a["zone_name"].notna(), a["zone_id"])
+    a["zpc_weight"] = a["zpc_weight"].astype(float).fillna(1.0)
+    a["region_code"] = a["region_code"].astype(object).where(a["region_code"].notna(),
+                                                             DEFAULT_REGION_CODE)
+    if zpc_override is not None:
+        check_zpc(zpc_override)
+        a = a.drop_duplicates("zone_id").copy()
+        a["zpc"] = zpc_override
+        a["zpc_weight"] = 1.0
+    return a[ZONE_ATTRIBUTE_COLUMNS].reset_index(drop=True)
+
+
+def with_zpc(territory: Territory, zpc: str | None) -> Territory:
+    """A copy of ``territory`` whose zones all have the user's ZPC (``None``: unchanged).
+
+    The territory given is not modified; the override is kept (``zpc_override``) so that zones
+    rebuilt later (EPCI of an area table) get it too.
+    """
+    if zpc is None or zpc == territory.zpc_override:
+        return territory
+    check_zpc(zpc)
+    zones = territory.zones.copy()
+    zones["zpc"] = zpc
+    note = f"Zone pédoclimatique imposée par l'utilisateur : {zpc}."
+    notes = [n for n in territory.notes if not n.startswith("Zone pédoclimatique imposée")]
+    return replace(territory, zones=zones, zpc_override=zpc, notes=[*notes, note])
 
 
 def _close_matches(value: str, candidates, n: int = 3) -> str:
@@ -376,25 +449,60 @@ def overlap_notice(gdf: gpd.GeoDataFrame, what: str, consequence: str, *,
     return msg
 
 
-def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | None) -> Territory:
-    gdf = read_vector(path, polygons=True)
+def _pick_field(fields: list[str], given: str | None, known: tuple[str, ...], path,
+                option: str) -> str | None:
+    """The field ``given`` by the user (checked), else the first recognised name, else None."""
+    if given is not None:
+        if given in fields:
+            return given
+        near = difflib.get_close_matches(given, fields, n=1, cutoff=0.6)
+        match = next((f for f in fields if f.lower() == given.lower()), None) or \
+            (near[0] if near else None)
+        hint = f" ; vouliez-vous « {match} » ?" if match else ""
+        raise InputFileError(
+            f"champ {option} « {given} » absent du fichier de territoire « {path} » (champs : "
+            f"{', '.join(fields) or 'aucun'}){hint} : choisissez l'un d'eux."
+        )
+    lower = {f.lower(): f for f in reversed(fields)}
+    return next((lower[c.lower()] for c in known if c.lower() in lower), None)
+
+
+def _frame_in_lambert93(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """A territory GeoDataFrame given by the API: CRS required, polygons, Lambert-93."""
+    if gdf.crs is None:
+        raise MissingCRSError(f"territoire {source} sans système de coordonnées : définissez-le "
+                              "(gdf.set_crs(2154) si les coordonnées sont en Lambert-93).")
+    poly = gdf.geometry.map(_polygonal_part)
+    if poly.isna().any():
+        raise EmptyTerritoryError(
+            f"territoire {source} : {int(poly.isna().sum())} entité(s) sur {len(gdf)} sans "
+            "polygone ; une zone a une surface : donnez des polygones.")
+    gdf = gdf.set_geometry(gpd.GeoSeries(poly.values, index=gdf.index, crs=gdf.crs))
+    if gdf.crs.to_epsg() != 2154:
+        gdf = gdf.to_crs(LAMBERT93)
+    return repair_geometries(gdf, source)
+
+
+def _polygon_zones(path, id_field: str | None, name_field: str | None) -> Territory:
+    if isinstance(path, gpd.GeoDataFrame):
+        gdf, path = _frame_in_lambert93(path, "(GeoDataFrame)"), "(GeoDataFrame)"
+    else:
+        gdf = read_vector(path, polygons=True)
     if gdf.empty:
         raise EmptyTerritoryError(
             f"fichier de territoire « {path} » sans aucun polygone : donnez une couche avec au "
             "moins un polygone."
         )
-    lower = {c.lower(): c for c in gdf.columns if c != gdf.geometry.name}
+    fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    id_field = _pick_field(fields, id_field, ID_FIELDS, path, "--id-field")
+    name_field = _pick_field(fields, name_field, NAME_FIELDS, path, "--name-field")
     if id_field is None:
-        id_field = next((lower[c] for c in ("zone_id", "code", "insee", "code_insee", "siren", "id")
-                         if c in lower), None)
-    elif id_field not in gdf.columns:
-        raise InputFileError(
-            f"champ « {id_field} » absent du fichier de territoire « {path} » (champs : "
-            f"{', '.join(map(str, gdf.columns))}) : choisissez l'un d'eux."
-        )
-    if name_field is None:
-        name_field = next((lower[c] for c in ("zone_name", "nom", "name", "libelle") if c in lower),
-                          None)
+        shown = ", ".join(fields[:15]) if fields else "aucun"
+        warnings.warn(
+            f"Fichier de territoire « {path} » : aucun champ d'identifiant reconnu (champs : "
+            f"{shown} ; reconnus : {', '.join(ID_FIELDS[:9])}…) : zones numérotées zone_1 à "
+            f"zone_{len(gdf)}. Nommez le champ d'identifiant avec --id-field (clé id_field).",
+            ZoneIdWarning, stacklevel=4)
     if id_field:
         raw_ids = gdf[id_field]
         if raw_ids.isna().any():
@@ -426,8 +534,9 @@ def _polygon_zones(path: str | Path, id_field: str | None, name_field: str | Non
                       f"{', '.join(zones.loc[flat, 'zone_id'].head(5))}.",
                       InvalidGeometryWarning, stacklevel=3)
     zones = zones[~flat].reset_index(drop=True)
-    territory = Territory(zones=zones, label=split_layer(path)[0].stem, kind="polygons",
-                          cog_vintage=None)
+    label = "zones" if path == "(GeoDataFrame)" else split_layer(path)[0].stem
+    territory = Territory(zones=zones, label=label, kind="polygons", cog_vintage=None,
+                          spec=None if path == "(GeoDataFrame)" else str(path))
     _check_size(territory)
     msg = overlap_notice(zones, f"Les zones de « {path} »", "ces surfaces sont comptées dans "
                          "chaque zone", stacklevel=4)
@@ -532,7 +641,7 @@ def check_territory_spec(spec: str) -> str | None:
 
 
 def resolve_territory(
-    spec: str | Path,
+    spec: str | Path | gpd.GeoDataFrame | Territory,
     *,
     zpc: str | None = None,
     id_field: str | None = None,
@@ -548,13 +657,25 @@ def resolve_territory(
         ``zones.gpkg:layer`` selects a layer), comma-separated INSEE codes (``"59183,59350"``;
         COG 2018, or ``"cog2026:59006,59350"`` for COG 2026 codes), ``"epci:SIREN[,SIREN…]"``
         (COG 2018 or 2026 SIREN) or ``"dep:59,62"`` (whole départements).
+        A ``GeoDataFrame`` of polygons (any CRS) is read like a file; a :class:`Territory`
+        is returned as is (a copy with the ``zpc`` override if one is given).
     zpc
-        Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``).
+        Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``), kept by the
+        territory (``zpc_override``) and applied last wherever factors are looked up.
+    id_field, name_field
+        Fields of a zones file holding the zone ids and names; by default the first of
+        :data:`ID_FIELDS` (``INSEE_COM``, ``insee``, ``code_insee``, ``SIREN``…) and of
+        :data:`NAME_FIELDS` (``NOM``, ``nom``, ``name``, ``libelle``…) present.
     cog
         Vintage of the INSEE codes given (2018, the default, or 2026). Zones are always the
         2018 communes (the geometry and ALDO vintage): a 2026 code of a commune that absorbed
         others expands to all of its 2018 communes. EPCI SIREN of either vintage are accepted.
     """
+    if isinstance(spec, Territory):  # already resolved: never modified, the override applies
+        return with_zpc(spec, zpc)
+    if isinstance(spec, gpd.GeoDataFrame):
+        territory = _polygon_zones(spec, id_field, name_field)
+        return _finish(territory, zpc, "(GeoDataFrame)")
     text, prefix_cog = _split_cog(str(spec))
     cog = prefix_cog or cog  # "cog2026:59006,59350": INSEE codes of COG 2026
     if cog not in (2018, 2026):
@@ -568,23 +689,22 @@ def resolve_territory(
         )
     if _is_file_spec(text):
         territory = _polygon_zones(text, id_field, name_field)
-        attrs = _majority_attrs(territory.zones)
-        z = territory.zones
-        for col in ("zpc", "departement", "region_code", "epci"):
-            z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
     else:
         codes, label = _commune_codes(text, cog)
-        territory = _commune_zones(codes, label)
+        territory = replace(_commune_zones(codes, label), spec=str(spec))
+    return _finish(territory, zpc, text)
+
+
+def _finish(territory: Territory, zpc: str | None, text: str) -> Territory:
+    """Attributes of polygon zones (area-weighted majority over the communes), the user's ZPC,
+    the check that every zone has one, and the default region."""
     z = territory.zones
-    if zpc is not None:
-        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
-        if zpc not in known:
-            raise FactorError(
-                f"zone pédoclimatique --zpc « {zpc} » inconnue ; zones possibles : "
-                f"{', '.join(known)}."
-            )
-        z["zpc"] = zpc
-        territory.notes.append(f"Zone pédoclimatique imposée par l'utilisateur : {zpc}.")
+    if territory.kind == "polygons":
+        attrs = _majority_attrs(z)
+        for col in ("zpc", "departement", "region_code", "epci"):
+            z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
+    territory = with_zpc(territory, zpc)
+    z = territory.zones
     missing = z.loc[z["zpc"].isna(), "zone_id"].tolist()
     if missing:
         raise FactorError(
@@ -592,7 +712,8 @@ def resolve_territory(
             "elles sont hors des communes embarquées du Nord et du Pas-de-Calais. Donnez-en une "
             "avec --zpc (ex. --zpc 2_1 ; clé zpc dans un fichier de configuration)."
         )
-    z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(), "32")
+    z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(),
+                                                             DEFAULT_REGION_CODE)
     return territory
 
 
@@ -641,6 +762,8 @@ def epci_territory(spec: str, *, zpc: str | None = None) -> Territory:
     geo["departement"] = geo["zone_id"].map(major["departement"])
     geo["region_code"] = geo["zone_id"].map(major["region_code"])
     geo["epci"] = geo["zone_id"]
+    if communes.zpc_override is not None:
+        geo["zpc"] = communes.zpc_override
     zones = gpd.GeoDataFrame(geo[ZONE_COLUMNS], geometry="geometry", crs=LAMBERT93)
     return Territory(zones=zones, label=f"EPCI de {communes.label}", kind="epci",
-                     notes=list(communes.notes))
+                     notes=list(communes.notes), zpc_override=communes.zpc_override)
