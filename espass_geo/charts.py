@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +146,7 @@ DELTA_COLUMNS: tuple[str, ...] = ("scenario", "year", "lever", "cumulative_delta
 # Labels and formatting
 # --------------------------------------------------------------------------------------------
 
-@cache
+@data.factor_cache
 def _practice_labels() -> dict[str, str]:
     """``practice id -> label_fr`` of ``factors/practices_aldo.csv`` ({} if unavailable)."""
     try:

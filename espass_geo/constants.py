@@ -26,11 +26,37 @@ SIGN_CONVENTION_FR: str = (
 )
 SIGN_CONVENTION_EN: str = "ALDO sign convention: positive = sequestration, negative = emission."
 
+#: GWP100 of N2O (tCO2e/tN2O): IPCC AR6, the PCAET default (R229-49), and AR5 (selectable).
+#: ``factors/n2o_soil_loss.csv`` and ``factors/substances.csv`` give the same numbers with their
+#: sources (tests/test_factor_set.py checks that they agree).
+GWP_N2O_AR6: float = 273.0
+GWP_N2O_AR5: float = 265.0
+DEFAULT_GWP_N2O: float = GWP_N2O_AR6
+
+#: Forest land uses and their IGN composition (``forest_composition`` of
+#: ``factors/land_use_classes.csv``): the one definition of the forest set.
+FOREST_COMPOSITIONS: dict[str, str] = {
+    "forest_broadleaf": "feuillus",
+    "forest_conifer": "coniferes",
+    "forest_mixed": "mixtes",
+    "forest_poplar": "peupleraies",
+}
+FOREST_LAND_USES: tuple[str, ...] = tuple(FOREST_COMPOSITIONS)
+#: Artificial land uses: the ALDO split classes and the CLC artificial land before the split.
+ARTIFICIAL_SPLIT_LAND_USES: tuple[str, ...] = (
+    "artificial_sealed", "artificial_grassed", "artificial_wooded")
+ARTIFICIAL_LAND_USES: tuple[str, ...] = (*ARTIFICIAL_SPLIT_LAND_USES, "artificial_unsplit")
+
 POOLS: tuple[str, ...] = ("soil", "litter", "live_biomass", "dead_wood", "hedges")
+#: French labels of the carbon pools and of the other ``item`` values of stocks and flows (the
+#: one vocabulary of the report, maps and exports).
 POOL_LABELS_FR: dict[str, str] = {
-    "soil": "Sol (0-30 cm)",
+    "soil": "Sol",
     "litter": "Litière",
     "live_biomass": "Biomasse vivante",
     "dead_wood": "Bois mort",
     "hedges": "Haies",
+    "wood_products": "Produits bois",
+    "soil_litter_n2o": "N₂O",
+    "total": "Total",
 }

@@ -70,10 +70,21 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
         ) from exc
 
 
-@cache
 def factor_table(name: str) -> pd.DataFrame:
-    """A factor table from ``factors/<name>.csv`` (cached; do not mutate the result)."""
-    return read_csv(data_path("factors", f"{name}.csv"))
+    """The factor table ``name`` of the active factor set (the shipped ``factors/<name>.csv``
+    unless a run chose another set with :func:`espass_geo.factor_set.use_factors`); loaded and
+    validated once per set; do not mutate the result."""
+    from .factor_set import active_factor_set
+
+    return active_factor_set().table(name)
+
+
+def factor_cache(func):
+    """:func:`functools.cache` with one cache per factor set (see
+    :func:`espass_geo.factor_set.factor_cache`): for values derived from the factor tables."""
+    from .factor_set import factor_cache as _factor_cache
+
+    return _factor_cache(func)
 
 
 @cache

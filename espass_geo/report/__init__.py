@@ -41,6 +41,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from .. import charts as _charts
 from ..constants import C_TO_CO2
+from ..constants import POOL_LABELS_FR as _POOL_LABELS_FR
 from ..errors import OutputError
 from ..fmt import (
     KILO_THRESHOLD_T,
@@ -103,17 +104,8 @@ THEME_LABELS_FR: dict[str, str] = {
 SECTOR_LABELS_FR: dict[str, str] = dict(_charts.SECTOR_LABELS_FR)
 POST_LABELS_FR: dict[str, str] = dict(_charts.POST_LABELS_FR)
 SUBSTANCE_LABELS_FR: dict[str, str] = dict(_charts.SUBSTANCE_LABELS_FR)
-#: Carbon pools (``item`` of the stocks and flows).
-POOL_LABELS_FR: dict[str, str] = {
-    "soil": "Sol",
-    "litter": "Litière",
-    "live_biomass": "Biomasse vivante",
-    "dead_wood": "Bois mort",
-    "hedges": "Haies",
-    "wood_products": "Produits bois",
-    "soil_litter_n2o": "N₂O",
-    "total": "Total",
-}
+#: Carbon pools (``item`` of the stocks and flows): :data:`espass_geo.constants.POOL_LABELS_FR`.
+POOL_LABELS_FR: dict[str, str] = dict(_POOL_LABELS_FR)
 #: Causes of the carbon flows (``category`` of ``flux_carbone``).
 CAUSE_LABELS_FR: dict[str, str] = dict(_charts.CAUSE_LABELS_FR)
 _LAND_USE_FALLBACK: dict[str, str] = {
