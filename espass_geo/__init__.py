@@ -19,7 +19,26 @@ from .errors import EspassGeoError  # noqa: E402
 from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
 from .territory import Territory, resolve_territory  # noqa: E402
 
+# The typed API. Bound last and eagerly: ``stocks``, ``flows``, ``emissions`` and ``scenarios``
+# are also names of compute modules, whose import would otherwise shadow the functions.
+from .api import (  # noqa: E402
+    Engine,
+    Manifest,
+    Method,
+    WoodProducts,
+    bilan,
+    emissions,
+    flows,
+    scenarios,
+    stocks,
+    write,
+)
+
+_API = ("Engine", "Manifest", "Method", "WoodProducts", "bilan", "emissions", "flows",
+        "scenarios", "stocks", "write")
+
 __all__ = [
+    *_API,
     "AreaTable",
     "C_TO_CO2",
     "EspassGeoError",

@@ -1,0 +1,532 @@
+"""Typed public API: one call per computation, results complete in memory, ``write`` sinks.
+
+A notebook user calls :func:`stocks`, :func:`flows`, :func:`scenarios`, :func:`emissions` or
+:func:`bilan`, inspects the returned result (tables, zones, the stock-density grid, the sealing
+hotspots, notes), and calls :func:`write` to publish it; nothing is written before ``write``.
+
+Inputs
+------
+* territory: a specification string (``"epci:245900428"``, ``"59183,59350"``, ``"dep:59"``,
+  a vector file path), a :class:`geopandas.GeoDataFrame` in any CRS (reprojected to Lambert-93,
+  with a note), or a resolved :class:`~espass_geo.territory.Territory`;
+* land cover: a GeoTIFF path, an open ``rasterio`` dataset or an ``xarray.DataArray`` with a CRS
+  (rioxarray). Non-path rasters, and rasters in another CRS, are written to a temporary tiled
+  GeoTIFF in Lambert-93 (nearest neighbour: the classes are categories), removed after the
+  run, so that the exact engines apply unchanged;
+* parcels: a path or a GeoDataFrame.
+
+Identifiers and docstrings are English; every message a user reads (notes, errors) is French.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import geopandas as gpd
+import pandas as pd
+
+from .areas import MAX_NODATA_SHARE
+from .bilan import BilanConfig, BilanResult, compute_bilan, write_bilan_outputs
+from .constants import LAMBERT93
+from .emissions_pipeline import EmissionsResult, compute_territory_emissions, \
+    write_emission_outputs
+from .errors import EspassGeoError, InputFileError, MissingCRSError
+from .flows_pipeline import FlowsResult, compute_territory_flows, write_flow_outputs
+from .io import read_manifest
+from .pipeline import StocksResult, compute_territory_stocks, write_stock_outputs
+from .scenario_config import ScenarioConfig, load_scenario_config
+from .scenario_pipeline import ScenarioResult, build_scenarios, write_scenario_outputs
+from .territory import Territory, resolve_territory
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import rasterio.io
+    import xarray
+
+Method: TypeAlias = Literal["aldo", "ipcc"]
+Engine: TypeAlias = Literal["exact", "center"]
+WoodProducts: TypeAlias = Literal["harvest", "consumption", "none"]
+PathLike: TypeAlias = "str | Path"
+TerritoryInput: TypeAlias = "str | Path | gpd.GeoDataFrame | Territory"
+RasterInput: TypeAlias = "str | Path | rasterio.io.DatasetReader | xarray.DataArray"
+VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
+Result: TypeAlias = "StocksResult | FlowsResult | EmissionsResult | ScenarioResult | BilanResult"
+
+_METHODS = ("aldo", "ipcc")
+_ENGINES = ("exact", "center")
+_WOOD = ("harvest", "consumption", "none")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What :func:`write` wrote: the folder and each file (relative path -> size, SHA-256)."""
+
+    out_dir: Path
+    files: dict[str, dict[str, Any]]
+    command: str = ""
+    date: str = ""
+
+    @property
+    def paths(self) -> list[Path]:
+        """Absolute paths of the files written, sorted."""
+        return [self.out_dir / rel for rel in sorted(self.files)]
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self.files
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+# ------------------------------------------------------------------------ input adapters
+class _Inputs:
+    """Temporary files of one run and the French names that replace their paths in messages."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._dir: Path | None = None
+        self._stack = stack
+        self.names: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def tmp(self, name: str) -> Path:
+        if self._dir is None:
+            self._dir = Path(self._stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="espass_geo-api-")))
+        return self._dir / name
+
+    def rename(self, text: str) -> str:
+        for path, shown in self.names.items():
+            text = text.replace(path, shown)
+        return text
+
+
+def _check_choice(value: str, choices: tuple[str, ...], option: str) -> None:
+    if value not in choices:
+        raise InputFileError(f"option {option} = « {value} » inconnue ; valeurs possibles : "
+                             f"{', '.join(choices)}.")
+
+
+def _label_stem(label: str) -> str:
+    stem = re.sub(r"[^\w\-]+", "_", label).strip("_")
+    return stem or "territoire"
+
+
+def _territory_spec(territory: TerritoryInput, io: _Inputs, label: str | None) -> str:
+    """A specification string for ``resolve_territory``; a GeoDataFrame goes to a GeoPackage."""
+    if isinstance(territory, Territory):
+        territory = territory.zones
+    if isinstance(territory, gpd.GeoDataFrame):
+        if territory.crs is None:
+            raise MissingCRSError(
+                "territoire (GeoDataFrame) sans système de coordonnées : définissez-le avec "
+                "gdf.set_crs(2154) (coordonnées en Lambert-93) ou gdf.set_crs(4326) (degrés), "
+                "puis relancez.")
+        epsg = territory.crs.to_epsg()
+        path = io.tmp(f"{_label_stem(label or 'territoire')}.gpkg")
+        territory.to_file(path, engine="pyogrio")
+        io.names[str(path)] = "(GeoDataFrame)"
+        if epsg != 2154:
+            io.notes.append(f"Territoire (GeoDataFrame) reprojeté de {territory.crs.to_string()} "
+                            "en Lambert-93 (EPSG:2154).")
+        return str(path)
+    return str(territory)
+
+
+def _resolve(territory: TerritoryInput, io: _Inputs, *, zpc: str | None,
+             id_field: str | None, label: str | None) -> Territory:
+    if isinstance(territory, Territory) and zpc is None:
+        return territory
+    t = resolve_territory(_territory_spec(territory, io, label), zpc=zpc, id_field=id_field)
+    if label is not None:
+        t.label = label
+    elif isinstance(territory, gpd.GeoDataFrame | Territory):
+        t.label = territory.label if isinstance(territory, Territory) else "territoire"
+    return t
+
+
+def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
+    """A GeoTIFF path in Lambert-93 for ``raster`` (a temporary one unless a path is given)."""
+    if isinstance(raster, str | Path):
+        return Path(raster)
+    import rasterio.io
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
+    shown = "(DataArray)"
+    if isinstance(raster, rasterio.io.DatasetReader):
+        if raster.crs is not None and raster.crs.to_epsg() == 2154 \
+                and Path(raster.name).is_file():
+            return Path(raster.name)
+        shown = f"(jeu rasterio {Path(raster.name).name})"
+        if raster.crs is None:
+            raise MissingCRSError(f"{what} {shown} sans système de coordonnées : déclarez-le "
+                                  "(gdal_edit.py -a_srs EPSG:2154 …) puis relancez.")
+        da = rioxarray.open_rasterio(raster)
+    elif isinstance(raster, xr.DataArray):
+        da = raster
+    else:
+        raise InputFileError(f"{what} : type {type(raster).__name__} non pris en charge ; "
+                             "donnez un chemin de GeoTIFF, un jeu rasterio ouvert ou un "
+                             "xarray.DataArray (rioxarray) avec un système de coordonnées.")
+    if "band" in da.dims:
+        if da.sizes["band"] != 1:
+            raise InputFileError(f"{what} {shown} : {da.sizes['band']} bandes ; donnez la seule "
+                                 "bande des codes d'occupation du sol (da.sel(band=1)).")
+        da = da.squeeze("band", drop=True)
+    if da.rio.crs is None:
+        raise MissingCRSError(f"{what} {shown} sans système de coordonnées : déclarez-le avec "
+                              "da.rio.write_crs(2154) (ou le code EPSG de la donnée), puis "
+                              "relancez.")
+    if da.dtype.kind == "f":  # e.g. open_rasterio(..., masked=True): codes as floats, NaN
+        vals = da.values
+        finite = vals[~pd.isna(vals)]
+        if len(finite) and ((finite % 1 != 0).any() or finite.min() < 0 or finite.max() > 65535):
+            raise InputFileError(f"{what} {shown} : valeurs non entières ; donnez les codes "
+                                 "CLC entiers (111…523) de l'occupation du sol.")
+        nodata = da.rio.nodata
+        da = da.fillna(0).astype("uint16").rio.write_nodata(
+            0 if nodata is None or pd.isna(nodata) else int(nodata))
+    epsg = da.rio.crs.to_epsg()
+    if epsg != 2154:
+        from rasterio.enums import Resampling
+
+        before = da.rio.crs.to_string()
+        da = da.rio.reproject(LAMBERT93, resampling=Resampling.nearest)
+        io.notes.append(f"{what[0].upper()}{what[1:]} {shown} reprojetée de {before} en "
+                        "Lambert-93 (EPSG:2154), au plus proche voisin (classes).")
+    path = io.tmp(f"occupation_{len(io.names)}.tif")
+    da.rio.to_raster(path, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+    io.names[str(path)] = shown
+    return path
+
+
+def _parcels(parcels: VectorInput | None) -> str | Path | gpd.GeoDataFrame | None:
+    if isinstance(parcels, gpd.GeoDataFrame):
+        if parcels.crs is None:
+            raise MissingCRSError("parcelles (GeoDataFrame) sans système de coordonnées : "
+                                  "définissez-le (gdf.set_crs(2154)) puis relancez.")
+        from .areas import read_parcels
+
+        return parcels if parcels.crs.to_epsg() == 2154 and "parcel_id" in parcels \
+            and "code" in parcels else _parcels_via_file(parcels, read_parcels)
+    return parcels
+
+
+def _parcels_via_file(parcels: gpd.GeoDataFrame, reader: Any) -> gpd.GeoDataFrame:
+    """Validate and normalise a raw RPG GeoDataFrame with the file reader."""
+    with tempfile.TemporaryDirectory(prefix="espass_geo-api-") as d:
+        path = Path(d) / "parcelles.gpkg"
+        parcels.to_file(path, engine="pyogrio")
+        try:
+            return reader(path)
+        except EspassGeoError as exc:
+            exc.args = (str(exc.args[0]).replace(str(path), "(GeoDataFrame)"), *exc.args[1:])
+            raise
+
+
+@contextmanager
+def _run() -> Iterator[_Inputs]:
+    """Temporary inputs of one run; their paths become readable names in errors/warnings."""
+    with ExitStack() as stack:
+        io = _Inputs(stack)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield io
+            except EspassGeoError as exc:
+                if exc.args:
+                    exc.args = (io.rename(str(exc.args[0])), *exc.args[1:])
+                raise
+            finally:
+                pending = list(caught)
+        for w in pending:  # re-issued outside the recorder, with readable names
+            warnings.warn_explicit(io.rename(str(w.message)), w.category, w.filename, w.lineno)
+
+
+def _finish_notes(notes: list[str], io: _Inputs) -> list[str]:
+    return list(dict.fromkeys([*io.notes, *(io.rename(n) for n in notes)]))
+
+
+def _shown_path(path: Path | None, io: _Inputs) -> Path | None:
+    if path is None:
+        return None
+    return Path(io.names.get(str(path), str(path)))
+
+
+# ------------------------------------------------------------------------------ compute
+def stocks(
+    territory: TerritoryInput,
+    *,
+    landcover: RasterInput | None = None,
+    areas: PathLike | None = None,
+    parcels: VectorInput | None = None,
+    hedges: PathLike | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    label: str | None = None,
+    method: Method = "aldo",
+    engine: Engine = "exact",
+    max_nodata_share: float = MAX_NODATA_SHARE,
+) -> StocksResult:
+    """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
+
+    Exactly one of ``landcover`` (raster of CLC level-3 codes) and ``areas`` (CSV of areas per
+    zone and code) is given. With a raster, the result carries the per-pixel stock density
+    (``result.density``: array in tC/ha, affine transform, CRS) on the territory's window.
+    ``parcels`` (RPG) make the declared crop prevail inside each parcel (raster input only).
+    ``zpc`` overrides the ALDO pedoclimatic zone of every zone; ``id_field`` names the zone
+    id column of a GeoDataFrame or vector file; ``label`` names the territory in the outputs.
+    Nothing is written: see :func:`write`.
+    """
+    _check_choice(method, _METHODS, "method")
+    _check_choice(engine, _ENGINES, "engine")
+    with _run() as io:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+        lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
+        result = compute_territory_stocks(t, landcover=lc, areas=areas,
+                                          parcels=_parcels(parcels), hedges=hedges,
+                                          method=method, engine=engine,
+                                          max_nodata_share=max_nodata_share)
+        result.notes = _finish_notes(result.notes, io)
+        result.landcover = _shown_path(result.landcover, io)
+    return result
+
+
+def flows(
+    territory: TerritoryInput,
+    *,
+    landcover_before: RasterInput | None = None,
+    landcover_after: RasterInput | None = None,
+    years: tuple[int, int] = (2012, 2018),
+    changes: PathLike | None = None,
+    forest_areas: PathLike | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    label: str | None = None,
+    method: Method = "aldo",
+    gwp_n2o: float = 273.0,
+    wood_products: WoodProducts = "harvest",
+    engine: Engine = "exact",
+    max_nodata_share: float = MAX_NODATA_SHARE,
+) -> FlowsResult:
+    """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
+
+    Either two land-cover rasters of the same grid (``landcover_before``, ``landcover_after``,
+    dated by ``years``) or a change table (``changes``). With rasters, the result carries the
+    class grids before/after (``result.change_grid``) and the 1 km sealing hotspots
+    (``result.hotspots``, None when nothing was sealed). Nothing is written: see :func:`write`.
+    """
+    _check_choice(method, _METHODS, "method")
+    _check_choice(engine, _ENGINES, "engine")
+    _check_choice(wood_products, _WOOD, "wood_products")
+    with _run() as io:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+        before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
+                  if landcover_before is not None else None)
+        after = (_raster_path(landcover_after, io, "occupation du sol (seconde date)")
+                 if landcover_after is not None else None)
+        result = compute_territory_flows(t, landcover_before=before, landcover_after=after,
+                                         years=years, changes=changes,
+                                         forest_areas=forest_areas, method=method,
+                                         gwp_n2o=gwp_n2o, wood_products=wood_products,
+                                         engine=engine, max_nodata_share=max_nodata_share)
+        result.notes = _finish_notes(result.notes, io)
+        if result.rasters is not None:
+            b, a = (_shown_path(p, io) for p in result.rasters)
+            assert b is not None and a is not None
+            result.rasters = (b, a)
+    return result
+
+
+def emissions(
+    territory: TerritoryInput,
+    *,
+    inventory: PathLike | None = None,
+    population: PathLike | None = None,
+    land_flows: FlowsResult | pd.DataFrame | PathLike | None = None,
+    footprint_adjustments: PathLike | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    label: str | None = None,
+) -> EmissionsResult:
+    """Direct emissions by PCAET sector, by ESPASS post, and the consumption footprint.
+
+    ``inventory`` None uses the embedded demo estimate (said so in every output);
+    ``land_flows`` (a :func:`flows` result, a ``zone_id, flux_tCO2e_an`` table or
+    ``flows_zones.csv``) fills the « utilisation des terres » post.
+    """
+    with _run() as io:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+        lf = land_flows
+        if isinstance(lf, FlowsResult):
+            lf = pd.DataFrame(lf.zones[["zone_id", "flux_tCO2e_an"]])
+        result = compute_territory_emissions(t, inventory=inventory, population=population,
+                                             land_flows=lf,
+                                             footprint_adjustments=footprint_adjustments)
+        result.notes = _finish_notes(result.notes, io)
+    return result
+
+
+def scenarios(
+    config: PathLike | ScenarioConfig,
+    *,
+    territory: str | Path | gpd.GeoDataFrame | None = None,
+    landcover: RasterInput | None = None,
+    parcels: str | Path | None = None,
+    method: Method | None = None,
+    zpc: str | None = None,
+) -> ScenarioResult:
+    """Baseline and scenario trajectories (yearly flows and stocks) from a scenario file.
+
+    ``config`` is a scenario TOML (validated, every problem with its line) or a loaded
+    :class:`~espass_geo.scenario_config.ScenarioConfig`; ``territory``, ``landcover``,
+    ``parcels``, ``method`` and ``zpc`` replace the file's values when given.
+    """
+    cfg = config if isinstance(config, ScenarioConfig) else load_scenario_config(config)
+    if method is not None:
+        _check_choice(method, _METHODS, "method")
+    with _run() as io:
+        changes: dict[str, Any] = {}
+        if territory is not None:
+            changes["territory"] = _territory_spec(territory, io, None)
+        if landcover is not None:
+            changes["landcover"] = _raster_path(landcover, io, "occupation du sol")
+        if parcels is not None:
+            changes["parcels"] = Path(parcels)
+        if method is not None:
+            changes["method"] = method
+        if zpc is not None:
+            changes["zpc"] = zpc
+        if changes:
+            cfg = replace(cfg, **changes)
+        result = build_scenarios(cfg)
+        result.notes = _finish_notes(result.notes, io)
+        if "landcover" in changes:
+            result.config = replace(result.config,
+                                    landcover=_shown_path(result.config.landcover, io))
+    return result
+
+
+def bilan(
+    territory: TerritoryInput,
+    *,
+    landcover: RasterInput | None = None,
+    landcover_before: RasterInput | None = None,
+    years: tuple[int, int] = (2012, 2018),
+    areas: PathLike | None = None,
+    changes: PathLike | None = None,
+    parcels: PathLike | None = None,
+    forest_areas: PathLike | None = None,
+    inventory: PathLike | None = None,
+    population: PathLike | None = None,
+    footprint_adjustments: PathLike | None = None,
+    scenario: PathLike | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    label: str | None = None,
+    title: str | None = None,
+    method: Method = "aldo",
+    gwp_n2o: float = 273.0,
+    max_nodata_share: float = MAX_NODATA_SHARE,
+    quiet: bool = True,
+) -> BilanResult:
+    """The full Bilan ESPASS of a territory: stocks, flows, emissions, scenario, one table.
+
+    ``landcover`` (second date) with ``landcover_before`` gives the flows from rasters;
+    ``areas`` / ``changes`` give them from tables. ``result.table`` is the tidy bilan table
+    (with TOTAL rows); ``result.stocks``, ``.flows``, ``.emissions``, ``.scenario`` hold the
+    module results. Nothing is written: see :func:`write`.
+    """
+    _check_choice(method, _METHODS, "method")
+    if isinstance(territory, Territory) and label is None:
+        label = territory.label
+    if isinstance(territory, gpd.GeoDataFrame | Territory) and id_field is None:
+        id_field = "zone_id" if "zone_id" in (territory.zones if isinstance(
+            territory, Territory) else territory) else None
+    if id_field is not None and not isinstance(territory, gpd.GeoDataFrame | Territory):
+        raise InputFileError("id_field ne s'applique qu'à un territoire GeoDataFrame dans "
+                             "bilan() ; renommez le champ en zone_id, code ou insee.")
+    with _run() as io:
+        spec = _territory_spec(_id_first(territory, id_field), io, label)
+        lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
+        before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
+                  if landcover_before is not None else None)
+        shown = label or (spec if spec not in io.names else "territoire")
+        cfg = BilanConfig(path=None, title=title or f"Bilan ESPASS — {shown}", territory=spec,
+                          zpc=zpc, method=method, gwp_n2o=gwp_n2o, landcover=lc, before=before,
+                          years=years, parcels=Path(parcels) if parcels else None,
+                          areas=Path(areas) if areas else None,
+                          changes=Path(changes) if changes else None,
+                          forest_areas=Path(forest_areas) if forest_areas else None,
+                          inventory=Path(inventory) if inventory else None,
+                          population=Path(population) if population else None,
+                          footprint_adjustments=Path(footprint_adjustments)
+                          if footprint_adjustments else None,
+                          scenario=Path(scenario) if scenario else None,
+                          max_nodata_share=max_nodata_share)
+        result = compute_bilan(cfg, quiet=quiet)
+        result.notes = _finish_notes(result.notes, io)
+        for part in (result.stocks, result.flows, result.emissions):
+            if part is not None:
+                part.notes = _finish_notes(part.notes, io)
+        if result.stocks is not None:
+            result.stocks.landcover = _shown_path(result.stocks.landcover, io)
+        if result.flows is not None and result.flows.rasters is not None:
+            b, a = (_shown_path(p, io) for p in result.flows.rasters)
+            assert b is not None and a is not None
+            result.flows.rasters = (b, a)
+        result.config = replace(cfg, territory=io.rename(spec) if spec in io.names else spec,
+                                landcover=_shown_path(lc, io), before=_shown_path(before, io))
+    return result
+
+
+def _id_first(territory: TerritoryInput, id_field: str | None) -> TerritoryInput:
+    """A GeoDataFrame whose id column is renamed ``zone_id`` (recognised by the resolver)."""
+    if isinstance(territory, Territory):
+        territory = territory.zones
+    if isinstance(territory, gpd.GeoDataFrame) and id_field not in (None, "zone_id"):
+        if id_field not in territory:
+            raise InputFileError(f"champ « {id_field} » absent du territoire (GeoDataFrame) ; "
+                                 f"champs : {', '.join(map(str, territory.columns))}.")
+        territory = territory.drop(columns=["zone_id"], errors="ignore").rename(
+            columns={id_field: "zone_id"})
+    return territory
+
+
+# -------------------------------------------------------------------------------- write
+def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
+          make_map: bool = True) -> Manifest:
+    """Write a result's files into ``out_dir`` atomically and return the manifest.
+
+    The folder gets the same files as the matching command (``stocks``, ``flows``,
+    ``emissions``, ``scenario``, ``bilan``) and its manifest ``.espass_geo_manifest.json``;
+    a folder espass_geo did not write is refused unless ``overwrite`` (then only the files of
+    the previous manifest are replaced). ``make_map`` is ignored for a bilan (always mapped).
+    """
+    if isinstance(result, StocksResult):
+        write_stock_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
+    elif isinstance(result, FlowsResult):
+        write_flow_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
+    elif isinstance(result, EmissionsResult):
+        write_emission_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
+    elif isinstance(result, ScenarioResult):
+        write_scenario_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
+    elif isinstance(result, BilanResult):
+        write_bilan_outputs(result, out_dir, overwrite=overwrite)
+    else:
+        raise InputFileError(f"write() : résultat de type {type(result).__name__} inconnu ; "
+                             "donnez le résultat de stocks(), flows(), emissions(), "
+                             "scenarios() ou bilan().")
+    doc = read_manifest(out_dir) or {}
+    return Manifest(out_dir=Path(out_dir), files=dict(doc.get("files", {})),
+                    command=str(doc.get("command", "")), date=str(doc.get("date", "")))
+
+
+__all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "emissions", "flows",
+           "scenarios", "stocks", "write"]

@@ -1,0 +1,155 @@
+"""The typed public API (espass_geo.stocks/flows/bilan/write): inputs as GeoDataFrame and
+xarray.DataArray, results complete before writing, manifests, the README notebook example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import rioxarray  # noqa: F401  (registers .rio)
+import xarray as xr
+from rasterio.enums import Resampling
+
+import espass_geo as eg
+from espass_geo.density import NODATA
+from espass_geo.errors import MissingCRSError, PartialCoverageWarning
+
+from conftest import RES, TINY, X0, Y0
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def tiny_dataarray(array=TINY, res=RES, crs="EPSG:2154") -> xr.DataArray:
+    """The 4×4 hand raster of conftest as a DataArray (pixel-centre coordinates, nodata 0)."""
+    ny, nx = array.shape
+    da = xr.DataArray(array, dims=("y", "x"),
+                      coords={"y": Y0 - res / 2 - res * np.arange(ny),
+                              "x": X0 + res / 2 + res * np.arange(nx)})
+    return da.rio.write_crs(crs).rio.write_nodata(0)
+
+
+def _stocks(territory, landcover, **kw):
+    with pytest.warns(PartialCoverageWarning, match=r"\(B\) : 25,0"):  # 2 no-data ha of 8
+        return eg.stocks(territory, landcover=landcover, zpc="2_1", **kw)
+
+
+def test_stocks_from_geodataframe_and_dataarray(two_zones):
+    r = _stocks(two_zones[["zone_id", "zone_name", "geometry"]], tiny_dataarray())
+    tot = r.zones.set_index("zone_id")["stock_tC"]
+    # same hand case as test_stocks: A (ZPC 2_1) cropland 4 ha × 50 = 200 tC, 112 4 ha ->
+    # sealed 3.2 ha × 30 = 96 + grassed 0.8 ha × 76 = 60.8: 356.8 tC;
+    # B grassland 2 ha × 69 = 138 + broadleaf 4 ha × 175.4 = 701.6: 839.6 tC
+    assert tot["A"] == pytest.approx(356.8)
+    assert tot["B"] == pytest.approx(839.6)
+    assert r.total_stock_tC == pytest.approx(356.8 + 839.6)
+    assert r.landcover == Path("(DataArray)")  # the temporary GeoTIFF is gone, not named
+    assert not any("espass_geo-api-" in n for n in r.notes)
+
+
+def test_stocks_from_paths_give_the_same_tables(tmp_path, two_zones, tiny_raster):
+    gpkg = tmp_path / "zones.gpkg"
+    two_zones[["zone_id", "zone_name", "geometry"]].to_file(gpkg, engine="pyogrio")
+    from_paths = _stocks(str(gpkg), tiny_raster)
+    in_memory = _stocks(two_zones[["zone_id", "zone_name", "geometry"]], tiny_dataarray())
+    pd.testing.assert_frame_equal(from_paths.stocks, in_memory.stocks)
+    pd.testing.assert_frame_equal(from_paths.areas.table, in_memory.areas.table)
+
+
+def test_dataarray_in_another_crs_is_reprojected_nearest(two_zones):
+    # 10 m pixels (each hand pixel = 10 × 10), sent to EPSG:3035 and given back to the API
+    fine = np.kron(TINY, np.ones((10, 10), dtype="uint16"))
+    da = tiny_dataarray(fine, res=10.0).rio.reproject("EPSG:3035", resolution=10.0,
+                                                      resampling=Resampling.nearest)
+    with pytest.warns(PartialCoverageWarning):  # B's 2 no-data ha, and a sliver at edges
+        r = eg.stocks(two_zones[["zone_id", "zone_name", "geometry"]], landcover=da, zpc="2_1")
+    assert any("EPSG:3035" in n and "plus proche voisin" in n for n in r.notes)
+    a = r.areas.table.groupby(["zone_id", "code"])["area_ha"].sum()
+    # hand areas: A 4 ha of 211 and 4 ha of 112; B 2 ha of 231 and 4 ha of 311. Two nearest-
+    # neighbour resamplings move class edges by at most a pixel: 20 m × 400 m = 0.8 ha
+    expected = {("A", "211"): 4.0, ("A", "112"): 4.0, ("B", "231"): 2.0, ("B", "311"): 4.0}
+    for key, ha in expected.items():
+        assert a[key] == pytest.approx(ha, abs=0.8)
+    # nearest neighbour invents no class (a mean of 211 and 311 would be 261, not a CLC code)
+    assert set(a.index.get_level_values("code")) <= {"112", "211", "231", "311"}
+    assert a.drop(list(expected)).sum() < 0.8  # classes shifted across the A|B edge: slivers
+    s = r.areas.summary.set_index("zone_id")  # classes + no data close on the 8 ha zones
+    closed = s["classified_area_ha"] + s["nodata_area_ha"]
+    assert closed.to_numpy() == pytest.approx([8.0, 8.0], rel=0.005)
+
+
+def test_dataarray_without_crs_is_refused(two_zones):
+    da = tiny_dataarray()
+    da = da.drop_vars("spatial_ref")
+    with pytest.raises(MissingCRSError, match="write_crs"):
+        eg.stocks(two_zones[["zone_id", "zone_name", "geometry"]], landcover=da, zpc="2_1")
+
+
+def test_density_on_the_result_before_write_and_manifest(tmp_path, two_zones):
+    r = _stocks(two_zones[["zone_id", "zone_name", "geometry"]], tiny_dataarray())
+    d = r.density.array
+    # as test_stocks: 211 -> 50; 112 in A -> (3.2 × 30 + 0.8 × 76) / 4 = 39.2; 231 -> 69;
+    # 311 -> 175.4; nodata stays nodata
+    expected = np.array([[50, 50, 69, 69], [50, 50, 175.4, 175.4],
+                         [39.2, 39.2, 175.4, NODATA], [39.2, 39.2, 175.4, NODATA]])
+    assert np.allclose(d, expected, atol=1e-4)
+    assert r.density.pixel_area_ha == pytest.approx(1.0)
+    # Σ density × 1 ha per pixel = the zone stocks (356.8 + 839.6)
+    assert float(d[d != NODATA].sum()) == pytest.approx(356.8 + 839.6, rel=1e-6)
+    assert (r.density.transform.c, r.density.transform.f) == (X0, Y0)
+    out = tmp_path / "stocks"
+    m = eg.write(r, out, make_map=False)
+    assert isinstance(m, eg.Manifest)
+    for name in ("stocks.csv", "stocks_zones.csv", "areas.csv", "area_closure.csv",
+                 "stocks.gpkg", "stock_density.tif", "LISEZ-MOI_stocks.txt"):
+        assert name in m and (out / name).is_file()
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert set(m.files) == on_disk - {".espass_geo_manifest.json"}
+    with rasterio.open(out / "stock_density.tif") as src:  # the writer only serialises
+        assert np.array_equal(src.read(1), d)
+
+
+def test_flows_result_has_hotspots_before_write(tmp_path, two_zones):
+    after = TINY.copy()
+    after[0, 0:2] = 112  # 2 pixels of cropland (211) sealed, 1 ha each, in one 1 km cell
+    with pytest.warns(PartialCoverageWarning):
+        r = eg.flows(two_zones[["zone_id", "zone_name", "geometry"]],
+                     landcover_before=tiny_dataarray(), landcover_after=tiny_dataarray(after),
+                     years=(2012, 2018), zpc="2_1")
+    assert r.hotspots is not None and len(r.hotspots) == 1
+    assert r.hotspots["sealed_ha"].sum() == pytest.approx(2.0)  # 2 pixels × 1 ha
+    assert (r.hotspots["years"] == 6).all()  # 2018 − 2012
+    assert np.array_equal(r.change_grid.after[0, :2], [112, 112])
+    m = eg.write(r, tmp_path / "flux", make_map=False)
+    assert {"change.tif", "flows.gpkg", "flows.csv"} <= set(m.files)
+
+
+def test_flows_bad_option_is_refused_in_french(two_zones):
+    with pytest.raises(eg.EspassGeoError, match="wood_products.*harvest, consumption, none"):
+        eg.flows(two_zones, changes="x.csv", wood_products="bois")  # type: ignore[arg-type]
+
+
+def _readme_example() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_notebook_bilan_from_geodataframe_and_dataarray(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(_readme_example(), "README.md", "exec"), ns)  # exactly the README code
+    result, manifest = ns["result"], ns["manifest"]
+    assert set(result.stocks.zones["zone_id"]) == {"59067", "59082"}  # Bergues, Bierne
+    total = result.table[(result.table["zone_id"] == "TOTAL")
+                         & (result.table["theme"] == "stocks")]
+    assert len(total)
+    assert result.stocks.density is not None  # complete before write
+    # the stock TOTAL equals the stock of the two communes (tC -> tCO2e × 44/12 or tC)
+    assert result.stocks.total_stock_tC > 0
+    assert any("EPSG:4326" in n for n in result.notes)  # the GeoDataFrame was in degrees
+    assert "index.html" in manifest and "bilan.csv" in manifest
+    assert all(p.is_file() for p in manifest.paths)
