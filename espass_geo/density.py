@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from affine import Affine
 
-from .factors import clc_mapping, stock_densities
+from .factors import artificial_split_parameters, clc_mapping, stock_densities
 
 NODATA = -9999.0
 MAX_CODE = 1024
@@ -48,7 +48,8 @@ def zone_code_lut(stocks: pd.DataFrame, zone_attrs: pd.DataFrame, zone_ids: list
                     w = art_area.loc[zid]
                     s_, g_ = w.get("artificial_sealed", 0.0), w.get("artificial_grassed", 0.0)
                 else:
-                    s_, g_ = 0.8, 0.2
+                    s_ = artificial_split_parameters()[1]  # ALDO 80/20
+                    g_ = 1.0 - s_
                 value = (s_ * d.get("artificial_sealed", 0.0)
                          + g_ * d.get("artificial_grassed", 0.0)) / (s_ + g_)
             else:

@@ -10,11 +10,18 @@ from __future__ import annotations
 import pandas as pd
 
 from . import data
+from .constants import ARTIFICIAL_SPLIT_LAND_USES, FOREST_LAND_USES
 from .errors import FactorError, UnknownLandCoverClassError
+from .factor_set import (  # noqa: F401 - re-exported: the factor sets live with the look-ups
+    FactorSet,
+    active_factor_set,
+    factor_set_fingerprint,
+    use_factors,
+)
 
 METHODS = ("aldo", "ipcc")
-FOREST_CLASSES = ("forest_broadleaf", "forest_conifer", "forest_mixed", "forest_poplar")
-ARTIFICIAL_SPLIT_CLASSES = ("artificial_sealed", "artificial_grassed", "artificial_wooded")
+FOREST_CLASSES = FOREST_LAND_USES
+ARTIFICIAL_SPLIT_CLASSES = ARTIFICIAL_SPLIT_LAND_USES
 
 
 def land_use_classes() -> pd.DataFrame:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .constants import C_TO_CO2
+from .constants import ARTIFICIAL_LAND_USES, C_TO_CO2, DEFAULT_GWP_N2O, FOREST_LAND_USES
 from .errors import FactorError
 from .factors import (
     artificial_split_parameters,
@@ -50,8 +50,8 @@ FLOW_COLUMNS = [
     "area_ha_an", "unit_flux_tC_ha", "flux_tC_an", "flux_tCO2e_an", "method", "factor_source",
     "convention",
 ]
-ARTIFICIAL = {"artificial_sealed", "artificial_grassed", "artificial_wooded", "artificial_unsplit"}
-FORESTS = {"forest_broadleaf", "forest_conifer", "forest_mixed", "forest_poplar"}
+ARTIFICIAL = set(ARTIFICIAL_LAND_USES)
+FORESTS = set(FOREST_LAND_USES)
 
 
 # ------------------------------------------------------------------------- factors
@@ -197,7 +197,7 @@ def litter_unit_flux(from_lu: str, to_lu: str) -> float:
 
 
 @data.factor_cache
-def n2o_factor(gwp_n2o: float = 273.0) -> float:
+def n2o_factor(gwp_n2o: float = DEFAULT_GWP_N2O) -> float:
     """tCO2e of N2O per tC of soil/litter carbon lost (0.35 for GWP 273)."""
     p = data.factor_table("n2o_soil_loss").set_index("parameter")["value"].astype(float)
     return (1.0 / p["c_n_ratio"] * (p["ef1"] + p["frac_leach"] * p["ef5"])
@@ -245,7 +245,7 @@ def compute_flows(
     years: float,
     forest_areas: pd.DataFrame | None = None,
     method: str = "aldo",
-    gwp_n2o: float = 273.0,
+    gwp_n2o: float = DEFAULT_GWP_N2O,
     wood_products: str = "harvest",
     population: pd.DataFrame | None = None,
     sealed_share: pd.Series | None = None,
@@ -306,7 +306,7 @@ def compute_flows(
 
 
 def transition_flows(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "aldo",
-                     gwp_n2o: float = 273.0) -> pd.DataFrame:
+                     gwp_n2o: float = DEFAULT_GWP_N2O) -> pd.DataFrame:
     """Flow records of land-use transitions given in land uses and hectares per year.
 
     ``tr``: ``zone_id, from_land_use, to_land_use, area_ha_an`` (+ any extra columns, e.g. a

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .constants import C_TO_CO2
+from .constants import C_TO_CO2, DEFAULT_GWP_N2O, FOREST_COMPOSITIONS
 from .errors import ScenarioError
 from .factors import forest_factor, land_use_classes
 from .flows import KINETIC_YEARS, n2o_factor, transition_flows
@@ -75,7 +75,7 @@ def ipcc_practice_rate(practice: str, zpc: str) -> float:
 
 
 def transition_cohorts(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "aldo",
-                       gwp_n2o: float = 273.0) -> pd.DataFrame:
+                       gwp_n2o: float = DEFAULT_GWP_N2O) -> pd.DataFrame:
     """Cohorts of land-use transitions ``zone_id, from_land_use, to_land_use, area_ha, year,
     lever, action_id`` (hectares converted in ``year``)."""
     if tr.empty:
@@ -105,8 +105,7 @@ def transition_cohorts(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "
     return pd.concat([out, *growth], ignore_index=True)
 
 
-FOREST_COMPOSITION = {"forest_broadleaf": "feuillus", "forest_conifer": "coniferes",
-                      "forest_mixed": "mixtes", "forest_poplar": "peupleraies"}
+FOREST_COMPOSITION = FOREST_COMPOSITIONS
 
 
 def growth_cohorts(tr: pd.DataFrame, attrs: pd.DataFrame, col: str, sign: int) -> pd.DataFrame:
