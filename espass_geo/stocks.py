@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from .constants import C_TO_CO2
-from .territory import zone_attributes
 from .factors import (
     artificial_split_parameters,
     hedge_factor,
@@ -20,6 +19,7 @@ from .factors import (
     map_codes,
     stock_densities,
 )
+from .territory import zone_attributes
 
 STOCK_COLUMNS = ["zone_id", "zone_name", "zpc", "land_use", "land_use_fr", "pool", "area_ha",
                  "density_tC_ha", "stock_tC", "stock_tCO2e", "method", "factor_source",

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .constants import COG_GEOMETRY_VINTAGE, LAMBERT93, SMALL_TERRITORY_COMMUNES
+from .constants import (
+    COG_GEOMETRY_VINTAGE,
+    DEFAULT_REGION_CODE,
+    LAMBERT93,
+    SMALL_TERRITORY_COMMUNES,
+)
 from .errors import (
     EmptyTerritoryError,
     FactorError,
@@ -39,14 +44,11 @@ ZONE_COLUMNS = ["zone_id", "zone_name", "zpc", "departement", "region_code", "ep
 #: columns of :func:`zone_attributes` (one row per zone × ZPC, weights summing to 1 per zone)
 ZONE_ATTRIBUTE_COLUMNS = ["zone_id", "zone_name", "zpc", "zpc_weight", "departement",
                           "region_code", "epci"]
-#: region assumed for a zone outside the embedded communes (Hauts-de-France)
-DEFAULT_REGION_CODE = "32"
 #: zone id fields recognised in a territory layer, in this order (case-insensitive)
-ID_FIELDS = ("zone_id", "INSEE_COM", "code_insee", "insee", "INSEE", "CODE_INSEE", "insee_com",
-             "SIREN", "siren_epci", "SIREN_EPCI", "code_siren", "code", "CODE", "id")
+ID_FIELDS = ("zone_id", "INSEE_COM", "code_insee", "insee", "SIREN", "siren_epci", "code_siren",
+             "code", "id")
 #: zone name fields recognised in a territory layer, in this order (case-insensitive)
-NAME_FIELDS = ("zone_name", "NOM", "NOM_COM", "nom_com", "nom", "name", "libelle", "LIBELLE",
-               "nom_epci", "NOM_EPCI", "label")
+NAME_FIELDS = ("zone_name", "NOM", "NOM_COM", "name", "libelle", "nom_epci", "label")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 _SIREN_RE = re.compile(r"^\d{9}$")
 
@@ -500,7 +502,7 @@ def _polygon_zones(path, id_field: str | None, name_field: str | None) -> Territ
         shown = ", ".join(fields[:15]) if fields else "aucun"
         warnings.warn(
             f"Fichier de territoire « {path} » : aucun champ d'identifiant reconnu (champs : "
-            f"{shown} ; reconnus : {', '.join(ID_FIELDS[:9])}…) : zones numérotées zone_1 à "
+            f"{shown} ; reconnus : {', '.join(ID_FIELDS)}) : zones numérotées zone_1 à "
             f"zone_{len(gdf)}. Nommez le champ d'identifiant avec --id-field (clé id_field).",
             ZoneIdWarning, stacklevel=4)
     if id_field:
