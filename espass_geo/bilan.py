@@ -560,7 +560,7 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
         sc = build_scenarios(scfg, territory=territory, area_table=area_table,
                              parcels_gdf=parcel_gdf, change_table=change_table)
     except ScenarioError as exc:
-        if not other_territory:
+        if not other_territory or "hors du territoire" not in str(exc):
             raise
         raise ScenarioError(
             f"bilan sur « {cfg.territory} » avec le fichier de scénario « {name} », écrit pour "

@@ -311,7 +311,10 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                 geoms.append((a, g.geometry.iloc[0].intersection(tgeom)))
                 action_areas.append(t.assign(scenario=sc.name, action_id=a.id))
             elif a.type == "practice":
-                if parcels is None:
+                if parcels is None:  # inside a bilan without parcels: never silently skipped
+                    problems.append(f"{loc} : la pratique « {a.id} » s'applique aux parcelles, "
+                                    "le bilan n'en a pas : ajoutez [landcover] parcels au "
+                                    "fichier du bilan, ou retirez l'action")
                     continue
                 sel = _select_parcels(a, parcels, problems, loc, notes)
                 if sel.empty:
