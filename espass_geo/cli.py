@@ -11,7 +11,10 @@ from pathlib import Path
 
 import click
 
+from . import _click_fr
 from .errors import EspassGeoError, EspassGeoWarning
+
+_click_fr.install()  # click's own messages (wrong option, usage, help headings) in French
 
 
 def _format_warning(message, category, filename, lineno, line=None):  # noqa: ARG001
