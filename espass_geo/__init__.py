@@ -13,14 +13,9 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+local"
 
-from .areas import AreaTable, area_table_from_csv, area_table_from_raster, read_parcels  # noqa: E402
-from .constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
-from .errors import EspassGeoError  # noqa: E402
-from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
-from .territory import Territory, resolve_territory  # noqa: E402
-
-# The typed API. Bound last and eagerly: ``stocks``, ``flows``, ``emissions`` and ``scenarios``
-# are also names of compute modules, whose import would otherwise shadow the functions.
+# The typed API, imported eagerly: ``stocks``, ``flows``, ``emissions`` and ``scenarios`` are
+# also names of compute modules. Importing ``.api`` loads those modules first, so the names
+# below end bound to the functions (a module already loaded never rebinds its name).
 from .api import (  # noqa: E402
     Engine,
     Manifest,
@@ -33,26 +28,37 @@ from .api import (  # noqa: E402
     stocks,
     write,
 )
-
-_API = ("Engine", "Manifest", "Method", "WoodProducts", "bilan", "emissions", "flows",
-        "scenarios", "stocks", "write")
+from .areas import AreaTable, area_table_from_csv, area_table_from_raster, read_parcels  # noqa: E402
+from .constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
+from .errors import EspassGeoError  # noqa: E402
+from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
+from .territory import Territory, resolve_territory  # noqa: E402
 
 __all__ = [
-    *_API,
     "AreaTable",
     "C_TO_CO2",
+    "Engine",
     "EspassGeoError",
     "HA_PER_M2",
     "LAMBERT93",
+    "Manifest",
+    "Method",
     "Territory",
+    "WoodProducts",
     "__version__",
     "area_table_from_csv",
     "area_table_from_raster",
+    "bilan",
     "compute_stocks",
+    "emissions",
+    "flows",
     "land_use_areas",
     "read_parcels",
     "resolve_territory",
+    "scenarios",
     "split_artificial",
+    "stocks",
+    "write",
     "zone_totals",
 ]
 

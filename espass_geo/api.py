@@ -27,16 +27,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .areas import MAX_NODATA_SHARE
 from .bilan import BilanConfig, BilanResult, compute_bilan, write_bilan_outputs
 from .constants import LAMBERT93
-from .emissions_pipeline import EmissionsResult, compute_territory_emissions, \
-    write_emission_outputs
+from .emissions_pipeline import EmissionsResult, compute_territory_emissions, write_emission_outputs
 from .errors import EspassGeoError, InputFileError, MissingCRSError
 from .flows_pipeline import FlowsResult, compute_territory_flows, write_flow_outputs
 from .io import read_manifest
@@ -159,6 +159,7 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
     import xarray as xr
 
     shown = "(DataArray)"
+    da: xr.DataArray
     if isinstance(raster, rasterio.io.DatasetReader):
         if raster.crs is not None and raster.crs.to_epsg() == 2154 \
                 and Path(raster.name).is_file():
@@ -167,7 +168,11 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
         if raster.crs is None:
             raise MissingCRSError(f"{what} {shown} sans système de coordonnées : déclarez-le "
                                   "(gdal_edit.py -a_srs EPSG:2154 …) puis relancez.")
-        da = rioxarray.open_rasterio(raster)
+        opened = rioxarray.open_rasterio(raster)
+        if not isinstance(opened, xr.DataArray):  # pragma: no cover - one band file, one array
+            raise InputFileError(f"{what} {shown} : plusieurs sous-jeux de données ; donnez la "
+                                 "bande des codes d'occupation du sol.")
+        da = opened
     elif isinstance(raster, xr.DataArray):
         da = raster
     else:
@@ -184,7 +189,7 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
                               "da.rio.write_crs(2154) (ou le code EPSG de la donnée), puis "
                               "relancez.")
     if da.dtype.kind == "f":  # e.g. open_rasterio(..., masked=True): codes as floats, NaN
-        vals = da.values
+        vals = np.asarray(da.values)
         finite = vals[~pd.isna(vals)]
         if len(finite) and ((finite % 1 != 0).any() or finite.min() < 0 or finite.max() > 65535):
             raise InputFileError(f"{what} {shown} : valeurs non entières ; donnez les codes "
@@ -408,8 +413,8 @@ def scenarios(
         result = build_scenarios(cfg)
         result.notes = _finish_notes(result.notes, io)
         if "landcover" in changes:
-            result.config = replace(result.config,
-                                    landcover=_shown_path(result.config.landcover, io))
+            lc = result.config.landcover
+            result.config = replace(result.config, landcover=Path(io.names.get(str(lc), str(lc))))
     return result
 
 
@@ -472,15 +477,18 @@ def bilan(
                           max_nodata_share=max_nodata_share)
         result = compute_bilan(cfg, quiet=quiet)
         result.notes = _finish_notes(result.notes, io)
-        for part in (result.stocks, result.flows, result.emissions):
+        st = cast(StocksResult | None, result.stocks)
+        fl = cast(FlowsResult | None, result.flows)
+        em = cast(EmissionsResult | None, result.emissions)
+        for part in (st, fl, em):
             if part is not None:
                 part.notes = _finish_notes(part.notes, io)
-        if result.stocks is not None:
-            result.stocks.landcover = _shown_path(result.stocks.landcover, io)
-        if result.flows is not None and result.flows.rasters is not None:
-            b, a = (_shown_path(p, io) for p in result.flows.rasters)
+        if st is not None:
+            st.landcover = _shown_path(st.landcover, io)
+        if fl is not None and fl.rasters is not None:
+            b, a = (_shown_path(p, io) for p in fl.rasters)
             assert b is not None and a is not None
-            result.flows.rasters = (b, a)
+            fl.rasters = (b, a)
         result.config = replace(cfg, territory=io.rename(spec) if spec in io.names else spec,
                                 landcover=_shown_path(lc, io), before=_shown_path(before, io))
     return result

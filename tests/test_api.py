@@ -12,13 +12,12 @@ import pytest
 import rasterio
 import rioxarray  # noqa: F401  (registers .rio)
 import xarray as xr
+from conftest import RES, TINY, X0, Y0
 from rasterio.enums import Resampling
 
 import espass_geo as eg
 from espass_geo.density import NODATA
 from espass_geo.errors import MissingCRSError, PartialCoverageWarning
-
-from conftest import RES, TINY, X0, Y0
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
