@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from . import _click_fr
+from .constants import DEFAULT_GWP_N2O
 from .errors import EspassGeoError, EspassGeoWarning
 
 _click_fr.install()  # click's own messages (wrong option, usage, help headings) in French
@@ -195,7 +196,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 @click.option("--zpc", help=ZPC_HELP)
 @_territory_fields
 @click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True)
-@click.option("--gwp-n2o", type=float, default=273.0, show_default=True,
+@click.option("--gwp-n2o", type=float, default=DEFAULT_GWP_N2O, show_default=True,
               help="PRG du N2O (273 = GIEC AR6, 265 = AR5).")
 @click.option("--wood-products", type=click.Choice(["harvest", "consumption", "none"]),
               default="harvest", show_default=True,

@@ -17,7 +17,7 @@ from .changes import (
     change_table_from_rasters,
     check_changes_within_zones,
 )
-from .constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
+from .constants import DEFAULT_GWP_N2O, HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from .errors import InputFileError
 from .exports import write_csv
 from .factors import land_use_classes
@@ -180,7 +180,7 @@ def compute_territory_flows(
     forest_areas: str | Path | pd.DataFrame | None = None,
     zpc: str | None = None,
     method: str = "aldo",
-    gwp_n2o: float = 273.0,
+    gwp_n2o: float = DEFAULT_GWP_N2O,
     wood_products: str = "harvest",
     engine: str = "exact",
     max_nodata_share: float = 0.5,
@@ -473,7 +473,7 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
 
 def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
               years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
-              gwp_n2o=273.0, wood_products="harvest", engine="exact", make_map=True,
+              gwp_n2o=DEFAULT_GWP_N2O, wood_products="harvest", engine="exact", make_map=True,
               title=None, overwrite: bool = False, max_nodata_share: float = 0.5) -> FlowsResult:
     """Public API of ``espass-geo flows``: compute and write the flow outputs."""
     result = compute_territory_flows(
