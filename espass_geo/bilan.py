@@ -18,8 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from . import __version__, data
-from .constants import LAMBERT93
-from .errors import ConfigError, InventoryError, OutputError
+from .constants import DEFAULT_GWP_N2O, LAMBERT93
+from .errors import ConfigError, InventoryError, OutputError, os_reason
 from .scenario_config import (
     FIRST_LANDCOVER_YEAR,
     GWP_N2O_RANGE,
@@ -99,7 +99,7 @@ class BilanConfig:
     id_field: str | None = None
     name_field: str | None = None
     method: str = "aldo"
-    gwp_n2o: float = 273.0
+    gwp_n2o: float = DEFAULT_GWP_N2O
     landcover: Path | None = None
     before: Path | None = None
     years: tuple[int, int] = (2012, 2018)
@@ -173,12 +173,12 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         problems.append(f"{at('method')} : méthode {show(method)} inconnue : écrivez method = "
                         '"aldo" ou "ipcc"')
         method = "aldo"
-    gwp = raw.get("gwp_n2o", 273.0)
+    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre entre "
                         f"{GWP_N2O_RANGE[0]:g} et {GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC "
                         f"AR6, 265 AR5), pas {show(gwp)}")
-        gwp = 273.0
+        gwp = DEFAULT_GWP_N2O
     zpc = raw.get("zpc")
     if zpc is not None:
         known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
@@ -293,7 +293,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         from .scenario_config import load_scenario_config
 
         try:
-            scfg = load_scenario_config(scenario)
+            scfg = load_scenario_config(scenario, in_bilan=True)
         except ScenarioError as exc:
             problems.extend(exc.problems or [str(exc)])
         else:
@@ -522,10 +522,16 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
     from .scenario_pipeline import build_scenarios
     from .territory import territory_key
 
-    scfg = load_scenario_config(cfg.scenario)
+    scfg = load_scenario_config(cfg.scenario, in_bilan=True)
     name = scfg.path.name
     notes = []
-    other_territory = territory_key(scfg.territory) != territory_key(cfg.territory)
+    if cfg.landcover is not None and scfg.start_year < cfg.years[1]:
+        raise ConfigError(
+            f"fichier de scénario « {name} » : start_year {scfg.start_year} précède la date de "
+            f"l'occupation du sol du bilan ({cfg.years[1]}, [landcover] years) : un scénario part "
+            f"de l'état observé ; écrivez start_year = {cfg.years[1]} ou plus tard")
+    other_territory = scfg.territory is not None and \
+        territory_key(scfg.territory) != territory_key(cfg.territory)
     if other_territory:
         notes.append(f"Scénario « {name} » : écrit pour le territoire « {scfg.territory} », "
                      f"appliqué au territoire du bilan « {cfg.territory} ».")
@@ -536,7 +542,13 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
         notes.append(f"Scénario « {name} » : zone pédoclimatique et PRG du N2O du bilan "
                      f"appliqués ({cfg.zpc or 'par commune'}, {cfg.gwp_n2o:g}).")
     trend = cfg.before is not None or cfg.changes is not None
-    if ((scfg.landcover, scfg.parcels, scfg.trend_before, scfg.trend_changes)
+    wanted = scfg.raw.get("baseline", {}).get("trend") if isinstance(
+        scfg.raw.get("baseline"), dict) else None
+    if wanted and not trend:
+        notes.append(f"Scénario « {name} » : pas de tendanciel (baseline.trend), le bilan n'a "
+                     "qu'une date d'occupation du sol ([landcover] before ou changes).")
+    if scfg.landcover is not None and (
+            (scfg.landcover, scfg.parcels, scfg.trend_before, scfg.trend_changes)
             != (cfg.landcover, parcel_gdf is not None and cfg.parcels or None,
                 cfg.before, cfg.changes)):
         notes.append(f"Scénario « {name} » : état initial, parcelles et tendanciel du bilan "
@@ -546,7 +558,8 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
                    gwp_n2o=cfg.gwp_n2o, landcover=cfg.landcover,
                    parcels=cfg.parcels if parcel_gdf is not None else None,
                    trend_before=cfg.before if cfg.landcover is not None else None,
-                   trend_changes=cfg.changes, trend_years=cfg.years if trend else None)
+                   trend_changes=cfg.changes, trend_years=cfg.years if trend else None,
+                   baseline_trend=trend and wanted is not False)
     zone_ids = set(territory.zones["zone_id"])
     area_table = st.areas if set(st.areas.table["zone_id"]) <= zone_ids and \
         cfg.landcover is not None else None
@@ -796,7 +809,7 @@ def write_example_config(path: str | Path, *, overwrite: bool = False) -> Path:
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
-        raise OutputError(f"le fichier « {path} » ne peut pas être écrit ({exc.strerror}) : "
+        raise OutputError(f"le fichier « {path} » ne peut pas être écrit ({os_reason(exc)}) : "
                           "choisissez un dossier où vous pouvez écrire.") from exc
     finally:
         if tmp is not None:

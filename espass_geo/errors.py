@@ -5,6 +5,29 @@ Every message names the offending file or value and ends with the remedy.
 
 from __future__ import annotations
 
+import errno as _errno
+
+#: French reasons for the operating-system errors a user can meet (``strerror`` is English).
+_OS_REASONS_FR = {
+    _errno.EACCES: "accès refusé",
+    _errno.EPERM: "opération non permise",
+    _errno.EROFS: "disque en lecture seule",
+    _errno.ENOSPC: "disque plein",
+    _errno.EDQUOT: "quota de disque dépassé",
+    _errno.EEXIST: "un élément du chemin existe déjà et n'est pas un dossier",
+    _errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+    _errno.EISDIR: "c'est un dossier, pas un fichier",
+    _errno.ENOENT: "fichier ou dossier introuvable",
+    _errno.ENAMETOOLONG: "nom de fichier trop long",
+    _errno.EBUSY: "fichier ou dossier occupé par un autre programme",
+    _errno.EIO: "erreur de lecture ou d'écriture du disque",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The reason of an :class:`OSError` in French (falls back to the system's text)."""
+    return _OS_REASONS_FR.get(exc.errno, exc.strerror or str(exc))
+
 
 class EspassGeoError(RuntimeError):
     """Base class of every error raised by espass_geo."""

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import OutputError
+from .errors import OutputError, os_reason
 from .report import (
     THEME_LABELS_FR,
     THEMES,
@@ -133,7 +133,7 @@ def _atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
                                         dir=target.parent)
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({exc.strerror}) : "
+        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({os_reason(exc)}) : "
                           "choisissez un dossier où vous pouvez écrire.") from exc
     tmp = Path(tmp_name)
     try:
@@ -144,7 +144,7 @@ def _atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({exc.strerror}) : "
+        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({os_reason(exc)}) : "
                           "vérifiez qu'il n'est pas ouvert dans un autre programme (Excel le "
                           "verrouille) et que vous pouvez écrire dans son dossier.") from exc
     except BaseException:

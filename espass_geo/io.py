@@ -41,7 +41,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from .errors import OutputError
+from .errors import OutputError, os_reason
 
 #: Name of the manifest written in every output folder.
 MANIFEST_NAME = ".espass_geo_manifest.json"
@@ -367,7 +367,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
     except OSError as exc:
         _remove_created(created)
         raise OutputError(
-            f"le dossier de sortie « {shown} » ne peut pas être créé ({exc.strerror}) : "
+            f"le dossier de sortie « {shown} » ne peut pas être créé ({os_reason(exc)}) : "
             "choisissez un dossier où vous pouvez écrire avec --out.") from exc
     cwd = Path.cwd().resolve()
     inner = target.exists() and (_within(cwd, target) or not os.access(parent, os.W_OK))
@@ -387,7 +387,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
             raise
         except OSError as exc:
             raise OutputError(
-                f"le dossier de sortie « {shown} » ne peut pas être préparé ({exc.strerror}) : "
+                f"le dossier de sortie « {shown} » ne peut pas être préparé ({os_reason(exc)}) : "
                 "choisissez un dossier où vous pouvez écrire avec --out.") from exc
         with _ACTIVE_GUARD:
             _ACTIVE.add(tmp)
@@ -400,7 +400,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
                                                           tmp)):
                 raise OutputError(
                     f"écriture impossible pour le dossier de sortie « {shown} » "
-                    f"({exc.strerror}) : libérez de la place ou choisissez un autre dossier "
+                    f"({os_reason(exc)}) : libérez de la place ou choisissez un autre dossier "
                     "avec --out.") from exc
             raise
         try:
@@ -408,7 +408,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
                     command=command or _default_command())
         except OSError as exc:
             raise OutputError(
-                f"les résultats ne peuvent pas être placés dans « {shown} » ({exc.strerror}) : "
+                f"les résultats ne peuvent pas être placés dans « {shown} » ({os_reason(exc)}) : "
                 "vérifiez qu'aucun de ses fichiers n'est ouvert dans un autre programme, ou "
                 "choisissez un autre dossier avec --out.") from exc
         ok = True

@@ -527,11 +527,11 @@ def save_map(m: MapLike, html_path: str | os.PathLike[str], *,
     remote = remote_assets(page)
     if remote and not allow_remote:
         raise RemoteAssetError(
-            f"the map '{html_path.name}' would load {len(remote)} asset(s) from the internet: "
-            + ", ".join(remote)
-            + ". Vendor them in espass_geo/static/ (and map their folium names in "
-            "espass_geo.maps.VENDORED_JS/VENDORED_CSS), use espass_geo.maps.legend_element "
-            "instead of a branca colormap, or pass allow_remote=True."
+            f"la carte « {html_path.name} » chargerait {len(remote)} ressource(s) depuis "
+            "internet (elle ne fonctionnerait pas hors ligne) : " + ", ".join(remote)
+            + ". Copiez-les dans espass_geo/static/ (et déclarez leurs noms folium dans "
+            "espass_geo.maps.VENDORED_JS/VENDORED_CSS), utilisez espass_geo.maps.legend_element "
+            "au lieu d'une échelle de couleurs branca, ou passez allow_remote=True."
         )
     html_path.parent.mkdir(parents=True, exist_ok=True)
     _copy_assets(page, html_path.parent / LIB_DIR)

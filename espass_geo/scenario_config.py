@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data
-from .errors import ScenarioError
+from .constants import DEFAULT_GWP_N2O
+from .errors import ScenarioError, os_reason
 
 TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc",
             "id_field", "name_field", "data", "baseline", "scenario"}
@@ -340,7 +341,7 @@ def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
-        raise error(f"{what} « {path} » illisible ({exc.strerror or exc}) : donnez un fichier "
+        raise error(f"{what} « {path} » illisible ({os_reason(exc)}) : donnez un fichier "
                     "texte TOML lisible.", [f"{path} : illisible"]) from exc
     try:
         text = raw_bytes.decode("utf-8")
@@ -399,9 +400,14 @@ def check_territory_value(value, base: Path) -> tuple[str | None, str | None]:
     return (None, problem) if problem else (spec, None)
 
 
-def load_scenario_config(path: str | Path) -> ScenarioConfig:
+def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> ScenarioConfig:
     """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem
-    (with its line) at once."""
+    (with its line) at once.
+
+    ``in_bilan``: the file is the ``[scenario] file`` of a bilan, whose territory, land cover,
+    parcels and trend apply; ``territory`` and ``[data]`` are then optional (checked if given)
+    and the dates are checked against the bilan's land cover by the bilan.
+    """
     path = Path(path)
     text, raw = read_toml(path, ScenarioError, "fichier de scénario")
     lines = TomlLines(text)
@@ -483,7 +489,8 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         title = None
     territory = None
     if "territory" not in raw:
-        add((), 'clé obligatoire « territory » absente (ex. territory = "epci:245900428")')
+        if not in_bilan:
+            add((), 'clé obligatoire « territory » absente (ex. territory = "epci:245900428")')
     else:
         territory, problem = check_territory_value(raw["territory"], base)
         if problem:
@@ -500,12 +507,12 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         add(("method",), f"méthode {show(method)} inconnue : écrivez method = \"aldo\" ou "
                          "\"ipcc\"")
         method = "aldo"
-    gwp = raw.get("gwp_n2o", 273.0)
+    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         add(("gwp_n2o",), f"« gwp_n2o » doit être un nombre entre {GWP_N2O_RANGE[0]:g} et "
                           f"{GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC AR6, 265 AR5), pas "
                           f"{show(gwp)}")
-        gwp = 273.0
+        gwp = DEFAULT_GWP_N2O
     zpc = raw.get("zpc")
     if zpc is not None:
         known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
@@ -526,7 +533,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
     d = table(raw.get("data"), ("data",), "data")
     unknown(d, DATA_KEYS, ("data",), "data.")
     landcover = file_value(d, "landcover", ("data",), "landcover", "data.landcover")
-    if "landcover" not in d:
+    if "landcover" not in d and not in_bilan:
         add(("data",), "[data] landcover (raster de l'état initial) est obligatoire pour "
                        'spatialiser les actions ; écrivez landcover = "occupation.tif" ou "demo"')
     parcels = file_value(d, "parcels", ("data",), "parcels", "data.parcels")
@@ -583,7 +590,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         known = landcover_date(lc_value)
         if known is not None:
             lc_year, lc_how = known
-    if start is not None and lc_year is not None and start < lc_year:
+    if start is not None and lc_year is not None and start < lc_year and not in_bilan:
         add(("start_year",), f"start_year {start} précède la date de l'occupation du sol de "
                              f"départ ({lc_year}, {lc_how}) : un scénario part de l'état "
                              f"observé ; écrivez start_year = {lc_year} ou plus tard")
@@ -595,7 +602,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
         add(("baseline", "trend"), f"« baseline.trend » doit être true ou false, pas {show(bt)}")
         bt = None
     baseline_trend = has_trend if bt is None else bt
-    if baseline_trend and not has_trend:
+    if baseline_trend and not has_trend and not in_bilan:
         add(("baseline", "trend"), "baseline.trend = true demande une tendance observée : "
                                    "ajoutez data.trend_landcover_before ou data.trend_changes, "
                                    "ou écrivez trend = false")
@@ -710,7 +717,7 @@ def load_scenario_config(path: str | Path) -> ScenarioConfig:
                 if not any(k in act for k in ("crop_groups", "crop_codes", "geometry")):
                     add(ak, "une pratique sélectionne des parcelles par crop_groups, crop_codes "
                             "ou geometry")
-                if "parcels" not in d:
+                if "parcels" not in d and not in_bilan:  # in a bilan: its parcels
                     add(ak, "une pratique demande des parcelles : ajoutez [data] parcels")
             if typ == "seal":
                 s = act.get("sealed_share", 0.8)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import EspassGeoError, EspassGeoWarning, InputFileError
+from .errors import EspassGeoError, EspassGeoWarning, InputFileError, os_reason
 
 #: Problems listed in one error message (the count of the others is given).
 MAX_LISTED = 8
@@ -269,7 +269,7 @@ def read_table(
     except FileNotFoundError:
         raise error(f"{label} introuvable ; vérifiez le chemin.") from None
     except OSError as exc:
-        raise error(f"{label} illisible ({exc.strerror}) ; vérifiez le chemin et les "
+        raise error(f"{label} illisible ({os_reason(exc)}) ; vérifiez le chemin et les "
                     "droits.") from None
     text, encoding = _decode(raw, label, error)
     text = text.lstrip("\ufeff")

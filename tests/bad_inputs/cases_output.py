@@ -177,7 +177,7 @@ CASES = [
          (r"sortie\.csv", r"est un fichier", r"--out")),
     Case("out-parent-is-a-file",
          lambda tmp: _stocks(tmp, _areas(tmp, "fichier.csv") / "sortie"), "error",
-         (r"fichier\.csv", r"ne peut pas être créé", r"--out")),
+         (r"fichier\.csv", r"ne peut pas être créé \(un élément du chemin", r"--out")),
     Case("out-foreign-folder-refused",
          lambda tmp: _stocks(tmp, _user_folder(tmp)), "error",
          (r"--overwrite", r"notes\.txt", r"scenarios", r"pas de manifeste")),
