@@ -152,3 +152,57 @@ def test_readme_notebook_bilan_from_geodataframe_and_dataarray(tmp_path, monkeyp
     assert any("EPSG:4326" in n for n in result.notes)  # the GeoDataFrame was in degrees
     assert "index.html" in manifest and "bilan.csv" in manifest
     assert all(p.is_file() for p in manifest.paths)
+
+
+def test_open_rasterio_dataset_in_memory(two_zones):
+    from rasterio.io import MemoryFile
+    from rasterio.transform import from_origin
+
+    with MemoryFile() as mem:
+        with mem.open(driver="GTiff", width=4, height=4, count=1, dtype="uint16",
+                      crs="EPSG:2154", transform=from_origin(X0, Y0, RES, RES),
+                      nodata=0) as dst:
+            dst.write(TINY, 1)
+        with mem.open() as src:
+            r = _stocks(two_zones[["zone_id", "zone_name", "geometry"]], src)
+    # the hand case again: 356.8 tC in A, 839.6 tC in B
+    assert r.zones.set_index("zone_id")["stock_tC"].to_dict() == pytest.approx(
+        {"A": 356.8, "B": 839.6})
+
+
+@pytest.fixture(scope="module")
+def two_communes():
+    from espass_geo import data
+
+    c = data.commune_geometries()
+    return c[c["code"].isin(["59067", "59082"])]  # Bergues, Bierne (demo rasters)
+
+
+def test_emissions_take_a_flows_result(two_communes):
+    from espass_geo import data
+
+    fl = eg.flows(two_communes, landcover_before=data.demo_landcover_2012_path(),
+                  landcover_after=data.demo_landcover_path(), id_field="code")
+    em = eg.emissions(two_communes, land_flows=fl, id_field="code")
+    post = em.table[(em.table["view"] == "post") & (em.table["category"] == "utilisation_terres")
+                    & (em.table["substance"] == "GES")]
+    land = post.groupby("zone_id")["emission_tCO2e"].sum()
+    net = fl.zones.set_index("zone_id")["flux_tCO2e_an"]
+    # land-use post = − net carbon flow (+ = sequestration in the flows, emission in the post)
+    assert land.sort_index().to_numpy() == pytest.approx(-net.sort_index().to_numpy())
+    assert set(land.index) == {"59067", "59082"}
+
+
+def test_scenarios_with_a_dataarray_equal_the_file_run(tmp_path):
+    from test_scenarios import HEDGES, write_config
+
+    from espass_geo import data
+
+    cfg = write_config(tmp_path, "\n[[scenario]]\nname = \"haies\"\n" + HEDGES)
+    by_path = eg.scenarios(cfg)
+    da = rioxarray.open_rasterio(data.demo_landcover_path()).sel(band=1)
+    by_array = eg.scenarios(cfg, landcover=da)
+    pd.testing.assert_frame_equal(by_path.territory, by_array.territory)
+    assert by_array.config.landcover == Path("(DataArray)")
+    m = eg.write(by_array, tmp_path / "out", make_map=False)
+    assert {"trajectoires.csv", "ecarts.csv", "scenario.gpkg"} <= set(m.files)
