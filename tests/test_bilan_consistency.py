@@ -222,3 +222,36 @@ years = [2012, 2018]
     assert files["index.html"].exists() and files["rapport.html"].exists()
     assert not (tmp_path / "out" / "emissions").exists()
     assert "non calculé" in files["index.html"].read_text(encoding="utf-8")
+
+
+def test_scenario_file_for_a_bilan_needs_no_territory_nor_data(tmp_path):
+    # inside a bilan the file holds only the actions and the horizon; the practice uses the
+    # bilan's parcels, the start state the bilan's land cover (same start stock as its stocks)
+    (tmp_path / "actions.toml").write_text(f'''start_year = 2025
+horizon = 2030
+
+[[scenario]]
+name = "transition"
+{BOISEMENT}''', encoding="utf-8")
+    cfg = load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
+                                   before=False))
+    r = compute_bilan(cfg, quiet=True)
+    assert set(r.scenario.action_areas["action_id"]) == {"boisement", "couverts"}
+    start = r.scenario.zone_summary.drop_duplicates("zone_id")["stock_start_tC"].sum()
+    assert start == pytest.approx(r.stocks.total_stock_tC, rel=1e-9)
+    assert not any("appliqué au territoire du bilan" in n for n in r.notes)
+
+
+def test_scenario_starting_before_the_bilan_land_cover_is_refused(tmp_path):
+    from espass_geo.errors import ConfigError
+
+    (tmp_path / "actions.toml").write_text(f'''start_year = 2015
+horizon = 2030
+
+[[scenario]]
+name = "transition"
+{BOISEMENT}''', encoding="utf-8")
+    cfg = load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
+                                   before=False))
+    with pytest.raises(ConfigError, match="start_year 2015 précède .*2018"):
+        compute_bilan(cfg, quiet=True)
