@@ -216,3 +216,23 @@ def test_cli_emissions_accepts_zpc(tmp_path):
     assert r.exit_code == 2 and "FactorError" not in r.output
     assert "InventoryError" in r.output and "01001" in r.output
     assert not (tmp_path / "out").exists()  # no partial output
+
+
+def test_cli_bilan_zpc_changes_the_epci_result(tmp_path):
+    from click.testing import CliRunner
+
+    territory = "epci:245900410"  # MEL: outside the demo rasters, so ALDO areas per EPCI
+    out = tmp_path / "bilan"
+    r = CliRunner().invoke(main, ["bilan", "-t", territory, "--zpc", "1_1", "--out", str(out),
+                                  "-q"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "bilan.csv", dtype={"zone_id": str})
+    rows = (table["theme"] == "stocks") & (table["unit"] == "tC") & (table["zone_id"] == "TOTAL")
+    stock = table.loc[rows, "value"].sum()
+    areas = data.aldo_clc18_epci_path()
+    forced = compute_territory_stocks(territory, areas=areas, zpc="1_1")
+    plain = compute_territory_stocks(territory, areas=areas)
+    # the bilan's stock is the stock run with the user's ZPC, not the per-commune ZPC mix
+    assert stock == pytest.approx(forced.total_stock_tC, rel=1e-9)
+    assert stock != pytest.approx(plain.total_stock_tC, rel=1e-6)
+    assert 'zpc = "1_1"' in (out / "bilan.toml").read_text(encoding="utf-8")
