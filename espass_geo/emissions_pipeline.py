@@ -14,6 +14,7 @@ from .constants import HA_PER_M2, LAMBERT93
 from .emissions import (
     embedded_population,
     emissions_table,
+    gwp,
     import_export_balance,
     inventory_for_zones,
     read_footprint_adjustments,
@@ -25,6 +26,7 @@ from .emissions import (
 )
 from .errors import InputFileError
 from .exports import write_csv
+from .fmt import fmt_number
 from .io import atomic_output_dir, write_gpkg_layer
 from .territory import Territory, resolve_territory
 
@@ -245,7 +247,8 @@ def _readme(result: EmissionsResult, params: dict) -> str:
         "sector_post_crosswalk.csv) ; post = empreinte de consommation (par habitant × "
         "population) et utilisation des terres (flux de carbone, signe inversé).",
         "Unités : emission_t en tonnes (gaz et polluants), emission_tCO2e en tonnes équivalent "
-        "CO2 (PRG100 GIEC AR6 : CH4 27,9 ; N2O 273). Les émissions sont positives ; le poste "
+        f"CO2 (PRG100 GIEC AR6 : CH4 {fmt_number(gwp('CH4'), 1)} ; N2O "
+        f"{fmt_number(gwp('N2O'), 0)}). Les émissions sont positives ; le poste "
         "utilisation des terres est négatif quand le territoire séquestre.",
         "bilan_importations.csv : par poste, empreinte de consommation − émissions directes "
         "réparties ; positif = émissions importées, négatif = exportées.",

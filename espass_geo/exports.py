@@ -314,8 +314,12 @@ def _readme_rows(bilan: pd.DataFrame, themes: list[str], sheets: Mapping[str, st
                        if str(c).strip()})
         if conv:
             rows.append((f"  {sheets[theme]}", " ; ".join(conv)))
+    from .emissions import gwp  # GWPs of the active factor set (factors/substances.csv)
+    from .fmt import fmt_number
+
     rows.append(("Équivalences", "1 tC = 44/12 ≈ 3,67 tCO2e ; PRG à 100 ans du GIEC AR6 "
-                 "(CH4 27,9 ; N2O 273) ; 1 kt = 1 000 t."))
+                 f"(CH4 {fmt_number(gwp('CH4'), 1)} ; N2O {fmt_number(gwp('N2O'), 0)}) ; "
+                 "1 kt = 1 000 t."))
     rows.append(("Colonnes", "Code zone, Zone ; Code catégorie et son libellé (occupation du "
                  "sol, cause, secteur, poste ou levier) ; Code élément et son libellé "
                  "(réservoir, substance ou scénario) ; Valeur (nombre) ; Unité ; Convention de "
