@@ -35,7 +35,7 @@ import pandas as pd
 
 from .areas import MAX_NODATA_SHARE
 from .bilan import BilanConfig, BilanResult, compute_bilan, write_bilan_outputs
-from .constants import LAMBERT93
+from .constants import DEFAULT_GWP_N2O, LAMBERT93
 from .emissions_pipeline import EmissionsResult, compute_territory_emissions, write_emission_outputs
 from .errors import EspassGeoError, InputFileError, MissingCRSError
 from .flows_pipeline import FlowsResult, compute_territory_flows, write_flow_outputs
@@ -315,7 +315,7 @@ def flows(
     id_field: str | None = None,
     label: str | None = None,
     method: Method = "aldo",
-    gwp_n2o: float = 273.0,
+    gwp_n2o: float = DEFAULT_GWP_N2O,
     wood_products: WoodProducts = "harvest",
     engine: Engine = "exact",
     max_nodata_share: float = MAX_NODATA_SHARE,
@@ -437,7 +437,7 @@ def bilan(
     label: str | None = None,
     title: str | None = None,
     method: Method = "aldo",
-    gwp_n2o: float = 273.0,
+    gwp_n2o: float = DEFAULT_GWP_N2O,
     max_nodata_share: float = MAX_NODATA_SHARE,
     quiet: bool = True,
 ) -> BilanResult:
