@@ -462,7 +462,7 @@ def _pick_field(fields: list[str], given: str | None, known: tuple[str, ...], pa
             (near[0] if near else None)
         hint = f" ; vouliez-vous « {match} » ?" if match else ""
         raise InputFileError(
-            f"champ {option} « {given} » absent du fichier de territoire « {path} » (champs : "
+            f"champ « {given} » ({option}) absent du fichier de territoire « {path} » (champs : "
             f"{', '.join(fields) or 'aucun'}){hint} : choisissez l'un d'eux."
         )
     lower = {f.lower(): f for f in reversed(fields)}
@@ -496,8 +496,9 @@ def _polygon_zones(path, id_field: str | None, name_field: str | None) -> Territ
             "moins un polygone."
         )
     fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    id_field = _pick_field(fields, id_field, ID_FIELDS, path, "--id-field")
-    name_field = _pick_field(fields, name_field, NAME_FIELDS, path, "--name-field")
+    id_field = _pick_field(fields, id_field, ID_FIELDS, path, "--id-field, clé id_field")
+    name_field = _pick_field(fields, name_field, NAME_FIELDS, path,
+                             "--name-field, clé name_field")
     if id_field is None:
         shown = ", ".join(fields[:15]) if fields else "aucun"
         warnings.warn(

@@ -71,6 +71,31 @@ def test_zpc_override():
         resolve_territory("59183", zpc="9_9")
 
 
+def test_zpc_override_of_a_territory_is_a_copy():
+    t = resolve_territory("epci:245900428")
+    assert resolve_territory(t) is t  # already resolved, nothing to apply
+    forced = resolve_territory(t, zpc="2_1")
+    assert forced is not t and forced.zpc_override == "2_1"
+    assert set(forced.zones["zpc"]) == {"2_1"}
+    assert set(t.zones["zpc"]) == {"1_1", "3_1", "4_1"} and t.zpc_override is None
+    assert not any("imposée" in n for n in t.notes)
+    # a second override replaces the first (one note, the last ZPC)
+    again = resolve_territory(forced, zpc="1_1")
+    assert [n for n in again.notes if "imposée" in n] == [
+        "Zone pédoclimatique imposée par l'utilisateur : 1_1."]
+    assert str(t) == "epci:245900428"  # the specification, shown in the run's parameters
+
+
+def test_epci_territory_keeps_the_zpc_override():
+    from espass_geo.territory import epci_territory
+
+    plain = epci_territory("epci:245900428,200040954")
+    forced = epci_territory("epci:245900428,200040954", zpc="2_1")
+    assert sorted(plain.zones["zone_id"]) == ["200040954", "245900428"]
+    assert set(plain.zones["zpc"]) != {"2_1"}  # the majority ZPC of each EPCI otherwise
+    assert set(forced.zones["zpc"]) == {"2_1"} and forced.zpc_override == "2_1"
+
+
 def test_file_in_wgs84_is_reprojected_with_majority_zpc(tmp_path):
     communes = resolve_territory("epci:245900428").zones
     dk = communes[communes["zone_id"] == "59183"]

@@ -125,7 +125,9 @@ def test_id_field_and_name_field_are_used_and_checked(tmp_path):
     with pytest.raises(InputFileError) as exc:
         resolve_territory(gdf, id_field="mon_cod")
     msg = str(exc.value)
-    assert "--id-field « mon_cod » absent" in msg and "mon_code" in msg  # the columns listed
+    assert "« mon_cod » (--id-field, clé id_field) absent" in msg
+    assert "(champs : ID, appellation, mon_code, POPULATION)" in msg  # the columns listed
+    assert "vouliez-vous « mon_code »" in msg
     # no id-like column: numbered zones, with a warning naming the columns and --id-field
     with pytest.warns(ZoneIdWarning, match=r"champs : appellation, mon_code ;.*--id-field"):
         t = resolve_territory(gdf.drop(columns=["ID", "POPULATION"]))
