@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -55,6 +56,7 @@ def read_csv(path: str | Path, **kwargs) -> pd.DataFrame:
     try:
         head = pd.read_csv(path, nrows=0, **{k: v for k, v in kwargs.items() if k == "sep"})
         extra = kwargs.pop("dtype", None)
+        dtype: Any
         if extra is str:
             dtype = str
         else:

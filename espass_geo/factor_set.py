@@ -177,12 +177,12 @@ def _check_table(name: str, df: pd.DataFrame, path: Path | str, reference: pd.Da
                             f"inconnue dans cette table (unités attendues : "
                             f"{', '.join(sorted(units))}) ; convertissez la valeur")
     seen: dict[tuple[str, ...], int] = {}
-    for i, key in enumerate(_key_tuples(df, spec.keys)):
+    for row, key in enumerate(_key_tuples(df, spec.keys)):
         if key in seen:
-            problems.append(f"ligne {_line(i)} : clé en double ({_key_text(spec.keys, key)}), déjà "
-                            f"ligne {_line(seen[key])}")
+            problems.append(f"ligne {_line(row)} : clé en double ({_key_text(spec.keys, key)}), "
+                            f"déjà ligne {_line(seen[key])}")
         else:
-            seen[key] = i
+            seen[key] = row
     if problems:
         _fail(name, path, problems, "Corrigez ces lignes : une ligne par clé "
               f"({', '.join(spec.keys)}), des nombres finis, la provenance (source, source_year, "
