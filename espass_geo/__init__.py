@@ -31,6 +31,7 @@ from .api import (  # noqa: E402
 from .areas import AreaTable, area_table_from_csv, area_table_from_raster, read_parcels  # noqa: E402
 from .constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
 from .errors import EspassGeoError  # noqa: E402
+from .factor_set import FactorSet, factor_set_fingerprint, use_factors  # noqa: E402
 from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
 from .territory import Territory, resolve_territory  # noqa: E402
 
@@ -39,6 +40,7 @@ __all__ = [
     "C_TO_CO2",
     "Engine",
     "EspassGeoError",
+    "FactorSet",
     "HA_PER_M2",
     "LAMBERT93",
     "Manifest",
@@ -51,6 +53,7 @@ __all__ = [
     "bilan",
     "compute_stocks",
     "emissions",
+    "factor_set_fingerprint",
     "flows",
     "land_use_areas",
     "read_parcels",
@@ -58,6 +61,7 @@ __all__ = [
     "scenarios",
     "split_artificial",
     "stocks",
+    "use_factors",
     "write",
     "zone_totals",
 ]
