@@ -399,12 +399,15 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                              f"l'action « {a.id} » (la conversion l'emporte).")
             pr_rows[k] = (pr, sel)
         cohorts = []
-        if tr_rows:
-            cohorts.append(transition_cohorts(pd.concat(tr_rows, ignore_index=True), attrs,
-                                              method=cfg.method, gwp_n2o=cfg.gwp_n2o))
-        if pr_rows:
-            prs = pd.concat([p for p, _ in pr_rows], ignore_index=True)
-            cohorts.append(practice_cohorts(prs, attrs, method=cfg.method))
+        try:  # a factor missing for the method is listed with the other problems
+            if tr_rows:
+                cohorts.append(transition_cohorts(pd.concat(tr_rows, ignore_index=True), attrs,
+                                                  method=cfg.method, gwp_n2o=cfg.gwp_n2o))
+            if pr_rows:
+                prs = pd.concat([p for p, _ in pr_rows], ignore_index=True)
+                cohorts.append(practice_cohorts(prs, attrs, method=cfg.method))
+        except ScenarioError as exc:
+            problems.append(f"{cfg.path.name} : scénario « {sc.name} » : {exc}")
         sc_base = baseline if sc.trend else pd.concat(base_cohorts, ignore_index=True) \
             if base_cohorts else pd.DataFrame(columns=COHORT_COLUMNS)
         scen_cohorts[sc.name] = pd.concat([sc_base, *cohorts], ignore_index=True)
