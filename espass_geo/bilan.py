@@ -299,8 +299,14 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         else:
             # the bilan's territory, method and land cover apply to the scenario (noted when
             # the file names others); its actions outside the bilan's zones are refused when
-            # the bilan is computed
-            del scfg
+            # the bilan is computed. It starts from the bilan's land cover (years[1]).
+            if ("after" in lc and is_int(years[1]) and scfg.start_year < years[1]):
+                line = TomlLines(scenario.read_text(encoding="utf-8")).line("start_year")
+                problems.append(
+                    f"{scenario.name}:{line} : start_year {scfg.start_year} précède la date de "
+                    f"l'occupation du sol du bilan ({years[1]}, [landcover] years) : un "
+                    f"scénario part de l'état observé ; écrivez start_year = {years[1]} ou "
+                    "plus tard")
     if problems:
         problems = by_line(problems, path.name)
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"

@@ -336,10 +336,11 @@ CASES = [
     Case("config-bilan-territory-option-semicolons",
          lambda tmp: ["bilan", "--territory", "59183;59350", "--out", str(tmp / "out")],
          "error", (r"59183;59350", r"virgules")),
-    Case("config-bilan-scenario-on-another-territory",
+    Case("config-bilan-scenario-on-another-territory",  # its actions outside: refused
          _bilan(BILAN + '\n[scenario]\nfile = "sc.toml"\n',
-                {"sc.toml": SC_HEAD.replace('"59183"', '"59350"') + SC_DATA + SC_HEDGES}),
-         "error", (r"bilan\.toml:15", r"« 59350 »", r"même territory")),
+                {"sc.toml": SC_HEAD.replace('"59183"', '"59350"') + SC_DATA
+                 + SC_HEDGES.replace("year", 'zones = ["59350"]\nyear')}),
+         "error", (r"sc\.toml:13", r"« 59350 »", r"hors du territoire", r"Retirez")),
     Case("config-scenario-practice-geometry-unreadable",
          lambda tmp: ((tmp / "secteur.geojson").write_text("pas du GeoJSON", encoding="utf-8"),
                       _scenario(SC_HEAD + SC_DATA + SC_PRACTICE.replace(
