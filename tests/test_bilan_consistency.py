@@ -251,7 +251,7 @@ horizon = 2030
 [[scenario]]
 name = "transition"
 {BOISEMENT}''', encoding="utf-8")
-    cfg = load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
-                                   before=False))
-    with pytest.raises(ConfigError, match="start_year 2015 précède .*2018"):
-        compute_bilan(cfg, quiet=True)
+    # refused when the configuration is read (file and line), before any raster is read
+    with pytest.raises(ConfigError, match=r"actions\.toml:1 : start_year 2015 précède .*2018"):
+        load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
+                                 before=False))
