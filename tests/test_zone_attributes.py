@@ -173,14 +173,23 @@ def test_relative_territory_path_in_toml_resolves_from_the_toml(tmp_path, monkey
     assert set(t.zones["zpc"]) == {"1_1"}
 
 
-def test_id_field_key_of_a_scenario_file(tmp_path):
+def test_id_field_key_and_relative_territory_of_a_scenario_file(tmp_path, monkeypatch):
     source = data.data_path("landcover", "scenarios/flandre_dunkerque.toml")
     for geo in source.parent.glob("*.geojson"):  # its action polygons, relative to the file
         (tmp_path / geo.name).write_bytes(geo.read_bytes())
+    _two_communes().to_file(tmp_path / "zones.gpkg", engine="pyogrio")
     demo = source.read_text(encoding="utf-8")
-    (tmp_path / "s.toml").write_text('id_field = "INSEE_COM"\n' + demo, encoding="utf-8")
-    cfg = load_scenario_config(tmp_path / "s.toml")
+    assert 'territory = "epci:245900428,200040954"' in demo
+    (tmp_path / "s.toml").write_text(
+        'id_field = "INSEE_COM"\n' + demo.replace('territory = "epci:245900428,200040954"',
+                                                  'territory = "zones.gpkg"'), encoding="utf-8")
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the territory resolves from the scenario file, not from here
+    cfg = load_scenario_config("../s.toml")
     assert cfg.id_field == "INSEE_COM" and cfg.name_field is None
+    assert resolve_territory(cfg.territory, id_field=cfg.id_field).zones["zone_id"].tolist() \
+        == ["59183", "59067"]
     (tmp_path / "bad.toml").write_text("id_field = 3\n" + demo, encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"bad.toml:1 : « id_field » doit être le nom d'un "
                                             "champ"):
