@@ -140,14 +140,15 @@ def _territory_spec(territory: TerritoryInput, io: _Inputs, label: str | None) -
 
 def _resolve(territory: TerritoryInput, io: _Inputs, *, zpc: str | None,
              id_field: str | None, label: str | None) -> Territory:
-    if isinstance(territory, Territory) and zpc is None:
-        return territory
-    t = resolve_territory(_territory_spec(territory, io, label), zpc=zpc, id_field=id_field)
-    if label is not None:
-        t.label = label
-    elif isinstance(territory, gpd.GeoDataFrame | Territory):
-        t.label = territory.label if isinstance(territory, Territory) else "territoire"
-    return t
+    """The resolved territory (a given ``Territory`` is never modified: a copy if needed)."""
+    if isinstance(territory, gpd.GeoDataFrame) and territory.crs is not None \
+            and territory.crs.to_epsg() != 2154:
+        io.notes.append(f"Territoire (GeoDataFrame) reprojeté de {territory.crs.to_string()} "
+                        "en Lambert-93 (EPSG:2154).")
+    t = resolve_territory(territory, zpc=zpc, id_field=id_field)
+    if label is None and isinstance(territory, gpd.GeoDataFrame):
+        label = "territoire"
+    return t if label is None else replace(t, label=label)
 
 
 def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:

@@ -206,3 +206,39 @@ def test_scenarios_with_a_dataarray_equal_the_file_run(tmp_path):
     assert by_array.config.landcover == Path("(DataArray)")
     m = eg.write(by_array, tmp_path / "out", make_map=False)
     assert {"trajectoires.csv", "ecarts.csv", "scenario.gpkg"} <= set(m.files)
+
+
+def test_parcels_as_geodataframe_equal_the_file(two_communes):
+    import geopandas as gpd
+
+    from espass_geo import data
+
+    lc = data.demo_landcover_path()
+    raw = gpd.read_file(data.demo_parcels_path(), engine="pyogrio")  # RPG columns, as published
+    by_file = eg.stocks(two_communes, landcover=lc, parcels=data.demo_parcels_path(),
+                        id_field="code")
+    by_frame = eg.stocks(two_communes, landcover=lc, parcels=raw, id_field="code")
+    assert by_file.parcel_stocks is not None and len(by_file.parcel_stocks)
+    pd.testing.assert_frame_equal(by_file.stocks, by_frame.stocks)
+    pd.testing.assert_frame_equal(by_file.parcel_stocks, by_frame.parcel_stocks)
+
+
+def test_territory_object_with_zpc_is_copied_not_changed(two_zones):
+    t = eg.resolve_territory(two_zones[["zone_id", "zone_name", "geometry"]], zpc="2_1")
+    with pytest.warns(PartialCoverageWarning):
+        r = eg.stocks(t, landcover=tiny_dataarray(), zpc="1_1")
+    assert set(r.territory.zones["zpc"]) == {"1_1"}
+    assert set(t.zones["zpc"]) == {"2_1"}  # the caller's territory is left as it was
+
+
+def test_write_refuses_a_foreign_folder_and_keeps_user_files(tmp_path, two_zones):
+    r = _stocks(two_zones[["zone_id", "zone_name", "geometry"]], tiny_dataarray())
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("à moi", encoding="utf-8")
+    with pytest.raises(eg.EspassGeoError, match="--overwrite|overwrite"):
+        eg.write(r, out, make_map=False)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # nothing written
+    m = eg.write(r, out, overwrite=True, make_map=False)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "à moi"
+    assert "notes.txt" not in m and "stocks.csv" in m
