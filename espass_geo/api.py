@@ -120,6 +120,8 @@ def _label_stem(label: str) -> str:
 def _territory_spec(territory: TerritoryInput, io: _Inputs, label: str | None) -> str:
     """A specification string for ``resolve_territory``; a GeoDataFrame goes to a GeoPackage."""
     if isinstance(territory, Territory):
+        if territory.kind == "communes" and territory.spec:
+            return territory.spec  # resolved again the same way (communes, EPCI)
         territory = territory.zones
     if isinstance(territory, gpd.GeoDataFrame):
         if territory.crs is None:
@@ -450,22 +452,25 @@ def bilan(
     module results. Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
-    if isinstance(territory, Territory) and label is None:
-        label = territory.label
-    if isinstance(territory, gpd.GeoDataFrame | Territory) and id_field is None:
-        id_field = "zone_id" if "zone_id" in (territory.zones if isinstance(
-            territory, Territory) else territory) else None
-    if id_field is not None and not isinstance(territory, gpd.GeoDataFrame | Territory):
-        raise InputFileError("id_field ne s'applique qu'à un territoire GeoDataFrame dans "
-                             "bilan() ; renommez le champ en zone_id, code ou insee.")
+    if isinstance(territory, Territory):  # its zones are resolved again as polygons
+        label = label or territory.label
+        zpc = zpc or territory.zpc_override
+    by_spec = isinstance(territory, Territory) and territory.kind == "communes" \
+        and bool(territory.spec)  # communes / EPCI: resolved again from their specification
+    frame = isinstance(territory, gpd.GeoDataFrame | Territory) and not by_spec
+    if frame and isinstance(territory, gpd.GeoDataFrame | Territory) and id_field is None:
+        columns = (territory.zones if isinstance(territory, Territory) else territory).columns
+        id_field = "zone_id" if "zone_id" in columns else None
     with _run() as io:
-        spec = _territory_spec(_id_first(territory, id_field), io, label)
+        spec = _territory_spec(_id_first(territory, id_field) if frame else territory, io,
+                               label)
         lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
         before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
                   if landcover_before is not None else None)
         shown = label or (spec if spec not in io.names else "territoire")
         cfg = BilanConfig(path=None, title=title or f"Bilan ESPASS — {shown}", territory=spec,
-                          zpc=zpc, method=method, gwp_n2o=gwp_n2o, landcover=lc, before=before,
+                          zpc=zpc, id_field="zone_id" if frame and id_field else id_field,
+                          method=method, gwp_n2o=gwp_n2o, landcover=lc, before=before,
                           years=years, parcels=Path(parcels) if parcels else None,
                           areas=Path(areas) if areas else None,
                           changes=Path(changes) if changes else None,

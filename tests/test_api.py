@@ -242,3 +242,15 @@ def test_write_refuses_a_foreign_folder_and_keeps_user_files(tmp_path, two_zones
     m = eg.write(r, out, overwrite=True, make_map=False)
     assert (out / "notes.txt").read_text(encoding="utf-8") == "à moi"
     assert "notes.txt" not in m and "stocks.csv" in m
+
+
+def test_bilan_of_a_resolved_territory_equals_its_specification():
+    from espass_geo import data
+
+    lc = data.demo_landcover_path()
+    with pytest.warns(eg.errors.SmallTerritoryWarning):  # 2 communes: ALDO's caution
+        t = eg.resolve_territory("59067,59082")
+        by_spec = eg.bilan("59067,59082", landcover=lc)
+        by_object = eg.bilan(t, landcover=lc)
+    pd.testing.assert_frame_equal(by_spec.table, by_object.table)
+    assert by_object.config.territory == "59067,59082"
