@@ -667,7 +667,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
             first = cfg_first_scenario(result)
             actions = acts[acts["scenario"] == first] if len(acts) else None
         if result.flows is not None:
-            hotspots = result.flows.hotspots  # computed while writing flux/change.tif
+            hotspots = result.flows.hotspots  # computed with the flows (compute step)
         charts = report_charts(t, tmp / "graphiques", title=cfg.title)
         files.update({f"graphiques/{Path(p).name}": p for p in charts.values()})
         sy = synthesis(t)
