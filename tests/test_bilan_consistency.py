@@ -255,3 +255,29 @@ name = "transition"
     with pytest.raises(ConfigError, match=r"actions\.toml:1 : start_year 2015 précède .*2018"):
         load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
                                  before=False))
+
+
+def test_flows_then_emissions_chaining_on_the_command_line(tmp_path):
+    # flows on dep:59,62 (per EPCI) then emissions on two EPCI: each EPCI's land-use post is
+    # minus its flow (sequestration counts negative), no longer 0
+    from click.testing import CliRunner
+
+    from espass_geo.cli import main
+
+    changes = data.aldo_clc_change_epci_path()
+    r = CliRunner().invoke(main, ["flows", "--territory", "dep:59,62", "--changes",
+                                  str(changes), "--out", str(tmp_path / "fl"), "--no-map"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["emissions", "--territory",
+                                  f"epci:{DUNKERQUE},{HAUTS_DE_FLANDRE}", "--land-flows",
+                                  str(tmp_path / "fl" / "flows_zones.csv"), "--out",
+                                  str(tmp_path / "em"), "--no-map"])
+    assert r.exit_code == 0, r.output
+    flows = pd.read_csv(tmp_path / "fl" / "flows_zones.csv", dtype={"zone_id": str})
+    flows = flows.set_index("zone_id")["flux_tCO2e_an"]
+    em = pd.read_csv(tmp_path / "em" / "emissions.csv", dtype={"zone_id": str})
+    post = em[(em["view"] == "post") & (em["category"] == "utilisation_terres")
+              & (em["substance"] == "GES")].groupby("zone_id")["emission_tCO2e"].sum()
+    assert set(post.index) == {DUNKERQUE, HAUTS_DE_FLANDRE}
+    for epci in post.index:
+        assert post[epci] == pytest.approx(-flows[epci]) and flows[epci] != 0
