@@ -117,6 +117,28 @@ def test_baseline_equals_no_action(three_scenarios):
     assert (d["delta_tCO2e_an"].abs() < 1e-9).all()
 
 
+def test_inputs_handed_over_give_the_same_trajectories(three_scenarios):
+    # inside a bilan the territory, parcels, start area table and trend change table are
+    # handed over (read once per run): the trajectories must be those of reading them here
+    from espass_geo.areas import area_table_from_raster, read_parcels
+    from espass_geo.changes import change_table_from_rasters
+    from espass_geo.pipeline import parcels_in_territory
+    from espass_geo.territory import resolve_territory
+
+    cfg = three_scenarios.config
+    territory = resolve_territory(cfg.territory)
+    parcels = read_parcels(cfg.parcels)
+    inside, _ = parcels_in_territory(parcels, territory, cfg.parcels)
+    at = area_table_from_raster(territory.zones, cfg.landcover, parcels=inside)
+    ct = change_table_from_rasters(territory.zones, cfg.trend_before, cfg.landcover,
+                                   years=cfg.trend_years)
+    r = build_scenarios(cfg, territory=territory, area_table=at, parcels_gdf=parcels,
+                        change_table=ct)
+    pd.testing.assert_frame_equal(r.territory, three_scenarios.territory)
+    pd.testing.assert_frame_equal(r.delta, three_scenarios.delta)
+    assert len(parcels) == len(read_parcels(cfg.parcels))  # the layer handed over is not changed
+
+
 def test_additivity_of_disjoint_actions(three_scenarios):
     d = three_scenarios.delta.set_index(["scenario", "year", "lever"])["delta_tCO2e_an"]
     total = d.xs("total", level="lever")
