@@ -94,12 +94,18 @@ def open_landcover(path: str | Path):
     if path.is_dir():
         raise InputFileError(f"« {path} » est un dossier, pas un raster d'occupation du sol ; "
                              "donnez le chemin d'un fichier GeoTIFF.")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"le raster d'occupation du sol « {path} » est un fichier vide "
+                             "(0 octet) : copie ou téléchargement interrompu ? Copiez-le ou "
+                             "téléchargez-le à nouveau (un GeoTIFF valide).")
     try:
         src = rasterio.open(path)
     except Exception as exc:  # noqa: BLE001 - RasterioIOError, or a corrupt header (e.g. UnicodeDecodeError in the CRS)
+        detail = str(exc).split(";")[0].replace(f"'{path}'", "").strip().rstrip(".")[:120]
         raise InputFileError(
-            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert ({exc}) ; donnez "
-            f"un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`)."
+            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert : ce n'est pas un "
+            f"raster lisible ; donnez un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`). "
+            f"Détail GDAL : {detail}."
         ) from exc
     try:
         _check_landcover(src, path)

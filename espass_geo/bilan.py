@@ -270,8 +270,10 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                         f"(deux entiers), pas {show(years)} ; ex. years = [2012, 2018]")
         years = [2012, 2018]
     elif not all(FIRST_LANDCOVER_YEAR <= y <= last for y in years):
-        problems.append(f"{at('landcover', 'years')} : years {years} : une date d'occupation du "
-                        f"sol est entre {FIRST_LANDCOVER_YEAR} et {last}")
+        fixed = [min(max(y, FIRST_LANDCOVER_YEAR), last) for y in years]
+        problems.append(f"{at('landcover', 'years')} : years {years} : les dates d'occupation du "
+                        f"sol doivent être comprises entre {FIRST_LANDCOVER_YEAR} et {last} ; "
+                        f"corrigez years = [{fixed[0]}, {fixed[1]}]")
         years = [2012, 2018]
     elif years[1] <= years[0]:
         problems.append(f"{at('landcover', 'years')} : dates inversées ou égales {years} ; "

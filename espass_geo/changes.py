@@ -27,6 +27,7 @@ from .areas import (
     raster_window,
 )
 from .errors import AreaTableError, InputFileError
+from .fmt import fmt_area_ha
 
 CHANGE_COLUMNS = ["zone_id", "from_code", "to_code", "area_ha"]
 _PAIR = 100_000  # combined code = from × 100 000 + to (codes < 100 000)
@@ -264,7 +265,8 @@ def check_changes_within_zones(changes: pd.DataFrame, zone_area_ha: pd.Series, p
     if len(bad):
         z = bad.index[0]
         raise AreaTableError(
-            f"table de changements « {path} » : {bad.iloc[0]:.1f} ha changés dans la zone {z}, "
-            f"plus que sa surface ({area[z]:.1f} ha) ; vérifiez l'unité (ha sur la période), "
+            f"table de changements « {path} » : {fmt_area_ha(bad.iloc[0])} changés dans la zone "
+            f"{z}, plus que sa surface ({fmt_area_ha(area[z])}) ; vérifiez l'unité (ha sur la "
+            "période), "
             "les doublons et les codes de zone."
         )

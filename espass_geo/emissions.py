@@ -366,7 +366,7 @@ def embedded_population(zone_ids: pd.Series) -> pd.DataFrame:
     pop = zone_ids.map(by_commune).fillna(zone_ids.map(by_epci))
     if pop.isna().any():
         missing = zone_ids[pop.isna()].tolist()[:5]
-        raise InventoryError(f"pas de population embarquée pour les zones {missing} ; donnez "
+        raise InventoryError(f"pas de population embarquée pour les zones {', '.join(missing)} ; donnez "
                              "--population (zone_id, population, cog).")
     return pd.DataFrame({"zone_id": zone_ids.to_numpy(), "population": pop.to_numpy()})
 
@@ -401,8 +401,7 @@ def read_population(path: str | Path, zone_ids: pd.Series, *, cog: int = 2018) -
     missing = [z for z in zone_ids if z not in set(pop.index)]
     if missing:
         raise InventoryError(
-            f"table de population « {path} » : "
-            + tables.missing_zones_message(t, missing, set(pop.index))
+            tables.missing_zones_message(t, missing, set(pop.index))
             + " ; donnez la population de chaque zone du territoire.")
     return pd.DataFrame({"zone_id": zone_ids.to_numpy(),
                          "population": pop.reindex(zone_ids).to_numpy()})

@@ -41,7 +41,8 @@ def map_codes(codes: pd.Series, *, source: str = "occupation du sol") -> pd.Seri
     unknown = sorted(set(codes) - set(mapping.index), key=lambda c: (len(c), c))
     if unknown:
         raise UnknownLandCoverClassError(
-            f"{source} : code(s) d'occupation du sol {unknown} inconnu(s) : ce ne sont pas des "
+            f"{source} : code(s) d'occupation du sol {', '.join(unknown)} inconnu(s) : ce ne "
+            "sont pas des "
             "codes CLC de niveau 3 de factors/clc_to_land_use.csv (44 codes, de 111 à 523). "
             "Recodez l'entrée en codes CLC de niveau 3 (un raster de l'AEE stocke GRID_CODE 1-44 : "
             "convertissez-le d'abord avec la nomenclature) ou ajoutez les codes à cette table.",

@@ -320,7 +320,8 @@ def transition_flows(tr: pd.DataFrame, attrs: pd.DataFrame, *, method: str = "al
     tr = tr.merge(attrs, on="zone_id", how="left")
     if tr["zpc"].isna().any():
         missing = tr.loc[tr["zpc"].isna(), "zone_id"].unique()[:5].tolist()
-        raise FactorError(f"les zones {missing} de la table de changements n'ont pas de zone "
+        raise FactorError(f"les zones {', '.join(map(str, missing))} de la table de changements "
+                          "n'ont pas de zone "
                           "pédoclimatique ; vérifiez que leurs codes sont ceux du territoire ou "
                           "donnez --zpc.")
     tr["area_ha_an"] = tr["area_ha_an"] * tr["zpc_weight"]

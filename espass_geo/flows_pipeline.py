@@ -108,7 +108,7 @@ def read_forest_areas(path: str | Path) -> pd.DataFrame:
         bad = sorted(set(df["composition"]) - set(comps))
         if bad:
             raise AreaTableError(f"table de surfaces forestières « {path} » : composition(s) "
-                                 f"inconnue(s) {bad} ; utilisez {comps}.")
+                                 f"inconnue(s) {', '.join(bad)} ; utilisez {', '.join(comps)}.")
         num = tables.numbers(t, {"area_ha": Number(minimum=0)}, error=AreaTableError)
         tables.check_duplicates(t, ["zone_id", "composition"], error=AreaTableError)
         long = num[["zone_id", "composition", "area_ha"]].copy()
@@ -239,8 +239,23 @@ def compute_territory_flows(
     population = None
     if wood_products == "consumption":
         from .emissions import embedded_population
+        from .errors import InventoryError
 
-        population = embedded_population(zones["zone_id"])
+        try:
+            population = embedded_population(zones["zone_id"])
+        except InventoryError:  # its remedy, --population, is an option of emissions only
+            from . import data
+
+            com = data.communes_2018()
+            ids = zones["zone_id"].astype(str)
+            missing = ids[~ids.isin(set(com["insee"].astype(str))
+                                    | set(com["epci"].astype(str)))].tolist()
+            raise InventoryError(
+                "--wood-products consumption : pas de population embarquée (communes et EPCI "
+                "du Nord et du Pas-de-Calais, COG 2018) pour les zones "
+                f"{', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} ; espass-geo flows "
+                "ne lit pas de table de population : utilisez l'approche récolte "
+                "(--wood-products harvest, par défaut) ou --wood-products none.") from None
         notes.append("Produits bois, approche consommation : population ALDO (COG 2018) × puits "
                      "national / population française (ordre de grandeur, à vérifier).")
     flows = compute_flows(ct.table, attrs, years=ct.years, forest_areas=fa, method=method,

@@ -269,7 +269,8 @@ def compute_territory_stocks(
     except UnknownLandCoverClassError as exc:
         source = (f"raster d'occupation du sol « {landcover} »" if landcover is not None
                   else f"table de surfaces « {areas} »")
-        raise UnknownLandCoverClassError(f"{source} — {exc}", exc.codes) from None
+        detail = str(exc).removeprefix("occupation du sol : ")  # map_codes' default source
+        raise UnknownLandCoverClassError(f"{source} : {detail}", exc.codes) from None
     totals = zone_totals(stocks)
     zgeo = zones[["zone_id", "geometry"]].merge(totals, on="zone_id", how="left")
     summ = at.summary.set_index("zone_id")

@@ -690,8 +690,13 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
                     year = None
                 elif start is not None and horizon is not None and not (
                         start <= year <= horizon):
+                    fix = (f"placez l'action entre {start} et {horizon} (ex. year = "
+                           f"{min(max(year, start), horizon)}) ou changez l'horizon"
+                           if start <= horizon else
+                           f"corrigez d'abord l'horizon (après start_year = {start}), puis "
+                           "placez l'action entre start_year et horizon")
                     add(ak + ("year",), f"année {year} hors de l'horizon {start}–{horizon} "
-                                        "(start_year–horizon)")
+                                        f"(start_year–horizon) ; {fix}")
             params = {k: v for k, v in act.items() if k not in {"type", "id", "label", "year"}}
             if typ == "convert" and "to" in act:
                 to = act["to"]

@@ -112,7 +112,8 @@ def compute_stocks(
         from .errors import FactorError
 
         raise FactorError(
-            f"les zones {missing} de la table de surfaces n'ont pas de zone pédoclimatique "
+            f"les zones {', '.join(map(str, missing))} de la table de surfaces n'ont pas de "
+            "zone pédoclimatique "
             "(ZPC) ; donnez-la (attribut zpc des zones ou --zpc 2_1 par exemple) ou vérifiez "
             "que les identifiants de zone de la table sont ceux du territoire."
         )

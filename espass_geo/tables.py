@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import EspassGeoError, EspassGeoWarning, InputFileError, os_reason
+from .fmt import fmt_area_ha, fmt_quantity
 
 #: Problems listed in one error message (the count of the others is given).
 MAX_LISTED = 8
@@ -196,10 +197,12 @@ def parse_number(text: str, decimal: str) -> float:
                          "nombre sans séparateur de milliers (ex. 1234,5 ou 1234.5)")
     if kind == "comma_groups" and decimal == ".":
         raise ValueError("nombre ambigu : virgule de milliers ou virgule décimale ? Écrivez "
-                         "1234 (sans séparateur de milliers) ou 1.234 (point décimal)")
+                         f"{s.replace(',', '')} (sans séparateur de milliers) ou "
+                         f"{s.replace(',', '.')} (point décimal)")
     if kind == "dot_groups" and decimal == ",":
         raise ValueError("nombre ambigu dans un fichier à virgule décimale : point de "
-                         "milliers ? Écrivez 1234 ou 1,234 (sans séparateur de milliers)")
+                         f"milliers ? Écrivez {s.replace('.', '')} (sans séparateur de milliers) "
+                         f"ou {s.replace('.', ',')} (virgule décimale)")
     if kind == "space_groups":
         if decimal == "." or "." in s:
             raise ValueError("espace de milliers dans un fichier à point décimal ; écrivez le "
@@ -325,7 +328,8 @@ def read_table(
     df.columns = [header[i] for i in keep]
     dups = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dups:
-        raise error(f"{label} : colonne(s) en double dans l'en-tête : {dups} ; gardez une "
+        raise error(f"{label} : colonne(s) en double dans l'en-tête : {', '.join(dups)} ; "
+                    "gardez une "
                     "seule colonne de chaque nom.")
     df.index = range(len(df))
     t = Table(df=df, path=path, what=what, sep=sep, decimal=".", encoding=encoding,
@@ -461,7 +465,7 @@ def missing_zones_message(t: Table, missing: list[str], present: set[str]) -> st
     """French text listing zones of the territory absent from a table, with a hint when the
     table has the same codes without their leading zero (a spreadsheet dropped it)."""
     stripped = [m for m in missing if m.lstrip("0") in present and m.lstrip("0") != m]
-    text = (f"{len(missing)} zone(s) du territoire absente(s) de {t.label} : "
+    text = (f"{t.label} : {len(missing)} zone(s) du territoire absente(s) de la table : "
             f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
     if stripped:
         text += (f" (la table contient {stripped[0].lstrip('0')} : un tableur a retiré le zéro "
@@ -506,8 +510,10 @@ def read_hedges(path: str | Path, zones) -> pd.DataFrame:
     dens = df["length_km"] / df["zone_id"].map(area)
     over = dens > HEDGE_MAX_KM_PER_HA
     if over.any():
-        rows = [f"ligne {t.line(i)} : zone {df.at[i, 'zone_id']}, {df.at[i, 'length_km']:g} km "
-                f"pour {area[df.at[i, 'zone_id']]:.0f} ha, soit {dens[i] * 1000:.0f} m/ha"
+        rows = [f"ligne {t.line(i)} : zone {df.at[i, 'zone_id']}, "
+                f"{fmt_quantity(df.at[i, 'length_km'], 'km')} pour "
+                f"{fmt_area_ha(area[df.at[i, 'zone_id']], 0)}, soit "
+                f"{fmt_quantity(dens[i] * 1000, 'm/ha', 0)}"
                 for i in df.index[over][:8]]
         raise _err(AreaTableError, t.label, rows,
                    f"Au-delà de {HEDGE_MAX_KM_PER_HA * 1000:.0f} m de haie par hectare de zone "
@@ -521,8 +527,7 @@ def read_hedges(path: str | Path, zones) -> pd.DataFrame:
              "la pratique ALDO (100 m/ha de prairie) : vérifiez la longueur.")
     missing = [z for z in area.index if z not in set(df["zone_id"])]
     if missing:
-        warn(f"Table de haies {Path(path).name} : "
-             + missing_zones_message(t, missing, set(df["zone_id"]))
+        warn(missing_zones_message(t, missing, set(df["zone_id"]))
              + " ; aucun stock de haies n'y est compté (ajoutez une ligne à 0 si elles n'ont pas "
              "de haie).")
     return df[["zone_id", "length_km"]].reset_index(drop=True)

@@ -130,8 +130,16 @@ def with_zpc(territory: Territory, zpc: str | None) -> Territory:
 
 
 def _close_matches(value: str, candidates, n: int = 3) -> str:
-    found = difflib.get_close_matches(value, list(candidates), n=n, cutoff=0.6)
+    unique = list(dict.fromkeys(candidates))  # a code listed in both COG tables once
+    found = difflib.get_close_matches(value, unique, n=n, cutoff=0.6)
     return f" Codes proches : {', '.join(found)}." if found else ""
+
+
+def _gdal_detail(exc: BaseException) -> str:
+    """GDAL's message, short: its first sentence without the file path, at most 120 chars."""
+    text = str(exc).split(";")[0].strip().rstrip(".")
+    text = re.sub(r"^'[^']*'\s*", "", text) or text
+    return (text[:117] + "…" if len(text) > 120 else text) + "."
 
 
 def _commune_zones(codes: list[str], label: str) -> Territory:
@@ -336,8 +344,9 @@ def read_vector(path: str | Path, what: str = "territoire", *,
         extra = (" ; une archive .zip doit contenir un shapefile complet (.shp, .shx, .dbf, "
                  ".prj)" if path.suffix.lower() == ".zip" else "")
         raise InputFileError(
-            f"fichier de {what} « {path} » illisible comme couche vectorielle "
-            f"({str(exc)[:200]}){extra} : donnez un GeoPackage, un GeoJSON ou un shapefile."
+            f"fichier de {what} « {path} » illisible : il ne peut pas être lu comme couche "
+            f"vectorielle (GeoPackage, GeoJSON, shapefile){extra} ; donnez un GeoPackage, un "
+            f"GeoJSON ou un shapefile valide. Détail GDAL : {_gdal_detail(exc)}"
         ) from None
     if not layers:
         raise EmptyTerritoryError(f"fichier de {what} « {path} » sans aucune couche : donnez "
@@ -355,8 +364,9 @@ def read_vector(path: str | Path, what: str = "territoire", *,
         gdf = gpd.read_file(path, layer=layer or layers[0], engine="pyogrio")
     except Exception as exc:  # pyogrio raises several DataSourceError flavours
         raise InputFileError(
-            f"fichier de {what} « {path} » illisible comme couche vectorielle "
-            f"({str(exc)[:200]}) : donnez un GeoPackage, un GeoJSON ou un shapefile."
+            f"fichier de {what} « {path} » illisible : il ne peut pas être lu comme couche "
+            "vectorielle (GeoPackage, GeoJSON, shapefile) ; donnez un GeoPackage, un GeoJSON ou "
+            f"un shapefile valide. Détail GDAL : {_gdal_detail(exc)}"
         ) from None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf:
         shp = (" ; un shapefile a besoin de son .shp (et .shx, .dbf, .prj)"
@@ -511,7 +521,8 @@ def _polygon_zones(path, id_field: str | None, name_field: str | None) -> Territ
         if raw_ids.isna().any():
             rows = [int(i) + 1 for i in np.flatnonzero(raw_ids.isna().to_numpy())[:5]]
             raise InputFileError(
-                f"fichier de territoire « {path} » : entité(s) n° {rows} sans identifiant dans "
+                f"fichier de territoire « {path} » : entité(s) n° {', '.join(map(str, rows))} "
+                "sans identifiant dans "
                 f"le champ « {id_field} » ; renseignez un identifiant unique pour chaque zone."
             )
         if pd.api.types.is_float_dtype(raw_ids) and (raw_ids % 1 == 0).all():
@@ -711,7 +722,8 @@ def _finish(territory: Territory, zpc: str | None, text: str) -> Territory:
     missing = z.loc[z["zpc"].isna(), "zone_id"].tolist()
     if missing:
         raise FactorError(
-            f"pas de zone pédoclimatique (ZPC) pour la ou les zones {missing[:5]} de « {text} » : "
+            f"pas de zone pédoclimatique (ZPC) pour la ou les zones "
+            f"{', '.join(map(str, missing[:5]))}{' …' if len(missing) > 5 else ''} de « {text} » : "
             "elles sont hors des communes embarquées du Nord et du Pas-de-Calais. Donnez-en une "
             "avec --zpc (ex. --zpc 2_1 ; clé zpc dans un fichier de configuration)."
         )

@@ -68,7 +68,7 @@ def test_unknown_landcover_codes_listed(tmp_path, two_zones):
     path = write_raster(tmp_path / "codes.tif", arr)
     with pytest.warns(PartialCoverageWarning, match=r"\(B\) : 25,0"):  # 2 no-data ha of 8
         at = area_table_from_raster(two_zones, path)
-    with pytest.raises(UnknownLandCoverClassError, match=r"\['7', '999'\].*clc_to_land_use") as e:
+    with pytest.raises(UnknownLandCoverClassError, match=r"sol 7, 999 inconnu.*clc_to_land_use") as e:
         compute_stocks(at.table, two_zones)
     assert e.value.codes == ["7", "999"]
 

@@ -211,7 +211,7 @@ def test_duplicate_and_missing_ids(tmp_path):
         resolve_territory(path)
     path = _write(gpd.GeoDataFrame({"zone_id": ["Z", None]}, geometry=[SQ, SQ.buffer(-10)],
                                    crs=2154), tmp_path / "sans_id.gpkg")
-    with pytest.raises(InputFileError, match=r"n° \[2\] sans identifiant"):
+    with pytest.raises(InputFileError, match=r"n° 2 sans identifiant"):
         resolve_territory(path)
 
 

@@ -234,7 +234,9 @@ CASES = [
          (LINE.format(3), r"-2025", r"entre 1990 et 2100")),
     Case("config-scenario-horizon-before-start",
          _scenario(SC_HEAD.replace("2050", "2020") + SC_DATA + SC_HEDGES), "error",
-         (LINE.format(4), r"horizon 2020 doit être après", r"2025")),
+         (LINE.format(4), r"horizon 2020 doit être après", r"2025",
+          r"année 2030 hors de l'horizon 2025–2020 \(start_year–horizon\) ; corrigez d'abord "
+          r"l'horizon")),
     Case("config-scenario-trend-years-vs-demo",
          _scenario(SC_HEAD + SC_DATA.replace(
              'parcels = "demo"', 'parcels = "demo"\ntrend_landcover_before = "demo-2012"\n'
@@ -289,7 +291,9 @@ CASES = [
     Case("config-scenario-every-problem-at-once",
          _scenario(SC_HEAD.replace("2025", "1995") + SC_DATA
                    + SC_HEDGES.replace("= 30", "= true").replace("2030", "2060")), "error",
-         (r"3 problème", LINE.format(3), LINE.format(15), LINE.format(16))),
+         (r"3 problème", LINE.format(3), LINE.format(15), LINE.format(16),
+          r"année 2060 hors de l'horizon 1995–2050 \(start_year–horizon\) ; placez l'action "
+          r"entre 1995 et 2050 \(ex\. year = 2050\) ou changez l'horizon")),
     # ---- territory written in a configuration file
     Case("config-scenario-territory-semicolons",
          _scenario(SC_HEAD.replace('"59183"', '"59183;59350"') + SC_DATA + SC_HEDGES), "error",
@@ -299,7 +303,7 @@ CASES = [
          (LINE.format(2), r"« 5918 »", r"zéro initial")),
     Case("config-scenario-territory-unknown-epci",
          _scenario(SC_HEAD.replace('"59183"', '"epci:245900429"') + SC_DATA + SC_HEDGES),
-         "error", (LINE.format(2), r"245900429", r"245900428")),
+         "error", (LINE.format(2), r"245900429", r"Codes proches : 245900428, 245900410[,.]")),
     Case("config-scenario-territory-number",
          _scenario(SC_HEAD.replace('"59183"', '59183') + SC_DATA + SC_HEDGES), "error",
          (LINE.format(2), r"pas le nombre 59183")),
@@ -311,7 +315,8 @@ CASES = [
          (r"bilan\.toml:9", r"\[true, 2018\]")),
     Case("config-bilan-years-future",
          _bilan(BILAN.replace("[2012, 2018]", "[2012, 2090]")), "error",
-         (r"bilan\.toml:9", r"entre 1985")),
+         (r"bilan\.toml:9", r"les dates d'occupation du sol doivent être comprises entre "
+          r"1985 et \d{4} ; corrigez years = \[2012, \d{4}\]")),
     Case("config-bilan-demo-date-mismatch",
          _bilan(BILAN.replace("[2012, 2018]", "[2012, 2020]")), "error",
          (r"bilan\.toml:9", r"date de 2018 \(données de démonstration\), pas de 2020")),
@@ -345,7 +350,9 @@ CASES = [
          lambda tmp: ((tmp / "secteur.geojson").write_text("pas du GeoJSON", encoding="utf-8"),
                       _scenario(SC_HEAD + SC_DATA + SC_PRACTICE.replace(
                           'crop_groups = ["2"]', 'geometry = "secteur.geojson"'))(tmp))[1],
-         "error", (LINE.format(13), r"secteur\.geojson", r"illisible")),
+         "error", (LINE.format(13), r"secteur\.geojson", r"illisible : il ne peut pas être "
+                   r"lu comme couche vectorielle \(GeoPackage, GeoJSON, shapefile\)",
+                   r"Détail GDAL : not recognized[^;']*\.$")),
     Case("config-bilan-init-then-true", _init_then_edit, "error",
          (r"bilan\.toml:\d+", r"gwp_n2o", r"booléen true")),
     # ---- territories given to --territory
@@ -360,7 +367,7 @@ CASES = [
     Case("territory-no-feature", _no_feature, "error", (r"vide\.gpkg", r"aucun polygone")),
     Case("territory-duplicate-ids", _zones_file([A, B], ids=("A", "A")), "error",
          (r"en double", r"« zone_id »")),
-    Case("territory-missing-id", _missing_ids, "error", (r"sans identifiant",)),
+    Case("territory-missing-id", _missing_ids, "error", (r"entité\(s\) n° 2 sans identifiant",)),
     Case("territory-shapefile-without-prj",
          lambda tmp: stocks_args(tmp, zones=_shapefile(tmp, (".prj",))), "error",
          (r"zones\.shp", r"zones\.prj", r"EPSG:2154")),
@@ -390,6 +397,6 @@ CASES = [
          (r"« 5918 »", r"zéro initial")),
     Case("territory-insee-garbage", _codes("59183,abc"), "error", (r"« abc »",)),
     Case("territory-epci-unknown", _codes("epci:245900429"), "error",
-         (r"245900429", r"Codes proches : 245900428")),
+         (r"245900429", r"Codes proches : 245900428, 245900410[,.]")),
     Case("territory-dep-not-embedded", _codes("dep:75"), "error", (r"75", r"dep:59,62")),
 ]

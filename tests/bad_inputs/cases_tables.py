@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import TINY, Case, write_raster, write_zones
+from .common import TINY, Case, stocks_args, write_raster, write_zones
 
 #: The tiny raster with its no-data pixels filled (full coverage: no coverage warning).
 FULL = TINY.copy()
@@ -176,7 +176,7 @@ CASES = [
     areas_case("tables-areas-header-only", "zone_id,code,area_ha\n", "error",
                (r"aucune ligne",)),
     areas_case("tables-areas-duplicate-column", "zone_id,code,area_ha,area_ha\nA,211,6,6\n",
-               "error", (r"colonne\(s\) en double",)),
+               "error", (r"colonne\(s\) en double dans l'en-tête : area_ha ;",)),
     Case("tables-areas-is-a-folder",
          lambda tmp: ["stocks", "--territory", str(write_zones(tmp)), "--zpc", "2_1",
                       "--areas", str(tmp), "--out", str(tmp / "out")],
@@ -188,9 +188,10 @@ CASES = [
                 (r"ligne 2", r"-3", r"négative")),
     # 1e9 km in 8 ha: 125 billion m/ha
     hedges_case("tables-hedges-1e9-km", "zone_id,length_km\nA,1e9\nB,0.4\n", "error",
-                (r"ligne 2", r"m/ha", r"unité")),
+                (r"ligne 2", r"1\u202f000\u202f000\u202f000\xa0km pour 8\xa0ha, soit "
+                 r"125\u202f000\u202f000\u202f000\xa0m/ha", r"unité")),
     hedges_case("tables-hedges-metres-as-km", "zone_id,length_km\nA,500\nB,0.4\n", "error",
-                (r"62500 m/ha",)),
+                (r"62\u202f500\xa0m/ha",)),
     hedges_case("tables-hedges-unknown-zone", "zone_id,length_km\nA,0.5\nB,0.4\nC,1\n", "error",
                 (r"C \(ligne 4\)", r"territoire")),
     hedges_case("tables-hedges-duplicate", "zone_id,length_km\nA,0.5\nB,0.4\nA,0.5\n", "error",
@@ -204,7 +205,8 @@ CASES = [
     flows_case("tables-changes-duplicate-row", "zone_id,from_code,to_code,area_ha\n"
                "A,211,112,1\nA,211,112,1\n", None, "error", (r"lignes 2, 3", r"identiques")),
     flows_case("tables-changes-larger-than-zone", "zone_id,from_code,to_code,area_ha\n"
-               "A,211,112,100\n", None, "error", (r"plus que sa surface",)),
+               "A,211,112,100\n", None, "error",
+               (r"100\xa0ha changés dans la zone A, plus que sa surface \(8,00\xa0ha\)",)),
     flows_case("tables-changes-text", "zone_id,from_code,to_code,area_ha\nA,211,112,un\n", None,
                "error", (r"ligne 2", r"« un »")),
     flows_case("tables-changes-wide-duplicate", "zone_id,211-112\nA,1\nA,1\n", None, "error",
@@ -219,7 +221,18 @@ CASES = [
                "error", (r"lignes 2, 4",)),
     flows_case("tables-forest-unknown-composition", "zone_id,from_code,to_code,area_ha\n"
                "A,211,112,1\n", "zone_id,composition,area_ha\nA,chenes,2\nB,feuillus,2\n",
-               "error", (r"chenes",)),
+               "error", (r"composition\(s\) inconnue\(s\) chenes ; utilisez feuillus, "
+                         r"coniferes, mixtes, peupleraies\.",)),
+    # flows has no --population: the remedy names its own options
+    Case("tables-flows-wood-consumption-no-population",
+         lambda tmp: flows_case("x", "zone_id,from_code,to_code,area_ha\nA,211,112,1\n").build(
+             tmp) + ["--wood-products", "consumption"], "error",
+         (r"pas de population embarquée \(communes et EPCI du Nord et du Pas-de-Calais, COG "
+          r"2018\) pour les zones A, B ;", r"--wood-products harvest", r"^(?![\s\S]*--population)")),
+    # zones outside the embedded communes without --zpc: the zones listed, no Python list
+    Case("tables-zones-without-zpc",
+         lambda tmp: [a for a in stocks_args(tmp) if a not in ("--zpc", "2_1")], "error",
+         (r"pour la ou les zones A, B de « ", r"--zpc 2_1")),
     # ------------------------------------------------------------------ emissions tables
     emissions_case("tables-inventory-ok", "--inventory", INV_OK, "ok", (r"émissions directes",)),
     emissions_case("tables-inventory-duplicate-row", "--inventory",
@@ -230,7 +243,8 @@ CASES = [
                    (r"plusieurs années \(2019, 2021\)",)),
     emissions_case("tables-inventory-thousands", "--inventory",
                    INV_OK.replace("2021,1000,", '2021,"1,000",', 1), "error",
-                   (r"ligne 2, colonne value", r"ambigu")),
+                   (r"ligne 2, colonne value", r"ambigu",
+                    r"Écrivez 1000 \(sans séparateur de milliers\) ou 1\.000 \(point décimal\)")),
     emissions_case("tables-inventory-inf", "--inventory",
                    INV_OK.replace("2021,1000,", "2021,inf,", 1), "error", (r"non fini",)),
     emissions_case("tables-inventory-year-text", "--inventory",
@@ -246,7 +260,8 @@ CASES = [
                    "insee,population\n59183,86000\n59350,230000\n59183,86000\n", "error",
                    (r"lignes 2, 4",)),
     emissions_case("tables-population-missing-zone", "--population",
-                   "insee,population\n59183,86000\n", "error", (r"59350",)),
+                   "insee,population\n59183,86000\n", "error",
+                   (r"59350", r"^(?![\s\S]*table\.csv[\s\S]*table\.csv)")),
     emissions_case("tables-population-french-excel", "--population",
                    "insee;population\n59183;86 000\n59350;230 000\n", "ok",
                    (r"empreinte de consommation",)),
