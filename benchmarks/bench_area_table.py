@@ -215,9 +215,8 @@ def _reset_peak() -> bool:
 
 # --------------------------------------------------------------------------- cases
 def run_exact_extract(tif, zones):
-    from exactextract import exact_extract
-
     import rasterio
+    from exactextract import exact_extract
 
     with rasterio.open(tif) as src:
         pixel_ha = abs(src.transform.a * src.transform.e) * 1e-4

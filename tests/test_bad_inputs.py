@@ -14,11 +14,11 @@ import pkgutil
 import re
 import shutil
 
+import bad_inputs
 import pytest
+from bad_inputs.common import Case, snapshot
 from click.testing import CliRunner
 
-import bad_inputs
-from bad_inputs.common import Case, snapshot
 from espass_geo.cli import main
 
 

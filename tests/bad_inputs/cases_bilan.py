@@ -18,6 +18,7 @@ import numpy as np
 from .cases_html import GHG_ONLY
 from .common import Case, write_raster, write_zones
 
+
 def _toml(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's)."""
     return json.dumps(text, ensure_ascii=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import Case, stocks_args, write_raster, TINY
+from .common import TINY, Case, stocks_args, write_raster
 
 CASES = [
     Case("stocks-ok", lambda tmp: stocks_args(tmp), "ok", (r"stock total",)),
