@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Performance benchmark of ``espass_geo.areas.area_table_from_raster``.
+"""Performance benchmark of ``espass_geo.core.areas.area_table_from_raster``.
 
 Builds (once, cached under ``benchmarks/_data/``) a synthetic land-cover GeoTIFF, a parcel
 layer and a commune-like layer, then times, for each zone layer:
@@ -281,7 +281,7 @@ def run_case(case: str, layer: str, paths: dict[str, Path]):
     if case.endswith("+parcels"):
         parcels = gpd.read_file(paths["parcels"], engine="pyogrio")[["parcel_id", "code",
                                                                       "geometry"]]
-    from espass_geo.areas import area_table_from_raster
+    from espass_geo.core.areas import area_table_from_raster
 
     tif = paths["tif"]
 

@@ -5,14 +5,14 @@ Uses the data cached by ``bench_area_table.py`` (run it first with the same --si
 Prints:
 
 1. wall time of each stage of ``area_table_from_raster`` (the private helpers of
-   ``espass_geo.areas`` called one by one, in the order the function calls them);
+   ``espass_geo.core.areas`` called one by one, in the order the function calls them);
 2. a cProfile of the ``engine="center"`` block function, run with dask's synchronous
    scheduler so that cProfile sees inside the blocks (top functions by internal time);
 3. ``overlap_area_ha`` on the benchmark parcels (disjoint) and on an RPG-like layer of the
    same number of *touching* polygons (a Voronoi tessellation), since real parcels share edges;
 4. what-if timings, without editing espass_geo: the ``engine="center"`` blocks with the
    per-pixel ``np.unique(..., return_inverse=True)`` replaced by a lookup table (monkeypatched
-   ``np`` seen by ``espass_geo.areas`` only, restored afterwards; results compared), and
+   ``np`` seen by ``espass_geo.core.areas`` only, restored afterwards; results compared), and
    exactextract with ``strategy="raster-sequential"``.
 
 Usage::
@@ -63,8 +63,8 @@ def stages(zones, tif, engine, parcels=None):
     """Re-run area_table_from_raster stage by stage (same helpers, same order)."""
     import pandas as pd
 
-    from espass_geo import areas
-    from espass_geo.territory import overlap_area_ha
+    from espass_geo.core import areas
+    from espass_geo.territory.resolve import overlap_area_ha
 
     t = Timer()
     src = t("open_landcover + _check_overlap",
@@ -107,7 +107,7 @@ def stages(zones, tif, engine, parcels=None):
 def profile_center_blocks(zones, tif, top=12):
     import dask
 
-    from espass_geo import areas
+    from espass_geo.core import areas
 
     pr = cProfile.Profile()
     with dask.config.set(scheduler="synchronous"):
@@ -170,7 +170,7 @@ def main():
     profile_center_blocks(communes, tif)
     profile_center_blocks(parcels, tif)
 
-    from espass_geo.territory import overlap_area_ha
+    from espass_geo.territory.resolve import overlap_area_ha
 
     print("\n## overlap_area_ha")
     t = time.perf_counter()
@@ -204,7 +204,7 @@ def what_if(zones_by_name, tif, repeat=3):
 
     from exactextract import exact_extract
 
-    from espass_geo import areas
+    from espass_geo.core import areas
 
     def best(fn):
         times = []

@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 # The typed API, imported eagerly: ``stocks``, ``flows``, ``emissions`` and ``scenarios`` are
 # also names of compute modules. Importing ``.api`` loads those modules first, so the names
 # below end bound to the functions (a module already loaded never rebinds its name).
-from .api import (  # noqa: E402
+from espass_geo.api import (  # noqa: E402
     Engine,
     Manifest,
     Method,
@@ -28,12 +28,17 @@ from .api import (  # noqa: E402
     stocks,
     write,
 )
-from .areas import AreaTable, area_table_from_csv, area_table_from_raster, read_parcels  # noqa: E402
-from .constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
-from .errors import EspassGeoError  # noqa: E402
-from .factor_set import FactorSet, factor_set_fingerprint, use_factors  # noqa: E402
-from .stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
-from .territory import Territory, resolve_territory  # noqa: E402
+from espass_geo.constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
+from espass_geo.core.areas import (  # noqa: E402
+    AreaTable,
+    area_table_from_csv,
+    area_table_from_raster,
+    read_parcels,
+)
+from espass_geo.core.stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
+from espass_geo.errors import EspassGeoError  # noqa: E402
+from espass_geo.reference.factor_set import FactorSet, factor_set_fingerprint, use_factors  # noqa: E402
+from espass_geo.territory.resolve import Territory, resolve_territory  # noqa: E402
 
 __all__ = [
     "AreaTable",
@@ -70,7 +75,8 @@ __all__ = [
 def __getattr__(name: str):
     # Lazy access to the edge-level API (imports folium/rasterio only when used).
     if name in {"run_stocks", "compute_territory_stocks", "run_demo"}:
-        from . import demo, pipeline
+        from espass_geo.runs import demo
+        from espass_geo.runs import stocks as pipeline
 
         return getattr(pipeline, name, None) or getattr(demo, name)
     raise AttributeError(name)

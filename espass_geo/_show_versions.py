@@ -9,7 +9,7 @@ import sys
 
 def versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    from . import __version__
+    from espass_geo import __version__
 
     out["espass_geo"] = __version__
     for mod in ("numpy", "pandas", "geopandas", "shapely", "pyproj", "rasterio", "pyogrio",

@@ -8,7 +8,7 @@ Inputs
 ------
 * territory: a specification string (``"epci:245900428"``, ``"59183,59350"``, ``"dep:59"``,
   a vector file path), a :class:`geopandas.GeoDataFrame` in any CRS (reprojected to Lambert-93,
-  with a note), or a resolved :class:`~espass_geo.territory.Territory`;
+  with a note), or a resolved :class:`~espass_geo.territory.resolve.Territory`;
 * land cover: a GeoTIFF path, an open ``rasterio`` dataset or an ``xarray.DataArray`` with a CRS
   (rioxarray). Non-path rasters, and rasters in another CRS, are written to a temporary tiled
   GeoTIFF in Lambert-93 (nearest neighbour: the classes are categories), removed after the
@@ -33,17 +33,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .areas import MAX_NODATA_SHARE
-from .bilan import BilanConfig, BilanResult, compute_bilan, write_bilan_outputs
-from .constants import DEFAULT_GWP_N2O, LAMBERT93
-from .emissions_pipeline import EmissionsResult, compute_territory_emissions, write_emission_outputs
-from .errors import EspassGeoError, InputFileError, MissingCRSError
-from .flows_pipeline import FlowsResult, compute_territory_flows, write_flow_outputs
-from .io import read_manifest
-from .pipeline import StocksResult, compute_territory_stocks, write_stock_outputs
-from .scenario_config import ScenarioConfig, load_scenario_config
-from .scenario_pipeline import ScenarioResult, build_scenarios, write_scenario_outputs
-from .territory import Territory, resolve_territory
+from espass_geo.constants import DEFAULT_GWP_N2O, LAMBERT93
+from espass_geo.core.areas import MAX_NODATA_SHARE
+from espass_geo.errors import EspassGeoError, InputFileError, MissingCRSError
+from espass_geo.io.outputs import read_manifest
+from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
+from espass_geo.runs.bilan import BilanConfig, BilanResult, compute_bilan, write_bilan_outputs
+from espass_geo.runs.emissions import (
+    EmissionsResult,
+    compute_territory_emissions,
+    write_emission_outputs,
+)
+from espass_geo.runs.flows import FlowsResult, compute_territory_flows, write_flow_outputs
+from espass_geo.runs.scenarios import ScenarioResult, build_scenarios, write_scenario_outputs
+from espass_geo.runs.stocks import StocksResult, compute_territory_stocks, write_stock_outputs
+from espass_geo.territory.resolve import Territory, resolve_territory
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import rasterio.io
@@ -219,7 +223,7 @@ def _parcels(parcels: VectorInput | None) -> str | Path | gpd.GeoDataFrame | Non
         if parcels.crs is None:
             raise MissingCRSError("parcelles (GeoDataFrame) sans système de coordonnées : "
                                   "définissez-le (gdf.set_crs(2154)) puis relancez.")
-        from .areas import read_parcels
+        from espass_geo.core.areas import read_parcels
 
         return parcels if parcels.crs.to_epsg() == 2154 and "parcel_id" in parcels \
             and "code" in parcels else _parcels_via_file(parcels, read_parcels)
@@ -393,7 +397,7 @@ def scenarios(
     """Baseline and scenario trajectories (yearly flows and stocks) from a scenario file.
 
     ``config`` is a scenario TOML (validated, every problem with its line) or a loaded
-    :class:`~espass_geo.scenario_config.ScenarioConfig`; ``territory``, ``landcover``,
+    :class:`~espass_geo.io.scenario_config.ScenarioConfig`; ``territory``, ``landcover``,
     ``parcels``, ``method`` and ``zpc`` replace the file's values when given.
     """
     cfg = config if isinstance(config, ScenarioConfig) else load_scenario_config(config)

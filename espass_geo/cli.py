@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from . import _click_fr
-from .constants import DEFAULT_GWP_N2O
-from .errors import EspassGeoError, EspassGeoWarning
+from espass_geo import _click_fr
+from espass_geo.constants import DEFAULT_GWP_N2O
+from espass_geo.errors import EspassGeoError, EspassGeoWarning
 
 _click_fr.install()  # click's own messages (wrong option, usage, help headings) in French
 
@@ -46,7 +46,7 @@ def _command_line() -> str:
 
 
 def _run(fn, *args, **kwargs):
-    from .io import RUN_COMMAND
+    from espass_geo.io.outputs import RUN_COMMAND
 
     warnings.formatwarning = _format_warning
     token = RUN_COMMAND.set(_command_line())
@@ -81,7 +81,7 @@ def _show_warnings(caught: list[warnings.WarningMessage]) -> None:
 
 def _check_out(out_dir, overwrite: bool) -> None:
     """Refuse a wrong output folder before computing anything (the final checks come later)."""
-    from .io import check_output_dir, hold_output_lock
+    from espass_geo.io.outputs import check_output_dir, hold_output_lock
 
     ctx = click.get_current_context()
     _run(check_output_dir, out_dir, overwrite=overwrite,
@@ -129,7 +129,7 @@ def _resolved(territory, id_field, name_field):
     """The territory resolved with the fields named, or the specification unchanged."""
     if id_field is None and name_field is None:
         return territory
-    from .territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     return _run(resolve_territory, territory, id_field=id_field, name_field=name_field)
 
@@ -165,14 +165,14 @@ def _resolved(territory, id_field, name_field):
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
-    from .pipeline import run_stocks
+    from espass_geo.runs.stocks import run_stocks
 
     _check_out(out_dir, overwrite)
     result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
                   parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
                   make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share,
                   id_field=id_field, name_field=name_field)
-    from .fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
                f"sur {len(result.zones)} zones (méthode {method}).")
@@ -213,8 +213,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
           max_nodata_share):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
-    from .flows_pipeline import run_flows
-    from .fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.flows import run_flows
 
     _check_out(out_dir, overwrite)
     territory = _resolved(territory, id_field, name_field)
@@ -238,8 +238,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 @click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
 def scenario(config, out_dir, overwrite, no_map):
     """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
-    from .fmt import fmt_mass_t
-    from .scenario_pipeline import run_scenario
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.scenarios import run_scenario
 
     _check_out(out_dir, overwrite)
     result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map,
@@ -275,8 +275,8 @@ def scenario(config, out_dir, overwrite, no_map):
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
               id_field, name_field, out_dir, overwrite, no_map):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
-    from .emissions_pipeline import run_emissions
-    from .fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.emissions import run_emissions
 
     _check_out(out_dir, overwrite)
     territory = _resolved(territory, id_field, name_field)
@@ -307,8 +307,8 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
           max_nodata_share):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
-    from .bilan import run_bilan, synthesis
-    from .fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.bilan import run_bilan, synthesis
 
     if config is None and territory is None:
         click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
@@ -335,7 +335,7 @@ def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quie
 @click.option("--overwrite", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
 def init(path, overwrite):
     """Écrit un fichier bilan.toml d'exemple, commenté, sur les données embarquées."""
-    from .bilan import write_example_config
+    from espass_geo.runs.bilan import write_example_config
 
     _run(write_example_config, path, overwrite=overwrite)
     click.echo(f"Écrit {path} : modifiez-le puis lancez espass-geo bilan --config {path} "
@@ -350,12 +350,12 @@ def init(path, overwrite):
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
 def demo(out_dir, overwrite):
     """Démonstration sur les données embarquées (SCoT Flandre-Dunkerque et 37 EPCI du 59/62)."""
-    from .demo import run_demo
-    from .fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.demo import run_demo
 
     _check_out(out_dir, overwrite)
     results = _run(run_demo, out_dir, overwrite=overwrite)
-    from .bilan import synthesis
+    from espass_geo.runs.bilan import synthesis
 
     for name, r in results.items():
         sy = synthesis(r.table)
@@ -368,7 +368,7 @@ def demo(out_dir, overwrite):
 @main.command("versions")
 def versions_cmd():
     """Versions des bibliothèques (Python, GDAL de rasterio et de pyogrio, PROJ, GEOS)."""
-    from ._show_versions import show_versions
+    from espass_geo._show_versions import show_versions
 
     show_versions()
 

@@ -1,4 +1,4 @@
-"""The typed public API (espass_geo.stocks/flows/bilan/write): inputs as GeoDataFrame and
+"""The typed public API (espass_geo.core.stocks/flows/bilan/write): inputs as GeoDataFrame and
 xarray.DataArray, results complete before writing, manifests, the README notebook example."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from conftest import RES, TINY, X0, Y0
 from rasterio.enums import Resampling
 
 import espass_geo as eg
-from espass_geo.density import NODATA
+from espass_geo.core.density import NODATA
 from espass_geo.errors import MissingCRSError, PartialCoverageWarning
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -172,14 +172,14 @@ def test_open_rasterio_dataset_in_memory(two_zones):
 
 @pytest.fixture(scope="module")
 def two_communes():
-    from espass_geo import data
+    from espass_geo.reference import data
 
     c = data.commune_geometries()
     return c[c["code"].isin(["59067", "59082"])]  # Bergues, Bierne (demo rasters)
 
 
 def test_emissions_take_a_flows_result(two_communes):
-    from espass_geo import data
+    from espass_geo.reference import data
 
     fl = eg.flows(two_communes, landcover_before=data.demo_landcover_2012_path(),
                   landcover_after=data.demo_landcover_path(), id_field="code")
@@ -196,7 +196,7 @@ def test_emissions_take_a_flows_result(two_communes):
 def test_scenarios_with_a_dataarray_equal_the_file_run(tmp_path):
     from test_scenarios import HEDGES, write_config
 
-    from espass_geo import data
+    from espass_geo.reference import data
 
     cfg = write_config(tmp_path, "\n[[scenario]]\nname = \"haies\"\n" + HEDGES)
     by_path = eg.scenarios(cfg)
@@ -211,7 +211,7 @@ def test_scenarios_with_a_dataarray_equal_the_file_run(tmp_path):
 def test_parcels_as_geodataframe_equal_the_file(two_communes):
     import geopandas as gpd
 
-    from espass_geo import data
+    from espass_geo.reference import data
 
     lc = data.demo_landcover_path()
     raw = gpd.read_file(data.demo_parcels_path(), engine="pyogrio")  # RPG columns, as published
@@ -245,7 +245,7 @@ def test_write_refuses_a_foreign_folder_and_keeps_user_files(tmp_path, two_zones
 
 
 def test_bilan_of_a_resolved_territory_equals_its_specification():
-    from espass_geo import data
+    from espass_geo.reference import data
 
     lc = data.demo_landcover_path()
     with pytest.warns(eg.errors.SmallTerritoryWarning):  # 2 communes: ALDO's caution

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from espass_geo.areas import (
+from espass_geo.core.areas import (
     area_table_from_csv,
     area_table_from_raster,
     check_closure,
@@ -162,7 +162,7 @@ def test_dask_blocks_match_single_block(tmp_path):
     zones = gpd.GeoDataFrame({"zone_id": ["a", "b"]},
                              geometry=[box(X0, Y0 - 6000, X0 + 2500, Y0),
                                        box(X0 + 2500, Y0 - 6000, X0 + 5000, Y0)], crs=2154)
-    from espass_geo.areas import _center_class_areas
+    from espass_geo.core.areas import _center_class_areas
 
     small = _center_class_areas(path, zones, "zone_id", block_size=7)
     one = _center_class_areas(path, zones, "zone_id", block_size=4096)
@@ -178,8 +178,8 @@ def test_dask_blocks_match_single_block(tmp_path):
 
 def test_real_demo_raster_closes():
     """Real data: the 57 communes of the demo territory close on the demo raster."""
-    from espass_geo import data
-    from espass_geo.territory import resolve_territory
+    from espass_geo.reference import data
+    from espass_geo.territory.resolve import resolve_territory
 
     t = resolve_territory("epci:245900428,200040954")
     at = area_table_from_raster(t.zones, data.demo_landcover_path())

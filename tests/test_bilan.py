@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from espass_geo.bilan import (
+from espass_geo.cli import main
+from espass_geo.errors import ConfigError, OutputError
+from espass_geo.runs.bilan import (
     EXAMPLE_CONFIG,
     TOTAL,
     build_bilan_table,
@@ -14,8 +16,6 @@ from espass_geo.bilan import (
     synthesis,
     write_example_config,
 )
-from espass_geo.cli import main
-from espass_geo.errors import ConfigError, OutputError
 
 
 def test_example_config_is_valid(tmp_path):
@@ -109,7 +109,7 @@ def test_table_totals_reconcile():
 def test_output_dir_not_writable(tmp_path):
     blocker = tmp_path / "fichier"
     blocker.write_text("x")
-    from espass_geo.io import atomic_output_dir
+    from espass_geo.io.outputs import atomic_output_dir
 
     with pytest.raises(OutputError, match="ne peut pas être créé"), \
             atomic_output_dir(blocker / "sortie") as _:

@@ -8,11 +8,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from espass_geo import data
-from espass_geo.bilan import compute_bilan, load_bilan_config, write_bilan_outputs
-from espass_geo.emissions_pipeline import compute_territory_emissions
 from espass_geo.errors import InputFileError, ScenarioError
-from espass_geo.territory import resolve_territory
+from espass_geo.reference import data
+from espass_geo.runs.bilan import compute_bilan, load_bilan_config, write_bilan_outputs
+from espass_geo.runs.emissions import compute_territory_emissions
+from espass_geo.territory.resolve import resolve_territory
 
 HAUTS_DE_FLANDRE = "200040954"  # 40 communes
 DUNKERQUE = "245900428"  # 17 communes (the ZAE of the demo scenario is in Loon-Plage)
@@ -154,7 +154,7 @@ def test_commune_flows_summed_for_epci_zones(tmp_path):
     assert len(members) == 17
     rows = dict.fromkeys(members, 0.0)
     rows[members[0]], rows[members[1]] = 10.0, 20.0
-    from espass_geo.emissions_pipeline import land_flows_on_zones
+    from espass_geo.runs.emissions import land_flows_on_zones
 
     # the same communes, run on the EPCI zone (dissolved) of a flows run per EPCI
     t = resolve_territory(f"epci:{DUNKERQUE}")
@@ -168,7 +168,7 @@ def test_commune_flows_summed_for_epci_zones(tmp_path):
 
 
 def _epci_territory(t):
-    from espass_geo.emissions_pipeline import Territory
+    from espass_geo.runs.emissions import Territory
 
     z = t.zones.dissolve(by="epci", as_index=False)[["epci", "geometry"]]
     z["zone_id"], z["zone_name"] = z["epci"], "EPCI"

@@ -1,4 +1,4 @@
-"""The published bilan map (espass_geo.maps.bilan_map) over the real demo communes.
+"""The published bilan map (espass_geo.present.maps.bilan_map) over the real demo communes.
 
 Two levels:
 
@@ -26,9 +26,9 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, box
 
-from espass_geo.charts import ESTIMATE_NOTE_FR
-from espass_geo.fmt import fmt_mass_t, fmt_quantity
-from espass_geo.maps import bilan_map, remote_assets
+from espass_geo.present.charts import ESTIMATE_NOTE_FR
+from espass_geo.present.fmt import fmt_mass_t, fmt_quantity
+from espass_geo.present.maps import bilan_map, remote_assets
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -80,7 +80,7 @@ def _collections(text: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def demo_zones() -> gpd.GeoDataFrame:
-    from espass_geo.territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     z = resolve_territory("epci:245900428,200040954").zones.copy()
     rng = np.random.default_rng(20240601)

@@ -26,7 +26,7 @@ from bad_inputs.common import TINY
 from shapely.geometry import box
 from test_hostile_html import X0, Y0, _actions, _emission_columns
 
-from espass_geo import maps
+from espass_geo.present import maps
 
 pytestmark = pytest.mark.browser
 

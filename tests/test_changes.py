@@ -8,19 +8,19 @@ import pytest
 from click.testing import CliRunner
 from conftest import TINY, write_raster
 
-from espass_geo.changes import (
+from espass_geo.cli import main
+from espass_geo.core.changes import (
     change_table_from_csv,
     change_table_from_rasters,
     check_dates,
 )
-from espass_geo.cli import main
+from espass_geo.core.flows import compute_flows
 from espass_geo.errors import (
     AreaTableError,
     InputFileError,
     PartialCoverageWarning,
     UnknownLandCoverClassError,
 )
-from espass_geo.flows import compute_flows
 
 AFTER = TINY.copy()
 AFTER[0, 0] = 112   # zone A: 1 px cropland → urban

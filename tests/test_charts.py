@@ -1,4 +1,4 @@
-"""Scenario charts (espass_geo.charts): files, sizes, French labels and numbers in the SVG.
+"""Scenario charts (espass_geo.present.charts): files, sizes, French labels and numbers in the SVG.
 
 Synthetic trajectories, 2025–2030: a baseline and two scenarios ("Sobriété", "Extension"),
 three levers (trend, forest_growth, convert), one "total" row per scenario and year. The SVG
@@ -15,7 +15,7 @@ import pytest
 from matplotlib import image as mpimg
 from matplotlib._pylab_helpers import Gcf
 
-from espass_geo.charts import (
+from espass_geo.present.charts import (
     DELTA_YLABEL_FR,
     FLUX_YLABEL_FR,
     LEVER_LABELS_FR,

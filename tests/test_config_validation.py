@@ -14,10 +14,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from espass_geo.bilan import load_bilan_config
 from espass_geo.errors import ConfigError, ScenarioError
-from espass_geo.scenario_config import TomlLines, load_scenario_config, show
-from espass_geo.territory import resolve_territory
+from espass_geo.io.scenario_config import TomlLines, load_scenario_config, show
+from espass_geo.runs.bilan import load_bilan_config
+from espass_geo.territory.resolve import resolve_territory
 
 # line numbers:      1          2                             3                4
 HEAD = 'title = "t"\nterritory = "epci:245900428"\nstart_year = 2025\nhorizon = 2050\n'
@@ -118,7 +118,7 @@ def test_trend_years_must_match_the_demo_rasters(tmp_path):
 
 
 def test_land_cover_date_from_its_name_or_landcover_year(tmp_path):
-    from espass_geo.scenario_config import landcover_date
+    from espass_geo.io.scenario_config import landcover_date
 
     assert landcover_date("clc2018_l93.tif") == (2018, "année lue dans le nom du fichier")
     assert landcover_date("oso_2020_v2018.tif") is None  # two years: unknown
@@ -262,7 +262,7 @@ def test_bom_is_accepted(tmp_path):
 
 # ---------------------------------------------------------------- magnitudes (territory)
 def test_hedges_longer_than_the_zones_allow(tmp_path):
-    from espass_geo.scenario_pipeline import build_scenarios
+    from espass_geo.runs.scenarios import build_scenarios
 
     text = HEAD.replace("epci:245900428", "59183") + DATA + HEDGES.replace("length_km = 30", "length_km = 1e9")
     cfg = load_scenario_config(scenario_file(tmp_path, text))
@@ -280,7 +280,7 @@ def test_hedges_longer_than_the_zones_allow(tmp_path):
 
 
 def test_action_mostly_outside_the_territory(tmp_path):
-    from espass_geo.scenario_pipeline import build_scenarios
+    from espass_geo.runs.scenarios import build_scenarios
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -427,7 +427,7 @@ def test_bilan_scenario_file_on_another_territory_is_read(tmp_path):
     path.write_text(text, encoding="utf-8")
     assert load_bilan_config(path).scenario == tmp_path / "sc.toml"
     # the same communes written another way are the same territory
-    from espass_geo.territory import communes_of_epci
+    from espass_geo.territory.resolve import communes_of_epci
 
     codes = ",".join(communes_of_epci("245900428")[0])
     path.write_text(text.replace('"epci:245900428"', f'"{codes}"'), encoding="utf-8")
@@ -439,7 +439,7 @@ def test_bilan_scenario_file_on_another_territory_is_read(tmp_path):
 
 
 def test_unreadable_action_geometries_listed_with_their_lines(tmp_path):
-    from espass_geo.scenario_pipeline import build_scenarios
+    from espass_geo.runs.scenarios import build_scenarios
 
     (tmp_path / "texte.geojson").write_text("pas du GeoJSON", encoding="utf-8")
     gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1).centroid], crs=2154).to_file(

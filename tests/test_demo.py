@@ -8,8 +8,8 @@ import pyogrio
 import pytest
 import rasterio
 
-from espass_geo import data
-from espass_geo.demo import run_demo
+from espass_geo.reference import data
+from espass_geo.runs.demo import run_demo
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +131,8 @@ def test_demo_scenario(demo):
 
 def test_bilan_totals_reconcile_across_outputs(demo):
     """bilan.csv, the French CSV, the Excel sheets, the report and the map agree."""
-    from espass_geo.bilan import TOTAL, synthesis
-    from espass_geo.fmt import fmt_mass_t
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.bilan import TOTAL, synthesis
 
     out, results = demo
     for name, r in results.items():
@@ -162,7 +162,7 @@ def test_bilan_totals_reconcile_across_outputs(demo):
 
 
 def test_scenario_theme_has_no_double_total(demo):
-    from espass_geo.bilan import TOTAL
+    from espass_geo.runs.bilan import TOTAL
 
     out, results = demo
     r = results["flandre_dunkerque"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from espass_geo.emissions import (
+from espass_geo.core.emissions import (
     allocate_to_posts,
     consumption_emissions,
     direct_emissions,
@@ -118,7 +118,7 @@ def test_missing_communes_and_population_vintage(tmp_path):
 
 
 def test_local_footprint_adjustments():
-    from espass_geo.emissions import consumption_emissions
+    from espass_geo.core.emissions import consumption_emissions
 
     pop = pd.DataFrame({"zone_id": ["a", "b"], "population": [1000, 1000]})
     adj = pd.DataFrame({"zone_id": ["*", "b"], "post": ["deplacements", "deplacements"],

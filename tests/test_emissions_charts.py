@@ -1,4 +1,4 @@
-"""Emission charts (espass_geo.charts): files, PNG sizes, French labels and numbers in the SVG.
+"""Emission charts (espass_geo.present.charts): files, PNG sizes, French labels and numbers in the SVG.
 
 Synthetic territory: GHG by PCAET sector (an industrial territory: direct emissions far above
 the footprint), GHG footprint by ESPASS post with a land-use sink (negative post), pollutants
@@ -15,7 +15,7 @@ import pytest
 from matplotlib import image as mpimg
 from matplotlib._pylab_helpers import Gcf
 
-from espass_geo.charts import (
+from espass_geo.present.charts import (
     ESTIMATE_NOTE_FR,
     POST_LABELS_FR,
     SECTOR_LABELS_FR,

@@ -1,10 +1,10 @@
-"""Emissions map (espass_geo.maps.emissions_map): layers, French tooltips, estimate, offline.
+"""Emissions map (espass_geo.present.maps.emissions_map): layers, French tooltips, estimate, offline.
 
 No browser: the saved HTML is parsed as text, as in test_flux_map.py. folium writes the
 GeoJSON and the layer names with ``json.dumps`` (``\\uXXXX`` escapes); our own HTML (title,
 legends, notes) is written literally in UTF-8.
 
-Expected strings are computed by hand (espass_geo.fmt rules: U+202F thousands separator,
+Expected strings are computed by hand (espass_geo.present.fmt rules: U+202F thousands separator,
 U+00A0 before the unit, U+2212 minus, half-up rounding): GHG per inhabitant with one decimal,
 pollutants per km² with 0/1/2 decimals for |x| ≥ 100 / ≥ 10 / < 10 and two significant digits
 below 0,1; the land-use flow signed ("+" = sequestration).
@@ -20,7 +20,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from shapely.geometry import box
 
-from espass_geo.maps import emissions_map, remote_assets
+from espass_geo.present.maps import emissions_map, remote_assets
 
 X0, Y0 = 650_000.0, 7_090_000.0
 NAMES = ["Téteghem-Coudekerque-Village", "Éringhem", "Saint-Pol-sur-Mer"]

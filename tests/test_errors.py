@@ -8,7 +8,8 @@ import pytest
 from conftest import TINY, X0, Y0, write_raster
 from shapely.geometry import box
 
-from espass_geo.areas import area_table_from_csv, area_table_from_raster, read_parcels
+from espass_geo.core.areas import area_table_from_csv, area_table_from_raster, read_parcels
+from espass_geo.core.stocks import compute_stocks
 from espass_geo.errors import (
     AreaTableError,
     CRSMismatchError,
@@ -19,7 +20,6 @@ from espass_geo.errors import (
     PartialCoverageWarning,
     UnknownLandCoverClassError,
 )
-from espass_geo.stocks import compute_stocks
 
 
 def test_hierarchy():

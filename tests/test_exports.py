@@ -1,4 +1,4 @@
-"""Exports of the bilan (espass_geo.exports): XLSX with "Lisez-moi", French and plain CSV.
+"""Exports of the bilan (espass_geo.present.exports): XLSX with "Lisez-moi", French and plain CSV.
 
 Same synthetic bilan as tests/test_report.py (two zones and their TOTAL rows, every theme):
 each theme sheet holds the bilan's rows of the theme, so its "Valeur" column sums to the
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from espass_geo.errors import OutputError
-from espass_geo.exports import (
+from espass_geo.present.exports import (
     README_SHEET,
     SHEET_NAMES_FR,
     bilan_frame_fr,

@@ -13,7 +13,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from espass_geo.exports import csv_safe, neutralise_text, write_csv, write_csv_fr, write_xlsx
+from espass_geo.present.exports import (
+    csv_safe,
+    neutralise_text,
+    write_csv,
+    write_csv_fr,
+    write_xlsx,
+)
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"clic\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
            "\tTAB", "\rCR"]

@@ -8,18 +8,19 @@ import threading
 
 import pytest
 
-from espass_geo import constants, data
-from espass_geo.areas import area_table_from_raster
+from espass_geo import constants
+from espass_geo.core.areas import area_table_from_raster
+from espass_geo.core.flows import n2o_factor
+from espass_geo.core.stocks import compute_stocks, zone_totals
 from espass_geo.errors import FactorError, PartialCoverageWarning
-from espass_geo.factor_set import (
+from espass_geo.reference import data
+from espass_geo.reference.factor_set import (
     TABLES,
     FactorSet,
     active_factor_set,
     factor_set_fingerprint,
     use_factors,
 )
-from espass_geo.flows import n2o_factor
-from espass_geo.stocks import compute_stocks, zone_totals
 
 SOIL_HEADER = "zpc,soil_class,value,unit,depth_cm,source,source_year,confidence\n"
 

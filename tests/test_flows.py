@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from espass_geo.flows import (
+from espass_geo.core.flows import (
     compute_flows,
     forest_growth,
     n2o_factor,
     wood_products_harvest,
 )
-from espass_geo.stocks import compute_stocks
+from espass_geo.core.stocks import compute_stocks
 
 ATTRS = pd.DataFrame({"zone_id": ["z"], "zone_name": ["Téteghem"], "zpc": ["2_1"],
                       "region_code": ["32"]})
@@ -146,8 +146,8 @@ def test_ipcc_soil_flux():
 
 def test_real_epci_coeur_dostrevent_by_hand():
     """CA Cœur d'Ostrevent (245901152, ZPC 2_1 everywhere): ALDO CLC 2012→2018 changes."""
-    from espass_geo import data
-    from espass_geo.flows_pipeline import compute_territory_flows
+    from espass_geo.reference import data
+    from espass_geo.runs.flows import compute_territory_flows
 
     r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
                                 wood_products="none")
@@ -173,8 +173,8 @@ def test_real_epci_coeur_dostrevent_by_hand():
 
 
 def test_wood_products_consumption_by_population():
-    from espass_geo import data
-    from espass_geo.flows_pipeline import compute_territory_flows
+    from espass_geo.reference import data
+    from espass_geo.runs.flows import compute_territory_flows
 
     r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
                                 wood_products="consumption")

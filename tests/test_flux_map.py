@@ -1,10 +1,10 @@
-"""Flow map (espass_geo.maps.flows_map): sign convention, French numbers, layers, offline.
+"""Flow map (espass_geo.present.maps.flows_map): sign convention, French numbers, layers, offline.
 
 No browser: the saved HTML is parsed as text, as in test_maps.py. folium writes the GeoJSON
 and the layer names with ``json.dumps`` (``\\uXXXX`` escapes); our own HTML (title, legends,
 notes, transitions panel) is written literally in UTF-8.
 
-Expected strings are computed by hand below (espass_geo.fmt rules: U+202F thousands
+Expected strings are computed by hand below (espass_geo.present.fmt rules: U+202F thousands
 separator, U+00A0 before the unit, U+2212 minus, half-up rounding, 0/1/2 decimals for
 |x| ≥ 100 / ≥ 10 / < 10, kt from 10 000 t), plus a "+" for positive flows.
 """
@@ -21,7 +21,7 @@ import pytest
 from matplotlib.colors import to_rgb
 from shapely.geometry import box
 
-from espass_geo.maps import FLOW_SIGN_NOTE_FR, flows_map, remote_assets
+from espass_geo.present.maps import FLOW_SIGN_NOTE_FR, flows_map, remote_assets
 
 X0, Y0 = 650_000.0, 7_090_000.0
 NAMES = ["Téteghem", "Éringhem", "Loon-Plage-sur-Aa"]

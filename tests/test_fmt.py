@@ -1,4 +1,4 @@
-"""French number formatting (espass_geo.fmt): comma decimal, U+202F thousands, U+2212 minus."""
+"""French number formatting (espass_geo.present.fmt): comma decimal, U+202F thousands, U+2212 minus."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from espass_geo.fmt import (
+from espass_geo.present.fmt import (
     MINUS,
     MISSING,
     NBSP,

@@ -22,17 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from espass_geo import data
-from espass_geo.bilan import (
-    CONFIG_KEYS,
-    EMISSION_KEYS,
-    EXAMPLE_CONFIG,
-    LANDCOVER_KEYS,
-    BilanConfig,
-    load_bilan_config,
-)
 from espass_geo.errors import ConfigError, EspassGeoError, ScenarioError
-from espass_geo.scenario_config import (
+from espass_geo.io.scenario_config import (
     ACTION_KEYS,
     BASELINE_KEYS,
     DATA_KEYS,
@@ -40,6 +31,15 @@ from espass_geo.scenario_config import (
     TOP_KEYS,
     ScenarioConfig,
     load_scenario_config,
+)
+from espass_geo.reference import data
+from espass_geo.runs.bilan import (
+    CONFIG_KEYS,
+    EMISSION_KEYS,
+    EXAMPLE_CONFIG,
+    LANDCOVER_KEYS,
+    BilanConfig,
+    load_bilan_config,
 )
 
 FUZZ = settings(max_examples=100, deadline=None,
@@ -271,7 +271,7 @@ def test_territory_specifications(spec):
     loaders' early check (no geometry read) agrees with the full resolution."""
     import warnings
 
-    from espass_geo.territory import check_territory_spec, resolve_territory
+    from espass_geo.territory.resolve import check_territory_spec, resolve_territory
 
     early = check_territory_spec(spec)
     try:
@@ -313,7 +313,7 @@ def test_random_territory_files(folder, features, crs, raw):
     member) or random bytes gives zones or a package error, never another exception."""
     import warnings
 
-    from espass_geo.territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     path = folder / "zones.geojson"
     if raw is not None:

@@ -21,17 +21,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from espass_geo.areas import area_table_from_csv
-from espass_geo.changes import change_table_from_csv
-from espass_geo.emissions import (
+from espass_geo.core.areas import area_table_from_csv
+from espass_geo.core.changes import change_table_from_csv
+from espass_geo.core.emissions import (
     read_footprint_adjustments,
     read_inventory,
     read_land_flows,
     read_population,
 )
 from espass_geo.errors import EspassGeoError
-from espass_geo.flows_pipeline import read_forest_areas
-from espass_geo.tables import read_hedges, read_table
+from espass_geo.io.tables import read_hedges, read_table
+from espass_geo.runs.flows import read_forest_areas
 
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

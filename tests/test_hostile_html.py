@@ -1,6 +1,6 @@
 """No user string is ever evaluated as a template or run as script in a published map.
 
-Each map function of :mod:`espass_geo.maps` gets the four classic payloads in every string a
+Each map function of :mod:`espass_geo.present.maps` gets the four classic payloads in every string a
 user controls (zone names and ids, parcel ids, hotspot cells, change-matrix labels, action
 labels and types, scenario and baseline labels, titles, subtitles, notes, sources, synthesis
 labels and values, link labels, zone label). Each string is tagged with its field
@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo import maps
+from espass_geo.present import maps
 
 X0, Y0 = 650_000.0, 7_050_000.0  # Lambert-93, near Dunkerque
 MARK = "§payload§"
@@ -253,7 +253,7 @@ def test_bilan_map(tmp_path, payload, compiled_sources):
 
 def test_plain_element_is_written_literally(tmp_path):
     """Even an ``Element(text)`` added to a page by hand (branca compiles its text as a
-    template) is written as its source text by :func:`espass_geo.maps.save_map`."""
+    template) is written as its source text by :func:`espass_geo.present.maps.save_map`."""
     from branca.element import Element
 
     m = maps.make_map(basemap=False)
@@ -274,7 +274,7 @@ def test_demo_index_page(tmp_path, payload, monkeypatch):
     """The index of the demo lists each bilan by its title (user text in a config file)."""
     from types import SimpleNamespace
 
-    from espass_geo import demo
+    from espass_geo.runs import demo
 
     # the synthesis of a real bilan is not the point here: three round numbers
     monkeypatch.setattr(demo, "synthesis", lambda table: {

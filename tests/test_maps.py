@@ -1,4 +1,4 @@
-"""Web maps (espass_geo.maps): offline assets, French labels, classes, raster overlay.
+"""Web maps (espass_geo.present.maps): offline assets, French labels, classes, raster overlay.
 
 No browser here: the saved HTML is parsed as text. folium embeds data with ``json.dumps``
 (ASCII only: "Téteghem" is written ``T\\u00e9teghem``), so the GeoJSON is read back with
@@ -25,10 +25,10 @@ from matplotlib.colors import Normalize
 from pyproj import Transformer
 from shapely.geometry import box
 
-from espass_geo import maps
 from espass_geo.constants import C_TO_CO2
 from espass_geo.errors import MissingCRSError
-from espass_geo.maps import (
+from espass_geo.present import maps
+from espass_geo.present.maps import (
     ColorClasses,
     RemoteAssetError,
     choropleth_layer,

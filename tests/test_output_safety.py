@@ -1,6 +1,6 @@
 """Output folders: never delete or overwrite what espass_geo did not write (issue #9, item 3).
 
-The rules of :func:`espass_geo.io.atomic_output_dir`: a folder is new or carries the manifest
+The rules of :func:`espass_geo.io.outputs.atomic_output_dir`: a folder is new or carries the manifest
 of a previous run; anything else needs ``overwrite`` and even then only files of the previous
 manifest are replaced; inputs are never replaced; the new run is swapped in whole (a kill
 leaves the old or the new complete set); stale temporary folders are cleaned; a lock refuses a
@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from espass_geo import io
 from espass_geo.cli import main
 from espass_geo.errors import OutputError
-from espass_geo.io import MANIFEST_NAME, atomic_output_dir, cleanup_stale, read_manifest
+from espass_geo.io import outputs as io
+from espass_geo.io.outputs import MANIFEST_NAME, atomic_output_dir, cleanup_stale, read_manifest
 
 
 def _run(out: Path, files: dict[str, str], **kwargs) -> None:
@@ -283,7 +283,7 @@ def test_orphaned_backup_is_restored_or_removed(tmp_path):
 _KILL_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from espass_geo import io
+from espass_geo.io import outputs as io
 
 out, point = Path(sys.argv[1]), sys.argv[2]
 
@@ -423,7 +423,7 @@ def test_cli_out_dot_keeps_the_user_scenarios_folder(tmp_path, monkeypatch):
 
 
 def test_cli_init_never_overwrites_without_the_flag(tmp_path):
-    from espass_geo.bilan import EXAMPLE_CONFIG
+    from espass_geo.runs.bilan import EXAMPLE_CONFIG
 
     path = tmp_path / "bilan.toml"
     path.write_text("# à moi\n", encoding="utf-8")
@@ -477,7 +477,7 @@ def test_full_disk_while_writing_is_a_package_error(tmp_path):
 
 def test_edited_config_copy_run_again_from_the_output_folder(tmp_path):
     """``bilan --config out/bilan.toml --out out``: the edited copy is an input, kept as is."""
-    from espass_geo.io import check_output_dir
+    from espass_geo.io.outputs import check_output_dir
 
     out = tmp_path / "sortie"
     _run(out, {"bilan.toml": "v1", "bilan.csv": "r1"})
@@ -494,7 +494,7 @@ def test_edited_config_copy_run_again_from_the_output_folder(tmp_path):
 
 def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
     """The folder is locked while the command computes, not only while it writes."""
-    from espass_geo import pipeline
+    from espass_geo.runs import stocks as pipeline
 
     real = pipeline.compute_territory_stocks
     probes = []
@@ -520,7 +520,7 @@ def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
 _MERGE_KILL = """
 import os, signal, sys
 from pathlib import Path
-from espass_geo import io
+from espass_geo.io import outputs as io
 
 out = Path(sys.argv[1])
 real_replace, moves = os.replace, []

@@ -22,8 +22,9 @@ from rasterio.transform import Affine, from_origin
 from rasterio.windows import Window
 from shapely.geometry import box
 
-from espass_geo.areas import area_table_from_raster
-from espass_geo.density import NODATA, write_density_raster, zone_code_lut
+from espass_geo.core.areas import area_table_from_raster
+from espass_geo.core.density import NODATA, write_density_raster, zone_code_lut
+from espass_geo.core.stocks import compute_stocks
 from espass_geo.errors import (
     CoverageError,
     EspassGeoError,
@@ -32,7 +33,6 @@ from espass_geo.errors import (
     NoOverlapError,
     PartialCoverageWarning,
 )
-from espass_geo.stocks import compute_stocks
 
 
 def zone(x0: float, x1: float, y0: float = Y0 - 400, y1: float = Y0, zid: str = "Z",
@@ -208,7 +208,7 @@ def test_huge_sparse_raster_bounded_memory(tmp_path):
     """A 50 000 × 50 000 land cover (2.5·10⁹ pixels, tiny on disk) and a 400 ha zone: the stock
     run with its map reads and writes only the zone's window. A density raster of the whole
     grid would hold 2.5·10⁹ × 4 bytes = 10 GB; numpy's traced peak stays under 64 MiB."""
-    from espass_geo.pipeline import compute_territory_stocks, write_stock_outputs
+    from espass_geo.runs.stocks import compute_territory_stocks, write_stock_outputs
 
     n = 50_000
     lc = tmp_path / "national.tif"
@@ -240,7 +240,7 @@ def test_huge_sparse_raster_bounded_memory(tmp_path):
 def test_map_overlay_from_a_decimated_read(tmp_path):
     """raster_to_png of a 6 000 × 6 000 float raster with max_size 300 reads 300 × 300 pixels:
     numpy's traced peak stays far below the 6 000² × 8 bytes = 288 MB of a full read."""
-    from espass_geo.maps import raster_to_png
+    from espass_geo.present.maps import raster_to_png
 
     path = tmp_path / "densite.tif"
     n = 6000
@@ -274,7 +274,7 @@ def _parcel_file(tmp_path, geoms, name="rpg.gpkg"):
 
 
 def test_parcels_outside_reported_or_refused(tmp_path, tiny_raster, zones_file):
-    from espass_geo.pipeline import compute_territory_stocks
+    from espass_geo.runs.stocks import compute_territory_stocks
 
     inside = box(X0, Y0 - 100, X0 + 100, Y0)                       # 1 ha in zone A
     far = box(X0 + 5000, Y0 + 5000, X0 + 5300, Y0 + 5100)           # 300 m × 100 m = 3 ha
@@ -351,7 +351,7 @@ def test_fuzzed_parcel_layers_give_only_package_errors(tmp_path, data):
     """RPG layers with random cells (missing, numbers, text, formulas) in the crop, id and
     practice fields: read_parcels returns parcels with a land-cover code and a unique id each,
     or raises an EspassGeoError."""
-    from espass_geo.areas import read_parcels
+    from espass_geo.core.areas import read_parcels
 
     n = data.draw(st.integers(1, 4), label="rows")
     fields = data.draw(st.sets(st.sampled_from(["CODE_CULTU", "CODE_GROUP", "ID_PARCEL",

@@ -1,4 +1,4 @@
-"""HTML report (espass_geo.report) and the net-balance waterfall (charts.bilan_waterfall).
+"""HTML report (espass_geo.present.report) and the net-balance waterfall (charts.bilan_waterfall).
 
 Synthetic bilan: two zones A, B and the territory rows ("TOTAL" = A + B), every theme.
 Hand arithmetic of the synthesis (territory, tCO2e/an):
@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from matplotlib import image as mpimg
 
-from espass_geo.charts import bilan_waterfall
-from espass_geo.fmt import fmt_mass_t
-from espass_geo.report import (
+from espass_geo.present.charts import bilan_waterfall
+from espass_geo.present.fmt import fmt_mass_t
+from espass_geo.present.report import (
     CONFIDENCE_LABELS_FR,
     collect_sources,
     render_report,

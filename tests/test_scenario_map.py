@@ -1,4 +1,4 @@
-"""Scenario map (espass_geo.maps.scenario_map): DualMap baseline / scenario, offline.
+"""Scenario map (espass_geo.present.maps.scenario_map): DualMap baseline / scenario, offline.
 
 No browser: the saved HTML is parsed as text, as in test_maps.py. folium writes the GeoJSON,
 the layer names and the tooltip aliases with ``json.dumps`` (``\\uXXXX`` escapes); our own
@@ -15,7 +15,7 @@ import pytest
 from folium.plugins import DualMap
 from shapely.geometry import LineString, box
 
-from espass_geo.maps import (
+from espass_geo.present.maps import (
     DELTA_CAPTION_FR,
     DELTA_LAYER_FR,
     SCENARIO_SIGN_NOTE_FR,

@@ -10,11 +10,16 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo import data
+from espass_geo.core.scenarios import (
+    ipcc_practice_rate,
+    practice_cohorts,
+    project,
+    stock_trajectory,
+)
 from espass_geo.errors import ScenarioError
-from espass_geo.scenario_config import load_scenario_config
-from espass_geo.scenario_pipeline import build_scenarios
-from espass_geo.scenarios import ipcc_practice_rate, practice_cohorts, project, stock_trajectory
+from espass_geo.io.scenario_config import load_scenario_config
+from espass_geo.reference import data
+from espass_geo.runs.scenarios import build_scenarios
 
 ATTRS = pd.DataFrame({"zone_id": ["z"], "zpc": ["2_3"], "region_code": ["32"]})
 DEMO = data.data_path("landcover", "scenarios")
@@ -120,10 +125,10 @@ def test_baseline_equals_no_action(three_scenarios):
 def test_inputs_handed_over_give_the_same_trajectories(three_scenarios):
     # inside a bilan the territory, parcels, start area table and trend change table are
     # handed over (read once per run): the trajectories must be those of reading them here
-    from espass_geo.areas import area_table_from_raster, read_parcels
-    from espass_geo.changes import change_table_from_rasters
-    from espass_geo.pipeline import parcels_in_territory
-    from espass_geo.territory import resolve_territory
+    from espass_geo.core.areas import area_table_from_raster, read_parcels
+    from espass_geo.core.changes import change_table_from_rasters
+    from espass_geo.runs.stocks import parcels_in_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     cfg = three_scenarios.config
     territory = resolve_territory(cfg.territory)
@@ -266,7 +271,7 @@ def test_scenario_cli_writes_everything(tmp_path):
 
 
 def test_parcel_practice_attributes(tmp_path):
-    from espass_geo.areas import read_parcels
+    from espass_geo.core.areas import read_parcels
     from espass_geo.errors import InputFileError
 
     p = gpd.read_file(data.demo_parcels_path()).head(4)

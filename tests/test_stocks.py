@@ -8,10 +8,10 @@ import pytest
 import rasterio
 
 from espass_geo import C_TO_CO2
-from espass_geo.areas import area_table_from_csv, area_table_from_raster
-from espass_geo.density import NODATA, write_density_raster, zone_code_lut
+from espass_geo.core.areas import area_table_from_csv, area_table_from_raster
+from espass_geo.core.density import NODATA, write_density_raster, zone_code_lut
+from espass_geo.core.stocks import compute_stocks, split_artificial, zone_totals
 from espass_geo.errors import PartialCoverageWarning
-from espass_geo.stocks import compute_stocks, split_artificial, zone_totals
 
 
 def test_c_to_co2():
@@ -106,8 +106,8 @@ def test_hedges(tmp_path):
 
 def test_real_epci_coeur_dostrevent_by_hand():
     """CA Cœur d'Ostrevent (245901152): 21 communes, all in ZPC 2_1, ALDO CLC 2018 areas."""
-    from espass_geo import data
-    from espass_geo.pipeline import compute_territory_stocks
+    from espass_geo.reference import data
+    from espass_geo.runs.stocks import compute_territory_stocks
 
     # the ALDO clc18 row for 245901152 (ha)
     a = {"112": 2794.04409, "121": 165.0258939, "122": 75.17512227, "131": 40.13299828,
@@ -139,9 +139,9 @@ def test_real_epci_coeur_dostrevent_by_hand():
 
 
 def test_epci_table_for_a_commune_territory_says_so():
-    from espass_geo import data
     from espass_geo.errors import SmallTerritoryWarning
-    from espass_geo.pipeline import compute_territory_stocks
+    from espass_geo.reference import data
+    from espass_geo.runs.stocks import compute_territory_stocks
 
     with pytest.warns(SmallTerritoryWarning):
         r = compute_territory_stocks("59350", areas=data.aldo_clc18_epci_path())

@@ -1,4 +1,4 @@
-"""The validated table reader (espass_geo.tables) and the readers built on it, rule by rule."""
+"""The validated table reader (espass_geo.io.tables) and the readers built on it, rule by rule."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo import data
-from espass_geo.areas import area_table_from_csv
-from espass_geo.changes import change_table_from_csv
-from espass_geo.emissions import read_inventory, read_land_flows, read_population
+from espass_geo.core.areas import area_table_from_csv
+from espass_geo.core.changes import change_table_from_csv
+from espass_geo.core.emissions import read_inventory, read_land_flows, read_population
 from espass_geo.errors import (
     AreaTableError,
     EspassGeoWarning,
@@ -18,8 +17,7 @@ from espass_geo.errors import (
     InputFileError,
     InventoryError,
 )
-from espass_geo.flows_pipeline import read_forest_areas
-from espass_geo.tables import (
+from espass_geo.io.tables import (
     Number,
     TableWarning,
     classify_number,
@@ -28,6 +26,8 @@ from espass_geo.tables import (
     read_hedges,
     read_table,
 )
+from espass_geo.reference import data
+from espass_geo.runs.flows import read_forest_areas
 
 X0, Y0 = 700000.0, 6600400.0
 
@@ -173,7 +173,7 @@ def test_missing_file_and_folder(tmp_path):
 
 # ----------------------------------------------------------------------- territory checks
 def _two_box_territory(tmp_path):
-    from espass_geo.territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     z = gpd.GeoDataFrame({"zone_id": ["A", "B"], "zone_name": ["A", "B"]},
                          geometry=[box(X0, Y0 - 400, X0 + 200, Y0),
@@ -186,7 +186,7 @@ def _two_box_territory(tmp_path):
 def test_closure_applied_to_csv_areas(tmp_path):
     """Zones are 200 m × 400 m = 8 ha. 8.04 ha (+0.5 %) passes, 8.05 ha (+0.625 %) is refused;
     4 ha in B (50 % covered) warns with the uncovered share."""
-    from espass_geo.pipeline import compute_territory_stocks
+    from espass_geo.runs.stocks import compute_territory_stocks
 
     t = _two_box_territory(tmp_path)
     p = tmp_path / "a.csv"
@@ -298,7 +298,7 @@ def test_per_epci_table_on_communes_closes_on_whole_epci(tmp_path):
     against the whole EPCI (all its communes), not the two communes asked for. Five times the
     CU de Dunkerque row is refused."""
     from espass_geo.errors import SmallTerritoryWarning
-    from espass_geo.pipeline import compute_territory_stocks
+    from espass_geo.runs.stocks import compute_territory_stocks
 
     with pytest.warns(SmallTerritoryWarning):
         r = compute_territory_stocks("59183,59350", areas=data.aldo_clc18_epci_path())
@@ -318,7 +318,7 @@ def test_per_epci_table_on_communes_closes_on_whole_epci(tmp_path):
 def test_zones_without_change_rows_are_kept(tmp_path):
     """Two box zones, a change only in A: B stays in the results with a zero flow and a note
     says why (change tables list only the zones that changed)."""
-    from espass_geo.flows_pipeline import compute_territory_flows
+    from espass_geo.runs.flows import compute_territory_flows
 
     t = _two_box_territory(tmp_path)
     p = tmp_path / "changements.csv"
@@ -335,7 +335,7 @@ def test_forest_areas_per_epci_on_communes_warns(tmp_path):
     """BD Forêt per EPCI with a change table per commune: no forest growth could be counted;
     the warning says the table is per EPCI (it used to be silent)."""
     from espass_geo.errors import SmallTerritoryWarning
-    from espass_geo.flows_pipeline import compute_territory_flows
+    from espass_geo.runs.flows import compute_territory_flows
 
     p = tmp_path / "changements.csv"
     p.write_text("zone_id,from_code,to_code,area_ha\n59183,211,112,1\n")

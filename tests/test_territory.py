@@ -17,7 +17,7 @@ from espass_geo.errors import (
     SmallTerritoryWarning,
     TerritoryNotFoundError,
 )
-from espass_geo.territory import resolve_territory
+from espass_geo.territory.resolve import resolve_territory
 
 
 def test_epci_flandre_dunkerque():
@@ -87,7 +87,7 @@ def test_zpc_override_of_a_territory_is_a_copy():
 
 
 def test_epci_territory_keeps_the_zpc_override():
-    from espass_geo.territory import epci_territory
+    from espass_geo.territory.resolve import epci_territory
 
     plain = epci_territory("epci:245900428,200040954")
     forced = epci_territory("epci:245900428,200040954", zpc="2_1")
@@ -279,7 +279,7 @@ def test_projected_coordinates_without_crs(tmp_path):
 ])
 def test_bad_codes_named_with_remedy(spec, part):
     from espass_geo.errors import EspassGeoError
-    from espass_geo.territory import check_territory_spec
+    from espass_geo.territory.resolve import check_territory_spec
 
     with pytest.raises(EspassGeoError) as e:
         resolve_territory(spec)
@@ -288,7 +288,7 @@ def test_bad_codes_named_with_remedy(spec, part):
 
 
 def test_check_territory_spec_accepts_good_specs():
-    from espass_geo.territory import check_territory_spec
+    from espass_geo.territory.resolve import check_territory_spec
 
     for spec in ("59183,59350", "59183, 59350", "epci:245900428,200040954", "dep:59",
                  "cog2026:59006", "zones.gpkg"):

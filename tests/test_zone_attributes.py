@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo import data
-from espass_geo.bilan import load_bilan_config
 from espass_geo.cli import main
 from espass_geo.errors import FactorError, InputFileError, ScenarioError, ZoneIdWarning
-from espass_geo.pipeline import compute_territory_stocks
-from espass_geo.scenario_config import load_scenario_config
-from espass_geo.territory import ZONE_ATTRIBUTE_COLUMNS, resolve_territory, zone_attributes
+from espass_geo.io.scenario_config import load_scenario_config
+from espass_geo.reference import data
+from espass_geo.runs.bilan import load_bilan_config
+from espass_geo.runs.stocks import compute_territory_stocks
+from espass_geo.territory.resolve import ZONE_ATTRIBUTE_COLUMNS, resolve_territory, zone_attributes
 
 EPCI = "epci:245900428"  # CU de Dunkerque: its communes lie in ZPC 1_1, 3_1 and 4_1
 
@@ -197,7 +197,7 @@ def test_id_field_key_and_relative_territory_of_a_scenario_file(tmp_path, monkey
 
 
 def test_zpc_override_survives_the_epci_change_table_of_flows():
-    from espass_geo.flows_pipeline import compute_territory_flows
+    from espass_geo.runs.flows import compute_territory_flows
 
     changes = data.aldo_clc_change_epci_path()  # ALDO CLC 2012→2018 changes per EPCI
     base = compute_territory_flows(EPCI, changes=changes)

@@ -58,7 +58,7 @@ def _with_geometry(text: str, geom, name: str = "zae.geojson", crs: int = 2154):
 def _commune_59183_corner():
     """A 10 km square (10 000 ha) from a point of Dunkerque (59183, about 4 300 ha): more than
     half of it lies outside the commune."""
-    from espass_geo import data
+    from espass_geo.reference import data
 
     p = data.commune_geometries().set_index("code").loc["59183"].geometry.representative_point()
     return box(p.x - 100, p.y - 100, p.x + 9900, p.y + 9900)
@@ -86,7 +86,7 @@ def _bilan(text: str, extra: dict[str, str] | None = None):
 
 
 def _init_then_edit(tmp: Path) -> list[str]:
-    from espass_geo.bilan import write_example_config
+    from espass_geo.runs.bilan import write_example_config
 
     path = write_example_config(tmp / "bilan.toml")
     path.write_text(path.read_text(encoding="utf-8").replace("gwp_n2o = 273", "gwp_n2o = true"),

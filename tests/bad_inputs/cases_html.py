@@ -94,7 +94,7 @@ def literal_in(out: str, names: tuple[str, ...], *texts: str, where: str | None 
 def _zones_at_communes(tmp: Path, names: tuple[str, str]) -> Path:
     """The real communes 59183 (Dunkerque) and 59350 (Lille) under hostile names: a territory
     the emissions command can place (ZPC, population, inventory codes)."""
-    from espass_geo.territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "2 communes only": ALDO's caution, not the point

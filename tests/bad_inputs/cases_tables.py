@@ -1,6 +1,6 @@
 """Sloppy and hostile user TABLES (CSV) through stocks, flows and emissions.
 
-Every table is read by ``espass_geo.tables``: separator and encoding detected (French Excel
+Every table is read by ``espass_geo.io.tables``: separator and encoding detected (French Excel
 files are read, not refused), ambiguous numbers refused with file, column, line and value,
 duplicate keys refused naming the lines, zones checked against the territory, areas closed on
 the zone geometry, magnitudes bounded. Zones: the two 8 ha boxes A and B of ``common``
@@ -81,7 +81,7 @@ def flows_case(id: str, changes: str, forest: str | None = None, expect: str = "
 
 @cache
 def _communes():
-    from espass_geo.territory import resolve_territory
+    from espass_geo.territory.resolve import resolve_territory
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "2 communes only": ALDO's caution, not the point

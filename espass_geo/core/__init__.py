@@ -1,0 +1,1 @@
+"""The computing core: pure functions, DataFrames and arrays in and out (no file I/O)."""

@@ -1,0 +1,1 @@
+"""Reading what users give (tables, TOML files) and writing output folders safely."""

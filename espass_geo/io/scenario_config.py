@@ -1,0 +1,769 @@
+"""Scenario files (TOML): parsing and validation that reports every problem at once.
+
+A scenario file names the territory, the start state (land cover, parcels), the observed trend,
+and named scenarios made of dated actions. Paths are relative to the file; ``"demo"`` names the
+embedded demo data. See ``landcover/scenarios/flandre_dunkerque.toml`` for a complete example.
+
+Every value is checked for its TOML type (``true`` is not a number, ``nan`` and ``inf`` are
+refused), its range and its dates (a scenario starts at or after the date of its start land
+cover); problems are collected with the line of the key (:class:`TomlLines`) and raised
+together as one :class:`ScenarioError`. Magnitudes that need the territory (hedge kilometres,
+action polygons) are checked by :mod:`espass_geo.runs.scenarios` before any raster is read.
+
+```toml
+title = "…"
+territory = "epci:245900428,200040954"
+start_year = 2025
+horizon = 2050
+method = "aldo"            # or "ipcc" (soil pool and practices)
+
+[data]
+landcover = "demo"         # start state (GeoTIFF, CLC codes, EPSG:2154)
+# landcover_year = 2018    # its date: else trend_years[1], the demo date or the year in its name
+parcels = "demo"           # RPG parcels (practices)
+trend_landcover_before = "demo-2012"   # earlier land cover: the observed trend
+trend_years = [2012, 2018]
+
+[baseline]
+trend = true               # continue the observed yearly land-use change
+
+[[scenario]]
+name = "transition"
+label = "Transition"
+
+[[scenario.action]]
+type = "convert"           # convert | seal | practice | hedges
+to = "forest_broadleaf"    # land-use id or CLC code
+geometry = "actions/boisement.geojson"
+year = 2027
+```
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from espass_geo.constants import DEFAULT_GWP_N2O
+from espass_geo.errors import ScenarioError, os_reason
+from espass_geo.reference import data
+
+TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc",
+            "id_field", "name_field", "data", "baseline", "scenario"}
+DATA_KEYS = {"landcover", "landcover_year", "parcels", "trend_landcover_before", "trend_years",
+             "trend_changes"}
+BASELINE_KEYS = {"trend"}
+SCENARIO_KEYS = {"name", "label", "trend", "action"}
+ACTION_KEYS = {
+    "convert": {"type", "id", "label", "to", "geometry", "year"},
+    "seal": {"type", "id", "label", "geometry", "year", "sealed_share"},
+    "practice": {"type", "id", "label", "practice", "year", "crop_groups", "crop_codes",
+                 "geometry", "share"},
+    "hedges": {"type", "id", "label", "length_km", "host", "year", "zones"},
+}
+REQUIRED = {"convert": {"to", "geometry", "year"}, "seal": {"geometry", "year"},
+            "practice": {"practice", "year"}, "hedges": {"length_km", "year"}}
+DEMO_FILES = {"demo": "demo_flandre_dunkerque_clc2018_20m.tif",
+              "demo-2012": "demo_flandre_dunkerque_clc2012_20m.tif"}
+#: dates of the embedded demo land covers
+DEMO_YEARS = {"demo": 2018, "demo-2012": 2012}
+
+
+@dataclass
+class Action:
+    id: str
+    type: str
+    year: int
+    params: dict
+    line: int | None = None
+    label: str = ""
+
+
+@dataclass
+class Scenario:
+    name: str
+    label: str
+    trend: bool
+    actions: list[Action] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioConfig:
+    path: Path
+    title: str
+    territory: str
+    start_year: int
+    horizon: int
+    method: str
+    gwp_n2o: float
+    zpc: str | None
+    landcover: Path
+    parcels: Path | None
+    trend_before: Path | None
+    trend_years: tuple[int, int] | None
+    trend_changes: Path | None
+    baseline_trend: bool
+    scenarios: list[Scenario]
+    raw: dict
+    #: fields of a zones file holding the zone ids and names (None: recognised names)
+    id_field: str | None = None
+    name_field: str | None = None
+
+    @property
+    def years(self) -> range:
+        return range(self.start_year, self.horizon + 1)
+
+
+# ------------------------------------------------------------------ TOML lines and types
+#: land-cover dates accepted (Corine Land Cover starts in 1990; a land cover is never from
+#: the future)
+FIRST_LANDCOVER_YEAR = 1985
+#: scenario years
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+#: plausible GWP100 of N2O (IPCC: SAR 310, AR4 298, AR5 265, AR6 273)
+GWP_N2O_RANGE = (200.0, 400.0)
+#: date of the embedded demo land cover ("demo")
+DEMO_LANDCOVER_YEAR = 2018
+
+_KEY_RE = re.compile(r"""^((?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*)\s*=(.*)$""")
+
+
+def _split_key(key: str) -> list[str]:
+    parts = re.findall(r'"[^"]*"|\'[^\']*\'|[^.\s]+', key)
+    return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
+
+
+class TomlLines:
+    """Line of every key and table header of a TOML text, by path.
+
+    A path is a tuple of keys and array indexes, e.g. ``("scenario", 0, "action", 2, "year")``
+    for ``year`` in the third ``[[scenario.action]]`` of the first ``[[scenario]]``.
+    :meth:`line` falls back to the nearest enclosing table or key found (inline tables and
+    arrays give the line of their key).
+    """
+
+    def __init__(self, text: str):
+        self.lines: dict[tuple, int] = {}
+        arrays: dict[tuple, int] = {}
+        current: tuple = ()
+        closing: str | None = None
+
+        def resolve(names: list[str]) -> tuple:
+            p: tuple = ()
+            for name in names:
+                p = p + (name,)
+                if p in arrays:
+                    p = p + (arrays[p] - 1,)
+            return p
+
+        for i, line in enumerate(text.splitlines(), start=1):
+            s = line.strip()
+            if closing is not None:
+                if s.count(closing) % 2 == 1:
+                    closing = None
+                continue
+            if not s or s.startswith("#"):
+                continue
+            m = re.match(r"^\[\[\s*(.+?)\s*\]\]", s)
+            if m:
+                names = _split_key(m.group(1))
+                ap = resolve(names[:-1]) + (names[-1],)
+                arrays[ap] = arrays.get(ap, 0) + 1
+                current = ap + (arrays[ap] - 1,)
+                self.lines.setdefault(ap, i)
+                self.lines.setdefault(current, i)
+                continue
+            m = re.match(r"^\[\s*(.+?)\s*\]", s)
+            if m:
+                current = resolve(_split_key(m.group(1)))
+                self.lines.setdefault(current, i)
+                continue
+            m = _KEY_RE.match(s)
+            if m:
+                self.lines.setdefault(current + tuple(_split_key(m.group(1))), i)
+                value = m.group(2).strip()
+                for delim in ('"""', "'''"):
+                    if value.startswith(delim) and value.count(delim) % 2 == 1:
+                        closing = delim
+
+    def line(self, *path) -> int | None:
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return None
+
+
+def is_int(value) -> bool:
+    """A TOML integer (``true`` is not one, although Python's bool is an int)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """A finite TOML integer or float (not a boolean, not ``nan`` or ``inf``)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def show(value) -> str:
+    """A TOML value as the user wrote it, with its type in French (for messages)."""
+    if isinstance(value, bool):
+        return f"le booléen {str(value).lower()}"
+    if isinstance(value, str):
+        v = value if len(value) <= 60 else value[:57] + "…"
+        return f"le texte « {v} »"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"la valeur non finie {value}"
+    if isinstance(value, int | float):
+        return f"le nombre {value:g}" if isinstance(value, float) else f"le nombre {value}"
+    if isinstance(value, dict):
+        return "une table"
+    if isinstance(value, list):
+        text = _toml_repr(value)
+        return f"la liste {text if len(text) <= 60 else text[:57] + '…'}"
+    return f"la valeur {str(value)[:60]}"
+
+
+def _toml_repr(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value[:30] + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_repr(v) for v in value[:8]) + (", …]" if len(value) > 8
+                                                                    else "]")
+    if isinstance(value, dict):
+        return "{…}"
+    return str(value)
+
+
+def landcover_date(value) -> tuple[int, str] | None:
+    """Date of a land cover named in a configuration, and how it is known: the embedded demo
+    rasters (2018, 2012), or the only year written in the file name (``clc2018_l93.tif``)."""
+    if not isinstance(value, str):
+        return None
+    if value in DEMO_YEARS:
+        return DEMO_YEARS[value], "données de démonstration"
+    found = {int(y) for y in re.findall(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)", Path(value).name)}
+    found = {y for y in found if FIRST_LANDCOVER_YEAR <= y <= this_year()}
+    if len(found) == 1:
+        return found.pop(), "année lue dans le nom du fichier"
+    return None
+
+
+def demo_year(value) -> int | None:
+    """Date of an embedded demo land cover named in a configuration (``"demo"``: 2018)."""
+    return DEMO_YEARS.get(value) if isinstance(value, str) else None
+
+
+def exists(path: Path) -> bool:
+    """``path.exists()`` that says False for impossible names (NUL byte, too long)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def this_year() -> int:
+    return datetime.date.today().year
+
+
+def by_line(problems: list[str], first_file: str) -> list[str]:
+    """Problems sorted by file (``first_file`` first) then line (``name:line : …``)."""
+    def key(problem: str):
+        m = re.match(r"^(.*?)(?::(\d+))? : ", problem)
+        name, line = (m.group(1), int(m.group(2) or 0)) if m else ("", 0)
+        return (name != first_file, name, line)
+
+    return sorted(problems, key=key)
+
+
+def resolve_path(value, base: Path, kind: str) -> Path | None:
+    if value is None:
+        return None
+    if kind == "landcover" and value in DEMO_FILES:
+        return data.data_path("landcover", DEMO_FILES[value])
+    if kind == "parcels" and value == "demo":
+        return data.demo_parcels_path()
+    if kind == "changes" and value == "demo":
+        return data.aldo_clc_change_epci_path()
+    if kind == "geometry" and isinstance(value, str) and value.startswith("demo:"):
+        return data.data_dir("landcover") / "scenarios" / value[5:]
+    p = Path(value)
+    return p if p.is_absolute() else (base / p)
+
+
+#: tomllib's reasons in French (the others are shown as they are)
+_TOML_REASONS = [
+    (r"^Cannot overwrite a value$", "valeur déjà donnée : une clé écrite deux fois"),
+    (r"^Cannot declare (.+) twice$", r"table \1 déclarée deux fois"),
+    (r"^Cannot (?:mutate immutable namespace|redefine namespace) (.+)$",
+     r"\1 est déjà défini autrement (table, liste ou valeur)"),
+    (r"^Duplicate inline table key (.+)$", r"clé \1 en double dans une table en ligne"),
+    (r"^Expected '=' after a key in a key/value pair$", "« = » attendu après la clé"),
+    (r"^Expected '\]' at the end of a table declaration$", "« ] » attendu à la fin de la table"),
+    (r"^Expected '\]\]' at the end of an array declaration$",
+     "« ]] » attendu à la fin de la déclaration"),
+    (r"^Expected newline or end of document after a statement$",
+     "fin de ligne attendue après la valeur (texte sans guillemets ?)"),
+    (r"^Invalid value$", "valeur invalide (texte sans guillemets ?)"),
+    (r"^Invalid statement$", "instruction invalide"),
+    (r"^Invalid date or datetime$", "date invalide"),
+    (r"^Unclosed array$", "liste non fermée (« ] » manquant)"),
+    (r"^Unclosed inline table$", "table en ligne non fermée (« } » manquant)"),
+    (r"^Unterminated string$", "texte non fermé (guillemet manquant)"),
+    (r"^Invalid initial character for a key part$", "caractère invalide au début d'une clé"),
+    (r"^Illegal character '\\n'$", "texte non fermé (guillemet manquant en fin de ligne)"),
+    (r"^(?:Illegal|Found invalid) character (.+)$", r"caractère interdit \1"),
+]
+
+
+def _reason_fr(reason: str) -> str:
+    for pattern, french in _TOML_REASONS:
+        if re.match(pattern, reason):
+            return re.sub(pattern, french, reason)
+    return reason
+
+
+def read_toml(path: Path, error: type[Exception], what: str) -> tuple[str, dict]:
+    """The text and the parsed content of a TOML file; ``error`` (French message, with the line)
+    when it cannot be read, is not UTF-8 or is not valid TOML."""
+    if not path.exists():
+        raise error(f"{what} « {path} » introuvable : vérifiez le chemin (ou créez-en un avec "
+                    "espass-geo init).", [f"{path} : introuvable"])
+    if path.is_dir():
+        raise error(f"{what} « {path} » est un dossier : donnez le chemin du fichier TOML "
+                    "lui-même.", [f"{path} : dossier"])
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{what} « {path} » illisible ({os_reason(exc)}) : donnez un fichier "
+                    "texte TOML lisible.", [f"{path} : illisible"]) from exc
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw_bytes[:exc.start].count(b"\n") + 1
+        msg = (f"{path.name}:{line} : octet 0x{raw_bytes[exc.start]:02x} non UTF-8 ; enregistrez "
+               "le fichier en UTF-8 (éditeur : « Enregistrer sous », encodage UTF-8)")
+        raise error(f"{what} « {path} » n'est pas en UTF-8 :\n  - {msg}", [msg]) from None
+    text = text.removeprefix("\ufeff")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        detail = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", detail)
+        if m is None and "(at end of document)" in detail:
+            m = re.search(r"\(at (end of document)\)", detail)
+            last = text.rstrip("\n").count("\n") + 1
+            msg = (f"{path.name}:{last} : syntaxe TOML invalide en fin de fichier "
+                   f"({_reason_fr(detail[:m.start()].strip())}) ; une valeur, un crochet ou un "
+                   "guillemet "
+                   "n'est pas fermé")
+        elif m:
+            reason = _reason_fr(detail[:m.start()].strip())
+            msg = (f"{path.name}:{m.group(1)} : syntaxe TOML invalide colonne {m.group(2)} "
+                   f"({reason}) ; vérifiez les guillemets des textes, les crochets des listes "
+                   "et qu'une clé n'est pas écrite deux fois")
+        else:
+            msg = (f"{path.name} : syntaxe TOML invalide ({detail}) ; vérifiez les guillemets "
+                   "des textes, les crochets des listes et les clés en double")
+        raise error(f"{what} « {path} » n'est pas un TOML valide :\n  - {msg}", [msg]) from None
+
+
+def check_territory_value(value, base: Path) -> tuple[str | None, str | None]:
+    """The territory of a configuration file, checked for syntax only (no data is read).
+
+    Returns ``(spec, problem)``: a vector file path is made relative to the configuration file
+    (``base``); ``problem`` is a French sentence or ``None``.
+    """
+    from espass_geo.territory.resolve import VECTOR_SUFFIXES, check_territory_spec
+
+    if not isinstance(value, str) or not value.strip():
+        return None, (f"« territory » doit être un texte non vide, pas {show(value)} ; écrivez "
+                      'par exemple territory = "epci:245900428" ou territory = "zones.gpkg"')
+    spec = value.strip()
+    file_part = spec.rsplit(":", 1)[0] if re.search(r"\.[A-Za-z0-9]+:[^:/\\]+$", spec) else spec
+    if Path(file_part).suffix.lower() in VECTOR_SUFFIXES:
+        p = Path(file_part)
+        full = p if p.is_absolute() else base / p
+        if not exists(full) and exists(p):
+            full = p
+        if not exists(full):
+            return None, (f"fichier de territoire introuvable « {full} » : le chemin est "
+                          "relatif au fichier de configuration")
+        return str(full) + spec[len(file_part):], None
+    problem = check_territory_spec(spec)
+    return (None, problem) if problem else (spec, None)
+
+
+def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> ScenarioConfig:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem
+    (with its line) at once.
+
+    ``in_bilan``: the file is the ``[scenario] file`` of a bilan, whose territory, land cover,
+    parcels and trend apply; ``territory`` and ``[data]`` are then optional (checked if given)
+    and the dates are checked against the bilan's land cover by the bilan.
+    """
+    path = Path(path)
+    text, raw = read_toml(path, ScenarioError, "fichier de scénario")
+    lines = TomlLines(text)
+    base = path.parent
+    problems: list[str] = []
+
+    def where(*keys) -> str:
+        line = lines.line(*keys)
+        return f"{path.name}:{line}" if line else path.name
+
+    def add(keys: tuple, msg: str) -> None:
+        problems.append(f"{where(*keys)} : {msg}")
+
+    def table(value, keys: tuple, label: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            add(keys, f"« {label} » doit être une table [{label}], pas {show(value)}")
+            return {}
+        return value
+
+    def unknown(tbl: dict, allowed: set[str], keys: tuple, prefix: str, context: str = ""):
+        for key in sorted(set(tbl) - allowed):
+            add(keys + (key,), f"clé inconnue « {prefix}{key} »{context} (clés possibles : "
+                               f"{', '.join(sorted(allowed))})")
+
+    def text_value(tbl: dict, key: str, keys: tuple) -> str | None:
+        v = tbl.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            add(keys + (key,), f"« {key} » doit être un texte non vide, pas {show(v)} ; "
+                               f'écrivez {key} = "…"')
+            return None
+        return v
+
+    def year_value(tbl: dict, key: str, keys: tuple, default=None) -> int | None:
+        v = tbl.get(key, default)
+        if v is None:
+            return None
+        if not is_int(v) or not FIRST_YEAR <= v <= LAST_YEAR:
+            add(keys + (key,), f"« {key} » doit être une année entière entre {FIRST_YEAR} et "
+                               f"{LAST_YEAR}, pas {show(v)} (ex. {key} = 2030)")
+            return None
+        return v
+
+    def code_list(act: dict, key: str, keys: tuple) -> None:
+        v = act.get(key)
+        if v is None:
+            return
+        if not isinstance(v, list) or not v or not all(
+                (isinstance(x, str) and x.strip()) or is_int(x) for x in v):
+            add(keys + (key,), f"« {key} » doit être une liste non vide de codes (textes), pas "
+                               f'{show(v)} ; écrivez {key} = ["1", "2"]')
+
+    def file_value(tbl: dict, key: str, keys: tuple, kind: str, label: str) -> Path | None:
+        v = tbl.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, str) or not v.strip():
+            add(keys + (key,), f"« {label} » doit être un chemin de fichier (texte), pas "
+                               f"{show(v)}")
+            return None
+        p = resolve_path(v, base, kind)
+        if not exists(p):
+            add(keys + (key,), f"fichier introuvable « {p} » ({label}) : le chemin est relatif "
+                               'au fichier de scénario ; "demo" désigne les données embarquées')
+            return None
+        if p.is_dir() and kind != "geometry":
+            add(keys + (key,), f"« {p} » est un dossier, pas un fichier ({label})")
+            return None
+        return p
+
+    # ---- top level
+    unknown(raw, TOP_KEYS, (), "")
+    title = raw.get("title")
+    if title is not None and not isinstance(title, str):
+        add(("title",), f"« title » doit être un texte, pas {show(title)}")
+        title = None
+    territory = None
+    if "territory" not in raw:
+        if not in_bilan:
+            add((), 'clé obligatoire « territory » absente (ex. territory = "epci:245900428")')
+    else:
+        territory, problem = check_territory_value(raw["territory"], base)
+        if problem:
+            add(("territory",), problem)
+    if "start_year" not in raw:
+        add((), "clé obligatoire « start_year » absente (année de départ, ex. start_year = 2025)")
+    start = year_value(raw, "start_year", ())
+    horizon = year_value(raw, "horizon", (), 2050)
+    if start is not None and horizon is not None and horizon <= start:
+        add(("horizon",), f"l'horizon {horizon} doit être après l'année de départ {start} "
+                          f"(start_year) ; écrivez par exemple horizon = 2050")
+    method = raw.get("method", "aldo")
+    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
+        add(("method",), f"méthode {show(method)} inconnue : écrivez method = \"aldo\" ou "
+                         "\"ipcc\"")
+        method = "aldo"
+    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
+    if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
+        add(("gwp_n2o",), f"« gwp_n2o » doit être un nombre entre {GWP_N2O_RANGE[0]:g} et "
+                          f"{GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC AR6, 265 AR5), pas "
+                          f"{show(gwp)}")
+        gwp = DEFAULT_GWP_N2O
+    zpc = raw.get("zpc")
+    if zpc is not None:
+        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
+        if not isinstance(zpc, str) or zpc not in known:
+            add(("zpc",), f"zone pédoclimatique {show(zpc)} inconnue (zones : "
+                          f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
+            zpc = None
+    fields = {}
+    for key in ("id_field", "name_field"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            add((key,), f"« {key} » doit être le nom d'un champ du fichier de territoire, pas "
+                        f"{show(value)} ; écrivez {key} = \"INSEE_COM\" par exemple ou retirez "
+                        "la clé")
+            value = None
+        fields[key] = value.strip() if isinstance(value, str) else None
+    # ---- [data]
+    d = table(raw.get("data"), ("data",), "data")
+    unknown(d, DATA_KEYS, ("data",), "data.")
+    landcover = file_value(d, "landcover", ("data",), "landcover", "data.landcover")
+    if "landcover" not in d and not in_bilan:
+        add(("data",), "[data] landcover (raster de l'état initial) est obligatoire pour "
+                       'spatialiser les actions ; écrivez landcover = "occupation.tif" ou "demo"')
+    parcels = file_value(d, "parcels", ("data",), "parcels", "data.parcels")
+    trend_before = file_value(d, "trend_landcover_before", ("data",), "landcover",
+                              "data.trend_landcover_before")
+    trend_changes = file_value(d, "trend_changes", ("data",), "changes", "data.trend_changes")
+    has_trend = "trend_landcover_before" in d or "trend_changes" in d
+    ty = d.get("trend_years")
+    trend_years = None
+    if ty is not None:
+        last = this_year()
+        if not (isinstance(ty, list) and len(ty) == 2 and all(is_int(v) for v in ty)):
+            add(("data", "trend_years"), f"« trend_years » doit être [année1, année2] (deux "
+                                         f"entiers), pas {show(ty)} ; ex. trend_years = "
+                                         "[2012, 2018]")
+        elif not all(FIRST_LANDCOVER_YEAR <= v <= last for v in ty):
+            add(("data", "trend_years"), f"trend_years {ty} : une date d'occupation du sol est "
+                                         f"entre {FIRST_LANDCOVER_YEAR} et {last}")
+        elif ty[1] <= ty[0]:
+            add(("data", "trend_years"), f"trend_years {ty} : dates inversées ou égales ; "
+                                         "écrivez [première date, seconde date]")
+        else:
+            trend_years = (ty[0], ty[1])
+    if has_trend and trend_years is None and ty is None:
+        trend_years = (2012, 2018)
+    # the date of the start land cover: the scenario cannot start before it
+    lc_value = d.get("landcover")
+    lc_year, lc_how = None, ""
+    ly = d.get("landcover_year")
+    if ly is not None:
+        if not is_int(ly) or not FIRST_LANDCOVER_YEAR <= ly <= this_year():
+            add(("data", "landcover_year"), f"« landcover_year » (date de l'occupation du sol) "
+                                            f"doit être une année entière entre "
+                                            f"{FIRST_LANDCOVER_YEAR} et {this_year()}, pas "
+                                            f"{show(ly)}")
+        else:
+            lc_year, lc_how = ly, "data.landcover_year"
+    if trend_years is not None and has_trend:
+        if lc_year is not None and lc_year != trend_years[1]:
+            add(("data", "trend_years"), f"trend_years {list(trend_years)} se termine en "
+                                         f"{trend_years[1]} mais landcover_year vaut {lc_year} :"
+                                         " la seconde date de la tendance est celle de "
+                                         "l'occupation du sol de départ")
+        lc_year, lc_how = trend_years[1], "trend_years"
+        for key, i in (("landcover", 1), ("trend_landcover_before", 0)):
+            known = landcover_date(d.get(key))
+            if known is not None and known[0] != trend_years[i]:
+                fix = " ou renommez le fichier" if "nom du fichier" in known[1] else ""
+                add(("data", "trend_years"), f"trend_years {list(trend_years)} : data.{key} "
+                                             f"« {d.get(key)} » date de {known[0]} ({known[1]})"
+                                             f", pas de {trend_years[i]} ; corrigez trend_years"
+                                             f"{fix}")
+    if lc_year is None:
+        known = landcover_date(lc_value)
+        if known is not None:
+            lc_year, lc_how = known
+    if start is not None and lc_year is not None and start < lc_year and not in_bilan:
+        add(("start_year",), f"start_year {start} précède la date de l'occupation du sol de "
+                             f"départ ({lc_year}, {lc_how}) : un scénario part de l'état "
+                             f"observé ; écrivez start_year = {lc_year} ou plus tard")
+    # ---- [baseline]
+    bl = table(raw.get("baseline"), ("baseline",), "baseline")
+    unknown(bl, BASELINE_KEYS, ("baseline",), "baseline.")
+    bt = bl.get("trend")
+    if bt is not None and not isinstance(bt, bool):
+        add(("baseline", "trend"), f"« baseline.trend » doit être true ou false, pas {show(bt)}")
+        bt = None
+    baseline_trend = has_trend if bt is None else bt
+    if baseline_trend and not has_trend and not in_bilan:
+        add(("baseline", "trend"), "baseline.trend = true demande une tendance observée : "
+                                   "ajoutez data.trend_landcover_before ou data.trend_changes, "
+                                   "ou écrivez trend = false")
+    # ---- [[scenario]] and [[scenario.action]]
+    scenarios: list[Scenario] = []
+    raw_sc = raw.get("scenario")
+    if isinstance(raw_sc, dict):
+        add(("scenario",), "« scenario » doit être une liste de scénarios : écrivez "
+                           "[[scenario]] (double crochets), pas [scenario]")
+        raw_sc = []
+    elif raw_sc is not None and not isinstance(raw_sc, list):
+        add(("scenario",), f"« scenario » doit être une liste de scénarios [[scenario]], pas "
+                           f"{show(raw_sc)}")
+        raw_sc = []
+    if not raw_sc and "scenario" not in raw:
+        add((), "aucun scénario : ajoutez un bloc [[scenario]] avec name et des "
+                "[[scenario.action]]")
+    raw_sc = raw_sc or []
+    names: set[str] = set()
+    practices = set(data.factor_table("practices_aldo")["practice"])
+    ipcc_practices = set(data.factor_table("practices_ipcc")["practice"])
+    land_uses = set(data.factor_table("land_use_classes")["land_use"]) - {
+        "artificial_unsplit", "unmapped"}
+    clc = set(data.factor_table("clc_to_land_use")["code_clc"].astype(str))
+    for si, sc in enumerate(raw_sc):
+        sk = ("scenario", si)
+        if not isinstance(sc, dict):
+            add(sk, f"un scénario doit être une table [[scenario]], pas {show(sc)}")
+            continue
+        unknown(sc, SCENARIO_KEYS, sk, "", " dans un scénario")
+        name = text_value(sc, "name", sk)
+        if name is None:
+            if "name" not in sc:
+                add(sk, 'scénario sans « name » : écrivez name = "transition"')
+            name = f"scenario_{si + 1}"
+        elif name == "baseline" or name in names:
+            add(sk + ("name",), f"nom de scénario « {name} » réservé ou en double : choisissez "
+                                "un autre nom")
+        names.add(name)
+        label = text_value(sc, "label", sk) or name
+        st = sc.get("trend")
+        if st is not None and not isinstance(st, bool):
+            add(sk + ("trend",), f"« trend » doit être true ou false, pas {show(st)}")
+            st = None
+        scen = Scenario(name=name, label=label, trend=baseline_trend if st is None else st)
+        acts = sc.get("action", [])
+        if isinstance(acts, dict):
+            add(sk + ("action",), "« scenario.action » doit être une liste d'actions : écrivez "
+                                  "[[scenario.action]] (double crochets), pas [scenario.action]")
+            acts = []
+        elif not isinstance(acts, list):
+            add(sk + ("action",), f"« action » doit être une liste d'actions "
+                                  f"[[scenario.action]], pas {show(acts)}")
+            acts = []
+        ids: set[str] = set()
+        for ai, act in enumerate(acts):
+            ak = sk + ("action", ai)
+            if not isinstance(act, dict):
+                add(ak, f"une action doit être une table [[scenario.action]], pas {show(act)}")
+                continue
+            typ = act.get("type")
+            if not isinstance(typ, str) or typ not in ACTION_KEYS:
+                add(ak + ("type",), f"type d'action {show(typ)} inconnu : écrivez type = "
+                                    "\"convert\", \"seal\", \"practice\" ou \"hedges\"")
+                continue
+            unknown(act, ACTION_KEYS[typ], ak, "", f" pour une action {typ}")
+            for key in sorted(REQUIRED[typ] - set(act)):
+                add(ak, f"action {typ} sans « {key} »")
+            aid = act.get("id", f"{name}-{ai + 1}")
+            if not ((isinstance(aid, str) and aid.strip()) or is_int(aid)):
+                add(ak + ("id",), f"« id » doit être un texte, pas {show(aid)}")
+                aid = f"{name}-{ai + 1}"
+            aid = str(aid)
+            if aid in ids:
+                add(ak + ("id",), f"identifiant d'action « {aid} » en double dans le scénario "
+                                  f"« {name} » : donnez un id différent à chaque action")
+            ids.add(aid)
+            alabel = text_value(act, "label", ak) or ""
+            year = None
+            if "year" in act:
+                year = act["year"]
+                if not is_int(year):
+                    add(ak + ("year",), f"« year » doit être une année entière, pas {show(year)}"
+                                        " (ex. year = 2030)")
+                    year = None
+                elif start is not None and horizon is not None and not (
+                        start <= year <= horizon):
+                    fix = (f"placez l'action entre {start} et {horizon} (ex. year = "
+                           f"{min(max(year, start), horizon)}) ou changez l'horizon"
+                           if start <= horizon else
+                           f"corrigez d'abord l'horizon (après start_year = {start}), puis "
+                           "placez l'action entre start_year et horizon")
+                    add(ak + ("year",), f"année {year} hors de l'horizon {start}–{horizon} "
+                                        f"(start_year–horizon) ; {fix}")
+            params = {k: v for k, v in act.items() if k not in {"type", "id", "label", "year"}}
+            if typ == "convert" and "to" in act:
+                to = act["to"]
+                if not (isinstance(to, str) or is_int(to)) or str(to) not in land_uses | clc:
+                    add(ak + ("to",), f"classe cible {show(to)} inconnue (classes : "
+                                      f"{', '.join(sorted(land_uses))}, ou un code CLC comme "
+                                      "311)")
+            if typ == "practice":
+                pr = act.get("practice")
+                if "practice" in act and (not isinstance(pr, str) or pr not in practices):
+                    add(ak + ("practice",), f"pratique {show(pr)} inconnue (pratiques : "
+                                            f"{', '.join(sorted(practices))})")
+                elif method == "ipcc" and pr in practices and pr not in ipcc_practices:
+                    add(ak + ("practice",), f"la pratique « {pr} » n'a pas d'équivalent GIEC "
+                                            "Tier 1 (method = \"ipcc\") : utilisez method = "
+                                            "\"aldo\" ou retirez l'action")
+                share = act.get("share", 1.0)
+                if not is_number(share) or not 0 < share <= 1:
+                    add(ak + ("share",), f"« share » (part des parcelles) doit être un nombre "
+                                         f"dans ]0, 1], pas {show(share)} (ex. share = 0.5)")
+                code_list(act, "crop_groups", ak)
+                code_list(act, "crop_codes", ak)
+                if not any(k in act for k in ("crop_groups", "crop_codes", "geometry")):
+                    add(ak, "une pratique sélectionne des parcelles par crop_groups, crop_codes "
+                            "ou geometry")
+                if "parcels" not in d and not in_bilan:  # in a bilan: its parcels
+                    add(ak, "une pratique demande des parcelles : ajoutez [data] parcels")
+            if typ == "seal":
+                s = act.get("sealed_share", 0.8)
+                if not is_number(s) or not 0 <= s <= 1:
+                    add(ak + ("sealed_share",), f"« sealed_share » (part imperméabilisée) doit "
+                                                f"être un nombre dans [0, 1], pas {show(s)} "
+                                                "(ex. sealed_share = 0.8)")
+            if typ == "hedges":
+                km = act.get("length_km")
+                if "length_km" in act and (not is_number(km) or km <= 0):
+                    add(ak + ("length_km",), f"« length_km » doit être un nombre de km > 0, pas "
+                                             f"{show(km)} (ex. length_km = 30)")
+                host = act.get("host", "cultures")
+                if not isinstance(host, str) or host not in ("cultures", "prairies"):
+                    add(ak + ("host",), f"« host » doit être \"cultures\" ou \"prairies\", pas "
+                                        f"{show(host)}")
+                    host = "cultures"
+                params["host"] = host
+                code_list(act, "zones", ak)
+            if "geometry" in act:
+                params["geometry"] = file_value(act, "geometry", ak, "geometry",
+                                                "fichier de géométrie")
+            scen.actions.append(Action(id=aid, type=typ, year=year or 0, params=params,
+                                       line=lines.line(*ak), label=alabel))
+        scenarios.append(scen)
+    if problems:
+        problems = by_line(problems, path.name)
+        raise ScenarioError(
+            f"fichier de scénario « {path} » : {len(problems)} problème(s) :\n  - "
+            + "\n  - ".join(problems), problems)
+    return ScenarioConfig(
+        path=path, title=title or path.stem, territory=territory,
+        start_year=int(start), horizon=int(horizon), method=method, gwp_n2o=float(gwp),
+        zpc=zpc, landcover=landcover, parcels=parcels, trend_before=trend_before,
+        trend_years=trend_years, trend_changes=trend_changes, baseline_trend=baseline_trend,
+        scenarios=scenarios, raw=raw, **fields)
+
+
+def _first_line(text: str, key: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        s = line.strip()
+        if s.startswith((f"{key} ", f"{key}=")):
+            return i
+    return None

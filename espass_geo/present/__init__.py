@@ -1,0 +1,1 @@
+"""Presentation: maps, charts, report, exports and French formatting."""

@@ -1,0 +1,1 @@
+"""Runs that join the core: inputs resolved once, results complete, then written."""

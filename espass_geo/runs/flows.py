@@ -1,0 +1,507 @@
+"""End-to-end flow runs (edge module): territory + two land covers or a change table -> files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from espass_geo import __version__
+from espass_geo.constants import DEFAULT_GWP_N2O, HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
+from espass_geo.core.changes import (
+    ChangeTable,
+    change_table_from_csv,
+    change_table_from_rasters,
+    check_changes_within_zones,
+)
+from espass_geo.core.flows import (
+    ARTIFICIAL,
+    compute_flows,
+    forest_areas_from_land_use,
+    land_use_transitions,
+    sealing_summary,
+    zan_view,
+    zone_flow_totals,
+)
+from espass_geo.core.stocks import land_use_areas, split_artificial
+from espass_geo.errors import InputFileError
+from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
+from espass_geo.present.exports import write_csv
+from espass_geo.reference import data
+from espass_geo.reference.factors import land_use_classes
+from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
+from espass_geo.territory.resolve import Territory, resolve_territory
+
+HOTSPOT_CELL_M = 1000.0
+
+
+@dataclass
+class ChangeGrid:
+    """Land-cover classes before and after (uint16, 0 outside the territory) on the territory's
+    window of the land-cover grid, and the sealing hotspot grid computed from them."""
+
+    before: np.ndarray
+    after: np.ndarray
+    transform: object  # affine.Affine
+    crs: object
+    dates: str  # "clc2012.tif -> clc2018.tif"
+    hotspots: gpd.GeoDataFrame  # cell_id, sealed_ha, geometry (may be empty)
+
+
+@dataclass
+class FlowsResult:
+    territory: Territory
+    zones: gpd.GeoDataFrame  # geometry + zone totals (flows, sealing, ZAN)
+    changes: ChangeTable
+    transitions: pd.DataFrame  # zone × from/to land use (ha over the period, ha/an)
+    flows: pd.DataFrame  # tidy flow records
+    zan: pd.DataFrame
+    zan_trajectory: pd.DataFrame
+    method: str
+    rasters: tuple[Path, Path] | None = None
+    #: sealing hotspots (ha artificialised per 1 km cell; raster input, None if no sealing)
+    hotspots: gpd.GeoDataFrame | None = None
+    #: class before / after on the territory's window (raster input), written as change.tif
+    change_grid: ChangeGrid | None = None
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def net_flux_tCO2e_an(self) -> float:
+        return float(self.flows["flux_tCO2e_an"].sum())
+
+
+def read_forest_areas(path: str | Path) -> pd.DataFrame:
+    """Forest areas: long ``zone_id, composition, area_ha`` or ALDO/BD Forêt wide
+    (``siren, feuillus, coniferes, mixtes, peupleraies``), validated with :mod:`.tables`
+    (duplicate zones or zone × composition refused, areas finite ≥ 0)."""
+    from espass_geo.errors import AreaTableError
+    from espass_geo.io import tables
+    from espass_geo.io.tables import Number
+
+    path = Path(path)
+    t = tables.read_table(path, "table de surfaces forestières", error=AreaTableError)
+    df = t.df
+    comps = ["feuillus", "coniferes", "mixtes", "peupleraies"]
+    if set(comps) <= set(df.columns):
+        z = "siren" if "siren" in df.columns else "zone_id" if "zone_id" in df.columns else None
+        if z is None:
+            raise AreaTableError(f"table de surfaces forestières « {path} » : pas de colonne de "
+                                 f"zone (siren ou zone_id) ; colonnes trouvées {list(df.columns)}.")
+        tables.check_no_empty(t, [z], error=AreaTableError)
+        tables.check_codes(t, [z], error=AreaTableError)
+        num = tables.numbers(t, {c: Number(minimum=0, empty="zero") for c in comps},
+                             error=AreaTableError)
+        # ALDO's own BD Forêt file repeats two EPCI with identical rows (landcover/README.md)
+        if path.resolve() == data.aldo_bdforet_epci_path().resolve():
+            keep = ~df.duplicated()
+            t.df, t.lines, num = df[keep], t.lines[keep], num[keep]
+        tables.check_duplicates(t, [z], error=AreaTableError)
+        long = num.melt(id_vars=[z], value_vars=comps, var_name="composition",
+                        value_name="area_ha").rename(columns={z: "zone_id"})
+    elif {"zone_id", "composition", "area_ha"} <= set(df.columns):
+        tables.check_no_empty(t, ["zone_id", "composition"], error=AreaTableError)
+        tables.check_codes(t, ["zone_id"], error=AreaTableError)
+        bad = sorted(set(df["composition"]) - set(comps))
+        if bad:
+            raise AreaTableError(f"table de surfaces forestières « {path} » : composition(s) "
+                                 f"inconnue(s) {', '.join(bad)} ; utilisez {', '.join(comps)}.")
+        num = tables.numbers(t, {"area_ha": Number(minimum=0)}, error=AreaTableError)
+        tables.check_duplicates(t, ["zone_id", "composition"], error=AreaTableError)
+        long = num[["zone_id", "composition", "area_ha"]].copy()
+    else:
+        raise AreaTableError(f"table de surfaces forestières « {path} » : colonnes zone_id, "
+                             "composition, area_ha attendues (ou la forme large BD Forêt siren, "
+                             f"feuillus, coniferes, mixtes, peupleraies) ; trouvé "
+                             f"{list(df.columns)}.")
+    long["area_ha"] = long["area_ha"].astype(float)
+    return long.reset_index(drop=True)
+
+
+def check_forest_areas(fa: pd.DataFrame, zones: gpd.GeoDataFrame, path) -> pd.DataFrame:
+    """Forest areas of the territory's zones: a zone missing is warned about (no forest growth
+    counted there), a forest larger than its zone (+5 %, simplified embedded boundaries) is
+    refused. Rows of zones outside the territory are left out (ALDO's file covers 37 EPCI)."""
+    import warnings
+
+    from espass_geo.errors import AreaTableError, EspassGeoWarning
+    from espass_geo.present.fmt import fmt_area_ha
+
+    ids = list(zones["zone_id"])
+    given = set(fa["zone_id"])
+    fa = fa[fa["zone_id"].isin(set(ids))]
+    missing = [z for z in ids if z not in set(fa["zone_id"])]
+    name = Path(str(path)).name
+    if missing:
+        epci = set(zones["epci"].dropna()) if "epci" in zones else set()
+        hint = (" La table est par EPCI alors que les zones sont des communes : donnez une table "
+                "par commune, ou un territoire d'EPCI (epci:SIREN)." if given & epci else "")
+        warnings.warn(f"Surfaces forestières {name} : {len(missing)} zone(s) du territoire sans "
+                      f"ligne ({', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}) : "
+                      "aucune croissance forestière ni produit bois n'y est compté ; ajoutez "
+                      "une ligne à 0 si elles n'ont pas de forêt." + hint, EspassGeoWarning,
+                      stacklevel=3)
+    area = zones.set_index("zone_id").geometry.area * HA_PER_M2
+    tot = fa.groupby("zone_id")["area_ha"].sum()
+    over = tot[tot > area.reindex(tot.index) * 1.05]
+    if len(over):
+        z = over.index[0]
+        raise AreaTableError(
+            f"table de surfaces forestières « {path} » : {fmt_area_ha(over.iloc[0])} de forêt "
+            f"dans la zone {z}, plus que sa surface ({fmt_area_ha(area[z])}) ; vérifiez l'unité "
+            "(hectares), les doublons et les codes de zone.")
+    return fa
+
+
+def _sealed_share(after_areas: pd.DataFrame) -> pd.Series:
+    """Per zone: sealed / (sealed + grassed) after ALDO's split of the second-date areas."""
+    lu = land_use_areas(after_areas, split=False)
+    sp = split_artificial(lu)
+    w = sp[sp["land_use"].isin(["artificial_sealed", "artificial_grassed"])].pivot_table(
+        index="zone_id", columns="land_use", values="area_ha", aggfunc="sum", fill_value=0.0)
+    if w.empty:
+        return pd.Series(dtype=float)
+    for c in ("artificial_sealed", "artificial_grassed"):
+        if c not in w:
+            w[c] = 0.0
+    return w["artificial_sealed"] / (w["artificial_sealed"] + w["artificial_grassed"])
+
+
+def compute_territory_flows(
+    territory: Territory | str,
+    *,
+    landcover_before: str | Path | None = None,
+    landcover_after: str | Path | None = None,
+    years: tuple[int, int] = (2012, 2018),
+    changes: str | Path | None = None,
+    forest_areas: str | Path | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    method: str = "aldo",
+    gwp_n2o: float = DEFAULT_GWP_N2O,
+    wood_products: str = "harvest",
+    engine: str = "exact",
+    max_nodata_share: float = 0.5,
+) -> FlowsResult:
+    """Carbon flows of a territory from two land-cover rasters or from a change table."""
+    rasters = landcover_before is not None or landcover_after is not None
+    if rasters == (changes is not None) or (rasters and (landcover_before is None
+                                                         or landcover_after is None)):
+        raise InputFileError("donnez soit deux rasters d'occupation du sol (--landcover-before "
+                             "et --landcover-after), soit une table de changements (--changes).")
+    territory = resolve_territory(territory, zpc=zpc)  # a Territory keeps its zones, gets zpc
+    notes = list(territory.notes)
+    sealed_share = None
+    if rasters:
+        zones = territory.zones
+        attrs = zones.drop(columns="geometry")
+        ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
+                                       engine=engine, max_nodata_share=max_nodata_share)
+        _, after = ct.margins()
+        sealed_share = _sealed_share(after)
+        if forest_areas is None:
+            fa = forest_areas_from_land_use(land_use_areas(after))
+            notes.append("Croissance forestière et produits bois calculés sur les surfaces de "
+                         "forêt de l'occupation du sol de la seconde date (ALDO utilise la BD "
+                         "Forêt de l'IGN).")
+        if is_synthetic(landcover_before) or is_synthetic(landcover_after):
+            notes.append(SYNTHETIC_NOTE_FR)
+    else:
+        ct = change_table_from_csv(changes, years=years)
+        zones, attrs, used = match_zones(territory, set(ct.table["zone_id"]), changes, notes)
+        # every zone of the territory at the level matched, even those without a change row
+        tz = territory.zones
+        level = set(tz["zone_id"]) if set(used) & set(tz["zone_id"]) else \
+            set(tz["epci"].dropna()) if "epci" in tz else set(used)
+        zones, attrs, used = match_zones(territory, level, changes, notes)
+        unchanged = sorted(set(used) - set(ct.table["zone_id"]))
+        if unchanged:
+            ct.notes.append(f"{len(unchanged)} zone(s) sans ligne dans {Path(changes).name} "
+                            f"({', '.join(unchanged[:5])}{' …' if len(unchanged) > 5 else ''}) :"
+                            " aucun changement d'occupation du sol compté (une table de "
+                            "changements ne liste que les zones qui changent).")
+        ct.table = ct.table[ct.table["zone_id"].isin(used)].reset_index(drop=True)
+        area = zones.set_index("zone_id").geometry.area * HA_PER_M2
+        check_changes_within_zones(ct.table, area, changes)
+        if forest_areas is None:
+            fa = None
+            notes.append("Pas de surfaces forestières fournies (--forest-areas) : ni croissance "
+                         "forestière ni produits bois.")
+    if forest_areas is not None:
+        fa = forest_areas if isinstance(forest_areas, pd.DataFrame) else read_forest_areas(
+            forest_areas)
+        fa = check_forest_areas(fa, zones, forest_areas if not isinstance(
+            forest_areas, pd.DataFrame) else "forest_areas")
+    notes = list(dict.fromkeys([*notes, *territory.notes]))  # + notes added while matching
+    notes += ct.notes
+    population = None
+    if wood_products == "consumption":
+        from espass_geo.core.emissions import embedded_population
+        from espass_geo.errors import InventoryError
+
+        try:
+            population = embedded_population(zones["zone_id"])
+        except InventoryError:  # its remedy, --population, is an option of emissions only
+            from espass_geo.reference import data
+
+            com = data.communes_2018()
+            ids = zones["zone_id"].astype(str)
+            missing = ids[~ids.isin(set(com["insee"].astype(str))
+                                    | set(com["epci"].astype(str)))].tolist()
+            raise InventoryError(
+                "--wood-products consumption : pas de population embarquée (communes et EPCI "
+                "du Nord et du Pas-de-Calais, COG 2018) pour les zones "
+                f"{', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} ; espass-geo flows "
+                "ne lit pas de table de population : utilisez l'approche récolte "
+                "(--wood-products harvest, par défaut) ou --wood-products none.") from None
+        notes.append("Produits bois, approche consommation : population ALDO (COG 2018) × puits "
+                     "national / population française (ordre de grandeur, à vérifier).")
+    flows = compute_flows(ct.table, attrs, years=ct.years, forest_areas=fa, method=method,
+                          gwp_n2o=gwp_n2o, wood_products=wood_products,
+                          sealed_share=sealed_share, population=population,
+                          zpc_override=territory.zpc_override)
+    tr = land_use_transitions(ct.table, sealed_share=sealed_share)
+    tr["area_ha_an"] = tr["area_ha"] / ct.years
+    seal = sealing_summary(tr, ct.years)
+    zan, traj = zan_view(seal)
+    totals = zone_flow_totals(flows)
+    zg = zones[["zone_id", "zone_name", "geometry"]].merge(totals, on="zone_id", how="left")
+    zg = zg.merge(zan.drop(columns=["reference_source"]), on="zone_id", how="left")
+    zg["area_ha"] = zg.geometry.area * HA_PER_M2
+    num = zg.columns.difference(["zone_id", "zone_name", "geometry"])
+    zg[num] = zg[num].fillna(0.0)
+    zg["flux_tCO2e_ha_an"] = zg["flux_tCO2e_an"] / zg["area_ha"]
+    result = FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
+                         changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
+                         method=method, notes=notes,
+                         rasters=(Path(landcover_before), Path(landcover_after)) if rasters
+                         else None)
+    if rasters:
+        _add_change_grid(result)
+    return result
+
+
+def _add_change_grid(result: FlowsResult) -> None:
+    """Compute the change grid and the sealing hotspots of a raster-based flow result."""
+    assert result.rasters is not None
+    grid = change_grid(*result.rasters, result.territory.zones)
+    hotspots = grid.hotspots
+    hotspots["years"] = result.changes.years
+    result.change_grid = grid
+    result.hotspots = hotspots if len(hotspots) else None
+
+
+def transition_matrix(transitions: pd.DataFrame) -> pd.DataFrame:
+    """Territory matrix de × vers (French labels, ha/an), zeros not blanks, with totals."""
+    labels = land_use_classes()["label_fr"]
+    t = transitions.assign(de=transitions["from_land_use"].map(labels),
+                           vers=transitions["to_land_use"].map(labels))
+    m = t.pivot_table(index="de", columns="vers", values="area_ha_an", aggfunc="sum",
+                      fill_value=0.0)
+    m["Total"] = m.sum(axis=1)
+    m.loc["Total"] = m.sum(axis=0)
+    m.index.name = "de \\ vers (ha/an)"
+    return m
+
+
+def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
+                cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048) -> ChangeGrid:
+    """Classes before / after on the territory's window (0 outside the territory) and the
+    sealing hotspot grid (ha artificialised per ``cell_m`` cell), in memory.
+
+    The window is snapped to the hotspot cells, which stay aligned on the grid's origin;
+    blocks without any zone are neither read nor computed.
+    """
+    import rasterio
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    from espass_geo.core.areas import raster_read_errors, raster_window
+
+    before, after = Path(before), Path(after)
+    art_codes = np.array([int(c) for c, lu in zip(
+        data.factor_table("clc_to_land_use")["code_clc"],
+        data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
+    geom = zones.union_all()
+    sindex = zones.sindex
+    with rasterio.open(before) as s0, rasterio.open(after) as s1:
+        px = abs(s0.transform.a)
+        cell_px = max(1, int(round(cell_m / px)))
+        window = raster_window(s0, zones.total_bounds)
+        # snap the window outwards to whole hotspot cells of the full grid
+        r0 = (int(window.row_off) // cell_px) * cell_px
+        c0 = (int(window.col_off) // cell_px) * cell_px
+        r1 = min(s0.height, int(window.row_off + window.height))
+        c1 = min(s0.width, int(window.col_off + window.width))
+        height, width = r1 - r0, c1 - c0
+        grid_a = np.zeros((height, width), dtype="uint16")
+        grid_b = np.zeros((height, width), dtype="uint16")
+        ncy, ncx = -(-height // cell_px), -(-width // cell_px)
+        sealed = np.zeros((ncy, ncx), dtype=np.int64)
+        step = max(cell_px, (block_size // cell_px) * cell_px)
+        for row in range(0, height, step):
+            for col in range(0, width, step):
+                h, w = min(step, height - row), min(step, width - col)
+                src_win = Window(c0 + col, r0 + row, w, h)
+                if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
+                                        predicate="intersects")):
+                    continue  # no zone: left as 0 (outside the territory)
+                with raster_read_errors(before):
+                    a = s0.read(1, window=src_win).astype("uint16")
+                with raster_read_errors(after):
+                    b = s1.read(1, window=src_win).astype("uint16")
+                inside = ~geometry_mask([geom], out_shape=a.shape,
+                                        transform=window_transform(src_win, s0.transform))
+                a = np.where(inside, a, 0).astype("uint16")
+                b = np.where(inside, b, 0).astype("uint16")
+                grid_a[row:row + h, col:col + w] = a
+                grid_b[row:row + h, col:col + w] = b
+                seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
+                rr, cc = np.nonzero(seal)
+                np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
+        t = s0.transform
+        crs = s0.crs
+    ys, xs = np.nonzero(sealed)
+    gy, gx = ys + r0 // cell_px, xs + c0 // cell_px  # cell indices on the full grid
+    cells = [box(t.c + x * cell_px * px, t.f - (y + 1) * cell_px * px,
+                 t.c + (x + 1) * cell_px * px, t.f - y * cell_px * px) for y, x in zip(gy, gx,
+                                                                                     strict=True)]
+    hotspots = gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(gy, gx, strict=True)],
+                                 "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
+                                geometry=cells, crs=LAMBERT93)
+    return ChangeGrid(before=grid_a, after=grid_b,
+                      transform=window_transform(Window(c0, r0, width, height), t), crs=crs,
+                      dates=f"{before.name} -> {after.name}", hotspots=hotspots)
+
+
+def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
+    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 = outside)."""
+    import rasterio
+
+    height, width = grid.before.shape
+    prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
+            "dtype": "uint16", "nodata": 0, "crs": grid.crs, "transform": grid.transform,
+            "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
+            "bigtiff": "IF_SAFER"}
+    with rasterio.open(out_tif, "w", **prof) as dst:
+        dst.set_band_description(1, "Classe CLC avant")
+        dst.set_band_description(2, "Classe CLC après")
+        dst.update_tags(units="code CLC niveau 3", dates=grid.dates)
+        dst.write(grid.before, 1)
+        dst.write(grid.after, 2)
+    return Path(out_tif)
+
+
+def write_change_rasters(before: Path, after: Path, zones: gpd.GeoDataFrame, out_tif: Path,
+                         *, cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048
+                         ) -> gpd.GeoDataFrame:
+    """Compute (:func:`change_grid`), write ``change.tif`` and return the hotspot grid."""
+    grid = change_grid(before, after, zones, cell_m=cell_m, block_size=block_size)
+    write_change_grid(grid, out_tif)
+    return grid.hotspots
+
+
+def _readme(result: FlowsResult, params: dict) -> str:
+    ct = result.changes
+    lines = [
+        "espass_geo — flux de carbone",
+        f"Version : {__version__}",
+        f"Territoire : {result.territory.label} ({len(result.zones)} zones)",
+        f"Période : {ct.date_from} → {ct.date_to} ({ct.years:g} ans) ; surfaces annualisées "
+        "(ha/an = ha sur la période / nombre d'années).",
+        f"Méthode (sol) : {result.method} ; litière, biomasse, N2O, forêt, produits bois : ALDO.",
+        SIGN_CONVENTION_FR,
+        "Unités : tCO2e/an (flux), tC/ha (flux unitaire par hectare converti), ha et ha/an.",
+        "Transitions cinétiques (sol cultures/prairies/forêts/vergers/vignes) : taux annuel ALDO × "
+        "20 ans imputé l'année de conversion ; instantanées (vers l'artificiel, vers/depuis les "
+        "zones humides) : différence de stock l'année du changement.",
+        "",
+        "Fichiers :",
+        "  flows.csv            enregistrements de flux (zone, cause, de, vers, réservoir, gaz, "
+        "surface/an, flux unitaire, flux tCO2e/an, source)",
+        "  flows_zones.csv      totaux par zone (flux net, par cause, N2O, artificialisation, ZAN)",
+        "  transitions.csv      changements zone × de × vers (ha sur la période et ha/an)",
+        "  transitions_matrice.csv / transitions.xlsx  matrice du territoire (ha/an)",
+        "  zan.csv, zan_trajectoire.csv  vue ZAN (consommation 2021-2031 ≤ ½ de 2011-2021)",
+        "  flows.gpkg           couches « zones » et « points_chauds_artificialisation »",
+        "  change.tif           classe avant (bande 1) et après (bande 2), si rasters fournis",
+        "  carte_flux.html      carte web (dossier lib/ à publier avec)",
+        "",
+        "Avertissements :", *[f"  - {n}" for n in result.notes],
+        "  - ZAN : la référence légale est la consommation d'espaces NAF 2011-2021 (fichiers "
+        "fonciers, Cerema) ; à défaut elle est estimée ici par le rythme observé × 10 ans, et "
+        "Corine Land Cover ignore les changements de moins de 5 ha.",
+        "",
+        "Paramètres : " + json.dumps(params, ensure_ascii=False, default=str),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict | None = None,
+                       title: str | None = None, make_map: bool = True,
+                       overwrite: bool = False, inputs=()) -> dict[str, Path]:
+    params = params or {}
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
+        files: dict[str, Path] = {}
+        files["flows.csv"] = write_csv(result.flows, tmp / "flows.csv")
+        zt = pd.DataFrame(result.zones.drop(columns="geometry"))
+        files["flows_zones.csv"] = write_csv(zt, tmp / "flows_zones.csv")
+        tr = result.transitions
+        files["transitions.csv"] = write_csv(tr, tmp / "transitions.csv")
+        matrix = transition_matrix(tr)
+        matrix.to_csv(tmp / "transitions_matrice.csv", encoding="utf-8", float_format="%.4f")
+        files["transitions_matrice.csv"] = tmp / "transitions_matrice.csv"
+        with pd.ExcelWriter(tmp / "transitions.xlsx", engine="openpyxl") as xw:
+            matrix.to_excel(xw, sheet_name="Matrice (ha par an)")
+            tr.to_excel(xw, sheet_name="Transitions (long)", index=False)
+        files["transitions.xlsx"] = tmp / "transitions.xlsx"
+        files["zan.csv"] = write_csv(result.zan, tmp / "zan.csv")
+        files["zan_trajectoire.csv"] = write_csv(result.zan_trajectory, tmp / "zan_trajectoire.csv")
+        write_gpkg_layer(result.zones, tmp / "flows.gpkg", "zones")
+        if result.rasters is not None and result.change_grid is None:  # built by hand
+            _add_change_grid(result)
+        hotspots = result.hotspots
+        if result.change_grid is not None:
+            files["change.tif"] = write_change_grid(result.change_grid, tmp / "change.tif")
+            if hotspots is not None and len(hotspots):
+                write_gpkg_layer(hotspots, tmp / "flows.gpkg", "points_chauds_artificialisation")
+        files["flows.gpkg"] = tmp / "flows.gpkg"
+        if make_map:
+            from espass_geo.present.maps import flows_map
+
+            ct = result.changes
+            flows_map(result.zones, title=title or f"Flux de carbone {ct.date_from}–{ct.date_to} "
+                      f"— {result.territory.label}", hotspots=hotspots,
+                      transitions=matrix.round(2), notes=result.notes,
+                      html_path=tmp / "carte_flux.html")
+            files["carte_flux.html"] = tmp / "carte_flux.html"
+        (tmp / "LISEZ-MOI_flux.txt").write_text(_readme(result, params), encoding="utf-8")
+    out_dir = Path(out_dir)
+    result.files = {name: out_dir / p.name for name, p in files.items()}
+    return result.files
+
+
+def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
+              years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
+              gwp_n2o=DEFAULT_GWP_N2O, wood_products="harvest", engine="exact", make_map=True,
+              title=None, overwrite: bool = False, max_nodata_share: float = 0.5) -> FlowsResult:
+    """Public API of ``espass-geo flows``: compute and write the flow outputs."""
+    result = compute_territory_flows(
+        territory, landcover_before=landcover_before, landcover_after=landcover_after,
+        years=years, changes=changes, forest_areas=forest_areas, zpc=zpc, method=method,
+        gwp_n2o=gwp_n2o, wood_products=wood_products, engine=engine,
+        max_nodata_share=max_nodata_share)
+    params = dict(territory=str(territory), landcover_before=landcover_before,
+                  landcover_after=landcover_after, years=list(years), changes=changes,
+                  forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
+                  wood_products=wood_products, engine=engine)
+    write_flow_outputs(result, out_dir, params=params, make_map=make_map, title=title,
+                       overwrite=overwrite,
+                       inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
+    return result

@@ -1,0 +1,1 @@
+"""Territories: zones from codes, EPCI, départements or files, and their attributes."""
