@@ -1,6 +1,9 @@
 """Exception and warning hierarchy of espass_geo.
 
-Every message names the offending file or value and ends with the remedy.
+Every message names the offending file or value and ends with the remedy. Errors come in five
+families under :class:`EspassGeoError`: :class:`InputError` (an input cannot be read or used),
+:class:`ValidationError` (a configuration file, with the list of its ``problems``),
+:class:`TerritoryError`, :class:`FactorError` and :class:`OutputError`.
 """
 
 from __future__ import annotations
@@ -33,44 +36,21 @@ class EspassGeoError(RuntimeError):
     """Base class of every error raised by espass_geo."""
 
 
-class InputFileError(EspassGeoError):
-    """A file cannot be found, read or parsed."""
+# The five families: catch one of them to handle every error of its kind.
+class InputError(EspassGeoError):
+    """An input (file, raster, table, layer) cannot be read or used."""
 
 
-class MissingCRSError(EspassGeoError):
-    """A raster or vector input has no coordinate reference system."""
+class ValidationError(EspassGeoError):
+    """A configuration is invalid; ``problems`` lists every problem found (with its line)."""
 
-
-class CRSMismatchError(EspassGeoError):
-    """Inputs are in different CRS and cannot be reconciled automatically."""
-
-
-class NoOverlapError(EspassGeoError):
-    """The territory and the land-cover raster do not overlap."""
-
-
-class CoverageError(NoOverlapError):
-    """A zone lies too much outside the raster or in no-data (or the raster has no data there)."""
-
-
-class UnknownLandCoverClassError(EspassGeoError):
-    """Land-cover codes absent from the mapping/factor tables."""
-
-    def __init__(self, message: str, codes: list | None = None):
+    def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
-        self.codes = list(codes or [])
+        self.problems = list(problems or [])
 
 
-class TerritoryNotFoundError(EspassGeoError):
-    """An INSEE or SIREN code does not exist in the embedded tables."""
-
-
-class EmptyTerritoryError(EspassGeoError):
-    """The territory selection holds no zone (or zones of zero area)."""
-
-
-class AreaTableError(EspassGeoError):
-    """An area table (CSV given by the user) is malformed."""
+class TerritoryError(EspassGeoError):
+    """The territory cannot be resolved into zones."""
 
 
 class FactorError(EspassGeoError):
@@ -81,24 +61,60 @@ class OutputError(EspassGeoError):
     """The output directory cannot be written."""
 
 
-class ScenarioError(EspassGeoError):
+# ------------------------------------------------------------------------ input
+class InputFileError(InputError):
+    """A file cannot be found, read or parsed."""
+
+
+class MissingCRSError(InputError):
+    """A raster or vector input has no coordinate reference system."""
+
+
+class CRSMismatchError(InputError):
+    """Inputs are in different CRS and cannot be reconciled automatically."""
+
+
+class NoOverlapError(InputError):
+    """The territory and the land-cover raster do not overlap."""
+
+
+class CoverageError(NoOverlapError):
+    """A zone lies too much outside the raster or in no-data (or the raster has no data there)."""
+
+
+class AreaTableError(InputError):
+    """An area table (CSV given by the user) is malformed."""
+
+
+class InventoryError(InputError):
+    """An emission inventory or a population table is invalid."""
+
+
+# ------------------------------------------------------------------- validation
+class ScenarioError(ValidationError):
     """A scenario file is invalid; the message lists every problem found."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
-        super().__init__(message)
-        self.problems = list(problems or [])
 
-
-class ConfigError(EspassGeoError):
+class ConfigError(ValidationError):
     """A bilan configuration file is invalid; the message lists every problem with its line."""
 
-    def __init__(self, message: str, problems: list[str] | None = None):
+
+# -------------------------------------------------------------------- territory
+class TerritoryNotFoundError(TerritoryError):
+    """An INSEE or SIREN code does not exist in the embedded tables."""
+
+
+class EmptyTerritoryError(TerritoryError):
+    """The territory selection holds no zone (or zones of zero area)."""
+
+
+# ----------------------------------------------------------------------- factor
+class UnknownLandCoverClassError(FactorError):
+    """Land-cover codes absent from the mapping/factor tables."""
+
+    def __init__(self, message: str, codes: list | None = None):
         super().__init__(message)
-        self.problems = list(problems or [])
-
-
-class InventoryError(EspassGeoError):
-    """An emission inventory or a population table is invalid."""
+        self.codes = list(codes or [])
 
 
 # --------------------------------------------------------------------- warnings
