@@ -15,7 +15,8 @@ import pytest
 from shapely.geometry import box
 
 from espass_geo.errors import ConfigError, ScenarioError
-from espass_geo.io.scenario_config import TomlLines, load_scenario_config, show
+from espass_geo.io.scenario_config import load_scenario_config
+from espass_geo.io.toml import TomlLines, show
 from espass_geo.runs.bilan import load_bilan_config
 from espass_geo.territory.resolve import resolve_territory
 
@@ -118,7 +119,7 @@ def test_trend_years_must_match_the_demo_rasters(tmp_path):
 
 
 def test_land_cover_date_from_its_name_or_landcover_year(tmp_path):
-    from espass_geo.io.scenario_config import landcover_date
+    from espass_geo.io.toml import landcover_date
 
     assert landcover_date("clc2018_l93.tif") == (2018, "année lue dans le nom du fichier")
     assert landcover_date("oso_2020_v2018.tif") is None  # two years: unknown

@@ -20,7 +20,7 @@ import pandas as pd
 from espass_geo import __version__
 from espass_geo.constants import DEFAULT_GWP_N2O, LAMBERT93
 from espass_geo.errors import ConfigError, InventoryError, OutputError, os_reason
-from espass_geo.io.scenario_config import (
+from espass_geo.io.toml import (
     FIRST_LANDCOVER_YEAR,
     GWP_N2O_RANGE,
     TomlLines,
@@ -461,7 +461,7 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     parcels = cfg.parcels if cfg.landcover else None
     parcel_gdf = None
     if parcels is not None:
-        from espass_geo.core.areas import read_parcels
+        from espass_geo.io.parcels import read_parcels
 
         parcel_gdf = read_parcels(parcels)
     st = compute_territory_stocks(territory, landcover=cfg.landcover, areas=cfg.areas,
