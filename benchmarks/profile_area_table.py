@@ -64,11 +64,12 @@ def stages(zones, tif, engine, parcels=None):
     import pandas as pd
 
     from espass_geo.core import areas
-    from espass_geo.territory.resolve import overlap_area_ha
+    from espass_geo.io import rasters
+    from espass_geo.io.vectors import overlap_area_ha
 
     t = Timer()
-    src = t("open_landcover + _check_overlap",
-            lambda: (s := areas.open_landcover(tif), areas._check_overlap(s, zones, tif))[0])
+    src = t("open_landcover + check_overlap",
+            lambda: (s := rasters.open_landcover(tif), rasters.check_overlap(s, zones, tif))[0])
     if engine == "exact":
         raw, _ = t("_exact_class_areas (exactextract + loop)", areas._exact_class_areas, src,
                    zones, "zone_id")
@@ -170,7 +171,7 @@ def main():
     profile_center_blocks(communes, tif)
     profile_center_blocks(parcels, tif)
 
-    from espass_geo.territory.resolve import overlap_area_ha
+    from espass_geo.io.vectors import overlap_area_ha
 
     print("\n## overlap_area_ha")
     t = time.perf_counter()

@@ -29,14 +29,11 @@ from espass_geo.api import (  # noqa: E402
     write,
 )
 from espass_geo.constants import C_TO_CO2, HA_PER_M2, LAMBERT93  # noqa: E402
-from espass_geo.core.areas import (  # noqa: E402
-    AreaTable,
-    area_table_from_csv,
-    area_table_from_raster,
-    read_parcels,
-)
+from espass_geo.core.areas import AreaTable, area_table_from_raster  # noqa: E402
 from espass_geo.core.stocks import compute_stocks, land_use_areas, split_artificial, zone_totals  # noqa: E402
 from espass_geo.errors import EspassGeoError  # noqa: E402
+from espass_geo.io.area_tables import area_table_from_csv  # noqa: E402
+from espass_geo.io.parcels import read_parcels  # noqa: E402
 from espass_geo.reference.factor_set import FactorSet, factor_set_fingerprint, use_factors  # noqa: E402
 from espass_geo.territory.resolve import Territory, resolve_territory  # noqa: E402
 

@@ -223,7 +223,7 @@ def _parcels(parcels: VectorInput | None) -> str | Path | gpd.GeoDataFrame | Non
         if parcels.crs is None:
             raise MissingCRSError("parcelles (GeoDataFrame) sans système de coordonnées : "
                                   "définissez-le (gdf.set_crs(2154)) puis relancez.")
-        from espass_geo.core.areas import read_parcels
+        from espass_geo.io.parcels import read_parcels
 
         return parcels if parcels.crs.to_epsg() == 2154 and "parcel_id" in parcels \
             and "code" in parcels else _parcels_via_file(parcels, read_parcels)

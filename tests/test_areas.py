@@ -13,13 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from espass_geo.core.areas import (
-    area_table_from_csv,
-    area_table_from_raster,
-    check_closure,
-    read_parcels,
-)
+from espass_geo.core.areas import area_table_from_raster, check_closure
 from espass_geo.errors import CoverageError, PartialCoverageWarning
+from espass_geo.io.area_tables import area_table_from_csv
+from espass_geo.io.parcels import read_parcels
 
 #: Zone B of the tiny raster: 2 no-data pixels of 1 ha in its 8 ha -> 2 / 8 = 25,0 %.
 B_NODATA = r"\(B\) : 25,0\s% \(2,00\sha sur 8,00\sha\)"

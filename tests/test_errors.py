@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY, X0, Y0, write_raster
 from shapely.geometry import box
 
-from espass_geo.core.areas import area_table_from_csv, area_table_from_raster, read_parcels
+from espass_geo.core.areas import area_table_from_raster
 from espass_geo.core.stocks import compute_stocks
 from espass_geo.errors import (
     AreaTableError,
@@ -20,6 +20,8 @@ from espass_geo.errors import (
     PartialCoverageWarning,
     UnknownLandCoverClassError,
 )
+from espass_geo.io.area_tables import area_table_from_csv
+from espass_geo.io.parcels import read_parcels
 
 
 def test_hierarchy():

@@ -351,7 +351,7 @@ def test_fuzzed_parcel_layers_give_only_package_errors(tmp_path, data):
     """RPG layers with random cells (missing, numbers, text, formulas) in the crop, id and
     practice fields: read_parcels returns parcels with a land-cover code and a unique id each,
     or raises an EspassGeoError."""
-    from espass_geo.core.areas import read_parcels
+    from espass_geo.io.parcels import read_parcels
 
     n = data.draw(st.integers(1, 4), label="rows")
     fields = data.draw(st.sets(st.sampled_from(["CODE_CULTU", "CODE_GROUP", "ID_PARCEL",

@@ -125,8 +125,9 @@ def test_baseline_equals_no_action(three_scenarios):
 def test_inputs_handed_over_give_the_same_trajectories(three_scenarios):
     # inside a bilan the territory, parcels, start area table and trend change table are
     # handed over (read once per run): the trajectories must be those of reading them here
-    from espass_geo.core.areas import area_table_from_raster, read_parcels
+    from espass_geo.core.areas import area_table_from_raster
     from espass_geo.core.changes import change_table_from_rasters
+    from espass_geo.io.parcels import read_parcels
     from espass_geo.runs.stocks import parcels_in_territory
     from espass_geo.territory.resolve import resolve_territory
 
@@ -271,8 +272,8 @@ def test_scenario_cli_writes_everything(tmp_path):
 
 
 def test_parcel_practice_attributes(tmp_path):
-    from espass_geo.core.areas import read_parcels
     from espass_geo.errors import InputFileError
+    from espass_geo.io.parcels import read_parcels
 
     p = gpd.read_file(data.demo_parcels_path()).head(4)
     p["tillage"] = ["no_till", "conventional", "reduced", "conventional"]

@@ -8,10 +8,11 @@ import pytest
 import rasterio
 
 from espass_geo import C_TO_CO2
-from espass_geo.core.areas import area_table_from_csv, area_table_from_raster
+from espass_geo.core.areas import area_table_from_raster
 from espass_geo.core.density import NODATA, write_density_raster, zone_code_lut
 from espass_geo.core.stocks import compute_stocks, split_artificial, zone_totals
 from espass_geo.errors import PartialCoverageWarning
+from espass_geo.io.area_tables import area_table_from_csv
 
 
 def test_c_to_co2():

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo.core.areas import area_table_from_csv
 from espass_geo.core.changes import change_table_from_csv
 from espass_geo.core.emissions import read_inventory, read_land_flows, read_population
 from espass_geo.errors import (
@@ -17,6 +16,7 @@ from espass_geo.errors import (
     InputFileError,
     InventoryError,
 )
+from espass_geo.io.area_tables import area_table_from_csv
 from espass_geo.io.tables import (
     Number,
     TableWarning,

@@ -20,7 +20,8 @@ from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.reference import data
 from espass_geo.runs.bilan import load_bilan_config
 from espass_geo.runs.stocks import compute_territory_stocks
-from espass_geo.territory.resolve import ZONE_ATTRIBUTE_COLUMNS, resolve_territory, zone_attributes
+from espass_geo.territory.resolve import resolve_territory
+from espass_geo.territory.zones import ZONE_ATTRIBUTE_COLUMNS, zone_attributes
 
 EPCI = "epci:245900428"  # CU de Dunkerque: its communes lie in ZPC 1_1, 3_1 and 4_1
 

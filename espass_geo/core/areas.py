@@ -6,43 +6,41 @@ An area table is a tidy DataFrame with the columns
 ``area_ha`` (float) · ``area_source`` (``landcover`` | ``parcels`` | ``user``)
 
 It is produced by a raster cross-tab (:func:`area_table_from_raster`), by parcels
-(:func:`parcel_area_table`) or read from a user CSV (:func:`area_table_from_csv`). The carbon
-accounting only ever reads area tables, never a raster.
+(:func:`parcel_area_table`) or read from a user CSV
+(:func:`espass_geo.io.area_tables.area_table_from_csv`). The carbon accounting only ever reads
+area tables, never a raster: opening and checking rasters is :mod:`espass_geo.io.rasters`,
+reading parcels :mod:`espass_geo.io.parcels`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from espass_geo.constants import HA_PER_M2, LAMBERT93
+from espass_geo.constants import HA_PER_M2
 from espass_geo.errors import (
     AreaTableError,
     CoverageError,
     CRSMismatchError,
     EmptyTerritoryError,
-    EspassGeoError,
-    InputFileError,
-    MissingCRSError,
-    NoOverlapError,
     PartialCoverageWarning,
-    UnknownLandCoverClassError,
 )
+from espass_geo.io.rasters import (
+    check_overlap,
+    check_undeclared_nodata,
+    open_landcover,
+    raster_read_errors,
+    raster_window,
+    windowed_dataset,
+)
+from espass_geo.io.vectors import overlap_notice
 from espass_geo.present.fmt import fmt_area_ha, fmt_percent
-from espass_geo.reference import data
-from espass_geo.territory.resolve import overlap_notice, read_vector
-
-if TYPE_CHECKING:
-    from rasterio.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -72,202 +70,6 @@ class AreaTable:
         """Wide view zone × code (ha), zeros for empty cells."""
         return self.table.pivot_table(index="zone_id", columns="code", values="area_ha",
                                       aggfunc="sum", fill_value=0.0)
-
-
-# ------------------------------------------------------------------ raster checks
-def open_landcover(path: str | Path):
-    """Open a land-cover raster with rasterio and check that it can be cross-tabulated.
-
-    Refused, each with a French :class:`InputFileError` (or CRS error) naming the file and the
-    remedy: a missing or unreadable file, a raster without CRS or not in EPSG:2154, a rotated
-    grid, more than one band (a land cover is one band of class codes: an RGB picture of a map,
-    or the two-band ``change.tif`` of ``espass-geo flows``, would give wrong classes, so no band
-    is picked silently) and non-integer pixels.
-    """
-    import rasterio
-
-    path = Path(path)
-    name = path.name
-    if not path.exists():
-        raise InputFileError(f"raster d'occupation du sol « {path} » introuvable ; vérifiez le "
-                             "chemin.")
-    if path.is_dir():
-        raise InputFileError(f"« {path} » est un dossier, pas un raster d'occupation du sol ; "
-                             "donnez le chemin d'un fichier GeoTIFF.")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"le raster d'occupation du sol « {path} » est un fichier vide "
-                             "(0 octet) : copie ou téléchargement interrompu ? Copiez-le ou "
-                             "téléchargez-le à nouveau (un GeoTIFF valide).")
-    try:
-        src = rasterio.open(path)
-    except Exception as exc:  # noqa: BLE001 - RasterioIOError, or a corrupt header (e.g. UnicodeDecodeError in the CRS)
-        detail = str(exc).split(";")[0].replace(f"'{path}'", "").strip().rstrip(".")[:120]
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert : ce n'est pas un "
-            f"raster lisible ; donnez un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`). "
-            f"Détail GDAL : {detail}."
-        ) from exc
-    try:
-        _check_landcover(src, path)
-    except BaseException:
-        src.close()
-        raise
-    return src
-
-
-def _check_landcover(src, path: Path) -> None:
-    name = path.name
-    if src.crs is None:
-        raise MissingCRSError(
-            f"le raster d'occupation du sol « {path} » n'a pas de système de coordonnées ; "
-            f"attribuez-le avec `gdal_edit.py -a_srs EPSG:2154 {name}` (si ses coordonnées sont "
-            "en Lambert-93)."
-        )
-    if src.crs.to_epsg() != 2154:
-        raise CRSMismatchError(
-            f"le raster d'occupation du sol « {path} » est en {src.crs.to_string()}, pas en "
-            "Lambert-93 ; un raster de classes se reprojette au plus proche voisin : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
-        )
-    t = src.transform
-    if t.b != 0 or t.d != 0:
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » a une grille tournée (géotransformation "
-            f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
-        )
-    if (not all(np.isfinite(v) for v in t[:6]) or t.a <= 0 or t.e >= 0
-            or not 1e-3 <= t.a <= 1e5 or not 1e-3 <= -t.e <= 1e5):
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » a une géotransformation inutilisable "
-            f"(taille de pixel {t.a:g} × {t.e:g}, origine {t.c:g}, {t.f:g}) : pixels de taille "
-            "nulle ou invraisemblable (hors de 1 mm à 100 km), ou grille retournée. Réécrivez-le "
-            "sur une grille nord-sud en Lambert-93 : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
-        )
-    if src.count != 1:
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » a {src.count} bandes ; il faut un raster "
-            "à une seule bande de codes d'occupation du sol (CLC niveau 3). Extrayez la bande "
-            f"des codes : `gdal_translate -b 1 {name} {path.stem}_bande1.tif` (une image en "
-            "couleurs d'une carte ne convient pas)."
-        )
-    dtype = src.dtypes[0]
-    if not np.issubdtype(np.dtype(dtype), np.integer):
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » est de type {dtype} ; les codes "
-            "d'occupation du sol doivent être des entiers. Si ses valeurs sont des codes "
-            f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {path.stem}_int.tif`."
-        )
-    nodata = src.nodata
-    info = np.iinfo(np.dtype(dtype))
-    if nodata is not None and not (np.isfinite(nodata) and float(nodata).is_integer()
-                                   and info.min <= nodata <= info.max):
-        raise InputFileError(
-            f"le raster d'occupation du sol « {path} » déclare la valeur « sans donnée » "
-            f"{nodata:g}, impossible pour des codes entiers ({dtype}) : les moteurs de calcul "
-            "ne la liraient pas de la même façon. Déclarez la vraie valeur, par exemple "
-            f"`gdal_edit.py -a_nodata 0 {name}` (ou `-unsetnodata` s'il n'y en a pas)."
-        )
-
-
-@contextmanager
-def raster_read_errors(path, what: str = "raster d'occupation du sol"):
-    """Turn a failure while reading pixels (truncated or corrupt file) into an InputFileError.
-
-    A GeoTIFF or COG cut short (interrupted download or copy) opens fine and fails only when a
-    missing block is read.
-    """
-    import rasterio
-
-    try:
-        yield
-    except EspassGeoError:
-        raise
-    except rasterio.errors.RasterioError as exc:
-        name = Path(str(path)).name
-        detail = str(exc.__cause__ or exc)[:200]  # GDAL's own message is the cause
-        raise InputFileError(
-            f"le {what} « {path} » est illisible à la lecture des pixels ({detail}) : fichier "
-            "tronqué ou corrompu (téléchargement ou copie interrompus ?). Vérifiez-le avec "
-            f"`gdalinfo -checksum {name}` et copiez-le ou téléchargez-le à nouveau."
-        ) from exc
-
-
-def raster_window(src, bounds) -> Window | None:
-    """Pixel window of ``src`` covering ``bounds`` (whole pixels, clipped to the raster).
-
-    ``None`` when the bounds and the raster do not overlap. Only this window is ever read, so
-    the cost of a cross-tab depends on the zones, not on the size of the raster.
-    """
-    import math
-
-    from rasterio.windows import Window, from_bounds
-
-    w = from_bounds(*bounds, transform=src.transform)
-    eps = 1e-9  # float noise of from_bounds; a sliver narrower than this is < 1e-9 pixel
-    col0 = max(0, math.floor(w.col_off + eps))
-    row0 = max(0, math.floor(w.row_off + eps))
-    col1 = min(src.width, math.ceil(w.col_off + w.width - eps))
-    row1 = min(src.height, math.ceil(w.row_off + w.height - eps))
-    if col1 <= col0 or row1 <= row0:
-        return None
-    return Window(col0, row0, col1 - col0, row1 - row0)
-
-
-_GDAL_INT_TYPES = {"uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
-                   "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64"}
-
-
-@contextmanager
-def windowed_dataset(src, window):
-    """``src`` seen through ``window``: a GDAL VRT of that window (same grid, same pixels).
-
-    exactextract then never reads, nor iterates over, the rest of a huge raster.
-    """
-    import rasterio
-    from rasterio.windows import transform as window_transform
-
-    if (window.col_off, window.row_off, window.width, window.height) == (
-            0, 0, src.width, src.height):
-        yield src
-        return
-    from xml.sax.saxutils import escape
-
-    t = window_transform(window, src.transform)
-    w, h = int(window.width), int(window.height)
-    source = os.path.abspath(src.name) if os.path.exists(src.name) else src.name
-    # the source's tiles (each then read once); at least 256 for a striped file (1-row blocks)
-    by, bx = (max(256, b) for b in src.block_shapes[0])
-    nodata = "" if src.nodata is None else f"<NoDataValue>{src.nodata!r}</NoDataValue>"
-    vrt = (
-        f'<VRTDataset rasterXSize="{w}" rasterYSize="{h}">'
-        f"<SRS>{escape(src.crs.to_wkt())}</SRS>"
-        f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
-        f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1" '
-        f'blockXSize="{min(bx, w)}" blockYSize="{min(by, h)}">{nodata}'
-        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(source)}</SourceFilename>'
-        f"<SourceBand>1</SourceBand>"
-        f'<SrcRect xOff="{int(window.col_off)}" yOff="{int(window.row_off)}" xSize="{w}" '
-        f'ySize="{h}"/><DstRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
-        "</SimpleSource></VRTRasterBand></VRTDataset>"
-    )
-    with rasterio.open(vrt) as vsrc:
-        yield vsrc
-
-
-def _check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
-    from shapely.geometry import box
-
-    rb = box(*src.bounds)
-    # a zone that only touches the raster's edge does not overlap it (no pixel window)
-    if not zones.geometry.intersects(rb).any() or raster_window(src, zones.total_bounds) is None:
-        zb = [round(v) for v in zones.total_bounds]
-        raise NoOverlapError(
-            f"le territoire (emprise {zb}, EPSG:2154) et le raster d'occupation du sol « {path} » "
-            f"(emprise {[round(v) for v in src.bounds]}) ne se recouvrent pas ; vérifiez que "
-            "les deux couvrent la même région (et que le territoire est le bon)."
-        )
 
 
 def _exact_class_areas(src, zones: gpd.GeoDataFrame, id_col: str) -> tuple[pd.DataFrame, pd.Series]:
@@ -379,112 +181,6 @@ def _box(bounds):
 
     return box(*bounds)
 
-# ------------------------------------------------------------------ parcels
-def read_parcels(path: str | Path) -> gpd.GeoDataFrame:
-    """Read RPG-style parcels and give each a declared CLC code from ``factors/rpg_to_clc.csv``.
-
-    Needs ``CODE_GROUP`` or ``CODE_CULTU`` (RPG); a crop-level mapping row wins over the group.
-    Returns columns ``parcel_id, code_cultu, code_group, code (declared CLC), geometry``.
-    """
-    gdf = read_vector(path, what="parcels", polygons=True)
-    cols = {c.upper(): c for c in gdf.columns}
-    if "CODE_GROUP" not in cols and "CODE_CULTU" not in cols:
-        fields = [c for c in gdf.columns if c != gdf.geometry.name]
-        raise InputFileError(
-            f"fichier de parcelles « {path} » sans champ CODE_GROUP ni CODE_CULTU (champs du "
-            f"RPG) ; champs présents : {fields[:20]}. Donnez une couche du RPG (IGN) ou "
-            "ajoutez la culture déclarée dans un champ CODE_CULTU."
-        )
-    mapping = data.factor_table("rpg_to_clc")
-    by_crop = mapping[mapping["level"] == "crop"].set_index("code")["code_clc"]
-    by_group = mapping[mapping["level"] == "group"].set_index("code")["code_clc"]
-    cultu = _text(gdf[cols["CODE_CULTU"]]) if "CODE_CULTU" in cols else pd.Series(
-        "", index=gdf.index)
-    group = _text(gdf[cols["CODE_GROUP"]]).str.replace(r"\.0$", "", regex=True) \
-        if "CODE_GROUP" in cols else pd.Series("", index=gdf.index)
-    code = cultu.map(by_crop).fillna(group.map(by_group))
-    unknown = sorted((set(group[code.isna()]) | set(cultu[code.isna()])) - {""})
-    if code.isna().any():
-        shown = unknown[:20] or ["(vide)"]
-        raise UnknownLandCoverClassError(
-            f"fichier de parcelles « {path} » : {int(code.isna().sum())} parcelle(s) dont la "
-            f"culture ou le groupe ({', '.join(shown)}) n'a pas de classe d'occupation du sol "
-            "dans factors/rpg_to_clc.csv ; ajoutez une ligne (level, code, code_clc) pour "
-            "chacun, ou corrigez CODE_CULTU / CODE_GROUP.", unknown)
-    pid_col = cols.get("ID_PARCEL")
-    pid = _text(gdf[pid_col]).str.replace(r"\.0$", "", regex=True) if pid_col else pd.Series(
-        [f"p{i + 1}" for i in range(len(gdf))], index=gdf.index)
-    if (pid == "").any():
-        raise InputFileError(
-            f"fichier de parcelles « {path} » : {int((pid == '').sum())} parcelle(s) sans "
-            "identifiant ID_PARCEL ; remplissez-le pour chaque parcelle (ou retirez le champ : "
-            "les parcelles sont alors numérotées p1, p2…)."
-        )
-    dup = pid[pid.duplicated(keep=False)]
-    if len(dup):
-        raise InputFileError(
-            f"fichier de parcelles « {path} » : identifiants ID_PARCEL en double "
-            f"({', '.join(sorted(set(dup))[:10])}) ; chaque parcelle doit avoir le sien "
-            "(une parcelle comptée deux fois doublerait ses stocks)."
-        )
-    out = gpd.GeoDataFrame(
-        {"parcel_id": pid.values, "code_cultu": cultu.values, "code_group": group.values,
-         "code": code.astype(int).values}, geometry=gdf.geometry.values, crs=LAMBERT93)
-    out = _practice_attributes(gdf, out, path)
-    return out
-
-
-#: Optional per-parcel practice attributes (current state) and their allowed values.
-PRACTICE_ATTRIBUTES = {
-    "tillage": {"conventional", "reduced", "no_till"},
-    "cover_crops": {True, False},
-    "residues": {"exported", "returned"},
-    "temp_grassland_rotation": {True, False},
-    "hedges_m_ha": None,   # metres of hedge per hectare (number ≥ 0)
-    "agroforestry": {True, False},
-}
-_TRUE = {"1", "true", "oui", "yes", "vrai", "o", "y"}
-_FALSE = {"0", "false", "non", "no", "faux", "n", ""}
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text, missing cells as "" (pandas 3 keeps NaN through astype(str))."""
-    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
-
-
-def _practice_attributes(src: gpd.GeoDataFrame, out: gpd.GeoDataFrame, path) -> gpd.GeoDataFrame:
-    """Carry the practice attributes present in the parcel layer, validated (current state)."""
-    problems = []
-    lower = {c.lower(): c for c in src.columns}
-    for attr, allowed in PRACTICE_ATTRIBUTES.items():
-        if attr not in lower:
-            continue
-        raw = src[lower[attr]]
-        if allowed is None:
-            values = pd.to_numeric(raw, errors="coerce")
-            bad = values.isna() | (values < 0) | np.isinf(values)
-            if bad.any():
-                problems.append(f"{attr} : {int(bad.sum())} valeur(s) vide(s), négative(s) ou "
-                                f"non numérique(s) ({_text(raw[bad]).head(5).tolist()}) ; "
-                                "nombres finis ≥ 0 attendus (mètres de haie par ha)")
-        elif allowed == {True, False}:
-            txt = _text(raw).str.lower().str.replace(r"^([01])\.0$", r"\1", regex=True)
-            bad = sorted(set(txt) - _TRUE - _FALSE)
-            if bad:
-                problems.append(f"{attr} : {bad[:5]} ne sont pas des valeurs oui/non")
-            values = txt.isin(_TRUE)
-        else:
-            values = _text(raw).str.lower()  # empty: not known, left as ""
-            bad = sorted(set(values) - allowed - {""})
-            if bad:
-                problems.append(f"{attr} : {bad[:5]} hors des valeurs permises {sorted(allowed)}")
-        out[attr] = values.to_numpy()
-    if problems:
-        raise InputFileError(f"fichier de parcelles « {path} » : attribut(s) de pratique "
-                             "invalide(s) — " + " ; ".join(problems) + ".")
-    return out
-
-
 def parcel_area_table(parcels: gpd.GeoDataFrame) -> AreaTable:
     """Area table of parcels as zones: the declared class over the whole parcel."""
     area = parcels.geometry.area.to_numpy() * HA_PER_M2
@@ -553,7 +249,7 @@ def area_table_from_raster(
     label = label or str(landcover)
     src = open_landcover(landcover)
     try:
-        _check_overlap(src, zones, label)
+        check_overlap(src, zones, label)
         window = raster_window(src, zones.total_bounds)
         with raster_read_errors(label), windowed_dataset(src, window) as wsrc:
             if engine == "exact":
@@ -563,7 +259,7 @@ def area_table_from_raster(
             raw["area_source"] = "landcover"
             polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
                                 index=zones["zone_id"].to_numpy())
-            _check_undeclared_nodata(src, raw, label)
+            check_undeclared_nodata(src, raw, label)
             if float(raw["area_ha"].sum()) <= 0:
                 nodata = "" if src.nodata is None else f" (valeur sans donnée : {src.nodata:g})"
                 raise CoverageError(
@@ -597,25 +293,6 @@ def area_table_from_raster(
     if msg:
         notes.append(msg)
     return AreaTable(table=table, summary=summary, notes=notes)
-
-
-def _check_undeclared_nodata(src, raw: pd.DataFrame, label: str) -> None:
-    """A raster without a declared no-data value whose pixels hold 0 (or the largest value of
-    its type, another usual fill): those pixels are no-data that GDAL was not told about."""
-    if src.nodata is not None or raw.empty:
-        return
-    fills = {0, int(np.iinfo(np.dtype(src.dtypes[0])).max)}
-    hit = raw[raw["code"].isin(fills)]
-    if hit.empty:
-        return
-    value = int(hit["code"].iloc[0])
-    name = Path(str(label)).name
-    raise InputFileError(
-        f"le raster d'occupation du sol « {label} » ne déclare pas de valeur « sans donnée » et "
-        f"{fmt_area_ha(float(hit['area_ha'].sum()))} du territoire y valent {value}, qui n'est "
-        f"pas un code d'occupation du sol : déclarez-la (`gdal_edit.py -a_nodata {value} "
-        f"{name}`) puis relancez."
-    )
 
 
 def _zone_label(zid, name) -> str:
@@ -727,154 +404,3 @@ def check_closure(areas: AreaTable, rtol: float = CLOSURE_RTOL) -> pd.DataFrame:
     total = s["classified_area_ha"] + s["nodata_area_ha"]
     bad = (total - s["polygon_area_ha"]).abs() > rtol * s["polygon_area_ha"]
     return s[bad]
-
-
-REQUIRED_CSV_COLUMNS = {"zone_id", "code", "area_ha"}
-
-
-def area_table_from_csv(path: str | Path, *, zone_col: str | None = None) -> AreaTable:
-    """Read a user area table (ALDO style) in long or wide form, validated (:mod:`.tables`).
-
-    Long form: columns ``zone_id, code, area_ha`` (``insee``/``siren`` accepted for
-    ``zone_id``, ``code_clc`` for ``code``). Wide form (the ALDO ``clc18.csv`` per EPCI): a zone
-    column (``siren``, ``insee`` or ``zone_id``) and one column per CLC code, empty = 0.
-    Refused: duplicate zone × code rows (never summed), empty, NaN, infinite, negative or
-    ambiguous numbers (thousands separators), codes turned into decimals by a spreadsheet.
-    The closure against the zone geometry is :func:`check_csv_closure` (needs the territory).
-    """
-    from espass_geo.io import tables
-    from espass_geo.io.tables import Number
-
-    path = Path(path)
-    t = tables.read_table(path, "table de surfaces", error=AreaTableError)
-    df = t.df
-    cols = {c.lower(): c for c in df.columns}
-    zcol = zone_col or next((cols[c] for c in ("zone_id", "insee", "siren", "code_insee", "epci")
-                             if c in cols), None)
-    if zcol is None or zcol not in df.columns:
-        raise AreaTableError(
-            f"table de surfaces « {path} » : pas de colonne de zone ; attendu zone_id, insee ou "
-            f"siren (trouvé {list(df.columns)}). Colonnes requises (forme longue) : zone_id, "
-            "code, area_ha."
-        )
-    code_like = [c for c in df.columns if c.strip().isdigit()]
-    tables.check_no_empty(t, [zcol], error=AreaTableError)
-    tables.check_codes(t, [zcol], error=AreaTableError)
-    if code_like:  # wide form: one row per zone, empty cell = 0 ha
-        num = tables.numbers(t, {c: Number(minimum=0, empty="zero") for c in code_like},
-                             error=AreaTableError)
-        tables.check_duplicates(t, [zcol], error=AreaTableError)
-        long = num.melt(id_vars=[zcol], value_vars=code_like, var_name="code",
-                        value_name="area_ha")
-    else:
-        ccol = next((cols[c] for c in ("code", "code_clc", "clc") if c in cols), None)
-        acol = next((cols[c] for c in ("area_ha", "surface_ha", "area") if c in cols), None)
-        missing = [n for n, c in (("code", ccol), ("area_ha", acol)) if c is None]
-        if missing:
-            raise AreaTableError(
-                f"table de surfaces « {path} » : colonne(s) manquante(s) {missing} ; colonnes "
-                f"requises : zone_id, code, area_ha (trouvé {list(df.columns)}, séparateur "
-                f"détecté « {t.sep if t.sep != chr(9) else 'tabulation'} »)."
-            )
-        tables.check_no_empty(t, [ccol], error=AreaTableError)
-        tables.check_codes(t, [ccol], error=AreaTableError)
-        num = tables.numbers(t, {acol: Number(minimum=0)}, error=AreaTableError)
-        tables.check_duplicates(t, [zcol, ccol], error=AreaTableError)
-        long = num[[zcol, ccol, acol]].rename(columns={ccol: "code", acol: "area_ha"})
-    long = long.rename(columns={zcol: "zone_id"})
-    long["code"] = long["code"].astype(str).str.strip()
-    long["zone_id"] = long["zone_id"].astype(str).str.strip()
-    long = long[long["area_ha"] > 0].copy()
-    if long.empty:
-        raise AreaTableError(f"table de surfaces « {path} » : toutes les surfaces sont nulles ; "
-                             "donnez au moins une surface > 0 ha.")
-    long["area_source"] = "user"
-    table = long[AREA_COLUMNS].sort_values(["zone_id", "code"]).reset_index(drop=True)
-    table["area_ha"] = table["area_ha"].astype(float)
-    tot = table.groupby("zone_id")["area_ha"].sum()
-    summary = pd.DataFrame({"zone_id": tot.index, "polygon_area_ha": np.nan,
-                            "classified_area_ha": tot.to_numpy(), "nodata_area_ha": np.nan,
-                            "parcel_area_ha": 0.0, "disagreement_ha": 0.0})
-    return AreaTable(table=table, summary=summary)
-
-
-#: Closure of a CSV area table on the zone geometry: a user's own polygons (0.5 %, as for
-#: rasters) or the embedded boundaries, simplified by their publisher (mapshaper 25 %): their
-#: area per EPCI differs from ALDO's CLC totals by 0.95–1.03 (boundaries/README.md), hence 5 %.
-CSV_CLOSURE_RTOL = {"polygons": CLOSURE_RTOL, "embedded": 0.05}
-
-
-def check_csv_closure(summary: pd.DataFrame, path, *, rtol: float) -> list[str]:
-    """Class areas of a CSV against the zone polygons (``summary.polygon_area_ha``).
-
-    Above the polygon by more than ``rtol``: error (the table cannot be right: 1 000 ha in a
-    512 ha zone). Below by more than ``rtol``: a warning giving the uncovered share (that part
-    of the zone has no stock). Returns the French notes of the warnings.
-    """
-    import warnings
-
-    from espass_geo.errors import InconsistentAreasWarning
-
-    s = summary.dropna(subset=["polygon_area_ha"])
-    over = s[s["classified_area_ha"] > s["polygon_area_ha"] * (1 + rtol)]
-    if len(over):
-        lines = [f"zone {r.zone_id} : {fmt_area_ha(r.classified_area_ha)} dans la table pour "
-                 f"{fmt_area_ha(r.polygon_area_ha)} de surface de zone "
-                 f"(+{fmt_percent(r.classified_area_ha / r.polygon_area_ha - 1)})"
-                 for r in over.head(8).itertuples(index=False)]
-        raise AreaTableError(
-            f"table de surfaces « {path} » : les surfaces dépassent la surface de "
-            f"{len(over)} zone(s) de plus de {fmt_percent(rtol)} :\n  - " + "\n  - ".join(lines)
-            + "\nVérifiez l'unité (hectares, pas m² ni ares), les doublons et que les codes de "
-            "zone sont ceux du territoire.")
-    notes = []
-    under = s[s["classified_area_ha"] < s["polygon_area_ha"] * (1 - rtol)]
-    for r in under.itertuples(index=False):
-        share = 1 - r.classified_area_ha / r.polygon_area_ha
-        msg = (f"Table de surfaces {Path(str(path)).name} : la zone {r.zone_id} n'est couverte "
-               f"qu'à {fmt_percent(1 - share)} ({fmt_area_ha(r.classified_area_ha)} sur "
-               f"{fmt_area_ha(r.polygon_area_ha)}) ; {fmt_percent(share)} de sa surface n'a "
-               "pas de stock.")
-        warnings.warn(msg, InconsistentAreasWarning, stacklevel=3)
-        notes.append(msg)
-    return notes
-
-
-def validate_csv_zones(territory, summary: pd.DataFrame, used: list[str], path) -> list[str]:
-    """Check a CSV area table against the territory; fills ``summary.polygon_area_ha``.
-
-    * every zone of the territory must have areas (at the level matched: communes, or their
-      EPCI for a per-EPCI table): a missing zone is an **error**, since it would silently get
-      no stock at all;
-    * per-EPCI table on a commune territory: the polygon area is that of the whole EPCI (the
-      results cover whole EPCI);
-    * closure (:func:`check_csv_closure`): 0.5 % on the user's polygons, 5 % on the embedded
-      simplified boundaries.
-    """
-    z = territory.zones
-    ids = set(summary["zone_id"])
-    if set(used) & set(z["zone_id"]):
-        expected = list(z["zone_id"])
-        level = "zone"
-    else:
-        expected = sorted(set(z["epci"].dropna())) if "epci" in z else []
-        level = "EPCI"
-        members = data.communes_2018()
-        members = members[members["epci"].isin(used)]
-        geo = data.commune_geometries()
-        geo = geo[geo["code"].isin(set(members["insee"]))]
-        area = (geo.geometry.area * HA_PER_M2).groupby(
-            geo["code"].map(members.set_index("insee")["epci"])).sum()
-        summary["polygon_area_ha"] = summary["zone_id"].map(area)
-    missing = [e for e in expected if e not in ids]
-    if missing:
-        hint = next((m for m in missing if m.lstrip("0") in ids and m.lstrip("0") != m), None)
-        raise AreaTableError(
-            f"table de surfaces « {path} » : {len(missing)} {level}(s) du territoire sans "
-            f"aucune surface : {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}"
-            + (f" (la table contient {hint.lstrip('0')} : un tableur a retiré le zéro initial de "
-               f"{hint} ; formatez la colonne en texte)" if hint else "")
-            + ". Leur stock serait compté nul : ajoutez leurs surfaces ou retirez-les de "
-            "--territory.")
-    kind = "polygons" if territory.kind == "polygons" else "embedded"
-    return check_csv_closure(summary, path, rtol=CSV_CLOSURE_RTOL[kind])

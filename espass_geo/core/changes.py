@@ -18,15 +18,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from espass_geo.core.areas import (
-    MAX_NODATA_SHARE,
-    _check_overlap,
-    area_table_from_raster,
+from espass_geo.core.areas import MAX_NODATA_SHARE, area_table_from_raster
+from espass_geo.errors import AreaTableError, InputFileError
+from espass_geo.io.rasters import (
+    check_overlap,
     open_landcover,
     raster_read_errors,
     raster_window,
 )
-from espass_geo.errors import AreaTableError, InputFileError
 from espass_geo.present.fmt import fmt_area_ha
 
 CHANGE_COLUMNS = ["zone_id", "from_code", "to_code", "area_ha"]
@@ -134,7 +133,7 @@ def change_table_from_rasters(
     label = f"{Path(before).name} → {Path(after).name}"
     try:
         _check_same_grid(src0, src1, before, after)
-        _check_overlap(src0, zones, before)
+        check_overlap(src0, zones, before)
         nod0, nod1 = src0.nodata, src1.nodata
         # only the zones' window of the two rasters is read and paired
         window = raster_window(src0, zones.total_bounds)

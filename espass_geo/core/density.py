@@ -93,8 +93,8 @@ def density_grid(
     from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
-    from espass_geo.core.areas import raster_read_errors, raster_window
     from espass_geo.errors import NoOverlapError
+    from espass_geo.io.rasters import raster_read_errors, raster_window
 
     with rasterio.open(landcover) as src, raster_read_errors(landcover):
         window = raster_window(src, zones.total_bounds)

@@ -274,7 +274,7 @@ def compute_flows(
         Per zone, the sealed share of CLC artificial land other than 141 (default 0.8).
     zpc_override
         The user's pedoclimatic zone, applied last to every zone (see
-        :func:`espass_geo.territory.resolve.zone_attributes`).
+        :func:`espass_geo.territory.zones.zone_attributes`).
     """
     if years is None or not years > 0:
         raise ValueError("years must be > 0")
@@ -282,7 +282,7 @@ def compute_flows(
         raise ValueError(f"method must be 'aldo' or 'ipcc', not {method!r}")
     if wood_products not in ("harvest", "consumption", "none"):
         raise ValueError("wood_products must be 'harvest', 'consumption' or 'none'")
-    from espass_geo.territory.resolve import (
+    from espass_geo.territory.zones import (
         zone_attributes,  # the one place zone attributes are normalised
     )
 

@@ -19,7 +19,7 @@ from espass_geo.reference.factors import (
     map_codes,
     stock_densities,
 )
-from espass_geo.territory.resolve import zone_attributes
+from espass_geo.territory.zones import zone_attributes
 
 STOCK_COLUMNS = ["zone_id", "zone_name", "zpc", "land_use", "land_use_fr", "pool", "area_ha",
                  "density_tC_ha", "stock_tC", "stock_tCO2e", "method", "factor_source",
@@ -86,7 +86,7 @@ def compute_stocks(
     zone_attrs
         ``zone_id, zpc, region_code`` (+ ``zone_name``, ``departement`` used if present). A zone
         spanning several pedoclimatic zones may have one row per ZPC with a ``zpc_weight``
-        column (area shares summing to 1, see :func:`espass_geo.territory.resolve.zpc_mix`); its areas
+        column (area shares summing to 1, see :func:`espass_geo.territory.zones.zpc_mix`); its areas
         are then split by those shares and the output has one row per ZPC.
     method
         ``"aldo"`` (default) or ``"ipcc"`` (IPCC Tier 1 for the soil pool; biomass, litter and
@@ -95,7 +95,7 @@ def compute_stocks(
         Optional ``zone_id, length_km``: hedge biomass = km × tC/km of the département.
     zpc_override
         The user's pedoclimatic zone, applied last to every zone (its ZPC mix is replaced),
-        see :func:`espass_geo.territory.resolve.zone_attributes`.
+        see :func:`espass_geo.territory.zones.zone_attributes`.
 
     Returns
     -------

@@ -322,7 +322,7 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
     from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
-    from espass_geo.core.areas import raster_read_errors, raster_window
+    from espass_geo.io.rasters import raster_read_errors, raster_window
 
     before, after = Path(before), Path(after)
     art_codes = np.array([int(c) for c, lu in zip(

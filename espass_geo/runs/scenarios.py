@@ -17,7 +17,7 @@ import pandas as pd
 
 from espass_geo import __version__
 from espass_geo.constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
-from espass_geo.core.areas import AreaTable, area_table_from_raster, read_parcels
+from espass_geo.core.areas import AreaTable, area_table_from_raster
 from espass_geo.core.changes import ChangeTable
 from espass_geo.core.flows import (
     forest_areas_from_land_use,
@@ -36,12 +36,14 @@ from espass_geo.core.scenarios import (
 from espass_geo.core.stocks import compute_stocks, land_use_areas
 from espass_geo.errors import EspassGeoError, ScenarioError
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
+from espass_geo.io.parcels import read_parcels
 from espass_geo.io.scenario_config import Action, ScenarioConfig, load_scenario_config
+from espass_geo.io.vectors import read_vector
 from espass_geo.present.exports import write_csv
 from espass_geo.present.fmt import fmt_area_ha, fmt_number
 from espass_geo.reference import data
 from espass_geo.reference.factors import artificial_split_parameters, clc_mapping, land_use_classes
-from espass_geo.territory.resolve import Territory, read_vector, resolve_territory
+from espass_geo.territory.resolve import Territory, resolve_territory
 
 HOST_LAND_USES = {"cultures": {"cropland"},
                   "prairies": {"grassland_herbaceous", "grassland_shrubby", "grassland_wooded"},

@@ -18,10 +18,8 @@ from espass_geo.constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.areas import (
     MAX_NODATA_SHARE,
     AreaTable,
-    area_table_from_csv,
     area_table_from_raster,
     parcel_area_table,
-    read_parcels,
 )
 from espass_geo.core.density import DensityGrid
 from espass_geo.core.stocks import compute_stocks, zone_totals
@@ -32,10 +30,13 @@ from espass_geo.errors import (
     NoOverlapError,
     UnknownLandCoverClassError,
 )
+from espass_geo.io.area_tables import area_table_from_csv, validate_csv_zones
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
+from espass_geo.io.parcels import read_parcels
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
-from espass_geo.territory.resolve import Territory, resolve_territory, zone_attributes, zpc_mix
+from espass_geo.territory.resolve import Territory, resolve_territory
+from espass_geo.territory.zones import zone_attributes, zpc_mix
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def match_zones(territory: Territory, ids: set[str], path,
                                                          list[str]]:
     """Zones of ``territory`` matching the zone ids of a user table (communes or their EPCI).
 
-    Returns the zone geometries, their attributes (:func:`~espass_geo.territory.resolve.zone_attributes`,
+    Returns the zone geometries, their attributes (:func:`~espass_geo.territory.zones.zone_attributes`,
     with a ZPC mix for EPCI and the territory's ``zpc_override`` applied last) and the ids used.
     A French note on EPCI larger than the communes asked for is appended to ``notes`` (the
     territory is not modified).
@@ -139,7 +140,6 @@ def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple
     summ = areas.summary[areas.summary["zone_id"].isin(used)].copy()
     poly = zones.set_index("zone_id").geometry.area * 1e-4
     summ["polygon_area_ha"] = summ["zone_id"].map(poly)
-    from espass_geo.core.areas import validate_csv_zones
 
     notes = validate_csv_zones(territory, summ, used, path)  # missing zones, closure
     summ["nodata_area_ha"] = (summ["polygon_area_ha"] - summ["classified_area_ha"]).clip(lower=0)

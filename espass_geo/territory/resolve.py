@@ -30,20 +30,25 @@ from espass_geo.errors import (
     InputFileError,
     InvalidGeometryWarning,
     MissingCRSError,
-    OverlappingZonesWarning,
     SmallTerritoryWarning,
     TerritoryNotFoundError,
     ZoneIdWarning,
 )
-from espass_geo.present.fmt import fmt_area_ha
+from espass_geo.io.vectors import (
+    VECTOR_SUFFIXES,
+    exists,
+    overlap_notice,
+    polygonal_part,
+    read_vector,
+    repair_geometries,
+    split_layer,
+)
 from espass_geo.reference import data
+from espass_geo.territory.zones import check_zpc, majority_attrs, zpc_mix
 
 log = logging.getLogger(__name__)
 
 ZONE_COLUMNS = ["zone_id", "zone_name", "zpc", "departement", "region_code", "epci", "geometry"]
-#: columns of :func:`zone_attributes` (one row per zone × ZPC, weights summing to 1 per zone)
-ZONE_ATTRIBUTE_COLUMNS = ["zone_id", "zone_name", "zpc", "zpc_weight", "departement",
-                          "region_code", "epci"]
 #: zone id fields recognised in a territory layer, in this order (case-insensitive)
 ID_FIELDS = ("zone_id", "INSEE_COM", "code_insee", "insee", "SIREN", "siren_epci", "code_siren",
              "code", "id")
@@ -75,44 +80,6 @@ class Territory:
         return float(self.zones.geometry.area.sum() * 1e-4)
 
 
-def check_zpc(zpc: str) -> str:
-    """``zpc`` if it is a pedoclimatic zone of the ALDO soil table, else a French FactorError."""
-    known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
-    if zpc not in known:
-        raise FactorError(
-            f"zone pédoclimatique --zpc « {zpc} » inconnue ; zones possibles : "
-            f"{', '.join(known)}."
-        )
-    return zpc
-
-
-def zone_attributes(zones: pd.DataFrame, *, zpc_override: str | None = None) -> pd.DataFrame:
-    """The attributes factors are looked up with: one row per zone × ZPC.
-
-    ``zones`` has ``zone_id`` and any of ``zone_name``, ``zpc``, ``zpc_weight`` (a zone over
-    several pedoclimatic zones has one row per ZPC, see :func:`zpc_mix`), ``departement``,
-    ``region_code``, ``epci`` (a geometry column is dropped). Returns
-    :data:`ZONE_ATTRIBUTE_COLUMNS`: missing names are the ids, missing weights 1, a missing
-    region the default one (:data:`DEFAULT_REGION_CODE`). The user's ``zpc_override`` is applied
-    last: every zone then has that single ZPC with weight 1 (its ZPC mix is replaced). Pure:
-    ``zones`` is not modified.
-    """
-    a = pd.DataFrame(zones.drop(columns="geometry", errors="ignore")).copy()
-    for col in ZONE_ATTRIBUTE_COLUMNS:
-        if col not in a:
-            a[col] = np.nan
-    a["zone_name"] = a["zone_name"].astype(object).where(a["zone_name"].notna(), a["zone_id"])
-    a["zpc_weight"] = a["zpc_weight"].astype(float).fillna(1.0)
-    a["region_code"] = a["region_code"].astype(object).where(a["region_code"].notna(),
-                                                             DEFAULT_REGION_CODE)
-    if zpc_override is not None:
-        check_zpc(zpc_override)
-        a = a.drop_duplicates("zone_id").copy()
-        a["zpc"] = zpc_override
-        a["zpc_weight"] = 1.0
-    return a[ZONE_ATTRIBUTE_COLUMNS].reset_index(drop=True)
-
-
 def with_zpc(territory: Territory, zpc: str | None) -> Territory:
     """A copy of ``territory`` whose zones all have the user's ZPC (``None``: unchanged).
 
@@ -133,13 +100,6 @@ def _close_matches(value: str, candidates, n: int = 3) -> str:
     unique = list(dict.fromkeys(candidates))  # a code listed in both COG tables once
     found = difflib.get_close_matches(value, unique, n=n, cutoff=0.6)
     return f" Codes proches : {', '.join(found)}." if found else ""
-
-
-def _gdal_detail(exc: BaseException) -> str:
-    """GDAL's message, short: its first sentence without the file path, at most 120 chars."""
-    text = str(exc).split(";")[0].strip().rstrip(".")
-    text = re.sub(r"^'[^']*'\s*", "", text) or text
-    return (text[:117] + "…" if len(text) > 120 else text) + "."
 
 
 def _commune_zones(codes: list[str], label: str) -> Territory:
@@ -234,233 +194,6 @@ def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
     return out
 
 
-def _majority_attrs(zones: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Area-weighted majority ZPC, département, region and EPCI of each user polygon."""
-    com = data.commune_geometries()[["code", "geometry"]]
-    inter = gpd.overlay(
-        zones[["zone_id", "geometry"]], com, how="intersection", keep_geom_type=True
-    )
-    cols = ["zpc", "departement", "region_code", "epci"]
-    if inter.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="zone_id"))
-    inter["w"] = inter.geometry.area
-    c18 = data.communes_2018().set_index("insee")
-    zpc = data.factor_table("aldo_commune_zpc").set_index("insee")["zpc"]
-    inter["zpc"] = inter["code"].map(zpc)
-    inter["departement"] = inter["code"].map(c18["departement"])
-    inter["region_code"] = inter["code"].map(c18["region"])
-    inter["epci"] = inter["code"].map(c18["epci"])
-    out = {}
-    for col in cols:
-        w = inter.groupby(["zone_id", col])["w"].sum().reset_index()
-        out[col] = w.sort_values("w").groupby("zone_id").tail(1).set_index("zone_id")[col]
-    return pd.DataFrame(out)
-
-
-def repair_geometries(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
-    """Repair invalid geometries with ``make_valid`` and warn (in French)."""
-    invalid = ~gdf.geometry.is_valid
-    if invalid.any():
-        gdf = gdf.copy()
-        gdf.loc[invalid, "geometry"] = gdf.loc[invalid, "geometry"].make_valid()
-        msg = (
-            f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s) dans « {source} » "
-            "(shapely make_valid)."
-        )
-        warnings.warn(msg, InvalidGeometryWarning, stacklevel=3)
-    return gdf
-
-
-#: suffixes read as vector files by ``--territory`` (and ``file.gpkg:layer``)
-VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".sqlite",
-                   ".zip", ".gdb"}
-_LAYER_RE = re.compile(r"^(.+\.(?:gpkg|sqlite|gdb|zip|gml|kml|fgb|geojson|json|shp)):"
-                       r"([^:/\\]+)$", re.IGNORECASE)
-_POLYGONAL = {"Polygon", "MultiPolygon"}
-_WHAT_FR = {"territory": "territoire", "parcels": "parcelles"}
-
-
-def exists(path: Path) -> bool:
-    """``path.exists()`` that says False for impossible names (NUL byte, too long)."""
-    try:
-        return path.exists()
-    except (OSError, ValueError):
-        return False
-
-
-def split_layer(spec: str | Path) -> tuple[Path, str | None]:
-    """``"zones.gpkg:communes"`` -> (``zones.gpkg``, ``"communes"``); a plain path has no layer."""
-    text = str(spec)
-    m = _LAYER_RE.match(text)
-    if m and not exists(Path(text)):
-        return Path(m.group(1)), m.group(2)
-    return Path(text), None
-
-
-def _polygonal_part(geom):
-    """The polygons of a geometry (GeometryCollection included), or None."""
-    import shapely
-
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in _POLYGONAL:
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in _POLYGONAL and not g.is_empty]
-    if not parts:
-        return None
-    return shapely.union_all(parts)
-
-
-def read_vector(path: str | Path, what: str = "territoire", *,
-                polygons: bool = False) -> gpd.GeoDataFrame:
-    """Read a vector file (``file.gpkg:layer`` selects a layer) and return it in Lambert-93.
-
-    Files without CRS, with several layers and no layer named, or (with ``polygons=True``) with
-    points or lines are refused; GeometryCollections keep their polygons; features without
-    geometry are dropped with a warning.
-    """
-    import pyogrio
-
-    what = _WHAT_FR.get(what, what)
-    path, layer = split_layer(path)
-    if not exists(path):
-        hint = ""
-        if layer is not None:
-            hint = f" (couche « {layer} » demandée après « : »)"
-        raise InputFileError(f"fichier de {what} « {path} » introuvable{hint} : vérifiez le "
-                             "chemin.")
-    if path.suffix.lower() == ".shp":
-        missing = [path.with_suffix(s).name for s in (".shx", ".dbf")
-                   if not path.with_suffix(s).exists()
-                   and not path.with_suffix(s.upper()).exists()]
-        if missing:
-            raise InputFileError(
-                f"shapefile de {what} « {path} » incomplet : il manque {', '.join(missing)} à "
-                "côté du .shp ; copiez tous les fichiers du shapefile (.shp, .shx, .dbf, .prj) "
-                "ou donnez un GeoPackage.")
-    try:
-        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # pyogrio raises several DataSourceError flavours
-        extra = (" ; une archive .zip doit contenir un shapefile complet (.shp, .shx, .dbf, "
-                 ".prj)" if path.suffix.lower() == ".zip" else "")
-        raise InputFileError(
-            f"fichier de {what} « {path} » illisible : il ne peut pas être lu comme couche "
-            f"vectorielle (GeoPackage, GeoJSON, shapefile){extra} ; donnez un GeoPackage, un "
-            f"GeoJSON ou un shapefile valide. Détail GDAL : {_gdal_detail(exc)}"
-        ) from None
-    if not layers:
-        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans aucune couche : donnez "
-                                  "un fichier qui contient des polygones.")
-    if layer is not None and layer not in layers:
-        raise InputFileError(
-            f"couche « {layer} » absente du fichier de {what} « {path} » (couches : "
-            f"{', '.join(layers)}) : écrivez {path}:{layers[0]} par exemple.")
-    if layer is None and len(layers) > 1:
-        raise InputFileError(
-            f"le fichier de {what} « {path} » contient {len(layers)} couches ("
-            f"{', '.join(layers[:10])}) : choisissez-en une en écrivant {path}:{layers[0]} "
-            "(fichier:couche).")
-    try:
-        gdf = gpd.read_file(path, layer=layer or layers[0], engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several DataSourceError flavours
-        raise InputFileError(
-            f"fichier de {what} « {path} » illisible : il ne peut pas être lu comme couche "
-            "vectorielle (GeoPackage, GeoJSON, shapefile) ; donnez un GeoPackage, un GeoJSON ou "
-            f"un shapefile valide. Détail GDAL : {_gdal_detail(exc)}"
-        ) from None
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf:
-        shp = (" ; un shapefile a besoin de son .shp (et .shx, .dbf, .prj)"
-               if path.suffix.lower() in (".zip", ".shp", ".dbf") else "")
-        raise EmptyTerritoryError(f"fichier de {what} « {path} » sans géométrie{shp} : donnez "
-                                  "une couche de polygones.")
-    if gdf.crs is None:
-        prj = (f" (le fichier {path.with_suffix('.prj').name} manque à côté du .shp)"
-               if path.suffix.lower() == ".shp" and not path.with_suffix(".prj").exists()
-               else "")
-        raise MissingCRSError(
-            f"fichier de {what} « {path} » sans système de coordonnées{prj} : définissez-le "
-            "(ex. `ogr2ogr -a_srs EPSG:2154 sortie.gpkg entree.shp` si les coordonnées sont en "
-            "Lambert-93) puis relancez."
-        )
-    nogeom = gdf.geometry.isna() | gdf.geometry.is_empty
-    if len(gdf) and nogeom.all():
-        raise EmptyTerritoryError(
-            f"fichier de {what} « {path} » : aucune de ses {len(gdf)} entités n'a de géométrie ; "
-            "donnez une couche de polygones.")
-    if nogeom.any():
-        warnings.warn(f"{int(nogeom.sum())} entité(s) sans géométrie ignorée(s) dans « {path} ».",
-                      InvalidGeometryWarning, stacklevel=3)
-        gdf = gdf[~nogeom]
-    if len(gdf) and gdf.crs.is_geographic:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if min(minx, miny) < -180 or maxx > 180 or maxy > 90:
-            raise MissingCRSError(
-                f"fichier de {what} « {path} » : coordonnées ({minx:.0f}, {miny:.0f}) impossibles "
-                f"en degrés ({gdf.crs.name}) ; elles semblent projetées (Lambert-93 ?) : "
-                "déclarez le bon système (`ogr2ogr -a_srs EPSG:2154 …`) puis relancez.")
-    if polygons and len(gdf):
-        poly = gdf.geometry.map(_polygonal_part)
-        bad = poly.isna()
-        if bad.any():
-            types = sorted(set(gdf.geometry[bad].geom_type))
-            raise EmptyTerritoryError(
-                f"fichier de {what} « {path} » : {int(bad.sum())} entité(s) sur {len(gdf)} ne "
-                f"sont pas des polygones ({', '.join(types)}) ; une zone a une surface : "
-                "donnez des polygones (ou tamponnez les points et les lignes).")
-        gdf = gdf.set_geometry(gpd.GeoSeries(poly.values, index=gdf.index, crs=gdf.crs))
-    if gdf.crs.to_epsg() != 2154:
-        log.info("reprojecting %s from %s to EPSG:2154", path, gdf.crs)
-        try:
-            gdf = gdf.to_crs(LAMBERT93)
-        except Exception as exc:  # pyproj CRSError / ProjError flavours
-            raise MissingCRSError(
-                f"fichier de {what} « {path} » : son système de coordonnées ({gdf.crs.name}) ne "
-                f"se convertit pas en Lambert-93 ({str(exc)[:120]}) ; reprojetez-le (ex. "
-                "`ogr2ogr -t_srs EPSG:2154 sortie.gpkg entree`) puis relancez.") from None
-    bounds = gdf.total_bounds if len(gdf) else None
-    if bounds is not None and not np.isfinite(bounds).all():
-        raise InputFileError(
-            f"fichier de {what} « {path} » : coordonnées non finies (inf, NaN) après conversion "
-            "en Lambert-93 ; vérifiez le système de coordonnées déclaré et les géométries.")
-    gdf = repair_geometries(gdf, str(path))
-    if polygons and len(gdf):
-        gdf = gdf.set_geometry(gpd.GeoSeries(gdf.geometry.map(_polygonal_part).values,
-                                             index=gdf.index, crs=gdf.crs))
-        gdf = gdf[gdf.geometry.notna()]
-    return gdf
-
-
-def overlap_area_ha(gdf: gpd.GeoDataFrame) -> float:
-    """Total area (ha) where polygons of ``gdf`` overlap each other (counted once per pair)."""
-    if len(gdf) < 2:
-        return 0.0
-    geoms = gdf.geometry.values
-    left, right = gdf.sindex.query(geoms, predicate="intersects")
-    mask = left < right
-    if not mask.any():
-        return 0.0
-    import shapely
-
-    inter = shapely.intersection(geoms[left[mask]], geoms[right[mask]])
-    return float(shapely.area(inter).sum() * 1e-4)
-
-
-def overlap_notice(gdf: gpd.GeoDataFrame, what: str, consequence: str, *,
-                   stacklevel: int = 3) -> str | None:
-    """French note on overlapping polygons of ``gdf``; warns when the overlap is significant.
-
-    Overlaps above 0.5 ha and 0.1 % of the layer's area are warned about
-    (:class:`OverlappingZonesWarning`); slivers (digitising noise) are only noted.
-    """
-    overlap = overlap_area_ha(gdf)
-    if overlap <= 0.01:
-        return None
-    msg = f"{what} se chevauchent sur {fmt_area_ha(overlap)} : {consequence}."
-    if overlap > max(0.5, 1e-3 * float(gdf.geometry.area.sum()) * 1e-4):
-        warnings.warn(msg, OverlappingZonesWarning, stacklevel=stacklevel)
-    return msg
-
-
 def _pick_field(fields: list[str], given: str | None, known: tuple[str, ...], path,
                 option: str) -> str | None:
     """The field ``given`` by the user (checked), else the first recognised name, else None."""
@@ -484,7 +217,7 @@ def _frame_in_lambert93(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise MissingCRSError(f"territoire {source} sans système de coordonnées : définissez-le "
                               "(gdf.set_crs(2154) si les coordonnées sont en Lambert-93).")
-    poly = gdf.geometry.map(_polygonal_part)
+    poly = gdf.geometry.map(polygonal_part)
     if poly.isna().any():
         raise EmptyTerritoryError(
             f"territoire {source} : {int(poly.isna().sum())} entité(s) sur {len(gdf)} sans "
@@ -714,7 +447,7 @@ def _finish(territory: Territory, zpc: str | None, text: str) -> Territory:
     the check that every zone has one, and the default region."""
     z = territory.zones
     if territory.kind == "polygons":
-        attrs = _majority_attrs(z)
+        attrs = majority_attrs(z)
         for col in ("zpc", "departement", "region_code", "epci"):
             z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
     territory = with_zpc(territory, zpc)
@@ -730,34 +463,6 @@ def _finish(territory: Territory, zpc: str | None, text: str) -> Territory:
     z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(),
                                                              DEFAULT_REGION_CODE)
     return territory
-
-
-def zpc_mix(groups: dict[str, list[str]]) -> pd.DataFrame:
-    """Area-weighted ZPC shares of groups of communes (e.g. EPCI -> member INSEE codes).
-
-    Returns ``zone_id, zpc, zpc_weight, region_code, departement`` with weights (commune
-    polygon areas) summing to 1 per zone: ALDO weights its per-EPCI reference stocks the same
-    way over the communes' pedoclimatic zones.
-    """
-    geoms = data.commune_geometries().set_index("code")
-    zpc = data.factor_table("aldo_commune_zpc").set_index("insee")["zpc"]
-    c18 = data.communes_2018().set_index("insee")
-    rows = []
-    for zone_id, codes in groups.items():
-        codes = [c for c in codes if c in geoms.index]
-        if not codes:
-            continue
-        area = geoms.loc[codes].geometry.area
-        df = pd.DataFrame({"zpc": zpc.reindex(codes).to_numpy(), "w": area.to_numpy(),
-                           "dep": c18["departement"].reindex(codes).to_numpy(),
-                           "reg": c18["region"].reindex(codes).to_numpy()})
-        dep = df.groupby("dep")["w"].sum().idxmax()
-        reg = df.groupby("reg")["w"].sum().idxmax()
-        w = df.groupby("zpc")["w"].sum()
-        for z, v in (w / w.sum()).items():
-            rows.append((zone_id, z, float(v), reg, dep))
-    return pd.DataFrame(rows, columns=["zone_id", "zpc", "zpc_weight", "region_code",
-                                       "departement"])
 
 
 def epci_territory(spec: str, *, zpc: str | None = None) -> Territory:

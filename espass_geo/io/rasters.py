@@ -1,0 +1,245 @@
+"""Opening land-cover rasters safely and reading only the window the zones cover.
+
+:func:`open_landcover` refuses, with a French message naming the remedy, what cannot be
+cross-tabulated (no CRS or not Lambert-93, rotated grid, several bands, non-integer pixels,
+impossible no-data value); :func:`raster_read_errors` turns a truncated file into an
+:class:`~espass_geo.errors.InputFileError`; :func:`raster_window` and
+:func:`windowed_dataset` restrict reading to the zones' window.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from espass_geo.errors import (
+    CRSMismatchError,
+    EspassGeoError,
+    InputFileError,
+    MissingCRSError,
+    NoOverlapError,
+)
+from espass_geo.present.fmt import fmt_area_ha
+
+if TYPE_CHECKING:
+    from rasterio.windows import Window
+
+
+def open_landcover(path: str | Path):
+    """Open a land-cover raster with rasterio and check that it can be cross-tabulated.
+
+    Refused, each with a French :class:`InputFileError` (or CRS error) naming the file and the
+    remedy: a missing or unreadable file, a raster without CRS or not in EPSG:2154, a rotated
+    grid, more than one band (a land cover is one band of class codes: an RGB picture of a map,
+    or the two-band ``change.tif`` of ``espass-geo flows``, would give wrong classes, so no band
+    is picked silently) and non-integer pixels.
+    """
+    import rasterio
+
+    path = Path(path)
+    name = path.name
+    if not path.exists():
+        raise InputFileError(f"raster d'occupation du sol « {path} » introuvable ; vérifiez le "
+                             "chemin.")
+    if path.is_dir():
+        raise InputFileError(f"« {path} » est un dossier, pas un raster d'occupation du sol ; "
+                             "donnez le chemin d'un fichier GeoTIFF.")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"le raster d'occupation du sol « {path} » est un fichier vide "
+                             "(0 octet) : copie ou téléchargement interrompu ? Copiez-le ou "
+                             "téléchargez-le à nouveau (un GeoTIFF valide).")
+    try:
+        src = rasterio.open(path)
+    except Exception as exc:  # noqa: BLE001 - RasterioIOError, or a corrupt header (e.g. UnicodeDecodeError in the CRS)
+        detail = str(exc).split(";")[0].replace(f"'{path}'", "").strip().rstrip(".")[:120]
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert : ce n'est pas un "
+            f"raster lisible ; donnez un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`). "
+            f"Détail GDAL : {detail}."
+        ) from exc
+    try:
+        _check_landcover(src, path)
+    except BaseException:
+        src.close()
+        raise
+    return src
+
+
+def _check_landcover(src, path: Path) -> None:
+    name = path.name
+    if src.crs is None:
+        raise MissingCRSError(
+            f"le raster d'occupation du sol « {path} » n'a pas de système de coordonnées ; "
+            f"attribuez-le avec `gdal_edit.py -a_srs EPSG:2154 {name}` (si ses coordonnées sont "
+            "en Lambert-93)."
+        )
+    if src.crs.to_epsg() != 2154:
+        raise CRSMismatchError(
+            f"le raster d'occupation du sol « {path} » est en {src.crs.to_string()}, pas en "
+            "Lambert-93 ; un raster de classes se reprojette au plus proche voisin : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
+        )
+    t = src.transform
+    if t.b != 0 or t.d != 0:
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » a une grille tournée (géotransformation "
+            f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
+        )
+    if (not all(np.isfinite(v) for v in t[:6]) or t.a <= 0 or t.e >= 0
+            or not 1e-3 <= t.a <= 1e5 or not 1e-3 <= -t.e <= 1e5):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » a une géotransformation inutilisable "
+            f"(taille de pixel {t.a:g} × {t.e:g}, origine {t.c:g}, {t.f:g}) : pixels de taille "
+            "nulle ou invraisemblable (hors de 1 mm à 100 km), ou grille retournée. Réécrivez-le "
+            "sur une grille nord-sud en Lambert-93 : "
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
+        )
+    if src.count != 1:
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » a {src.count} bandes ; il faut un raster "
+            "à une seule bande de codes d'occupation du sol (CLC niveau 3). Extrayez la bande "
+            f"des codes : `gdal_translate -b 1 {name} {path.stem}_bande1.tif` (une image en "
+            "couleurs d'une carte ne convient pas)."
+        )
+    dtype = src.dtypes[0]
+    if not np.issubdtype(np.dtype(dtype), np.integer):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » est de type {dtype} ; les codes "
+            "d'occupation du sol doivent être des entiers. Si ses valeurs sont des codes "
+            f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {path.stem}_int.tif`."
+        )
+    nodata = src.nodata
+    info = np.iinfo(np.dtype(dtype))
+    if nodata is not None and not (np.isfinite(nodata) and float(nodata).is_integer()
+                                   and info.min <= nodata <= info.max):
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » déclare la valeur « sans donnée » "
+            f"{nodata:g}, impossible pour des codes entiers ({dtype}) : les moteurs de calcul "
+            "ne la liraient pas de la même façon. Déclarez la vraie valeur, par exemple "
+            f"`gdal_edit.py -a_nodata 0 {name}` (ou `-unsetnodata` s'il n'y en a pas)."
+        )
+
+
+@contextmanager
+def raster_read_errors(path, what: str = "raster d'occupation du sol"):
+    """Turn a failure while reading pixels (truncated or corrupt file) into an InputFileError.
+
+    A GeoTIFF or COG cut short (interrupted download or copy) opens fine and fails only when a
+    missing block is read.
+    """
+    import rasterio
+
+    try:
+        yield
+    except EspassGeoError:
+        raise
+    except rasterio.errors.RasterioError as exc:
+        name = Path(str(path)).name
+        detail = str(exc.__cause__ or exc)[:200]  # GDAL's own message is the cause
+        raise InputFileError(
+            f"le {what} « {path} » est illisible à la lecture des pixels ({detail}) : fichier "
+            "tronqué ou corrompu (téléchargement ou copie interrompus ?). Vérifiez-le avec "
+            f"`gdalinfo -checksum {name}` et copiez-le ou téléchargez-le à nouveau."
+        ) from exc
+
+
+def raster_window(src, bounds) -> Window | None:
+    """Pixel window of ``src`` covering ``bounds`` (whole pixels, clipped to the raster).
+
+    ``None`` when the bounds and the raster do not overlap. Only this window is ever read, so
+    the cost of a cross-tab depends on the zones, not on the size of the raster.
+    """
+    import math
+
+    from rasterio.windows import Window, from_bounds
+
+    w = from_bounds(*bounds, transform=src.transform)
+    eps = 1e-9  # float noise of from_bounds; a sliver narrower than this is < 1e-9 pixel
+    col0 = max(0, math.floor(w.col_off + eps))
+    row0 = max(0, math.floor(w.row_off + eps))
+    col1 = min(src.width, math.ceil(w.col_off + w.width - eps))
+    row1 = min(src.height, math.ceil(w.row_off + w.height - eps))
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+_GDAL_INT_TYPES = {"uint8": "Byte", "int8": "Int8", "uint16": "UInt16", "int16": "Int16",
+                   "uint32": "UInt32", "int32": "Int32", "uint64": "UInt64", "int64": "Int64"}
+
+
+@contextmanager
+def windowed_dataset(src, window):
+    """``src`` seen through ``window``: a GDAL VRT of that window (same grid, same pixels).
+
+    exactextract then never reads, nor iterates over, the rest of a huge raster.
+    """
+    import rasterio
+    from rasterio.windows import transform as window_transform
+
+    if (window.col_off, window.row_off, window.width, window.height) == (
+            0, 0, src.width, src.height):
+        yield src
+        return
+    from xml.sax.saxutils import escape
+
+    t = window_transform(window, src.transform)
+    w, h = int(window.width), int(window.height)
+    source = os.path.abspath(src.name) if os.path.exists(src.name) else src.name
+    # the source's tiles (each then read once); at least 256 for a striped file (1-row blocks)
+    by, bx = (max(256, b) for b in src.block_shapes[0])
+    nodata = "" if src.nodata is None else f"<NoDataValue>{src.nodata!r}</NoDataValue>"
+    vrt = (
+        f'<VRTDataset rasterXSize="{w}" rasterYSize="{h}">'
+        f"<SRS>{escape(src.crs.to_wkt())}</SRS>"
+        f"<GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>"
+        f'<VRTRasterBand dataType="{_GDAL_INT_TYPES[src.dtypes[0]]}" band="1" '
+        f'blockXSize="{min(bx, w)}" blockYSize="{min(by, h)}">{nodata}'
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(source)}</SourceFilename>'
+        f"<SourceBand>1</SourceBand>"
+        f'<SrcRect xOff="{int(window.col_off)}" yOff="{int(window.row_off)}" xSize="{w}" '
+        f'ySize="{h}"/><DstRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
+        "</SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    with rasterio.open(vrt) as vsrc:
+        yield vsrc
+
+
+def check_overlap(src, zones: gpd.GeoDataFrame, path) -> None:
+    from shapely.geometry import box
+
+    rb = box(*src.bounds)
+    # a zone that only touches the raster's edge does not overlap it (no pixel window)
+    if not zones.geometry.intersects(rb).any() or raster_window(src, zones.total_bounds) is None:
+        zb = [round(v) for v in zones.total_bounds]
+        raise NoOverlapError(
+            f"le territoire (emprise {zb}, EPSG:2154) et le raster d'occupation du sol « {path} » "
+            f"(emprise {[round(v) for v in src.bounds]}) ne se recouvrent pas ; vérifiez que "
+            "les deux couvrent la même région (et que le territoire est le bon)."
+        )
+
+
+def check_undeclared_nodata(src, raw: pd.DataFrame, label: str) -> None:
+    """A raster without a declared no-data value whose pixels hold 0 (or the largest value of
+    its type, another usual fill): those pixels are no-data that GDAL was not told about."""
+    if src.nodata is not None or raw.empty:
+        return
+    fills = {0, int(np.iinfo(np.dtype(src.dtypes[0])).max)}
+    hit = raw[raw["code"].isin(fills)]
+    if hit.empty:
+        return
+    value = int(hit["code"].iloc[0])
+    name = Path(str(label)).name
+    raise InputFileError(
+        f"le raster d'occupation du sol « {label} » ne déclare pas de valeur « sans donnée » et "
+        f"{fmt_area_ha(float(hit['area_ha'].sum()))} du territoire y valent {value}, qui n'est "
+        f"pas un code d'occupation du sol : déclarez-la (`gdal_edit.py -a_nodata {value} "
+        f"{name}`) puis relancez."
+    )
