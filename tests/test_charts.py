@@ -18,11 +18,10 @@ from matplotlib._pylab_helpers import Gcf
 from espass_geo.present.charts import (
     DELTA_YLABEL_FR,
     FLUX_YLABEL_FR,
-    LEVER_LABELS_FR,
     french_formatter,
-    lever_label,
     scenario_charts,
 )
+from espass_geo.present.vocabulary import LEVER_LABELS_FR, lever_label
 
 NNBSP, MINUS = "\u202f", "\u2212"
 YEARS = list(range(2025, 2031))

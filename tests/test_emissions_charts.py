@@ -17,13 +17,11 @@ from matplotlib._pylab_helpers import Gcf
 
 from espass_geo.present.charts import (
     ESTIMATE_NOTE_FR,
-    POST_LABELS_FR,
-    SECTOR_LABELS_FR,
-    SUBSTANCE_LABELS_FR,
     emissions_charts,
     pollutant_charts,
     synergy_chart,
 )
+from espass_geo.present.vocabulary import POST_LABELS_FR, SECTOR_LABELS_FR, SUBSTANCE_LABELS_FR
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
 POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]

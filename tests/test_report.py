@@ -24,7 +24,6 @@ from matplotlib import image as mpimg
 from espass_geo.present.charts import bilan_waterfall
 from espass_geo.present.fmt import fmt_mass_t
 from espass_geo.present.report import (
-    CONFIDENCE_LABELS_FR,
     collect_sources,
     render_report,
     report_charts,
@@ -32,6 +31,7 @@ from espass_geo.present.report import (
     territory_rows,
     validate_bilan,
 )
+from espass_geo.present.vocabulary import CONFIDENCE_LABELS_FR
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
 ZONE_B = "Châteauneuf <b>gras</b>"

@@ -13,8 +13,9 @@ Spreadsheet safety (OWASP "CSV injection"): a text cell that starts with ``=``, 
 ``@``, a tab or a carriage return is written with a leading ``'`` in both CSV files and stored
 as a string (never a formula) in the workbook; numbers stay numbers.
 
-Every writer is atomic: the file is written to a temporary file in the target folder, then
-moved over the target with :func:`os.replace`, so a failed run never leaves a truncated file.
+Every writer is atomic (:func:`espass_geo.io.files.atomic_write`): the file is written to a
+temporary file in the target folder, then moved over the target, so a failed run never leaves a
+truncated file.
 (conventions §4.3.)
 """
 
@@ -23,24 +24,15 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from espass_geo.errors import OutputError, os_reason
-from espass_geo.present.report import (
-    THEME_LABELS_FR,
-    THEMES,
-    TOTAL_ZONE,
-    category_label,
-    item_label,
-    unit_fr,
-    validate_bilan,
-)
+from espass_geo.io.files import atomic_write
+from espass_geo.present.report import THEMES, TOTAL_ZONE, validate_bilan
+from espass_geo.present.vocabulary import THEME_LABELS_FR, category_label, item_label, unit_fr
 
 __all__ = [
     "COLUMN_HEADERS_FR",
@@ -120,45 +112,6 @@ _DEFAULT_UNITS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------------------------
-# Atomic writing
-# --------------------------------------------------------------------------------------------
-
-@contextmanager
-def _atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s folder; on success move it onto ``path``."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
-                                        dir=target.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({os_reason(exc)}) : "
-                          "choisissez un dossier où vous pouvez écrire.") from exc
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        umask = os.umask(0)  # mkstemp creates 0600 files: give the usual permissions
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"le fichier « {target} » ne peut pas être écrit ({os_reason(exc)}) : "
-                          "vérifiez qu'il n'est pas ouvert dans un autre programme (Excel le "
-                          "verrouille) et que vous pouvez écrire dans son dossier.") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], Any]) -> Path:
-    with _atomic_path(path) as tmp:
-        writer(tmp)
-    return Path(path)
-
-
-# --------------------------------------------------------------------------------------------
 # CSV
 # --------------------------------------------------------------------------------------------
 
@@ -221,7 +174,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     (:func:`csv_safe`) so that no spreadsheet runs them as formulas.
     """
     safe = csv_safe(df)
-    return _write_atomic(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8"))
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, index=False, encoding="utf-8"))
 
 
 def write_csv_fr(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -231,7 +184,7 @@ def write_csv_fr(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     with ``pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")``.
     """
     safe = csv_safe(df)
-    return _write_atomic(path, lambda tmp: safe.to_csv(tmp, sep=";", decimal=",", index=False,
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, sep=";", decimal=",", index=False,
                                                        encoding="utf-8-sig"))
 
 
@@ -419,7 +372,7 @@ def write_xlsx(bilan: pd.DataFrame, path: str | os.PathLike[str], *,
         wst.freeze_panes = "A2"
         wst.auto_filter.ref = wst.dimensions
 
-    return _write_atomic(path, wb.save)
+    return atomic_write(path, wb.save)
 
 
 def _cell(v: Any) -> Any:

@@ -1,0 +1,316 @@
+"""Rendering of the report: the jinja2 environment (``PackageLoader``, autoescape on,
+``StrictUndefined``), the context built from the bilan and the run's metadata, the synthesis in
+French sentences, and the atomic write of the single HTML file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from espass_geo.constants import C_TO_CO2
+from espass_geo.errors import OutputError
+from espass_geo.present.fmt import (
+    KILO_THRESHOLD_T,
+    MISSING,
+    NBSP,
+    fmt_mass_t,
+    fmt_number,
+    fmt_percent,
+    fmt_quantity,
+)
+from espass_geo.present.report.bilan import (
+    synthesis_figures,
+    territory_rows,
+    validate_bilan,
+    zone_order,
+)
+from espass_geo.present.report.chart_files import chart_entries
+from espass_geo.present.report.sources import year_text
+from espass_geo.present.report.tables import (
+    estimate_note,
+    pivot_table,
+    post_table,
+    sector_table,
+    zone_table,
+)
+from espass_geo.present.vocabulary import (
+    CAUSE_LABELS_FR,
+    CONFIDENCE_LABELS_FR,
+    LAND_USE_LABELS_FR,
+    LEVER_LABELS_FR,
+    POOL_LABELS_FR,
+    SECTOR_LABELS_FR,
+    SUBSTANCE_LABELS_FR,
+)
+
+
+def _gwp(substance: str) -> float:
+    """GWP100 (IPCC AR6) of ``factors/substances.csv``, as used by :mod:`espass_geo.core.emissions`."""
+    from espass_geo.core.emissions import gwp
+
+    return gwp(substance, "ar6")
+
+
+
+def _environment() -> Environment:
+    # select_autoescape() alone only matches names *ending* in .html/.htm/.xml: with the
+    # defaults "rapport.html.j2" would NOT be escaped. ".html.j2" is listed explicitly.
+    return Environment(
+        loader=PackageLoader("espass_geo.present.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _param_text(v: Any) -> str:
+    """A run parameter as written in a configuration file (integers, e.g. years, as is)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or v is None:
+        return {True: "oui", False: "non", None: "–"}[v]
+    if isinstance(v, int):
+        return str(v).replace("-", "\u2212")
+    if isinstance(v, float):
+        return repr(v).replace(".", ",").replace("-", "\u2212")
+    try:
+        return json.dumps(v, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _date_text(v: Any) -> str:
+    if isinstance(v, _dt.datetime):
+        return v.strftime("%d/%m/%Y à %H:%M")
+    if isinstance(v, _dt.date):
+        return v.strftime("%d/%m/%Y")
+    return str(v)
+
+
+def _methods_used(bilan: pd.DataFrame) -> set[str]:
+    m = bilan[bilan["theme"].isin(["stocks", "flux_carbone"])]["method"]
+    return {str(x).lower() for x in m if str(x)}
+
+
+def _synthesis(fig: Mapping[str, float | None]) -> dict[str, Any]:
+    # one unit for every GHG figure of the synthesis, so that they compare at a glance:
+    # kilotonnes as soon as one of them reaches 10 000 t (fmt_mass_t's threshold)
+    ghg = [abs(v) for k, v in fig.items() if k != "stock" and v is not None]
+    if max(ghg, default=0.0) >= KILO_THRESHOLD_T:
+        def flow(v: float | None) -> str:
+            return MISSING if v is None else fmt_quantity(v / 1000.0, "ktCO₂e") + "/an"
+    else:
+        def flow(v: float | None) -> str:
+            return MISSING if v is None else fmt_quantity(v, "tCO₂e") + "/an"
+    cards = []
+    if fig["consumption"] is not None:
+        cards.append({"label": "Émissions de consommation", "value": flow(fig["consumption"]),
+                      "hint": "empreinte des habitants, par poste ESPASS", "kind": "emission"})
+    if fig["sequestration"] is not None:
+        seq = fig["sequestration"]
+        cards.append({"label": "Séquestration nette des sols et forêts" if seq >= 0
+                      else "Émission nette des sols et forêts",
+                      "value": flow(abs(seq)),
+                      "hint": "flux de carbone des sols et de la biomasse", "kind": "sink" if seq >= 0
+                      else "emission"})
+    if fig["net"] is not None:
+        cards.append({"label": "Bilan net", "value": flow(fig["net"]),
+                      "hint": "consommation − séquestration", "kind": "net"})
+    if fig["direct"] is not None:
+        cards.append({"label": "Émissions directes", "value": flow(fig["direct"]),
+                      "hint": "inventaire territorial, secteurs PCAET", "kind": "emission"})
+    if fig["stock"] is not None:
+        cards.append({"label": "Carbone stocké", "value": fmt_mass_t(fig["stock"], "tC"),
+                      "hint": "sols et biomasse (stock, pas un flux)", "kind": "stock"})
+    sentences = []
+    c, s, n, d = fig["consumption"], fig["sequestration"], fig["net"], fig["direct"]
+    if c is not None:
+        text = (f"Par leur consommation (alimentation, biens, déplacements, logement, services, "
+                f"travaux), les habitants du territoire sont à l'origine de {flow(c)} de gaz "
+                "à effet de serre.")
+        sentences.append(text)
+    if s is not None:
+        if s >= 0:
+            text = (f"Les sols, les forêts et la biomasse du territoire en retirent de "
+                    f"l'atmosphère {flow(s)} (séquestration nette)")
+            if c:
+                text += (f", soit {fmt_percent(s / c, 1)} des émissions de consommation")
+            sentences.append(text + ".")
+        else:
+            sentences.append(f"Les sols et la biomasse du territoire ne séquestrent pas : ils "
+                             f"émettent en net {flow(-s)} (artificialisation, "
+                             "retournement de prairies…).")
+    if n is not None:
+        sentences.append(f"Le bilan net du territoire est de {flow(n)}.")
+    if d is not None:
+        sentences.append(f"Les émissions directes, produites sur le territoire (inventaire par "
+                         f"secteur PCAET), s'élèvent à {flow(d)}.")
+    return {"cards": cards, "sentences": sentences,
+            "net_text": flow(n) if n is not None else MISSING}
+
+
+def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
+                   charts: Mapping[str, str | os.PathLike[str]] | None,
+                   out_path: Path) -> dict[str, Any]:
+    from espass_geo import __version__
+
+    b = validate_bilan(bilan)
+    for key in ("title", "territory_label"):
+        if key not in meta:
+            raise ValueError(f"meta: missing key {key!r}; expected title, territory_label, "
+                             "version, generated_at, params, warnings, sources, map_href.")
+    fig = synthesis_figures(b)
+    themes = set(b["theme"])
+    chart_sections = chart_entries(charts, out_path)
+
+    stocks = territory_rows(b, "stocks")
+    flows = territory_rows(b, "flux_carbone")
+    pools = list(POOL_LABELS_FR)
+    stock_table = pivot_table(stocks, "stocks", row_head="Occupation du sol", unit="tC",
+                               row_order=list(LAND_USE_LABELS_FR), col_order=pools,
+                               note=estimate_note(stocks))
+    flow_table = pivot_table(flows, "flux_carbone", row_head="Cause", unit="tCO2e/an",
+                              row_order=list(CAUSE_LABELS_FR), col_order=pools, signed=False,
+                              note="Positif = séquestration (le carbone est stocké), négatif = "
+                                   "émission. " + estimate_note(flows))
+    pol = territory_rows(b, "polluants")
+    pol_order = [s for s in SUBSTANCE_LABELS_FR if s != "GES"]
+    pol_table = pivot_table(pol, "polluants", row_head="Secteur PCAET", unit="t/an",
+                             row_order=list(SECTOR_LABELS_FR), col_order=pol_order,
+                             per_column_scale=True, note=estimate_note(pol))
+    scen = territory_rows(b, "scenario")
+    params_in = dict(meta.get("params") or {})
+    horizon = next((str(params_in[k]) for k in ("horizon", "horizon_year", "annee_horizon",
+                                                "end_year") if params_in.get(k)), "")
+    at_horizon = f"en {horizon}" if horizon else "à l'horizon du scénario"
+    scen_table = pivot_table(scen, "scenario", row_head="Levier", unit="tCO2e",
+                              row_order=list(LEVER_LABELS_FR), signed=True,
+                              row_totals=False,  # scenarios are alternatives: never added
+                              note=f"Écart cumulé au tendanciel {at_horizon} : "
+                                   "positif = séquestration supplémentaire (ou émissions "
+                                   "évitées), négatif = perte de carbone.")
+
+    warnings = [str(w) for w in meta.get("warnings") or []]
+    if bool(b["estimate"].any()):
+        auto = ("Une partie des valeurs est estimée (inventaire de démonstration ou occupation "
+                "du sol synthétique) : les chiffres marqués comme estimés donnent des ordres de "
+                "grandeur, pas un bilan officiel.")
+        if not any("estim" in w.lower() for w in warnings):
+            warnings.append(auto)
+    sources = []
+    previous = None
+    for src in meta.get("sources") or []:
+        name = str(src.get("name", ""))
+        conf = str(src.get("confidence", "") or "")
+        sources.append({"name": name, "first": name != previous,
+                        "source": str(src.get("source", "")),
+                        "year": year_text(src.get("year", "")),
+                        "confidence": CONFIDENCE_LABELS_FR.get(conf, conf)})
+        previous = name
+    params = [{"key": str(k), "value": _param_text(v)}
+              for k, v in dict(meta.get("params") or {}).items()]
+    generated = meta.get("generated_at") or _dt.datetime.now().replace(microsecond=0)
+    zones = zone_order(b)
+
+    return {
+        "title": str(meta["title"]),
+        "territory_label": str(meta["territory_label"]),
+        "version": str(meta.get("version") or __version__),
+        "generated_at": _date_text(generated),
+        "params": params,
+        "warnings": warnings,
+        "sources": sources,
+        "map_href": str(meta.get("map_href") or ""),
+        "n_zones": len(zones),
+        "synthesis": _synthesis(fig),
+        "zone_table": zone_table(b, fig),
+        "sector_table": sector_table(b),
+        "post_table": post_table(b),
+        "pollutant_table": pol_table,
+        "stock_table": stock_table,
+        "flow_table": flow_table,
+        "scenario_table": scen_table,
+        "has_scenarios": "scenario" in themes,
+        "at_horizon": at_horizon,
+        "methods": sorted(_methods_used(b)),
+        "charts": {k: chart_sections.get(k, []) for k in
+                   ("synthese", "emissions", "polluants", "carbone", "scenarios", "autres")},
+        "c_to_co2": fmt_number(C_TO_CO2, 2),
+        "gwp_ch4": fmt_number(_gwp("CH4"), 1),
+        "gwp_n2o": fmt_number(_gwp("N2O"), 0),
+        "kt_threshold": fmt_quantity(KILO_THRESHOLD_T, "t"),
+        "one_kt": fmt_quantity(1000, "t"),
+        "css": _css(),
+        "nbsp": NBSP,
+    }
+
+
+def _css() -> str:
+    from importlib.resources import files
+
+    return (files("espass_geo.present.report") / "templates" / "rapport.css").read_text(
+        encoding="utf-8")
+
+
+def render_report(bilan: pd.DataFrame, *, meta: Mapping[str, Any],
+                  charts: Mapping[str, str | os.PathLike[str]] | None,
+                  out_path: str | os.PathLike[str],
+                  template: str = "rapport.html.j2") -> Path:
+    """Write the HTML report of a bilan (one self-contained file) and return its path.
+
+    Parameters
+    ----------
+    bilan
+        The tidy bilan table (see the module docstring).
+    meta
+        ``title``, ``territory_label`` (required), ``version``, ``generated_at`` (str or
+        datetime), ``params`` (dict of run parameters, shown in the footer), ``warnings``
+        (French sentences), ``sources`` (see :func:`collect_sources`), ``map_href`` (relative
+        link to the interactive map, e.g. ``"index.html"``).
+    charts
+        ``{name: png path}`` (e.g. from :func:`report_charts`); the PNGs are embedded in
+        base64, the SVG next to each PNG (same stem) is linked when it exists.
+    out_path
+        The HTML file to write (atomically: temporary file in the same folder, then rename).
+    template
+        Template name in ``espass_geo/report/templates``.
+    """
+    out = Path(out_path)
+    context = _build_context(bilan, meta, charts, out)
+    html = _environment().get_template(template).render(**context)
+    return _atomic_write_text(out, html)
+
+
+def _default_permissions(path: Path) -> None:
+    """mkstemp creates files 0600: give them the usual ``0666 & ~umask``."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def _atomic_write_text(path: Path, text: str) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write '{path}' ({exc.strerror}); choose a writable "
+                          "folder.") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        _default_permissions(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
