@@ -117,3 +117,34 @@ def test_zones_not_in_lambert93(tiny_raster, two_zones):
     dup = pd.concat([two_zones, two_zones])
     with pytest.raises(AreaTableError, match="unique"):
         area_table_from_raster(gpd.GeoDataFrame(dup, crs=2154), tiny_raster)
+
+
+def test_two_identical_dates_on_a_small_polygon_give_zero_flows(tmp_path):
+    """No change and no forest in the zone: zero flows, exit 0 (was ``ValueError: No objects
+    to concatenate``, a traceback, from ``compute_flows``)."""
+    import numpy as np
+    from click.testing import CliRunner
+
+    from espass_geo.cli import main
+    from espass_geo.core.flows import FLOW_COLUMNS, compute_flows
+
+    unchanged = pd.DataFrame({"zone_id": ["P"], "from_code": ["211"], "to_code": ["211"],
+                              "area_ha": [4.0]})
+    attrs = pd.DataFrame({"zone_id": ["P"], "zpc": ["2_1"], "region_code": ["32"]})
+    flows = compute_flows(unchanged, attrs, years=6)
+    assert flows.empty and list(flows.columns) == FLOW_COLUMNS
+
+    crop = np.full((4, 4), 211, dtype="uint16")
+    before = write_raster(tmp_path / "avant.tif", crop)
+    after = write_raster(tmp_path / "après.tif", crop)
+    gpd.GeoDataFrame({"zone_id": ["P"]}, geometry=[box(X0 + 50, Y0 - 350, X0 + 250, Y0 - 50)],
+                     crs=2154).to_file(tmp_path / "petit.gpkg")
+    out = tmp_path / "flux"
+    r = CliRunner().invoke(main, ["flows", "-t", str(tmp_path / "petit.gpkg"),
+                                  "--landcover-before", str(before), "--landcover-after",
+                                  str(after), "--zpc", "2_1", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "flux net 0,00" in r.output
+    zones = pd.read_csv(out / "flows_zones.csv", dtype={"zone_id": str})
+    assert zones["zone_id"].tolist() == ["P"] and zones["flux_tCO2e_an"].tolist() == [0.0]
+    assert zones["area_ha"].round(6).tolist() == [6.0]

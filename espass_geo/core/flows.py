@@ -301,7 +301,9 @@ def compute_flows(
             raise FactorError("wood_products='consumption' demande une table de population "
                               "(zone_id, population).")
         parts.append(wood_products_consumption(population, attrs))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    parts = [p for p in parts if len(p)]
+    # no change and no forest (two identical dates on a small polygon): no record, zero flows
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FLOW_COLUMNS)
     out["convention"] = CONVENTION
     out = out.reindex(columns=FLOW_COLUMNS)
     return out.reset_index(drop=True)
