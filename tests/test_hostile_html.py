@@ -267,7 +267,7 @@ def test_plain_element_is_written_literally(tmp_path):
 def test_link_scheme_refused():
     """A ``javascript:`` link in the synthesis panel is refused (it would run on click)."""
     with pytest.raises(ValueError, match="javascript"):
-        maps._synthesis_html(None, [("Rapport", "javascript:alert(1)")])
+        maps.bilan._synthesis_html(None, [("Rapport", "javascript:alert(1)")])
 
 
 def test_demo_index_page(tmp_path, payload, monkeypatch):

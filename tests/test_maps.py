@@ -283,7 +283,7 @@ def test_save_map_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(_src, _dst):
         raise OSError("disque plein")
 
-    monkeypatch.setattr(maps.os, "replace", boom)
+    monkeypatch.setattr(maps.base.os, "replace", boom)
     with pytest.raises(OSError, match="disque plein"):
         save_map(m, tmp_path / "carte.html")
     assert not (tmp_path / "carte.html").exists()

@@ -1,0 +1,159 @@
+"""What every thematic map shares: the page (title, notes, sources, view), zone labels,
+required columns, and the French formatting of signed values for the tooltips."""
+
+from __future__ import annotations
+
+import html as _html
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+from branca.element import Figure
+
+from espass_geo.present.charts import (
+    ESTIMATE_NOTE_FR,
+)
+from espass_geo.present.fmt import fmt_area_ha, fmt_mass_t, fmt_quantity
+from espass_geo.present.maps.base import (
+    _HtmlControl,
+    make_map,
+    save_map,
+)
+from espass_geo.present.maps.safe import (
+    _LiteralElement,
+)
+
+DEFAULT_SOURCES_FR: str = (
+    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO ; "
+    "parcelles : RPG (IGN/ASP)"
+)
+_SOURCES_NO_PARCELS_FR: str = (
+    "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO"
+)
+
+
+def _zone_base_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
+                                                                     list[tuple[str, str]]]:
+    """Copy of ``zones`` with the name, code and area tooltip columns (shared by the maps)."""
+    z = zones.copy()
+    z["zone_name_fr"] = z["zone_name"].astype("string")
+    z["zone_id_fr"] = z["zone_id"].astype("string")
+    z["area_fr"] = [fmt_area_ha(v) for v in z["area_ha"]]
+    return z, [("zone_name_fr", zone_label), ("zone_id_fr", "Code"), ("area_fr", "Surface")]
+
+
+_INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
+_SIREN_RE = re.compile(r"^\d{9}$")
+
+
+def _infer_zone_label(zone_ids: pd.Series) -> str:
+    """ "Commune" if every id is an INSEE code, "EPCI" if every id is a SIREN, else "Zone"."""
+    ids = zone_ids.astype("string").fillna("")
+    if ids.str.match(_INSEE_RE).all():
+        return "Commune"
+    if ids.str.match(_SIREN_RE).all():
+        return "EPCI"
+    return "Zone"
+
+
+def _per_zone(zone_label: str) -> str:
+    """ "par commune", "par EPCI", "par secteur"… (acronyms keep their capitals)."""
+    label = zone_label if zone_label.isupper() else zone_label.lower()
+    return f"par {label}"
+
+
+def _require(gdf: gpd.GeoDataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise KeyError(f"{what}: missing column(s) {missing}; expected at least {list(columns)} "
+                       "(e.g. from espass_geo.core.stocks.zone_totals joined to the zone geometries).")
+
+
+def _title_html(title: str, subtitle: str | None) -> str:
+    sub = f"<p>{_html.escape(subtitle)}</p>" if subtitle else ""
+    return (f'<div class="espass-title-wrap"><div class="espass-box espass-title">'
+            f'<h1>{_html.escape(title)}</h1>{sub}</div></div>')
+
+
+_SOURCES_PREFIXES = ("Sources", "Source :", "Limites communales")
+
+
+def _notes_html(notes: Sequence[str], sources: str | None) -> str:
+    items = "".join(f"<li>{_html.escape(str(n))}</li>" for n in notes)
+    ul = f"<ul>{items}</ul>" if items else ""
+    if not sources:
+        return ul
+    return f'{ul}<div class="espass-sources">Sources : {_html.escape(sources)}</div>'
+
+
+def _default_sources(notes: Sequence[str], sources: str | None, default: str) -> str | None:
+    """``default`` when ``sources`` is None and no note already gives the sources."""
+    if sources is None and not any(str(n).startswith(_SOURCES_PREFIXES) for n in notes):
+        return default
+    return sources
+
+
+def _new_map(title: str, *, basemap: bool, prefer_canvas: bool = False,
+             **kwargs: Any) -> folium.Map:
+    """:func:`make_map` with the page title set (HTML-escaped); ``kwargs`` go to
+    :class:`folium.Map` (e.g. ``zoom_snap``)."""
+    m = make_map(basemap=basemap, prefer_canvas=prefer_canvas, **kwargs)
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.title = _html.escape(title)
+    return m
+
+
+def _finish_map(m: folium.Map, web: gpd.GeoDataFrame, *, title: str, subtitle: str | None,
+                notes_html: str, html_path: str | os.PathLike[str] | None,
+                padding_top_left: tuple[int, int] | None = None,
+                padding_bottom_right: tuple[int, int] | None = None) -> None:
+    """Notes box (bottom left), title box, view fitted on ``web`` (EPSG:4326), save.
+
+    ``padding_top_left``/``padding_bottom_right`` (pixels ``(x, y)``): room kept for the
+    boxes along the edges when fitting the view; default 20 px all around."""
+    _HtmlControl(notes_html, position="bottomleft", css_class="espass-notes").add_to(m)
+    m.get_root().html.add_child(_LiteralElement(_title_html(title, subtitle)),
+                                name="espass_title")
+    minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
+    if padding_top_left is None and padding_bottom_right is None:
+        m.fit_bounds([[miny, minx], [maxy, maxx]], padding=(20, 20))
+    else:
+        m.fit_bounds([[miny, minx], [maxy, maxx]],
+                     padding_top_left=padding_top_left or (20, 20),
+                     padding_bottom_right=padding_bottom_right or (20, 20))
+    if html_path is not None:
+        save_map(m, html_path)
+
+
+def _has_nonzero_digit(text: str) -> bool:
+    return any(ch in "123456789" for ch in text)
+
+
+def _signed(value: Any, text: str) -> str:
+    """``text`` (formatted ``value``) with a "+" for a positive value that does not round to
+    0: flows always show their sign ("+1 235", "−5 000", "0")."""
+    try:
+        positive = float(value) > 0
+    except (TypeError, ValueError):
+        return text
+    return f"+{text}" if positive and _has_nonzero_digit(text) else text
+
+
+def _fmt_flux(value: Any, unit: str = "tCO₂e/an") -> str:
+    """Signed flow, kt from 10 000 t on (:func:`fmt_mass_t`): ``"−5 000 tCO₂e/an"``."""
+    return _signed(value, fmt_mass_t(value, unit))
+
+
+def _fmt_flux_ha(value: Any) -> str:
+    """Signed flow per hectare: ``"+3,09 tCO₂e/ha/an"``."""
+    return _signed(value, fmt_quantity(value, "tCO₂e/ha/an"))
+
+
+def _estimate_html() -> str:
+    return (f'<div class="espass-estimate" style="font-weight:600;color:#b2182b;'
+            f'margin-bottom:3px">{_html.escape(ESTIMATE_NOTE_FR)}</div>')
