@@ -15,7 +15,6 @@ stay searchable and selectable in the report. Titles and labels are plain text
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
+from espass_geo.io.files import atomic_write
 from espass_geo.present.fmt import fmt_number
 
 #: 1200 × 700 px at 150 dpi.
@@ -131,17 +131,12 @@ def zero_line(ax: Any) -> None:
 
 
 def save(fig: Figure, out_dir: Path, stem: str) -> dict[str, Path]:
+    """Write ``fig`` as ``<stem>.png`` and ``<stem>.svg`` in ``out_dir`` (each atomically)."""
     paths = {}
     with matplotlib.rc_context(RC):
         for ext in ("png", "svg"):
-            path = out_dir / f"{stem}.{ext}"
-            tmp = out_dir / f".{stem}.tmp.{ext}"
-            try:
-                fig.savefig(tmp, format=ext, dpi=DPI, facecolor="white")
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            path = atomic_write(out_dir / f"{stem}.{ext}", lambda tmp, ext=ext: fig.savefig(
+                tmp, format=ext, dpi=DPI, facecolor="white"))
             paths[f"{stem}.{ext}"] = path
     return paths
 

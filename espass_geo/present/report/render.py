@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from espass_geo.constants import C_TO_CO2
-from espass_geo.errors import OutputError
+from espass_geo.io.files import atomic_write
 from espass_geo.present.fmt import (
     KILO_THRESHOLD_T,
     MISSING,
@@ -288,29 +287,4 @@ def render_report(bilan: pd.DataFrame, *, meta: Mapping[str, Any],
     out = Path(out_path)
     context = _build_context(bilan, meta, charts, out)
     html = _environment().get_template(template).render(**context)
-    return _atomic_write_text(out, html)
-
-
-def _default_permissions(path: Path) -> None:
-    """mkstemp creates files 0600: give them the usual ``0666 & ~umask``."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
-def _atomic_write_text(path: Path, text: str) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write '{path}' ({exc.strerror}); choose a writable "
-                          "folder.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        _default_permissions(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(out, html, newline="\n")
