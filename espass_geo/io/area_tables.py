@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,9 @@ import pandas as pd
 
 from espass_geo.constants import HA_PER_M2
 from espass_geo.core.areas import AREA_COLUMNS, CLOSURE_RTOL, AreaTable
-from espass_geo.errors import AreaTableError
+from espass_geo.errors import AreaTableError, InconsistentAreasWarning
+from espass_geo.io import tables
+from espass_geo.io.tables import Number
 from espass_geo.present.fmt import fmt_area_ha, fmt_percent
 from espass_geo.reference import data
 
@@ -17,7 +20,7 @@ REQUIRED_CSV_COLUMNS = {"zone_id", "code", "area_ha"}
 
 
 def area_table_from_csv(path: str | Path, *, zone_col: str | None = None) -> AreaTable:
-    """Read a user area table (ALDO style) in long or wide form, validated (:mod:`.tables`).
+    """Read a user area table (ALDO style) in long or wide form, validated (:mod:`~.tables`).
 
     Long form: columns ``zone_id, code, area_ha`` (``insee``/``siren`` accepted for
     ``zone_id``, ``code_clc`` for ``code``). Wide form (the ALDO ``clc18.csv`` per EPCI): a zone
@@ -26,9 +29,6 @@ def area_table_from_csv(path: str | Path, *, zone_col: str | None = None) -> Are
     ambiguous numbers (thousands separators), codes turned into decimals by a spreadsheet.
     The closure against the zone geometry is :func:`check_csv_closure` (needs the territory).
     """
-    from espass_geo.io import tables
-    from espass_geo.io.tables import Number
-
     path = Path(path)
     t = tables.read_table(path, "table de surfaces", error=AreaTableError)
     df = t.df
@@ -95,10 +95,6 @@ def check_csv_closure(summary: pd.DataFrame, path, *, rtol: float) -> list[str]:
     512 ha zone). Below by more than ``rtol``: a warning giving the uncovered share (that part
     of the zone has no stock). Returns the French notes of the warnings.
     """
-    import warnings
-
-    from espass_geo.errors import InconsistentAreasWarning
-
     s = summary.dropna(subset=["polygon_area_ha"])
     over = s[s["classified_area_ha"] > s["polygon_area_ha"] * (1 + rtol)]
     if len(over):
