@@ -212,9 +212,9 @@ def area_table_from_raster(
     landcover
         Path of an integer land-cover GeoTIFF in EPSG:2154 (CLC level-3 codes by default).
     parcels
-        Optional parcels from :func:`read_parcels`. Inside a parcel its declared land use takes
-        precedence over the raster; ``summary.disagreement_ha`` says how much area the two
-        sources disagreed on.
+        Optional parcels from :func:`~espass_geo.io.parcels.read_parcels`. Inside a parcel its
+        declared land use takes precedence over the raster; ``summary.disagreement_ha`` says
+        how much area the two sources disagreed on.
     engine
         ``"exact"`` (default): exact partial-pixel coverage at zone edges with exactextract.
         ``"center"``: pixel-centre rasterization + ``bincount`` by blocks with dask (faster for
