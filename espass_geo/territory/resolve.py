@@ -2,7 +2,9 @@
 
 A territory is a GeoDataFrame of zones with the columns ``zone_id`` (str), ``zone_name``,
 ``zpc`` (ALDO pedoclimatic zone), ``departement``, ``region_code``, ``epci`` and a
-geometry in EPSG:2154. Communes come from the embedded IGN Admin Express COG 2018 layer.
+geometry in EPSG:2154. Communes come from the embedded IGN Admin Express COG 2018 layer;
+zone files are read by :mod:`espass_geo.io.vectors`, the attributes of user polygons come from
+:mod:`espass_geo.territory.zones`.
 """
 
 from __future__ import annotations
