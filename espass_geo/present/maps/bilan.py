@@ -72,6 +72,7 @@ from espass_geo.present.maps.page import (
     _notes_html,
     _per_zone,
     _require,
+    add_fields,
 )
 from espass_geo.present.maps.scenarios import (
     _ACTIONS_PANE,
@@ -193,28 +194,23 @@ def _bilan_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, posts: Sequence[st
     z["zone_id_fr"] = z["zone_id"].astype("string")
     tooltip = [("zone_name_fr", zone_label), ("zone_id_fr", "Code")]
 
-    def add(col: str, key: str, label: str, fmt: Any) -> None:
-        if col in z.columns:
-            z[key] = [fmt(v) for v in pd.to_numeric(z[col], errors="coerce")]
-            tooltip.append((key, label))
-
-    add("area_ha", "area_fr", "Surface", fmt_area_ha)
-    add("population", "population_fr", "Population", _fmt_population)
-    add("stock_tC", "stock_fr", "Stock de carbone", lambda v: fmt_mass_t(v, "tC"))
-    add("density_tC_ha", "density_fr", "Stock moyen", lambda v: fmt_quantity(v, "tC/ha", 1))
-    add("flux_tCO2e_an", "flux_fr", "Flux net (+ = séquestration)", _fmt_flux)
-    add("flux_tCO2e_ha_an", "flux_ha_fr", "Flux net par hectare", _fmt_flux_ha)
-    add("sealed_ha_an", "sealed_fr", "Artificialisation", lambda v: fmt_quantity(v, "ha/an"))
-    add("ges_hab_total_tCO2e", "ges_hab_total_fr", "Empreinte GES par habitant",
-        _fmt_per_capita)
-    for post in posts:
-        add(f"ges_hab_{post}_tCO2e", f"ges_hab_{_col_key(post)}_fr",
-            f"dont {POST_LABELS_FR.get(post, post)}", _fmt_per_capita)
-    add("ges_direct_hab_tCO2e", "ges_direct_hab_fr", "Émissions directes de GES par habitant",
-        _fmt_per_capita)
-    for pollutant in pollutants:
-        add(f"{pollutant}_t_km2", f"{_col_key(pollutant)}_t_km2_fr",
-            SUBSTANCE_LABELS_FR.get(pollutant, pollutant), _fmt_density)
+    add_fields(z, tooltip, [
+        ("area_ha", "area_fr", "Surface", fmt_area_ha),
+        ("population", "population_fr", "Population", _fmt_population),
+        ("stock_tC", "stock_fr", "Stock de carbone", lambda v: fmt_mass_t(v, "tC")),
+        ("density_tC_ha", "density_fr", "Stock moyen", lambda v: fmt_quantity(v, "tC/ha", 1)),
+        ("flux_tCO2e_an", "flux_fr", "Flux net (+ = séquestration)", _fmt_flux),
+        ("flux_tCO2e_ha_an", "flux_ha_fr", "Flux net par hectare", _fmt_flux_ha),
+        ("sealed_ha_an", "sealed_fr", "Artificialisation", lambda v: fmt_quantity(v, "ha/an")),
+        ("ges_hab_total_tCO2e", "ges_hab_total_fr", "Empreinte GES par habitant",
+         _fmt_per_capita),
+        *((f"ges_hab_{p}_tCO2e", f"ges_hab_{_col_key(p)}_fr",
+           f"dont {POST_LABELS_FR.get(p, p)}", _fmt_per_capita) for p in posts),
+        ("ges_direct_hab_tCO2e", "ges_direct_hab_fr", "Émissions directes de GES par habitant",
+         _fmt_per_capita),
+        *((f"{p}_t_km2", f"{_col_key(p)}_t_km2_fr", SUBSTANCE_LABELS_FR.get(p, p),
+           _fmt_density) for p in pollutants),
+    ], numeric=True)
     return z, tooltip
 
 

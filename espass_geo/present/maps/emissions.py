@@ -31,6 +31,7 @@ from espass_geo.present.maps.page import (
     _new_map,
     _notes_html,
     _zone_base_fr,
+    add_fields,
 )
 from espass_geo.present.vocabulary import POST_LABELS_FR, SUBSTANCE_LABELS_FR
 
@@ -107,23 +108,18 @@ def _emission_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, posts: Sequence
                        pollutants: Sequence[str]) -> tuple[gpd.GeoDataFrame,
                                                            list[tuple[str, str]]]:
     z, tooltip = _zone_base_fr(zones, zone_label)
-    z["population_fr"] = [_fmt_population(v) for v in z["population"]]
-    tooltip.append(("population_fr", "Population"))
-    z["ges_hab_total_fr"] = [_fmt_per_capita(v) for v in z["ges_hab_total_tCO2e"]]
-    tooltip.append(("ges_hab_total_fr", "Empreinte GES (total)"))
-    for post in posts:
-        key = f"ges_hab_{_col_key(post)}_fr"
-        z[key] = [_fmt_per_capita(v) for v in z[f"ges_hab_{post}_tCO2e"]]
-        tooltip.append((key, f"dont {POST_LABELS_FR.get(post, post)}"))
-    z["ges_direct_hab_fr"] = [_fmt_per_capita(v) for v in z["ges_direct_hab_tCO2e"]]
-    tooltip.append(("ges_direct_hab_fr", "Émissions directes de GES"))
-    for pollutant in pollutants:
-        key = f"{_col_key(pollutant)}_t_km2_fr"
-        z[key] = [_fmt_density(v) for v in z[f"{pollutant}_t_km2"]]
-        tooltip.append((key, SUBSTANCE_LABELS_FR.get(pollutant, pollutant)))
-    if "utilisation_terres_tCO2e_an" in z.columns:
-        z["utilisation_terres_fr"] = [_fmt_flux(v) for v in z["utilisation_terres_tCO2e_an"]]
-        tooltip.append(("utilisation_terres_fr", "Utilisation des terres (+ = séquestration)"))
+    add_fields(z, tooltip, [
+        ("population", "population_fr", "Population", _fmt_population),
+        ("ges_hab_total_tCO2e", "ges_hab_total_fr", "Empreinte GES (total)", _fmt_per_capita),
+        *((f"ges_hab_{p}_tCO2e", f"ges_hab_{_col_key(p)}_fr",
+           f"dont {POST_LABELS_FR.get(p, p)}", _fmt_per_capita) for p in posts),
+        ("ges_direct_hab_tCO2e", "ges_direct_hab_fr", "Émissions directes de GES",
+         _fmt_per_capita),
+        *((f"{p}_t_km2", f"{_col_key(p)}_t_km2_fr", SUBSTANCE_LABELS_FR.get(p, p),
+           _fmt_density) for p in pollutants),
+        ("utilisation_terres_tCO2e_an", "utilisation_terres_fr",
+         "Utilisation des terres (+ = séquestration)", _fmt_flux),
+    ])
     return z, tooltip
 
 

@@ -39,6 +39,7 @@ from espass_geo.present.maps.page import (
     _per_zone,
     _require,
     _zone_base_fr,
+    add_fields,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -74,19 +75,13 @@ _HOTSPOTS_PANE = "espass_hotspots"
 def _flow_zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,
                                                                       list[tuple[str, str]]]:
     z, tooltip = _zone_base_fr(zones, zone_label)
-    z["flux_fr"] = [_fmt_flux(v) for v in z["flux_tCO2e_an"]]
-    z["flux_ha_fr"] = [_fmt_flux_ha(v) for v in z["flux_tCO2e_ha_an"]]
-    tooltip += [("flux_fr", "Flux net total"), ("flux_ha_fr", "Flux net par ha")]
-    for col, label in FLOW_CAUSE_COLUMNS_FR.items():
-        if col in z.columns:
-            z[f"{col}_fr"] = [_fmt_flux(v) for v in z[col]]
-            tooltip.append((f"{col}_fr", label))
-    if "sealed_ha_an" in z.columns:
-        z["sealed_fr"] = [fmt_quantity(v, "ha/an") for v in z["sealed_ha_an"]]
-        tooltip.append(("sealed_fr", "Artificialisation"))
-    if "sealing_flux_tCO2e_an" in z.columns:
-        z["sealing_flux_fr"] = [_fmt_flux(v) for v in z["sealing_flux_tCO2e_an"]]
-        tooltip.append(("sealing_flux_fr", "Flux de l'artificialisation"))
+    add_fields(z, tooltip, [
+        ("flux_tCO2e_an", "flux_fr", "Flux net total", _fmt_flux),
+        ("flux_tCO2e_ha_an", "flux_ha_fr", "Flux net par ha", _fmt_flux_ha),
+        *((col, f"{col}_fr", label, _fmt_flux) for col, label in FLOW_CAUSE_COLUMNS_FR.items()),
+        ("sealed_ha_an", "sealed_fr", "Artificialisation", lambda v: fmt_quantity(v, "ha/an")),
+        ("sealing_flux_tCO2e_an", "sealing_flux_fr", "Flux de l'artificialisation", _fmt_flux),
+    ])
     return z, tooltip
 
 

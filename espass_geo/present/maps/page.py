@@ -6,7 +6,7 @@ from __future__ import annotations
 import html as _html
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import folium
@@ -34,6 +34,22 @@ DEFAULT_SOURCES_FR: str = (
 _SOURCES_NO_PARCELS_FR: str = (
     "Limites communales : IGN Admin Express COG 2018 ; facteurs : ADEME ALDO"
 )
+
+
+#: A line of a tooltip: column of the values, key of their French text, label, formatter.
+TooltipField = tuple[str, str, str, Callable[[Any], str]]
+
+
+def add_fields(z: gpd.GeoDataFrame, tooltip: list[tuple[str, str]],
+               fields: Iterable[TooltipField], *, numeric: bool = False) -> None:
+    """Add to ``z`` the French text of each field whose column is present, and its line to
+    ``tooltip``, in order (required columns are checked beforehand by :func:`_require`).
+    ``numeric``: values read as numbers first (a text becomes NaN, written "–")."""
+    for col, key, label, fmt in fields:
+        if col in z.columns:
+            values = pd.to_numeric(z[col], errors="coerce") if numeric else z[col]
+            z[key] = [fmt(v) for v in values]
+            tooltip.append((key, label))
 
 
 def _zone_base_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,

@@ -45,6 +45,7 @@ from espass_geo.present.maps.page import (
     _require,
     _signed,
     _zone_base_fr,
+    add_fields,
 )
 from espass_geo.present.maps.safe import (
     _esc,
@@ -142,18 +143,18 @@ def _scenario_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, value_col: str,
                        baseline_label: str = "Tendanciel"
                        ) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
     z, tooltip = _zone_base_fr(zones, zone_label)
-    z["value_fr"] = [_fmt_signed_ha(v) for v in z[value_col]]
-    tooltip.append(("value_fr", value_label))
-    if "stock_change_tC" in z.columns:
-        z["stock_change_fr"] = [_signed(v, fmt_mass_t(v, "tC")) for v in z["stock_change_tC"]]
-        tooltip.append(("stock_change_fr", "Variation du stock (total)"))
+    add_fields(z, tooltip, [
+        (value_col, "value_fr", value_label, _fmt_signed_ha),
+        ("stock_change_tC", "stock_change_fr", "Variation du stock (total)",
+         lambda v: _signed(v, fmt_mass_t(v, "tC"))),
+    ])
     if baseline_values is not None:
         ref = z["zone_id"].astype("string").map(baseline_values)
         z["baseline_value_fr"] = [_fmt_signed_ha(v) for v in ref]
         tooltip.append(("baseline_value_fr", f"{baseline_label} (pour comparaison)"))
     if delta_col is not None:
-        z["delta_fr"] = [_signed(v, fmt_mass_t(v, "tCO₂e")) for v in z[delta_col]]
-        tooltip.append(("delta_fr", "Écart au tendanciel (cumulé)"))
+        add_fields(z, tooltip, [(delta_col, "delta_fr", "Écart au tendanciel (cumulé)",
+                                 lambda v: _signed(v, fmt_mass_t(v, "tCO₂e")))])
     return z, tooltip
 
 
