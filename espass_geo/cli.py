@@ -307,8 +307,9 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
           max_nodata_share):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
+    from espass_geo.core.bilan_table import synthesis
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.bilan import run_bilan, synthesis
+    from espass_geo.runs.bilan import run_bilan
 
     if config is None and territory is None:
         click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
@@ -335,7 +336,7 @@ def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quie
 @click.option("--overwrite", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
 def init(path, overwrite):
     """Écrit un fichier bilan.toml d'exemple, commenté, sur les données embarquées."""
-    from espass_geo.runs.bilan import write_example_config
+    from espass_geo.io.bilan_config import write_example_config
 
     _run(write_example_config, path, overwrite=overwrite)
     click.echo(f"Écrit {path} : modifiez-le puis lancez espass-geo bilan --config {path} "
@@ -355,7 +356,7 @@ def demo(out_dir, overwrite):
 
     _check_out(out_dir, overwrite)
     results = _run(run_demo, out_dir, overwrite=overwrite)
-    from espass_geo.runs.bilan import synthesis
+    from espass_geo.core.bilan_table import synthesis
 
     for name, r in results.items():
         sy = synthesis(r.table)

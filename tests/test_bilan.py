@@ -7,15 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from espass_geo.cli import main
+from espass_geo.core.bilan_table import TOTAL, build_bilan_table, synthesis
 from espass_geo.errors import ConfigError, OutputError
-from espass_geo.runs.bilan import (
-    EXAMPLE_CONFIG,
-    TOTAL,
-    build_bilan_table,
-    load_bilan_config,
-    synthesis,
-    write_example_config,
-)
+from espass_geo.io.bilan_config import EXAMPLE_CONFIG, load_bilan_config, write_example_config
 
 
 def test_example_config_is_valid(tmp_path):

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from espass_geo.errors import InputFileError, ScenarioError
+from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.reference import data
-from espass_geo.runs.bilan import compute_bilan, load_bilan_config, write_bilan_outputs
+from espass_geo.runs.bilan import compute_bilan, write_bilan_outputs
 from espass_geo.runs.emissions import compute_territory_emissions
 from espass_geo.territory.resolve import resolve_territory
 

@@ -15,9 +15,9 @@ import pytest
 from shapely.geometry import box
 
 from espass_geo.errors import ConfigError, ScenarioError
+from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.io.toml import TomlLines, show
-from espass_geo.runs.bilan import load_bilan_config
 from espass_geo.territory.resolve import resolve_territory
 
 # line numbers:      1          2                             3                4

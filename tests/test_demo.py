@@ -131,8 +131,8 @@ def test_demo_scenario(demo):
 
 def test_bilan_totals_reconcile_across_outputs(demo):
     """bilan.csv, the French CSV, the Excel sheets, the report and the map agree."""
+    from espass_geo.core.bilan_table import TOTAL, synthesis
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.bilan import TOTAL, synthesis
 
     out, results = demo
     for name, r in results.items():
@@ -162,7 +162,7 @@ def test_bilan_totals_reconcile_across_outputs(demo):
 
 
 def test_scenario_theme_has_no_double_total(demo):
-    from espass_geo.runs.bilan import TOTAL
+    from espass_geo.core.bilan_table import TOTAL
 
     out, results = demo
     r = results["flandre_dunkerque"]

@@ -23,6 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from espass_geo.errors import ConfigError, EspassGeoError, ScenarioError
+from espass_geo.io.bilan_config import (
+    CONFIG_KEYS,
+    EMISSION_KEYS,
+    EXAMPLE_CONFIG,
+    LANDCOVER_KEYS,
+    BilanConfig,
+    load_bilan_config,
+)
 from espass_geo.io.scenario_config import (
     ACTION_KEYS,
     BASELINE_KEYS,
@@ -33,14 +41,6 @@ from espass_geo.io.scenario_config import (
     load_scenario_config,
 )
 from espass_geo.reference import data
-from espass_geo.runs.bilan import (
-    CONFIG_KEYS,
-    EMISSION_KEYS,
-    EXAMPLE_CONFIG,
-    LANDCOVER_KEYS,
-    BilanConfig,
-    load_bilan_config,
-)
 
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

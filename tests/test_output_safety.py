@@ -423,7 +423,7 @@ def test_cli_out_dot_keeps_the_user_scenarios_folder(tmp_path, monkeypatch):
 
 
 def test_cli_init_never_overwrites_without_the_flag(tmp_path):
-    from espass_geo.runs.bilan import EXAMPLE_CONFIG
+    from espass_geo.io.bilan_config import EXAMPLE_CONFIG
 
     path = tmp_path / "bilan.toml"
     path.write_text("# à moi\n", encoding="utf-8")

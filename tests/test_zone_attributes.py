@@ -16,9 +16,9 @@ from shapely.geometry import box
 
 from espass_geo.cli import main
 from espass_geo.errors import FactorError, InputFileError, ScenarioError, ZoneIdWarning
+from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.reference import data
-from espass_geo.runs.bilan import load_bilan_config
 from espass_geo.runs.stocks import compute_territory_stocks
 from espass_geo.territory.resolve import resolve_territory
 from espass_geo.territory.zones import ZONE_ATTRIBUTE_COLUMNS, zone_attributes

@@ -1,13 +1,14 @@
 """The map-centred bilan: one run from a territory to a web map, a report and exports.
 
-:func:`build_bilan_table` joins stocks, flows, emissions and scenarios into ONE tidy long table
-(``BILAN_COLUMNS``) from which every other output is derived, so totals reconcile across the
-map, the report and the exports. :func:`run_bilan` is the ``espass-geo bilan`` command.
+:func:`compute_bilan` runs stocks, flows, emissions and the scenario on inputs resolved once
+and joins them in the bilan table (:mod:`espass_geo.core.bilan_table`), from which every other
+output is derived; :func:`write_bilan_outputs` writes them; :func:`run_bilan` is the
+``espass-geo bilan`` command. The configuration file is read by
+:mod:`espass_geo.io.bilan_config`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -18,403 +19,18 @@ import geopandas as gpd
 import pandas as pd
 
 from espass_geo import __version__
-from espass_geo.constants import DEFAULT_GWP_N2O, LAMBERT93
-from espass_geo.errors import ConfigError, InventoryError, OutputError, os_reason
-from espass_geo.io.toml import (
-    FIRST_LANDCOVER_YEAR,
-    GWP_N2O_RANGE,
-    TomlLines,
-    by_line,
-    check_territory_value,
-    exists,
-    is_int,
-    is_number,
-    landcover_date,
-    read_toml,
-    resolve_path,
-    show,
-    this_year,
+from espass_geo.constants import LAMBERT93
+from espass_geo.core.bilan_table import build_bilan_table, synthesis
+from espass_geo.errors import ConfigError, InventoryError
+from espass_geo.io.bilan_config import (
+    BilanConfig,
+    config_as_toml,
+    default_config,
+    load_bilan_config,
 )
 from espass_geo.reference import data
 
 log = logging.getLogger(__name__)
-
-BILAN_COLUMNS = ["zone_id", "zone_name", "theme", "category", "item", "value", "unit",
-                 "sign_convention", "source", "method", "estimate"]
-TOTAL = "TOTAL"
-SIGN = {
-    "stocks": "stock (toujours positif)",
-    "flux_carbone": "positif = séquestration, négatif = émission (ALDO)",
-    "emissions_secteur": "positif = émission",
-    "emissions_poste": "positif = émission (utilisation des terres négative si séquestration)",
-    "emissions_poste_direct": "positif = émission",
-    "polluants": "positif = émission",
-    "scenario": "positif = plus de séquestration que le tendanciel",
-}
-CONFIG_KEYS = {"title", "territory", "zpc", "id_field", "name_field", "method", "gwp_n2o",
-               "landcover", "emissions", "scenario"}
-LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas",
-                  "max_nodata_share"}
-EMISSION_KEYS = {"inventory", "population", "footprint_adjustments"}
-SCENARIO_KEYS = {"file"}
-
-EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bilan --config bilan.toml --out bilan/)
-# Les chemins sont relatifs à ce fichier ; "demo" désigne les données embarquées.
-# Convention ALDO : flux positif = séquestration, négatif = émission.
-
-title = "Bilan ESPASS — SCoT Flandre-Dunkerque"
-territory = "epci:245900428,200040954"   # fichier de zones, codes INSEE, epci:SIREN ou dep:59,62
-method = "aldo"                          # "ipcc" : GIEC Tier 1 pour le sol
-gwp_n2o = 273                            # PRG du N2O (273 = GIEC AR6, 265 = AR5)
-# zpc = "2_1"                            # zone pédoclimatique imposée (facultatif)
-# id_field = "INSEE_COM"                 # champ identifiant des zones d'un fichier (facultatif)
-# name_field = "NOM"                     # champ nom des zones d'un fichier (facultatif)
-
-[landcover]
-after = "demo"              # occupation du sol (GeoTIFF codes CLC, EPSG:2154) : stocks
-before = "demo-2012"        # première date (facultatif) : flux et artificialisation
-years = [2012, 2018]
-parcels = "demo"            # parcelles RPG (facultatif)
-# areas = "surfaces.csv"    # à la place d'un raster : table de surfaces (zone_id, code, area_ha)
-# changes = "changements.csv"     # à la place de deux rasters : table de changements
-# forest_areas = "bdforet.csv"    # surfaces BD Forêt (croissance forestière, produits bois)
-# max_nodata_share = 0.5    # part d'une zone hors du raster ou sans donnée qui arrête le calcul
-
-[emissions]
-inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
-# population = "population.csv"   # zone_id, population, cog (défaut : COG 2018 embarqué)
-# footprint_adjustments = "ajustements.csv"  # zone_id|*, post, factor, driver (facultatif)
-
-[scenario]
-file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
-'''
-
-
-@dataclass
-class BilanConfig:
-    path: Path | None
-    title: str
-    territory: str
-    zpc: str | None = None
-    #: fields of a zones file holding the zone ids and names (None: recognised names)
-    id_field: str | None = None
-    name_field: str | None = None
-    method: str = "aldo"
-    gwp_n2o: float = DEFAULT_GWP_N2O
-    landcover: Path | None = None
-    before: Path | None = None
-    years: tuple[int, int] = (2012, 2018)
-    parcels: Path | None = None
-    areas: Path | None = None
-    changes: Path | None = None
-    forest_areas: Path | None = None
-    inventory: Path | None = None  # None = demo estimate
-    population: Path | None = None
-    footprint_adjustments: Path | None = None
-    scenario: Path | None = None
-    #: share of a zone outside the raster or in no-data above which the run stops
-    max_nodata_share: float = 0.5
-    raw: dict = field(default_factory=dict)
-
-
-def default_config(territory: str) -> BilanConfig:
-    """Embedded defaults for ``espass-geo bilan --territory T``.
-
-    Demo rasters and parcels only cover the SCoT Flandre-Dunkerque; elsewhere in Nord/Pas-de-
-    Calais the real ALDO CLC 2018 areas and 2012→2018 changes per EPCI are used (EPCI zones).
-    """
-    from espass_geo.territory.resolve import resolve_territory
-
-    t = resolve_territory(territory)
-    demo = set(resolve_territory("epci:245900428,200040954").zones["zone_id"])
-    inside = set(t.zones["zone_id"]) <= demo
-    if inside:
-        return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
-                           landcover=data.demo_landcover_path(),
-                           before=data.demo_landcover_2012_path(),
-                           parcels=data.demo_parcels_path())
-    return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
-                       areas=data.aldo_clc18_epci_path(), changes=data.aldo_clc_change_epci_path(),
-                       forest_areas=data.aldo_bdforet_epci_path())
-
-
-def load_bilan_config(path: str | Path) -> BilanConfig:
-    """Read and validate ``bilan.toml``; every problem is listed with its line (and those of
-    the scenario file it names)."""
-    path = Path(path)
-    text, raw = read_toml(path, ConfigError, "fichier de configuration")
-    lines = TomlLines(text)
-    base = path.parent
-    problems: list[str] = []
-
-    def at(*keys) -> str:
-        line = lines.line(*keys)
-        return f"{path.name}:{line}" if line else path.name
-
-    def unknown(table: dict, allowed: set[str], keys: tuple, prefix: str) -> None:
-        for key in sorted(set(table) - allowed):
-            problems.append(f"{at(*keys, key)} : clé inconnue « {prefix}{key} » (clés possibles "
-                            f": {', '.join(sorted(allowed))})")
-
-    unknown(raw, CONFIG_KEYS, (), "")
-    title = raw.get("title")
-    if title is not None and not isinstance(title, str):
-        problems.append(f"{at('title')} : « title » doit être un texte, pas {show(title)}")
-        title = None
-    territory = None
-    if "territory" not in raw:
-        problems.append(f"{path.name} : clé obligatoire « territory » absente (ex. territory = "
-                        '"epci:245900428")')
-    else:
-        territory, problem = check_territory_value(raw["territory"], base)
-        if problem:
-            problems.append(f"{at('territory')} : {problem}")
-    method = raw.get("method", "aldo")
-    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
-        problems.append(f"{at('method')} : méthode {show(method)} inconnue : écrivez method = "
-                        '"aldo" ou "ipcc"')
-        method = "aldo"
-    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
-    if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
-        problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre entre "
-                        f"{GWP_N2O_RANGE[0]:g} et {GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC "
-                        f"AR6, 265 AR5), pas {show(gwp)}")
-        gwp = DEFAULT_GWP_N2O
-    zpc = raw.get("zpc")
-    if zpc is not None:
-        known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
-        if not isinstance(zpc, str) or zpc not in known:
-            problems.append(f"{at('zpc')} : zone pédoclimatique {show(zpc)} inconnue (zones : "
-                            f"{', '.join(known)}) ; écrivez zpc = \"2_1\" ou retirez la clé")
-            zpc = None
-    fields = {}
-    for key in ("id_field", "name_field"):
-        value = raw.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            problems.append(f"{at(key)} : « {key} » doit être le nom d'un champ du fichier de "
-                            f"territoire, pas {show(value)} ; écrivez {key} = \"INSEE_COM\" "
-                            "par exemple ou retirez la clé")
-            value = None
-        fields[key] = value.strip() if isinstance(value, str) else None
-    tables = {}
-    for name, allowed in (("landcover", LANDCOVER_KEYS), ("emissions", EMISSION_KEYS),
-                          ("scenario", SCENARIO_KEYS)):
-        t = raw.get(name, {})
-        if not isinstance(t, dict):
-            problems.append(f"{at(name)} : « {name} » doit être une table [{name}], pas "
-                            f"{show(t)}")
-            t = {}
-        unknown(t, allowed, (name,), f"{name}.")
-        tables[name] = t
-    lc = tables["landcover"]
-
-    def path_of(table: str, key: str, kind: str) -> Path | None:
-        value = tables[table].get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            problems.append(f"{at(table, key)} : « {table}.{key} » doit être un chemin de "
-                            f"fichier (texte), pas {show(value)}")
-            return None
-        if kind == "inventory" and value == "demo":
-            return None
-        if kind == "scenario" and value == "demo":
-            return data.data_path("landcover", "scenarios/flandre_dunkerque.toml")
-        if kind == "landcover" and value == "demo" and key == "parcels":
-            kind = "parcels"
-        if kind == "landcover" and value == "demo" and key in ("areas",):
-            return data.aldo_clc18_epci_path()
-        if kind == "landcover" and value == "demo" and key == "changes":
-            return data.aldo_clc_change_epci_path()
-        if kind == "landcover" and value == "demo" and key == "forest_areas":
-            return data.aldo_bdforet_epci_path()
-        p = resolve_path(value, base, kind)
-        if p is not None and not exists(p):
-            problems.append(f"{at(table, key)} : fichier introuvable « {p} » ({table}.{key}) : le "
-                            'chemin est relatif au fichier de configuration ; "demo" désigne '
-                            "les données embarquées")
-            return None
-        if p is not None and p.is_dir():
-            problems.append(f"{at(table, key)} : « {p} » est un dossier, pas un fichier "
-                            f"({table}.{key})")
-            return None
-        return p
-
-    after = path_of("landcover", "after", "landcover")
-    before = path_of("landcover", "before", "landcover")
-    parcels = path_of("landcover", "parcels", "landcover")
-    areas = path_of("landcover", "areas", "landcover")
-    changes = path_of("landcover", "changes", "landcover")
-    forest = path_of("landcover", "forest_areas", "landcover")
-    if "after" not in lc and "areas" not in lc:
-        problems.append(f"{at('landcover')} : [landcover] after (raster) ou areas (table de "
-                        "surfaces) est obligatoire")
-    if "after" in lc and "areas" in lc:
-        problems.append(f"{at('landcover', 'areas')} : [landcover] after (raster) et areas "
-                        "(table de surfaces) s'excluent : gardez l'un des deux")
-    if "before" in lc and "changes" in lc:
-        problems.append(f"{at('landcover', 'changes')} : [landcover] before (raster) et changes "
-                        "(table de changements) s'excluent : gardez l'un des deux")
-    if "before" in lc and "after" not in lc:
-        problems.append(f"{at('landcover', 'before')} : [landcover] before demande after (le "
-                        "raster de la seconde date)")
-    max_nodata = lc.get("max_nodata_share", 0.5)
-    if not is_number(max_nodata) or not 0.0 <= max_nodata <= 1.0:
-        problems.append(f"{at('landcover', 'max_nodata_share')} : « max_nodata_share » doit être "
-                        f"un nombre entre 0 et 1 (part d'une zone hors du raster ou sans donnée "
-                        f"au-delà de laquelle le calcul s'arrête), pas {show(max_nodata)}")
-        max_nodata = 0.5
-    years = lc.get("years", [2012, 2018])
-    last = this_year()
-    if not (isinstance(years, list) and len(years) == 2 and all(is_int(y) for y in years)):
-        problems.append(f"{at('landcover', 'years')} : « years » doit être [année1, année2] "
-                        f"(deux entiers), pas {show(years)} ; ex. years = [2012, 2018]")
-        years = [2012, 2018]
-    elif not all(FIRST_LANDCOVER_YEAR <= y <= last for y in years):
-        fixed = [min(max(y, FIRST_LANDCOVER_YEAR), last) for y in years]
-        problems.append(f"{at('landcover', 'years')} : years {years} : les dates d'occupation du "
-                        f"sol doivent être comprises entre {FIRST_LANDCOVER_YEAR} et {last} ; "
-                        f"corrigez years = [{fixed[0]}, {fixed[1]}]")
-        years = [2012, 2018]
-    elif years[1] <= years[0]:
-        problems.append(f"{at('landcover', 'years')} : dates inversées ou égales {years} ; "
-                        "écrivez [première date, seconde date]")
-    elif "years" in lc or "before" in lc or "changes" in lc:
-        for key, i in (("after", 1), ("before", 0)):
-            known = landcover_date(lc.get(key))
-            if known is not None and known[0] != years[i]:
-                fix = " ou renommez le fichier" if "nom du fichier" in known[1] else ""
-                problems.append(f"{at('landcover', 'years')} : years {years} : l'occupation du "
-                                f"sol « {lc.get(key)} » ({key}) date de {known[0]} "
-                                f"({known[1]}), pas de {years[i]} ; corrigez years{fix}")
-    inventory = path_of("emissions", "inventory", "inventory")
-    population = path_of("emissions", "population", "population")
-    adjustments = path_of("emissions", "footprint_adjustments", "adjustments")
-    scenario = path_of("scenario", "file", "scenario")
-    if scenario is not None:
-        from espass_geo.errors import ScenarioError
-        from espass_geo.io.scenario_config import load_scenario_config
-
-        try:
-            scfg = load_scenario_config(scenario, in_bilan=True)
-        except ScenarioError as exc:
-            problems.extend(exc.problems or [str(exc)])
-        else:
-            # the bilan's territory, method and land cover apply to the scenario (noted when
-            # the file names others); its actions outside the bilan's zones are refused when
-            # the bilan is computed. It starts from the bilan's land cover (years[1]).
-            if ("after" in lc and is_int(years[1]) and scfg.start_year < years[1]):
-                line = TomlLines(scenario.read_text(encoding="utf-8")).line("start_year")
-                problems.append(
-                    f"{scenario.name}:{line} : start_year {scfg.start_year} précède la date de "
-                    f"l'occupation du sol du bilan ({years[1]}, [landcover] years) : un "
-                    f"scénario part de l'état observé ; écrivez start_year = {years[1]} ou "
-                    "plus tard")
-    if problems:
-        problems = by_line(problems, path.name)
-        raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
-                          "\n  - " + "\n  - ".join(problems), problems)
-    return BilanConfig(path=path, title=title or path.stem,
-                       territory=territory, zpc=zpc, method=method, **fields,
-                       gwp_n2o=float(gwp), landcover=after, before=before,
-                       years=(years[0], years[1]), parcels=parcels, areas=areas,
-                       changes=changes, forest_areas=forest, inventory=inventory,
-                       population=population, footprint_adjustments=adjustments,
-                       scenario=scenario, max_nodata_share=float(max_nodata), raw=raw)
-
-
-# ------------------------------------------------------------------------- the table
-def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
-    keys = ["theme", "category", "item", "unit", "sign_convention", "source", "method",
-            "estimate"]
-    tot = df.groupby(keys, as_index=False, dropna=False)["value"].sum()
-    tot["zone_id"] = TOTAL
-    tot["zone_name"] = "Territoire"
-    return pd.concat([df, tot], ignore_index=True)
-
-
-def build_bilan_table(*, stocks=None, flows=None, emissions=None, scenario=None,
-                      synthetic: bool = False) -> pd.DataFrame:
-    """One tidy long table (:data:`BILAN_COLUMNS`) with zone rows and ``TOTAL`` rows."""
-    parts = []
-    if stocks is not None:
-        s = stocks.stocks
-        parts.append(pd.DataFrame({
-            "zone_id": s["zone_id"], "zone_name": s["zone_name"], "theme": "stocks",
-            "category": s["land_use"], "item": s["pool"], "value": s["stock_tC"], "unit": "tC",
-            "source": "ALDO (facteurs) × surfaces", "method": s["method"],
-            "estimate": synthetic}))
-    if flows is not None:
-        f = flows.flows
-        names = flows.zones.set_index("zone_id")["zone_name"]
-        parts.append(pd.DataFrame({
-            "zone_id": f["zone_id"], "zone_name": f["zone_id"].map(names), "theme":
-            "flux_carbone", "category": f["cause"], "item": f["pool"],
-            "value": f["flux_tCO2e_an"], "unit": "tCO2e/an",
-            "source": "ALDO (flux) × changements d'occupation du sol", "method": f["method"],
-            "estimate": synthetic}))
-    if emissions is not None:
-        e = emissions.table
-        names = emissions.zones.set_index("zone_id")["zone_name"]
-        ges = e[e["substance"] == "GES"]
-        theme = ges["view"].map({"sector": "emissions_secteur", "post": "emissions_poste",
-                                 "post_direct": "emissions_poste_direct"})
-        parts.append(pd.DataFrame({
-            "zone_id": ges["zone_id"], "zone_name": ges["zone_id"].map(names), "theme": theme,
-            "category": ges["category"], "item": "GES", "value": ges["emission_tCO2e"],
-            "unit": "tCO2e/an", "source": ges["source"],
-            "method": ges["view"].map({"sector": "inventaire", "post": "empreinte",
-                                       "post_direct": "inventaire réparti"}),
-            "estimate": ges["estimate"] | ((ges["view"] == "post")
-                                           & (ges["category"] == "utilisation_terres")
-                                           & synthetic)}))
-        pol = e[(e["view"] == "sector") & (e["substance"] != "GES")
-                & ~e["substance"].isin(["CO2", "CH4", "N2O"])]
-        parts.append(pd.DataFrame({
-            "zone_id": pol["zone_id"], "zone_name": pol["zone_id"].map(names),
-            "theme": "polluants", "category": pol["category"], "item": pol["substance"],
-            "value": pol["emission_t"], "unit": "t/an", "source": pol["source"],
-            "method": "inventaire", "estimate": pol["estimate"]}))
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BILAN_COLUMNS)
-    df["sign_convention"] = df["theme"].map(SIGN)
-    df = df[df["value"].notna()]
-    df = _with_totals(df[BILAN_COLUMNS])
-    if scenario is not None:
-        d = scenario.delta
-        # per lever only: the report, the sheets and the map compute the total themselves
-        last = d[(d["year"] == scenario.config.horizon) & (d["lever"] != "total")]
-        sc = pd.DataFrame({
-            "zone_id": TOTAL, "zone_name": "Territoire", "theme": "scenario",
-            "category": last["lever"], "item": last["scenario"],
-            "value": last["cumulative_delta_tCO2e"], "unit": "tCO2e",
-            "sign_convention": SIGN["scenario"],
-            "source": f"scénarios {scenario.config.start_year}–{scenario.config.horizon} "
-                      f"({scenario.config.path.name})",
-            "method": scenario.config.method, "estimate": synthetic})
-        df = pd.concat([df, sc], ignore_index=True)
-    df["estimate"] = df["estimate"].astype(bool)
-    return df[BILAN_COLUMNS].reset_index(drop=True)
-
-
-def synthesis(bilan: pd.DataFrame) -> dict[str, float]:
-    """Territory figures every output shows (read from the TOTAL rows of the bilan)."""
-    t = bilan[bilan["zone_id"] == TOTAL]
-
-    def total(theme: str, **kw) -> float:
-        sel = t[t["theme"] == theme]
-        for k, v in kw.items():
-            sel = sel[sel[k] == v]
-        return float(sel["value"].sum())
-
-    footprint = total("emissions_poste")
-    return {
-        "stock_tC": total("stocks"),
-        "flux_tCO2e_an": total("flux_carbone"),
-        "direct_tCO2e_an": total("emissions_secteur"),
-        "footprint_tCO2e_an": footprint,
-        "footprint_without_land_tCO2e_an": footprint - total("emissions_poste",
-                                                             category="utilisation_terres"),
-    }
 
 
 # ------------------------------------------------------------------------- the run
@@ -703,7 +319,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
             shutil.copy(cfg.path, tmp / cfg.path.name)
             files[cfg.path.name] = tmp / cfg.path.name
         else:
-            (tmp / "bilan.toml").write_text(_config_as_toml(cfg), encoding="utf-8")
+            (tmp / "bilan.toml").write_text(config_as_toml(cfg), encoding="utf-8")
             files["bilan.toml"] = tmp / "bilan.toml"
     result.files = {name: out_dir / Path(p).relative_to(tmp) if str(p).startswith(str(tmp))
                     else out_dir / Path(p).name for name, p in files.items()}
@@ -740,32 +356,6 @@ def _meta(result: BilanResult) -> dict:
             "map_href": "index.html"}
 
 
-def _config_as_toml(cfg: BilanConfig) -> str:
-    def q(v):
-        # a TOML basic string: JSON's escapes (\" \\ \n \uXXXX) are TOML's, so a title
-        # holding quotes or new lines stays one value (never a new key of the file)
-        return json.dumps(str(v), ensure_ascii=False)
-
-    lines = [f"title = {q(cfg.title)}", f"territory = {q(cfg.territory)}",
-             f"method = {q(cfg.method)}", f"gwp_n2o = {cfg.gwp_n2o:g}"]
-    for key in ("zpc", "id_field", "name_field"):
-        if getattr(cfg, key):
-            lines.append(f"{key} = {q(getattr(cfg, key))}")
-    lines.append("\n[landcover]")
-    for k in ("landcover", "before", "parcels", "areas", "changes", "forest_areas"):
-        v = getattr(cfg, k)
-        if v is not None:
-            lines.append(f"{'after' if k == 'landcover' else k} = {q(Path(v).as_posix())}")
-    lines.append(f"years = [{cfg.years[0]}, {cfg.years[1]}]")
-    if cfg.max_nodata_share != 0.5:
-        lines.append(f"max_nodata_share = {cfg.max_nodata_share:g}")
-    lines.append("\n[emissions]")
-    lines.append(f"inventory = {q(Path(cfg.inventory).as_posix()) if cfg.inventory else q('demo')}")
-    if cfg.scenario:
-        lines.append(f"\n[scenario]\nfile = {q(Path(cfg.scenario).as_posix())}")
-    return "# Configuration utilisée (espass-geo bilan)\n" + "\n".join(lines) + "\n"
-
-
 def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
               out_dir: str | Path, quiet: bool = False,
               overwrite: bool = False, max_nodata_share: float | None = None,
@@ -789,38 +379,3 @@ def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
     result = compute_bilan(cfg, quiet=quiet)
     write_bilan_outputs(result, out_dir, overwrite=overwrite)
     return result
-
-
-def write_example_config(path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write the commented example ``bilan.toml``; an existing file needs ``overwrite``."""
-    import os
-    import tempfile
-
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise OutputError(f"le dossier « {path.parent} » n'existe pas : créez-le d'abord, ou "
-                          f"donnez un autre chemin à espass-geo init (ex. bilan.toml).")
-    if path.is_dir():
-        raise OutputError(f"« {path} » est un dossier : donnez un nom de fichier à espass-geo "
-                          "init (ex. bilan.toml).")
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise OutputError(f"le fichier « {path} » existe déjà : espass-geo init ne le remplace "
-                          "pas ; choisissez un autre nom, ou ajoutez --overwrite pour le "
-                          "remplacer.")
-    tmp = None
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(EXAMPLE_CONFIG)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"le fichier « {path} » ne peut pas être écrit ({os_reason(exc)}) : "
-                          "choisissez un dossier où vous pouvez écrire.") from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    return path

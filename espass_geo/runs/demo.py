@@ -8,16 +8,11 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from espass_geo.core.bilan_table import synthesis
+from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.outputs import atomic_output_dir
 from espass_geo.reference import data
-from espass_geo.runs.bilan import (
-    BilanConfig,
-    BilanResult,
-    compute_bilan,
-    load_bilan_config,
-    synthesis,
-    write_bilan_outputs,
-)
+from espass_geo.runs.bilan import BilanResult, compute_bilan, write_bilan_outputs
 
 #: SCoT Flandre-Dunkerque = CU de Dunkerque + CC des Hauts de Flandre (SIREN, COG 2018 = 2026).
 DEMO_TERRITORY = "epci:245900428,200040954"

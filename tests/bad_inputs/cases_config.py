@@ -86,7 +86,7 @@ def _bilan(text: str, extra: dict[str, str] | None = None):
 
 
 def _init_then_edit(tmp: Path) -> list[str]:
-    from espass_geo.runs.bilan import write_example_config
+    from espass_geo.io.bilan_config import write_example_config
 
     path = write_example_config(tmp / "bilan.toml")
     path.write_text(path.read_text(encoding="utf-8").replace("gwp_n2o = 273", "gwp_n2o = true"),

@@ -152,7 +152,7 @@ def _check_formula_names(tmp: Path, result) -> None:
 
 
 def _check_init(tmp: Path, result) -> None:
-    from espass_geo.runs.bilan import EXAMPLE_CONFIG
+    from espass_geo.io.bilan_config import EXAMPLE_CONFIG
 
     assert (tmp / "bilan.toml").read_text(encoding="utf-8") == EXAMPLE_CONFIG
 
