@@ -193,6 +193,19 @@ def test_no_remote_scripts_or_stylesheets(saved):
     assert sorted(p.name for p in html_path.parent.iterdir()) == ["carte.html", "lib"]
 
 
+def test_stylesheets_are_plain_css_written_as_they_are(saved):
+    """The page CSS lives in templates/*.css (shipped with the package): plain CSS, never a
+    template, and written into the page unchanged."""
+    from espass_geo.present.maps.base import stylesheet
+
+    for name in ("map.css", "dual.css", "bilan.css"):
+        css = stylesheet(name)
+        assert ".espass-" in css
+        assert "{{" not in css and "{%" not in css, name
+    _, _, text = saved
+    assert stylesheet("map.css") in text
+
+
 def test_vendored_css_resources_exist():
     for rel in list(maps.VENDORED_CSS.values()):
         css = maps.STATIC_DIR / rel

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib.resources import files
@@ -26,6 +25,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from espass_geo.errors import EspassGeoError
+from espass_geo.io.files import atomic_write
 from espass_geo.present.maps.safe import MapLike, _protect
 
 #: Vendored web assets (Leaflet, jQuery, Bootstrap, Font Awesome...), see static/README.md.
@@ -286,8 +286,8 @@ def save_map(m: MapLike, html_path: str | os.PathLike[str], *,
 
     ``m``: a :class:`folium.Map` or a :class:`folium.plugins.DualMap` (whole page saved).
 
-    The HTML is written to a temporary file of the same folder and then renamed
-    (``os.replace``), so an error never leaves a partial file behind. Any script or
+    The HTML is written by :func:`espass_geo.io.files.atomic_write` (a temporary file of the
+    same folder renamed with ``os.replace``), so an error never leaves a partial file behind. Any script or
     stylesheet still pointing to the internet (a folium plugin without a vendored copy, a
     branca colormap added to the map…) raises :class:`RemoteAssetError`, unless
     ``allow_remote=True``.
@@ -308,13 +308,5 @@ def save_map(m: MapLike, html_path: str | os.PathLike[str], *,
         )
     html_path.parent.mkdir(parents=True, exist_ok=True)
     _copy_assets(page, html_path.parent / LIB_DIR)
-    fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; published pages must be world-readable
-        os.replace(tmp, html_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return html_path
+    # published pages must be world-readable (0644); an OSError is raised as it is
+    return atomic_write(html_path, page, newline="\n", mode=0o644, os_errors=True)
