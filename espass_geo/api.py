@@ -37,7 +37,7 @@ from espass_geo.constants import DEFAULT_GWP_N2O, LAMBERT93
 from espass_geo.core.areas import MAX_NODATA_SHARE
 from espass_geo.errors import EspassGeoError, InputFileError, MissingCRSError
 from espass_geo.io.bilan_config import BilanConfig
-from espass_geo.io.outputs import read_manifest
+from espass_geo.io.manifest import read_manifest
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
 from espass_geo.runs.bilan import BilanResult, compute_bilan, write_bilan_outputs
 from espass_geo.runs.emissions import (

@@ -46,7 +46,7 @@ def _command_line() -> str:
 
 
 def _run(fn, *args, **kwargs):
-    from espass_geo.io.outputs import RUN_COMMAND
+    from espass_geo.io.manifest import RUN_COMMAND
 
     warnings.formatwarning = _format_warning
     token = RUN_COMMAND.set(_command_line())

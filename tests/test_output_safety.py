@@ -25,7 +25,8 @@ from click.testing import CliRunner
 from espass_geo.cli import main
 from espass_geo.errors import OutputError
 from espass_geo.io import outputs as io
-from espass_geo.io.outputs import MANIFEST_NAME, atomic_output_dir, cleanup_stale, read_manifest
+from espass_geo.io.manifest import MANIFEST_NAME, read_manifest
+from espass_geo.io.outputs import atomic_output_dir, cleanup_stale
 
 
 def _run(out: Path, files: dict[str, str], **kwargs) -> None:

@@ -78,3 +78,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes | Callable[[Pat
         tmp.unlink(missing_ok=True)
         raise
     return target
+
+
+def within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies below it (both resolved by the caller)."""
+    return path == folder or folder in path.parents

@@ -1,4 +1,4 @@
-"""File output helpers: safe output folders and GeoPackage layers (CSV: exports.py).
+"""Safe output folders and GeoPackage layers (manifest: manifest.py, locks: locks.py).
 
 An output folder is either **new** or **written by espass_geo**: every run leaves a manifest,
 :data:`MANIFEST_NAME`, that lists each file it wrote (size, SHA-256), the command and the date.
@@ -22,16 +22,11 @@ next run into the same parent folder.
 
 from __future__ import annotations
 
-import contextvars
 import ctypes
 import ctypes.util
-import datetime as _dt
 import errno
-import hashlib
-import json
 import os
 import secrets
-import shlex
 import shutil
 import sys
 import threading
@@ -42,116 +37,39 @@ from pathlib import Path
 import geopandas as gpd
 
 from espass_geo.errors import OutputError, os_reason
+from espass_geo.io.files import within
+from espass_geo.io.locks import (
+    LOCK_PREFIX,
+    HeldLock,
+    acquire_lock,
+    busy_error,
+    hold,
+    lock_path,
+    pid_alive,
+    unhold,
+)
+from espass_geo.io.manifest import (
+    MANIFEST_NAME,
+    RESERVED_PREFIX,
+    WRITE_PREFIX,
+    default_command,
+    file_sha256,
+    list_tree,
+    read_manifest,
+    unchanged,
+    write_manifest,
+)
 
-#: Name of the manifest written in every output folder.
-MANIFEST_NAME = ".espass_geo_manifest.json"
-_PREFIX = ".espass_geo-"
-_TMP = _PREFIX + "tmp."
-_OLD = _PREFIX + "old."
-_LOCK = _PREFIX + "lock."
-_WRITE = _PREFIX + "write."
+_TMP = RESERVED_PREFIX + "tmp."
+_OLD = RESERVED_PREFIX + "old."
 
 #: Temporary folders being built by this process (nested writers write straight into them).
 _ACTIVE: set[Path] = set()
 _ACTIVE_GUARD = threading.Lock()
 
-#: The command line recorded in the manifest (set by the CLI).
-RUN_COMMAND: contextvars.ContextVar[str | None] = contextvars.ContextVar("espass_geo_command",
-                                                                          default=None)
-
 #: OS errors that mean "this folder cannot be written" (not a bug).
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, errno.EDQUOT,
                  errno.EFBIG, errno.ENAMETOOLONG}
-
-
-def _within(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-# --------------------------------------------------------------------------------- lock
-class _Lock:
-    def __init__(self, path: Path, fd: int):
-        self.path, self.fd = path, fd
-
-    def release(self) -> None:
-        try:
-            self.path.unlink()  # while still holding the lock: the next run creates a new one
-        except OSError:
-            pass
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-
-
-def _busy(target: Path, lock: Path) -> OutputError:
-    return OutputError(
-        f"un autre calcul espass_geo écrit déjà dans le dossier « {target} » (verrou "
-        f"« {lock} ») : attendez qu'il se termine, ou choisissez un autre dossier avec --out.")
-
-
-class _HeldLock:
-    """The lock of a folder this process already holds (:func:`hold_output_lock`)."""
-
-    def release(self) -> None:
-        pass
-
-
-#: Locks held for a whole command (lock path → lock), see :func:`hold_output_lock`.
-_HELD: dict[Path, _Lock] = {}
-
-
-def _acquire_lock(path: Path, target: Path) -> _Lock | _HeldLock:
-    with _ACTIVE_GUARD:
-        if path in _HELD:
-            return _HeldLock()
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        fcntl = None
-    for _ in range(50):
-        if fcntl is not None:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                raise _busy(target, path) from None
-            try:
-                same = os.stat(path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:  # the previous holder removed it meanwhile: take the new one
-                os.close(fd)
-                continue
-        else:  # pragma: no cover - Windows: O_EXCL file holding the pid
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                try:
-                    pid = int(path.read_text(encoding="ascii").strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and _pid_alive(pid):
-                    raise _busy(target, path) from None
-                path.unlink(missing_ok=True)
-                continue
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        return _Lock(path, fd)
-    raise _busy(target, path)  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------- swap
@@ -193,7 +111,7 @@ def _is_stale(path: Path, pid: int) -> bool:
     if pid == os.getpid():
         with _ACTIVE_GUARD:
             return path not in _ACTIVE
-    return not _pid_alive(pid)
+    return not pid_alive(pid)
 
 
 def cleanup_stale(folder: Path) -> None:
@@ -223,102 +141,9 @@ def cleanup_stale(folder: Path) -> None:
         tmp = _marker(p.name, _TMP)
         if tmp is not None and _is_stale(p, tmp[0]) and p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
-        part = _marker(p.name, _WRITE)  # a manifest being written when the run was killed
-        if part is not None and not _pid_alive(part[0]) and p.is_file():
+        part = _marker(p.name, WRITE_PREFIX)  # a manifest being written when the run was killed
+        if part is not None and not pid_alive(part[0]) and p.is_file():
             p.unlink(missing_ok=True)
-
-
-# --------------------------------------------------------------------------------- manifest
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _walk(root: Path) -> tuple[list[str], list[str]]:
-    """Files (symlinks included) and folders below ``root``, relative POSIX paths.
-
-    Skips the manifest and the top-level ``.espass_geo-*`` entries (lock, temporary folders).
-    """
-    files: list[str] = []
-    dirs: list[str] = []
-
-    def rec(d: Path, rel: str) -> None:
-        for p in sorted(d.iterdir(), key=lambda q: q.name):
-            r = f"{rel}{p.name}"
-            if not rel and (p.name == MANIFEST_NAME or p.name.startswith(_PREFIX)):
-                continue
-            if p.is_dir() and not p.is_symlink():
-                dirs.append(r)
-                rec(p, r + "/")
-            else:
-                files.append(r)
-
-    rec(root, "")
-    return files, dirs
-
-
-def _valid_rel(rel: object) -> bool:
-    if not isinstance(rel, str) or not rel or "\\" in rel or rel.startswith("/"):
-        return False
-    parts = rel.split("/")
-    return all(p not in ("", ".", "..") for p in parts) and ":" not in parts[0]
-
-
-def read_manifest(folder: str | Path) -> dict | None:
-    """The manifest of an output folder (``files``: path → size, sha256), or None."""
-    path = Path(folder) / MANIFEST_NAME
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
-        return None
-    files = {k: v for k, v in doc["files"].items() if _valid_rel(k) and isinstance(v, dict)}
-    if len(files) != len(doc["files"]):
-        return None
-    doc["files"] = files
-    return doc
-
-
-def _unchanged(path: Path, entry: dict) -> bool:
-    try:
-        if path.is_symlink() or not path.is_file() or path.stat().st_size != entry.get("size"):
-            return False
-        return _sha256(path) == entry.get("sha256")
-    except OSError:
-        return False
-
-
-def _default_command() -> str:
-    cmd = RUN_COMMAND.get()
-    if cmd:
-        return cmd
-    return "python " + shlex.join(sys.argv) if sys.argv and sys.argv[0] else "python (API)"
-
-
-def _manifest_doc(files: dict[str, dict], command: str, complete: bool = True) -> str:
-    from espass_geo import __version__
-
-    doc = {"espass_geo_manifest": 1, "complete": complete, "version": __version__,
-           "command": command,
-           "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
-           "files": dict(sorted(files.items()))}
-    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
-
-
-def _write_file_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{_WRITE}{os.getpid()}.{secrets.token_hex(4)}.{path.name}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------- main API
@@ -351,7 +176,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
     shown = Path(out_dir)
     target = shown.resolve()
     with _ACTIVE_GUARD:
-        nested = any(_within(target, a) for a in _ACTIVE)
+        nested = any(within(target, a) for a in _ACTIVE)
     if nested:  # a sub-folder of a run being built: the outer run commits it
         target.mkdir(parents=True, exist_ok=True)
         yield target
@@ -370,14 +195,14 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
             f"le dossier de sortie « {shown} » ne peut pas être créé ({os_reason(exc)}) : "
             "choisissez un dossier où vous pouvez écrire avec --out.") from exc
     cwd = Path.cwd().resolve()
-    inner = target.exists() and (_within(cwd, target) or not os.access(parent, os.W_OK))
+    inner = target.exists() and (within(cwd, target) or not os.access(parent, os.W_OK))
     work = target if inner else parent
     lock = None
     tmp = None
     ok = False
     try:
         try:
-            lock = _acquire_lock(work / f"{_LOCK}{target.name}", shown)
+            lock = acquire_lock(work / f"{LOCK_PREFIX}{target.name}", shown)
             cleanup_stale(work)
             if not inner and target.is_dir():
                 cleanup_stale(target)
@@ -396,7 +221,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
         except OSError as exc:
             # a full disk or a read-only folder while writing the results (not an input)
             if exc.errno in _WRITE_ERRNOS and (exc.filename is None
-                                               or _within(Path(str(exc.filename)).absolute(),
+                                               or within(Path(str(exc.filename)).absolute(),
                                                           tmp)):
                 raise OutputError(
                     f"écriture impossible pour le dossier de sortie « {shown} » "
@@ -405,7 +230,7 @@ def atomic_output_dir(out_dir: str | Path, *, overwrite: bool = False,
             raise
         try:
             _commit(tmp, target, shown, overwrite=overwrite, inputs=_input_paths(inputs),
-                    command=command or _default_command())
+                    command=command or default_command())
         except OSError as exc:
             raise OutputError(
                 f"les résultats ne peuvent pas être placés dans « {shown} » ({os_reason(exc)}) : "
@@ -446,30 +271,30 @@ def _input_paths(inputs: Iterable[object]) -> set[Path]:
 
 def _commit(tmp: Path, target: Path, shown: Path, *, overwrite: bool, inputs: set[Path],
             command: str) -> None:
-    new_files, _ = _walk(tmp)
+    new_files, _ = list_tree(tmp)
     entries = {}
     for rel in new_files:
         p = tmp / rel
-        entries[rel] = {"size": p.stat().st_size, "sha256": _sha256(p)}
+        entries[rel] = {"size": p.stat().st_size, "sha256": file_sha256(p)}
 
     # 1. an input of the run is never replaced by an output of the same name
     for rel in new_files:
         dst = target / rel
-        if dst.resolve() in inputs and dst.is_file() and not _unchanged(dst, entries[rel]):
+        if dst.resolve() in inputs and dst.is_file() and not unchanged(dst, entries[rel]):
             raise OutputError(
                 f"le fichier d'entrée « {shown / rel} » serait remplacé par une sortie du même "
                 "nom : un fichier d'entrée n'est jamais écrasé. Déplacez-le hors du dossier de "
                 "sortie, ou choisissez un autre dossier avec --out.")
 
     if not target.exists():
-        _write_file_atomic(tmp / MANIFEST_NAME, _manifest_doc(entries, command))
+        write_manifest(tmp / MANIFEST_NAME, entries, command)
         os.rename(tmp, target)
         return
 
     prev, ours, foreign, modified = _state(target, inputs)
-    has_inputs = any(_within(i, target) for i in inputs)
+    has_inputs = any(within(i, target) for i in inputs)
     if (not foreign and not modified and not has_inputs
-            and not _within(Path.cwd().resolve(), target)
+            and not within(Path.cwd().resolve(), target)
             and os.access(target.parent, os.W_OK)):
         _swap(tmp, target, entries, command)
         return
@@ -488,7 +313,7 @@ def _state(target: Path, inputs: set[Path] = frozenset()
     prev = read_manifest(target)
     ours = dict(prev["files"]) if prev else {}
     complete = bool(prev and prev.get("complete", True))
-    files, dirs = _walk(target)
+    files, dirs = list_tree(target)
     our_dirs = {"/".join(f.split("/")[:k]) for f in ours for k in range(1, f.count("/") + 1)}
     foreign = [f for f in files if f not in ours]
     # a folder not ours is named only when no file of its own is (an empty folder)
@@ -496,7 +321,7 @@ def _state(target: Path, inputs: set[Path] = frozenset()
                 and not any(f.startswith(d + "/") for f in foreign)]
     modified = [f for f in files if f in ours and complete
                 and (target / f).resolve() not in inputs
-                and not _unchanged(target / f, ours[f])]
+                and not unchanged(target / f, ours[f])]
     return prev, ours, foreign, modified
 
 
@@ -519,13 +344,6 @@ def _refusal(shown: Path, prev: dict | None, foreign: list[str],
         "choisissez un autre dossier avec --out.")
 
 
-def _lock_path(target: Path) -> Path:
-    """Where the lock of ``target`` lives (beside it; inside it for the working folder)."""
-    inner = target.exists() and (_within(Path.cwd().resolve(), target)
-                                 or not os.access(target.parent, os.W_OK))
-    return (target if inner else target.parent) / f"{_LOCK}{target.name}"
-
-
 def hold_output_lock(out_dir: str | Path) -> Callable[[], None]:
     """Take the lock of ``out_dir`` for a whole command (computation included).
 
@@ -537,22 +355,20 @@ def hold_output_lock(out_dir: str | Path) -> Callable[[], None]:
     target = shown.resolve()
     if not target.parent.is_dir() or (target.exists() and not target.is_dir()):
         return lambda: None
-    path = _lock_path(target)
+    path = lock_path(target)
     try:
-        lock = _acquire_lock(path, shown)
+        lock = acquire_lock(path, shown)
     except OutputError:
         raise
     except OSError:
         return lambda: None  # unwritable: atomic_output_dir reports it
-    if isinstance(lock, _HeldLock):
+    if isinstance(lock, HeldLock):
         return lambda: None
-    with _ACTIVE_GUARD:
-        _HELD[path] = lock
+    hold(path, lock)
     cleanup_stale(path.parent)  # at startup: a backup left with no target is restored now
 
     def release() -> None:
-        with _ACTIVE_GUARD:
-            _HELD.pop(path, None)
+        unhold(path)
         lock.release()
 
     return release
@@ -577,9 +393,9 @@ def check_output_dir(out_dir: str | Path, *, overwrite: bool = False,
         prev, _, foreign, modified = _state(target, _input_paths(inputs))
         if foreign or modified:
             raise _refusal(shown, prev, foreign, modified)
-    work = target if (_within(Path.cwd().resolve(), target)
+    work = target if (within(Path.cwd().resolve(), target)
                       or not os.access(target.parent, os.W_OK)) else target.parent
-    lock = work / f"{_LOCK}{target.name}"
+    lock = work / f"{LOCK_PREFIX}{target.name}"
     try:
         import fcntl
 
@@ -589,13 +405,13 @@ def check_output_dir(out_dir: str | Path, *, overwrite: bool = False,
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        raise _busy(shown, lock) from None
+        raise busy_error(shown, lock) from None
     finally:
         os.close(fd)  # also releases the probe's lock
 
 
 def _swap(tmp: Path, target: Path, entries: dict, command: str) -> None:
-    _write_file_atomic(tmp / MANIFEST_NAME, _manifest_doc(entries, command))
+    write_manifest(tmp / MANIFEST_NAME, entries, command)
     if _exchange(tmp, target):
         shutil.rmtree(tmp, ignore_errors=True)  # now the previous run's files
         return
@@ -625,7 +441,7 @@ def _merge(tmp: Path, target: Path, shown: Path, entries: dict, ours: dict,
             conflicts.append(rel)
         elif not dst.exists() or (rel in ours and dst.resolve() not in inputs):
             move.append(rel)
-        elif _unchanged(dst, entry):
+        elif unchanged(dst, entry):
             keep_identical.append(rel)
         else:
             conflicts.append(rel)
@@ -644,7 +460,7 @@ def _merge(tmp: Path, target: Path, shown: Path, entries: dict, ours: dict,
               and (target / rel).is_file() and not (target / rel).is_symlink()]
     # journal: while files move, the manifest lists old and new files (both are ours)
     journal = {**{k: v for k, v in ours.items() if (target / k).exists()}, **entries}
-    _write_file_atomic(target / MANIFEST_NAME, _manifest_doc(journal, command, complete=False))
+    write_manifest(target / MANIFEST_NAME, journal, command, complete=False)
     for rel in move:
         dst = target / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -660,7 +476,7 @@ def _merge(tmp: Path, target: Path, shown: Path, entries: dict, ours: dict,
                 break
     final = {rel: entries[rel] for rel in move}
     final.update({rel: entries[rel] for rel in keep_identical if rel in ours})
-    _write_file_atomic(target / MANIFEST_NAME, _manifest_doc(final, command))
+    write_manifest(target / MANIFEST_NAME, final, command)
 
 
 def _ancestors(rel: str) -> list[str]:
