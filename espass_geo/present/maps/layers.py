@@ -64,6 +64,49 @@ def _is_wgs84(gdf: gpd.GeoDataFrame) -> bool:
     return gdf.crs is not None and gdf.crs.equals("EPSG:4326")
 
 
+def tooltip_layer(
+    web: gpd.GeoDataFrame,
+    tooltip: Sequence[tuple[str, str]],
+    *,
+    name: str,
+    show: bool = True,
+    extra: Mapping[str, Sequence[Any]] | None = None,
+    style: Callable[[dict[str, Any]], dict[str, Any]],
+    highlight: Callable[[dict[str, Any]], dict[str, Any]],
+    **geojson: Any,
+) -> folium.FeatureGroup:
+    """The GeoJSON layer of ``web`` (EPSG:4326) with its French tooltip, in its own
+    FeatureGroup: the one tooltip implementation of the maps (zones, parcels, cells,
+    actions).
+
+    ``tooltip``: ``(column, French alias)`` pairs of pre-formatted strings, HTML-escaped here
+    (folium's tooltip writes them with ``innerHTML``). ``extra``: further feature properties
+    read by ``style`` (colours, values), not shown. ``geojson`` goes to
+    :class:`folium.GeoJson` (``attribution``, ``pane``, ``marker``).
+    """
+    fields = [c for c, _ in tooltip]
+    props = pd.DataFrame(index=web.index)
+    for col in dict.fromkeys(fields):
+        props[col] = [_esc(v) for v in web[col].astype("string").fillna("–")]
+    for key, values in (extra or {}).items():
+        props[key] = list(values)
+    data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
+    group = folium.FeatureGroup(name=name, show=show, overlay=True, control=True)
+    folium.GeoJson(
+        data.to_geo_dict(show_bbox=False),  # no per-feature bbox: lighter HTML
+        name=name,
+        control=False,
+        style_function=style,
+        highlight_function=highlight,
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[_esc(a) for _, a in tooltip], localize=False, sticky=True,
+            labels=True, class_name="espass-tooltip",
+        ) if fields else None,
+        **geojson,
+    ).add_to(group)
+    return group
+
+
 def choropleth_layer(
     gdf: gpd.GeoDataFrame,
     value_col: str,
@@ -123,15 +166,9 @@ def choropleth_layer(
         classes = make_classes(web[value_col], caption=caption, palette=palette,
                                n_classes=n_classes, diverging=diverging, breaks=breaks)
     values = pd.to_numeric(web[value_col], errors="coerce").astype("float64")
-    props = pd.DataFrame(index=web.index)
-    for col in dict.fromkeys(fields):
-        # HTML-escaped here: folium's tooltip writes the values with innerHTML
-        props[col] = [_esc(v) for v in web[col].astype("string").fillna("–")]
     # numbers travel as rounded floats (or null); colours are computed here, in Python
-    props["value"] = [None if not math.isfinite(v) else round(v, 4) for v in values]
-    props["fill"] = [classes.color(v) for v in values]
-    data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
-    feature_collection = data.to_geo_dict(show_bbox=False)  # no per-feature bbox: lighter HTML
+    extra = {"value": [None if not math.isfinite(v) else round(v, 4) for v in values],
+             "fill": [classes.color(v) for v in values]}
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         return {"fillColor": feature["properties"]["fill"], "fillOpacity": fill_opacity,
@@ -141,24 +178,13 @@ def choropleth_layer(
         return {"color": "#222222", "weight": max(2.0, line_weight * 2.5),
                 "fillOpacity": min(1.0, fill_opacity + 0.15)}
 
-    group = folium.FeatureGroup(name=name, show=show, overlay=True, control=True)
     geojson_kwargs: dict[str, Any] = {}
     if attribution:
         geojson_kwargs["attribution"] = attribution
     if pane:
         geojson_kwargs["pane"] = pane
-    folium.GeoJson(
-        feature_collection,
-        name=name,
-        control=False,
-        style_function=style,
-        highlight_function=highlight,
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_esc(a) for _, a in tooltip], localize=False, sticky=True,
-            labels=True, class_name="espass-tooltip",
-        ) if fields else None,
-        **geojson_kwargs,
-    ).add_to(group)
+    group = tooltip_layer(web, tooltip, name=name, show=show, extra=extra, style=style,
+                          highlight=highlight, **geojson_kwargs)
     return group, classes
 
 

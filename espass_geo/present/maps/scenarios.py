@@ -32,6 +32,7 @@ from espass_geo.present.maps.flows import (
 from espass_geo.present.maps.layers import (
     GREY_OUTLINES,
     to_web_geometries,
+    tooltip_layer,
     zone_layer,
 )
 from espass_geo.present.maps.legend import (
@@ -48,7 +49,6 @@ from espass_geo.present.maps.page import (
     add_fields,
 )
 from espass_geo.present.maps.safe import (
-    _esc,
     _protect,
 )
 
@@ -173,10 +173,6 @@ def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
     """Action outlines coloured by type (lines and points accepted), tooltip in French."""
     a = _actions_fr(actions)
     web = to_web_geometries(a, simplify_m=1.0)
-    props = web[["label_fr", "type_fr", "year_fr", "stroke"]].astype(object)
-    for col in ("label_fr", "type_fr", "year_fr"):  # written with innerHTML by the tooltip
-        props[col] = [_esc(v) for v in props[col]]
-    data = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326).reset_index(drop=True)
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         color = feature["properties"]["stroke"]
@@ -186,19 +182,10 @@ def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
     def highlight(_feature: dict[str, Any]) -> dict[str, Any]:
         return {"weight": 5, "fillOpacity": 0.25}
 
-    group = folium.FeatureGroup(name=ACTIONS_LAYER_FR, show=True, overlay=True, control=True)
-    folium.GeoJson(
-        data.to_geo_dict(show_bbox=False),
-        name=ACTIONS_LAYER_FR,
-        control=False,
-        style_function=style,
-        highlight_function=highlight,
-        marker=folium.CircleMarker(radius=7),
-        pane=_ACTIONS_PANE,
-        tooltip=folium.GeoJsonTooltip(
-            fields=["label_fr", "type_fr", "year_fr"], aliases=["Action", "Type", "Année"],
-            localize=False, sticky=True, labels=True, class_name="espass-tooltip"),
-    ).add_to(group)
+    group = tooltip_layer(
+        web, [("label_fr", "Action"), ("type_fr", "Type"), ("year_fr", "Année")],
+        name=ACTIONS_LAYER_FR, extra={"stroke": web["stroke"]}, style=style,
+        highlight=highlight, marker=folium.CircleMarker(radius=7), pane=_ACTIONS_PANE)
     return group
 
 
