@@ -33,8 +33,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from espass_geo.constants import DEFAULT_GWP_N2O, LAMBERT93
-from espass_geo.core.areas import MAX_NODATA_SHARE
+from espass_geo import spec
+from espass_geo.constants import LAMBERT93
 from espass_geo.errors import EspassGeoError, InputFileError, MissingCRSError
 from espass_geo.io.bilan_config import BilanConfig
 from espass_geo.io.manifest import read_manifest
@@ -63,9 +63,12 @@ RasterInput: TypeAlias = "str | Path | rasterio.io.DatasetReader | xarray.DataAr
 VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
 Result: TypeAlias = "StocksResult | FlowsResult | EmissionsResult | ScenarioResult | BilanResult"
 
-_METHODS = ("aldo", "ipcc")
-_ENGINES = ("exact", "center")
-_WOOD = ("harvest", "consumption", "none")
+# choices and defaults: the one specification of the inputs (the Literal types above repeat the
+# choices for type checkers; tests/test_spec.py checks that they agree)
+_METHODS = spec.BY_NAME["method"].choices
+_ENGINES = spec.BY_NAME["engine"].choices
+_WOOD = spec.BY_NAME["wood_products"].choices
+_D = spec.DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -283,9 +286,9 @@ def stocks(
     zpc: str | None = None,
     id_field: str | None = None,
     label: str | None = None,
-    method: Method = "aldo",
-    engine: Engine = "exact",
-    max_nodata_share: float = MAX_NODATA_SHARE,
+    method: Method = _D["method"],
+    engine: Engine = _D["engine"],
+    max_nodata_share: float = _D["max_nodata_share"],
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
@@ -316,17 +319,17 @@ def flows(
     *,
     landcover_before: RasterInput | None = None,
     landcover_after: RasterInput | None = None,
-    years: tuple[int, int] = (2012, 2018),
+    years: tuple[int, int] = _D["years"],
     changes: PathLike | None = None,
     forest_areas: PathLike | pd.DataFrame | None = None,
     zpc: str | None = None,
     id_field: str | None = None,
     label: str | None = None,
-    method: Method = "aldo",
-    gwp_n2o: float = DEFAULT_GWP_N2O,
-    wood_products: WoodProducts = "harvest",
-    engine: Engine = "exact",
-    max_nodata_share: float = MAX_NODATA_SHARE,
+    method: Method = _D["method"],
+    gwp_n2o: float = _D["gwp_n2o"],
+    wood_products: WoodProducts = _D["wood_products"],
+    engine: Engine = _D["engine"],
+    max_nodata_share: float = _D["max_nodata_share"],
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
@@ -431,7 +434,7 @@ def bilan(
     *,
     landcover: RasterInput | None = None,
     landcover_before: RasterInput | None = None,
-    years: tuple[int, int] = (2012, 2018),
+    years: tuple[int, int] = _D["years"],
     areas: PathLike | None = None,
     changes: PathLike | None = None,
     parcels: PathLike | None = None,
@@ -444,9 +447,9 @@ def bilan(
     id_field: str | None = None,
     label: str | None = None,
     title: str | None = None,
-    method: Method = "aldo",
-    gwp_n2o: float = DEFAULT_GWP_N2O,
-    max_nodata_share: float = MAX_NODATA_SHARE,
+    method: Method = _D["method"],
+    gwp_n2o: float = _D["gwp_n2o"],
+    max_nodata_share: float = _D["max_nodata_share"],
     quiet: bool = True,
 ) -> BilanResult:
     """The full Bilan ESPASS of a territory: stocks, flows, emissions, scenario, one table.

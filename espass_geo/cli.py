@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from espass_geo import _click_fr
-from espass_geo.constants import DEFAULT_GWP_N2O
+from espass_geo import _click_fr, spec
 from espass_geo.errors import EspassGeoError, EspassGeoWarning
 
 _click_fr.install()  # click's own messages (wrong option, usage, help headings) in French
@@ -111,20 +110,6 @@ def main(verbose: bool) -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
-ZPC_HELP = "Zone pédoclimatique imposée à toutes les zones (ex. 2_1)."
-
-
-def _territory_fields(f):
-    """``--id-field`` and ``--name-field``: the fields of a zones file naming the zones."""
-    f = click.option("--name-field",
-                     help="Champ du nom des zones dans un fichier de territoire (défaut : le "
-                          "premier présent de NOM, NOM_COM, nom, name, libelle…).")(f)
-    return click.option("--id-field",
-                        help="Champ de l'identifiant des zones dans un fichier de territoire "
-                             "(défaut : le premier présent de zone_id, INSEE_COM, code_insee, "
-                             "insee, CODE_INSEE, SIREN, siren_epci, code…).")(f)
-
-
 def _resolved(territory, id_field, name_field):
     """The territory resolved with the fields named, or the specification unchanged."""
     if id_field is None and name_field is None:
@@ -135,33 +120,7 @@ def _resolved(territory, id_field, name_field):
 
 
 @main.command()
-@click.option("--territory", "-t", required=True,
-              help="Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés par "
-                   "des virgules (COG 2018 ; cog2026:CODES pour le COG 2026), epci:SIREN[,SIREN] "
-                   "ou dep:59,62.")
-@click.option("--landcover", type=click.Path(path_type=Path),
-              help="Raster d'occupation du sol (GeoTIFF, codes CLC niveau 3, EPSG:2154).")
-@click.option("--areas", type=click.Path(path_type=Path),
-              help="Table de surfaces CSV (zone_id, code, area_ha ; ou large façon ALDO clc18).")
-@click.option("--parcels", type=click.Path(path_type=Path),
-              help="Parcelles RPG (GeoPackage/shapefile avec CODE_GROUP/CODE_CULTU).")
-@click.option("--hedges", type=click.Path(path_type=Path),
-              help="Linéaires de haies CSV (zone_id, length_km).")
-@click.option("--zpc", help=ZPC_HELP)
-@_territory_fields
-@click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True,
-              help="Jeu de facteurs pour le sol.")
-@click.option("--engine", type=click.Choice(["exact", "center"]), default="exact",
-              show_default=True, help="Croisement raster : couverture exacte ou centre de pixel.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Dossier de sortie.")
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
-@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Part maximale d'une zone hors du raster ou sans donnée (au-delà : erreur ; "
-                   "au-delà de 1 % : avertissement).")
+@spec.options("stocks")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
@@ -180,35 +139,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 
 
 @main.command()
-@click.option("--territory", "-t", required=True,
-              help="Comme pour « stocks » : fichier, codes INSEE, epci:SIREN ou dep:59,62.")
-@click.option("--landcover-before", type=click.Path(path_type=Path),
-              help="Occupation du sol à la première date (GeoTIFF CLC, EPSG:2154).")
-@click.option("--landcover-after", type=click.Path(path_type=Path),
-              help="Occupation du sol à la seconde date (même grille).")
-@click.option("--years", nargs=2, type=int, default=(2012, 2018), show_default=True,
-              help="Années des deux dates (la période annualise les surfaces).")
-@click.option("--changes", type=click.Path(path_type=Path),
-              help="Table de changements CSV (zone_id, from_code, to_code, area_ha ; ou ALDO "
-                   "clc18-change).")
-@click.option("--forest-areas", type=click.Path(path_type=Path),
-              help="Surfaces forestières (zone_id, composition, area_ha ; ou BD Forêt ALDO).")
-@click.option("--zpc", help=ZPC_HELP)
-@_territory_fields
-@click.option("--method", type=click.Choice(["aldo", "ipcc"]), default="aldo", show_default=True)
-@click.option("--gwp-n2o", type=float, default=DEFAULT_GWP_N2O, show_default=True,
-              help="PRG du N2O (273 = GIEC AR6, 265 = AR5).")
-@click.option("--wood-products", type=click.Choice(["harvest", "consumption", "none"]),
-              default="harvest", show_default=True,
-              help="Produits bois : approche récolte, consommation, ou aucun.")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
-@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
-@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Part maximale d'une zone hors des rasters ou sans donnée à l'une des deux "
-                   "dates (au-delà : erreur ; au-delà de 1 % : avertissement).")
+@spec.options("flows")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
           max_nodata_share):
@@ -229,13 +160,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 
 
 @main.command()
-@click.option("--config", "config", required=True, type=click.Path(path_type=Path),
-              help="Fichier de scénario TOML (voir landcover/scenarios/flandre_dunkerque.toml).")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
-@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+@spec.options("scenario")
 def scenario(config, out_dir, overwrite, no_map):
     """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
     from espass_geo.present.fmt import fmt_mass_t
@@ -254,24 +179,7 @@ def scenario(config, out_dir, overwrite, no_map):
 
 
 @main.command()
-@click.option("--territory", "-t", required=True,
-              help="Comme pour « stocks » : fichier, codes INSEE, epci:SIREN ou dep:59,62.")
-@click.option("--inventory", type=click.Path(path_type=Path),
-              help="Inventaire CSV (territoire × secteur × substance × année ; voir "
-                   "factors/README.md). Défaut : estimation de démonstration embarquée.")
-@click.option("--population", type=click.Path(path_type=Path),
-              help="Population CSV (zone_id, population, cog). Défaut : COG 2018 embarqué.")
-@click.option("--land-flows", type=click.Path(path_type=Path),
-              help="flows_zones.csv d'espass-geo flows : poste « utilisation des terres ».")
-@click.option("--footprint-adjustments", type=click.Path(path_type=Path),
-              help="Ajustements locaux de l'empreinte (zone_id|*, post, factor, driver).")
-@click.option("--zpc", help=ZPC_HELP)
-@_territory_fields
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
-@click.option("--no-map", is_flag=True, help="Ne pas produire la carte HTML.")
+@spec.options("emissions")
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
               id_field, name_field, out_dir, overwrite, no_map):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
@@ -290,20 +198,7 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 
 
 @main.command()
-@click.option("--config", "config", type=click.Path(path_type=Path),
-              help="Fichier bilan.toml (espass-geo init en écrit un exemple commenté).")
-@click.option("--territory", "-t",
-              help="Sans --config : territoire avec les données embarquées par défaut.")
-@click.option("--zpc", help=ZPC_HELP + " Prévaut sur la clé zpc du fichier.")
-@_territory_fields
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
-@click.option("--quiet", "-q", is_flag=True, help="Sans barre de progression ni résumé.")
-@click.option("--max-nodata-share", type=click.FloatRange(0, 1), default=None,
-              help="Part d'une zone hors du raster ou sans donnée au-delà de laquelle le calcul "
-                   "s'arrête (défaut : celle du fichier, sinon 0,5).")
+@spec.options("bilan")
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
           max_nodata_share):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
@@ -333,7 +228,7 @@ def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quie
 
 @main.command()
 @click.argument("path", default="bilan.toml", type=click.Path(path_type=Path))
-@click.option("--overwrite", is_flag=True, help="Remplacer le fichier s'il existe déjà.")
+@spec.options("init")
 def init(path, overwrite):
     """Écrit un fichier bilan.toml d'exemple, commenté, sur les données embarquées."""
     from espass_geo.io.bilan_config import write_example_config
@@ -344,11 +239,7 @@ def init(path, overwrite):
 
 
 @main.command()
-@click.option("--out", "out_dir", default="maps/demo", show_default=True,
-              type=click.Path(path_type=Path), help="Dossier de sortie.")
-@click.option("--overwrite", is_flag=True,
-              help="Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
-                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
+@spec.options("demo")
 def demo(out_dir, overwrite):
     """Démonstration sur les données embarquées (SCoT Flandre-Dunkerque et 37 EPCI du 59/62)."""
     from espass_geo.present.fmt import fmt_mass_t

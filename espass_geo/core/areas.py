@@ -41,6 +41,7 @@ from espass_geo.io.rasters import (
 )
 from espass_geo.io.vectors import overlap_notice
 from espass_geo.present.fmt import fmt_area_ha, fmt_percent
+from espass_geo.spec import DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ CLOSURE_RTOL = 0.005
 #: A zone with more than this share of its area outside the raster or in no-data is warned about.
 NODATA_WARN_SHARE = 0.01
 #: Default share above which that is an error (``--max-nodata-share``).
-MAX_NODATA_SHARE = 0.5
+MAX_NODATA_SHARE = DEFAULTS["max_nodata_share"]  # espass_geo.spec: the one default
 
 
 @dataclass

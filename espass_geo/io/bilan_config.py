@@ -14,7 +14,7 @@ from pathlib import Path
 
 import tomli_w
 
-from espass_geo.constants import DEFAULT_GWP_N2O
+from espass_geo import spec
 from espass_geo.errors import ConfigError, OutputError
 from espass_geo.io.files import atomic_write
 from espass_geo.io.toml import (
@@ -34,12 +34,12 @@ from espass_geo.io.toml import (
 )
 from espass_geo.reference import data
 
-CONFIG_KEYS = {"title", "territory", "zpc", "id_field", "name_field", "method", "gwp_n2o",
-               "landcover", "emissions", "scenario"}
-LANDCOVER_KEYS = {"after", "before", "years", "parcels", "areas", "changes", "forest_areas",
-                  "max_nodata_share"}
-EMISSION_KEYS = {"inventory", "population", "footprint_adjustments"}
-SCENARIO_KEYS = {"file"}
+CONFIG_KEYS = spec.toml_keys("bilan", "") | {"landcover", "emissions", "scenario"}
+# the keys of each table, from the one specification of the inputs (espass_geo.spec)
+LANDCOVER_KEYS = spec.toml_keys("bilan", "landcover")
+EMISSION_KEYS = spec.toml_keys("bilan", "emissions")
+SCENARIO_KEYS = spec.toml_keys("bilan", "scenario")
+_D = spec.DEFAULTS
 
 EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bilan --config bilan.toml --out bilan/)
 # Les chemins sont relatifs à ce fichier ; "demo" désigne les données embarquées.
@@ -47,8 +47,8 @@ EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bila
 
 title = "Bilan ESPASS — SCoT Flandre-Dunkerque"
 territory = "epci:245900428,200040954"   # fichier de zones, codes INSEE, epci:SIREN ou dep:59,62
-method = "aldo"                          # "ipcc" : GIEC Tier 1 pour le sol
-gwp_n2o = 273                            # PRG du N2O (273 = GIEC AR6, 265 = AR5)
+method = "{method}"                          # "ipcc" : GIEC Tier 1 pour le sol
+gwp_n2o = {gwp_n2o:g}                            # PRG du N2O (273 = GIEC AR6, 265 = AR5)
 # zpc = "2_1"                            # zone pédoclimatique imposée (facultatif)
 # id_field = "INSEE_COM"                 # champ identifiant des zones d'un fichier (facultatif)
 # name_field = "NOM"                     # champ nom des zones d'un fichier (facultatif)
@@ -56,12 +56,12 @@ gwp_n2o = 273                            # PRG du N2O (273 = GIEC AR6, 265 = AR5
 [landcover]
 after = "demo"              # occupation du sol (GeoTIFF codes CLC, EPSG:2154) : stocks
 before = "demo-2012"        # première date (facultatif) : flux et artificialisation
-years = [2012, 2018]
+years = [{years[0]}, {years[1]}]
 parcels = "demo"            # parcelles RPG (facultatif)
 # areas = "surfaces.csv"    # à la place d'un raster : table de surfaces (zone_id, code, area_ha)
 # changes = "changements.csv"     # à la place de deux rasters : table de changements
 # forest_areas = "bdforet.csv"    # surfaces BD Forêt (croissance forestière, produits bois)
-# max_nodata_share = 0.5    # part d'une zone hors du raster ou sans donnée qui arrête le calcul
+# max_nodata_share = {max_nodata_share:g}    # part d'une zone hors du raster ou sans donnée qui arrête le calcul
 
 [emissions]
 inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
@@ -70,7 +70,7 @@ inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" =
 
 [scenario]
 file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
-'''
+'''.format(**spec.DEFAULTS)
 
 
 @dataclass
@@ -82,11 +82,11 @@ class BilanConfig:
     #: fields of a zones file holding the zone ids and names (None: recognised names)
     id_field: str | None = None
     name_field: str | None = None
-    method: str = "aldo"
-    gwp_n2o: float = DEFAULT_GWP_N2O
+    method: str = _D["method"]
+    gwp_n2o: float = _D["gwp_n2o"]
     landcover: Path | None = None
     before: Path | None = None
-    years: tuple[int, int] = (2012, 2018)
+    years: tuple[int, int] = _D["years"]
     parcels: Path | None = None
     areas: Path | None = None
     changes: Path | None = None
@@ -96,7 +96,7 @@ class BilanConfig:
     footprint_adjustments: Path | None = None
     scenario: Path | None = None
     #: share of a zone outside the raster or in no-data above which the run stops
-    max_nodata_share: float = 0.5
+    max_nodata_share: float = _D["max_nodata_share"]
     raw: dict = field(default_factory=dict)
 
 
@@ -152,17 +152,17 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         territory, problem = check_territory_value(raw["territory"], base)
         if problem:
             problems.append(f"{at('territory')} : {problem}")
-    method = raw.get("method", "aldo")
-    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
+    method = raw.get("method", _D["method"])
+    if not isinstance(method, str) or method not in spec.BY_NAME["method"].choices:
         problems.append(f"{at('method')} : méthode {show(method)} inconnue : écrivez method = "
-                        '"aldo" ou "ipcc"')
-        method = "aldo"
-    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
+                        + " ou ".join(f'"{c}"' for c in spec.BY_NAME["method"].choices))
+        method = _D["method"]
+    gwp = raw.get("gwp_n2o", _D["gwp_n2o"])
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre entre "
                         f"{GWP_N2O_RANGE[0]:g} et {GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC "
                         f"AR6, 265 AR5), pas {show(gwp)}")
-        gwp = DEFAULT_GWP_N2O
+        gwp = _D["gwp_n2o"]
     zpc = raw.get("zpc")
     if zpc is not None:
         known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
@@ -241,24 +241,25 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     if "before" in lc and "after" not in lc:
         problems.append(f"{at('landcover', 'before')} : [landcover] before demande after (le "
                         "raster de la seconde date)")
-    max_nodata = lc.get("max_nodata_share", 0.5)
-    if not is_number(max_nodata) or not 0.0 <= max_nodata <= 1.0:
+    max_nodata = lc.get("max_nodata_share", _D["max_nodata_share"])
+    if not is_number(max_nodata) or not spec.in_range("max_nodata_share", max_nodata):
         problems.append(f"{at('landcover', 'max_nodata_share')} : « max_nodata_share » doit être "
-                        f"un nombre entre 0 et 1 (part d'une zone hors du raster ou sans donnée "
+                        f"un nombre {spec.range_text('max_nodata_share')} (part d'une zone hors du raster ou sans donnée "
                         f"au-delà de laquelle le calcul s'arrête), pas {show(max_nodata)}")
-        max_nodata = 0.5
-    years = lc.get("years", [2012, 2018])
+        max_nodata = _D["max_nodata_share"]
+    years = lc.get("years", list(_D["years"]))
     last = this_year()
     if not (isinstance(years, list) and len(years) == 2 and all(is_int(y) for y in years)):
         problems.append(f"{at('landcover', 'years')} : « years » doit être [année1, année2] "
-                        f"(deux entiers), pas {show(years)} ; ex. years = [2012, 2018]")
-        years = [2012, 2018]
+                        f"(deux entiers), pas {show(years)} ; ex. years = "
+                        f"{list(_D['years'])}")
+        years = list(_D["years"])
     elif not all(FIRST_LANDCOVER_YEAR <= y <= last for y in years):
         fixed = [min(max(y, FIRST_LANDCOVER_YEAR), last) for y in years]
         problems.append(f"{at('landcover', 'years')} : years {years} : les dates d'occupation du "
                         f"sol doivent être comprises entre {FIRST_LANDCOVER_YEAR} et {last} ; "
                         f"corrigez years = [{fixed[0]}, {fixed[1]}]")
-        years = [2012, 2018]
+        years = list(_D["years"])
     elif years[1] <= years[0]:
         problems.append(f"{at('landcover', 'years')} : dates inversées ou égales {years} ; "
                         "écrivez [première date, seconde date]")
@@ -327,7 +328,7 @@ def config_as_toml(cfg: BilanConfig) -> str:
         if value is not None:
             landcover["after" if key == "landcover" else key] = Path(value).as_posix()
     landcover["years"] = [int(cfg.years[0]), int(cfg.years[1])]
-    if cfg.max_nodata_share != 0.5:
+    if cfg.max_nodata_share != _D["max_nodata_share"]:
         landcover["max_nodata_share"] = _number(cfg.max_nodata_share)
     doc["landcover"] = landcover
     doc["emissions"] = {"inventory": Path(cfg.inventory).as_posix() if cfg.inventory

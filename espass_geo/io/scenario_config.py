@@ -17,12 +17,12 @@ start_year = 2025
 horizon = 2050
 method = "aldo"            # or "ipcc" (soil pool and practices)
 
-[data]
-landcover = "demo"         # start state (GeoTIFF, CLC codes, EPSG:2154)
-# landcover_year = 2018    # its date: else trend_years[1], the demo date or the year in its name
+[landcover]                # the same keys as in bilan.toml (espass_geo.spec); the old
+after = "demo"             # [data] names (landcover, trend_landcover_before, trend_years,
+# landcover_year = 2018    # trend_changes, parcels) are still read
 parcels = "demo"           # RPG parcels (practices)
-trend_landcover_before = "demo-2012"   # earlier land cover: the observed trend
-trend_years = [2012, 2018]
+before = "demo-2012"       # earlier land cover: the observed trend
+years = [2012, 2018]
 
 [baseline]
 trend = true               # continue the observed yearly land-use change
@@ -44,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from espass_geo.constants import DEFAULT_GWP_N2O
+from espass_geo import spec
 from espass_geo.errors import ScenarioError
 from espass_geo.io.toml import (
     FIRST_LANDCOVER_YEAR,
@@ -63,11 +63,13 @@ from espass_geo.io.toml import (
 )
 from espass_geo.reference import data
 
-TOP_KEYS = {"title", "territory", "start_year", "horizon", "method", "gwp_n2o", "zpc",
-            "id_field", "name_field", "data", "baseline", "scenario"}
-DATA_KEYS = {"landcover", "landcover_year", "parcels", "trend_landcover_before", "trend_years",
-             "trend_changes"}
-BASELINE_KEYS = {"trend"}
+# the keys of each table, from the one specification of the inputs (espass_geo.spec):
+# [landcover] has the names of bilan.toml; [data] holds the old names, still read
+TOP_KEYS = spec.toml_keys("scenario", "") | {"landcover", "data", "baseline", "scenario"}
+LANDCOVER_KEYS = spec.toml_keys("scenario", "landcover")
+DATA_KEYS = spec.toml_keys("scenario", "data")
+BASELINE_KEYS = spec.toml_keys("scenario", "baseline")
+_D = spec.DEFAULTS
 SCENARIO_KEYS = {"name", "label", "trend", "action"}
 ACTION_KEYS = {
     "convert": {"type", "id", "label", "to", "geometry", "year"},
@@ -142,8 +144,11 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     lines = TomlLines(text)
     base = path.parent
     problems: list[str] = []
+    renamed: dict[str, str] = {}  # old [data] key -> its [landcover] name, for the lines
 
     def where(*keys) -> str:
+        if len(keys) > 1 and keys[0] == "data" and keys[1] in renamed:
+            keys = ("landcover", renamed[keys[1]], *keys[2:])
         line = lines.line(*keys)
         return f"{path.name}:{line}" if line else path.name
 
@@ -227,21 +232,21 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     if "start_year" not in raw:
         add((), "clé obligatoire « start_year » absente (année de départ, ex. start_year = 2025)")
     start = year_value(raw, "start_year", ())
-    horizon = year_value(raw, "horizon", (), 2050)
+    horizon = year_value(raw, "horizon", (), _D["horizon"])
     if start is not None and horizon is not None and horizon <= start:
         add(("horizon",), f"l'horizon {horizon} doit être après l'année de départ {start} "
                           f"(start_year) ; écrivez par exemple horizon = 2050")
-    method = raw.get("method", "aldo")
-    if not isinstance(method, str) or method not in ("aldo", "ipcc"):
-        add(("method",), f"méthode {show(method)} inconnue : écrivez method = \"aldo\" ou "
-                         "\"ipcc\"")
-        method = "aldo"
-    gwp = raw.get("gwp_n2o", DEFAULT_GWP_N2O)
+    method = raw.get("method", _D["method"])
+    if not isinstance(method, str) or method not in spec.BY_NAME["method"].choices:
+        add(("method",), f"méthode {show(method)} inconnue : écrivez method = "
+                         + " ou ".join(f'"{c}"' for c in spec.BY_NAME["method"].choices))
+        method = _D["method"]
+    gwp = raw.get("gwp_n2o", _D["gwp_n2o"])
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         add(("gwp_n2o",), f"« gwp_n2o » doit être un nombre entre {GWP_N2O_RANGE[0]:g} et "
                           f"{GWP_N2O_RANGE[1]:g} (PRG100 du N2O : 273 GIEC AR6, 265 AR5), pas "
                           f"{show(gwp)}")
-        gwp = DEFAULT_GWP_N2O
+        gwp = _D["gwp_n2o"]
     zpc = raw.get("zpc")
     if zpc is not None:
         known = sorted(set(data.factor_table("aldo_soil_stock_ref")["zpc"]))
@@ -261,6 +266,16 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     # ---- [data]
     d = table(raw.get("data"), ("data",), "data")
     unknown(d, DATA_KEYS, ("data",), "data.")
+    lct = table(raw.get("landcover"), ("landcover",), "landcover")
+    unknown(lct, LANDCOVER_KEYS, ("landcover",), "landcover.")
+    for key in sorted(set(lct) & LANDCOVER_KEYS):  # read under the old names below
+        old = spec.toml_input("scenario", "landcover", key).aliases[0][1]
+        if old in d:
+            add(("landcover", key), f"« landcover.{key} » et « data.{old} » (son ancien nom) "
+                                    "donnent la même entrée : gardez l'une des deux")
+        else:
+            d = {**d, old: lct[key]}
+            renamed[old] = key
     landcover = file_value(d, "landcover", ("data",), "landcover", "data.landcover")
     if "landcover" not in d and not in_bilan:
         add(("data",), "[data] landcover (raster de l'état initial) est obligatoire pour "
@@ -287,7 +302,7 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         else:
             trend_years = (ty[0], ty[1])
     if has_trend and trend_years is None and ty is None:
-        trend_years = (2012, 2018)
+        trend_years = tuple(_D["years"])
     # the date of the start land cover: the scenario cannot start before it
     lc_value = d.get("landcover")
     lc_year, lc_how = None, ""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from espass_geo.errors import os_reason
 from espass_geo.reference import data
+from espass_geo.spec import BY_NAME
 
 #: files of the embedded demo land covers ("demo" paths)
 DEMO_FILES = {"demo": "demo_flandre_dunkerque_clc2018_20m.tif",
@@ -31,7 +32,7 @@ DEMO_YEARS = {"demo": 2018, "demo-2012": 2012}
 #: the future)
 FIRST_LANDCOVER_YEAR = 1985
 #: plausible GWP100 of N2O (IPCC: SAR 310, AR4 298, AR5 265, AR6 273)
-GWP_N2O_RANGE = (200.0, 400.0)
+GWP_N2O_RANGE = BY_NAME["gwp_n2o"].range  # from the one specification of the inputs
 #: date of the embedded demo land cover ("demo")
 DEMO_LANDCOVER_YEAR = 2018
 

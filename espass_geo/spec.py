@@ -1,0 +1,301 @@
+"""The one declarative specification of the inputs and options of espass_geo.
+
+Each :class:`Input` names one input or option once: its English identifier (the keyword of the
+Python API, the parameter of the command function), its type, its default (defined only here),
+its French help text, its command-line flag and the commands that take it, its key in
+``bilan.toml`` and in scenario files (the same section and key in both), the old key names
+still accepted (aliases) and its allowed values or range.
+
+Read by :mod:`espass_geo.cli` (:func:`options` builds the click options of each command), by
+:mod:`espass_geo.api` (defaults), by the two TOML loaders (:mod:`espass_geo.io.bilan_config`,
+:mod:`espass_geo.io.scenario_config`: key sets, defaults, choices, ranges; they report problems
+with file and line) and by the README (:func:`options_markdown`, checked by tests/test_spec.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from espass_geo.constants import DEFAULT_GWP_N2O
+
+#: the commands of the ``espass-geo`` command line that take options from this specification
+COMMANDS = ("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo")
+
+_OVERWRITE_HELP = ("Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
+                   "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
+_TERRITORY_OTHER = "Comme pour « stocks » : fichier, codes INSEE, epci:SIREN ou dep:59,62."
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input or option. ``toml`` is ``(section, key)`` with section ``""`` for the top
+    level of the file; ``aliases`` are older ``(section, key)`` of scenario files, still read."""
+
+    name: str
+    type: str  # "str" | "path" | "float" | "int" | "years" | "bool" | "choice"
+    help: str
+    default: Any = None
+    required: bool = False
+    flag: str | None = None
+    short: str | None = None
+    commands: tuple[str, ...] = ()
+    #: per-command changes of the click option (help, default, required)
+    cli_override: dict[str, dict] = field(default_factory=dict)
+    bilan: tuple[str, str] | None = None
+    scenario: tuple[str, str] | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    choices: tuple[str, ...] | None = None
+    range: tuple[float, float] | None = None
+    note: str = ""
+
+    def default_for(self, command: str) -> Any:
+        return self.cli_override.get(command, {}).get("default", self.default)
+
+
+def _i(*args, **kwargs) -> Input:
+    return Input(*args, **kwargs)
+
+
+SPEC: tuple[Input, ...] = (
+    _i("config", "path", "Fichier de configuration TOML.", flag="--config",
+       commands=("scenario", "bilan"), cli_override={
+           "scenario": {"required": True, "help": "Fichier de scénario TOML (voir "
+                        "landcover/scenarios/flandre_dunkerque.toml)."},
+           "bilan": {"help": "Fichier bilan.toml (espass-geo init en écrit un exemple "
+                     "commenté)."}}),
+    _i("title", "str", "Titre du bilan ou du scénario (défaut : le nom du fichier).",
+       bilan=("", "title"), scenario=("", "title")),
+    _i("territory", "str", "Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés "
+       "par des virgules (COG 2018 ; cog2026:CODES pour le COG 2026), epci:SIREN[,SIREN] ou "
+       "dep:59,62.", required=True, flag="--territory", short="-t",
+       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "territory"),
+       scenario=("", "territory"), cli_override={
+           "flows": {"help": _TERRITORY_OTHER}, "emissions": {"help": _TERRITORY_OTHER},
+           "bilan": {"required": False, "help": "Sans --config : territoire avec les données "
+                     "embarquées par défaut."}}),
+    _i("landcover", "path", "Raster d'occupation du sol (GeoTIFF, codes CLC niveau 3, "
+       "EPSG:2154).", flag="--landcover", commands=("stocks",), bilan=("landcover", "after"),
+       scenario=("landcover", "after"), aliases=(("data", "landcover"),),
+       note="flows : --landcover-after"),
+    _i("landcover_before", "path", "Occupation du sol à la première date (GeoTIFF CLC, "
+       "EPSG:2154).", flag="--landcover-before", commands=("flows",),
+       bilan=("landcover", "before"), scenario=("landcover", "before"),
+       aliases=(("data", "trend_landcover_before"),)),
+    _i("landcover_after", "path", "Occupation du sol à la seconde date (même grille).",
+       flag="--landcover-after", commands=("flows",), note="TOML : [landcover] after"),
+    _i("years", "years", "Années des deux dates (la période annualise les surfaces).",
+       default=(2012, 2018), flag="--years", commands=("flows",), bilan=("landcover", "years"),
+       scenario=("landcover", "years"), aliases=(("data", "trend_years"),)),
+    _i("landcover_year", "int", "Date de l'occupation du sol de départ d'un scénario (défaut : "
+       "la seconde année de years, la date des données embarquées ou l'année de son nom).",
+       scenario=("landcover", "landcover_year"), aliases=(("data", "landcover_year"),)),
+    _i("areas", "path", "Table de surfaces CSV (zone_id, code, area_ha ; ou large façon ALDO "
+       "clc18).", flag="--areas", commands=("stocks",), bilan=("landcover", "areas")),
+    _i("changes", "path", "Table de changements CSV (zone_id, from_code, to_code, area_ha ; ou "
+       "ALDO clc18-change).", flag="--changes", commands=("flows",),
+       bilan=("landcover", "changes"), scenario=("landcover", "changes"),
+       aliases=(("data", "trend_changes"),)),
+    _i("parcels", "path", "Parcelles RPG (GeoPackage/shapefile avec CODE_GROUP/CODE_CULTU).",
+       flag="--parcels", commands=("stocks",), bilan=("landcover", "parcels"),
+       scenario=("landcover", "parcels"), aliases=(("data", "parcels"),)),
+    _i("forest_areas", "path", "Surfaces forestières (zone_id, composition, area_ha ; ou BD "
+       "Forêt ALDO).", flag="--forest-areas", commands=("flows",),
+       bilan=("landcover", "forest_areas")),
+    _i("hedges", "path", "Linéaires de haies CSV (zone_id, length_km).", flag="--hedges",
+       commands=("stocks",)),
+    _i("inventory", "path", "Inventaire CSV (territoire × secteur × substance × année ; voir "
+       "factors/README.md). Défaut : estimation de démonstration embarquée.",
+       flag="--inventory", commands=("emissions",), bilan=("emissions", "inventory")),
+    _i("population", "path", "Population CSV (zone_id, population, cog). Défaut : COG 2018 "
+       "embarqué.", flag="--population", commands=("emissions",),
+       bilan=("emissions", "population")),
+    _i("land_flows", "path", "flows_zones.csv d'espass-geo flows : poste « utilisation des "
+       "terres ».", flag="--land-flows", commands=("emissions",)),
+    _i("footprint_adjustments", "path", "Ajustements locaux de l'empreinte (zone_id|*, post, "
+       "factor, driver).", flag="--footprint-adjustments", commands=("emissions",),
+       bilan=("emissions", "footprint_adjustments")),
+    _i("scenario", "path", "Fichier de scénarios TOML d'un bilan ; \"demo\" = Flandre-Dunkerque.",
+       bilan=("scenario", "file")),
+    _i("start_year", "int", "Année de départ d'un scénario (obligatoire dans un fichier de "
+       "scénario).", scenario=("", "start_year")),
+    _i("horizon", "int", "Horizon des trajectoires d'un scénario.", default=2050,
+       scenario=("", "horizon")),
+    _i("baseline_trend", "bool", "Le tendanciel prolonge le changement annuel observé (défaut : "
+       "oui quand [landcover] before ou changes est donné).", scenario=("baseline", "trend")),
+    _i("factors", "path", "Dossier de tables de facteurs CSV : une copie complète de factors/, "
+       "ou seulement les tables à modifier (leurs lignes remplacent celles embarquées).",
+       bilan=("", "factors"), note="option --factors de stocks, flows, scenario, emissions, "
+       "bilan"),
+    _i("zpc", "str", "Zone pédoclimatique imposée à toutes les zones (ex. 2_1).", flag="--zpc",
+       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "zpc"),
+       scenario=("", "zpc"), cli_override={"bilan": {
+           "help": "Zone pédoclimatique imposée à toutes les zones (ex. 2_1). Prévaut sur la "
+                   "clé zpc du fichier."}}),
+    _i("id_field", "str", "Champ de l'identifiant des zones dans un fichier de territoire "
+       "(défaut : le premier présent de zone_id, INSEE_COM, code_insee, insee, CODE_INSEE, "
+       "SIREN, siren_epci, code…).", flag="--id-field",
+       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "id_field"),
+       scenario=("", "id_field")),
+    _i("name_field", "str", "Champ du nom des zones dans un fichier de territoire (défaut : le "
+       "premier présent de NOM, NOM_COM, nom, name, libelle…).", flag="--name-field",
+       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "name_field"),
+       scenario=("", "name_field")),
+    _i("method", "choice", "Jeu de facteurs pour le sol.", default="aldo", flag="--method",
+       commands=("stocks", "flows"), bilan=("", "method"), scenario=("", "method"),
+       choices=("aldo", "ipcc")),
+    _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
+       default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
+    _i("gwp_n2o", "float", "PRG du N2O (273 = GIEC AR6, 265 = AR5).", default=DEFAULT_GWP_N2O,
+       flag="--gwp-n2o", commands=("flows",), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
+       range=(200.0, 400.0)),
+    _i("wood_products", "choice", "Produits bois : approche récolte, consommation, ou aucun.",
+       default="harvest", flag="--wood-products", commands=("flows",),
+       choices=("harvest", "consumption", "none")),
+    _i("out_dir", "path", "Dossier de sortie.", required=True, flag="--out",
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "demo"),
+       cli_override={"demo": {"required": False, "default": "maps/demo"}}),
+    _i("overwrite", "bool", _OVERWRITE_HELP, default=False, flag="--overwrite",
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo"),
+       cli_override={"init": {"help": "Remplacer le fichier s'il existe déjà."}}),
+    _i("no_map", "bool", "Ne pas produire la carte HTML.", default=False, flag="--no-map",
+       commands=("stocks", "flows", "scenario", "emissions")),
+    _i("quiet", "bool", "Sans barre de progression ni résumé.", default=False, flag="--quiet",
+       short="-q", commands=("bilan",)),
+    _i("max_nodata_share", "float", "Part maximale d'une zone hors du raster ou sans donnée "
+       "(au-delà : erreur ; au-delà de 1 % : avertissement).", default=0.5,
+       flag="--max-nodata-share", commands=("stocks", "flows", "bilan"),
+       bilan=("landcover", "max_nodata_share"), range=(0.0, 1.0), cli_override={
+           "flows": {"help": "Part maximale d'une zone hors des rasters ou sans donnée à l'une "
+                     "des deux dates (au-delà : erreur ; au-delà de 1 % : avertissement)."},
+           "bilan": {"default": None, "help": "Part d'une zone hors du raster ou sans donnée "
+                     "au-delà de laquelle le calcul s'arrête (défaut : celle du fichier, sinon "
+                     "{default})."}}),
+)
+
+BY_NAME: dict[str, Input] = {i.name: i for i in SPEC}
+#: the default of each input (the one definition; ``None`` when there is none)
+DEFAULTS: dict[str, Any] = {i.name: i.default for i in SPEC}
+
+
+def toml_keys(file: str, section: str, *, aliases: bool = True) -> set[str]:
+    """The keys of one section (``""`` = top level) of ``bilan.toml`` (``file="bilan"``) or of
+    a scenario file (``file="scenario"``), old names included when ``aliases``."""
+    keys = set()
+    for i in SPEC:
+        where = getattr(i, file)
+        if where and where[0] == section:
+            keys.add(where[1])
+        if file == "scenario" and aliases:
+            keys |= {k for s, k in i.aliases if s == section}
+    return keys
+
+
+def toml_input(file: str, section: str, key: str) -> Input | None:
+    """The input read from ``[section] key`` of a file (its current name or an alias)."""
+    for i in SPEC:
+        if getattr(i, file) == (section, key) or (file == "scenario"
+                                                  and (section, key) in i.aliases):
+            return i
+    return None
+
+
+def in_range(name: str, value) -> bool:
+    lo, hi = BY_NAME[name].range
+    return lo <= value <= hi
+
+
+def range_text(name: str) -> str:
+    """« entre 200 et 400 »: the range of an input as the loaders' messages write it."""
+    lo, hi = BY_NAME[name].range
+    return f"entre {lo:g} et {hi:g}"
+
+
+def for_command(command: str) -> list[Input]:
+    return [i for i in SPEC if command in i.commands]
+
+
+def _click_option(i: Input, command: str):
+    import click
+
+    kw: dict[str, Any] = {"help": i.help, "default": i.default, "required": i.required}
+    kw.update(i.cli_override.get(command, {}))
+    if kw["default"] is not None:
+        kw["help"] = kw["help"].format(default=_fmt(kw["default"]))
+    else:
+        kw["help"] = kw["help"].format(default=_fmt(i.default))
+    decls = [i.flag] + ([i.short] if i.short else [])
+    if i.name != i.flag.lstrip("-").replace("-", "_"):
+        decls.append(i.name)
+    if i.type == "bool":
+        kw.pop("default")
+        kw["is_flag"] = True
+    elif i.type == "path":
+        kw["type"] = click.Path(path_type=Path)
+    elif i.type == "choice":
+        kw["type"] = click.Choice(list(i.choices))
+    elif i.type == "years":
+        kw.update(nargs=2, type=int)
+    elif i.type == "float":
+        kw["type"] = click.FloatRange(*i.range) if i.range else float
+    elif i.type == "int":
+        kw["type"] = int
+    if kw.get("default") is not None:
+        kw["show_default"] = True
+    else:
+        kw.pop("default", None)
+    if not kw["required"]:
+        kw.pop("required")
+    return click.option(*decls, **kw)
+
+
+def options(command: str):
+    """Decorator applying the click option of every input of ``command`` (in spec order)."""
+    entries = for_command(command)
+
+    def apply(f):
+        for i in reversed(entries):
+            f = _click_option(i, command)(f)
+        return f
+
+    return apply
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return " ".join(map(str, value))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _toml_cell(where: tuple[str, str] | None) -> str:
+    if where is None:
+        return ""
+    section, key = where
+    return f"`[{section}] {key}`" if section else f"`{key}`"
+
+
+def options_markdown() -> str:
+    """The README table of the options: one row per input, generated from :data:`SPEC`."""
+    rows = ["| Nom (API) | Option | Commandes | bilan.toml | Fichier de scénario | Défaut | "
+            "Valeurs | Description |",
+            "|---|---|---|---|---|---|---|---|"]
+    for i in SPEC:
+        flag = f"`{i.flag}`" if i.flag else ""
+        scen = _toml_cell(i.scenario)
+        if i.aliases:
+            scen += " (ancien : " + ", ".join(_toml_cell(a) for a in i.aliases) + ")"
+        values = (" \\| ".join(i.choices) if i.choices
+                  else f"{i.range[0]:g}–{i.range[1]:g}" if i.range else "")
+        default = f"`{_fmt(i.default)}`" if i.default is not None else (
+            "obligatoire" if i.required else "")
+        desc = i.help.format(default=_fmt(i.default)).replace("|", "\\|")
+        if i.note:
+            desc += f" ({i.note})"
+        rows.append(f"| `{i.name}` | {flag} | {', '.join(i.commands)} | {_toml_cell(i.bilan)} | "
+                    f"{scen.strip()} | {default} | {values} | {desc} |")
+    return "\n".join(rows) + "\n"
