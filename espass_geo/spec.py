@@ -221,10 +221,8 @@ def _click_option(i: Input, command: str):
 
     kw: dict[str, Any] = {"help": i.help, "default": i.default, "required": i.required}
     kw.update(i.cli_override.get(command, {}))
-    if kw["default"] is not None:
-        kw["help"] = kw["help"].format(default=_fmt(kw["default"]))
-    else:
-        kw["help"] = kw["help"].format(default=_fmt(i.default))
+    # {default} in a help text: the spec's default, written the French way (0,5)
+    kw["help"] = kw["help"].format(default=_fmt(i.default).replace(".", ","))
     decls = [i.flag] + ([i.short] if i.short else [])
     if i.name != i.flag.lstrip("-").replace("-", "_"):
         decls.append(i.name)
