@@ -71,9 +71,8 @@ __all__ = [
 
 def __getattr__(name: str):
     # Lazy access to the edge-level API (imports folium/rasterio only when used).
-    if name in {"run_stocks", "compute_territory_stocks", "run_demo"}:
-        from espass_geo.runs import demo
+    if name == "compute_territory_stocks":
         from espass_geo.runs import stocks as pipeline
 
-        return getattr(pipeline, name, None) or getattr(demo, name)
+        return pipeline.compute_territory_stocks
     raise AttributeError(name)

@@ -35,11 +35,14 @@ import pandas as pd
 
 from espass_geo import spec
 from espass_geo.constants import LAMBERT93
-from espass_geo.errors import EspassGeoError, InputFileError, MissingCRSError
-from espass_geo.io.bilan_config import BilanConfig
+from espass_geo.core.areas import MAX_NODATA_SHARE
+from espass_geo.errors import ConfigError, EspassGeoError, InputFileError, MissingCRSError
+from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.manifest import read_manifest
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
+from espass_geo.reference.factor_set import FactorSet, load_factor_set, use_factors
 from espass_geo.runs.bilan import BilanResult, compute_bilan, write_bilan_outputs
+from espass_geo.runs.demo import DemoResult, compute_demo, write_demo_outputs
 from espass_geo.runs.emissions import (
     EmissionsResult,
     compute_territory_emissions,
@@ -61,7 +64,9 @@ PathLike: TypeAlias = "str | Path"
 TerritoryInput: TypeAlias = "str | Path | gpd.GeoDataFrame | Territory"
 RasterInput: TypeAlias = "str | Path | rasterio.io.DatasetReader | xarray.DataArray"
 VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
-Result: TypeAlias = "StocksResult | FlowsResult | EmissionsResult | ScenarioResult | BilanResult"
+FactorsInput: TypeAlias = "FactorSet | str | Path | None"
+Result: TypeAlias = ("StocksResult | FlowsResult | EmissionsResult | ScenarioResult | BilanResult"
+                     " | DemoResult")
 
 # choices and defaults: the one specification of the inputs (the Literal types above repeat the
 # choices for type checkers; tests/test_spec.py checks that they agree)
@@ -149,13 +154,14 @@ def _territory_spec(territory: TerritoryInput, io: _Inputs, label: str | None) -
 
 
 def _resolve(territory: TerritoryInput, io: _Inputs, *, zpc: str | None,
-             id_field: str | None, label: str | None) -> Territory:
+             id_field: str | None, label: str | None,
+             name_field: str | None = None) -> Territory:
     """The resolved territory (a given ``Territory`` is never modified: a copy if needed)."""
     if isinstance(territory, gpd.GeoDataFrame) and territory.crs is not None \
             and territory.crs.to_epsg() != 2154:
         io.notes.append(f"Territoire (GeoDataFrame) reprojeté de {territory.crs.to_string()} "
                         "en Lambert-93 (EPSG:2154).")
-    t = resolve_territory(territory, zpc=zpc, id_field=id_field)
+    t = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
     if label is None and isinstance(territory, gpd.GeoDataFrame):
         label = "territoire"
     return t if label is None else replace(t, label=label)
@@ -251,18 +257,22 @@ def _run() -> Iterator[_Inputs]:
     """Temporary inputs of one run; their paths become readable names in errors/warnings."""
     with ExitStack() as stack:
         io = _Inputs(stack)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                yield io
-            except EspassGeoError as exc:
-                if exc.args:
-                    exc.args = (io.rename(str(exc.args[0])), *exc.args[1:])
-                raise
-            finally:
-                pending = list(caught)
-        for w in pending:  # re-issued outside the recorder, with readable names
-            warnings.warn_explicit(io.rename(str(w.message)), w.category, w.filename, w.lineno)
+        pending: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    yield io
+                except EspassGeoError as exc:
+                    if exc.args:
+                        exc.args = (io.rename(str(exc.args[0])), *exc.args[1:])
+                    raise
+                finally:
+                    pending = list(caught)
+        finally:  # re-issued outside the recorder, with readable names (also on an error)
+            for w in pending:
+                warnings.warn_explicit(io.rename(str(w.message)), w.category, w.filename,
+                                       w.lineno)
 
 
 def _finish_notes(notes: list[str], io: _Inputs) -> list[str]:
@@ -289,6 +299,8 @@ def stocks(
     method: Method = _D["method"],
     engine: Engine = _D["engine"],
     max_nodata_share: float = _D["max_nodata_share"],
+    name_field: str | None = None,
+    factors: FactorsInput = None,
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
@@ -297,13 +309,17 @@ def stocks(
     (``result.density``: array in tC/ha, affine transform, CRS) on the territory's window.
     ``parcels`` (RPG) make the declared crop prevail inside each parcel (raster input only).
     ``zpc`` overrides the ALDO pedoclimatic zone of every zone; ``id_field`` names the zone
-    id column of a GeoDataFrame or vector file; ``label`` names the territory in the outputs.
+    id column of a GeoDataFrame or vector file (``name_field`` its name column); ``label``
+    names the territory in the outputs. ``factors`` (a :class:`FactorSet`, or a folder of
+    factor CSVs: a full copy of ``factors/`` or only the tables to amend) replaces the shipped
+    tables for this run; the result keeps it (``result.factors``) for :func:`write`.
     Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
     _check_choice(engine, _ENGINES, "engine")
-    with _run() as io:
-        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
+                     name_field=name_field)
         lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
         result = compute_territory_stocks(t, landcover=lc, areas=areas,
                                           parcels=_parcels(parcels), hedges=hedges,
@@ -311,6 +327,7 @@ def stocks(
                                           max_nodata_share=max_nodata_share)
         result.notes = _finish_notes(result.notes, io)
         result.landcover = _shown_path(result.landcover, io)
+        result.factors = fs
     return result
 
 
@@ -330,19 +347,23 @@ def flows(
     wood_products: WoodProducts = _D["wood_products"],
     engine: Engine = _D["engine"],
     max_nodata_share: float = _D["max_nodata_share"],
+    name_field: str | None = None,
+    factors: FactorsInput = None,
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
     Either two land-cover rasters of the same grid (``landcover_before``, ``landcover_after``,
     dated by ``years``) or a change table (``changes``). With rasters, the result carries the
     class grids before/after (``result.change_grid``) and the 1 km sealing hotspots
-    (``result.hotspots``, None when nothing was sealed). Nothing is written: see :func:`write`.
+    (``result.hotspots``, None when nothing was sealed). ``factors``: as for :func:`stocks`.
+    Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
-    with _run() as io:
-        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
+                     name_field=name_field)
         before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
                   if landcover_before is not None else None)
         after = (_raster_path(landcover_after, io, "occupation du sol (seconde date)")
@@ -357,6 +378,7 @@ def flows(
             b, a = (_shown_path(p, io) for p in result.rasters)
             assert b is not None and a is not None
             result.rasters = (b, a)
+        result.factors = fs
     return result
 
 
@@ -370,15 +392,19 @@ def emissions(
     zpc: str | None = None,
     id_field: str | None = None,
     label: str | None = None,
+    name_field: str | None = None,
+    factors: FactorsInput = None,
 ) -> EmissionsResult:
     """Direct emissions by PCAET sector, by ESPASS post, and the consumption footprint.
 
     ``inventory`` None uses the embedded demo estimate (said so in every output);
     ``land_flows`` (a :func:`flows` result, a ``zone_id, flux_tCO2e_an`` table or
-    ``flows_zones.csv``) fills the « utilisation des terres » post.
+    ``flows_zones.csv``) fills the « utilisation des terres » post. ``factors``: as for
+    :func:`stocks`.
     """
-    with _run() as io:
-        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label)
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
+                     name_field=name_field)
         lf = land_flows
         if isinstance(lf, FlowsResult):
             lf = pd.DataFrame(lf.zones[["zone_id", "flux_tCO2e_an"]])
@@ -386,6 +412,7 @@ def emissions(
                                              land_flows=lf,
                                              footprint_adjustments=footprint_adjustments)
         result.notes = _finish_notes(result.notes, io)
+        result.factors = fs
     return result
 
 
@@ -397,17 +424,19 @@ def scenarios(
     parcels: str | Path | None = None,
     method: Method | None = None,
     zpc: str | None = None,
+    factors: FactorsInput = None,
 ) -> ScenarioResult:
     """Baseline and scenario trajectories (yearly flows and stocks) from a scenario file.
 
     ``config`` is a scenario TOML (validated, every problem with its line) or a loaded
     :class:`~espass_geo.io.scenario_config.ScenarioConfig`; ``territory``, ``landcover``,
-    ``parcels``, ``method`` and ``zpc`` replace the file's values when given.
+    ``parcels``, ``method`` and ``zpc`` replace the file's values when given. ``factors``: as
+    for :func:`stocks`.
     """
     cfg = config if isinstance(config, ScenarioConfig) else load_scenario_config(config)
     if method is not None:
         _check_choice(method, _METHODS, "method")
-    with _run() as io:
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
         changes: dict[str, Any] = {}
         if territory is not None:
             changes["territory"] = _territory_spec(territory, io, None)
@@ -426,12 +455,14 @@ def scenarios(
         if "landcover" in changes:
             lc = result.config.landcover
             result.config = replace(result.config, landcover=Path(io.names.get(str(lc), str(lc))))
+        result.factors = fs
     return result
 
 
 def bilan(
-    territory: TerritoryInput,
+    territory: TerritoryInput | None = None,
     *,
+    config: PathLike | BilanConfig | None = None,
     landcover: RasterInput | None = None,
     landcover_before: RasterInput | None = None,
     years: tuple[int, int] = _D["years"],
@@ -449,16 +480,28 @@ def bilan(
     title: str | None = None,
     method: Method = _D["method"],
     gwp_n2o: float = _D["gwp_n2o"],
-    max_nodata_share: float = _D["max_nodata_share"],
+    max_nodata_share: float | None = None,
     quiet: bool = True,
+    name_field: str | None = None,
+    factors: FactorsInput = None,
 ) -> BilanResult:
     """The full Bilan ESPASS of a territory: stocks, flows, emissions, scenario, one table.
 
     ``landcover`` (second date) with ``landcover_before`` gives the flows from rasters;
     ``areas`` / ``changes`` give them from tables. ``result.table`` is the tidy bilan table
     (with TOTAL rows); ``result.stocks``, ``.flows``, ``.emissions``, ``.scenario`` hold the
-    module results. Nothing is written: see :func:`write`.
+    module results. ``config`` (a ``bilan.toml`` or a loaded
+    :class:`~espass_geo.io.bilan_config.BilanConfig`) replaces ``territory`` and the inputs:
+    only ``zpc``, ``id_field``, ``name_field``, ``max_nodata_share`` and ``factors`` then apply,
+    over the file's values. ``factors``: as for :func:`stocks` (default: the file's
+    ``factors`` folder, else the shipped tables). Nothing is written: see :func:`write`.
     """
+    if config is not None:
+        return _bilan_from_config(config, zpc=zpc, id_field=id_field, name_field=name_field,
+                                  max_nodata_share=max_nodata_share, factors=factors,
+                                  quiet=quiet)
+    if territory is None:
+        raise ConfigError("bilan() : donnez un territoire ou config (un fichier bilan.toml).")
     _check_choice(method, _METHODS, "method")
     if isinstance(territory, Territory):  # its zones are resolved again as polygons
         label = label or territory.label
@@ -488,8 +531,12 @@ def bilan(
                           footprint_adjustments=Path(footprint_adjustments)
                           if footprint_adjustments else None,
                           scenario=Path(scenario) if scenario else None,
-                          max_nodata_share=max_nodata_share)
-        result = compute_bilan(cfg, quiet=quiet)
+                          max_nodata_share=MAX_NODATA_SHARE if max_nodata_share is None
+                          else max_nodata_share, name_field=name_field,
+                          factors=Path(factors) if isinstance(factors, str | Path) else None)
+        with use_factors(load_factor_set(factors)) as fs:
+            result = compute_bilan(cfg, quiet=quiet)
+        result.factors = fs
         result.notes = _finish_notes(result.notes, io)
         st = cast(StocksResult | None, result.stocks)
         fl = cast(FlowsResult | None, result.flows)
@@ -508,6 +555,32 @@ def bilan(
     return result
 
 
+def _bilan_from_config(config: PathLike | BilanConfig, *, zpc: str | None,
+                       id_field: str | None, name_field: str | None,
+                       max_nodata_share: float | None, factors: FactorsInput,
+                       quiet: bool) -> BilanResult:
+    cfg = config if isinstance(config, BilanConfig) else load_bilan_config(config)
+    overrides = {k: v for k, v in (("zpc", zpc), ("id_field", id_field),
+                                   ("name_field", name_field),
+                                   ("max_nodata_share", max_nodata_share)) if v is not None}
+    if isinstance(factors, str | Path):
+        overrides["factors"] = Path(factors)
+    if overrides:  # the caller's values prevail over the file's
+        cfg = replace(cfg, **overrides)
+    with _run(), use_factors(load_factor_set(factors if factors is not None
+                                             else cfg.factors)) as fs:
+        result = compute_bilan(cfg, quiet=quiet)
+        result.factors = fs
+    return result
+
+
+def demo(*, quiet: bool = True) -> DemoResult:
+    """The two demo bilans on the embedded data (SCoT Flandre-Dunkerque, 37 EPCI of 59/62);
+    :func:`write` publishes them with an index page."""
+    with _run():
+        return compute_demo(quiet=quiet)
+
+
 def _id_first(territory: TerritoryInput, id_field: str | None) -> TerritoryInput:
     """A GeoDataFrame whose id column is renamed ``zone_id`` (recognised by the resolver)."""
     if isinstance(territory, Territory):
@@ -523,32 +596,45 @@ def _id_first(territory: TerritoryInput, id_field: str | None) -> TerritoryInput
 
 # -------------------------------------------------------------------------------- write
 def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
-          make_map: bool = True) -> Manifest:
+          make_map: bool = True, title: str | None = None,
+          params: dict[str, Any] | None = None, inputs: tuple = ()) -> Manifest:
     """Write a result's files into ``out_dir`` atomically and return the manifest.
 
     The folder gets the same files as the matching command (``stocks``, ``flows``,
     ``emissions``, ``scenario``, ``bilan``) and its manifest ``.espass_geo_manifest.json``;
     a folder espass_geo did not write is refused unless ``overwrite`` (then only the files of
     the previous manifest are replaced). ``make_map`` is ignored for a bilan (always mapped).
+    ``title`` names the map, ``params`` (the run's parameters) go to the LISEZ-MOI file, and
+    ``inputs`` (paths) are files of the run that the folder must never replace (stocks,
+    flows, emissions, scenario). The writers run with the result's factor set
+    (``result.factors``), so amended labels and values reach the files; the manifest records
+    it (``factors``: name, SHA-256, changes).
     """
-    if isinstance(result, StocksResult):
-        write_stock_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
-    elif isinstance(result, FlowsResult):
-        write_flow_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
-    elif isinstance(result, EmissionsResult):
-        write_emission_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
-    elif isinstance(result, ScenarioResult):
-        write_scenario_outputs(result, out_dir, make_map=make_map, overwrite=overwrite)
-    elif isinstance(result, BilanResult):
-        write_bilan_outputs(result, out_dir, overwrite=overwrite)
-    else:
-        raise InputFileError(f"write() : résultat de type {type(result).__name__} inconnu ; "
-                             "donnez le résultat de stocks(), flows(), emissions(), "
-                             "scenarios() ou bilan().")
+    with use_factors(getattr(result, "factors", None)):
+        if isinstance(result, StocksResult):
+            write_stock_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                                title=title, params=params, inputs=inputs)
+        elif isinstance(result, FlowsResult):
+            write_flow_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                               title=title, params=params, inputs=inputs)
+        elif isinstance(result, EmissionsResult):
+            write_emission_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                                   title=title, params=params, inputs=inputs)
+        elif isinstance(result, ScenarioResult):
+            write_scenario_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                                   inputs=inputs)
+        elif isinstance(result, BilanResult):
+            write_bilan_outputs(result, out_dir, overwrite=overwrite)
+        elif isinstance(result, DemoResult):
+            write_demo_outputs(result, out_dir, overwrite=overwrite)
+        else:
+            raise InputFileError(f"write() : résultat de type {type(result).__name__} inconnu ;"
+                                 " donnez le résultat de stocks(), flows(), emissions(), "
+                                 "scenarios(), bilan() ou demo().")
     doc = read_manifest(out_dir) or {}
     return Manifest(out_dir=Path(out_dir), files=dict(doc.get("files", {})),
                     command=str(doc.get("command", "")), date=str(doc.get("date", "")))
 
 
-__all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "emissions", "flows",
-           "scenarios", "stocks", "write"]
+__all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "demo", "emissions",
+           "flows", "scenarios", "stocks", "write"]

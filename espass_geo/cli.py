@@ -110,27 +110,44 @@ def main(verbose: bool) -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
-def _resolved(territory, id_field, name_field):
-    """The territory resolved with the fields named, or the specification unchanged."""
-    if id_field is None and name_field is None:
-        return territory
-    from espass_geo.territory.resolve import resolve_territory
+_FACTORS_HELP = ("Dossier de tables de facteurs CSV : une copie complète de factors/, ou "
+                 "seulement les tables à modifier (leurs lignes remplacent celles embarquées).")
 
-    return _run(resolve_territory, territory, id_field=id_field, name_field=name_field)
+
+def _compute_and_write(compute, out_dir, **write_options):
+    """``compute()`` (a function of :mod:`espass_geo.api`), then ``api.write`` of its result
+    into ``out_dir``, in one :func:`_run` (warnings shown once each, errors → status 2)."""
+    from espass_geo import api
+
+    def both():
+        result = compute()
+        api.write(result, out_dir, **write_options)
+        return result
+
+    return _run(both)
 
 
 @main.command()
 @spec.options("stocks")
+@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
-           engine, out_dir, overwrite, no_map, max_nodata_share):
+           engine, out_dir, overwrite, no_map, max_nodata_share, factors=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
-    from espass_geo.runs.stocks import run_stocks
+    from functools import partial
+
+    from espass_geo import api
 
     _check_out(out_dir, overwrite)
-    result = _run(run_stocks, territory, out_dir=out_dir, landcover=landcover, areas=areas,
-                  parcels=parcels, hedges=hedges, zpc=zpc, method=method, engine=engine,
-                  make_map=not no_map, overwrite=overwrite, max_nodata_share=max_nodata_share,
-                  id_field=id_field, name_field=name_field)
+    params = {"territory": str(territory), "landcover": landcover, "areas": areas,
+              "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
+              "engine": engine, "id_field": id_field, "name_field": name_field}
+    result = _compute_and_write(
+        partial(api.stocks, territory, landcover=landcover, areas=areas, parcels=parcels,
+                hedges=hedges, zpc=zpc, id_field=id_field, name_field=name_field,
+                method=method, engine=engine, max_nodata_share=max_nodata_share,
+                factors=factors),
+        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
+        inputs=(territory, landcover, areas, parcels, hedges))
     from espass_geo.present.fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
@@ -140,20 +157,29 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 
 @main.command()
 @spec.options("flows")
+@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
-          max_nodata_share):
+          max_nodata_share, factors=None):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
+    from functools import partial
+
+    from espass_geo import api
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.flows import run_flows
 
     _check_out(out_dir, overwrite)
-    territory = _resolved(territory, id_field, name_field)
-    result = _run(run_flows, territory, out_dir=out_dir, landcover_before=landcover_before,
-                  landcover_after=landcover_after, years=tuple(years), changes=changes,
+    params = dict(territory=str(territory), landcover_before=landcover_before,
+                  landcover_after=landcover_after, years=list(years), changes=changes,
                   forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
-                  wood_products=wood_products, make_map=not no_map, overwrite=overwrite,
-                  max_nodata_share=max_nodata_share)
+                  wood_products=wood_products, engine=spec.DEFAULTS["engine"])
+    result = _compute_and_write(
+        partial(api.flows, territory, landcover_before=landcover_before,
+                landcover_after=landcover_after, years=tuple(years), changes=changes,
+                forest_areas=forest_areas, zpc=zpc, id_field=id_field, name_field=name_field,
+                method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
+                max_nodata_share=max_nodata_share, factors=factors),
+        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
+        inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")
     _summary(result.files, out_dir)
@@ -161,14 +187,17 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 
 @main.command()
 @spec.options("scenario")
-def scenario(config, out_dir, overwrite, no_map):
+@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
+def scenario(config, out_dir, overwrite, no_map, factors=None):
     """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
+    from functools import partial
+
+    from espass_geo import api
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.scenarios import run_scenario
 
     _check_out(out_dir, overwrite)
-    result = _run(run_scenario, config, out_dir=out_dir, make_map=not no_map,
-                  overwrite=overwrite)
+    result = _compute_and_write(partial(api.scenarios, config, factors=factors), out_dir,
+                                overwrite=overwrite, make_map=not no_map, inputs=(config,))
     d = result.delta
     last = d[(d["lever"] == "total") & (d["year"] == result.config.horizon)]
     for r in last.itertuples(index=False):
@@ -180,17 +209,26 @@ def scenario(config, out_dir, overwrite, no_map):
 
 @main.command()
 @spec.options("emissions")
+@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
-              id_field, name_field, out_dir, overwrite, no_map):
+              id_field, name_field, out_dir, overwrite, no_map, factors=None):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
+    from functools import partial
+
+    from espass_geo import api
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.emissions import run_emissions
 
     _check_out(out_dir, overwrite)
-    territory = _resolved(territory, id_field, name_field)
-    r = _run(run_emissions, territory, out_dir=out_dir, inventory=inventory, zpc=zpc,
-             population=population, land_flows=land_flows, make_map=not no_map,
-             footprint_adjustments=footprint_adjustments, overwrite=overwrite)
+    params = dict(territory=str(territory), inventory=inventory, population=population,
+                  land_flows=str(land_flows) if land_flows is not None else None,
+                  footprint_adjustments=str(footprint_adjustments)
+                  if footprint_adjustments is not None else None)
+    r = _compute_and_write(
+        partial(api.emissions, territory, inventory=inventory, population=population,
+                land_flows=land_flows, footprint_adjustments=footprint_adjustments, zpc=zpc,
+                id_field=id_field, name_field=name_field, factors=factors),
+        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
+        inputs=(territory, inventory, population, land_flows, footprint_adjustments))
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
                + (" (inventaire de démonstration : estimation)" if r.estimate else "") + ".")
@@ -199,21 +237,25 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 
 @main.command()
 @spec.options("bilan")
+@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
-          max_nodata_share):
+          max_nodata_share, factors=None):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
+    from espass_geo import api
     from espass_geo.core.bilan_table import synthesis
+    from espass_geo.io.bilan_config import default_config
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.bilan import run_bilan
 
     if config is None and territory is None:
         click.echo("Erreur : donnez --config bilan.toml (voir espass-geo init) ou --territory.",
                    err=True)
         sys.exit(2)
     _check_out(out_dir, overwrite)
-    r = _run(run_bilan, config, territory=territory, out_dir=out_dir, quiet=quiet,
-             overwrite=overwrite, max_nodata_share=max_nodata_share, zpc=zpc,
-             id_field=id_field, name_field=name_field)
+    r = _compute_and_write(
+        lambda: api.bilan(config=config if config is not None else default_config(territory),
+                          zpc=zpc, id_field=id_field, name_field=name_field,
+                          max_nodata_share=max_nodata_share, quiet=quiet, factors=factors),
+        out_dir, overwrite=overwrite)
     if not quiet:
         sy = synthesis(r.table)
         click.echo(f"{r.config.title} : empreinte "
@@ -242,14 +284,13 @@ def init(path, overwrite):
 @spec.options("demo")
 def demo(out_dir, overwrite):
     """Démonstration sur les données embarquées (SCoT Flandre-Dunkerque et 37 EPCI du 59/62)."""
+    from espass_geo import api
+    from espass_geo.core.bilan_table import synthesis
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.demo import run_demo
 
     _check_out(out_dir, overwrite)
-    results = _run(run_demo, out_dir, overwrite=overwrite)
-    from espass_geo.core.bilan_table import synthesis
-
-    for name, r in results.items():
+    results = _compute_and_write(api.demo, out_dir, overwrite=overwrite)
+    for name, r in results.bilans.items():
         sy = synthesis(r.table)
         click.echo(f"{name} : stock {fmt_mass_t(sy['stock_tC'])}, flux net "
                    f"{fmt_mass_t(sy['flux_tCO2e_an'], 'tCO₂e')}/an (positif = séquestration), "

@@ -8,14 +8,16 @@ import pyogrio
 import pytest
 import rasterio
 
+import espass_geo as eg
 from espass_geo.reference import data
-from espass_geo.runs.demo import run_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("démo")
-    return out, run_demo(out)
+    result = eg.api.demo()
+    eg.write(result, out)
+    return out, result.bilans
 
 
 def test_demo_writes_both_maps(demo):

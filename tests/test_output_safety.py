@@ -495,9 +495,9 @@ def test_edited_config_copy_run_again_from_the_output_folder(tmp_path):
 
 def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
     """The folder is locked while the command computes, not only while it writes."""
-    from espass_geo.runs import stocks as pipeline
+    from espass_geo import api
 
-    real = pipeline.compute_territory_stocks
+    real = api.compute_territory_stocks
     probes = []
 
     def compute(*args, **kwargs):
@@ -511,7 +511,7 @@ def test_cli_holds_the_lock_from_the_start(tmp_path, monkeypatch):
             os.close(fd)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "compute_territory_stocks", compute)
+    monkeypatch.setattr(api, "compute_territory_stocks", compute)  # what the CLI calls
     r = _stocks(tmp_path, str(tmp_path / "sortie"))
     assert r.exit_code == 0, r.output
     assert probes == ["held"]

@@ -92,6 +92,7 @@ def build_bilan_table(*, stocks=None, flows=None, emissions=None, scenario=None,
             "method": scenario.config.method, "estimate": synthetic})
         df = pd.concat([df, sc], ignore_index=True)
     df["estimate"] = df["estimate"].astype(bool)
+    df["value"] = df["value"].astype(float) + 0.0  # a sign-flipped zero (-0.0) is written 0.0
     return df[BILAN_COLUMNS].reset_index(drop=True)
 
 

@@ -309,7 +309,7 @@ def consumption_emissions(population: pd.DataFrame,
         lf = lf.reindex(population["zone_id"]).fillna(0.0)
         out = pd.concat([out, pd.DataFrame({
             "zone_id": lf.index, "category": "utilisation_terres", "substance": "GES",
-            "emission_t": np.nan, "emission_tCO2e": -lf.to_numpy()})], ignore_index=True)
+            "emission_t": np.nan, "emission_tCO2e": 0.0 - lf.to_numpy()})], ignore_index=True)
     out["view"] = "post"
     return out
 

@@ -97,6 +97,8 @@ class BilanConfig:
     scenario: Path | None = None
     #: share of a zone outside the raster or in no-data above which the run stops
     max_nodata_share: float = _D["max_nodata_share"]
+    #: folder of factor CSVs (a full copy of factors/ or a few amended tables); None: shipped
+    factors: Path | None = None
     raw: dict = field(default_factory=dict)
 
 
@@ -275,6 +277,18 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     population = path_of("emissions", "population", "population")
     adjustments = path_of("emissions", "footprint_adjustments", "adjustments")
     scenario = path_of("scenario", "file", "scenario")
+    factors = raw.get("factors")
+    if factors is not None:
+        if not isinstance(factors, str) or not factors.strip():
+            problems.append(f"{at('factors')} : « factors » doit être un dossier de tables de "
+                            f"facteurs (texte), pas {show(factors)}")
+            factors = None
+        else:
+            factors = resolve_path(factors, base, "factors")
+            if not factors.is_dir():
+                problems.append(f"{at('factors')} : dossier de facteurs introuvable « {factors} »"
+                                " : le chemin est relatif au fichier de configuration")
+                factors = None
     if scenario is not None:
         from espass_geo.errors import ScenarioError
         from espass_geo.io.scenario_config import load_scenario_config
@@ -304,7 +318,8 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
                        changes=changes, forest_areas=forest, inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
-                       scenario=scenario, max_nodata_share=float(max_nodata), raw=raw)
+                       scenario=scenario, max_nodata_share=float(max_nodata),
+                       factors=factors, raw=raw)
 
 
 def _number(value: float) -> int | float:
@@ -335,6 +350,8 @@ def config_as_toml(cfg: BilanConfig) -> str:
                         else "demo"}
     if cfg.scenario:
         doc["scenario"] = {"file": Path(cfg.scenario).as_posix()}
+    if cfg.factors:
+        doc["factors"] = Path(cfg.factors).as_posix()
     return "# Configuration utilisée (espass-geo bilan)\n" + tomli_w.dumps(doc)
 
 

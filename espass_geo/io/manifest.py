@@ -102,9 +102,12 @@ def default_command() -> str:
 
 def manifest_doc(files: dict[str, dict], command: str, complete: bool = True) -> str:
     from espass_geo import __version__
+    from espass_geo.reference.factor_set import factor_set_fingerprint
 
     doc = {"espass_geo_manifest": 1, "complete": complete, "version": __version__,
            "command": command,
+           # the factor set of the run (written inside use_factors(result.factors))
+           "factors": factor_set_fingerprint(),
            "date": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
            "files": dict(sorted(files.items()))}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"

@@ -429,3 +429,31 @@ def factor_cache(func: _Fn) -> _Fn:
         return value
 
     return wrapper  # type: ignore[return-value]
+
+
+def load_factor_set(factors: FactorSet | str | Path | None) -> FactorSet | None:
+    """The factor set of a run: a :class:`FactorSet` as it is, ``None`` (the active set), or a
+    folder of factor CSVs: a complete copy of ``factors/`` (:meth:`FactorSet.from_dir`) or only
+    the tables to change, each amending the shipped table (:meth:`FactorSet.amend`: rows with
+    a shipped key replace it, new keys are added)."""
+    if factors is None or isinstance(factors, FactorSet):
+        return factors
+    if not isinstance(factors, str | Path):
+        raise FactorError(f"factors doit être un FactorSet ou un dossier, pas {type(factors)!r}")
+    folder = Path(factors)
+    if not folder.is_dir():
+        raise FactorError(f"dossier de facteurs '{folder}' introuvable ; donnez un dossier qui "
+                          "contient des tables de factors/ (toutes, ou celles à modifier).")
+    present = [n for n in TABLES if (folder / f"{n}.csv").is_file()]
+    if len(present) == len(TABLES):
+        return FactorSet.from_dir(folder)
+    unknown = sorted(p.name for p in folder.glob("*.csv") if p.stem not in TABLES)
+    if unknown or not present:
+        raise FactorError(
+            f"dossier de facteurs '{folder}' : "
+            + (f"fichier(s) {', '.join(unknown)} inconnu(s)" if unknown else "aucune table")
+            + f" ; les tables attendues sont {', '.join(f'{n}.csv' for n in TABLES)}.")
+    fs = FactorSet.default()
+    for n in present:
+        fs = fs.amend(n, folder / f"{n}.csv", name=f"tables embarquées modifiées par {folder}")
+    return fs

@@ -2,9 +2,9 @@
 
 :func:`compute_bilan` runs stocks, flows, emissions and the scenario on inputs resolved once
 and joins them in the bilan table (:mod:`espass_geo.core.bilan_table`), from which every other
-output is derived; :func:`write_bilan_outputs` writes them; :func:`run_bilan` is the
-``espass-geo bilan`` command. The configuration file is read by
-:mod:`espass_geo.io.bilan_config`.
+output is derived; :func:`write_bilan_outputs` writes them (``espass-geo bilan`` calls both
+through :func:`espass_geo.api.bilan` and :func:`espass_geo.api.write`). The configuration file
+is read by :mod:`espass_geo.io.bilan_config`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -25,8 +26,6 @@ from espass_geo.errors import ConfigError, InventoryError
 from espass_geo.io.bilan_config import (
     BilanConfig,
     config_as_toml,
-    default_config,
-    load_bilan_config,
 )
 from espass_geo.reference import data
 
@@ -45,6 +44,8 @@ class BilanResult:
     scenario: object = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: the FactorSet the result was computed with (None: the shipped tables)
+    factors: Any = None
 
 
 def _steps(n: int, quiet: bool):
@@ -350,32 +351,10 @@ def _meta(result: BilanResult) -> dict:
     cfg = result.config
     params = {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()
               if k not in ("raw",)}
+    from espass_geo.reference.factor_set import factor_set_fingerprint
+
+    params["factors"] = factor_set_fingerprint()  # the set active while writing: the run's
     return {"title": cfg.title, "territory_label": result.stocks.territory.label,
             "version": __version__, "generated_at": datetime.now().strftime("%d/%m/%Y %H:%M"),
             "params": params, "warnings": result.notes, "sources": [],
             "map_href": "index.html"}
-
-
-def run_bilan(config: str | Path | None = None, *, territory: str | None = None,
-              out_dir: str | Path, quiet: bool = False,
-              overwrite: bool = False, max_nodata_share: float | None = None,
-              zpc: str | None = None, id_field: str | None = None,
-              name_field: str | None = None) -> BilanResult:
-    """Public API of ``espass-geo bilan``: ``config`` (bilan.toml) or ``territory`` defaults.
-
-    ``zpc``, ``id_field`` and ``name_field`` (command line) prevail over the file's keys."""
-    if config is not None:
-        cfg = load_bilan_config(config)
-    elif territory is not None:
-        cfg = default_config(territory)
-    else:
-        raise ConfigError("donnez --config bilan.toml ou --territory T (espass-geo init écrit un "
-                          "exemple de bilan.toml).")
-    if max_nodata_share is not None:  # the command line prevails over the file
-        cfg.max_nodata_share = max_nodata_share
-    for key, value in (("zpc", zpc), ("id_field", id_field), ("name_field", name_field)):
-        if value is not None:
-            setattr(cfg, key, value)
-    result = compute_bilan(cfg, quiet=quiet)
-    write_bilan_outputs(result, out_dir, overwrite=overwrite)
-    return result

@@ -1,11 +1,13 @@
 """The demo: the full bilan of the SCoT Flandre-Dunkerque and of the 37 EPCI of Nord/Pas-de-Calais.
 
-Runs on the embedded data only: ``espass-geo demo`` or :func:`run_demo`.
+Runs on the embedded data only: ``espass-geo demo``, or :func:`espass_geo.api.demo` then
+:func:`espass_geo.api.write` (:func:`compute_demo`, :func:`write_demo_outputs`).
 """
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from espass_geo.core.bilan_table import synthesis
@@ -26,22 +28,41 @@ def demo_configs() -> dict[str, BilanConfig]:
             "region": load_bilan_config(folder / "bilan_region.toml")}
 
 
-def run_demo(out_dir: str | Path = "maps/demo", *, quiet: bool = True,
-             overwrite: bool = False) -> dict[str, BilanResult]:
-    """The two demo bilans under ``out_dir`` (``flandre_dunkerque/``, ``region/``) + an index.
+@dataclass
+class DemoResult:
+    """The demo bilans by name (``flandre_dunkerque``, ``region``)."""
+
+    bilans: dict[str, BilanResult]
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def compute_demo(*, quiet: bool = True) -> DemoResult:
+    """The two demo bilans, computed (nothing written)."""
+    return DemoResult({name: compute_bilan(cfg, quiet=quiet)
+                       for name, cfg in demo_configs().items()})
+
+
+def write_demo_outputs(result: DemoResult, out_dir: str | Path = "maps/demo", *,
+                       overwrite: bool = False) -> dict[str, Path]:
+    """The demo bilans under ``out_dir`` (``flandre_dunkerque/``, ``region/``) + an index.
 
     The whole folder is one output (one manifest, swapped in whole: see
     :func:`espass_geo.io.outputs.atomic_output_dir`).
     """
+    from espass_geo.reference.factor_set import use_factors
+
     out_dir = Path(out_dir)
-    results = {name: compute_bilan(cfg, quiet=quiet) for name, cfg in demo_configs().items()}
+    results = result.bilans
     with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
         for name, r in results.items():
-            write_bilan_outputs(r, tmp / name)
+            with use_factors(r.factors):
+                write_bilan_outputs(r, tmp / name)
             r.files = {k: out_dir / name / Path(p).relative_to(tmp / name)
                        for k, p in r.files.items()}
         (tmp / "index.html").write_text(_index_html(results), encoding="utf-8")
-    return results
+    result.files = {f"{name}/{k}": p for name, r in results.items() for k, p in r.files.items()}
+    result.files["index.html"] = out_dir / "index.html"
+    return result.files
 
 
 def _index_html(results: dict[str, BilanResult]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -47,6 +48,8 @@ class EmissionsResult:
     estimate: bool
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: the FactorSet the result was computed with (None: the shipped tables)
+    factors: Any = None
 
     def total(self, view: str, substance: str = "GES") -> float:
         t = self.table[(self.table["view"] == view) & (self.table["substance"] == substance)]
@@ -261,22 +264,4 @@ def _readme(result: EmissionsResult, params: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_emissions(territory, *, out_dir, inventory=None, population=None, land_flows=None,
-                  zpc=None, make_map=True, title=None,
-                  footprint_adjustments=None, overwrite: bool = False) -> EmissionsResult:
-    """Public API of ``espass-geo emissions``."""
-    lf = land_flows  # a path is read and checked against the zones by compute_territory_emissions
-    result = compute_territory_emissions(territory, inventory=inventory, population=population,
-                                         land_flows=lf, zpc=zpc,
-                                         footprint_adjustments=footprint_adjustments)
-    params = dict(territory=str(territory), inventory=inventory, population=population,
-                  land_flows=str(land_flows) if land_flows is not None else None,
-                  footprint_adjustments=str(footprint_adjustments)
-                  if footprint_adjustments is not None else None)
-    write_emission_outputs(result, out_dir, title=title, params=params, make_map=make_map,
-                           overwrite=overwrite, inputs=(territory, inventory, population,
-                                                        land_flows, footprint_adjustments))
-    return result
-
-
-__all__ = ["EmissionsResult", "compute_territory_emissions", "run_emissions"]
+__all__ = ["EmissionsResult", "compute_territory_emissions", "write_emission_outputs"]

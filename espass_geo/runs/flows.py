@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -69,6 +70,8 @@ class FlowsResult:
     change_grid: ChangeGrid | None = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: the FactorSet the result was computed with (None: the shipped tables)
+    factors: Any = None
 
     @property
     def net_flux_tCO2e_an(self) -> float:
@@ -485,23 +488,3 @@ def write_flow_outputs(result: FlowsResult, out_dir: str | Path, *, params: dict
     out_dir = Path(out_dir)
     result.files = {name: out_dir / p.name for name, p in files.items()}
     return result.files
-
-
-def run_flows(territory, *, out_dir, landcover_before=None, landcover_after=None,
-              years=(2012, 2018), changes=None, forest_areas=None, zpc=None, method="aldo",
-              gwp_n2o=DEFAULT_GWP_N2O, wood_products="harvest", engine="exact", make_map=True,
-              title=None, overwrite: bool = False, max_nodata_share: float = 0.5) -> FlowsResult:
-    """Public API of ``espass-geo flows``: compute and write the flow outputs."""
-    result = compute_territory_flows(
-        territory, landcover_before=landcover_before, landcover_after=landcover_after,
-        years=years, changes=changes, forest_areas=forest_areas, zpc=zpc, method=method,
-        gwp_n2o=gwp_n2o, wood_products=wood_products, engine=engine,
-        max_nodata_share=max_nodata_share)
-    params = dict(territory=str(territory), landcover_before=landcover_before,
-                  landcover_after=landcover_after, years=list(years), changes=changes,
-                  forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
-                  wood_products=wood_products, engine=engine)
-    write_flow_outputs(result, out_dir, params=params, make_map=make_map, title=title,
-                       overwrite=overwrite,
-                       inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
-    return result

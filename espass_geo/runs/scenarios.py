@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +38,7 @@ from espass_geo.core.stocks import compute_stocks, land_use_areas
 from espass_geo.errors import EspassGeoError, ScenarioError
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.io.parcels import read_parcels
-from espass_geo.io.scenario_config import Action, ScenarioConfig, load_scenario_config
+from espass_geo.io.scenario_config import Action, ScenarioConfig
 from espass_geo.io.vectors import read_vector
 from espass_geo.present.exports import write_csv
 from espass_geo.present.fmt import fmt_area_ha, fmt_number
@@ -63,6 +64,8 @@ class ScenarioResult:
     zone_summary: pd.DataFrame  # scenario × zone: stock change, cumulated flows, delta
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: the FactorSet the result was computed with (None: the shipped tables)
+    factors: Any = None
 
 
 def _target_land_use(to: str) -> str:
@@ -553,13 +556,3 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
     out_dir = Path(out_dir)
     result.files = {name: out_dir / Path(p).name for name, p in files.items()}
     return result.files
-
-
-def run_scenario(config: str | Path, *, out_dir: str | Path, make_map: bool = True,
-                 overwrite: bool = False) -> ScenarioResult:
-    """Public API of ``espass-geo scenario``: validate, project and write."""
-    cfg = load_scenario_config(config)
-    result = build_scenarios(cfg)
-    write_scenario_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
-                           inputs=(config,))
-    return result

@@ -9,6 +9,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -73,6 +74,8 @@ class StocksResult:
     density: DensityGrid | None = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: the FactorSet the result was computed with (None: the shipped tables)
+    factors: Any = None
 
     @property
     def total_stock_tC(self) -> float:
@@ -391,22 +394,3 @@ def write_stock_outputs(result: StocksResult, out_dir: str | Path, *, params: di
     out_dir = Path(out_dir)
     result.files = {name: out_dir / p.name for name, p in files.items()}
     return result.files
-
-
-def run_stocks(territory: str | Path, *, out_dir: str | Path, landcover=None, areas=None,
-               parcels=None, hedges=None, zpc=None, method="aldo", engine="exact",
-               make_map: bool = True, title: str | None = None,
-               overwrite: bool = False,
-               max_nodata_share: float = MAX_NODATA_SHARE, id_field: str | None = None,
-               name_field: str | None = None) -> StocksResult:
-    """Public API of ``espass-geo stocks``: compute and write the stock outputs."""
-    result = compute_territory_stocks(territory, landcover=landcover, areas=areas,
-                                      parcels=parcels, hedges=hedges, zpc=zpc, method=method,
-                                      engine=engine, max_nodata_share=max_nodata_share,
-                                      id_field=id_field, name_field=name_field)
-    params = {"territory": str(territory), "landcover": landcover, "areas": areas,
-              "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
-              "engine": engine, "id_field": id_field, "name_field": name_field}
-    write_stock_outputs(result, out_dir, params=params, make_map=make_map, title=title,
-                        overwrite=overwrite, inputs=(territory, landcover, areas, parcels, hedges))
-    return result
