@@ -202,7 +202,7 @@ def test_scenario_problem_under_a_new_name_has_its_line(tmp_path):
     line = next(n for n, s in enumerate(text.splitlines(), 1) if s.startswith("years ="))
     with pytest.raises(ScenarioError) as exc:
         scenario_config.load_scenario_config(path)
-    assert f"sc.toml:{line} : trend_years [2018, 2012] : dates inversées" in str(exc.value)
+    assert f"sc.toml:{line} : years [2018, 2012] : dates inversées" in str(exc.value)
     both = text.replace("[landcover]", "[landcover]\ntrend_changes = \"x.csv\"\n", 1)
     path.write_text(both.replace("[landcover]", "[data]\ntrend_years = [2012, 2018]\n"
                                  "\n[landcover]", 1), encoding="utf-8")

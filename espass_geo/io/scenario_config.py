@@ -41,6 +41,7 @@ year = 2027
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,6 +154,10 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         return f"{path.name}:{line}" if line else path.name
 
     def add(keys: tuple, msg: str) -> None:
+        for old, new in renamed.items():  # the names the file uses ([landcover] after, years…)
+            msg = re.sub(rf"\bdata\.{old}\b", f"landcover.{new}", msg)
+            if old.startswith("trend_"):
+                msg = re.sub(rf"(?<![.\w]){old}\b", new, msg)
         problems.append(f"{where(*keys)} : {msg}")
 
     def table(value, keys: tuple, label: str) -> dict:
@@ -278,8 +283,10 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
             renamed[old] = key
     landcover = file_value(d, "landcover", ("data",), "landcover", "data.landcover")
     if "landcover" not in d and not in_bilan:
-        add(("data",), "[data] landcover (raster de l'état initial) est obligatoire pour "
-                       'spatialiser les actions ; écrivez landcover = "occupation.tif" ou "demo"')
+        add(("landcover",) if "landcover" in raw else ("data",),
+            "[landcover] after (raster de l'état initial) est obligatoire pour spatialiser les "
+            'actions ; écrivez after = "occupation.tif" ou "demo" (ancien nom : [data] '
+            "landcover)")
     parcels = file_value(d, "parcels", ("data",), "parcels", "data.parcels")
     trend_before = file_value(d, "trend_landcover_before", ("data",), "landcover",
                               "data.trend_landcover_before")
@@ -348,8 +355,9 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     baseline_trend = has_trend if bt is None else bt
     if baseline_trend and not has_trend and not in_bilan:
         add(("baseline", "trend"), "baseline.trend = true demande une tendance observée : "
-                                   "ajoutez data.trend_landcover_before ou data.trend_changes, "
-                                   "ou écrivez trend = false")
+                                   "ajoutez [landcover] before ou changes (anciens noms : "
+                                   "data.trend_landcover_before, data.trend_changes), ou "
+                                   "écrivez trend = false")
     # ---- [[scenario]] and [[scenario.action]]
     scenarios: list[Scenario] = []
     raw_sc = raw.get("scenario")
