@@ -271,7 +271,7 @@ def test_hover_and_click_every_feature(browser, tmp_path, kind):
 def cli_bilan(tmp_path_factory) -> Path:
     """``espass-geo bilan`` with two dates, a GHG-only inventory and a scenario file, every
     user string hostile (see tests/bad_inputs/cases_html.py)."""
-    from bad_inputs.cases_html import GHG_ONLY, _toml, _write_scenario
+    from bad_inputs.cases_html import BOX_IDS, _toml, _write_scenario, box_emission_inputs
     from bad_inputs.common import write_raster, write_zones
     from click.testing import CliRunner
 
@@ -282,16 +282,16 @@ def cli_bilan(tmp_path_factory) -> Path:
     before = full.copy()
     before[0, 0], before[1, 2] = 311, 211
     tmp = tmp_path_factory.mktemp("bilan")
-    write_zones(tmp, names=(IMG, SCRIPT), ids=("59183", "59350"))
+    write_zones(tmp, names=(IMG, SCRIPT), ids=BOX_IDS)
     write_raster(tmp / "occupation.tif", full)
     write_raster(tmp / "avant.tif", before)
-    (tmp / "ges.csv").write_text(GHG_ONLY, encoding="utf-8")
+    emissions = box_emission_inputs(tmp)
     _write_scenario(tmp, title=f"Titre {EXPR}", label=f"Plan {IMG}",
                     action_label=f"action:{IMG}")
     (tmp / "bilan.toml").write_text(
         f"title = {_toml('Bilan ' + IMG)}\nterritory = \"zones.geojson\"\nzpc = \"2_1\"\n"
         "[landcover]\nafter = \"occupation.tif\"\nbefore = \"avant.tif\"\n"
-        "years = [2012, 2018]\n[emissions]\ninventory = \"ges.csv\"\n"
+        "years = [2012, 2018]\n" + emissions +
         "[scenario]\nfile = \"scenario.toml\"\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["bilan", "--config", str(tmp / "bilan.toml"),
                                        "--out", str(tmp / "out"), "-q"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ import pandas as pd
 from espass_geo import __version__
 from espass_geo.constants import LAMBERT93
 from espass_geo.core.bilan_table import build_bilan_table, synthesis
-from espass_geo.errors import ConfigError, InventoryError
+from espass_geo.errors import ConfigError, InconsistentAreasWarning, InventoryError
 from espass_geo.io.bilan_config import (
     BilanConfig,
     config_as_toml,
@@ -58,7 +59,7 @@ def _steps(n: int, quiet: bool):
 
 
 def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
-    from espass_geo.runs.emissions import compute_territory_emissions
+    from espass_geo.runs.emissions import compute_territory_emissions, zone_area_problem
     from espass_geo.runs.flows import compute_territory_flows
     from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, compute_territory_stocks
     from espass_geo.territory.resolve import resolve_territory
@@ -102,21 +103,34 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
         from espass_geo.territory.resolve import Territory
 
         em_territory = Territory(zones=_zone_frame(fl.zones), label=territory.label,
-                                 kind="epci")
+                                 kind="polygons" if territory.kind == "polygons" else "epci",
+                                 spec=territory.spec)
     lf = fl.zones[["zone_id", "flux_tCO2e_an"]] if fl is not None else None
     em_notes: list[str] = []
-    try:
-        em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
-                                         population=cfg.population, land_flows=lf,
-                                         footprint_adjustments=cfg.footprint_adjustments)
-    except InventoryError as exc:
-        if cfg.inventory is not None:  # the user's own inventory must fit: refused
-            raise
-        # the demo inventory does not cover this territory: the carbon bilan stands alone
-        em = None
-        em_notes.append(f"Émissions non calculées : l'inventaire de démonstration ne couvre pas "
-                        f"ce territoire ({exc}). Le bilan carbone (stocks et flux) est complet ; "
-                        "donnez un inventaire ([emissions] inventory) pour la partie émissions.")
+    # zones of a user file bearing a commune's code without its area: the commune's inventory
+    # and population would be applied to them; the carbon bilan stands alone, with a warning
+    area_problem = zone_area_problem(em_territory)
+    em = None
+    if area_problem:
+        msg = (f"Émissions non calculées : {area_problem} Le bilan carbone (stocks et flux) est "
+               "complet ; pour les émissions, donnez des zones qui sont des communes entières, ou "
+               "un inventaire et une population établis pour vos zones (avec leurs propres "
+               "identifiants).")
+        warnings.warn(msg, InconsistentAreasWarning, stacklevel=2)
+        em_notes.append(msg)
+    else:
+        try:
+            em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
+                                             population=cfg.population, land_flows=lf,
+                                             footprint_adjustments=cfg.footprint_adjustments)
+        except InventoryError as exc:
+            if cfg.inventory is not None:  # the user's own inventory must fit: refused
+                raise
+            # the demo inventory does not cover this territory: the carbon bilan stands alone
+            em_notes.append(f"Émissions non calculées : l'inventaire de démonstration ne couvre "
+                            f"pas ce territoire ({exc}). Le bilan carbone (stocks et flux) est "
+                            "complet ; donnez un inventaire ([emissions] inventory) pour la "
+                            "partie émissions.")
     step("émissions")
     sc = _bilan_scenario(cfg, territory, st, fl, parcel_gdf) if cfg.scenario else None
     step("scénarios")
@@ -301,9 +315,9 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                 fmt_mass_t(sy["footprint_tCO2e_an"], "tCO₂e") + "/an",
             "Stock de carbone (sols et biomasse)": fmt_mass_t(sy["stock_tC"], "tC"),
         }
-        if result.emissions is None:  # no inventory for this territory: shown as missing
+        if result.emissions is None:  # no inventory for these zones: shown as missing
             for key in list(syn_fr)[:2] + [list(syn_fr)[3]]:
-                syn_fr[key] = "non calculé (pas d'inventaire)"
+                syn_fr[key] = "non calculé (voir les avertissements)"
         bilan_map(result.zones, title=cfg.title,
                   parcels=result.stocks.parcels if result.stocks is not None else None,
                   hotspots=hotspots, actions=actions, synthesis=syn_fr, links=links,

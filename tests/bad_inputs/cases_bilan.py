@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .cases_html import GHG_ONLY
+from .cases_html import BOX_IDS, box_emission_inputs
 from .common import Case, write_raster, write_zones
 
 
@@ -33,13 +33,13 @@ HOLED = np.array([[211, 211, 231, 0],
 def bilan(*, title: str = "Bilan test", landcover_extra: str = "", cli: tuple[str, ...] = (),
           raster: np.ndarray = HOLED):
     def build(tmp: Path) -> list[str]:
-        write_zones(tmp, ids=("59183", "59350"))
+        write_zones(tmp, ids=BOX_IDS)
         write_raster(tmp / "occupation.tif", raster)
-        (tmp / "ges.csv").write_text(GHG_ONLY, encoding="utf-8")
+        emissions = box_emission_inputs(tmp)
         (tmp / "bilan.toml").write_text(
             f"title = {_toml(title)}\nterritory = \"zones.geojson\"\nzpc = \"2_1\"\n"
-            f"[landcover]\nafter = \"occupation.tif\"\n{landcover_extra}"
-            "[emissions]\ninventory = \"ges.csv\"\n", encoding="utf-8")
+            f"[landcover]\nafter = \"occupation.tif\"\n{landcover_extra}{emissions}",
+            encoding="utf-8")
         return ["bilan", "--config", str(tmp / "bilan.toml"), "--out", str(tmp / "out"), "-q",
                 *cli]
     return build

@@ -47,6 +47,19 @@ GHG_ONLY = ("territory_code,territory_level,sector,substance,year,value,unit\n"
             + "".join(f"{c},commune,{s},GES,2021,1000,tCO2e\n"
                       for c in ("59183", "59350")
                       for s in ("residentiel", "transport_routier", "agriculture")))
+#: Ids of the two 8 ha box zones when they get emissions: ids of their own (a box bearing the
+#: INSEE code of Dunkerque would get the whole commune's inventory and population: refused),
+#: with the GHG-only inventory and a population given for these zones.
+BOX_IDS = ("Z1", "Z2")
+BOX_GHG = GHG_ONLY.replace("59183", "Z1").replace("59350", "Z2")
+BOX_POPULATION = "zone_id,population\nZ1,800\nZ2,1200\n"
+
+
+def box_emission_inputs(tmp: Path) -> str:
+    """Writes ``ges.csv`` and ``population.csv`` of :data:`BOX_IDS`; returns the TOML section."""
+    (tmp / "ges.csv").write_text(BOX_GHG, encoding="utf-8")
+    (tmp / "population.csv").write_text(BOX_POPULATION, encoding="utf-8")
+    return "[emissions]\ninventory = \"ges.csv\"\npopulation = \"population.csv\"\n"
 
 
 def tiny_raster(tmp: Path) -> Path:
@@ -219,15 +232,15 @@ def scenario_case(*, title: str, label: str, action_label: str, names=("Zone A",
 
 def bilan_case(*, title: str, names=("Zone A", "Zone B"), ghg_only: bool = True,
                scenario: dict[str, str] | None = None):
-    """A bilan of two box zones on the tiny raster (ids = INSEE codes, for the population
-    and the inventory), with a GHG-only inventory and optionally a scenario file."""
+    """A bilan of two box zones on the tiny raster (ids of their own, :data:`BOX_IDS`, with
+    their inventory and population), with a GHG-only inventory and optionally a scenario
+    file."""
     def build(tmp: Path) -> list[str]:
-        write_zones(tmp, names=names, ids=("59183", "59350"))
+        write_zones(tmp, names=names, ids=BOX_IDS)
         tiny_raster(tmp)
-        (tmp / "ges.csv").write_text(GHG_ONLY, encoding="utf-8")
+        emissions = box_emission_inputs(tmp) if ghg_only else "[emissions]\ninventory = \"demo\"\n"
         text = (f"title = {_toml(title)}\nterritory = \"zones.geojson\"\nzpc = \"2_1\"\n"
-                "[landcover]\nafter = \"occupation.tif\"\n"
-                f"[emissions]\ninventory = {_toml('ges.csv' if ghg_only else 'demo')}\n")
+                "[landcover]\nafter = \"occupation.tif\"\n" + emissions)
         if scenario is not None:
             _write_scenario(tmp, **scenario)
             text += "[scenario]\nfile = \"scenario.toml\"\n"
