@@ -110,10 +110,6 @@ def main(verbose: bool) -> None:
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
-_FACTORS_HELP = ("Dossier de tables de facteurs CSV : une copie complète de factors/, ou "
-                 "seulement les tables à modifier (leurs lignes remplacent celles embarquées).")
-
-
 def _compute_and_write(compute, out_dir, **write_options):
     """``compute()`` (a function of :mod:`espass_geo.api`), then ``api.write`` of its result
     into ``out_dir``, in one :func:`_run` (warnings shown once each, errors → status 2)."""
@@ -129,7 +125,6 @@ def _compute_and_write(compute, out_dir, **write_options):
 
 @main.command()
 @spec.options("stocks")
-@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share, factors=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
@@ -157,7 +152,6 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 
 @main.command()
 @spec.options("flows")
-@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
           max_nodata_share, factors=None):
@@ -187,7 +181,6 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
 
 @main.command()
 @spec.options("scenario")
-@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def scenario(config, out_dir, overwrite, no_map, factors=None):
     """Trajectoires 2025-2050 : tendanciel et scénarios d'actions spatialisées, côte à côte."""
     from functools import partial
@@ -209,7 +202,6 @@ def scenario(config, out_dir, overwrite, no_map, factors=None):
 
 @main.command()
 @spec.options("emissions")
-@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
               id_field, name_field, out_dir, overwrite, no_map, factors=None):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
@@ -237,7 +229,6 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 
 @main.command()
 @spec.options("bilan")
-@click.option("--factors", type=click.Path(path_type=Path), help=_FACTORS_HELP)
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
           max_nodata_share, factors=None):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""

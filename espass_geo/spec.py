@@ -124,10 +124,6 @@ SPEC: tuple[Input, ...] = (
        scenario=("", "horizon")),
     _i("baseline_trend", "bool", "Le tendanciel prolonge le changement annuel observé (défaut : "
        "oui quand [landcover] before ou changes est donné).", scenario=("baseline", "trend")),
-    _i("factors", "path", "Dossier de tables de facteurs CSV : une copie complète de factors/, "
-       "ou seulement les tables à modifier (leurs lignes remplacent celles embarquées).",
-       bilan=("", "factors"), note="option --factors de stocks, flows, scenario, emissions, "
-       "bilan"),
     _i("zpc", "str", "Zone pédoclimatique imposée à toutes les zones (ex. 2_1).", flag="--zpc",
        commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "zpc"),
        scenario=("", "zpc"), cli_override={"bilan": {
@@ -172,6 +168,10 @@ SPEC: tuple[Input, ...] = (
            "bilan": {"default": None, "help": "Part d'une zone hors du raster ou sans donnée "
                      "au-delà de laquelle le calcul s'arrête (défaut : celle du fichier, sinon "
                      "{default})."}}),
+    _i("factors", "path", "Dossier de tables de facteurs CSV : une copie complète de factors/, "
+       "ou seulement les tables à modifier (leurs lignes remplacent celles embarquées).",
+       flag="--factors", commands=("stocks", "flows", "scenario", "emissions", "bilan"),
+       bilan=("", "factors")),
 )
 
 BY_NAME: dict[str, Input] = {i.name: i for i in SPEC}
