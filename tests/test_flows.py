@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import espass_geo as eg
 from espass_geo.core.flows import (
     compute_flows,
     forest_growth,
@@ -147,10 +148,9 @@ def test_ipcc_soil_flux():
 def test_real_epci_coeur_dostrevent_by_hand():
     """CA Cœur d'Ostrevent (245901152, ZPC 2_1 everywhere): ALDO CLC 2012→2018 changes."""
     from espass_geo.reference import data
-    from espass_geo.runs.flows import compute_territory_flows
 
-    r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
-                                wood_products="none")
+    r = eg.flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
+                 wood_products="none")
     raw = r.changes.table.set_index(["from_code", "to_code"])["area_ha"]
     ch = {"133-112": 6.950258938, "133-121": 5.773772353, "211-121": 5.273232227,
           "211-133": 5.284892914, "243-133": 5.451700642, "311-324": 74.71966921,
@@ -174,10 +174,9 @@ def test_real_epci_coeur_dostrevent_by_hand():
 
 def test_wood_products_consumption_by_population():
     from espass_geo.reference import data
-    from espass_geo.runs.flows import compute_territory_flows
 
-    r = compute_territory_flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
-                                wood_products="consumption")
+    r = eg.flows("epci:245901152", changes=data.aldo_clc_change_epci_path(),
+                 wood_products="consumption")
     w = r.flows[r.flows["cause"] == "wood_products"]
     com = data.communes_2018()
     pop = com.loc[com["epci"] == "245901152", "population"].astype(float).sum()

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import rasterio
 
+import espass_geo as eg
 from espass_geo import C_TO_CO2
 from espass_geo.core.areas import area_table_from_raster
 from espass_geo.core.density import NODATA, write_density_raster, zone_code_lut
@@ -108,7 +109,6 @@ def test_hedges(tmp_path):
 def test_real_epci_coeur_dostrevent_by_hand():
     """CA Cœur d'Ostrevent (245901152): 21 communes, all in ZPC 2_1, ALDO CLC 2018 areas."""
     from espass_geo.reference import data
-    from espass_geo.runs.stocks import compute_territory_stocks
 
     # the ALDO clc18 row for 245901152 (ha)
     a = {"112": 2794.04409, "121": 165.0258939, "122": 75.17512227, "131": 40.13299828,
@@ -134,7 +134,7 @@ def test_real_epci_coeur_dostrevent_by_hand():
         + a["411"] * 125                             # wetland
     )
     assert expected == pytest.approx(902_120, rel=1e-5)  # ≈ 902 120 tC
-    r = compute_territory_stocks("epci:245901152", areas=data.aldo_clc18_epci_path())
+    r = eg.stocks("epci:245901152", areas=data.aldo_clc18_epci_path())
     assert r.zones["zone_id"].tolist() == ["245901152"]
     assert r.total_stock_tC == pytest.approx(expected, rel=1e-9)
 
@@ -142,9 +142,8 @@ def test_real_epci_coeur_dostrevent_by_hand():
 def test_epci_table_for_a_commune_territory_says_so():
     from espass_geo.errors import SmallTerritoryWarning
     from espass_geo.reference import data
-    from espass_geo.runs.stocks import compute_territory_stocks
 
     with pytest.warns(SmallTerritoryWarning):
-        r = compute_territory_stocks("59350", areas=data.aldo_clc18_epci_path())
+        r = eg.stocks("59350", areas=data.aldo_clc18_epci_path())
     assert r.zones["zone_id"].tolist() == ["245900410"]  # Lille → the MEL (2018)
     assert any("EPCI entiers" in n for n in r.notes)
