@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+import espass_geo as eg
 from espass_geo.cli import main
 from espass_geo.errors import FactorError, InputFileError, ScenarioError, ZoneIdWarning
 from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.reference import data
-from espass_geo.runs.stocks import compute_territory_stocks
 from espass_geo.territory.resolve import resolve_territory
 from espass_geo.territory.zones import ZONE_ATTRIBUTE_COLUMNS, zone_attributes
 
@@ -39,8 +39,8 @@ def _soil_class() -> pd.Series:
 
 def test_zpc_override_changes_epci_stock_by_the_soil_reference_difference():
     areas = data.aldo_clc18_epci_path()  # ALDO CLC 2018 areas per EPCI (EPCI zones)
-    base = compute_territory_stocks(EPCI, areas=areas)
-    forced = compute_territory_stocks(EPCI, areas=areas, zpc="1_1")
+    base = eg.stocks(EPCI, areas=areas)
+    forced = eg.stocks(EPCI, areas=areas, zpc="1_1")
     # Before the fix both runs gave the same stock: the EPCI's ZPC mix was rebuilt from the
     # communes and the override dropped. Expected change, by hand: only the soil pool depends
     # on the ZPC, so Δ = Σ over (land use, ZPC share) rows of the base run of
@@ -69,15 +69,15 @@ def test_zpc_override_applies_to_a_territory_object_which_is_not_modified():
     territory = resolve_territory(EPCI)
     zpc_before = territory.zones["zpc"].copy()
     notes_before = list(territory.notes)
-    by_spec = compute_territory_stocks(EPCI, areas=areas, zpc="1_1")
-    by_object = compute_territory_stocks(territory, areas=areas, zpc="1_1")
+    by_spec = eg.stocks(EPCI, areas=areas, zpc="1_1")
+    by_object = eg.stocks(territory, areas=areas, zpc="1_1")
     assert by_object.total_stock_tC == pytest.approx(by_spec.total_stock_tC, rel=1e-12)
     # the Territory given is untouched: a later run without --zpc is the plain one
     pd.testing.assert_series_equal(territory.zones["zpc"], zpc_before)
     assert territory.notes == notes_before and territory.zpc_override is None
-    plain = compute_territory_stocks(territory, areas=areas)
+    plain = eg.stocks(territory, areas=areas)
     assert plain.total_stock_tC == pytest.approx(
-        compute_territory_stocks(EPCI, areas=areas).total_stock_tC, rel=1e-12)
+        eg.stocks(EPCI, areas=areas).total_stock_tC, rel=1e-12)
     assert plain.total_stock_tC != pytest.approx(by_spec.total_stock_tC, rel=1e-6)
 
 
@@ -198,12 +198,10 @@ def test_id_field_key_and_relative_territory_of_a_scenario_file(tmp_path, monkey
 
 
 def test_zpc_override_survives_the_epci_change_table_of_flows():
-    from espass_geo.runs.flows import compute_territory_flows
-
     changes = data.aldo_clc_change_epci_path()  # ALDO CLC 2012→2018 changes per EPCI
-    base = compute_territory_flows(EPCI, changes=changes)
-    forced = compute_territory_flows(EPCI, changes=changes, zpc="1_1")
-    by_object = compute_territory_flows(resolve_territory(EPCI), changes=changes, zpc="1_1")
+    base = eg.flows(EPCI, changes=changes)
+    forced = eg.flows(EPCI, changes=changes, zpc="1_1")
+    by_object = eg.flows(resolve_territory(EPCI), changes=changes, zpc="1_1")
     assert set(base.flows["zpc"].dropna()) == {"1_1", "3_1", "4_1"}  # the EPCI's ZPC mix
     assert set(forced.flows["zpc"].dropna()) == {"1_1"}  # overridden, not rebuilt
     assert by_object.net_flux_tCO2e_an == pytest.approx(forced.net_flux_tCO2e_an, rel=1e-12)
@@ -242,8 +240,8 @@ def test_cli_bilan_zpc_changes_the_epci_result(tmp_path):
     rows = (table["theme"] == "stocks") & (table["unit"] == "tC") & (table["zone_id"] == "TOTAL")
     stock = table.loc[rows, "value"].sum()
     areas = data.aldo_clc18_epci_path()
-    forced = compute_territory_stocks(territory, areas=areas, zpc="1_1")
-    plain = compute_territory_stocks(territory, areas=areas)
+    forced = eg.stocks(territory, areas=areas, zpc="1_1")
+    plain = eg.stocks(territory, areas=areas)
     # the bilan's stock is the stock run with the user's ZPC, not the per-commune ZPC mix
     assert stock == pytest.approx(forced.total_stock_tC, rel=1e-9)
     assert stock != pytest.approx(plain.total_stock_tC, rel=1e-6)
