@@ -22,6 +22,7 @@ from rasterio.transform import Affine, from_origin
 from rasterio.windows import Window
 from shapely.geometry import box
 
+import espass_geo as eg
 from espass_geo.core.areas import area_table_from_raster
 from espass_geo.core.density import NODATA, write_density_raster, zone_code_lut
 from espass_geo.core.stocks import compute_stocks
@@ -208,8 +209,6 @@ def test_huge_sparse_raster_bounded_memory(tmp_path):
     """A 50 000 × 50 000 land cover (2.5·10⁹ pixels, tiny on disk) and a 400 ha zone: the stock
     run with its map reads and writes only the zone's window. A density raster of the whole
     grid would hold 2.5·10⁹ × 4 bytes = 10 GB; numpy's traced peak stays under 64 MiB."""
-    from espass_geo.runs.stocks import compute_territory_stocks, write_stock_outputs
-
     n = 50_000
     lc = tmp_path / "national.tif"
     geom = _sparse_raster(lc, n)
@@ -220,8 +219,8 @@ def test_huge_sparse_raster_bounded_memory(tmp_path):
     old = _limit_address_space(6.0)  # the whole grid would need 10 GB (float32)
     tracemalloc.start()
     try:
-        result = compute_territory_stocks(str(zones_path), landcover=lc, zpc="2_1")
-        write_stock_outputs(result, tmp_path / "out", make_map=True)
+        result = eg.stocks(str(zones_path), landcover=lc, zpc="2_1")
+        eg.write(result, tmp_path / "out", make_map=True)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -274,27 +273,24 @@ def _parcel_file(tmp_path, geoms, name="rpg.gpkg"):
 
 
 def test_parcels_outside_reported_or_refused(tmp_path, tiny_raster, zones_file):
-    from espass_geo.runs.stocks import compute_territory_stocks
-
     inside = box(X0, Y0 - 100, X0 + 100, Y0)                       # 1 ha in zone A
     far = box(X0 + 5000, Y0 + 5000, X0 + 5300, Y0 + 5100)           # 300 m × 100 m = 3 ha
     straddle = box(X0 - 50, Y0 - 200, X0 + 50, Y0 - 100)            # 1 ha, half outside
     path = _parcel_file(tmp_path, [inside, far, straddle])
     with pytest.warns(PartialCoverageWarning):                      # zone B: 25 % no-data
-        r = compute_territory_stocks(str(zones_file), landcover=tiny_raster, parcels=path,
-                                     zpc="2_1")
+        r = eg.stocks(str(zones_file), landcover=tiny_raster, parcels=path, zpc="2_1")
     assert sorted(r.parcels["parcel_id"]) == ["P0", "P2"]
     notes = " ".join(r.notes)
     assert "1 parcelle(s) de" in notes and "sur 3 (3,00\u00a0ha) sont hors du territoire" in notes
     # the straddling parcel: 0.5 ha of its 1 ha lies west of x 700 000
     assert "1 parcelle(s) à cheval" in notes and "leurs 0,50\u00a0ha hors du territoire" in notes
     with pytest.raises(NoOverlapError, match=r"aucune des 1 parcelles.*rpg_loin\.gpkg"):
-        compute_territory_stocks(str(zones_file), landcover=tiny_raster, zpc="2_1",
-                                 parcels=_parcel_file(tmp_path, [far], "rpg_loin.gpkg"))
+        eg.stocks(str(zones_file), landcover=tiny_raster, zpc="2_1",
+                  parcels=_parcel_file(tmp_path, [far], "rpg_loin.gpkg"))
     areas = tmp_path / "surfaces.csv"
     areas.write_text("zone_id,code,area_ha\nA,211,8\nB,311,6\n", encoding="utf-8")
     with pytest.raises(InputFileError, match=r"rpg\.gpkg.*--landcover.*Retirez --parcels"):
-        compute_territory_stocks(str(zones_file), areas=areas, parcels=path, zpc="2_1")
+        eg.stocks(str(zones_file), areas=areas, parcels=path, zpc="2_1")
 
 
 # ----------------------------------------------------------------------------- fuzzing
