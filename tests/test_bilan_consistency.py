@@ -8,11 +8,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+import espass_geo as eg
 from espass_geo.errors import InputFileError, ScenarioError
 from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.reference import data
-from espass_geo.runs.bilan import compute_bilan, write_bilan_outputs
-from espass_geo.runs.emissions import compute_territory_emissions
 from espass_geo.territory.resolve import resolve_territory
 
 HAUTS_DE_FLANDRE = "200040954"  # 40 communes
@@ -95,7 +94,7 @@ def test_scenario_runs_on_the_bilan_territory_and_method(tmp_path):
     # the scenario file names the 57 communes of the SCoT and ALDO; the bilan 40 communes
     # and IPCC: its rows must be IPCC and cover the 40 communes only, with notes saying so
     cfg = load_bilan_config(_bilan(tmp_path, _scenario(tmp_path, BOISEMENT)))
-    r = compute_bilan(cfg, quiet=True)
+    r = eg.bilan(config=cfg, quiet=True)
     communes = set(resolve_territory(f"epci:{HAUTS_DE_FLANDRE}").zones["zone_id"])
     assert len(communes) == 40
     assert set(r.scenario.zone_summary["zone_id"]) == communes
@@ -123,7 +122,7 @@ def test_scenario_action_outside_the_bilan_territory_is_refused(tmp_path):
     cfg = load_bilan_config(_bilan(tmp_path, _scenario(tmp_path, BOISEMENT + ZAE),
                                    before=False))
     with pytest.raises(ScenarioError) as e:
-        compute_bilan(cfg, quiet=True)
+        eg.bilan(config=cfg, quiet=True)
     msg = str(e.value)
     assert "zae-loon-plage" in msg and "hors du territoire" in msg
     assert f"epci:{HAUTS_DE_FLANDRE}" in msg and "Retirez" in msg
@@ -169,7 +168,7 @@ def test_commune_flows_summed_for_epci_zones(tmp_path):
 
 
 def _epci_territory(t):
-    from espass_geo.runs.emissions import Territory
+    from espass_geo.territory.resolve import Territory
 
     z = t.zones.dissolve(by="epci", as_index=False)[["epci", "geometry"]]
     z["zone_id"], z["zone_name"] = z["epci"], "EPCI"
@@ -183,14 +182,14 @@ def test_epci_flows_put_emissions_on_epci_zones(tmp_path):
     # flows of a run on dep:59,62 are keyed by EPCI; emissions on two EPCI (57 communes) used
     # to give a land-use post of 0. Now the emissions run on the two EPCI zones: −10 and −20
     path = _flows_csv(tmp_path, {DUNKERQUE: 10.0, HAUTS_DE_FLANDRE: 20.0, "200068500": 5.0})
-    em = compute_territory_emissions(f"epci:{DUNKERQUE},{HAUTS_DE_FLANDRE}", land_flows=path)
+    em = eg.emissions(f"epci:{DUNKERQUE},{HAUTS_DE_FLANDRE}", land_flows=path)
     assert _land_use_post(em).to_dict() == {DUNKERQUE: -10.0, HAUTS_DE_FLANDRE: -20.0}
     assert set(em.zones["zone_id"]) == {DUNKERQUE, HAUTS_DE_FLANDRE}
     assert any("par EPCI" in n for n in em.notes)
     # 12 of the 17 communes of an EPCI: an EPCI flow cannot be split between its communes
     some = _members(DUNKERQUE)[:12]
     with pytest.raises(InputFileError, match="ne se répartit pas"):
-        compute_territory_emissions(",".join(some), land_flows=path)
+        eg.emissions(",".join(some), land_flows=path)
 
 
 def test_territory_without_inventory_keeps_its_carbon_bilan(tmp_path):
@@ -209,7 +208,7 @@ after = "demo"
 before = "demo-2012"
 years = [2012, 2018]
 ''', encoding="utf-8")
-    r = compute_bilan(load_bilan_config(tmp_path / "bilan.toml"), quiet=True)
+    r = eg.bilan(config=load_bilan_config(tmp_path / "bilan.toml"), quiet=True)
     assert r.emissions is None
     assert any("Émissions non calculées" in n for n in r.notes)
     themes = set(r.table["theme"])
@@ -219,7 +218,8 @@ years = [2012, 2018]
     t = r.table[r.table["theme"] == "stocks"]
     assert t.loc[t["zone_id"] == "TOTAL", "value"].sum() == pytest.approx(
         r.stocks.total_stock_tC)
-    files = write_bilan_outputs(r, tmp_path / "out")
+    m = eg.write(r, tmp_path / "out")
+    files = {rel: m.out_dir / rel for rel in m.files}
     assert files["index.html"].exists() and files["rapport.html"].exists()
     assert not (tmp_path / "out" / "emissions").exists()
     assert "non calculé" in files["index.html"].read_text(encoding="utf-8")
@@ -236,7 +236,7 @@ name = "transition"
 {BOISEMENT}''', encoding="utf-8")
     cfg = load_bilan_config(_bilan(tmp_path, (tmp_path / "actions.toml").as_posix(),
                                    before=False))
-    r = compute_bilan(cfg, quiet=True)
+    r = eg.bilan(config=cfg, quiet=True)
     assert set(r.scenario.action_areas["action_id"]) == {"boisement", "couverts"}
     start = r.scenario.zone_summary.drop_duplicates("zone_id")["stock_start_tC"].sum()
     assert start == pytest.approx(r.stocks.total_stock_tC, rel=1e-9)
