@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box
 
+import espass_geo as eg
 from espass_geo.cli import main
 from espass_geo.errors import InconsistentAreasWarning, InventoryError, SmallTerritoryWarning
 from espass_geo.reference import data
 from espass_geo.runs.emissions import (
     AREA_TOLERANCE,
-    compute_territory_emissions,
     demo_inventory,
     reference_areas_ha,
 )
@@ -68,7 +68,7 @@ def test_emissions_refused_on_part_of_commune(small_polygon, tmp_path):
 
 def test_emissions_api_refused(small_polygon):
     with pytest.raises(InventoryError, match=r"Ma parcelle.*59183.*4,00\s?ha.*4\s?300\s?ha"):
-        compute_territory_emissions(str(small_polygon))
+        eg.emissions(str(small_polygon))
 
 
 def _bilan_toml(polygon) -> str:
@@ -97,10 +97,9 @@ def test_bilan_keeps_carbon_without_emissions(small_polygon, tmp_path):
 
 def test_bilan_api_warns(small_polygon):
     from espass_geo.io.bilan_config import load_bilan_config
-    from espass_geo.runs.bilan import compute_bilan
 
     with pytest.warns(InconsistentAreasWarning, match=r"Ma parcelle.*59183"):
-        res = compute_bilan(load_bilan_config(_bilan_toml(small_polygon)), quiet=True)
+        res = eg.bilan(config=load_bilan_config(_bilan_toml(small_polygon)), quiet=True)
     assert res.emissions is None and res.stocks is not None
 
 
@@ -111,8 +110,8 @@ def test_whole_commune_from_a_file_accepted(tmp_path):
                      geometry=[_commune("59183")], crs=2154).to_file(path, engine="pyogrio")
     with warnings.catch_warnings():  # ALDO's caution on one commune (SmallTerritoryWarning)
         warnings.simplefilter("ignore", SmallTerritoryWarning)
-        ref = compute_territory_emissions("59183")
-    res = compute_territory_emissions(str(path))
+        ref = eg.emissions("59183")
+    res = eg.emissions(str(path))
     for view in ("sector", "post_direct", "post"):
         assert res.total(view) == pytest.approx(ref.total(view), rel=1e-12)
     for sub in ("NOx", "PM10", "NH3"):
@@ -134,12 +133,12 @@ def test_epci_part_refused_whole_epci_accepted():
                                         left_on="code", right_on="insee")
     cud = g[g["epci"] == "245900428"].union_all()
     whole = gpd.GeoDataFrame({"SIREN": ["245900428"]}, geometry=[cud], crs=2154)
-    res = compute_territory_emissions(whole)
+    res = eg.emissions(whole)
     assert res.total("sector") > 0
     half = gpd.GeoDataFrame({"SIREN": ["245900428"]},
                             geometry=[_commune("59183")], crs=2154)  # one commune of 17
     with pytest.raises(InventoryError, match=r"EPCI 245900428.*epci:245900428"):
-        compute_territory_emissions(half)
+        eg.emissions(half)
 
 
 def test_code_outside_embedded_data_noted(tmp_path):
@@ -151,5 +150,5 @@ def test_code_outside_embedded_data_noted(tmp_path):
     pop.write_text("zone_id,population\n75056,2100000\n", encoding="utf-8")
     zones = gpd.GeoDataFrame({"INSEE_COM": ["75056"]},
                              geometry=[box(650000, 6860000, 651000, 6861000)], crs=2154)
-    res = compute_territory_emissions(zones, inventory=inv, population=pop, zpc="2_1")
+    res = eg.emissions(zones, inventory=inv, population=pop, zpc="2_1")
     assert any("Surface non vérifiée" in n and "75056" in n for n in res.notes)
