@@ -14,6 +14,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
+import espass_geo as eg
 from espass_geo.errors import ConfigError, ScenarioError
 from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.io.scenario_config import load_scenario_config
@@ -263,15 +264,13 @@ def test_bom_is_accepted(tmp_path):
 
 # ---------------------------------------------------------------- magnitudes (territory)
 def test_hedges_longer_than_the_zones_allow(tmp_path):
-    from espass_geo.runs.scenarios import build_scenarios
-
     text = HEAD.replace("epci:245900428", "59183") + DATA + HEDGES.replace("length_km = 30", "length_km = 1e9")
     cfg = load_scenario_config(scenario_file(tmp_path, text))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # small territory
         area = resolve_territory("59183").area_ha
         with pytest.raises(ScenarioError) as e:
-            build_scenarios(cfg)
+            eg.scenarios(cfg)
     (p,) = e.value.problems
     p = p.replace("\u202f", " ").replace("\xa0", " ")  # French thousands separators
     # 1e9 km at 60 m/ha on crops = 1e12 m / 60 = 1.67e10 ha, more than the commune's area;
@@ -281,8 +280,6 @@ def test_hedges_longer_than_the_zones_allow(tmp_path):
 
 
 def test_action_mostly_outside_the_territory(tmp_path):
-    from espass_geo.runs.scenarios import build_scenarios
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t = resolve_territory("59183")
@@ -296,7 +293,7 @@ def test_action_mostly_outside_the_territory(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ScenarioError, match=r"scénario\.toml:13 : .*hors du territoire"):
-            build_scenarios(cfg)
+            eg.scenarios(cfg)
 
 
 # ---------------------------------------------------------------- bilan.toml
@@ -440,8 +437,6 @@ def test_bilan_scenario_file_on_another_territory_is_read(tmp_path):
 
 
 def test_unreadable_action_geometries_listed_with_their_lines(tmp_path):
-    from espass_geo.runs.scenarios import build_scenarios
-
     (tmp_path / "texte.geojson").write_text("pas du GeoJSON", encoding="utf-8")
     gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1).centroid], crs=2154).to_file(
         tmp_path / "points.geojson")
@@ -453,7 +448,7 @@ def test_unreadable_action_geometries_listed_with_their_lines(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ScenarioError) as e:
-            build_scenarios(cfg)
+            eg.scenarios(cfg)
     p1, p2 = e.value.problems
     assert p1.startswith("scénario.toml:13 : ") and "texte.geojson" in p1 and "illisible" in p1
     assert p2.startswith("scénario.toml:18 : ") and "pas des polygones (Point)" in p2
