@@ -9,11 +9,7 @@ from click.testing import CliRunner
 from conftest import TINY, write_raster
 
 from espass_geo.cli import main
-from espass_geo.core.changes import (
-    change_table_from_csv,
-    change_table_from_rasters,
-    check_dates,
-)
+from espass_geo.core.changes import check_dates
 from espass_geo.core.flows import compute_flows
 from espass_geo.errors import (
     AreaTableError,
@@ -21,6 +17,8 @@ from espass_geo.errors import (
     PartialCoverageWarning,
     UnknownLandCoverClassError,
 )
+from espass_geo.io.change_rasters import change_table_from_rasters
+from espass_geo.io.change_tables import change_table_from_csv
 
 AFTER = TINY.copy()
 AFTER[0, 0] = 112   # zone A: 1 px cropland → urban

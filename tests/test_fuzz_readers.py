@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from espass_geo.core.changes import change_table_from_csv
 from espass_geo.core.emissions import (
     read_footprint_adjustments,
     read_inventory,
@@ -30,6 +29,7 @@ from espass_geo.core.emissions import (
 )
 from espass_geo.errors import EspassGeoError
 from espass_geo.io.area_tables import area_table_from_csv
+from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.tables import read_hedges, read_table
 from espass_geo.runs.flows import read_forest_areas
 

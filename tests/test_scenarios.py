@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+import espass_geo as eg
 from espass_geo.core.scenarios import (
     ipcc_practice_rate,
     practice_cohorts,
@@ -19,7 +20,6 @@ from espass_geo.core.scenarios import (
 from espass_geo.errors import ScenarioError
 from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.reference import data
-from espass_geo.runs.scenarios import build_scenarios
 
 ATTRS = pd.DataFrame({"zone_id": ["z"], "zpc": ["2_3"], "region_code": ["32"]})
 DEMO = data.data_path("landcover", "scenarios")
@@ -109,7 +109,7 @@ def three_scenarios(tmp_path_factory):
             "\n[[scenario]]\nname = \"a\"\n" + REFOREST
             + "\n[[scenario]]\nname = \"b\"\n" + ZAE + HEDGES
             + "\n[[scenario]]\nname = \"ab\"\n" + REFOREST + ZAE + HEDGES)
-    return build_scenarios(load_scenario_config(write_config(tmp, text)))
+    return eg.scenarios(load_scenario_config(write_config(tmp, text)))
 
 
 def test_baseline_equals_no_action(three_scenarios):
@@ -126,8 +126,9 @@ def test_inputs_handed_over_give_the_same_trajectories(three_scenarios):
     # inside a bilan the territory, parcels, start area table and trend change table are
     # handed over (read once per run): the trajectories must be those of reading them here
     from espass_geo.core.areas import area_table_from_raster
-    from espass_geo.core.changes import change_table_from_rasters
+    from espass_geo.io.change_rasters import change_table_from_rasters
     from espass_geo.io.parcels import read_parcels
+    from espass_geo.runs.scenarios import build_scenarios  # handed-over inputs: not in the API
     from espass_geo.runs.stocks import parcels_in_territory
     from espass_geo.territory.resolve import resolve_territory
 
@@ -237,7 +238,7 @@ year = 2030
 """
     cfg = load_scenario_config(write_config(tmp_path, text))
     with pytest.raises(ScenarioError) as e:
-        build_scenarios(cfg)
+        eg.scenarios(cfg)
     msg = str(e.value)
     assert "entièrement hors du territoire" in msg
     assert "se recouvrent" in msg and "bois-bis" in msg

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from espass_geo.core.changes import change_table_from_csv
+import espass_geo as eg
 from espass_geo.core.emissions import read_inventory, read_land_flows, read_population
 from espass_geo.errors import (
     AreaTableError,
@@ -17,6 +17,7 @@ from espass_geo.errors import (
     InventoryError,
 )
 from espass_geo.io.area_tables import area_table_from_csv
+from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.tables import (
     Number,
     TableWarning,
@@ -186,24 +187,22 @@ def _two_box_territory(tmp_path):
 def test_closure_applied_to_csv_areas(tmp_path):
     """Zones are 200 m × 400 m = 8 ha. 8.04 ha (+0.5 %) passes, 8.05 ha (+0.625 %) is refused;
     4 ha in B (50 % covered) warns with the uncovered share."""
-    from espass_geo.runs.stocks import compute_territory_stocks
-
     t = _two_box_territory(tmp_path)
     p = tmp_path / "a.csv"
     p.write_text("zone_id,code,area_ha\nA,211,8.04\nB,311,8\n")
-    r = compute_territory_stocks(t, areas=p)
+    r = eg.stocks(t, areas=p)
     assert r.areas.table["area_ha"].sum() == pytest.approx(16.04)
     p.write_text("zone_id,code,area_ha\nA,211,8.05\nB,311,8\n")
     with pytest.raises(AreaTableError, match=r"(?s)dépassent.*zone A : 8,05"):
-        compute_territory_stocks(t, areas=p)
+        eg.stocks(t, areas=p)
     p.write_text("zone_id,code,area_ha\nA,211,8\nB,311,4\n")
     with pytest.warns(InconsistentAreasWarning, match=r"zone B n'est couverte qu'à 50,0"):
-        r = compute_territory_stocks(t, areas=p)
+        r = eg.stocks(t, areas=p)
     s = r.areas.summary.set_index("zone_id")
     assert s.loc["B", "nodata_area_ha"] == pytest.approx(4.0)  # 8 − 4 ha
     p.write_text("zone_id,code,area_ha\nA,211,8\n")
     with pytest.raises(AreaTableError, match=r"1 zone\(s\) du territoire sans aucune surface : B"):
-        compute_territory_stocks(t, areas=p)
+        eg.stocks(t, areas=p)
 
 
 def test_hedge_density_bounds(tmp_path):
@@ -298,10 +297,9 @@ def test_per_epci_table_on_communes_closes_on_whole_epci(tmp_path):
     against the whole EPCI (all its communes), not the two communes asked for. Five times the
     CU de Dunkerque row is refused."""
     from espass_geo.errors import SmallTerritoryWarning
-    from espass_geo.runs.stocks import compute_territory_stocks
 
     with pytest.warns(SmallTerritoryWarning):
-        r = compute_territory_stocks("59183,59350", areas=data.aldo_clc18_epci_path())
+        r = eg.stocks("59183,59350", areas=data.aldo_clc18_epci_path())
     s = r.areas.summary.set_index("zone_id")
     raw = pd.read_csv(data.aldo_clc18_epci_path(), dtype={"siren": str}).set_index("siren")
     for siren in s.index:  # table total within 5 % of the EPCI polygons
@@ -312,18 +310,16 @@ def test_per_epci_table_on_communes_closes_on_whole_epci(tmp_path):
     row.reset_index().to_csv(p, index=False)
     with pytest.warns(SmallTerritoryWarning), \
             pytest.raises(AreaTableError, match="(?s)dépassent.*zone 245900428"):
-        compute_territory_stocks("59183", areas=p)
+        eg.stocks("59183", areas=p)
 
 
 def test_zones_without_change_rows_are_kept(tmp_path):
     """Two box zones, a change only in A: B stays in the results with a zero flow and a note
     says why (change tables list only the zones that changed)."""
-    from espass_geo.runs.flows import compute_territory_flows
-
     t = _two_box_territory(tmp_path)
     p = tmp_path / "changements.csv"
     p.write_text("zone_id,from_code,to_code,area_ha\nA,211,112,1\n")
-    r = compute_territory_flows(t, changes=p)
+    r = eg.flows(t, changes=p)
     z = r.zones.set_index("zone_id")
     assert list(z.index) == ["A", "B"]
     assert z.loc["B", "flux_tCO2e_an"] == 0.0
@@ -335,12 +331,11 @@ def test_forest_areas_per_epci_on_communes_warns(tmp_path):
     """BD Forêt per EPCI with a change table per commune: no forest growth could be counted;
     the warning says the table is per EPCI (it used to be silent)."""
     from espass_geo.errors import SmallTerritoryWarning
-    from espass_geo.runs.flows import compute_territory_flows
 
     p = tmp_path / "changements.csv"
     p.write_text("zone_id,from_code,to_code,area_ha\n59183,211,112,1\n")
     with pytest.warns(SmallTerritoryWarning), \
             pytest.warns(EspassGeoWarning, match="La table est par EPCI"):
-        r = compute_territory_flows("59183", changes=p,
-                                    forest_areas=data.aldo_bdforet_epci_path())
+        r = eg.flows("59183", changes=p,
+                     forest_areas=data.aldo_bdforet_epci_path())
     assert "forest_growth" not in set(r.flows["cause"])

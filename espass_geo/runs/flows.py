@@ -13,12 +13,7 @@ import pandas as pd
 
 from espass_geo import __version__
 from espass_geo.constants import DEFAULT_GWP_N2O, HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
-from espass_geo.core.changes import (
-    ChangeTable,
-    change_table_from_csv,
-    change_table_from_rasters,
-    check_changes_within_zones,
-)
+from espass_geo.core.changes import ChangeTable, check_changes_within_zones
 from espass_geo.core.flows import (
     ARTIFICIAL,
     compute_flows,
@@ -30,6 +25,8 @@ from espass_geo.core.flows import (
 )
 from espass_geo.core.stocks import land_use_areas, split_artificial
 from espass_geo.errors import InputFileError
+from espass_geo.io.change_rasters import change_table_from_rasters
+from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data

@@ -262,7 +262,8 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     trend_cohorts = pd.DataFrame(columns=COHORT_COLUMNS)
     if (change_table is not None or cfg.trend_before is not None
             or cfg.trend_changes is not None):
-        from espass_geo.core.changes import change_table_from_csv, change_table_from_rasters
+        from espass_geo.io.change_rasters import change_table_from_rasters
+        from espass_geo.io.change_tables import change_table_from_csv
 
         if change_table is not None:
             ct = change_table

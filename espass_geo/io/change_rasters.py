@@ -1,0 +1,129 @@
+"""Change tables from two land-cover rasters of the same grid (two dates).
+
+The two rasters are opened and checked (same grid, overlap with the zones, CLC level-3 codes),
+combined block by block into a temporary raster of pair codes
+(:func:`espass_geo.core.changes.pair_codes`), then cross-tabulated with the zones like a single
+date (:func:`espass_geo.core.areas.area_table_from_raster`: exact partial-pixel coverage).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from espass_geo import spec
+from espass_geo.core.areas import MAX_NODATA_SHARE, area_table_from_raster
+from espass_geo.core.changes import ChangeTable, check_dates, pair_codes, split_pairs
+from espass_geo.errors import InputFileError
+from espass_geo.io.rasters import (
+    check_overlap,
+    open_landcover,
+    raster_read_errors,
+    raster_window,
+)
+
+
+def _check_same_grid(src0, src1, p0, p1) -> None:
+    if src0.crs != src1.crs or src0.transform != src1.transform or \
+            (src0.width, src0.height) != (src1.width, src1.height):
+        t = src0.transform
+        b = src0.bounds
+        raise InputFileError(
+            f"les rasters d'occupation du sol '{p0}' et '{p1}' ne sont pas sur la même grille "
+            f"(SCR, origine, taille de pixel ou emprise différents). Alignez le second sur le "
+            f"premier avec un rééchantillonnage au plus proche voisin : `gdalwarp -t_srs EPSG:2154 -tr {abs(t.a):g} {abs(t.e):g} -te {b.left:g} "
+            f"{b.bottom:g} {b.right:g} {b.top:g} -r near {Path(p1).name} aligned.tif`."
+        )
+
+
+def _check_nomenclature(codes0: set[int], codes1: set[int], p0, p1) -> None:
+    from espass_geo.reference.factors import clc_mapping
+
+    known = {int(c) for c in clc_mapping().index}
+    bad0, bad1 = sorted(codes0 - known), sorted(codes1 - known)
+    if bad0 or bad1:
+        raise InputFileError(
+            "les deux rasters d'occupation du sol doivent utiliser les codes CLC de niveau 3 "
+            "(111…523) : "
+            + (f"'{p0}' contient {bad0[:10]} " if bad0 else "")
+            + (f"'{p1}' contient {bad1[:10]} " if bad1 else "")
+            + "— recodez les deux dans la même nomenclature (factors/clc_to_land_use.csv)."
+        )
+
+
+def change_table_from_rasters(
+    zones: gpd.GeoDataFrame,
+    before: str | Path,
+    after: str | Path,
+    *,
+    years: tuple[int, int],
+    engine: str = spec.DEFAULTS["engine"],
+    block_size: int = 2048,
+    max_nodata_share: float = MAX_NODATA_SHARE,
+) -> ChangeTable:
+    """Cross-tabulate two land-cover rasters of the same grid into a change table per zone.
+
+    The two rasters are combined block by block into a temporary raster of pair codes
+    (``from × 100 000 + to``), then cross-tabulated with the zones exactly like a single date, so
+    partial pixels at zone edges are exact and both margins of the matrix close on the zone area.
+    """
+    n_years = check_dates(*years)
+    import rasterio
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    src0 = open_landcover(before)
+    try:
+        src1 = open_landcover(after)
+    except BaseException:
+        src0.close()
+        raise
+    label = f"{Path(before).name} → {Path(after).name}"
+    try:
+        _check_same_grid(src0, src1, before, after)
+        check_overlap(src0, zones, before)
+        nod0, nod1 = src0.nodata, src1.nodata
+        # only the zones' window of the two rasters is read and paired
+        window = raster_window(src0, zones.total_bounds)
+        r0, c0 = int(window.row_off), int(window.col_off)
+        height, width = int(window.height), int(window.width)
+        sindex = zones.sindex
+        with tempfile.TemporaryDirectory(prefix="espass_change_") as tmp:
+            pair_path = Path(tmp) / "pairs.tif"
+            profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+                       "dtype": "uint32", "nodata": 0, "crs": src0.crs,
+                       "transform": window_transform(window, src0.transform),
+                       "compress": "deflate", "tiled": True, "blockxsize": 256,
+                       "blockysize": 256, "bigtiff": "IF_SAFER"}
+            codes0: set[int] = set()
+            codes1: set[int] = set()
+            with rasterio.open(pair_path, "w", **profile) as dst:
+                for row in range(0, height, block_size):
+                    for col in range(0, width, block_size):
+                        win = Window(col, row, min(block_size, width - col),
+                                     min(block_size, height - row))
+                        src_win = Window(c0 + col, r0 + row, win.width, win.height)
+                        if not len(sindex.query(box(*window_bounds(src_win, src0.transform)),
+                                                predicate="intersects")):
+                            continue  # no zone here: left as no-data, never read
+                        with raster_read_errors(before):
+                            a = src0.read(1, window=src_win).astype(np.int64)
+                        with raster_read_errors(after):
+                            b = src1.read(1, window=src_win).astype(np.int64)
+                        pair, seen0, seen1 = pair_codes(a, b, nod0, nod1)
+                        codes0.update(seen0)
+                        codes1.update(seen1)
+                        dst.write(pair, 1, window=win)
+            _check_nomenclature(codes0, codes1, before, after)
+            at = area_table_from_raster(zones, pair_path, engine=engine, label=label,
+                                        max_nodata_share=max_nodata_share)
+    finally:
+        src0.close()
+        src1.close()
+    return ChangeTable(table=split_pairs(at.table), years=n_years, date_from=int(years[0]),
+                       date_to=int(years[1]), summary=at.summary, notes=list(at.notes))
