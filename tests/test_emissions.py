@@ -12,10 +12,10 @@ from espass_geo.core.emissions import (
     emissions_table,
     import_export_balance,
     inventory_for_zones,
-    read_population,
     validate_inventory,
 )
 from espass_geo.errors import InventoryError
+from espass_geo.io.inventory import read_population
 
 SCALE = 9.2 / 12.2  # SDES 2022 total / CGDD 2007 total
 

@@ -21,17 +21,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from espass_geo.core.emissions import (
+from espass_geo.errors import EspassGeoError
+from espass_geo.io.area_tables import area_table_from_csv, read_forest_areas
+from espass_geo.io.change_tables import change_table_from_csv
+from espass_geo.io.inventory import (
     read_footprint_adjustments,
     read_inventory,
     read_land_flows,
     read_population,
 )
-from espass_geo.errors import EspassGeoError
-from espass_geo.io.area_tables import area_table_from_csv
-from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.tables import read_hedges, read_table
-from espass_geo.runs.flows import read_forest_areas
 
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

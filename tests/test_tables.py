@@ -8,7 +8,6 @@ import pytest
 from shapely.geometry import box
 
 import espass_geo as eg
-from espass_geo.core.emissions import read_inventory, read_land_flows, read_population
 from espass_geo.errors import (
     AreaTableError,
     EspassGeoWarning,
@@ -16,8 +15,9 @@ from espass_geo.errors import (
     InputFileError,
     InventoryError,
 )
-from espass_geo.io.area_tables import area_table_from_csv
+from espass_geo.io.area_tables import area_table_from_csv, read_forest_areas
 from espass_geo.io.change_tables import change_table_from_csv
+from espass_geo.io.inventory import read_inventory, read_land_flows, read_population
 from espass_geo.io.tables import (
     Number,
     TableWarning,
@@ -28,7 +28,6 @@ from espass_geo.io.tables import (
     read_table,
 )
 from espass_geo.reference import data
-from espass_geo.runs.flows import read_forest_areas
 
 X0, Y0 = 700000.0, 6600400.0
 

@@ -1,4 +1,5 @@
-"""Reading a user area table (CSV, ALDO style) and checking it against the territory."""
+"""Reading a user area table (CSV, ALDO style) and checking it against the territory; forest
+areas by composition (long or BD Forêt wide)."""
 
 from __future__ import annotations
 
@@ -158,3 +159,46 @@ def validate_csv_zones(territory, summary: pd.DataFrame, used: list[str], path) 
             "--territory.")
     kind = "polygons" if territory.kind == "polygons" else "embedded"
     return check_csv_closure(summary, path, rtol=CSV_CLOSURE_RTOL[kind])
+
+
+def read_forest_areas(path: str | Path) -> pd.DataFrame:
+    """Forest areas: long ``zone_id, composition, area_ha`` or ALDO/BD Forêt wide
+    (``siren, feuillus, coniferes, mixtes, peupleraies``), validated with :mod:`.tables`
+    (duplicate zones or zone × composition refused, areas finite ≥ 0)."""
+    path = Path(path)
+    t = tables.read_table(path, "table de surfaces forestières", error=AreaTableError)
+    df = t.df
+    comps = ["feuillus", "coniferes", "mixtes", "peupleraies"]
+    if set(comps) <= set(df.columns):
+        z = "siren" if "siren" in df.columns else "zone_id" if "zone_id" in df.columns else None
+        if z is None:
+            raise AreaTableError(f"table de surfaces forestières « {path} » : pas de colonne de "
+                                 f"zone (siren ou zone_id) ; colonnes trouvées {list(df.columns)}.")
+        tables.check_no_empty(t, [z], error=AreaTableError)
+        tables.check_codes(t, [z], error=AreaTableError)
+        num = tables.numbers(t, {c: Number(minimum=0, empty="zero") for c in comps},
+                             error=AreaTableError)
+        # ALDO's own BD Forêt file repeats two EPCI with identical rows (landcover/README.md)
+        if path.resolve() == data.aldo_bdforet_epci_path().resolve():
+            keep = ~df.duplicated()
+            t.df, t.lines, num = df[keep], t.lines[keep], num[keep]
+        tables.check_duplicates(t, [z], error=AreaTableError)
+        long = num.melt(id_vars=[z], value_vars=comps, var_name="composition",
+                        value_name="area_ha").rename(columns={z: "zone_id"})
+    elif {"zone_id", "composition", "area_ha"} <= set(df.columns):
+        tables.check_no_empty(t, ["zone_id", "composition"], error=AreaTableError)
+        tables.check_codes(t, ["zone_id"], error=AreaTableError)
+        bad = sorted(set(df["composition"]) - set(comps))
+        if bad:
+            raise AreaTableError(f"table de surfaces forestières « {path} » : composition(s) "
+                                 f"inconnue(s) {', '.join(bad)} ; utilisez {', '.join(comps)}.")
+        num = tables.numbers(t, {"area_ha": Number(minimum=0)}, error=AreaTableError)
+        tables.check_duplicates(t, ["zone_id", "composition"], error=AreaTableError)
+        long = num[["zone_id", "composition", "area_ha"]].copy()
+    else:
+        raise AreaTableError(f"table de surfaces forestières « {path} » : colonnes zone_id, "
+                             "composition, area_ha attendues (ou la forme large BD Forêt siren, "
+                             f"feuillus, coniferes, mixtes, peupleraies) ; trouvé "
+                             f"{list(df.columns)}.")
+    long["area_ha"] = long["area_ha"].astype(float)
+    return long.reset_index(drop=True)

@@ -20,14 +20,16 @@ from espass_geo.core.emissions import (
     gwp,
     import_export_balance,
     inventory_for_zones,
-    read_footprint_adjustments,
-    read_inventory,
-    read_land_flows,
-    read_population,
     synergy_table,
     validate_inventory,
 )
 from espass_geo.errors import InputFileError, InventoryError
+from espass_geo.io.inventory import (
+    read_footprint_adjustments,
+    read_inventory,
+    read_land_flows,
+    read_population,
+)
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
 from espass_geo.present.fmt import fmt_area_ha, fmt_number, fmt_percent
