@@ -301,6 +301,7 @@ def stocks(
     max_nodata_share: float = _D["max_nodata_share"],
     name_field: str | None = None,
     factors: FactorsInput = None,
+    nomenclature: str | PathLike = _D["nomenclature"],
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
@@ -324,7 +325,8 @@ def stocks(
         result = compute_territory_stocks(t, landcover=lc, areas=areas,
                                           parcels=_parcels(parcels), hedges=hedges,
                                           method=method, engine=engine,
-                                          max_nodata_share=max_nodata_share)
+                                          max_nodata_share=max_nodata_share,
+                                          nomenclature=nomenclature)
         result.notes = _finish_notes(result.notes, io)
         result.landcover = _shown_path(result.landcover, io)
         result.factors = fs
@@ -349,6 +351,7 @@ def flows(
     max_nodata_share: float = _D["max_nodata_share"],
     name_field: str | None = None,
     factors: FactorsInput = None,
+    nomenclature: str | PathLike = _D["nomenclature"],
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
@@ -372,7 +375,8 @@ def flows(
                                          years=years, changes=changes,
                                          forest_areas=forest_areas, method=method,
                                          gwp_n2o=gwp_n2o, wood_products=wood_products,
-                                         engine=engine, max_nodata_share=max_nodata_share)
+                                         engine=engine, max_nodata_share=max_nodata_share,
+                                         nomenclature=nomenclature)
         result.notes = _finish_notes(result.notes, io)
         if result.rasters is not None:
             b, a = (_shown_path(p, io) for p in result.rasters)

@@ -126,7 +126,8 @@ def _compute_and_write(compute, out_dir, **write_options):
 @main.command()
 @spec.options("stocks")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
-           engine, out_dir, overwrite, no_map, max_nodata_share, factors=None):
+           engine, out_dir, overwrite, no_map, max_nodata_share, factors=None,
+           nomenclature=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from functools import partial
 
@@ -140,7 +141,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
         partial(api.stocks, territory, landcover=landcover, areas=areas, parcels=parcels,
                 hedges=hedges, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, engine=engine, max_nodata_share=max_nodata_share,
-                factors=factors),
+                factors=factors, nomenclature=nomenclature),
         out_dir, overwrite=overwrite, make_map=not no_map, params=params,
         inputs=(territory, landcover, areas, parcels, hedges))
     from espass_geo.present.fmt import fmt_mass_t
@@ -154,7 +155,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 @spec.options("flows")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
-          max_nodata_share, factors=None):
+          max_nodata_share, factors=None, nomenclature=None):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from functools import partial
 
@@ -171,7 +172,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                 landcover_after=landcover_after, years=tuple(years), changes=changes,
                 forest_areas=forest_areas, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
-                max_nodata_share=max_nodata_share, factors=factors),
+                max_nodata_share=max_nodata_share, factors=factors,
+                nomenclature=nomenclature),
         out_dir, overwrite=overwrite, make_map=not no_map, params=params,
         inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"

@@ -91,6 +91,10 @@ SPEC: tuple[Input, ...] = (
     _i("landcover_year", "int", "Date de l'occupation du sol de départ d'un scénario (défaut : "
        "la seconde année de years, la date des données embarquées ou l'année de son nom).",
        scenario=("landcover", "landcover_year"), aliases=(("data", "landcover_year"),)),
+    _i("nomenclature", "str", "Nomenclature des codes du raster d'occupation du sol : clc (codes "
+       "CLC niveau 3), eea (raster CLC de l'AEE, GRID_CODE 1-44), oso (Theia OSO, 23 classes) ou "
+       "un fichier CSV code,code_clc ; recodée en codes CLC (tables factors/crosswalk_*.csv).",
+       default="clc", flag="--nomenclature", commands=("stocks", "flows")),
     _i("areas", "path", "Table de surfaces CSV (zone_id, code, area_ha ; ou large façon ALDO "
        "clc18).", flag="--areas", commands=("stocks",), bilan=("landcover", "areas")),
     _i("changes", "path", "Table de changements CSV (zone_id, from_code, to_code, area_ha ; ou "

@@ -68,6 +68,8 @@ TABLES: dict[str, TableSpec] = {
     "aldo_soil_flux": TableSpec(("zpc", "from_class", "to_class")),
     "aldo_soil_stock_ref": TableSpec(("zpc", "soil_class")),
     "clc_to_land_use": TableSpec(("code_clc",)),
+    "crosswalk_eea_clc": TableSpec(("code",), ("code_clc",)),
+    "crosswalk_oso_clc": TableSpec(("code",), ("code_clc",)),
     "consumption_per_capita": TableSpec(("post",),
                                         ("value_2007", "scaled_value", "reference_year")),
     "espass_posts": TableSpec(("post",)),

@@ -31,6 +31,7 @@ from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
+from espass_geo.reference.crosswalks import recode_changes
 from espass_geo.reference.factors import land_use_classes
 from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
 from espass_geo.territory.resolve import Territory, resolve_territory
@@ -139,6 +140,7 @@ def compute_territory_flows(
     wood_products: str = "harvest",
     engine: str = "exact",
     max_nodata_share: float = 0.5,
+    nomenclature: str | Path | None = "clc",
 ) -> FlowsResult:
     """Carbon flows of a territory from two land-cover rasters or from a change table."""
     rasters = landcover_before is not None or landcover_after is not None
@@ -154,6 +156,8 @@ def compute_territory_flows(
         attrs = zones.drop(columns="geometry")
         ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
                                        engine=engine, max_nodata_share=max_nodata_share)
+        recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « "
+                       f"{landcover_before} » / « {landcover_after} »")  # issue #11
         _, after = ct.margins()
         sealed_share = _sealed_share(after)
         if forest_areas is None:

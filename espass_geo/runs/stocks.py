@@ -36,6 +36,7 @@ from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.io.parcels import read_parcels
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
+from espass_geo.reference.crosswalks import recode_areas
 from espass_geo.territory.resolve import Territory, resolve_territory
 from espass_geo.territory.zones import zone_attributes, zpc_mix
 
@@ -223,6 +224,7 @@ def compute_territory_stocks(
     max_nodata_share: float = MAX_NODATA_SHARE,
     id_field: str | None = None,
     name_field: str | None = None,
+    nomenclature: str | Path | None = "clc",
 ) -> StocksResult:
     """Carbon stocks of a territory from a land-cover raster or a table of areas.
 
@@ -255,6 +257,8 @@ def compute_territory_stocks(
         zones = territory.zones
         at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine,
                                     max_nodata_share=max_nodata_share)
+        at = recode_areas(at, nomenclature,  # product codes -> CLC codes (issue #11)
+                          source=f"raster d'occupation du sol « {landcover} »")
         attrs = zone_attributes(zones, zpc_override=territory.zpc_override)
         if is_synthetic(landcover):
             notes.append(SYNTHETIC_NOTE_FR)
