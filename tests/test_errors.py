@@ -36,10 +36,16 @@ def test_raster_without_crs(tmp_path, two_zones):
         area_table_from_raster(two_zones, path)
 
 
-def test_raster_in_other_crs_refused(tmp_path, two_zones):
-    path = write_raster(tmp_path / "lambert2.tif", TINY, crs="EPSG:27572")
-    with pytest.raises(CRSMismatchError, match=r"lambert2\.tif.*gdalwarp -t_srs EPSG:2154 -r near"):
-        area_table_from_raster(two_zones, path)
+def test_raster_in_other_crs_warped(tmp_path, two_zones):
+    # no longer refused (issue #11): warped on the fly to Lambert-93, said in the notes
+    from pyproj import Transformer
+
+    x0, y0 = Transformer.from_crs(2154, 27572, always_xy=True).transform(700000.0, 6600400.0)
+    path = write_raster(tmp_path / "lambert2.tif", TINY, crs="EPSG:27572", x0=x0, y0=y0)
+    with pytest.warns(PartialCoverageWarning):  # the grids are not parallel: edges fall out
+        at = area_table_from_raster(two_zones, path)
+    assert any("lambert2.tif" in n and "reprojeté de EPSG:27572 vers Lambert-93 (EPSG:2154) "
+               "au plus proche voisin, pixel de 100 m" in n for n in at.notes)
 
 
 def test_float_raster_refused(tmp_path, two_zones):

@@ -32,6 +32,7 @@ from espass_geo.errors import (
     PartialCoverageWarning,
 )
 from espass_geo.io.rasters import (
+    WARP_NOTES,
     check_overlap,
     check_undeclared_nodata,
     open_landcover,
@@ -256,7 +257,8 @@ def area_table_from_raster(
             if engine == "exact":
                 raw, _ = _exact_class_areas(wsrc, zones, "zone_id")
             else:
-                raw = _center_class_areas(landcover, zones, "zone_id", window=window)
+                raw = _center_class_areas(src.name if src.name in WARP_NOTES else landcover,
+                                          zones, "zone_id", window=window)
             raw["area_source"] = "landcover"
             polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
                                 index=zones["zone_id"].to_numpy())
@@ -272,6 +274,9 @@ def area_table_from_raster(
             parcel_area = pd.Series(0.0, index=polygon.index)
             disagreement = pd.Series(0.0, index=polygon.index)
             notes: list[str] = []
+            if src.name in WARP_NOTES:  # another CRS, warped on the fly (io.rasters)
+                notes.append(f"Occupation du sol « {label} » : "
+                             f"{WARP_NOTES[src.name]}.")
             if parcels is not None and len(parcels):
                 raw, parcel_area, disagreement, notes = _apply_parcels(wsrc, zones, parcels, raw,
                                                                        engine)

@@ -86,7 +86,6 @@ def density_grid(
 
     Only the blocks that a zone touches are read; the others stay ``NODATA``.
     """
-    import rasterio
     from rasterio.features import rasterize
     from rasterio.windows import Window
     from rasterio.windows import bounds as window_bounds
@@ -94,9 +93,10 @@ def density_grid(
     from shapely.geometry import box
 
     from espass_geo.errors import NoOverlapError
-    from espass_geo.io.rasters import raster_read_errors, raster_window
+    from espass_geo.io.rasters import open_landcover, raster_read_errors, raster_window
 
-    with rasterio.open(landcover) as src, raster_read_errors(landcover):
+    # open_landcover: a raster in another CRS is seen through its Lambert-93 warped VRT
+    with open_landcover(landcover) as src, raster_read_errors(landcover):
         window = raster_window(src, zones.total_bounds)
         if window is None:
             raise NoOverlapError(f"le territoire et le raster d'occupation du sol « {landcover} » "

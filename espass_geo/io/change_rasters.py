@@ -9,6 +9,7 @@ date (:func:`espass_geo.core.areas.area_table_from_raster`: exact partial-pixel 
 from __future__ import annotations
 
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ from espass_geo.core.areas import MAX_NODATA_SHARE, area_table_from_raster
 from espass_geo.core.changes import ChangeTable, check_dates, pair_codes, split_pairs
 from espass_geo.errors import InputFileError
 from espass_geo.io.rasters import (
+    WARP_NOTES,
     check_overlap,
     open_landcover,
     raster_read_errors,
@@ -54,6 +56,35 @@ def _check_nomenclature(codes0: set[int], codes1: set[int], p0, p1) -> None:
         )
 
 
+def open_pair(before, after):
+    """The two land-cover rasters, opened and checked (:func:`open_landcover`).
+
+    A date in another CRS is warped on the fly to Lambert-93; the second date is then warped
+    onto the first's grid, so that the two are read pixel for pixel. The caller closes both.
+    """
+    src0 = open_landcover(before)
+    try:
+        src1 = open_landcover(after)
+        if src0.name in WARP_NOTES or src1.name in WARP_NOTES:
+            src1.close()
+            src1 = open_landcover(after, like=src0)
+    except BaseException:
+        src0.close()
+        raise
+    return src0, src1
+
+
+@contextmanager
+def opened_pair(before, after):
+    """:func:`open_pair` as a context manager (both closed at the end)."""
+    src0, src1 = open_pair(before, after)
+    try:
+        yield src0, src1
+    finally:
+        src0.close()
+        src1.close()
+
+
 def change_table_from_rasters(
     zones: gpd.GeoDataFrame,
     before: str | Path,
@@ -77,12 +108,9 @@ def change_table_from_rasters(
     from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
-    src0 = open_landcover(before)
-    try:
-        src1 = open_landcover(after)
-    except BaseException:
-        src0.close()
-        raise
+    src0, src1 = open_pair(before, after)
+    warp_notes = [f"Occupation du sol « {p} » : {WARP_NOTES[s.name]}."
+                  for p, s in ((before, src0), (after, src1)) if s.name in WARP_NOTES]
     label = f"{Path(before).name} → {Path(after).name}"
     try:
         _check_same_grid(src0, src1, before, after)
@@ -126,4 +154,5 @@ def change_table_from_rasters(
         src0.close()
         src1.close()
     return ChangeTable(table=split_pairs(at.table), years=n_years, date_from=int(years[0]),
-                       date_to=int(years[1]), summary=at.summary, notes=list(at.notes))
+                       date_to=int(years[1]), summary=at.summary,
+                       notes=[*warp_notes, *at.notes])

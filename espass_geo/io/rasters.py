@@ -1,7 +1,7 @@
 """Opening land-cover rasters safely and reading only the window the zones cover.
 
 :func:`open_landcover` refuses, with a French message naming the remedy, what cannot be
-cross-tabulated (no CRS or not Lambert-93, rotated grid, several bands, non-integer pixels,
+cross-tabulated (no CRS, rotated grid, several bands, non-integer pixels,
 impossible no-data value); :func:`raster_read_errors` turns a truncated file into an
 :class:`~espass_geo.errors.InputFileError`; :func:`raster_window` and
 :func:`windowed_dataset` restrict reading to the zones' window.
@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from espass_geo.errors import (
-    CRSMismatchError,
     EspassGeoError,
     InputFileError,
     MissingCRSError,
@@ -31,14 +30,16 @@ if TYPE_CHECKING:
     from rasterio.windows import Window
 
 
-def open_landcover(path: str | Path):
+def open_landcover(path: str | Path, like=None):
     """Open a land-cover raster with rasterio and check that it can be cross-tabulated.
 
     Refused, each with a French :class:`InputFileError` (or CRS error) naming the file and the
     remedy: a missing or unreadable file, a raster without CRS or not in EPSG:2154, a rotated
     grid, more than one band (a land cover is one band of class codes: an RGB picture of a map,
     or the two-band ``change.tif`` of ``espass-geo flows``, would give wrong classes, so no band
-    is picked silently) and non-integer pixels.
+    is picked silently) and non-integer pixels. A raster in another CRS is warped on the fly
+    into Lambert-93 (nearest neighbour, :func:`warp_to_lambert93`; onto ``like``'s grid when
+    given): the dataset returned is then that VRT, its note in :data:`WARP_NOTES`.
     """
     import rasterio
 
@@ -65,10 +66,84 @@ def open_landcover(path: str | Path):
         ) from exc
     try:
         _check_landcover(src, path)
+        if src.crs.to_epsg() == 2154 and like is None:
+            return src
+        vrt, note = warp_to_lambert93(src, like=like)
     except BaseException:
         src.close()
         raise
-    return src
+    src.close()
+    wsrc = rasterio.open(vrt)
+    WARP_NOTES[wsrc.name] = note
+    return wsrc
+
+
+#: French note per warped VRT path (``src.name`` of what :func:`open_landcover` returned).
+WARP_NOTES: dict[str, str] = {}
+_WARP_DIR: list[str] = []
+
+
+def warp_note(crs: str, res: float) -> str:
+    """The one note text for a raster warped to Lambert-93 (CLI and API alike)."""
+    return (f"raster reprojeté de {crs} vers Lambert-93 (EPSG:2154) au plus proche voisin, "
+            f"pixel de {res:g} m")
+
+
+def _round_res(res: float) -> float:
+    """``res`` snapped to a round size (100, 50, 25, 20, 10, 5, 2, 1, 0.5 … m) within 2 %."""
+    for step in (100, 50, 25, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.01):
+        cand = round(res / step) * step
+        if cand > 0 and abs(cand - res) <= 0.02 * res:
+            return float(cand)
+    return float(res)
+
+
+def warp_to_lambert93(src, like=None) -> tuple[str, str]:
+    """A warped VRT of ``src`` in Lambert-93 (nearest neighbour), written to a temporary folder.
+
+    The grid is ``like``'s (transform, width, height) when given, otherwise ``src``'s native
+    resolution in Lambert-93 (:func:`rasterio.warp.calculate_default_transform`, snapped to a
+    round size), aligned on multiples of the pixel size. No pixel is read here: the VRT warps
+    window by window, so memory stays bounded. Returns the VRT path and the French note.
+    """
+    import math
+    import tempfile
+
+    import rasterio
+    import rasterio.shutil
+    from rasterio.enums import Resampling
+    from rasterio.transform import from_origin
+    from rasterio.vrt import WarpedVRT
+    from rasterio.warp import calculate_default_transform, transform_bounds
+
+    if like is not None:
+        transform, width, height = like.transform, like.width, like.height
+    else:
+        t, _, _ = calculate_default_transform(src.crs, "EPSG:2154", src.width, src.height,
+                                              *src.bounds)
+        res = _round_res(math.sqrt(abs(t.a * t.e)))
+        left, bottom, right, top = transform_bounds(src.crs, "EPSG:2154", *src.bounds,
+                                                    densify_pts=21)
+        left, bottom = math.floor(left / res) * res, math.floor(bottom / res) * res
+        right, top = math.ceil(right / res) * res, math.ceil(top / res) * res
+        width, height = round((right - left) / res), round((top - bottom) / res)
+        transform = from_origin(left, top, res, res)
+    if not _WARP_DIR:
+        import atexit
+        import shutil
+
+        _WARP_DIR.append(tempfile.mkdtemp(prefix="espass_warp_"))
+        atexit.register(shutil.rmtree, _WARP_DIR[0], True)
+    out = os.path.join(_WARP_DIR[0], f"{Path(src.name).stem}_{len(WARP_NOTES)}_l93.vrt")
+    source = os.path.abspath(src.name) if os.path.exists(src.name) else src.name
+    with rasterio.open(source) as s, WarpedVRT(s, crs="EPSG:2154", transform=transform, width=width, height=height,
+                   resampling=Resampling.nearest, nodata=src.nodata) as vrt:
+        rasterio.shutil.copy(vrt, out, driver="VRT")
+    crs = src.crs.to_string()
+    note = warp_note(crs, abs(transform.a))
+    if like is not None:
+        note += " (sur la grille du premier raster)"
+    return out, note
 
 
 def _check_landcover(src, path: Path) -> None:
@@ -79,12 +154,6 @@ def _check_landcover(src, path: Path) -> None:
             f"attribuez-le avec `gdal_edit.py -a_srs EPSG:2154 {name}` (si ses coordonnées sont "
             "en Lambert-93)."
         )
-    if src.crs.to_epsg() != 2154:
-        raise CRSMismatchError(
-            f"le raster d'occupation du sol « {path} » est en {src.crs.to_string()}, pas en "
-            "Lambert-93 ; un raster de classes se reprojette au plus proche voisin : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
-        )
     t = src.transform
     if t.b != 0 or t.d != 0:
         raise InputFileError(
@@ -92,8 +161,9 @@ def _check_landcover(src, path: Path) -> None:
             f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
             f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
         )
+    lo = 1e-9 if src.crs.is_geographic else 1e-3  # degrees: 1 mm is ~1e-8°
     if (not all(np.isfinite(v) for v in t[:6]) or t.a <= 0 or t.e >= 0
-            or not 1e-3 <= t.a <= 1e5 or not 1e-3 <= -t.e <= 1e5):
+            or not lo <= t.a <= 1e5 or not lo <= -t.e <= 1e5):
         raise InputFileError(
             f"le raster d'occupation du sol « {path} » a une géotransformation inutilisable "
             f"(taille de pixel {t.a:g} × {t.e:g}, origine {t.c:g}, {t.f:g}) : pixels de taille "
