@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from espass_geo import spec
-from espass_geo.constants import LAMBERT93
 from espass_geo.core.areas import MAX_NODATA_SHARE
 from espass_geo.errors import ConfigError, EspassGeoError, InputFileError, MissingCRSError
 from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
@@ -214,14 +213,8 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
         nodata = da.rio.nodata
         da = da.fillna(0).astype("uint16").rio.write_nodata(
             0 if nodata is None or pd.isna(nodata) else int(nodata))
-    epsg = da.rio.crs.to_epsg()
-    if epsg != 2154:
-        from rasterio.enums import Resampling
-
-        before = da.rio.crs.to_string()
-        da = da.rio.reproject(LAMBERT93, resampling=Resampling.nearest)
-        io.notes.append(f"{what[0].upper()}{what[1:]} {shown} reprojetée de {before} en "
-                        "Lambert-93 (EPSG:2154), au plus proche voisin (classes).")
+    # another CRS is written as is: warped to Lambert-93 like a file given to the CLI
+    # (espass_geo.io.rasters.open_landcover), with the same note
     path = io.tmp(f"occupation_{len(io.names)}.tif")
     da.rio.to_raster(path, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
     io.names[str(path)] = shown

@@ -26,7 +26,7 @@ from espass_geo.core.flows import (
 from espass_geo.core.stocks import land_use_areas, split_artificial
 from espass_geo.errors import InputFileError
 from espass_geo.io.area_tables import read_forest_areas
-from espass_geo.io.change_rasters import change_table_from_rasters
+from espass_geo.io.change_rasters import change_table_from_rasters, opened_pair
 from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
@@ -273,7 +273,6 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
     The window is snapped to the hotspot cells, which stay aligned on the grid's origin;
     blocks without any zone are neither read nor computed.
     """
-    import rasterio
     from rasterio.features import geometry_mask
     from rasterio.windows import Window
     from rasterio.windows import bounds as window_bounds
@@ -288,7 +287,7 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
         data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
     geom = zones.union_all()
     sindex = zones.sindex
-    with rasterio.open(before) as s0, rasterio.open(after) as s1:
+    with opened_pair(before, after) as (s0, s1):  # another CRS: warped to Lambert-93
         px = abs(s0.transform.a)
         cell_px = max(1, int(round(cell_m / px)))
         window = raster_window(s0, zones.total_bounds)
