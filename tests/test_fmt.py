@@ -145,3 +145,12 @@ def test_fmt_area_ha():
     assert fmt_area_ha(12.34) == "12,3\u00a0ha"
     assert fmt_area_ha(0.5) == "0,50\u00a0ha"
     assert fmt_area_ha(400, 1) == "400,0\u00a0ha"
+
+
+def test_huge_values_are_formatted():
+    """1e26 km (a fuzzed hedge table) used to raise decimal.InvalidOperation: the default
+    Decimal context has 28 digits; 1e26 with 2 decimals needs 29."""
+    from espass_geo.present.fmt import fmt_number, fmt_quantity
+
+    assert fmt_quantity(1e26, "km") == "100\u202f000\u202f000\u202f000\u202f000\u202f000\u202f000\u202f000\u202f000\xa0km"
+    assert fmt_number(1e30, 2).endswith(",00")

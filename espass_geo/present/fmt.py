@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from numbers import Real
 
 __all__ = [
@@ -87,7 +87,9 @@ def _format(value: float, decimals: int) -> str:
     if math.isinf(value):
         return ("" if value > 0 else MINUS) + "\u221e"
     quantum = Decimal(1).scaleb(-decimals)  # 10**-decimals
-    rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+    with localcontext() as ctx:  # enough digits for any float (1e308 with decimals)
+        ctx.prec = 400
+        rounded = Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
     negative = rounded < 0  # -0.4 rounded to 0 decimals is "0", not "−0"
     text = f"{abs(rounded):,.{decimals}f}"
     text = text.replace(",", NNBSP).replace(".", ",")
@@ -117,6 +119,8 @@ def fmt_number(x: float | int | None, decimals: int = 0) -> str:
 
 def _auto_decimals(value: float) -> int:
     """0 decimals if |x| ≥ 100, 1 if ≥ 10, 2 otherwise (applied to the rounded value)."""
+    if abs(value) >= 100:  # also keeps huge values (1e26) out of the Decimal context's limit
+        return 0
     decimals = 2
     for _ in range(3):  # 99.96 → "100,0" at 1 decimal → re-evaluate → "100"
         a = abs(float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals),
