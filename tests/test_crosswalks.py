@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import TINY, write_raster
 
 from espass_geo.cli import main
-from espass_geo.errors import UnknownLandCoverClassError
+from espass_geo.errors import PartialCoverageWarning, UnknownLandCoverClassError
 from espass_geo.reference.crosswalks import (
     crosswalk,
     read_user_crosswalk,
@@ -131,8 +131,6 @@ def test_change_table_from_and_to_codes_recoded():
     assert out.values.tolist() == [["A", "211", "112", 1.0], ["A", "231", "112", 2.0]]
 
 
-@pytest.mark.xfail(strict=True, reason="io/change_rasters.py still refuses non-CLC codes before "
-                   "the change table is recoded (its owner's file)")
 def test_flows_recode_the_change_table(tmp_path, tiny_raster, zones_file):
     eea = _eea_raster(tmp_path / "clc_eea.tif")
     outs = {}
@@ -144,3 +142,30 @@ def test_flows_recode_the_change_table(tmp_path, tiny_raster, zones_file):
         assert r.exit_code == 0, r.output
         outs[name] = pd.read_csv(out / "flows_zones.csv", dtype={"zone_id": str})
     pd.testing.assert_frame_equal(outs["clc"], outs["eea"])
+
+
+def test_flows_change_grid_and_hotspots_speak_clc(tmp_path, tiny_raster, two_zones):
+    """EEA-coded dates: change.tif classes and sealing hotspots are those of the CLC rasters.
+
+    After = before with the two 211 pixels of row 2, zone A (1 ha each), turned to 112: 2 ha
+    artificialised, one 1 km hotspot cell of 2 ha, whatever the nomenclature of the files.
+    """
+    import espass_geo as eg
+
+    after = TINY.copy()
+    after[1, 0:2] = 112
+    clc_after = write_raster(tmp_path / "clc_after.tif", after)
+    inv = {**_inverse("eea"), 0: 0}
+    eea_before = _eea_raster(tmp_path / "eea_before.tif")
+    eea_after = write_raster(tmp_path / "eea_after.tif",
+                             np.vectorize(inv.get)(after).astype("uint16"))
+    with pytest.warns(PartialCoverageWarning):  # zone B: 2 no-data pixels of 8 (25 %)
+        r_clc = eg.flows(two_zones, landcover_before=tiny_raster, landcover_after=clc_after,
+                         years=(2012, 2018), zpc="2_1")
+    with pytest.warns(PartialCoverageWarning):
+        r_eea = eg.flows(two_zones, landcover_before=eea_before, landcover_after=eea_after,
+                         years=(2012, 2018), nomenclature="eea", zpc="2_1")
+    np.testing.assert_array_equal(r_eea.change_grid.before, r_clc.change_grid.before)
+    np.testing.assert_array_equal(r_eea.change_grid.after, r_clc.change_grid.after)
+    assert r_clc.hotspots["sealed_ha"].sum() == pytest.approx(2.0)
+    assert r_eea.hotspots["sealed_ha"].sum() == pytest.approx(2.0)

@@ -94,8 +94,12 @@ def change_table_from_rasters(
     engine: str = spec.DEFAULTS["engine"],
     block_size: int = 2048,
     max_nodata_share: float = MAX_NODATA_SHARE,
+    clc_codes: bool = True,
 ) -> ChangeTable:
     """Cross-tabulate two land-cover rasters of the same grid into a change table per zone.
+
+    ``clc_codes=False`` when the rasters are in another nomenclature recoded afterwards (the
+    CLC-code check is then the recoding's own: unknown codes are refused there).
 
     The two rasters are combined block by block into a temporary raster of pair codes
     (``from × 100 000 + to``), then cross-tabulated with the zones exactly like a single date, so
@@ -147,7 +151,8 @@ def change_table_from_rasters(
                         codes0.update(seen0)
                         codes1.update(seen1)
                         dst.write(pair, 1, window=win)
-            _check_nomenclature(codes0, codes1, before, after)
+            if clc_codes:
+                _check_nomenclature(codes0, codes1, before, after)
             at = area_table_from_raster(zones, pair_path, engine=engine, label=label,
                                         max_nodata_share=max_nodata_share)
     finally:

@@ -32,6 +32,7 @@ from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
 from espass_geo.reference.crosswalks import recode_changes
+from espass_geo.reference.crosswalks import resolve as resolve_crosswalk
 from espass_geo.reference.factors import land_use_classes
 from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
 from espass_geo.territory.resolve import Territory, resolve_territory
@@ -71,6 +72,8 @@ class FlowsResult:
     files: dict[str, Path] = field(default_factory=dict)
     #: the FactorSet the result was computed with (None: the shipped tables)
     factors: Any = None
+    #: the nomenclature the rasters were recoded from (None: CLC codes), for the change grid
+    crosswalk: Any = None
 
     @property
     def net_flux_tCO2e_an(self) -> float:
@@ -154,8 +157,10 @@ def compute_territory_flows(
     if rasters:
         zones = territory.zones
         attrs = zones.drop(columns="geometry")
+        crosswalk = resolve_crosswalk(nomenclature)
         ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
-                                       engine=engine, max_nodata_share=max_nodata_share)
+                                       engine=engine, max_nodata_share=max_nodata_share,
+                                       clc_codes=crosswalk is None)
         recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « "
                        f"{landcover_before} » / « {landcover_after} »")  # issue #11
         _, after = ct.margins()
@@ -236,7 +241,7 @@ def compute_territory_flows(
                          changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
                          method=method, notes=notes,
                          rasters=(Path(landcover_before), Path(landcover_after)) if rasters
-                         else None)
+                         else None, crosswalk=crosswalk if rasters else None)
     if rasters:
         _add_change_grid(result)
     return result
@@ -245,7 +250,7 @@ def compute_territory_flows(
 def _add_change_grid(result: FlowsResult) -> None:
     """Compute the change grid and the sealing hotspots of a raster-based flow result."""
     assert result.rasters is not None
-    grid = change_grid(*result.rasters, result.territory.zones)
+    grid = change_grid(*result.rasters, result.territory.zones, crosswalk=result.crosswalk)
     hotspots = grid.hotspots
     hotspots["years"] = result.changes.years
     result.change_grid = grid
@@ -266,9 +271,13 @@ def transition_matrix(transitions: pd.DataFrame) -> pd.DataFrame:
 
 
 def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
-                cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048) -> ChangeGrid:
+                cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048,
+                crosswalk: Any = None) -> ChangeGrid:
     """Classes before / after on the territory's window (0 outside the territory) and the
     sealing hotspot grid (ha artificialised per ``cell_m`` cell), in memory.
+
+    With a ``crosswalk`` (rasters in another nomenclature) the classes are recoded to CLC codes
+    first (no-data and unmapped codes → 0), so change.tif and the hotspots speak CLC.
 
     The window is snapped to the hotspot cells, which stay aligned on the grid's origin;
     blocks without any zone are neither read nor computed.
@@ -285,6 +294,12 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
     art_codes = np.array([int(c) for c, lu in zip(
         data.factor_table("clc_to_land_use")["code_clc"],
         data.factor_table("clc_to_land_use")["land_use"], strict=True) if lu in ARTIFICIAL])
+    lut = None
+    if crosswalk is not None:  # product code → CLC code (uint16 codes: a 65 536 lookup table)
+        lut = np.zeros(65536, dtype="uint16")
+        for code, clc in crosswalk.mapping.items():
+            if 0 <= code < 65536:
+                lut[code] = clc
     geom = zones.union_all()
     sindex = zones.sindex
     with opened_pair(before, after) as (s0, s1):  # another CRS: warped to Lambert-93
@@ -313,6 +328,8 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
                     a = s0.read(1, window=src_win).astype("uint16")
                 with raster_read_errors(after):
                     b = s1.read(1, window=src_win).astype("uint16")
+                if lut is not None:
+                    a, b = lut[a], lut[b]
                 inside = ~geometry_mask([geom], out_shape=a.shape,
                                         transform=window_transform(src_win, s0.transform))
                 a = np.where(inside, a, 0).astype("uint16")
