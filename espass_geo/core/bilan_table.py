@@ -21,6 +21,8 @@ SIGN = {
     "polluants": "positif = émission",
     "scenario": "positif = plus de séquestration que le tendanciel",
 }
+#: Themes in the order of the report and of the workbook.
+THEMES: tuple[str, ...] = tuple(SIGN)
 
 
 def _with_totals(df: pd.DataFrame) -> pd.DataFrame:

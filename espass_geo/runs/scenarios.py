@@ -21,6 +21,7 @@ from espass_geo.constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.areas import AreaTable, area_table_from_raster
 from espass_geo.core.changes import ChangeTable
 from espass_geo.core.flows import (
+    CONVENTION,
     forest_areas_from_land_use,
     land_use_transitions,
     wood_products_harvest,
@@ -514,7 +515,7 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
         files: dict[str, Path] = {}
         zf = result.flows.groupby(["scenario", "zone_id", "lever", "year"], as_index=False)[
             ["flux_tC_an", "flux_tCO2e_an"]].sum(min_count=1)
-        zf["convention"] = "positif = séquestration, négatif = émission"
+        zf["convention"] = CONVENTION
         files["trajectoires.csv"] = write_csv(zf, tmp / "trajectoires.csv")
         files["trajectoires_territoire.csv"] = write_csv(result.territory,
                                                          tmp / "trajectoires_territoire.csv")

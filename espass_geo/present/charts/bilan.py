@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from espass_geo.core.bilan_table import TOTAL
 from espass_geo.present.charts.base import (
     RC,
     footnote,
@@ -28,15 +29,13 @@ WATERFALL_EMISSION_COLOR: str = "#c8553d"
 WATERFALL_SINK_COLOR: str = "#1b7837"
 WATERFALL_NET_COLOR: str = "#1d4e89"
 WATERFALL_XLABEL_FR: str = "ktCO₂e/an"
-#: ``zone_id`` of the territory rows of the bilan.
-BILAN_TOTAL_ZONE: str = "TOTAL"
 
 
 def _bilan_territory(bilan: pd.DataFrame, theme: str) -> pd.DataFrame:
     """``category, value, estimate`` of one theme for the territory: the ``TOTAL`` rows, else
     the zones summed; emissions themes keep the GHG rows (``item == "GES"`` if present)."""
     t = bilan[bilan["theme"].astype(str) == theme]
-    total = t[t["zone_id"].astype(str) == BILAN_TOTAL_ZONE]
+    total = t[t["zone_id"].astype(str) == TOTAL]
     t = total if len(total) else t
     if theme.startswith("emissions") and len(t):
         item = t["item"].astype(str)

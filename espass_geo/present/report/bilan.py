@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-#: zone_id of the territory totals.
-TOTAL_ZONE: str = "TOTAL"
+from espass_geo.core.bilan_table import BILAN_COLUMNS, THEMES
+from espass_geo.core.bilan_table import TOTAL as TOTAL_ZONE  # zone_id of the territory totals
 
-BILAN_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "theme", "category", "item", "value",
-                                  "unit", "sign_convention", "source", "method", "estimate")
-
-#: Themes in the order of the report and of the workbook.
-THEMES: tuple[str, ...] = ("stocks", "flux_carbone", "emissions_secteur", "emissions_poste",
-                           "emissions_poste_direct", "polluants", "scenario")
+__all__ = ["BILAN_COLUMNS", "THEMES", "TOTAL_ZONE", "ghg_rows", "synthesis_figures",
+           "territory_rows", "validate_bilan", "zone_order"]
 
 
 def validate_bilan(bilan: pd.DataFrame) -> pd.DataFrame:
