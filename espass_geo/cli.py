@@ -83,10 +83,24 @@ def _check_out(out_dir, overwrite: bool) -> None:
     from espass_geo.io.outputs import check_output_dir, hold_output_lock
 
     ctx = click.get_current_context()
-    _run(check_output_dir, out_dir, overwrite=overwrite,
-         inputs=[v for v in ctx.params.values() if isinstance(v, Path | str)])
+    _run(check_output_dir, out_dir, overwrite=overwrite, inputs=_inputs())
     # the folder is locked from now on (computation included), released when the command ends
     ctx.call_on_close(_run(hold_output_lock, out_dir))
+
+
+#: Options of a command that say where and how to write, not what was computed.
+_OUTPUT_OPTIONS = ("out_dir", "overwrite", "no_map", "quiet")
+
+
+def _inputs() -> list:
+    """The values of the command's options that may be files (never overwritten)."""
+    return [v for v in click.get_current_context().params.values() if isinstance(v, Path | str)]
+
+
+def _params() -> dict:
+    """The command's options as run parameters (LISEZ-MOI), paths as text."""
+    return {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
+            for k, v in click.get_current_context().params.items() if k not in _OUTPUT_OPTIONS}
 
 
 def _summary(files: dict, out_dir) -> None:
@@ -134,16 +148,12 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
     from espass_geo import api
 
     _check_out(out_dir, overwrite)
-    params = {"territory": str(territory), "landcover": landcover, "areas": areas,
-              "parcels": parcels, "hedges": hedges, "zpc": zpc, "method": method,
-              "engine": engine, "id_field": id_field, "name_field": name_field}
     result = _compute_and_write(
         partial(api.stocks, territory, landcover=landcover, areas=areas, parcels=parcels,
                 hedges=hedges, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, engine=engine, max_nodata_share=max_nodata_share,
                 factors=factors, nomenclature=nomenclature),
-        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
-        inputs=(territory, landcover, areas, parcels, hedges))
+        out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     from espass_geo.present.fmt import fmt_mass_t
 
     click.echo(f"{result.territory.label} : stock total {fmt_mass_t(result.total_stock_tC)} "
@@ -163,10 +173,6 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
     from espass_geo.present.fmt import fmt_mass_t
 
     _check_out(out_dir, overwrite)
-    params = dict(territory=str(territory), landcover_before=landcover_before,
-                  landcover_after=landcover_after, years=list(years), changes=changes,
-                  forest_areas=forest_areas, zpc=zpc, method=method, gwp_n2o=gwp_n2o,
-                  wood_products=wood_products, engine=spec.DEFAULTS["engine"])
     result = _compute_and_write(
         partial(api.flows, territory, landcover_before=landcover_before,
                 landcover_after=landcover_after, years=tuple(years), changes=changes,
@@ -174,8 +180,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                 method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
                 max_nodata_share=max_nodata_share, factors=factors,
                 nomenclature=nomenclature),
-        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
-        inputs=(territory, landcover_before, landcover_after, changes, forest_areas))
+        out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")
     _summary(result.files, out_dir)
@@ -192,7 +197,7 @@ def scenario(config, out_dir, overwrite, no_map, factors=None):
 
     _check_out(out_dir, overwrite)
     result = _compute_and_write(partial(api.scenarios, config, factors=factors), out_dir,
-                                overwrite=overwrite, make_map=not no_map, inputs=(config,))
+                                overwrite=overwrite, make_map=not no_map, inputs=_inputs())
     d = result.delta
     last = d[(d["lever"] == "total") & (d["year"] == result.config.horizon)]
     for r in last.itertuples(index=False):
@@ -213,16 +218,11 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
     from espass_geo.present.fmt import fmt_mass_t
 
     _check_out(out_dir, overwrite)
-    params = dict(territory=str(territory), inventory=inventory, population=population,
-                  land_flows=str(land_flows) if land_flows is not None else None,
-                  footprint_adjustments=str(footprint_adjustments)
-                  if footprint_adjustments is not None else None)
     r = _compute_and_write(
         partial(api.emissions, territory, inventory=inventory, population=population,
                 land_flows=land_flows, footprint_adjustments=footprint_adjustments, zpc=zpc,
                 id_field=id_field, name_field=name_field, factors=factors),
-        out_dir, overwrite=overwrite, make_map=not no_map, params=params,
-        inputs=(territory, inventory, population, land_flows, footprint_adjustments))
+        out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
                + (" (inventaire de démonstration : estimation)" if r.estimate else "") + ".")
