@@ -202,17 +202,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                             f"fichier (texte), pas {show(value)}")
             return None
         if kind == "inventory" and value == "demo":
-            return None
-        if kind == "scenario" and value == "demo":
-            return data.data_path("landcover", "scenarios/flandre_dunkerque.toml")
-        if kind == "landcover" and value == "demo" and key == "parcels":
-            kind = "parcels"
-        if kind == "landcover" and value == "demo" and key in ("areas",):
-            return data.aldo_clc18_epci_path()
-        if kind == "landcover" and value == "demo" and key == "changes":
-            return data.aldo_clc_change_epci_path()
-        if kind == "landcover" and value == "demo" and key == "forest_areas":
-            return data.aldo_bdforet_epci_path()
+            return None  # the demo estimate, not a file
         p = resolve_path(value, base, kind)
         if p is not None and not exists(p):
             problems.append(f"{at(table, key)} : fichier introuvable « {p} » ({table}.{key}) : le "
@@ -227,10 +217,10 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
 
     after = path_of("landcover", "after", "landcover")
     before = path_of("landcover", "before", "landcover")
-    parcels = path_of("landcover", "parcels", "landcover")
-    areas = path_of("landcover", "areas", "landcover")
-    changes = path_of("landcover", "changes", "landcover")
-    forest = path_of("landcover", "forest_areas", "landcover")
+    parcels = path_of("landcover", "parcels", "parcels")
+    areas = path_of("landcover", "areas", "areas")
+    changes = path_of("landcover", "changes", "changes")
+    forest = path_of("landcover", "forest_areas", "forest_areas")
     if "after" not in lc and "areas" not in lc:
         problems.append(f"{at('landcover')} : [landcover] after (raster) ou areas (table de "
                         "surfaces) est obligatoire")

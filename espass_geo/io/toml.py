@@ -199,6 +199,12 @@ def resolve_path(value, base: Path, kind: str) -> Path | None:
         return data.demo_parcels_path()
     if kind == "changes" and value == "demo":
         return data.aldo_clc_change_epci_path()
+    if kind == "areas" and value == "demo":
+        return data.aldo_clc18_epci_path()
+    if kind == "forest_areas" and value == "demo":
+        return data.aldo_bdforet_epci_path()
+    if kind == "scenario" and value == "demo":
+        return data.data_path("landcover", "scenarios/flandre_dunkerque.toml")
     if kind == "geometry" and isinstance(value, str) and value.startswith("demo:"):
         return data.data_dir("landcover") / "scenarios" / value[5:]
     p = Path(value)
