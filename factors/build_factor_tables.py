@@ -278,6 +278,20 @@ def build_land_use_classes() -> int:
         "has_litter", "color_hex", "source", "source_year", "confidence", "note"])
 
 
+EXTENSION_CODES = (
+    ("901", "Sols artificiels imperméabilisés (code espass_geo, hors CLC)", "artificial_sealed",
+     "#E6004D"),
+    ("902", "Sols artificiels enherbés et arbustifs (code espass_geo, hors CLC)",
+     "artificial_grassed", "#FFE6FF"),
+    ("903", "Peupleraies (code espass_geo, hors CLC)", "forest_poplar", "#8DB600"),
+)
+SRC_EXTENSION = ("espass_geo extension code (not CLC): a land use that CLC lumps, given directly "
+                 "by OCS GE, OCS2D or BD Forêt; ALDO land-use classes incubateur-ademe/aldo "
+                 "calculations/constants.js @a8f42b2")
+EXTENSION_NOTE = ("no ALDO 80/20 split: the product separates it (crosswalk_ocsge.csv, "
+                  "crosswalk_ocs2d.csv, crosswalk_bdforet_tfv.csv)")
+
+
 def build_clc_to_land_use(src: Path) -> int:
     nom = read_src(src / "nomenclatures" / "clc_nomenclature.csv")
     if len(nom) != 44:
@@ -306,6 +320,12 @@ def build_clc_to_land_use(src: Path) -> int:
         rows.append(dict(code_clc=r["code_clc"], libelle_fr=r["libelle_fr"], land_use=lu,
                          color_hex=r["couleur_hex_eea"], source=SRC_CLC, source_year=ALDO_YEAR,
                          confidence=conf, note=note))
+    # espass_geo extension codes (not CLC): land uses that CLC lumps and that OCS GE, OCS2D or
+    # BD Forêt give directly (issue #11); the crosswalks point to them
+    for code, label, lu, colour in EXTENSION_CODES:
+        rows.append(dict(code_clc=code, libelle_fr=label, land_use=lu, color_hex=colour,
+                         source=SRC_EXTENSION, source_year=ALDO_YEAR, confidence="derived",
+                         note=EXTENSION_NOTE))
     return write_csv("clc_to_land_use.csv", rows, [
         "code_clc", "libelle_fr", "land_use", "color_hex", "source", "source_year", "confidence", "note"])
 
