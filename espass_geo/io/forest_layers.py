@@ -296,7 +296,7 @@ def read_bdforet(path: PathLike | Sequence[PathLike], *, bbox=None) -> gpd.GeoDa
             kinds = ", ".join(sorted(set(out.loc[dropped, "code_tfv"])))
             notes.append(f"{what} : {int(dropped.sum())} polygone(s) hors forêt ({kinds} : landes, "
                          "formations herbacées, peuplements sans couvert arboré) écarté(s), "
-                         f"{fmt_area_ha(float(out.geometry[dropped].area.sum()) * HA_PER_M2)} ; "
+                         f"{fmt_area_ha(float(out.geometry[dropped].area.sum()) * HA_PER_M2, 1)} ; "
                          "l'occupation du sol y garde sa propre classe.")
         frames.append(out[~dropped])
     forest = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
