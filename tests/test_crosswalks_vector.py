@@ -228,6 +228,10 @@ def test_detect_ocs2d_takes_the_latest_year():
     sample = pd.DataFrame({"cs_2015": ["CS6.3.0"], "us_2015": ["US1.1.3"],
                            "code_cs_2021": ["CS6.3.0"], "code_us_2021": ["US1.1.3"]})
     assert cw.detect_vector_product(cols, sample) == ("ocs2d", ("code_cs_2021", "code_us_2021"))
+    # the OCS2D regional base: cs05, us05 … cs21, us21 (geo2france/ocs2d calcul_4p_21p_2021.sql)
+    base = ["gid", "cs05", "us05", "cs10", "us10", "cs15", "us15", "cs21", "us21", "p4_21"]
+    sample = pd.DataFrame({c: ["CS4.4.0"] if c.startswith("cs") else ["US1.1.5"] for c in base})
+    assert cw.detect_vector_product(base, sample) == ("ocs2d", ("cs21", "us21"))
     plain = pd.DataFrame({"cs": ["CS2.2.1"], "us": ["US5.4.0"]})  # US5.4.0: OCS2D only
     assert cw.detect_vector_product(["cs", "us"], plain) == ("ocs2d", ("cs", "us"))
 

@@ -8,6 +8,15 @@ no-data code). ``"clc"`` is the identity. A user crosswalk is a CSV ``code,code_
 :func:`recode_area_table` turns an area table (``zone_id, code, area_ha, …``) in a product's
 codes into CLC codes (areas summed per zone × CLC code); it runs right after the raster
 cross-tab, before any code is mapped to a land use.
+
+Vector layers (:func:`vector_codes`): CLC polygons (``CODE_18``… = CLC codes; ``GRID_CODE`` =
+EEA legend index), and the cover × use products OCS GE (IGN) and OCS2D Hauts-de-France, recoded
+by the rules of ``factors/crosswalk_ocsge.csv`` / ``factors/crosswalk_ocs2d.csv`` (``code_cs,
+code_us, code_clc, …``; ``code_us`` is a use code, a prefix ``US4*`` or ``*``: the exact use
+wins, then the longest prefix, then ``*``) into CLC level-3 codes and the espass_geo codes 901
+(sealed), 902 (grassed), 903 (poplars). :func:`detect_vector_product` finds the product and its
+field(s) from the field names and a sample of values; :func:`parse_code_field` reads
+``--code-field``.
 """
 
 from __future__ import annotations
@@ -500,12 +509,21 @@ def parse_code_field(text: str) -> tuple[str, ...]:
 
 
 _CLC_FIELD = re.compile(r"code_(\d\d)", re.IGNORECASE)
-_PAIR_FIELD = {kind: re.compile(rf"(?:code_?)?{kind}(?:_?((?:19|20)\d\d))?", re.IGNORECASE)
+#: cover/use fields: CODE_CS, cs, code_cs_2021, cs_2021, cs21 (OCS2D regional base: cs05 …
+#: cs21 / us05 … us21, geo2france/ocs2d indicateurs/calcul_4p_21p_2021.sql)
+_PAIR_FIELD = {kind: re.compile(rf"(?:code_?)?{kind}(?:_?((?:19|20)\d\d|\d\d))?", re.IGNORECASE)
                for kind in ("cs", "us")}
 
 
 def _year(yy: str) -> int:
     return 2000 + int(yy) if int(yy) < 50 else 1900 + int(yy)
+
+
+def _field_year(text: str | None) -> int:
+    """The year in a cover/use field name (``21`` → 2021, ``2015``), -1 without one."""
+    if not text:
+        return -1
+    return int(text) if len(text) == 4 else _year(text)
 
 
 def _pick(columns: list[str], kind: str) -> tuple[str | None, int]:
@@ -515,7 +533,7 @@ def _pick(columns: list[str], kind: str) -> tuple[str | None, int]:
     for c in columns:
         m = _PAIR_FIELD[kind].fullmatch(str(c).strip())
         if m:
-            y = int(m.group(1)) if m.group(1) else -1
+            y = _field_year(m.group(1))
             if y > year:
                 best, year = c, y
     return best, year
@@ -569,7 +587,7 @@ def detect_vector_product(columns: list[str],
     if cs is not None and us is not None:
         if ycs != yus:  # pair the use field of the cover field's year when there is one
             same = [c for c in cols if (m := _PAIR_FIELD["us"].fullmatch(c.strip()))
-                    and (int(m.group(1)) if m.group(1) else -1) == ycs]
+                    and _field_year(m.group(1)) == ycs]
             us = same[0] if same else us
         fields = (cs, us)
         if sample is None or cs not in sample.columns or us not in sample.columns:
