@@ -46,6 +46,7 @@ from espass_geo.core.forest_refine import (
 )
 from espass_geo.errors import (
     CRSMismatchError,
+    EmptyTerritoryError,
     InputFileError,
     MissingCRSError,
     UnknownLandCoverClassError,
@@ -366,6 +367,10 @@ def test_read_hedges_any_csv_or_layer(tmp_path, three_zones):
         pytest.approx([0.12, 0.18, 0.0])
     with pytest.raises(InputFileError, match="format non reconnu"):
         read_hedges_any(tmp_path / "haies.xlsx", three_zones)
+    with pytest.raises(EmptyTerritoryError):
+        read_hedge_lines(layer, three_zones.iloc[0:0])
+    with pytest.raises(CRSMismatchError):
+        read_hedge_lines(layer, three_zones.to_crs(4326))
 
 
 def test_crosswalk_shipped_file_has_provenance():

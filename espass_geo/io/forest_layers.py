@@ -27,6 +27,7 @@ import pandas as pd
 from espass_geo.constants import HA_PER_M2, LAMBERT93
 from espass_geo.errors import (
     CRSMismatchError,
+    EmptyTerritoryError,
     EspassGeoWarning,
     FactorError,
     InputFileError,
@@ -339,6 +340,9 @@ def _linear_part(geom):
 
 
 def _check_zones(zones: gpd.GeoDataFrame) -> None:
+    if zones.empty:
+        raise EmptyTerritoryError("aucune zone où mesurer les haies : la sélection du territoire "
+                                  "est vide ; vérifiez --territory.")
     if zones.crs is None or zones.crs.to_epsg() != 2154:
         raise CRSMismatchError(f"les zones sont en {zones.crs}, pas en EPSG:2154 ; reprojetez-les "
                                "(`zones.to_crs(2154)`).")
