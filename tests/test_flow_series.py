@@ -351,6 +351,13 @@ def test_map_one_layer_per_period_common_classes(tmp_path):
     assert "+1,2\u00a0tCO₂e/ha/an" in page or "+1,20\u00a0tCO₂e/ha/an" in page
     assert "\u2212900\u00a0tCO₂e" in page
     assert "2018-2021 (3 ans)" in page
+    # two dates: one period, no selector and no whole-series layer
+    one, _ = series_tables([(2012, 2018, p1)])
+    flow_series_map(zones, one, title="Deux dates", html_path=tmp_path / "une.html",
+                    value="flux_tCO2e_an")
+    single = _decoded((tmp_path / "une.html").read_text(encoding="utf-8"))
+    assert 'type="range"' not in single and "Ensemble" not in single
+    assert "Période 2012-2018 — Flux net total (tCO₂e/an) — positif = séquestration" in single
 
 
 @pytest.mark.browser

@@ -494,7 +494,9 @@ def write_flow_series_outputs(result: FlowSeriesResult, out_dir: str | Path, *,
             from espass_geo.present.maps.flow_series import flow_series_map
 
             y = result.years
-            flow_series_map(result.zones, result.series, total=result.total,
+            # two dates: the whole series is the one period, no second layer for it
+            flow_series_map(result.zones, result.series,
+                            total=result.total if len(result.periods) > 1 else None,
                             title=title or f"Flux de carbone {y[0]}–{y[-1]} par période — "
                             f"{result.territory.label}", notes=result.notes,
                             html_path=tmp / "carte_flux_series.html")

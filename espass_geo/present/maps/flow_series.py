@@ -181,6 +181,19 @@ def _selector_html(labels: Sequence[str], ticks: Sequence[str], current: int,
             f'<div style="display:flex;font-size:11px;color:#444">{tick_row}</div></div>')
 
 
+def _period_selector(m: folium.Map, groups: Sequence[folium.FeatureGroup],
+                     steps: Sequence[tuple[str, str, str, pd.DataFrame]], current: int) -> None:
+    """Add the period selector (slider box, top left, and its script) to ``m``."""
+    labels = [label for _, label, _, _ in steps]
+    selector = _PeriodSlider(groups, labels, "", "")
+    sid = selector.get_name()
+    selector.input_id, selector.output_id = f"{sid}-input", f"{sid}-output"
+    _HtmlControl(_selector_html(labels, [tick for _, _, tick, _ in steps], current,
+                                selector.input_id, selector.output_id),
+                 position="topleft", css_class="espass-period-selector").add_to(m)
+    selector.add_to(m)
+
+
 def flow_series_map(
     zones: gpd.GeoDataFrame,
     series: pd.DataFrame,
@@ -297,14 +310,8 @@ def flow_series_map(
         legends.append((group, legend))
     layer_controls(m, legends, exclusive=groups)
 
-    selector = _PeriodSlider(groups, [label for _, label, _, _ in steps], "", "")
-    sid = selector.get_name()
-    selector.input_id, selector.output_id = f"{sid}-input", f"{sid}-output"
-    _HtmlControl(_selector_html([label for _, label, _, _ in steps],
-                                [tick for _, _, tick, _ in steps], current,
-                                selector.input_id, selector.output_id),
-                 position="topleft", css_class="espass-period-selector").add_to(m)
-    selector.add_to(m)
+    if len(steps) > 1:
+        _period_selector(m, groups, steps, current)
 
     notes = list(notes)
     sources = _default_sources(notes, sources, _SOURCES_NO_PARCELS_FR)
