@@ -297,6 +297,36 @@ def test_read_then_area_table(tmp_path, zones, lc):
     assert at.notes[0].startswith("Occupation du sol vectorielle")
 
 
+def test_read_detects_clc_field_and_drops_empty_codes(tmp_path, zones):
+    # CODE_18 recognised without code_field; the empty code is no data (0.24 ha gap in B)
+    gdf = gpd.GeoDataFrame({"ID": [1, 2, 3], "CODE_18": ["211", "311", None]},
+                           geometry=[b(0, 0, 140, 40), b(0, 40, 200, 100), b(140, 0, 200, 40)],
+                           crs=2154)
+    v = read_landcover_vector(write_layer(tmp_path / "clc18.gpkg", gdf))
+    assert (v.product, v.fields) == ("clc", ("CODE_18",))
+    assert len(v.gdf) == 2
+    # 60 m × 40 m = 0.24 ha without class
+    assert any("sans classe (0,24\u00a0ha)" in n for n in v.notes), v.notes
+    with pytest.warns(PartialCoverageWarning, match=r"24,0\s%"):
+        at = area_table_from_vector(zones, v)
+    assert at.summary.set_index("zone_id").loc["B", "nodata_area_ha"] == pytest.approx(0.24)
+
+
+def test_read_warns_overlaps_once(tmp_path, zones, lc):
+    # a second 211 polygon x 0–50, y 0–40 over the first: 50 m × 40 m = 0.2 ha twice
+    extra = pd.concat([lc, gpd.GeoDataFrame({"code": ["211"]}, geometry=[b(0, 0, 50, 40)],
+                                            crs=2154)], ignore_index=True)
+    path = write_layer(tmp_path / "chevauche.gpkg", extra.rename(columns={"code": "CODE_18"}))
+    with pytest.warns(OverlappingZonesWarning, match=r"0,20\sha"):
+        v = read_landcover_vector(path)
+    assert v.overlap_ha == pytest.approx(0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverlappingZonesWarning)  # not warned a second time
+        warnings.simplefilter("ignore", PartialCoverageWarning)
+        at = area_table_from_vector(zones, v)
+    assert any("comptés deux fois" in n and "A (0,20" in n for n in at.notes), at.notes
+
+
 # ------------------------------------------------------------------ rasterization
 def test_rasterize_pixel_centre(lc):
     # 20 m pixels over x 0–200, y 0–100: 211 up to x=140 (7 columns) on rows y 0–40 (2 rows)

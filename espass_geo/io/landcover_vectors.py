@@ -29,7 +29,6 @@ from espass_geo.errors import (
 from espass_geo.io.vectors import (
     _gdal_detail,
     exists,
-    overlap_area_ha,
     polygonal_part,
     repair_geometries,
     split_layer,
@@ -44,10 +43,11 @@ VECTOR_LANDCOVER_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml
 #: suffixes of land-cover rasters
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".jp2"}
 #: Layers up to this many polygons are checked for overlaps exactly; larger ones on a random
-#: sample of :data:`OVERLAP_SAMPLE` polygons (every pair touching them), the total estimated.
-#: (An exact check intersects every pair of touching polygons: ~30 s for 10⁶ polygons.) The
-#: area tables also check each zone exactly (:func:`espass_geo.core.vector_areas.area_table_from_vector`).
-OVERLAP_CHECK_MAX = 100_000
+#: sample of :data:`OVERLAP_SAMPLE` polygons (every pair touching them), the total estimated
+#: (an exact check of 10⁶ polygons costs tens of seconds). The area and change tables also
+#: check each zone exactly, for free (pieces adding up to more than the zone:
+#: :func:`espass_geo.core.vector_areas.area_table_from_vector`).
+OVERLAP_CHECK_MAX = 50_000
 OVERLAP_SAMPLE = 5_000
 #: rows read to recognise the product from the values of its fields
 SAMPLE_ROWS = 200
@@ -76,49 +76,6 @@ def is_vector_landcover(path: str | Path) -> bool:
     .img .jp2``) or anything else."""
     p, _ = split_layer(path)
     return p.suffix.lower() in VECTOR_LANDCOVER_SUFFIXES
-
-
-# ------------------------------------------------------------------ crosswalk interface
-def _crosswalk_api():
-    """``(detect_vector_product, parse_code_field, vector_codes)`` of
-    :mod:`espass_geo.reference.crosswalks`, or a CLC-only fallback when absent."""
-    try:
-        from espass_geo.reference.crosswalks import (
-            detect_vector_product,
-            parse_code_field,
-            vector_codes,
-        )
-    except ImportError:
-        return _fallback_detect, _fallback_parse, _fallback_codes
-    return detect_vector_product, parse_code_field, vector_codes
-
-
-_CLC_FIELDS = ("code_clc", "code_18", "code_12", "code_06", "code_00", "clc", "code")
-
-
-def _fallback_parse(text: str) -> tuple[str, ...]:
-    return tuple(f.strip() for f in str(text).replace("+", ",").split(",") if f.strip())
-
-
-def _fallback_detect(columns, sample) -> tuple[str, tuple[str, ...]]:
-    lower = {str(c).lower(): str(c) for c in columns}
-    for name in _CLC_FIELDS:
-        if name in lower:
-            return "clc", (lower[name],)
-    raise InputFileError(f"aucun champ de code d'occupation du sol reconnu parmi "
-                         f"{list(columns)[:20]} ; indiquez-le (code_field).")
-
-
-def _fallback_codes(df, *, fields, product, source):
-    from espass_geo.reference.factors import clc_mapping
-
-    raw = df[fields[0]]
-    num = pd.to_numeric(raw, errors="coerce")
-    known = {int(c) for c in clc_mapping().index}
-    ok = num.notna() & num.isin(known)
-    codes = pd.Series(pd.NA, index=df.index, dtype=object)
-    codes[ok] = num[ok].astype(int).astype(str)
-    return codes, []
 
 
 # ------------------------------------------------------------------ reading
@@ -212,7 +169,12 @@ def read_landcover_vector(
     import pyogrio
     import shapely
 
-    detect, parse, to_codes = _crosswalk_api()
+    from espass_geo.reference.crosswalks import (
+        detect_vector_product,
+        parse_code_field,
+        vector_codes,
+    )
+
     file, layer = split_layer(path)
     label = label or str(path)
     layer = _layer_name(file, layer, label)
@@ -242,7 +204,7 @@ def read_landcover_vector(
         sample = pyogrio.read_dataframe(file, layer=layer, read_geometry=False,
                                         max_features=SAMPLE_ROWS)
     if code_field:
-        fields = tuple(parse(code_field))
+        fields = tuple(parse_code_field(code_field))
         lower = {c.lower(): c for c in columns}
         missing = [f for f in fields if f.lower() not in lower]
         if missing:
@@ -253,11 +215,11 @@ def read_landcover_vector(
         product = nomenclature
         if product is None:
             try:
-                product, _ = detect(columns, sample)
+                product, _ = detect_vector_product(columns, sample)
             except Exception:  # noqa: BLE001 - not recognised: the fields are CLC codes
                 product = "clc"
     else:
-        product, fields = detect(columns, sample)
+        product, fields = detect_vector_product(columns, sample)
         fields = tuple(fields)
         product = nomenclature or product
     layer_crs = info["crs"]
@@ -315,16 +277,16 @@ def read_landcover_vector(
         gdf = gdf[gdf.geometry.notna()]
         notes.append(f"Occupation du sol « {label} » : {int(invalid.sum())} géométrie(s) "
                      "invalide(s) réparée(s) (shapely make_valid).")
-    codes, cnotes = to_codes(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), fields=fields,
+    codes, cnotes = vector_codes(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), fields=fields,
                              product=product, source=label)
     notes.extend(cnotes)
     codes = pd.Series(codes, index=gdf.index)
     nodata = codes.isna().to_numpy()
     if nodata.any():
         ha = float(gdf.geometry.values[nodata].area.sum()) * HA_PER_M2
-        notes.append(f"Occupation du sol « {label} » : {int(nodata.sum())} polygone(s) sans "
-                     f"donnée (code vide ou hors nomenclature sans équivalent CLC, "
-                     f"{fmt_area_ha(ha)}) écarté(s) ; leur surface compte comme sans donnée.")
+        notes.append(f"Occupation du sol « {label} » : les {int(nodata.sum())} polygone(s) sans "
+                     f"classe ({fmt_area_ha(ha)}) sont écartés ; leur surface compte comme sans "
+                     "donnée dans les zones.")
     out = gpd.GeoDataFrame({"code": codes[~nodata].astype(str).to_numpy()},
                            geometry=np.asarray(gdf.geometry.values, dtype=object)[~nodata],
                            crs=LAMBERT93)
@@ -353,27 +315,35 @@ def _have_arrow() -> bool:
 
 
 def _overlap_check(gdf: gpd.GeoDataFrame, label: str) -> tuple[float, str | None]:
-    """Overlapping land-cover polygons: exact on small layers, estimated on a sample above
-    :data:`OVERLAP_CHECK_MAX` polygons. Warns once (:class:`OverlappingZonesWarning`)."""
+    """Overlapping land-cover polygons: exact on layers up to :data:`OVERLAP_CHECK_MAX`
+    polygons, estimated on a random sample of :data:`OVERLAP_SAMPLE` above. Warns once
+    (:class:`OverlappingZonesWarning`) with the hectares.
+
+    Only pairs whose interiors meet (``relate`` ``T********``) are intersected: touching
+    neighbours, the bulk of a land-cover partition, cost a predicate, not an overlay.
+    """
+    import shapely
+
     if len(gdf) < 2:
         return 0.0, None
-    if len(gdf) <= OVERLAP_CHECK_MAX:
-        overlap = overlap_area_ha(gdf)
-        how = ""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    if len(geoms) <= OVERLAP_CHECK_MAX:
+        pick = np.arange(len(geoms))
+        left, right = tree.query(geoms)            # bounding boxes only
+        keep = left < right                        # each pair once
+        scale, how = 1.0, ""
     else:
-        import shapely
-
-        rng = np.random.default_rng(0)
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        pick = rng.choice(len(geoms), OVERLAP_SAMPLE, replace=False)
-        left, right = gdf.sindex.query(geoms[pick], predicate="intersects")
+        pick = np.random.default_rng(0).choice(len(geoms), OVERLAP_SAMPLE, replace=False)
+        left, right = tree.query(geoms[pick])
         keep = pick[left] != right
-        a, b = geoms[pick[left[keep]]], geoms[right[keep]]
-        inner = shapely.relate_pattern(a, b, "T********")  # interiors meet: not just touching
-        inter = shapely.intersection(a[inner], b[inner])
         # a pair is met from either end: E[sum] = 2 × overlap × sample / N
-        overlap = float(shapely.area(inter).sum()) * HA_PER_M2 * len(geoms) / (2 * OVERLAP_SAMPLE)
+        scale = len(geoms) / (2 * OVERLAP_SAMPLE)
         how = f" (estimation sur un échantillon de {OVERLAP_SAMPLE} polygones)"
+    a, b = geoms[pick[left[keep]]], geoms[right[keep]]
+    inner = shapely.relate_pattern(a, b, "T********")
+    overlap = float(shapely.area(shapely.intersection(a[inner], b[inner])).sum()) \
+        * HA_PER_M2 * scale
     if overlap <= 0.01:
         return 0.0, None
     msg = (f"Des polygones de l'occupation du sol « {label} » se chevauchent sur "
