@@ -12,7 +12,9 @@ Inputs
 * land cover: a GeoTIFF path, an open ``rasterio`` dataset or an ``xarray.DataArray`` with a CRS
   (rioxarray). Non-path rasters, and rasters in another CRS, are written to a temporary tiled
   GeoTIFF in Lambert-93 (nearest neighbour: the classes are categories), removed after the
-  run, so that the exact engines apply unchanged;
+  run, so that the exact engines apply unchanged. Or a vector layer (GeoPackage, shapefile…
+  path, or a GeoDataFrame with a CRS): CLC, OCS GE and OCS2D are recognised (``code_field``
+  names the code field(s) otherwise), areas by exact polygon overlay;
 * parcels: a path or a GeoDataFrame.
 
 Identifiers and docstrings are English; every message a user reads (notes, errors) is French.
@@ -47,6 +49,7 @@ from espass_geo.runs.emissions import (
     compute_territory_emissions,
     write_emission_outputs,
 )
+from espass_geo.runs.flow_series import FlowSeriesResult, write_flow_series_outputs
 from espass_geo.runs.flows import FlowsResult, compute_territory_flows, write_flow_outputs
 from espass_geo.runs.scenarios import ScenarioResult, build_scenarios, write_scenario_outputs
 from espass_geo.runs.stocks import StocksResult, compute_territory_stocks, write_stock_outputs
@@ -61,11 +64,12 @@ Engine: TypeAlias = Literal["exact", "center"]
 WoodProducts: TypeAlias = Literal["harvest", "consumption", "none"]
 PathLike: TypeAlias = "str | Path"
 TerritoryInput: TypeAlias = "str | Path | gpd.GeoDataFrame | Territory"
-RasterInput: TypeAlias = "str | Path | rasterio.io.DatasetReader | xarray.DataArray"
+RasterInput: TypeAlias = ("str | Path | rasterio.io.DatasetReader | xarray.DataArray"
+                          " | gpd.GeoDataFrame")
 VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
 FactorsInput: TypeAlias = "FactorSet | str | Path | None"
-Result: TypeAlias = ("StocksResult | FlowsResult | EmissionsResult | ScenarioResult | BilanResult"
-                     " | DemoResult")
+Result: TypeAlias = ("StocksResult | FlowsResult | FlowSeriesResult | EmissionsResult"
+                     " | ScenarioResult | BilanResult | DemoResult")
 
 # choices and defaults: the one specification of the inputs (the Literal types above repeat the
 # choices for type checkers; tests/test_spec.py checks that they agree)
@@ -170,6 +174,14 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
     """A GeoTIFF path in Lambert-93 for ``raster`` (a temporary one unless a path is given)."""
     if isinstance(raster, str | Path):
         return Path(raster)
+    if isinstance(raster, gpd.GeoDataFrame):  # a vector land cover: read like a file
+        if raster.crs is None:
+            raise MissingCRSError(f"{what} (GeoDataFrame) sans système de coordonnées : "
+                                  "définissez-le (gdf.set_crs(2154)) puis relancez.")
+        path = io.tmp(f"occupation_{len(io.names)}.gpkg")
+        raster.to_file(path, engine="pyogrio")
+        io.names[str(path)] = "(GeoDataFrame)"
+        return path
     import rasterio.io
     import rioxarray  # noqa: F401  (registers the .rio accessor)
     import xarray as xr
@@ -218,6 +230,19 @@ def _raster_path(raster: RasterInput, io: _Inputs, what: str) -> Path:
     path = io.tmp(f"occupation_{len(io.names)}.tif")
     da.rio.to_raster(path, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
     io.names[str(path)] = shown
+    return path
+
+
+def _vector(layer: VectorInput | None, io: _Inputs, what: str) -> Path | None:
+    """A vector layer path (a GeoDataFrame is written to a temporary GeoPackage)."""
+    if layer is None or isinstance(layer, str | Path):
+        return None if layer is None else Path(layer)
+    if layer.crs is None:
+        raise MissingCRSError(f"{what} (GeoDataFrame) sans système de coordonnées : "
+                              "définissez-le (gdf.set_crs(2154)) puis relancez.")
+    path = io.tmp(f"couche_{len(io.names)}.gpkg")
+    layer.to_file(path, engine="pyogrio")
+    io.names[str(path)] = "(GeoDataFrame)"
     return path
 
 
@@ -295,13 +320,17 @@ def stocks(
     name_field: str | None = None,
     factors: FactorsInput = None,
     nomenclature: str | PathLike = _D["nomenclature"],
+    code_field: str | None = None,
+    forest: VectorInput | None = None,
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
     Exactly one of ``landcover`` (raster of CLC level-3 codes) and ``areas`` (CSV of areas per
     zone and code) is given. With a raster, the result carries the per-pixel stock density
     (``result.density``: array in tC/ha, affine transform, CRS) on the territory's window.
-    ``parcels`` (RPG) make the declared crop prevail inside each parcel (raster input only).
+    ``parcels`` (RPG) make the declared crop prevail inside each parcel (land-cover input
+    only). ``forest`` (BD Forêt V2 polygons) gives the forest of the land cover its
+    composition (poplars priced as poplars); ``hedges`` is a CSV or a BD Haie linear layer.
     ``zpc`` overrides the ALDO pedoclimatic zone of every zone; ``id_field`` names the zone
     id column of a GeoDataFrame or vector file (``name_field`` its name column); ``label``
     names the territory in the outputs. ``factors`` (a :class:`FactorSet`, or a folder of
@@ -319,7 +348,8 @@ def stocks(
                                           parcels=_parcels(parcels), hedges=hedges,
                                           method=method, engine=engine,
                                           max_nodata_share=max_nodata_share,
-                                          nomenclature=nomenclature)
+                                          nomenclature=nomenclature, code_field=code_field,
+                                          forest=_vector(forest, io, "BD Forêt"))
         result.notes = _finish_notes(result.notes, io)
         result.landcover = _shown_path(result.landcover, io)
         result.factors = fs
@@ -345,6 +375,8 @@ def flows(
     name_field: str | None = None,
     factors: FactorsInput = None,
     nomenclature: str | PathLike = _D["nomenclature"],
+    code_field: str | None = None,
+    forest: VectorInput | None = None,
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
@@ -369,12 +401,58 @@ def flows(
                                          forest_areas=forest_areas, method=method,
                                          gwp_n2o=gwp_n2o, wood_products=wood_products,
                                          engine=engine, max_nodata_share=max_nodata_share,
-                                         nomenclature=nomenclature)
+                                         nomenclature=nomenclature, code_field=code_field,
+                                         forest=_vector(forest, io, "BD Forêt"))
         result.notes = _finish_notes(result.notes, io)
         if result.rasters is not None:
             b, a = (_shown_path(p, io) for p in result.rasters)
             assert b is not None and a is not None
             result.rasters = (b, a)
+        result.factors = fs
+    return result
+
+
+def flow_series(
+    territory: TerritoryInput,
+    landcovers: Any,
+    *,
+    forest_areas: PathLike | pd.DataFrame | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    label: str | None = None,
+    method: Method = _D["method"],
+    gwp_n2o: float = _D["gwp_n2o"],
+    wood_products: WoodProducts = _D["wood_products"],
+    engine: Engine = _D["engine"],
+    max_nodata_share: float = _D["max_nodata_share"],
+    name_field: str | None = None,
+    factors: FactorsInput = None,
+    nomenclature: str | PathLike = _D["nomenclature"],
+    code_field: str | None = None,
+    forest: VectorInput | None = None,
+) -> FlowSeriesResult:
+    """Carbon flows of each period of a series of dated land covers (tCO2e/an, + =
+    sequestration), each period annualised over its own length, and the whole series
+    length-weighted.
+
+    ``landcovers``: ``[(2015, "ocsge2015.gpkg"), (2018, …), (2021, …)]`` or ``"2015=…"``
+    strings (rasters or vector layers, as for :func:`flows`), at least two dates. The other
+    options are those of :func:`flows`. Nothing is written: see :func:`write`.
+    """
+    from espass_geo.runs.flow_series import compute_flow_series
+
+    _check_choice(method, _METHODS, "method")
+    _check_choice(engine, _ENGINES, "engine")
+    _check_choice(wood_products, _WOOD, "wood_products")
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
+                     name_field=name_field)
+        result = compute_flow_series(t, landcovers, forest_areas=forest_areas, method=method,
+                                     gwp_n2o=gwp_n2o, wood_products=wood_products,
+                                     engine=engine, max_nodata_share=max_nodata_share,
+                                     nomenclature=nomenclature, code_field=code_field,
+                                     forest=_vector(forest, io, "BD Forêt"))
+        result.notes = _finish_notes(result.notes, io)
         result.factors = fs
     return result
 
@@ -614,6 +692,9 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
         elif isinstance(result, FlowsResult):
             write_flow_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
                                title=title, params=params, inputs=inputs)
+        elif isinstance(result, FlowSeriesResult):
+            write_flow_series_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                                      title=title, params=params, inputs=inputs)
         elif isinstance(result, EmissionsResult):
             write_emission_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
                                    title=title, params=params, inputs=inputs)
@@ -634,4 +715,4 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
 
 
 __all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "demo", "emissions",
-           "flows", "scenarios", "stocks", "write"]
+           "flow_series", "flows", "scenarios", "stocks", "write"]

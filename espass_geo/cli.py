@@ -37,6 +37,10 @@ def _command_line() -> str:
             words.append(str(value))
         elif value is True:
             words.append(flag)
+        elif isinstance(value, tuple | list) and name in spec.BY_NAME and \
+                spec.BY_NAME[name].type == "series":  # a repeated option
+            for v in value:
+                words += [flag, str(v)]
         elif isinstance(value, tuple | list):
             words += [flag, *map(str, value)]
         else:
@@ -141,7 +145,7 @@ def _compute_and_write(compute, out_dir, **write_options):
 @spec.options("stocks")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share, factors=None,
-           nomenclature=None):
+           nomenclature=None, code_field=None, forest=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from functools import partial
 
@@ -152,7 +156,8 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
         partial(api.stocks, territory, landcover=landcover, areas=areas, parcels=parcels,
                 hedges=hedges, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, engine=engine, max_nodata_share=max_nodata_share,
-                factors=factors, nomenclature=nomenclature),
+                factors=factors, nomenclature=nomenclature, code_field=code_field,
+                forest=forest),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     from espass_geo.present.fmt import fmt_mass_t
 
@@ -165,7 +170,8 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 @spec.options("flows")
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
-          max_nodata_share, factors=None, nomenclature=None):
+          max_nodata_share, factors=None, nomenclature=None, landcover_series=(),
+          code_field=None, forest=None):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from functools import partial
 
@@ -173,13 +179,35 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
     from espass_geo.present.fmt import fmt_mass_t
 
     _check_out(out_dir, overwrite)
+    if landcover_series:
+        if landcover_before is not None or landcover_after is not None or changes is not None:
+            click.echo("Erreur : --landcover-series donne toutes les dates ; retirez "
+                       "--landcover-before, --landcover-after et --changes.", err=True)
+            sys.exit(2)
+        result = _compute_and_write(
+            partial(api.flow_series, territory, list(landcover_series),
+                    forest_areas=forest_areas, zpc=zpc, id_field=id_field,
+                    name_field=name_field, method=method, gwp_n2o=gwp_n2o,
+                    wood_products=wood_products, max_nodata_share=max_nodata_share,
+                    factors=factors, nomenclature=nomenclature, code_field=code_field,
+                    forest=forest),
+            out_dir, overwrite=overwrite, make_map=not no_map, params=_params(),
+            inputs=_inputs())
+        for r in result.territory_series.itertuples(index=False):
+            what = f"période {r.period}" if r.scope == "period" else f"ensemble {r.period}"
+            click.echo(f"{result.territory.label} — {what} : flux net "
+                       f"{fmt_mass_t(r.flux_tCO2e_an, 'tCO₂e')}/an")
+        click.echo("(positif = séquestration, négatif = émission ; chaque période annualisée "
+                   "sur sa durée)")
+        _summary(result.files, out_dir)
+        return
     result = _compute_and_write(
         partial(api.flows, territory, landcover_before=landcover_before,
                 landcover_after=landcover_after, years=tuple(years), changes=changes,
                 forest_areas=forest_areas, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
                 max_nodata_share=max_nodata_share, factors=factors,
-                nomenclature=nomenclature),
+                nomenclature=nomenclature, code_field=code_field, forest=forest),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")

@@ -34,7 +34,7 @@ class Input:
     level of the file; ``aliases`` are older ``(section, key)`` of scenario files, still read."""
 
     name: str
-    type: str  # "str" | "path" | "float" | "int" | "years" | "bool" | "choice"
+    type: str  # "str" | "path" | "float" | "int" | "years" | "series" | "bool" | "choice"
     help: str
     default: Any = None
     required: bool = False
@@ -75,15 +75,19 @@ SPEC: tuple[Input, ...] = (
            "flows": {"help": _TERRITORY_OTHER}, "emissions": {"help": _TERRITORY_OTHER},
            "bilan": {"required": False, "help": "Sans --config : territoire avec les données "
                      "embarquées par défaut."}}),
-    _i("landcover", "path", "Raster d'occupation du sol (GeoTIFF, codes CLC niveau 3, "
-       "EPSG:2154).", flag="--landcover", commands=("stocks",), bilan=("landcover", "after"),
+    _i("landcover", "path", "Occupation du sol : raster (GeoTIFF de codes CLC niveau 3 ou "
+       "d'un produit de --nomenclature, tout système de coordonnées) ou couche vecteur "
+       "(GeoPackage, shapefile, GeoJSON : CLC, OCS GE, OCS2D, reconnus ; voir --code-field).",
+       flag="--landcover", commands=("stocks",), bilan=("landcover", "after"),
        scenario=("landcover", "after"), aliases=(("data", "landcover"),),
        note="flows : --landcover-after"),
-    _i("landcover_before", "path", "Occupation du sol à la première date (GeoTIFF CLC, "
-       "EPSG:2154).", flag="--landcover-before", commands=("flows",),
+    _i("landcover_before", "path", "Occupation du sol à la première date (raster ou couche "
+       "vecteur, comme --landcover).", flag="--landcover-before", commands=("flows",),
        bilan=("landcover", "before"), scenario=("landcover", "before"),
        aliases=(("data", "trend_landcover_before"),)),
-    _i("landcover_after", "path", "Occupation du sol à la seconde date (même grille).",
+    _i("landcover_after", "path", "Occupation du sol à la seconde date (raster de même grille, "
+       "ou couche vecteur ; un raster et une couche se mélangent : la couche est dessinée sur "
+       "la grille du raster).",
        flag="--landcover-after", commands=("flows",), note="TOML : [landcover] after"),
     _i("years", "years", "Années des deux dates (la période annualise les surfaces).",
        default=(2012, 2018), flag="--years", commands=("flows",), bilan=("landcover", "years"),
@@ -91,10 +95,21 @@ SPEC: tuple[Input, ...] = (
     _i("landcover_year", "int", "Date de l'occupation du sol de départ d'un scénario (défaut : "
        "la seconde année de years, la date des données embarquées ou l'année de son nom).",
        scenario=("landcover", "landcover_year"), aliases=(("data", "landcover_year"),)),
-    _i("nomenclature", "str", "Nomenclature des codes du raster d'occupation du sol : clc (codes "
-       "CLC niveau 3), eea (raster CLC de l'AEE, GRID_CODE 1-44), oso (Theia OSO, 23 classes) ou "
-       "un fichier CSV code,code_clc ; recodée en codes CLC (tables factors/crosswalk_*.csv).",
-       default="clc", flag="--nomenclature", commands=("stocks", "flows")),
+    _i("landcover_series", "series", "Série d'occupations du sol datées, ANNÉE=FICHIER, une "
+       "par date (au moins deux ; ex. 2015=ocsge2015.gpkg 2018=… 2021=…) : flux de chaque "
+       "période, annualisés sur sa durée.", flag="--landcover-series", commands=("flows",),
+       bilan=("landcover", "series")),
+    _i("code_field", "str", "Champ(s) du code d'une couche vecteur d'occupation du sol : "
+       "CODE_18 (CLC), CODE_CS+CODE_US (OCS GE, OCS2D) ; défaut : reconnus pour CLC, OCS GE et "
+       "OCS2D.", flag="--code-field", commands=("stocks", "flows"),
+       bilan=("landcover", "code_field")),
+    _i("nomenclature", "str", "Nomenclature des codes d'occupation du sol : clc (codes CLC "
+       "niveau 3 ; pour une couche vecteur : produit reconnu), eea (CLC de l'AEE, GRID_CODE "
+       "1-44), oso (Theia OSO, 23 classes), ocsge (OCS GE, couverture × usage), ocs2d (OCS2D "
+       "Hauts-de-France) ou un fichier CSV code,code_clc ; recodée en codes CLC et espass_geo "
+       "(tables factors/crosswalk_*.csv).",
+       default="clc", flag="--nomenclature", commands=("stocks", "flows"),
+       bilan=("landcover", "nomenclature")),
     _i("areas", "path", "Table de surfaces CSV (zone_id, code, area_ha ; ou large façon ALDO "
        "clc18).", flag="--areas", commands=("stocks",), bilan=("landcover", "areas")),
     _i("changes", "path", "Table de changements CSV (zone_id, from_code, to_code, area_ha ; ou "
@@ -107,8 +122,13 @@ SPEC: tuple[Input, ...] = (
     _i("forest_areas", "path", "Surfaces forestières (zone_id, composition, area_ha ; ou BD "
        "Forêt ALDO).", flag="--forest-areas", commands=("flows",),
        bilan=("landcover", "forest_areas")),
-    _i("hedges", "path", "Linéaires de haies CSV (zone_id, length_km).", flag="--hedges",
-       commands=("stocks",)),
+    _i("forest", "path", "Couche BD Forêt V2 (polygones, CODE_TFV) : la forêt de l'occupation "
+       "du sol prend la composition de la BD Forêt (peupleraies, feuillus, conifères, mixtes) "
+       "pour les stocks, et ses surfaces la croissance forestière des flux.", flag="--forest",
+       commands=("stocks", "flows"), bilan=("landcover", "forest")),
+    _i("hedges", "path", "Haies : couche linéaire (BD Haie ; longueur par zone calculée "
+       "exactement) ou CSV (zone_id, length_km).", flag="--hedges",
+       commands=("stocks",), bilan=("landcover", "hedges")),
     _i("inventory", "path", "Inventaire CSV (territoire × secteur × substance × année ; voir "
        "factors/README.md). Défaut : estimation de démonstration embarquée.",
        flag="--inventory", commands=("emissions",), bilan=("emissions", "inventory")),
@@ -239,6 +259,9 @@ def _click_option(i: Input, command: str):
         kw["type"] = click.Choice(list(i.choices))
     elif i.type == "years":
         kw.update(nargs=2, type=int)
+    elif i.type == "series":
+        kw.update(multiple=True, type=str, metavar="ANNÉE=FICHIER")
+        kw.pop("default", None)
     elif i.type == "float":
         kw["type"] = click.FloatRange(*i.range) if i.range else float
     elif i.type == "int":

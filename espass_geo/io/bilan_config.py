@@ -61,6 +61,13 @@ parcels = "demo"            # parcelles RPG (facultatif)
 # areas = "surfaces.csv"    # à la place d'un raster : table de surfaces (zone_id, code, area_ha)
 # changes = "changements.csv"     # à la place de deux rasters : table de changements
 # forest_areas = "bdforet.csv"    # surfaces BD Forêt (croissance forestière, produits bois)
+# forest = "bdforet_v2.gpkg"      # ou la couche BD Forêt V2 (peupleraies, feuillus, conifères)
+# hedges = "bdhaie.gpkg"          # haies : couche linéaire BD Haie ou CSV zone_id, length_km
+# code_field = "CODE_CS+CODE_US"  # champ(s) du code d'une couche vecteur (défaut : reconnus)
+# nomenclature = "clc"            # clc, eea, oso, ocsge, ocs2d ou table CSV code,code_clc
+# after = "demo-ocsge"            # la couche OCS GE synthétique (2018) au lieu du raster ;
+# before = "demo-ocsge-2012"      # et sa première date (2012)
+# series = ["2012=demo-ocsge-2012", "2018=demo-ocsge"]  # ou une série de dates : flux par période
 # max_nodata_share = {max_nodata_share:g}    # part d'une zone hors du raster ou sans donnée qui arrête le calcul
 
 [emissions]
@@ -91,6 +98,13 @@ class BilanConfig:
     areas: Path | None = None
     changes: Path | None = None
     forest_areas: Path | None = None
+    #: BD Forêt V2 polygons, BD Haie lines or hedge CSV, vector code field(s), nomenclature
+    forest: Path | None = None
+    hedges: Path | None = None
+    code_field: str | None = None
+    nomenclature: str | Path = _D["nomenclature"]
+    #: land covers of a dated series ((year, path), ≥ 2, sorted); replaces before/after
+    series: tuple[tuple[int, Path], ...] = ()
     inventory: Path | None = None  # None = demo estimate
     population: Path | None = None
     footprint_adjustments: Path | None = None
@@ -221,7 +235,37 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     areas = path_of("landcover", "areas", "areas")
     changes = path_of("landcover", "changes", "changes")
     forest = path_of("landcover", "forest_areas", "forest_areas")
-    if "after" not in lc and "areas" not in lc:
+    bdforet = path_of("landcover", "forest", "forest")
+    hedges = path_of("landcover", "hedges", "hedges")
+    if forest is not None and bdforet is not None:
+        problems.append(f"{at('landcover', 'forest')} : [landcover] forest (couche BD Forêt) et "
+                        "forest_areas (table de surfaces) s'excluent : gardez l'un des deux")
+    code_field = lc.get("code_field")
+    if code_field is not None and (not isinstance(code_field, str) or not code_field.strip()):
+        problems.append(f"{at('landcover', 'code_field')} : « code_field » doit être le nom du "
+                        f"champ de code (ex. \"CODE_18\" ou \"CODE_CS+CODE_US\"), pas "
+                        f"{show(code_field)}")
+        code_field = None
+    nomenclature = lc.get("nomenclature", _D["nomenclature"])
+    if not isinstance(nomenclature, str) or not nomenclature.strip():
+        problems.append(f"{at('landcover', 'nomenclature')} : « nomenclature » doit être clc, "
+                        f"eea, oso, ocsge, ocs2d ou un fichier CSV, pas {show(nomenclature)}")
+        nomenclature = _D["nomenclature"]
+    elif nomenclature.lower().endswith(".csv"):
+        nomenclature = path_of("landcover", "nomenclature", "nomenclature") or _D["nomenclature"]
+    elif nomenclature not in NOMENCLATURES:
+        problems.append(f"{at('landcover', 'nomenclature')} : nomenclature « {nomenclature} » "
+                        f"inconnue : écrivez {', '.join(NOMENCLATURES)} ou le chemin d'une "
+                        "table CSV code,code_clc")
+        nomenclature = _D["nomenclature"]
+    series: list[tuple[int, Path]] = []
+    if "series" in lc:
+        series = _series(lc["series"], at("landcover", "series"), base, problems)
+        for key in ("before", "after", "changes", "areas", "years"):
+            if key in lc:
+                problems.append(f"{at('landcover', key)} : [landcover] series et {key} "
+                                "s'excluent : la série donne toutes les dates")
+    if "after" not in lc and "areas" not in lc and "series" not in lc:
         problems.append(f"{at('landcover')} : [landcover] after (raster) ou areas (table de "
                         "surfaces) est obligatoire")
     if "after" in lc and "areas" in lc:
@@ -298,6 +342,9 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                     f"l'occupation du sol du bilan ({years[1]}, [landcover] years) : un "
                     f"scénario part de l'état observé ; écrivez start_year = {years[1]} ou "
                     "plus tard")
+    if len(series) >= 2:  # the bilan's state and its last period: the series' last two dates
+        (y0, before), (y1, after) = series[-2], series[-1]
+        years = [y0, y1]
     if problems:
         problems = by_line(problems, path.name)
         raise ConfigError(f"fichier de configuration « {path} » : {len(problems)} problème(s) :"
@@ -306,10 +353,59 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        territory=territory, zpc=zpc, method=method, **fields,
                        gwp_n2o=float(gwp), landcover=after, before=before,
                        years=(years[0], years[1]), parcels=parcels, areas=areas,
-                       changes=changes, forest_areas=forest, inventory=inventory,
+                       changes=changes, forest_areas=forest, forest=bdforet, hedges=hedges,
+                       code_field=code_field.strip() if code_field else None,
+                       nomenclature=nomenclature,
+                       series=tuple(series),
+                       inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
                        scenario=scenario, max_nodata_share=float(max_nodata),
                        factors=factors, raw=raw)
+
+
+#: nomenclature names accepted in bilan.toml (a CSV path is also accepted)
+NOMENCLATURES = ("clc", "eea", "oso", "ocsge", "ocs2d")
+
+
+def _series(value, where: str, base: Path, problems: list[str]) -> list[tuple[int, Path]]:
+    """``series = ["2015=a.gpkg", …]`` or ``[{year = 2015, file = "a.gpkg"}, …]``: dated
+    land covers, sorted; problems listed with the line."""
+    example = 'series = ["2015=ocsge2015.gpkg", "2018=ocsge2018.gpkg", "2021=ocsge2021.gpkg"]'
+    if not isinstance(value, list) or len(value) < 2:
+        problems.append(f"{where} : « series » doit être une liste d'au moins deux occupations "
+                        f"du sol datées, pas {show(value)} ; ex. {example}")
+        return []
+    out: list[tuple[int, Path]] = []
+    last = this_year()
+    for item in value:
+        year, file = None, None
+        if isinstance(item, str) and "=" in item:
+            y, _, file = item.partition("=")
+            year = int(y) if y.strip().isdigit() else None
+        elif isinstance(item, dict) and set(item) == {"year", "file"}:
+            year = item["year"] if is_int(item["year"]) else None
+            file = item["file"] if isinstance(item["file"], str) else None
+        if year is None or not file or not file.strip():
+            problems.append(f"{where} : élément {show(item)} de « series » : écrivez "
+                            "\"ANNÉE=FICHIER\" (ex. \"2018=ocsge2018.gpkg\") ou "
+                            "{year = 2018, file = \"ocsge2018.gpkg\"}")
+            continue
+        if not FIRST_LANDCOVER_YEAR <= year <= last:
+            problems.append(f"{where} : année {year} de « series » hors de "
+                            f"{FIRST_LANDCOVER_YEAR}–{last}")
+            continue
+        p = resolve_path(file.strip(), base, "landcover")
+        if p is None or not exists(p):
+            problems.append(f"{where} : fichier introuvable « {p} » ({year}) : le chemin est "
+                            "relatif au fichier de configuration")
+            continue
+        out.append((int(year), p))
+    years = [y for y, _ in out]
+    dup = sorted({y for y in years if years.count(y) > 1})
+    if dup:
+        problems.append(f"{where} : année(s) {', '.join(map(str, dup))} en double dans "
+                        "« series » : une occupation du sol par date")
+    return sorted(out)
 
 
 def _number(value: float) -> int | float:
@@ -328,10 +424,19 @@ def config_as_toml(cfg: BilanConfig) -> str:
         if getattr(cfg, key):
             doc[key] = str(getattr(cfg, key))
     landcover: dict = {}
-    for key in ("landcover", "before", "parcels", "areas", "changes", "forest_areas"):
+    for key in ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
+                "hedges"):
         value = getattr(cfg, key)
         if value is not None:
             landcover["after" if key == "landcover" else key] = Path(value).as_posix()
+    if cfg.series:
+        landcover["series"] = [f"{y}={Path(p).as_posix()}" for y, p in cfg.series]
+    if cfg.code_field:
+        landcover["code_field"] = str(cfg.code_field)
+    if str(cfg.nomenclature) != _D["nomenclature"]:
+        landcover["nomenclature"] = (Path(cfg.nomenclature).as_posix()
+                                     if isinstance(cfg.nomenclature, Path)
+                                     else str(cfg.nomenclature))
     landcover["years"] = [int(cfg.years[0]), int(cfg.years[1])]
     if cfg.max_nodata_share != _D["max_nodata_share"]:
         landcover["max_nodata_share"] = _number(cfg.max_nodata_share)

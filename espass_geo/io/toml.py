@@ -23,9 +23,11 @@ from espass_geo.spec import BY_NAME
 
 #: files of the embedded demo land covers ("demo" paths)
 DEMO_FILES = {"demo": "demo_flandre_dunkerque_clc2018_20m.tif",
-              "demo-2012": "demo_flandre_dunkerque_clc2012_20m.tif"}
+              "demo-2012": "demo_flandre_dunkerque_clc2012_20m.tif",
+              "demo-ocsge": "demo_flandre_dunkerque_ocsge2018_synthetic.gpkg",
+              "demo-ocsge-2012": "demo_flandre_dunkerque_ocsge2012_synthetic.gpkg"}
 #: dates of the embedded demo land covers
-DEMO_YEARS = {"demo": 2018, "demo-2012": 2012}
+DEMO_YEARS = {"demo": 2018, "demo-2012": 2012, "demo-ocsge": 2018, "demo-ocsge-2012": 2012}
 
 # ------------------------------------------------------------------ dates and values
 #: land-cover dates accepted (Corine Land Cover starts in 1990; a land cover is never from

@@ -82,16 +82,20 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
         from espass_geo.io.parcels import read_parcels
 
         parcel_gdf = read_parcels(parcels)
+    lc_options = dict(nomenclature=cfg.nomenclature, code_field=cfg.code_field,
+                      forest=cfg.forest) if cfg.landcover is not None else {}
     st = compute_territory_stocks(territory, landcover=cfg.landcover, areas=cfg.areas,
-                                  parcels=parcels, parcels_gdf=parcel_gdf,
-                                  method=cfg.method, max_nodata_share=cfg.max_nodata_share)
+                                  parcels=parcels, parcels_gdf=parcel_gdf, hedges=cfg.hedges,
+                                  method=cfg.method, max_nodata_share=cfg.max_nodata_share,
+                                  **lc_options)
     step("stocks")
     fl = None
     if cfg.before is not None and cfg.landcover is not None:
         fl = compute_territory_flows(territory, landcover_before=cfg.before,
                                      landcover_after=cfg.landcover, years=cfg.years,
                                      forest_areas=cfg.forest_areas, method=cfg.method,
-                                     gwp_n2o=cfg.gwp_n2o, max_nodata_share=cfg.max_nodata_share)
+                                     gwp_n2o=cfg.gwp_n2o, max_nodata_share=cfg.max_nodata_share,
+                                     **lc_options)
     elif cfg.changes is not None:
         fl = compute_territory_flows(territory, changes=cfg.changes, years=cfg.years,
                                      forest_areas=cfg.forest_areas, method=cfg.method,
@@ -211,7 +215,9 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
     change_table = fl.changes if fl is not None and fl.rasters is not None else None
     try:
         sc = build_scenarios(scfg, territory=territory, area_table=area_table,
-                             parcels_gdf=parcel_gdf, change_table=change_table)
+                             parcels_gdf=parcel_gdf, change_table=change_table,
+                             landcover_options={"nomenclature": cfg.nomenclature,
+                                                "code_field": cfg.code_field})
     except ScenarioError as exc:
         if not other_territory or "hors du territoire" not in str(exc):
             raise

@@ -26,14 +26,15 @@ from espass_geo.core.flows import (
 from espass_geo.core.stocks import land_use_areas, split_artificial
 from espass_geo.errors import InputFileError
 from espass_geo.io.area_tables import read_forest_areas
-from espass_geo.io.change_rasters import change_table_from_rasters, opened_pair
+from espass_geo.io.change_rasters import opened_pair
 from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
-from espass_geo.reference.crosswalks import recode_changes
 from espass_geo.reference.crosswalks import resolve as resolve_crosswalk
 from espass_geo.reference.factors import land_use_classes
+from espass_geo.runs.landcover import change_table as landcover_change_table
+from espass_geo.runs.landcover import grid_views, resolve_landcover
 from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
 from espass_geo.territory.resolve import Territory, resolve_territory
 
@@ -74,6 +75,10 @@ class FlowsResult:
     factors: Any = None
     #: the nomenclature the rasters were recoded from (None: CLC codes), for the change grid
     crosswalk: Any = None
+    #: the two land covers as rasters on one grid (vector layers drawn in pixels), for the
+    #: change grid; None: ``rasters`` themselves
+    grid_rasters: tuple[Path, Path] | None = None
+    _landcovers: Any = None
 
     @property
     def net_flux_tCO2e_an(self) -> float:
@@ -144,33 +149,43 @@ def compute_territory_flows(
     engine: str = "exact",
     max_nodata_share: float = 0.5,
     nomenclature: str | Path | None = "clc",
+    code_field: str | None = None,
+    forest: str | Path | gpd.GeoDataFrame | None = None,
 ) -> FlowsResult:
-    """Carbon flows of a territory from two land-cover rasters or from a change table."""
+    """Carbon flows of a territory from two land covers (rasters or vector layers, mixed or
+    not) or from a change table. ``forest`` (BD Forêt V2 polygons) gives the forest areas per
+    composition for growth and wood products (instead of ``forest_areas``)."""
     rasters = landcover_before is not None or landcover_after is not None
     if rasters == (changes is not None) or (rasters and (landcover_before is None
                                                          or landcover_after is None)):
-        raise InputFileError("donnez soit deux rasters d'occupation du sol (--landcover-before "
+        raise InputFileError("donnez soit deux occupations du sol (--landcover-before "
                              "et --landcover-after), soit une table de changements (--changes).")
+    if forest is not None and forest_areas is not None:
+        raise InputFileError(f"donnez la BD Forêt (--forest « {forest} ») ou des surfaces "
+                             f"forestières (--forest-areas « {forest_areas} »), pas les deux.")
     territory = resolve_territory(territory, zpc=zpc)  # a Territory keeps its zones, gets zpc
     notes = list(territory.notes)
     sealed_share = None
     if rasters:
         zones = territory.zones
         attrs = zones.drop(columns="geometry")
-        crosswalk = resolve_crosswalk(nomenclature)
-        ct = change_table_from_rasters(zones, landcover_before, landcover_after, years=years,
-                                       engine=engine, max_nodata_share=max_nodata_share,
-                                       clc_codes=crosswalk is None)
-        recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « "
-                       f"{landcover_before} » / « {landcover_after} »")  # issue #11
+        lc_before = resolve_landcover(landcover_before, zones=zones, code_field=code_field,
+                                      nomenclature=nomenclature)
+        lc_after = resolve_landcover(landcover_after, zones=zones, code_field=code_field,
+                                     nomenclature=nomenclature)
+        crosswalk = None if lc_before.is_vector or lc_after.is_vector else resolve_crosswalk(
+            nomenclature)
+        ct = landcover_change_table(zones, lc_before, lc_after, years=years, engine=engine,
+                                    max_nodata_share=max_nodata_share,
+                                    nomenclature=nomenclature)  # issue #11: any form
         _, after = ct.margins()
         sealed_share = _sealed_share(after)
-        if forest_areas is None:
+        if forest_areas is None and forest is None:
             fa = forest_areas_from_land_use(land_use_areas(after))
             notes.append("Croissance forestière et produits bois calculés sur les surfaces de "
                          "forêt de l'occupation du sol de la seconde date (ALDO utilise la BD "
                          "Forêt de l'IGN).")
-        if is_synthetic(landcover_before) or is_synthetic(landcover_after):
+        if is_synthetic(lc_before) or is_synthetic(lc_after):
             notes.append(SYNTHETIC_NOTE_FR)
     else:
         ct = change_table_from_csv(changes, years=years)
@@ -189,10 +204,20 @@ def compute_territory_flows(
         ct.table = ct.table[ct.table["zone_id"].isin(used)].reset_index(drop=True)
         area = zones.set_index("zone_id").geometry.area * HA_PER_M2
         check_changes_within_zones(ct.table, area, changes)
-        if forest_areas is None:
+        if forest_areas is None and forest is None:
             fa = None
             notes.append("Pas de surfaces forestières fournies (--forest-areas) : ni croissance "
                          "forestière ni produits bois.")
+    if forest is not None:
+        from espass_geo.core.forest_refine import forest_areas_from_polygons
+        from espass_geo.io.forest_layers import read_bdforet
+
+        fgdf = forest if isinstance(forest, gpd.GeoDataFrame) else read_bdforet(
+            forest, bbox=tuple(zones.total_bounds))
+        fa = forest_areas_from_polygons(zones, fgdf)
+        notes.append(f"Croissance forestière et produits bois calculés sur les surfaces de la BD "
+                     f"Forêt « {_name(forest)} » par composition (feuillus, conifères, mixtes, "
+                     "peupleraies), comme ALDO.")
     if forest_areas is not None:
         fa = forest_areas if isinstance(forest_areas, pd.DataFrame) else read_forest_areas(
             forest_areas)
@@ -243,14 +268,21 @@ def compute_territory_flows(
                          rasters=(Path(landcover_before), Path(landcover_after)) if rasters
                          else None, crosswalk=crosswalk if rasters else None)
     if rasters:
+        result.grid_rasters = grid_views(zones, lc_before, lc_after)
+        result._landcovers = (lc_before, lc_after)  # keep vector views alive
         _add_change_grid(result)
     return result
+
+
+def _name(value) -> str:
+    return "(GeoDataFrame)" if isinstance(value, gpd.GeoDataFrame) else str(value)
 
 
 def _add_change_grid(result: FlowsResult) -> None:
     """Compute the change grid and the sealing hotspots of a raster-based flow result."""
     assert result.rasters is not None
-    grid = change_grid(*result.rasters, result.territory.zones, crosswalk=result.crosswalk)
+    grid = change_grid(*(result.grid_rasters or result.rasters), result.territory.zones,
+                       crosswalk=result.crosswalk)
     hotspots = grid.hotspots
     hotspots["years"] = result.changes.years
     result.change_grid = grid

@@ -18,7 +18,7 @@ import pandas as pd
 
 from espass_geo import __version__
 from espass_geo.constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
-from espass_geo.core.areas import AreaTable, area_table_from_raster
+from espass_geo.core.areas import AreaTable
 from espass_geo.core.changes import ChangeTable
 from espass_geo.core.flows import (
     CONVENTION,
@@ -45,6 +45,7 @@ from espass_geo.present.exports import write_csv
 from espass_geo.present.fmt import fmt_area_ha, fmt_number
 from espass_geo.reference import data
 from espass_geo.reference.factors import artificial_split_parameters, clc_mapping, land_use_classes
+from espass_geo.runs.landcover import clc_area_table, resolve_landcover
 from espass_geo.territory.resolve import Territory, resolve_territory
 
 HOST_LAND_USES = {"cultures": {"cropland"},
@@ -85,15 +86,16 @@ def _action_geometry(action: Action) -> gpd.GeoDataFrame:
 
 
 def _transitions_from_polygon(action: Action, geom: gpd.GeoDataFrame, zones, landcover,
-                              parcels, to_shares: dict[str, float]) -> pd.DataFrame:
+                              parcels, to_shares: dict[str, float], *,
+                              nomenclature="clc") -> pd.DataFrame:
     """Hectares of each land use under the action polygon, per zone, going to ``to_shares``."""
     pieces = gpd.overlay(zones[["zone_id", "geometry"]], geom, how="intersection",
                          keep_geom_type=True)
     pieces = pieces[pieces.geometry.area > 0]
     if pieces.empty:
         return pd.DataFrame(columns=["zone_id", "from_land_use", "to_land_use", "area_ha"])
-    at = area_table_from_raster(pieces[["zone_id", "geometry"]].reset_index(drop=True),
-                                landcover, parcels=parcels)
+    at = clc_area_table(pieces[["zone_id", "geometry"]].reset_index(drop=True), landcover,
+                        parcels=parcels, nomenclature=nomenclature)
     lu = land_use_areas(at.table)  # 80/20 split of artificial land under the polygon
     rows = []
     for r in lu.itertuples(index=False):
@@ -207,15 +209,20 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
 def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = None,
                     area_table: AreaTable | None = None,
                     parcels_gdf: gpd.GeoDataFrame | None = None,
-                    change_table: ChangeTable | None = None) -> ScenarioResult:
+                    change_table: ChangeTable | None = None,
+                    landcover_options: dict | None = None) -> ScenarioResult:
     """Compute baseline and scenario trajectories from a validated configuration.
 
     Inside a bilan the inputs already resolved by the run are handed over (``territory``, the
     start ``area_table`` of its zones, the parcels read by :func:`read_parcels` as
     ``parcels_gdf``, the trend's ``change_table``) so that no raster or layer is read twice;
-    each one not given is read from ``config`` as before.
+    each one not given is read from ``config`` as before. ``landcover_options``
+    (``nomenclature``, ``code_field``) say how to read the land cover (a raster in another
+    nomenclature, a vector layer).
     """
     cfg = config
+    lc_opts = dict(landcover_options or {})
+    nomenclature = lc_opts.get("nomenclature", "clc")
     if territory is None:
         territory = resolve_territory(cfg.territory, zpc=cfg.zpc, id_field=cfg.id_field,
                                       name_field=cfg.name_field)
@@ -240,8 +247,12 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
         j = gpd.sjoin_nearest(rp, zones[["zone_id", "geometry"]]).drop_duplicates("parcel_id")
         parcels["zone_id"] = parcels["parcel_id"].map(j.set_index("parcel_id")["zone_id"])
     # ---- start state
-    start_at = area_table if area_table is not None else area_table_from_raster(
-        zones, cfg.landcover, parcels=parcels)
+    lc = None
+    if cfg.landcover is not None:  # resolved once: a raster, or a vector layer read once
+        lc = resolve_landcover(cfg.landcover, zones=zones, nomenclature=nomenclature,
+                               code_field=lc_opts.get("code_field"))
+    start_at = area_table if area_table is not None else clc_area_table(
+        zones, lc, parcels=parcels, nomenclature=nomenclature)
     start_stocks = compute_stocks(start_at.table, attrs, method=cfg.method)
     start_stock = start_stocks.groupby("zone_id")["stock_tC"].sum().reindex(
         zones["zone_id"]).fillna(0.0)
@@ -263,14 +274,17 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     trend_cohorts = pd.DataFrame(columns=COHORT_COLUMNS)
     if (change_table is not None or cfg.trend_before is not None
             or cfg.trend_changes is not None):
-        from espass_geo.io.change_rasters import change_table_from_rasters
         from espass_geo.io.change_tables import change_table_from_csv
+        from espass_geo.runs.landcover import change_table as landcover_change_table
 
         if change_table is not None:
             ct = change_table
         elif cfg.trend_before is not None:
-            ct = change_table_from_rasters(zones, cfg.trend_before, cfg.landcover,
-                                           years=cfg.trend_years)
+            lc_before = resolve_landcover(cfg.trend_before, zones=zones,
+                                          nomenclature=nomenclature,
+                                          code_field=lc_opts.get("code_field"))
+            ct = landcover_change_table(zones, lc_before, lc, years=cfg.trend_years,
+                                        nomenclature=nomenclature)
         else:
             ct = change_table_from_csv(cfg.trend_changes, years=cfg.trend_years)
         tr = land_use_transitions(ct.table)
@@ -314,7 +328,8 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                 else:
                     s = float(a.params.get("sealed_share", default_sealed))
                     shares = {"artificial_sealed": s, "artificial_grassed": 1 - s}
-                t = _transitions_from_polygon(a, g, zones, cfg.landcover, parcels, shares)
+                t = _transitions_from_polygon(a, g, zones, lc, parcels, shares,
+                                              nomenclature=nomenclature)
                 if t.empty:
                     problems.append(f"{loc} : l'action « {a.id} » ne change aucune surface")
                     continue

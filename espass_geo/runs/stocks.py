@@ -19,7 +19,6 @@ from espass_geo.constants import HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.areas import (
     MAX_NODATA_SHARE,
     AreaTable,
-    area_table_from_raster,
     parcel_area_table,
 )
 from espass_geo.core.density import DensityGrid
@@ -36,16 +35,20 @@ from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.io.parcels import read_parcels
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
-from espass_geo.reference.crosswalks import recode_areas
+from espass_geo.runs.landcover import (
+    VECTOR_MAP_RESOLUTION_M,
+    clc_area_table,
+    resolve_landcover,
+)
 from espass_geo.territory.resolve import Territory, resolve_territory
 from espass_geo.territory.zones import zone_attributes, zpc_mix
 
 log = logging.getLogger(__name__)
 
 SYNTHETIC_NOTE_FR = (
-    "Occupation du sol : raster de démonstration SYNTHÉTIQUE calibré (surfaces CLC 2018 réelles "
+    "Occupation du sol : donnée de démonstration SYNTHÉTIQUE calibrée (surfaces CLC 2018 réelles "
     "par EPCI, parcelles RPG réelles, disposition inventée) — ce n'est pas une donnée réelle ; "
-    "remplacez-le par CLC 2018 ou l'OCS2D (voir landcover/README.md)."
+    "remplacez-la par CLC 2018, l'OCS GE ou l'OCS2D (voir landcover/README.md)."
 )
 def sources_note(result: StocksResult) -> str:
     parts = ["Limites communales : IGN Admin Express COG 2018",
@@ -83,13 +86,10 @@ class StocksResult:
         return float(self.stocks["stock_tC"].sum())
 
 
-def is_synthetic(landcover: str | Path | None) -> bool:
-    if landcover is None:
-        return False
-    import rasterio
+def is_synthetic(landcover) -> bool:
+    from espass_geo.runs.landcover import is_synthetic as _is_synthetic
 
-    with rasterio.open(landcover) as src:
-        return str(src.tags().get("SYNTHETIC", "")).lower() in {"yes", "true", "1"}
+    return _is_synthetic(landcover)
 
 
 def match_zones(territory: Territory, ids: set[str], path,
@@ -225,6 +225,8 @@ def compute_territory_stocks(
     id_field: str | None = None,
     name_field: str | None = None,
     nomenclature: str | Path | None = "clc",
+    code_field: str | None = None,
+    forest: str | Path | None = None,
 ) -> StocksResult:
     """Carbon stocks of a territory from a land-cover raster or a table of areas.
 
@@ -253,14 +255,24 @@ def compute_territory_stocks(
             parcels, gpd.GeoDataFrame) else read_parcels(parcels)  # parcels_gdf: read already
         parcel_gdf, parcel_notes = parcels_in_territory(parcel_gdf, territory, parcels)
         notes += parcel_notes
+    lc = None
+    if forest is not None and landcover is None:
+        raise InputFileError(
+            f"la BD Forêt « {forest} » précise la forêt d'une occupation du sol (--landcover) ; "
+            "avec une table de surfaces (--areas), donnez les surfaces de peupleraies dans la "
+            "table (ou --forest-areas pour les flux). Retirez --forest ou donnez --landcover.")
     if landcover is not None:
         zones = territory.zones
-        at = area_table_from_raster(zones, landcover, parcels=parcel_gdf, engine=engine,
-                                    max_nodata_share=max_nodata_share)
-        at = recode_areas(at, nomenclature,  # product codes -> CLC codes (issue #11)
-                          source=f"raster d'occupation du sol « {landcover} »")
+        lc = resolve_landcover(landcover, zones=zones, code_field=code_field,
+                               nomenclature=nomenclature)
+        # product codes -> CLC codes (issue #11): a raster's after the cross-tab, a vector
+        # layer's at reading
+        at = clc_area_table(zones, lc, parcels=parcel_gdf, engine=engine,
+                            max_nodata_share=max_nodata_share, nomenclature=nomenclature)
+        if forest is not None:
+            at = refine_with_bdforet(at, zones, lc, forest, nomenclature=nomenclature)
         attrs = zone_attributes(zones, zpc_override=territory.zpc_override)
-        if is_synthetic(landcover):
+        if is_synthetic(lc):
             notes.append(SYNTHETIC_NOTE_FR)
     else:
         at = area_table_from_csv(areas)
@@ -268,9 +280,10 @@ def compute_territory_stocks(
     notes += at.notes
     hedge_df = None
     if hedges is not None:
-        from espass_geo.io.tables import read_hedges  # validated: numbers, duplicates, zones, km/ha
+        # a CSV (validated: numbers, duplicates, zones, km/ha) or a BD Haie linear layer
+        from espass_geo.io.forest_layers import read_hedges_any
 
-        hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges(hedges, zones)
+        hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges_any(hedges, zones)
     try:
         stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df,
                                 zpc_override=territory.zpc_override)
@@ -307,22 +320,58 @@ def compute_territory_stocks(
         result.parcels = gpd.GeoDataFrame(pg, geometry="geometry", crs=LAMBERT93)
         result.parcel_stocks = pst.rename(columns={"zone_id": "parcel_id",
                                                    "zone_name": "code_cultu"})
-    if landcover is not None:
-        result.density = stock_density(result)
+    if lc is not None:
+        from espass_geo.runs.landcover import raster_view
+
+        result.density = stock_density(result, raster=raster_view(lc, territory.zones))
+        if lc.is_vector:
+            result.notes.append(
+                f"Carte de densité de stock : la couche « {landcover} » est dessinée en pixels de "
+                f"{VECTOR_MAP_RESOLUTION_M:g} m (règle du centre de pixel) pour la carte ; les "
+                "surfaces et les stocks sont calculés exactement sur les polygones.")
     return result
 
 
-def stock_density(result: StocksResult) -> DensityGrid:
-    """Per-pixel stock density of a raster-based stock result (tC/ha, territory window)."""
+def refine_with_bdforet(at: AreaTable, zones: gpd.GeoDataFrame, lc, forest,
+                        *, nomenclature=None) -> AreaTable:
+    """The forest codes of the area table inside BD Forêt polygons take the BD Forêt
+    composition (poplars priced as poplars, issue #11); zone totals unchanged."""
+    from espass_geo.core.forest_refine import bdforet_pieces, refine_forest_areas
+    from espass_geo.io.forest_layers import read_bdforet
+    from espass_geo.reference.crosswalks import recode_area_table
+    from espass_geo.runs.landcover import pieces_class_areas
+
+    fgdf = forest if isinstance(forest, gpd.GeoDataFrame) else read_bdforet(
+        forest, bbox=tuple(zones.total_bounds))
+    pieces = bdforet_pieces(zones, fgdf)
+    inside = pieces_class_areas(lc, pieces, "piece_id")
+    if not lc.is_vector and nomenclature not in (None, "clc"):
+        inside, _ = recode_area_table(inside, nomenclature)
+    inside = inside.merge(pieces[["piece_id", "zone_id", "code"]].rename(
+        columns={"code": "bdforet_code"}), on="piece_id")
+    inside = inside.groupby(["zone_id", "code", "bdforet_code"], as_index=False)["area_ha"].sum()
+    table, notes = refine_forest_areas(at.table, inside)
+    return AreaTable(table=table, summary=at.summary, notes=[*at.notes, *notes])
+
+
+def stock_density(result: StocksResult, *, raster: Path | None = None) -> DensityGrid:
+    """Per-pixel stock density of a raster-based stock result (tC/ha, territory window);
+    ``raster``: the land cover as a raster (a vector layer drawn in pixels)."""
     from espass_geo.core.density import density_grid, zone_code_lut
 
-    if result.landcover is None:
+    if raster is None and result.landcover is not None:
+        from espass_geo.io.landcover_vectors import is_vector_landcover
+
+        if is_vector_landcover(result.landcover):
+            return None  # type: ignore[return-value]  # drawn by compute_territory_stocks only
+        raster = result.landcover
+    if raster is None:
         raise InputFileError("la densité de stock par pixel demande un raster d'occupation du "
                              "sol ; une table de surfaces (--areas) n'en donne pas.")
     zone_ids = result.territory.zones["zone_id"].tolist()
     lut = zone_code_lut(result.stocks, result.territory.zones.drop(columns="geometry"),
                         zone_ids, method=result.method)
-    return density_grid(result.landcover, result.territory.zones, lut, parcels=result.parcels)
+    return density_grid(raster, result.territory.zones, lut, parcels=result.parcels)
 
 
 def _readme_text(result: StocksResult, params: dict) -> str:

@@ -1,0 +1,240 @@
+"""Land cover in any form a planner holds, resolved once per run (issue #11).
+
+A land-cover input is a raster (GeoTIFF of product codes, any CRS: warped on the fly by
+:mod:`espass_geo.io.rasters`) or a vector layer (CLC, OCS GE, OCS2D… read by
+:mod:`espass_geo.io.landcover_vectors`, codes turned into CLC/espass_geo codes by the
+crosswalks). This module dispatches the area table, the change table and the raster views a
+map needs (per-pixel density, change grid) to the raster or the vector engine, so that the
+runs (:mod:`espass_geo.runs.stocks`, :mod:`espass_geo.runs.flows`) and the bilan take the same
+inputs whatever their form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from espass_geo.core.areas import MAX_NODATA_SHARE, AreaTable, area_table_from_raster
+from espass_geo.errors import InputFileError
+
+#: resolution (m) at which a vector land cover is drawn for the per-pixel maps
+VECTOR_MAP_RESOLUTION_M = 10.0
+
+
+@dataclass
+class LandCover:
+    """One land-cover input, resolved: ``path`` as given, and for a vector layer its polygons
+    (``vector``: :class:`~espass_geo.io.landcover_vectors.VectorLandCover`, codes already
+    CLC/espass_geo codes)."""
+
+    path: Path
+    vector: Any = None
+    notes: list[str] = field(default_factory=list)
+    _raster_view: Any = None  # MemoryFile keeping a rasterised vector alive
+
+    @property
+    def is_vector(self) -> bool:
+        return self.vector is not None
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+
+def _vector_nomenclature(nomenclature) -> str | Path | None:
+    """For a vector layer the default nomenclature (``clc``) means « recognise the product »."""
+    return None if nomenclature is None or str(nomenclature) == "clc" else nomenclature
+
+
+def resolve_landcover(path: str | Path, *, zones: gpd.GeoDataFrame | None = None,
+                      code_field: str | None = None,
+                      nomenclature: str | Path | None = "clc") -> LandCover:
+    """Open ``path`` as a raster or read it as a vector land cover (only the features in the
+    zones' bounding box are read)."""
+    from espass_geo.io.landcover_vectors import is_vector_landcover, read_landcover_vector
+
+    path = Path(path)
+    if not is_vector_landcover(path):
+        if code_field:
+            raise InputFileError(
+                f"--code-field {code_field} : « {path} » est un raster, dont les valeurs sont "
+                "les codes ; l'option ne s'applique qu'à une couche vecteur (GeoPackage, "
+                "shapefile…). Retirez --code-field (clé code_field).")
+        return LandCover(path)
+    bbox = tuple(zones.total_bounds) if zones is not None and len(zones) else None
+    vec = read_landcover_vector(path, code_field=code_field,
+                                nomenclature=_vector_nomenclature(nomenclature), bbox=bbox,
+                                label=str(path))
+    return LandCover(path, vector=vec, notes=list(vec.notes))
+
+
+def is_synthetic(landcover: str | Path | LandCover | None) -> bool:
+    """Whether a land cover says it is synthetic (GeoTIFF tag or GeoPackage layer metadata
+    ``SYNTHETIC=yes``), like the embedded demo data."""
+    if landcover is None:
+        return False
+    path = landcover.path if isinstance(landcover, LandCover) else Path(landcover)
+    yes = {"yes", "true", "1"}
+    from espass_geo.io.landcover_vectors import is_vector_landcover
+
+    if is_vector_landcover(path):
+        import pyogrio
+
+        from espass_geo.io.vectors import split_layer
+
+        file, layer = split_layer(path)
+        try:
+            meta = pyogrio.read_info(file, layer=layer).get("layer_metadata") or {}
+        except Exception:  # noqa: BLE001 - unreadable metadata: not marked synthetic
+            return False
+        return str(meta.get("SYNTHETIC", "")).lower() in yes
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return str(src.tags().get("SYNTHETIC", "")).lower() in yes
+
+
+def area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
+               parcels: gpd.GeoDataFrame | None = None, engine: str = "exact",
+               max_nodata_share: float = MAX_NODATA_SHARE) -> AreaTable:
+    """The area table of ``zones`` on a raster or a vector land cover (codes of the product,
+    for a raster; CLC/espass_geo codes for a vector, recoded at reading)."""
+    if lc.is_vector:
+        from espass_geo.core.vector_areas import area_table_from_vector
+
+        at = area_table_from_vector(zones, lc.vector.gdf, parcels=parcels,
+                                    max_nodata_share=max_nodata_share, label=lc.label)
+        at.notes[:0] = lc.notes
+        return at
+    return area_table_from_raster(zones, lc.path, parcels=parcels, engine=engine,
+                                  max_nodata_share=max_nodata_share)
+
+
+def raster_view(lc: LandCover, zones: gpd.GeoDataFrame, *, like: Any = None) -> Path:
+    """A raster path of the land cover for per-pixel work (density map, change grid): the
+    raster itself, or the vector drawn at :data:`VECTOR_MAP_RESOLUTION_M` (or on ``like``'s
+    grid) in memory, kept alive by ``lc``."""
+    if not lc.is_vector:
+        return lc.path
+    from espass_geo.core.vector_areas import rasterize_landcover
+
+    if lc._raster_view is None:
+        import tempfile
+
+        mem = rasterize_landcover(lc.vector.gdf, bounds=tuple(zones.total_bounds),
+                                  resolution=VECTOR_MAP_RESOLUTION_M, like=like)
+        # a real file (the raster checks and readers take paths), removed with ``lc``
+        tmp = tempfile.TemporaryDirectory(prefix="espass_geo-lc-")
+        path = Path(tmp.name) / f"{lc.path.stem}_pixels.tif"
+        try:
+            path.write_bytes(mem.read())
+        finally:
+            mem.close()
+        lc._raster_view = (tmp, path)
+    return lc._raster_view[1]
+
+
+def pieces_class_areas(lc: LandCover, pieces: gpd.GeoDataFrame, id_col: str) -> pd.DataFrame:
+    """Land-cover class areas inside ``pieces`` (``id_col, code, area_ha``), exact, on either
+    form (used for BD Forêt refinement)."""
+    if lc.is_vector:
+        from espass_geo.core.vector_areas import class_areas_vector
+
+        return class_areas_vector(lc.vector.gdf, pieces, id_col)
+    from espass_geo.core.areas import _exact_class_areas
+    from espass_geo.io.rasters import open_landcover, raster_window, windowed_dataset
+
+    src = open_landcover(lc.path)
+    try:
+        window = raster_window(src, pieces.total_bounds)
+        if window is None:
+            return pd.DataFrame({id_col: [], "code": [], "area_ha": []})
+        with windowed_dataset(src, window) as wsrc:
+            table, _ = _exact_class_areas(wsrc, pieces[[id_col, "geometry"]], id_col)
+    finally:
+        src.close()
+    table["code"] = table["code"].astype(int).astype(str)
+    return table
+
+
+def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *,
+                 years: tuple[int, int], engine: str = "exact",
+                 max_nodata_share: float = MAX_NODATA_SHARE,
+                 nomenclature: str | Path | None = "clc"):
+    """The change table of ``zones`` between two land covers of any form: two rasters (same
+    grid), two vector layers (exact overlay), or one of each (the layer drawn on the raster's
+    grid). Codes are CLC/espass_geo codes on return."""
+    from espass_geo.io.change_rasters import change_table_from_rasters
+    from espass_geo.reference.crosswalks import recode_changes
+    from espass_geo.reference.crosswalks import resolve as resolve_crosswalk
+
+    if not before.is_vector and not after.is_vector:
+        crosswalk = resolve_crosswalk(nomenclature)
+        ct = change_table_from_rasters(zones, before.path, after.path, years=years,
+                                       engine=engine, max_nodata_share=max_nodata_share,
+                                       clc_codes=crosswalk is None)
+        recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « {before.path} "
+                       f"» / « {after.path} »")
+        return ct
+    notes = [*before.notes, *after.notes]
+    if before.is_vector and after.is_vector:
+        from espass_geo.core.vector_areas import change_table_from_vectors
+
+        ct = change_table_from_vectors(zones, before.vector.gdf, after.vector.gdf, years=years,
+                                       max_nodata_share=max_nodata_share,
+                                       label=f"{before.path.name} → {after.path.name}")
+    else:
+        if nomenclature is not None and str(nomenclature) != "clc":
+            raise InputFileError(
+                f"« {before.path} » et « {after.path} » : un raster et une couche vecteur se "
+                "mélangent quand le raster est en codes CLC ; la couche est recodée à la "
+                f"lecture, le raster ne l'est pas avec --nomenclature {nomenclature}. Recodez le "
+                "raster en codes CLC de niveau 3, ou donnez deux rasters ou deux couches.")
+        from espass_geo.core.vector_areas import change_table_mixed
+
+        ct = change_table_mixed(zones, before.vector.gdf if before.is_vector else before.path,
+                                after.vector.gdf if after.is_vector else after.path,
+                                years=years, engine=engine, max_nodata_share=max_nodata_share,
+                                label=f"{before.path.name} → {after.path.name}")
+    ct.notes[:0] = notes
+    return ct
+
+
+def grid_views(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover) -> tuple[Path, Path]:
+    """Two rasters on one grid for the change grid and the sealing hotspots: the rasters
+    themselves, a vector layer drawn on the raster's grid, or both layers drawn at
+    :data:`VECTOR_MAP_RESOLUTION_M` on the zones' window."""
+    if not before.is_vector and not after.is_vector:
+        return before.path, after.path
+    if before.is_vector and after.is_vector:
+        return raster_view(before, zones), raster_view(after, zones)
+    raster = after if before.is_vector else before
+    vector = before if before.is_vector else after
+    from espass_geo.io.rasters import open_landcover
+
+    src = open_landcover(raster.path)  # another CRS: its Lambert-93 warped grid
+    try:
+        like = (src.transform, src.width, src.height)
+    finally:
+        src.close()
+    view = raster_view(vector, zones, like=like)
+    return (view, raster.path) if before.is_vector else (raster.path, view)
+
+
+def clc_area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
+                   parcels: gpd.GeoDataFrame | None = None, engine: str = "exact",
+                   max_nodata_share: float = MAX_NODATA_SHARE,
+                   nomenclature: str | Path | None = "clc") -> AreaTable:
+    """:func:`area_table` with the codes of a raster recoded to CLC codes (a vector layer's
+    are recoded at reading)."""
+    at = area_table(zones, lc, parcels=parcels, engine=engine,
+                    max_nodata_share=max_nodata_share)
+    if lc.is_vector:
+        return at
+    from espass_geo.reference.crosswalks import recode_areas
+
+    return recode_areas(at, nomenclature, source=f"raster d'occupation du sol « {lc.path} »")
