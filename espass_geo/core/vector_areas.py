@@ -136,23 +136,12 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def _chunk_areas(q: np.ndarray, t: np.ndarray, t_area: np.ndarray, iq: np.ndarray,
-                 it: np.ndarray, keep_geoms: bool):
-    """Areas (m²) of q[iq] ∩ t[it]; the pieces' geometries too when ``keep_geoms``."""
+def _intersection_areas(a: np.ndarray, b: np.ndarray, keep_geoms: bool):
+    """Areas (m²) of ``a ∩ b`` pair by pair (and the geometries when ``keep_geoms``)."""
     import shapely
 
-    a, b = q[iq], t[it]
-    inside = shapely.contains_properly(a, b)          # q prepared by the caller
-    rest = ~inside
-    rest[rest] = ~shapely.equals_exact(a[rest], b[rest], tolerance=0.0)
-    area = t_area[it].astype(float)
-    geoms = b.copy() if keep_geoms else None
-    if rest.any():
-        inter = shapely.intersection(b[rest], a[rest])
-        area[rest] = shapely.area(inter)
-        if keep_geoms:
-            geoms[rest] = inter
-    return area, geoms
+    inter = shapely.intersection(b, a)
+    return shapely.area(inter), (inter if keep_geoms else None)
 
 
 def overlay_pairs(queries, targets, *, keep_geoms: bool = False, chunk: int = PAIR_CHUNK,
@@ -160,10 +149,12 @@ def overlay_pairs(queries, targets, *, keep_geoms: bool = False, chunk: int = PA
     """Exact areas of every intersecting pair ``queries[i] ∩ targets[j]``.
 
     Returns ``(i, j, area_m2)`` (and the intersection geometries when ``keep_geoms``; a
-    target inside its query is returned as is). ``targets`` (the many land-cover polygons) go
-    in an STRtree queried with ``queries`` (zones, zone pieces, parcels), which are prepared
-    so that ``contains_properly`` is cheap; only the pairs on a query's boundary are
-    intersected. Chunks of ``chunk`` pairs run on dask's thread pool when there are many.
+    target inside its query, or identical to it, is returned as is). ``targets`` (the many
+    land-cover polygons) go in an STRtree queried with ``queries`` (zones, zone pieces,
+    parcels), which are prepared so that ``contains_properly`` is cheap; only the other pairs
+    (on a query's boundary) are intersected, in chunks of ``chunk`` pairs, on dask's thread
+    pool when there are many (shapely releases the GIL). The prepared geometries are only
+    used from the calling thread (GEOS builds their indexes lazily, not thread-safely).
     """
     import shapely
 
@@ -175,25 +166,33 @@ def overlay_pairs(queries, targets, *, keep_geoms: bool = False, chunk: int = PA
     tree = shapely.STRtree(t)
     iq, it = tree.query(q, predicate="intersects")
     shapely.prepare(q)
-    t_area = np.zeros(len(t))
-    uniq = np.unique(it)
-    t_area[uniq] = shapely.area(t[uniq])
-    bounds = list(range(0, len(iq), chunk)) + [len(iq)]
-    parts = list(zip(bounds[:-1], bounds[1:], strict=True))
+    area = np.zeros(len(iq))
+    edge = np.zeros(len(iq), bool)
+    for s in range(0, len(iq), 4 * chunk):   # bounded temporaries, calling thread only
+        a, b = q[iq[s:s + 4 * chunk]], t[it[s:s + 4 * chunk]]
+        inside = shapely.contains_properly(a, b)
+        inside[~inside] = shapely.equals_exact(a[~inside], b[~inside], tolerance=0.0)
+        area[s:s + len(a)][inside] = shapely.area(b[inside])
+        edge[s:s + len(a)] = ~inside
+    geoms = t[it] if keep_geoms else None
+    todo = np.flatnonzero(edge)
+    parts = [todo[s:s + chunk] for s in range(0, len(todo), chunk)]
     if parallel is None:
-        parallel = len(iq) >= PARALLEL_MIN_PAIRS and len(parts) > 1
+        parallel = len(todo) >= PARALLEL_MIN_PAIRS and len(parts) > 1
     if parallel:
         import dask
 
-        tasks = [dask.delayed(_chunk_areas)(q, t, t_area, iq[s:e], it[s:e], keep_geoms)
-                 for s, e in parts]
-        # threads: shapely releases the GIL; the geometries are not shipped anywhere
+        tasks = [dask.delayed(_intersection_areas)(q[iq[k]], t[it[k]], keep_geoms)
+                 for k in parts]
+        # threads: the geometries are not shipped anywhere
         res = dask.compute(*tasks, scheduler="threads")
     else:
-        res = [_chunk_areas(q, t, t_area, iq[s:e], it[s:e], keep_geoms) for s, e in parts]
-    area = np.concatenate([r[0] for r in res]) if res else np.zeros(0)
+        res = [_intersection_areas(q[iq[k]], t[it[k]], keep_geoms) for k in parts]
+    for k, (ar, gm) in zip(parts, res, strict=True):
+        area[k] = ar
+        if keep_geoms:
+            geoms[k] = gm
     if keep_geoms:
-        geoms = np.concatenate([r[1] for r in res]) if res else np.zeros(0, dtype=object)
         return iq, it, area, geoms
     return iq, it, area
 
@@ -375,7 +374,11 @@ def change_table_from_vectors(
     covers: exact areas of before ∩ after ∩ zone.
 
     The zones are first cut by the first date (pieces zone × polygon, kept whole when inside),
-    then the pieces are overlaid with the second date (:func:`overlay_pairs` again). Both
+    then the pieces are overlaid with the second date (:func:`overlay_pairs` again), except
+    the pieces of a first-date polygon whose geometry is identical to a second-date polygon
+    (most of them between two vintages of OCS GE): they are paired with it directly. (That
+    shortcut assumes the second date's polygons do not overlap each other — the reader warns
+    when they do.) Both
     margins close on the area covered at both dates (``summary.classified_area_ha``); the
     rest of each zone is no-data and follows the coverage rule of the raster path.
     ``before`` / ``after``: GeoDataFrames (EPSG:2154, ``code``) or
@@ -390,21 +393,31 @@ def change_table_from_vectors(
     b_gdf, a_gdf = _check_lc(b_gdf, b_label), _check_lc(a_gdf, a_label)
     polygon = pd.Series(zones.geometry.area.to_numpy() * HA_PER_M2,
                         index=zones["zone_id"].to_numpy())
-    # 1. zones × first date: pieces (whole polygons inside a zone, intersections on its edge)
-    iz, ib, _, geoms = overlay_pairs(zones.geometry.values, b_gdf.geometry.values,
-                                     keep_geoms=True)
-    geoms = _polygonal(geoms)
     import shapely
 
-    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    zone_of = zones["zone_id"].to_numpy()[iz[ok]]
-    from_code = _fast_code_str(b_gdf)[ib[ok]] if len(ib) else np.zeros(0, dtype=object)
-    pieces = geoms[ok]
-    # 2. pieces × second date
-    ip, ia, area = overlay_pairs(pieces, a_gdf.geometry.values)
-    to_code = _fast_code_str(a_gdf)[ia] if len(ia) else np.zeros(0, dtype=object)
-    raw = pd.DataFrame({"zone_id": zone_of[ip], "from_code": from_code[ip],
-                        "to_code": to_code, "area_ha": area * HA_PER_M2})
+    # 1. zones × first date: pieces (whole polygons inside a zone, intersections on its edge)
+    iz, ib, piece_m2, geoms = overlay_pairs(zones.geometry.values, b_gdf.geometry.values,
+                                            keep_geoms=True)
+    geoms = _polygonal(geoms)
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & (piece_m2 > 0)
+    iz, ib, piece_m2, pieces = iz[ok], ib[ok], piece_m2[ok], geoms[ok]
+    zone_of = zones["zone_id"].to_numpy()[iz]
+    from_code = _fast_code_str(b_gdf)[ib] if len(ib) else np.zeros(0, dtype=object)
+    to_all = _fast_code_str(a_gdf) if len(a_gdf) else np.zeros(0, dtype=object)
+    # 2a. a first-date polygon identical to a second-date one (most polygons between two
+    # vintages): its pieces lie in that polygon, paired without any overlay
+    same = _identical(b_gdf.geometry.values, a_gdf.geometry.values, np.unique(ib))
+    match = same[ib] if len(ib) else np.zeros(0, np.int64)
+    direct = match >= 0
+    # 2b. the other pieces × second date (exact overlay)
+    rest = np.flatnonzero(~direct)
+    ip, ia, area = overlay_pairs(pieces[rest], a_gdf.geometry.values)
+    ip = rest[ip]
+    raw = pd.DataFrame({
+        "zone_id": np.concatenate([zone_of[direct], zone_of[ip]]),
+        "from_code": np.concatenate([from_code[direct], from_code[ip]]),
+        "to_code": np.concatenate([to_all[match[direct]], to_all[ia]]),
+        "area_ha": np.concatenate([piece_m2[direct], area]) * HA_PER_M2})
     raw = raw[raw["area_ha"] > 0]
     if float(raw["area_ha"].sum()) <= 0:
         raise CoverageError(
@@ -424,6 +437,20 @@ def change_table_from_vectors(
         notes.append(msg)
     return ChangeTable(table=table, years=n_years, date_from=int(years[0]),
                        date_to=int(years[1]), summary=summary, notes=notes)
+
+
+def _identical(before, after, used: np.ndarray) -> np.ndarray:
+    """For each first-date polygon (those in ``used``), the index of a second-date polygon
+    with the very same geometry (same WKB: same vertices in the same order), else -1."""
+    import shapely
+
+    out = np.full(len(before), -1, dtype=np.int64)
+    if not len(used) or not len(after):
+        return out
+    index = {w: k for k, w in enumerate(shapely.to_wkb(np.asarray(after, dtype=object)))}
+    wb = shapely.to_wkb(np.asarray(before, dtype=object)[used])
+    out[used] = [index.get(w, -1) for w in wb]
+    return out
 
 
 # ------------------------------------------------------------------ rasterization
