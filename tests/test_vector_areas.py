@@ -255,6 +255,22 @@ def test_read_reprojects_and_filters_bbox(tmp_path, lc):
     assert sorted(v2.gdf["code"]) == ["211", "311"]
 
 
+def test_read_zipped_shapefile(tmp_path, lc):
+    import zipfile
+
+    shp = write_layer(tmp_path / "ocs.shp", lc.rename(columns={"code": "CODE_18"}))
+    zpath = tmp_path / "ocs.zip"
+    with zipfile.ZipFile(zpath, "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), shp.with_suffix(ext).name)
+    assert is_vector_landcover(zpath)
+    v = read_landcover_vector(zpath)
+    assert sorted(v.gdf["code"]) == ["211", "311"]
+    shp.with_suffix(".dbf").unlink()
+    with pytest.raises(InputFileError, match=r"incomplet.*ocs\.dbf"):
+        read_landcover_vector(shp)
+
+
 def test_read_refuses_points_and_missing_crs(tmp_path):
     pts = gpd.GeoDataFrame({"CODE_18": ["211"]}, geometry=[Point(X0, Y0)], crs=2154)
     path = write_layer(tmp_path / "points.gpkg", pts)
@@ -413,6 +429,34 @@ def test_vector_equals_raster_on_pixel_squares(tmp_path_factory, seed):
     assert check_closure(v).empty
     # the total is the raster's classified area inside the zones' union (they tile it)
     assert v.table["area_ha"].sum() == pytest.approx((arr != 0).sum() * RES * RES * 1e-4)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_vector_equals_raster_with_parcels(tmp_path_factory, seed):
+    rng = np.random.default_rng(seed)
+    n = 24
+    transform = from_origin(X0, Y0 + n * RES, RES, RES)
+    arr = random_raster(rng, n)
+    tif = write_tif(tmp_path_factory.mktemp("eqp") / "lc.tif", arr, transform)
+    zones = random_zones(rng, n, k=3)
+    # parcels: one random box inside each cell of a 3 × 3 grid of 80 m cells (no overlap)
+    boxes = []
+    for gx in range(3):
+        for gy in range(3):
+            x, y = X0 + gx * 80 + rng.uniform(0, 30), Y0 + gy * 80 + rng.uniform(0, 30)
+            boxes.append(box(x, y, x + rng.uniform(10, 45), y + rng.uniform(10, 45)))
+    parcels = gpd.GeoDataFrame({"parcel_id": [f"p{k}" for k in range(9)],
+                                "code": rng.choice([211, 231, 311], 9)},
+                               geometry=boxes, crs=2154)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartialCoverageWarning)
+        r = area_table_from_raster(zones, tif, parcels=parcels, max_nodata_share=1.0)
+        v = area_table_from_vector(zones, polygonize(arr, transform), parcels=parcels,
+                                   max_nodata_share=1.0)
+    compare(r.table, v.table, ["zone_id", "code", "area_source"])
+    for col in ("classified_area_ha", "nodata_area_ha", "parcel_area_ha", "disagreement_ha"):
+        assert np.allclose(r.summary[col], v.summary[col], atol=1e-6), col
 
 
 @settings(max_examples=10, deadline=None)
