@@ -204,23 +204,34 @@ def read_landcover_vector(
         warnings.simplefilter("ignore", RuntimeWarning)
         sample = pyogrio.read_dataframe(file, layer=layer, read_geometry=False,
                                         max_features=SAMPLE_ROWS)
+    where = f"couche d'occupation du sol « {label} »"
     if code_field:
         fields = tuple(parse_code_field(code_field))
         lower = {c.lower(): c for c in columns}
         missing = [f for f in fields if f.lower() not in lower]
         if missing:
             raise InputFileError(
-                f"couche d'occupation du sol « {label} » : champ(s) {missing} absent(s) ; "
-                f"champs présents : {columns[:20]}. Corrigez code_field (--landcover-field).")
+                f"couche d'occupation du sol « {label} » : champ(s) {', '.join(missing)} "
+                f"absent(s) ; champs présents : {', '.join(columns[:20]) or '(aucun)'}. Corrigez "
+                "--code-field (clé code_field de [landcover] dans bilan.toml).")
         fields = tuple(lower[f.lower()] for f in fields)
         product = nomenclature
         if product is None:
             try:
-                product, _ = detect_vector_product(columns, sample)
+                product, _ = detect_vector_product(columns, sample, source=where)
             except Exception:  # noqa: BLE001 - not recognised: the fields are CLC codes
+                if len(fields) == 2:  # cover × use fields: OCS GE or OCS2D, said by the user
+                    raise InputFileError(
+                        f"{where} : --code-field {'+'.join(fields)} donne deux champs "
+                        "(couverture × usage) mais leurs valeurs ne disent pas si c'est l'OCS GE "
+                        "ou l'OCS2D ; précisez --nomenclature ocsge, --nomenclature ocs2d ou une "
+                        "table CSV code_cs,code_us,code_clc.") from None
                 product = "clc"
     else:
-        product, fields = detect_vector_product(columns, sample)
+        # a nomenclature given (--nomenclature ocsge…) names the product: only the fields are
+        # looked for, the values are not used to tell OCS GE from OCS2D
+        product, fields = detect_vector_product(columns, sample, product=nomenclature,
+                                                source=where)
         fields = tuple(fields)
         product = nomenclature or product
     layer_crs = info["crs"]

@@ -136,7 +136,7 @@ def resolve(nomenclature: str | Path | None) -> Crosswalk | None:
         return read_user_crosswalk(nomenclature)
     raise UnknownLandCoverClassError(
         f"nomenclature « {nomenclature} » inconnue ; utilisez clc, eea, oso ou un fichier CSV "
-        "code,code_clc.")
+        "code,code_clc (ocsge et ocs2d : pour une couche vecteur).")
 
 
 def _apply(table: pd.DataFrame, cw: Crosswalk, source: str,
@@ -564,15 +564,22 @@ def _pair_product(cover_values, use_values, fields) -> str:
 
 
 def detect_vector_product(columns: list[str],
-                          sample: pd.DataFrame | None = None) -> tuple[str, tuple[str, ...]]:
+                          sample: pd.DataFrame | None = None, *,
+                          product: str | None = None,
+                          source: str | None = None) -> tuple[str, tuple[str, ...]]:
     """The product of a vector land-cover layer from its field names (and, for cover × use
     layers, the code values of ``sample``) and the field(s) to read: ``("clc", ("CODE_18",))``
     (the most recent ``CODE_yy``), ``("eea", ("GRID_CODE",))``, ``("ocsge", ("CODE_CS",
     "CODE_US"))`` or ``("ocs2d", (cover, use))``. Field names are matched case-insensitively;
     the names returned are those of ``columns``. Raises :class:`UnknownLandCoverClassError`
     (French, naming the fields found and the remedy ``--code-field``) when nothing is
-    recognised, or when OCS GE and OCS2D cannot be told apart (remedy ``--nomenclature``)."""
+    recognised, or when OCS GE and OCS2D cannot be told apart (remedy ``--nomenclature``).
+
+    ``product``: the nomenclature the user gave (``"ocsge"``, ``"ocs2d"``, a CSV…): the
+    cover × use fields are then taken as that product's, without telling OCS GE from OCS2D by
+    the values. ``source``: the layer, named at the head of the messages."""
     cols = [str(c) for c in columns]
+    head = f"{source} : " if source else ""
     years = {}
     for c in cols:
         m = _CLC_FIELD.fullmatch(c.strip())
@@ -590,16 +597,24 @@ def detect_vector_product(columns: list[str],
                     and _field_year(m.group(1)) == ycs]
             us = same[0] if same else us
         fields = (cs, us)
+        if product is not None:
+            return str(product), fields
         if sample is None or cs not in sample.columns or us not in sample.columns:
             raise UnknownLandCoverClassError(
-                f"champs {cs} et {us} : couverture × usage, mais sans valeurs lues impossible de "
-                "dire si c'est OCS GE ou OCS2D. Précisez --nomenclature ocsge ou "
+                f"{head}champs {cs} et {us} : couverture × usage, mais sans valeurs lues "
+                "impossible de dire si c'est OCS GE ou OCS2D. Précisez --nomenclature ocsge ou "
                 "--nomenclature ocs2d.")
-        return _pair_product(sample[cs].unique(), sample[us].unique(), fields), fields
+        try:
+            return _pair_product(sample[cs].unique(), sample[us].unique(), fields), fields
+        except UnknownLandCoverClassError as exc:
+            if not source:
+                raise
+            raise UnknownLandCoverClassError(f"{head}{exc}") from None
     shown = ", ".join(cols) if cols else "(aucun champ)"
+    where = source or "couche d'occupation du sol"
     raise UnknownLandCoverClassError(
-        f"couche d'occupation du sol : aucun champ de code reconnu parmi {shown}. Champs "
-        "reconnus : CODE_18 (ou CODE_12, CODE_06, CODE_00, CODE_90 : CLC), GRID_CODE (CLC de "
+        f"{where} : aucun champ de code reconnu parmi {shown}. Champs reconnus "
+        ": CODE_18 (ou CODE_12, CODE_06, CODE_00, CODE_90 : CLC), GRID_CODE (CLC de "
         "l'AEE), CODE_CS et CODE_US (OCS GE, OCS2D). Nommez le champ avec --code-field (ex. "
         "--code-field CODE_18, ou --code-field CS+US pour couverture et usage) et la "
         "nomenclature avec --nomenclature.")
