@@ -164,16 +164,24 @@ def overlay_pairs(queries, targets, *, keep_geoms: bool = False, chunk: int = PA
     if len(q) == 0 or len(t) == 0:
         return (*empty, np.zeros(0, dtype=object)) if keep_geoms else empty
     tree = shapely.STRtree(t)
-    iq, it = tree.query(q, predicate="intersects")
+    iq, it = tree.query(q)                   # bounding boxes: no predicate evaluated yet
     shapely.prepare(q)
     area = np.zeros(len(iq))
     edge = np.zeros(len(iq), bool)
+    hit = np.zeros(len(iq), bool)
     for s in range(0, len(iq), 4 * chunk):   # bounded temporaries, calling thread only
         a, b = q[iq[s:s + 4 * chunk]], t[it[s:s + 4 * chunk]]
         inside = shapely.contains_properly(a, b)
-        inside[~inside] = shapely.equals_exact(a[~inside], b[~inside], tolerance=0.0)
+        other = ~inside
+        meets = shapely.intersects(a[other], b[other])
+        other[other] = meets
+        same = shapely.equals_exact(a[other], b[other], tolerance=0.0)
+        inside[other] = same
+        other[other] = ~same
         area[s:s + len(a)][inside] = shapely.area(b[inside])
-        edge[s:s + len(a)] = ~inside
+        edge[s:s + len(a)] = other
+        hit[s:s + len(a)] = inside | other
+    iq, it, area, edge = iq[hit], it[hit], area[hit], edge[hit]
     geoms = t[it] if keep_geoms else None
     todo = np.flatnonzero(edge)
     parts = [todo[s:s + chunk] for s in range(0, len(todo), chunk)]
