@@ -144,3 +144,8 @@ class PartialCoverageWarning(EspassGeoWarning):
 
 class ZoneIdWarning(EspassGeoWarning):
     """A territory layer has no recognised zone id field: its zones are numbered."""
+
+
+class MixedProductsWarning(EspassGeoWarning):
+    """The two dates of a change come from different land-cover products (CLC and OCS GE…):
+    part of the change is nomenclature, not land."""

@@ -123,19 +123,22 @@ def raster_view(lc: LandCover, zones: gpd.GeoDataFrame, *, like: Any = None) -> 
     from espass_geo.core.vector_areas import rasterize_landcover
 
     if lc._raster_view is None:
+        import shutil
         import tempfile
+        import weakref
 
         mem = rasterize_landcover(lc.vector.gdf, bounds=tuple(zones.total_bounds),
                                   resolution=VECTOR_MAP_RESOLUTION_M, like=like)
         # a real file (the raster checks and readers take paths), removed with ``lc``
-        tmp = tempfile.TemporaryDirectory(prefix="espass_geo-lc-")
-        path = Path(tmp.name) / f"{lc.path.stem}_pixels.tif"
+        tmp = Path(tempfile.mkdtemp(prefix="espass_geo-lc-"))
+        weakref.finalize(lc, shutil.rmtree, tmp, True)
+        path = tmp / f"{lc.path.stem}_pixels.tif"
         try:
             path.write_bytes(mem.read())
         finally:
             mem.close()
-        lc._raster_view = (tmp, path)
-    return lc._raster_view[1]
+        lc._raster_view = path
+    return lc._raster_view
 
 
 def pieces_class_areas(lc: LandCover, pieces: gpd.GeoDataFrame, id_col: str) -> pd.DataFrame:
@@ -201,7 +204,30 @@ def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *
                                 years=years, engine=engine, max_nodata_share=max_nodata_share,
                                 label=f"{before.path.name} → {after.path.name}")
     ct.notes[:0] = notes
+    p0, p1 = product_of(before, nomenclature), product_of(after, nomenclature)
+    if p0 != p1:
+        import warnings
+
+        from espass_geo.errors import MixedProductsWarning
+
+        msg = (f"Les deux dates viennent de produits d'occupation du sol différents ({p0} pour « "
+               f"{before.path.name} », {p1} pour « {after.path.name} ») : une partie des "
+               "changements comptés tient aux différences de nomenclature et de précision, pas "
+               "au terrain (par ex. prairies CLC devenues cultures hors RPG dans l'OCS GE, sols "
+               "artificiels répartis 80/20 d'un côté et mesurés de l'autre). Comparez deux "
+               "dates du même produit pour des flux fiables.")
+        warnings.warn(msg, MixedProductsWarning, stacklevel=2)
+        ct.notes.append(msg)
     return ct
+
+
+def product_of(lc: LandCover, nomenclature=None) -> str:
+    """The land-cover product of ``lc`` as a user names it (CLC, OCS GE, OCS2D, OSO…)."""
+    names = {"clc": "CLC", "eea": "CLC", "ocsge": "OCS GE", "ocs2d": "OCS2D", "oso": "OSO"}
+    if lc.is_vector:
+        return names.get(str(lc.vector.product), str(lc.vector.product))
+    key = "clc" if nomenclature is None else str(nomenclature)
+    return names.get(key, Path(key).name)
 
 
 def grid_views(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover) -> tuple[Path, Path]:
