@@ -240,6 +240,12 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
     if forest is not None and bdforet is not None:
         problems.append(f"{at('landcover', 'forest')} : [landcover] forest (couche BD Forêt) et "
                         "forest_areas (table de surfaces) s'excluent : gardez l'un des deux")
+    elif "forest" in lc and "after" not in lc and "series" not in lc:
+        # the BD Forêt refines the forest of a land cover: with tables it would be ignored
+        problems.append(f"{at('landcover', 'forest')} : [landcover] forest (couche BD Forêt) "
+                        "précise la forêt d'une occupation du sol (after) ; avec des tables "
+                        "(areas, changes), donnez forest_areas (surfaces par composition) ou "
+                        "retirez forest")
     code_field = lc.get("code_field")
     if code_field is not None and (not isinstance(code_field, str) or not code_field.strip()):
         problems.append(f"{at('landcover', 'code_field')} : « code_field » doit être le nom du "
@@ -386,7 +392,10 @@ def _series(value, where: str, base: Path, problems: list[str]) -> list[tuple[in
             year = item["year"] if is_int(item["year"]) else None
             file = item["file"] if isinstance(item["file"], str) else None
         if year is None or not file or not file.strip():
-            problems.append(f"{where} : élément {show(item)} de « series » : écrivez "
+            shown = ("{" + ", ".join(f"{k} = " + (f'"{v}"' if isinstance(v, str) else str(v))
+                                     for k, v in item.items()) + "}"
+                     if isinstance(item, dict) else show(item))
+            problems.append(f"{where} : élément {shown} de « series » : écrivez "
                             "\"ANNÉE=FICHIER\" (ex. \"2018=ocsge2018.gpkg\") ou "
                             "{year = 2018, file = \"ocsge2018.gpkg\"}")
             continue
@@ -427,6 +436,8 @@ def config_as_toml(cfg: BilanConfig) -> str:
     for key in ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
                 "hedges"):
         value = getattr(cfg, key)
+        if cfg.series and key in ("landcover", "before"):
+            continue  # the series' last two dates: written as the series only
         if value is not None:
             landcover["after" if key == "landcover" else key] = Path(value).as_posix()
     if cfg.series:
@@ -437,7 +448,8 @@ def config_as_toml(cfg: BilanConfig) -> str:
         landcover["nomenclature"] = (Path(cfg.nomenclature).as_posix()
                                      if isinstance(cfg.nomenclature, Path)
                                      else str(cfg.nomenclature))
-    landcover["years"] = [int(cfg.years[0]), int(cfg.years[1])]
+    if not cfg.series:  # series and years exclude each other (the series gives the dates)
+        landcover["years"] = [int(cfg.years[0]), int(cfg.years[1])]
     if cfg.max_nodata_share != _D["max_nodata_share"]:
         landcover["max_nodata_share"] = _number(cfg.max_nodata_share)
     doc["landcover"] = landcover
