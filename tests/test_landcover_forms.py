@@ -251,3 +251,32 @@ def test_synthetic_ocsge_demo_stocks_and_flows():
     # both margins close on the same covered area
     assert before["area_ha"].sum() == pytest.approx(after["area_ha"].sum(), rel=1e-9)
     assert fl.change_grid is not None
+
+
+def test_bilan_on_a_three_date_ocsge_series(tmp_path):
+    """bilan.toml [landcover] series of three dates: the bilan's flows are the last period's,
+    every period is written in flux_series/ (each annualised over its own length)."""
+    import shutil
+
+    shutil.copy(data.data_path("landcover", "demo_flandre_dunkerque_ocsge2018_synthetic.gpkg"),
+                tmp_path / "ocsge2021.gpkg")  # a third date identical to 2018: no change
+    cfg = tmp_path / "bilan.toml"
+    cfg.write_text('title = "Série"\nterritory = "59067,59082"\n[landcover]\n'
+                   'series = ["2012=demo-ocsge-2012", "2018=demo-ocsge", "2021=ocsge2021.gpkg"]\n'
+                   'parcels = "demo"\n', encoding="utf-8")
+    r = _quiet(api.bilan, config=cfg, quiet=True)
+    assert r.config.years == (2018, 2021)
+    s = r.flow_series
+    assert s.period_labels == ["2012-2018", "2018-2021"]
+    assert r.flows is s.periods[-1]
+    last = s.series[s.series["period"] == "2018-2021"]
+    # 2018 -> 2021 between identical layers: nothing sealed
+    assert last["sealed_ha_an"].sum() == pytest.approx(0.0, abs=1e-9)
+    # whole series = (6 × F(2012-2018) + 3 × F(2018-2021)) / 9 per zone
+    f = s.series.pivot_table(index="zone_id", columns="period", values="flux_tCO2e_an")
+    expected = (6 * f["2012-2018"] + 3 * f["2018-2021"]) / 9
+    got = s.total.set_index("zone_id")["flux_tCO2e_an"].reindex(expected.index)
+    assert np.allclose(got, expected)
+    _quiet(api.write, r, tmp_path / "out")
+    assert (tmp_path / "out" / "flux_series" / "carte_flux_series.html").is_file()
+    assert (tmp_path / "out" / "flux_series" / "flows_series_zones.csv").is_file()

@@ -41,6 +41,8 @@ class BilanResult:
     zones: gpd.GeoDataFrame
     stocks: object = None
     flows: object = None
+    #: flows of every period of a land-cover series ([landcover] series, 3 dates or more)
+    flow_series: object = None
     emissions: object = None
     scenario: object = None
     notes: list[str] = field(default_factory=list)
@@ -90,7 +92,19 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
                                   **lc_options)
     step("stocks")
     fl = None
-    if cfg.before is not None and cfg.landcover is not None:
+    series = None
+    if len(cfg.series) > 2:  # every period; the bilan's flows are the last period's
+        from espass_geo.runs.flow_series import compute_flow_series
+
+        series = compute_flow_series(territory, list(cfg.series),
+                                     forest_areas=cfg.forest_areas, method=cfg.method,
+                                     gwp_n2o=cfg.gwp_n2o, max_nodata_share=cfg.max_nodata_share,
+                                     **lc_options)
+        fl = series.periods[-1]
+        fl.notes.append(f"Flux du bilan : dernière période de la série ({cfg.years[0]}–"
+                        f"{cfg.years[1]}) ; toutes les périodes dans flux_series/ "
+                        f"({', '.join(series.period_labels)}).")
+    elif cfg.before is not None and cfg.landcover is not None:
         fl = compute_territory_flows(territory, landcover_before=cfg.before,
                                      landcover_after=cfg.landcover, years=cfg.years,
                                      forest_areas=cfg.forest_areas, method=cfg.method,
@@ -148,8 +162,8 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     step("bilan")
     if bar is not None:
         bar.close()
-    return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl, emissions=em,
-                       scenario=sc, notes=notes)
+    return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl,
+                       flow_series=series, emissions=em, scenario=sc, notes=notes)
 
 
 def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
@@ -294,6 +308,11 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
         if result.flows is not None:
             write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
+        if result.flow_series is not None:
+            from espass_geo.runs.flow_series import write_flow_series_outputs
+
+            write_flow_series_outputs(result.flow_series, tmp / "flux_series",
+                                      params=meta["params"], period_details=False)
         if result.emissions is not None:
             write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"])
         links = [("Rapport", "rapport.html"), ("Données (Excel)", "bilan.xlsx"),
