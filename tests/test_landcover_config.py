@@ -118,10 +118,10 @@ def test_hedges_csv(tmp_path):
 
 # ----------------------------------------------------------------------------- bad values
 def test_every_bad_value_listed_with_its_line(tmp_path):
-    _files(tmp_path, "bdforet.gpkg", "foret.csv")
+    _files(tmp_path, "bdforet.gpkg", "foret.csv", "sans_date.gpkg")
     text = HEAD + (
         # 4: a bad item, a duplicated year, a year out of range
-        'series = ["2018=demo-ocsge", "2018=demo-ocsge-2012", "abc", "1800=demo"]\n'
+        'series = ["2018=demo-ocsge", "2018=sans_date.gpkg", "abc", "1800=demo"]\n'
         'before = "demo-2012"\n'          # 5: series and before
         'after = "demo"\n'                # 6: series and after
         'years = [2012, 2018]\n'          # 7: series and years
@@ -151,9 +151,15 @@ def test_every_bad_value_listed_with_its_line(tmp_path):
     ('["2018=demo-ocsge", {year = 2012}]', ("year = 2018, file =",)),
     ('["2018=demo-ocsge", {year = "deux mille", file = "demo-ocsge-2012"}]', ("deux mille",)),
     ('["2018=demo-ocsge", "2012=absent.gpkg"]', ("absent.gpkg", "introuvable")),
-    ('["2018=demo-ocsge", "2018=demo-ocsge-2012"]', ("2018", "en double")),
+    ('["2018=demo-ocsge", "2018=sans_date.gpkg"]', ("2018", "en double")),
+    # the year of a demo layer, or the one year of a file name, must be the year given
+    ('["2018=demo-ocsge", "2015=demo-ocsge-2012"]', ("demo-ocsge-2012", "date de 2012",
+                                                    "pas de 2015")),
+    ('["2018=demo-ocsge", "2015=ocsge2012.gpkg"]', ("ocsge2012.gpkg", "date de 2012",
+                                                   "renommez le fichier")),
 ])
 def test_bad_series(tmp_path, value, parts):
+    _files(tmp_path, "sans_date.gpkg")
     probs = _problems(_write(tmp_path, HEAD + f"series = {value}\n"))
     _at(probs, 4, *parts)
 

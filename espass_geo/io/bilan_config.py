@@ -403,6 +403,12 @@ def _series(value, where: str, base: Path, problems: list[str]) -> list[tuple[in
             problems.append(f"{where} : année {year} de « series » hors de "
                             f"{FIRST_LANDCOVER_YEAR}–{last}")
             continue
+        known = landcover_date(file.strip())
+        if known is not None and known[0] != year:
+            fix = " ou renommez le fichier" if "nom du fichier" in known[1] else ""
+            problems.append(f"{where} : « {file.strip()} » date de {known[0]} ({known[1]}), pas "
+                            f"de {year} ; corrigez l'année de « series »{fix}")
+            continue
         p = resolve_path(file.strip(), base, "landcover")
         if p is None or not exists(p):
             problems.append(f"{where} : fichier introuvable « {p} » ({year}) : le chemin est "
