@@ -384,9 +384,10 @@ def change_table_from_vectors(
     The zones are first cut by the first date (pieces zone × polygon, kept whole when inside),
     then the pieces are overlaid with the second date (:func:`overlay_pairs` again), except
     the pieces of a first-date polygon whose geometry is identical to a second-date polygon
-    (most of them between two vintages of OCS GE): they are paired with it directly. (That
-    shortcut assumes the second date's polygons do not overlap each other — the reader warns
-    when they do.) Both
+    (most of them between two vintages of OCS GE): they are paired with it directly, and
+    the other pieces are only overlaid with the second-date polygons that have no identical
+    first-date twin. (These shortcuts assume that the polygons of each date do not overlap
+    each other — the reader warns when they do.) Both
     margins close on the area covered at both dates (``summary.classified_area_ha``); the
     rest of each zone is no-data and follows the coverage rule of the raster path.
     ``before`` / ``after``: GeoDataFrames (EPSG:2154, ``code``) or
@@ -414,13 +415,18 @@ def change_table_from_vectors(
     to_all = _fast_code_str(a_gdf) if len(a_gdf) else np.zeros(0, dtype=object)
     # 2a. a first-date polygon identical to a second-date one (most polygons between two
     # vintages): its pieces lie in that polygon, paired without any overlay
-    same = _identical(b_gdf.geometry.values, a_gdf.geometry.values, np.unique(ib))
+    same = _identical(b_gdf.geometry.values, a_gdf.geometry.values)
     match = same[ib] if len(ib) else np.zeros(0, np.int64)
     direct = match >= 0
-    # 2b. the other pieces × second date (exact overlay)
+    # 2b. the other pieces × the second-date polygons not identical to a first-date one (a
+    # piece of polygon P meets an after polygon identical to another polygon P' only along
+    # edges: the first date's polygons do not overlap)
     rest = np.flatnonzero(~direct)
-    ip, ia, area = overlay_pairs(pieces[rest], a_gdf.geometry.values)
-    ip = rest[ip]
+    free = np.ones(len(a_gdf), bool)
+    free[same[same >= 0]] = False
+    free_idx = np.flatnonzero(free)
+    ip, ia, area = overlay_pairs(pieces[rest], a_gdf.geometry.values[free_idx])
+    ip, ia = rest[ip], free_idx[ia]
     raw = pd.DataFrame({
         "zone_id": np.concatenate([zone_of[direct], zone_of[ip]]),
         "from_code": np.concatenate([from_code[direct], from_code[ip]]),
@@ -447,17 +453,34 @@ def change_table_from_vectors(
                        date_to=int(years[1]), summary=summary, notes=notes)
 
 
-def _identical(before, after, used: np.ndarray) -> np.ndarray:
-    """For each first-date polygon (those in ``used``), the index of a second-date polygon
-    with the very same geometry (same WKB: same vertices in the same order), else -1."""
+def _identical(before, after) -> np.ndarray:
+    """For each first-date polygon, the index of a second-date polygon with the very same
+    geometry (same vertices in the same order), else -1. Candidates share their bounds and
+    vertex count (a join), then ``equals_exact`` confirms: no WKB, no Python loop."""
     import shapely
 
-    out = np.full(len(before), -1, dtype=np.int64)
-    if not len(used) or not len(after):
+    b = np.asarray(before, dtype=object)
+    a = np.asarray(after, dtype=object)
+    out = np.full(len(b), -1, dtype=np.int64)
+    if not len(b) or not len(a):
         return out
-    index = {w: k for k, w in enumerate(shapely.to_wkb(np.asarray(after, dtype=object)))}
-    wb = shapely.to_wkb(np.asarray(before, dtype=object)[used])
-    out[used] = [index.get(w, -1) for w in wb]
+
+    def keys(g):
+        k = pd.DataFrame(shapely.bounds(g), columns=["x0", "y0", "x1", "y1"])
+        k["n"] = shapely.get_num_coordinates(g)
+        return k
+
+    kb, ka = keys(b), keys(a)
+    kb["ib"] = np.arange(len(b))
+    ka["ia"] = np.arange(len(a))
+    m = kb.merge(ka, on=["x0", "y0", "x1", "y1", "n"])
+    if m.empty:
+        return out
+    ib, ia = m["ib"].to_numpy(), m["ia"].to_numpy()
+    ok = shapely.equals_exact(b[ib], a[ia], tolerance=0.0)
+    ib, ia = ib[ok], ia[ok]
+    first = np.unique(ib, return_index=True)[1]
+    out[ib[first]] = ia[first]
     return out
 
 
