@@ -25,6 +25,7 @@ from .common import TINY, X0, Y0, Case, stocks_args, tiny_raster, write_raster, 
 HOSTILE_TEMPLATE = "{{7*7}}"
 HOSTILE_HTML = "<script>alert(1)</script>"
 HOSTILE_FORMULA = "=cmd|' /C calc'!A0"
+HOSTILE_IMG = "<img src=x onerror=alert(1)>"
 
 #: the two zones' halves, each 200 m × 400 m = 8 ha
 LEFT = box(X0, Y0 - 400, X0 + 200, Y0)
@@ -111,6 +112,12 @@ def _partial(share_covered: float):
     return build
 
 
+def _hostile_file(tmp: Path, path: Path) -> Path:
+    """``path`` renamed ``<img src=x onerror=alert(1)>.gpkg`` (GDAL refuses such a layer name,
+    not such a file name)."""
+    return path.rename(tmp / f"{HOSTILE_IMG}.gpkg")
+
+
 def _hedge_lines(tmp: Path, n: int, name: str = "haies.gpkg") -> Path:
     # n horizontal hedges of 200 m across zone A (x 700 000–700 200), 10 m apart
     lines = [LineString([(X0, Y0 - 5 - 10 * i), (X0 + 200, Y0 - 5 - 10 * i)]) for i in range(n)]
@@ -138,7 +145,10 @@ def _check_hostile_outputs(tmp: Path, result) -> None:
                     assert not cell.startswith(("=", "+", "@")), (f.name, cell)
     for f in out.rglob("*.html"):
         text = f.read_text(encoding="utf-8")
-        assert HOSTILE_HTML not in text, f.name
+        assert HOSTILE_HTML not in text and HOSTILE_IMG not in text, f.name
+    # the file name reaches the map's notes, escaped
+    assert "&lt;img src=x onerror=alert(1)&gt;.gpkg" in (out / "carte_stocks.html").read_text(
+        encoding="utf-8")
 
 
 # ----------------------------------------------------------------------------- cases
@@ -298,6 +308,13 @@ CASES = [
          lambda tmp: _series(tmp, f"1800={tiny_raster(tmp, 'vieux.tif')}",
                              f"2018={tiny_raster(tmp, 'clc2018.tif')}"),
          "error", (r"1800", r"1985")),
+    Case("series-three-vector-dates",
+         # three CLC vector layers, zone B's 8 ha of forest cleared to cropland in 2015 then
+         # sealed in 2018: two periods and the whole series
+         lambda tmp: _series(tmp, f"2018={_clc(tmp, codes=('211', '112'), name='c2018.gpkg')}",
+                             f"2012={_clc(tmp, codes=('211', '311'), name='c2012.gpkg')}",
+                             f"2015={_clc(tmp, codes=('211', '211'), name='c2015.gpkg')}"),
+         "ok", (r"période 2012-2015", r"période 2015-2018", r"ensemble 2012-2018")),
     Case("series-with-before",
          lambda tmp: _series(tmp, f"2012={tiny_raster(tmp, 'clc2012.tif')}",
                              f"2018={tiny_raster(tmp, 'clc2018.tif')}",
@@ -339,11 +356,12 @@ CASES = [
     Case("lcv-code-value-formula",
          lambda tmp: _stocks(tmp, _clc(tmp, codes=("211", HOSTILE_FORMULA), name="clc_f.gpkg")),
          "error", (r"clc_f\.gpkg", r"calc")),
-    # a layer whose code field has a hostile name and whose classes come through a user table
-    # with hostile codes: accepted, and the outputs keep the text harmless
+    # a layer with an HTML file name, a code field with a formula name and classes that come
+    # through a user table with hostile codes: accepted, and the outputs keep the text harmless
     Case("lcv-hostile-names-accepted",
-         lambda tmp: _stocks(tmp, _clc(tmp, codes=(HOSTILE_FORMULA, HOSTILE_HTML),
-                                       field="=classe", name="hostile.gpkg"),
+         lambda tmp: _stocks(tmp, _hostile_file(tmp, _clc(
+             tmp, codes=(HOSTILE_FORMULA, HOSTILE_HTML), field="=classe", name="h.gpkg",
+             layer="occupation")),
                              "--code-field", "=classe", "--nomenclature", str(_csv(
                                  tmp, "hostile.csv", [["code", "code_clc"],
                                                       [HOSTILE_FORMULA, "211"],
