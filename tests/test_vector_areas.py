@@ -290,6 +290,28 @@ def test_read_refuses_points_and_missing_crs(tmp_path):
         read_landcover_vector(path, code_field="CODE_CS")
 
 
+def test_read_layers_mixed_geometries_and_empty_bbox(tmp_path, zones, lc):
+    path = tmp_path / "deux_couches.gpkg"
+    layer = lc.rename(columns={"code": "CODE_18"})
+    write_layer(path, layer, layer="ocs2012")
+    write_layer(path, layer, layer="ocs2018")
+    with pytest.raises(InputFileError, match=r"2 couches.*deux_couches\.gpkg:ocs2012"):
+        read_landcover_vector(path)
+    with pytest.raises(InputFileError, match="couche « ocs2030 » absente"):
+        read_landcover_vector(f"{path}:ocs2030")
+    # a GeoJSON mixing a polygon and a point: refused feature by feature
+    mixed = gpd.GeoDataFrame({"CODE_18": ["211", "311"]},
+                             geometry=[b(0, 0, 10, 10), Point(X0, Y0)], crs=2154)
+    gj = write_layer(tmp_path / "mixte.geojson", mixed.to_crs(4326))
+    with pytest.raises(InputFileError, match=r"1 entité\(s\) sur 2.*Point"):
+        read_landcover_vector(gj, code_field="CODE_18")
+    # a bbox away from the layer: nothing read, then the area table says so
+    v = read_landcover_vector(f"{path}:ocs2018", bbox=(0, 0, 1000, 1000))
+    assert len(v.gdf) == 0
+    with pytest.raises(CoverageError, match="aucun polygone sur le territoire"):
+        area_table_from_vector(zones, v)
+
+
 def test_read_repairs_invalid_geometries(tmp_path):
     # a bow-tie (self-intersecting) polygon: make_valid gives two triangles of 25 × 50 m
     bow = Polygon([(X0, Y0), (X0 + 50, Y0 + 50), (X0 + 50, Y0), (X0, Y0 + 50)])
