@@ -252,8 +252,8 @@ def area_table_from_vector(
     (:class:`OverlappingZonesWarning`) with the hectares.
     """
     warned = _warned_overlap(lc)
-    lc, label, notes = _unwrap(lc, label or "occupation du sol vectorielle")
-    label = label or "occupation du sol vectorielle"
+    lc, lc_label, notes = _unwrap(lc, "occupation du sol vectorielle")
+    label = label or lc_label
     _check_zones(zones, max_nodata_share)
     lc = _check_lc(lc, label)
     lc = lc.assign(code=_fast_code_str(lc)) if len(lc) else lc
@@ -279,7 +279,8 @@ def area_table_from_vector(
     table = table[table["area_ha"] > 1e-9]
     table = table[AREA_COLUMNS].sort_values(["zone_id", "code"]).reset_index(drop=True)
     summary = _summary(table, polygon, parcel_area, disagreement)
-    notes += check_coverage(summary, zones, label, max_nodata_share=max_nodata_share)
+    notes += check_coverage(summary, zones, label, max_nodata_share=max_nodata_share,
+                            vector=True)
     msg = overlap_notice(zones, "Des zones", "surfaces comptées dans chaque zone")
     if msg:
         notes.append(msg)
@@ -445,7 +446,8 @@ def change_table_from_vectors(
     notes += _overlap_in_zones(table, polygon, label, warn=not warned)
     zero = pd.Series(0.0, index=polygon.index)
     summary = _summary(table, polygon, zero, zero)
-    notes += check_coverage(summary, zones, label, max_nodata_share=max_nodata_share)
+    notes += check_coverage(summary, zones, label, max_nodata_share=max_nodata_share,
+                            vector=True)
     msg = overlap_notice(zones, "Des zones", "surfaces comptées dans chaque zone")
     if msg:
         notes.append(msg)
@@ -604,7 +606,7 @@ def change_table_mixed(
     raster_path, vector = (before, after) if raster_first else (after, before)
     if not isinstance(raster_path, str | Path) or isinstance(vector, str | Path):
         raise ValueError("change_table_mixed needs one raster path and one vector land cover")
-    gdf, vlabel, vnotes = _unwrap(vector, label or "occupation du sol vectorielle")
+    gdf, vlabel, vnotes = _unwrap(vector, "occupation du sol vectorielle")
     vlabel = label or vlabel
     _check_zones(zones, max_nodata_share)
     gdf = _check_lc(gdf, vlabel)
