@@ -308,7 +308,7 @@ def _zone_label(zid, name) -> str:
 
 def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *,
                    max_nodata_share: float = MAX_NODATA_SHARE,
-                   warn_share: float = NODATA_WARN_SHARE) -> list[str]:
+                   warn_share: float = NODATA_WARN_SHARE, vector: bool = False) -> list[str]:
     """Zones partly outside the raster or in no-data: French notes, a warning, or an error.
 
     The share of a zone is ``nodata_area_ha / polygon_area_ha`` (no-data pixels plus the part
@@ -316,6 +316,9 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
     :class:`PartialCoverageWarning` (its stocks leave that part out); above
     ``max_nodata_share`` it is a :class:`CoverageError`. Returns the notes.
     """
+    what = ("de la couche d'occupation du sol" if vector
+            else "du raster d'occupation du sol")
+    cover = "une couche" if vector else "un raster"
     poly = summary["polygon_area_ha"].to_numpy(dtype=float)
     nod = summary["nodata_area_ha"].to_numpy(dtype=float)
     share = np.divide(nod, poly, out=np.zeros_like(nod), where=poly > 0)
@@ -335,10 +338,10 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
     too_much = [r for r in rows if r[0] > max_nodata_share]
     if too_much:
         raise CoverageError(
-            f"{len(too_much)} zone(s) hors du raster d'occupation du sol « {label} » ou sans "
+            f"{len(too_much)} zone(s) hors {what} « {label} » ou sans "
             f"donnée sur plus de {fmt_percent(max_nodata_share, 0)} de leur surface — "
             f"{describe(too_much)}. Leurs résultats seraient sous-estimés d'autant : donnez un "
-            "raster qui couvre tout le territoire, retirez ces zones, ou, si une couverture "
+            f"{cover} qui couvre tout le territoire, retirez ces zones, ou, si une couverture "
             "partielle est voulue, relevez le seuil (option --max-nodata-share 0.9 de "
             "`espass-geo stocks`, `flows` et `bilan`, clé max_nodata_share de [landcover] "
             "dans bilan.toml, paramètre max_nodata_share de l'API Python)."
@@ -346,7 +349,7 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
     partial = [r for r in rows if r[0] > warn_share]
     if not partial:
         return []
-    msg = (f"{len(partial)} zone(s) en partie hors du raster d'occupation du sol « {label} » ou "
+    msg = (f"{len(partial)} zone(s) en partie hors {what} « {label} » ou "
            f"sans donnée (part de la surface) — {describe(partial)}. Cette partie n'est pas "
            "comptée : les stocks et flux de ces zones en sont sous-estimés d'autant.")
     warnings.warn(msg, PartialCoverageWarning, stacklevel=3)

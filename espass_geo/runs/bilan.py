@@ -10,7 +10,6 @@ is read by :mod:`espass_geo.io.bilan_config`.
 from __future__ import annotations
 
 import logging
-import shutil
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -355,12 +354,11 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                                             if str(p).endswith(".png")},
                       out_path=tmp / "rapport.html")
         files["rapport.html"] = tmp / "rapport.html"
-        if cfg.path is not None:
-            shutil.copy(cfg.path, tmp / cfg.path.name)
-            files[cfg.path.name] = tmp / cfg.path.name
-        else:
-            (tmp / "bilan.toml").write_text(config_as_toml(cfg), encoding="utf-8")
-            files["bilan.toml"] = tmp / "bilan.toml"
+        # the configuration used, its paths made absolute: the copy runs again from the
+        # output folder (a copy of the user's file would carry paths relative to its folder)
+        name = cfg.path.name if cfg.path is not None else "bilan.toml"
+        (tmp / name).write_text(config_as_toml(_absolute_paths(cfg)), encoding="utf-8")
+        files[name] = tmp / name
     result.files = {name: out_dir / Path(p).relative_to(tmp) if str(p).startswith(str(tmp))
                     else out_dir / Path(p).name for name, p in files.items()}
     return result.files
@@ -397,3 +395,18 @@ def _meta(result: BilanResult) -> dict:
             "version": __version__, "generated_at": datetime.now().strftime("%d/%m/%Y %H:%M"),
             "params": params, "warnings": result.notes, "sources": [],
             "map_href": "index.html"}
+
+
+def _absolute_paths(cfg: BilanConfig) -> BilanConfig:
+    """``cfg`` with every input path absolute (series included)."""
+    from dataclasses import replace
+
+    keys = ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
+            "hedges", "inventory", "population", "footprint_adjustments", "scenario", "factors")
+    changes = {k: Path(getattr(cfg, k)).resolve() for k in keys
+               if isinstance(getattr(cfg, k, None), Path)}
+    if isinstance(cfg.nomenclature, Path):
+        changes["nomenclature"] = cfg.nomenclature.resolve()
+    if cfg.series:
+        changes["series"] = tuple((y, Path(p).resolve()) for y, p in cfg.series)
+    return replace(cfg, **changes)

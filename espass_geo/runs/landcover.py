@@ -64,6 +64,9 @@ def resolve_landcover(path: str | Path, *, zones: gpd.GeoDataFrame | None = None
                 f"--code-field {code_field} : « {path} » est un raster, dont les valeurs sont "
                 "les codes ; l'option ne s'applique qu'à une couche vecteur (GeoPackage, "
                 "shapefile…). Retirez --code-field (clé code_field).")
+        from espass_geo.reference.crosswalks import resolve as resolve_crosswalk
+
+        resolve_crosswalk(nomenclature)  # an unknown nomenclature refused before any work
         return LandCover(path)
     bbox = tuple(zones.total_bounds) if zones is not None and len(zones) else None
     vec = read_landcover_vector(path, code_field=code_field,
@@ -106,10 +109,9 @@ def area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
     if lc.is_vector:
         from espass_geo.core.vector_areas import area_table_from_vector
 
-        at = area_table_from_vector(zones, lc.vector.gdf, parcels=parcels,
-                                    max_nodata_share=max_nodata_share, label=lc.label)
-        at.notes[:0] = lc.notes
-        return at
+        # the VectorLandCover: its notes, and overlaps warned once (at reading)
+        return area_table_from_vector(zones, lc.vector, parcels=parcels,
+                                      max_nodata_share=max_nodata_share, label=lc.label)
     return area_table_from_raster(zones, lc.path, parcels=parcels, engine=engine,
                                   max_nodata_share=max_nodata_share)
 
@@ -183,11 +185,10 @@ def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *
         recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « {before.path} "
                        f"» / « {after.path} »")
         return ct
-    notes = [*before.notes, *after.notes]
-    if before.is_vector and after.is_vector:
+    if before.is_vector and after.is_vector:  # the layers carry their notes
         from espass_geo.core.vector_areas import change_table_from_vectors
 
-        ct = change_table_from_vectors(zones, before.vector.gdf, after.vector.gdf, years=years,
+        ct = change_table_from_vectors(zones, before.vector, after.vector, years=years,
                                        max_nodata_share=max_nodata_share,
                                        label=f"{before.path.name} → {after.path.name}")
     else:
@@ -199,11 +200,11 @@ def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *
                 "raster en codes CLC de niveau 3, ou donnez deux rasters ou deux couches.")
         from espass_geo.core.vector_areas import change_table_mixed
 
-        ct = change_table_mixed(zones, before.vector.gdf if before.is_vector else before.path,
-                                after.vector.gdf if after.is_vector else after.path,
+        vector = before if before.is_vector else after
+        ct = change_table_mixed(zones, before.vector if before.is_vector else before.path,
+                                after.vector if after.is_vector else after.path,
                                 years=years, engine=engine, max_nodata_share=max_nodata_share,
-                                label=f"{before.path.name} → {after.path.name}")
-    ct.notes[:0] = notes
+                                label=str(vector.path.name))
     p0, p1 = product_of(before, nomenclature), product_of(after, nomenclature)
     if p0 != p1:
         import warnings
