@@ -60,7 +60,7 @@ from espass_geo.io.forest_layers import (
 )
 from espass_geo.io.tables import TableWarning
 from espass_geo.reference import data
-from tests.conftest import X0, Y0, write_raster
+from conftest import X0, Y0, write_raster
 
 RASTER = np.array([[211, 211, 231, 231],
                    [211, 211, 311, 311],
