@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from conftest import X0, Y0, write_raster
 from shapely.geometry import LineString, MultiLineString, Polygon, box
 
 from espass_geo.core.areas import area_table_from_raster
@@ -60,7 +61,6 @@ from espass_geo.io.forest_layers import (
 )
 from espass_geo.io.tables import TableWarning
 from espass_geo.reference import data
-from conftest import X0, Y0, write_raster
 
 RASTER = np.array([[211, 211, 231, 231],
                    [211, 211, 311, 311],
