@@ -33,7 +33,7 @@ from espass_geo.core.artificialisation import (
     net_artificialisation_from_difference,
     net_trajectory,
 )
-from espass_geo.errors import InputFileError, UnknownLandCoverClassError
+from espass_geo.errors import AreaTableError, InputFileError, UnknownLandCoverClassError
 from espass_geo.io.ocsge import artificialised_flags, read_ocsge, read_ocsge_difference
 
 L93 = "EPSG:2154"
@@ -240,3 +240,22 @@ def test_closure_on_random_layers(tmp_path):
         tr = artificialisation_transitions(zones, b, a, years=(2018, 2024))
         np.testing.assert_allclose(tr.groupby("zone_id")["area_ha"].sum().to_numpy(),
                                    [1.7, 2.3], atol=1e-9)
+
+
+def test_polygons_without_codes_dropped_and_noted(tmp_path):
+    path = _write(tmp_path / "holes.gpkg", [
+        {"CODE_CS": "CS2.2.1", "CODE_US": "US1.1", "geometry": box(0, 0, 100, 100)},
+        {"CODE_CS": "CS1.1.1.1", "CODE_US": None, "geometry": box(100, 0, 150, 100)}])
+    lc = read_ocsge(path)
+    assert len(lc) == 1 and lc["code_cs"].tolist() == ["CS2.2.1"]
+    # the dropped polygon: 50 m × 100 m = 0.5 ha, named in a note
+    assert any("1 polygone(s) sans code" in n and "0,5" in n for n in lc.attrs["notes"])
+
+
+def test_trajectory_edge_cases():
+    # net renaturation already observed (−1 ha/yr): the ceiling is 0 every year
+    traj = net_trajectory(pd.DataFrame({"net_ha_an": [-1.0]}), start=2031, horizon=2035)
+    assert traj["target_net_ha_an"].tolist() == [0.0] * 5
+    assert traj["net_ha_an_observed"].tolist() == [-1.0] * 5
+    with pytest.raises(AreaTableError, match="horizon"):
+        net_trajectory(pd.DataFrame({"net_ha_an": [1.0]}), start=2050, horizon=2031)

@@ -102,7 +102,7 @@ def artificialisation_transitions(zones: gpd.GeoDataFrame, before: gpd.GeoDataFr
     n_years = check_dates(*years)
     b, a = _layer(before, f"OCS GE {years[0]}"), _layer(after, f"OCS GE {years[1]}")
     ct = change_table_from_vectors(zones, b, a, years=years, max_nodata_share=max_nodata_share,
-                                   label=f"OCS GE {b.label} → {a.label}")
+                                   label=f"{b.label} → {a.label}")
     t = ct.table
     from_art, from_code = _split(t["from_code"])
     to_art, to_code = _split(t["to_code"])

@@ -34,7 +34,12 @@ import numpy as np
 import pandas as pd
 
 from espass_geo.constants import HA_PER_M2, LAMBERT93
-from espass_geo.errors import InputFileError, MissingCRSError, UnknownLandCoverClassError
+from espass_geo.errors import (
+    FactorError,
+    InputFileError,
+    MissingCRSError,
+    UnknownLandCoverClassError,
+)
 from espass_geo.io.landcover_vectors import (
     _NOT_POLYGON,
     SAMPLE_ROWS,
@@ -75,8 +80,15 @@ def artificialisation_table() -> pd.DataFrame:
 def artificialisation_flags() -> dict[tuple[str, str], bool]:
     """(cover, use) → artificialised in the sense of the décret of 27 November 2023."""
     t = artificialisation_table()
-    return {(str(cs).strip().upper(), str(us).strip().upper()): bool(int(a))
-            for cs, us, a in zip(t["code_cs"], t["code_us"], t["artificialised"], strict=True)}
+    flags = pd.to_numeric(t["artificialised"], errors="coerce")
+    bad = ~flags.isin([0, 1])
+    if bad.any():
+        rows = ", ".join(f"ligne {i + 2} ({t['code_cs'].iloc[i]} × {t['code_us'].iloc[i]} : "
+                         f"{t['artificialised'].iloc[i]!r})" for i in np.flatnonzero(bad)[:10])
+        raise FactorError(f"{_TABLE_FILE} : la colonne artificialised doit valoir 0 ou 1 ; "
+                          f"{rows}. Corrigez la table (1 = artificialisé selon le décret).")
+    return {(str(cs).strip().upper(), str(us).strip().upper()): bool(a)
+            for cs, us, a in zip(t["code_cs"], t["code_us"], flags, strict=True)}
 
 
 def _norm(v) -> str | None:
@@ -86,12 +98,21 @@ def _norm(v) -> str | None:
     return None if s in _EMPTY else s
 
 
+def _norm_all(values) -> np.ndarray:
+    """:func:`_norm` of every value, computed once per distinct value."""
+    values = np.asarray(values, dtype=object)
+    if not len(values):
+        return np.zeros(0, dtype=object)
+    inv, uniq = pd.factorize(pd.Series(values), use_na_sentinel=False)
+    return np.array([_norm(v) for v in uniq], dtype=object)[inv]
+
+
 def artificialised_flags(cover, use, *, source: str) -> np.ndarray:
     """The décret flag (bool array) of each (cover, use) row. Unknown pairs raise
     :class:`UnknownLandCoverClassError` listing every one of them with its polygon count.
     Vectorised on the unique pairs."""
     flags = artificialisation_flags()
-    pairs = pd.DataFrame({"cs": [_norm(v) for v in cover], "us": [_norm(v) for v in use]})
+    pairs = pd.DataFrame({"cs": _norm_all(cover), "us": _norm_all(use)})
     key = pairs["cs"].fillna("") + "|" + pairs["us"].fillna("")
     codes, uniq = pd.factorize(key)
     counts = np.bincount(codes, minlength=len(uniq))
@@ -326,8 +347,8 @@ def read_ocsge(path: str | Path, *, bbox=None, code_field: str | None = None,
                      f"couverture ou d'usage ({fmt_area_ha(ha)}) écarté(s) ; leur surface compte "
                      "comme sans donnée.")
     out = gpd.GeoDataFrame({
-        "code_cs": [_norm(v) for v in gdf[cs].to_numpy()[keep]],
-        "code_us": [_norm(v) for v in gdf[us].to_numpy()[keep]],
+        "code_cs": _norm_all(gdf[cs].to_numpy()[keep]),
+        "code_us": _norm_all(gdf[us].to_numpy()[keep]),
         "artificialised": flags[keep],
         "code": codes[keep].astype(str).to_numpy()},
         geometry=np.asarray(gdf.geometry.values, dtype=object)[keep], crs=LAMBERT93)
@@ -383,8 +404,8 @@ def read_ocsge_difference(path: str | Path, *, bbox=None, years: tuple[int, int]
                      f"des deux dates ({fmt_area_ha(ha)}) écarté(s).")
     data = {}
     for when, (cs, us, codes, flags) in parts.items():
-        data[f"code_cs_{when}"] = [_norm(v) for v in gdf[cs].to_numpy()[keep]]
-        data[f"code_us_{when}"] = [_norm(v) for v in gdf[us].to_numpy()[keep]]
+        data[f"code_cs_{when}"] = _norm_all(gdf[cs].to_numpy()[keep])
+        data[f"code_us_{when}"] = _norm_all(gdf[us].to_numpy()[keep])
     for when, (_, _, codes, flags) in parts.items():
         data[f"artificialised_{when}"] = flags[keep]
     for when, (_, _, codes, _) in parts.items():
