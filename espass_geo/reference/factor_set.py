@@ -73,6 +73,7 @@ TABLES: dict[str, TableSpec] = {
     "crosswalk_bdforet_tfv": TableSpec(("code_tfv",), ("code",)),
     "crosswalk_ocsge": TableSpec(("code_cs", "code_us")),
     "crosswalk_ocs2d": TableSpec(("code_cs", "code_us")),
+    "ocsge_artificialisation": TableSpec(("code_cs", "code_us")),
     "consumption_per_capita": TableSpec(("post",),
                                         ("value_2007", "scaled_value", "reference_year")),
     "espass_posts": TableSpec(("post",)),
