@@ -204,3 +204,203 @@ def lever_from_land_use(to_land_use: pd.Series) -> pd.Series:
 
 def labels_fr() -> dict[str, str]:
     return land_use_classes()["label_fr"].to_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# ZAN trajectories (issue #12): hectares per year, their spread, their accounting
+# --------------------------------------------------------------------------------------------
+
+#: the ZAN reference period (consumption 2011-01-01 → 2020-12-31) and the law's decades
+ZAN_REFERENCE_YEARS = (2011, 2020)
+ZAN_FIRST_DECADE = (2021, 2030)
+ZAN_NET_YEAR = 2050
+ZAN_HECTARE_COLUMNS = ["scenario", "year", "artificialised_ha", "renatured_ha", "net_ha",
+                       "cumulative_net_ha"]
+
+
+def is_artificial(land_use) -> bool:
+    return str(land_use).startswith("artificial")
+
+
+def split_sealing(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Transitions ``from_land_use, to_land_use, …`` split into (sealing: non-artificial →
+    artificial, the rest)."""
+    if tr.empty:
+        return tr.copy(), tr.copy()
+    seal = ~tr["from_land_use"].map(is_artificial) & tr["to_land_use"].map(is_artificial)
+    return tr[seal].copy(), tr[~seal].copy()
+
+
+def zan_law_path(years, pace_ha: float, *, first_decade_ha: dict[int, float] | None = None
+                 ) -> pd.Series:
+    """Hectares per year of the « loi » path (loi Climat et résilience, 2021).
+
+    ``pace_ha``: the reference pace (ha/an, 2011–2020). Before 2021 the pace itself;
+    2021–2030 half of it (the budget of the first decade is half the reference); 2031–2040 a
+    quarter (halved again); 2041–2050 linear from the quarter (2040) to 0 in 2050 (net
+    zero): year *y* gets ``pace/4 × (2050 − y)/10``; 0 after 2050. ``first_decade_ha``
+    overrides years of 2021–2030 (consumption observed, remaining budget spread).
+
+    Example: a pace of 10 ha/an gives 5 ha/an in 2021–2030, 2.5 in 2031–2040, 2.25 in 2041,
+    0.25 in 2049, 0 in 2050.
+    """
+    out = {}
+    for y in years:
+        if y < ZAN_FIRST_DECADE[0]:
+            v = pace_ha
+        elif y <= ZAN_FIRST_DECADE[1]:
+            v = pace_ha / 2
+        elif y <= 2040:
+            v = pace_ha / 4
+        elif y <= ZAN_NET_YEAR:
+            v = pace_ha / 4 * (ZAN_NET_YEAR - y) / 10
+        else:
+            v = 0.0
+        out[int(y)] = float(v)
+    for y, v in (first_decade_ha or {}).items():
+        if int(y) in out:
+            out[int(y)] = float(v)
+    return pd.Series(out, name="area_ha", dtype=float).rename_axis("year")
+
+
+def zan_variant_path(years, points: dict[int, float]) -> pd.Series:
+    """Hectares per year of a user variant: linear between the given years, the first value
+    before them and the last after them (``{2021: 12, 2031: 6}`` → 9 ha in 2026)."""
+    xs = sorted(points)
+    ys = [float(points[x]) for x in xs]
+    yrs = list(years)
+    return pd.Series(np.interp(yrs, xs, ys), index=pd.Index(yrs, name="year"),
+                     name="area_ha", dtype=float)
+
+
+def zan_decade(year: int) -> tuple[int, int]:
+    """The accounting period of a year: its ZAN decade from 2021 (2021–2030, 2031–2040…),
+    the year alone before 2021."""
+    if year < ZAN_FIRST_DECADE[0]:
+        return (year, year)
+    first = ZAN_FIRST_DECADE[0] + 10 * ((year - ZAN_FIRST_DECADE[0]) // 10)
+    return (first, first + 9)
+
+
+def allocate_envelope(path: pd.Series, reserved: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """Hectares of the envelope left to spread like past consumption, per year.
+
+    ``path``: envelope ha/an by year; ``reserved``: hectares of the scenario's own
+    urbanisation zones (seal actions) by year. The zones are taken from the envelope of their
+    decade (the years of the decade inside the projection): what is left,
+    ``E − A`` (never below 0), is spread over the decade's years in proportion to the path,
+    so each year gets ``path × (E − A)/E``. Returns (the spread hectares by year, one row per
+    decade ``period, envelope_ha, reserved_ha, spread_ha, over_ha``; ``over_ha`` > 0: the
+    zones exceed the envelope).
+
+    Example: a path of 5 ha/an over 2025–2030 (E = 30 ha) and a 12 ha zone in 2028: 18 ha
+    left, 3 ha/an spread each year 2025–2030; 12 + 6 × 3 = 30 ha in the decade.
+    """
+    path = path.astype(float)
+    reserved = reserved.reindex(path.index, fill_value=0.0).astype(float)
+    periods = pd.Series([zan_decade(int(y)) for y in path.index], index=path.index)
+    spread = pd.Series(0.0, index=path.index, name="area_ha")
+    rows = []
+    for period, years in periods.groupby(periods).groups.items():
+        env = float(path.loc[years].sum())
+        res = float(reserved.loc[years].sum())
+        left = max(env - res, 0.0)
+        if env > 0:
+            spread.loc[years] = path.loc[years] * left / env
+        rows.append({"period": f"{period[0]}–{period[1]}" if period[0] != period[1]
+                     else str(period[0]), "first_year": int(min(years)),
+                     "last_year": int(max(years)), "envelope_ha": env, "reserved_ha": res,
+                     "spread_ha": float(spread.loc[years].sum()),
+                     "over_ha": max(res - env, 0.0)})
+    return spread, pd.DataFrame(rows)
+
+
+def sealing_pattern(sealing: pd.DataFrame, start_land_use: pd.DataFrame, *,
+                    zone_weights: pd.Series | None = None, sealed_share: float = 0.8
+                    ) -> pd.DataFrame:
+    """How one hectare of consumption is spread: ``zone_id, from_land_use, to_land_use,
+    weight`` (weights sum to 1).
+
+    ``sealing``: the trend's sealing transitions ``zone_id, from_land_use, to_land_use,
+    area_ha`` (past consumption). Zone shares: ``zone_weights`` when given (e.g. the
+    communes' 2011–2020 consumption), else the trend's. Within a zone, the mix of from/to land
+    uses of its own past sealing, else the territory's, else (no observed sealing at all) the
+    zone's non-artificial land but wetlands and waters (``start_land_use``: ``zone_id, land_use, area_ha``) going to
+    ``sealed_share`` sealed and the rest grassed artificial land.
+    """
+    cols = ["zone_id", "from_land_use", "to_land_use", "weight"]
+    s = sealing[sealing["area_ha"] > 0] if len(sealing) else sealing
+    if len(s):
+        mix = s.groupby(["zone_id", "from_land_use", "to_land_use"], as_index=False)[
+            "area_ha"].sum()
+    else:
+        lu = start_land_use[~start_land_use["land_use"].map(is_artificial)
+                            & ~start_land_use["land_use"].isin(["wetland", "unmapped"])
+                            & (start_land_use["area_ha"] > 0)]
+        lu = lu.groupby(["zone_id", "land_use"], as_index=False)["area_ha"].sum()
+        mix = pd.concat([
+            lu.assign(to_land_use="artificial_sealed", area_ha=lu["area_ha"] * sealed_share),
+            lu.assign(to_land_use="artificial_grassed",
+                      area_ha=lu["area_ha"] * (1 - sealed_share))], ignore_index=True)
+        mix = mix.rename(columns={"land_use": "from_land_use"})
+        mix = mix[mix["area_ha"] > 0]
+    if mix.empty:
+        return pd.DataFrame(columns=cols)
+    own = mix.groupby("zone_id")["area_ha"].sum()
+    if zone_weights is None:
+        zw = own
+    else:
+        zw = zone_weights[zone_weights > 0].astype(float)
+    if zw.sum() <= 0:
+        return pd.DataFrame(columns=cols)
+    zw = zw / zw.sum()
+    terr = mix.groupby(["from_land_use", "to_land_use"], as_index=False)["area_ha"].sum()
+    terr["share"] = terr["area_ha"] / terr["area_ha"].sum()
+    parts = []
+    for zone, w in zw.items():
+        m = mix[mix["zone_id"] == zone]
+        if len(m):
+            shares = m["area_ha"] / m["area_ha"].sum()
+            parts.append(pd.DataFrame({"zone_id": zone, "from_land_use": m["from_land_use"],
+                                       "to_land_use": m["to_land_use"], "weight": w * shares}))
+        else:  # a zone that consumed without sealing seen on the land cover: the territory's mix
+            parts.append(pd.DataFrame({"zone_id": zone, "from_land_use": terr["from_land_use"],
+                                       "to_land_use": terr["to_land_use"],
+                                       "weight": w * terr["share"]}))
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def spread_hectares(pattern: pd.DataFrame, hectares: pd.Series) -> pd.DataFrame:
+    """Yearly transitions ``zone_id, from_land_use, to_land_use, area_ha, year`` of
+    ``hectares`` (by year) spread by ``pattern`` (:func:`sealing_pattern`)."""
+    cols = ["zone_id", "from_land_use", "to_land_use", "area_ha", "year"]
+    rows = [pattern.assign(area_ha=pattern["weight"] * float(ha), year=int(y))
+            for y, ha in hectares.items() if ha > 0]
+    if not rows or pattern.empty:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(rows, ignore_index=True)[cols]
+
+
+def zan_hectares(transitions: pd.DataFrame, years, scenarios=None) -> pd.DataFrame:
+    """Yearly hectares of ``transitions`` (``scenario, year, from_land_use, to_land_use,
+    area_ha``): artificialised (non-artificial → artificial), renatured (artificial →
+    non-artificial), net = artificialised − renatured, cumulated net from the first year.
+    One row per scenario (``scenarios``, default those of the table) and year, zeros
+    included."""
+    t = transitions
+    names = list(scenarios) if scenarios is not None else (
+        list(dict.fromkeys(t["scenario"])) if len(t) else [])
+    if len(t):
+        fa = t["from_land_use"].map(is_artificial)
+        ta = t["to_land_use"].map(is_artificial)
+        t = t.assign(artificialised_ha=np.where(~fa & ta, t["area_ha"], 0.0),
+                     renatured_ha=np.where(fa & ~ta, t["area_ha"], 0.0))
+        g = t.groupby(["scenario", "year"])[["artificialised_ha", "renatured_ha"]].sum()
+    else:
+        g = pd.DataFrame(columns=["artificialised_ha", "renatured_ha"])
+    idx = pd.MultiIndex.from_product([names, [int(y) for y in years]],
+                                     names=["scenario", "year"])
+    out = g.reindex(idx, fill_value=0.0).astype(float).reset_index()
+    out["net_ha"] = out["artificialised_ha"] - out["renatured_ha"]
+    out["cumulative_net_ha"] = out.groupby("scenario")["net_ha"].cumsum()
+    return out[ZAN_HECTARE_COLUMNS]

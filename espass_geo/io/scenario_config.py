@@ -32,10 +32,31 @@ name = "transition"
 label = "Transition"
 
 [[scenario.action]]
-type = "convert"           # convert | seal | practice | hedges
+type = "convert"           # convert | seal | practice | hedges | renature
 to = "forest_broadleaf"    # land-use id or CLC code
 geometry = "actions/boisement.geojson"
 year = 2027
+```
+
+ZAN trajectories (issue #12): a scenario may replace the sealing part of the observed trend
+(transitions from non-artificial to artificial land) by a consumption path in hectares per
+year, spread over the zones like past consumption; its ``seal`` actions (future urbanisation
+zones, e.g. PLU(i) AU zones) are taken first from the envelope of their decade, and
+``renature`` actions turn the artificial land under a polygon into ``to``:
+
+```toml
+[zan]                      # optional: the Cerema consumption file (ENAF, m²/year/commune)
+consumption = "conso.csv"  # « loi » then starts from its 2011–2020 reference
+
+[[scenario]]
+name = "zan"
+zan = "loi"                # or "tendanciel", or {2021 = 12.0, 2031 = 6.0, 2050 = 0.0} (ha/an)
+
+[[scenario.action]]
+type = "renature"
+to = "forest_broadleaf"    # a non-artificial land use or CLC code
+geometry = "friche.geojson"
+year = 2030
 ```
 """
 
@@ -71,16 +92,25 @@ LANDCOVER_KEYS = spec.toml_keys("scenario", "landcover")
 DATA_KEYS = spec.toml_keys("scenario", "data")
 BASELINE_KEYS = spec.toml_keys("scenario", "baseline")
 _D = spec.DEFAULTS
-SCENARIO_KEYS = {"name", "label", "trend", "action"}
+SCENARIO_KEYS = {"name", "label", "trend", "action", "zan"}
+#: the optional top-level [zan] table (read here; not an input of the spec: bilan.toml hands
+#: its consumption table over to the scenarios instead)
+ZAN_KEYS = {"consumption"}
+#: named ZAN consumption paths (``zan = "loi"``); a table {year = ha/an} is a user variant
+ZAN_PATHS = ("loi", "tendanciel")
+#: the first year of a user variant (start of the ZAN reference period)
+ZAN_FIRST_YEAR = 2011
 ACTION_KEYS = {
     "convert": {"type", "id", "label", "to", "geometry", "year"},
     "seal": {"type", "id", "label", "geometry", "year", "sealed_share"},
     "practice": {"type", "id", "label", "practice", "year", "crop_groups", "crop_codes",
                  "geometry", "share"},
     "hedges": {"type", "id", "label", "length_km", "host", "year", "zones"},
+    "renature": {"type", "id", "label", "to", "geometry", "year"},
 }
 REQUIRED = {"convert": {"to", "geometry", "year"}, "seal": {"geometry", "year"},
-            "practice": {"practice", "year"}, "hedges": {"length_km", "year"}}
+            "practice": {"practice", "year"}, "hedges": {"length_km", "year"},
+            "renature": {"to", "geometry", "year"}}
 
 
 @dataclass
@@ -94,11 +124,23 @@ class Action:
 
 
 @dataclass
+class ZanPath:
+    """The consumption path of a ZAN scenario: ``kind`` "loi", "tendanciel" or "variante"
+    (``points``: {year: ha/an}, linear between the years, constant before the first and after
+    the last)."""
+    kind: str
+    points: dict[int, float] = field(default_factory=dict)
+    line: int | None = None
+
+
+@dataclass
 class Scenario:
     name: str
     label: str
     trend: bool
     actions: list[Action] = field(default_factory=list)
+    #: a ZAN consumption path replacing the sealing of the trend (None: the trend as observed)
+    zan: ZanPath | None = None
 
 
 @dataclass
@@ -122,6 +164,8 @@ class ScenarioConfig:
     #: fields of a zones file holding the zone ids and names (None: recognised names)
     id_field: str | None = None
     name_field: str | None = None
+    #: [zan] consumption: the Cerema consumption file (None: none given)
+    zan_consumption: Path | None = None
 
     @property
     def years(self) -> range:
@@ -221,7 +265,7 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         return p
 
     # ---- top level
-    unknown(raw, TOP_KEYS, (), "")
+    unknown(raw, TOP_KEYS | {"zan"}, (), "")
     title = raw.get("title")
     if title is not None and not isinstance(title, str):
         add(("title",), f"« title » doit être un texte, pas {show(title)}")
@@ -358,6 +402,11 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
                                    "ajoutez [landcover] before ou changes (anciens noms : "
                                    "data.trend_landcover_before, data.trend_changes), ou "
                                    "écrivez trend = false")
+    # ---- [zan]
+    zt = table(raw.get("zan"), ("zan",), "zan")
+    unknown(zt, ZAN_KEYS, ("zan",), "zan.")
+    zan_consumption = file_value(zt, "consumption", ("zan",), "consumption",
+                                 "zan.consumption (fichier de consommation d'espaces)")
     # ---- [[scenario]] and [[scenario.action]]
     scenarios: list[Scenario] = []
     raw_sc = raw.get("scenario")
@@ -378,7 +427,10 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     ipcc_practices = set(data.factor_table("practices_ipcc")["practice"])
     land_uses = set(data.factor_table("land_use_classes")["land_use"]) - {
         "artificial_unsplit", "unmapped"}
-    clc = set(data.factor_table("clc_to_land_use")["code_clc"].astype(str))
+    clc_table = data.factor_table("clc_to_land_use")
+    clc = set(clc_table["code_clc"].astype(str))
+    clc_lu = dict(zip(clc_table["code_clc"].astype(str), clc_table["land_use"].astype(str),
+                      strict=True))
     for si, sc in enumerate(raw_sc):
         sk = ("scenario", si)
         if not isinstance(sc, dict):
@@ -400,6 +452,18 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
             add(sk + ("trend",), f"« trend » doit être true ou false, pas {show(st)}")
             st = None
         scen = Scenario(name=name, label=label, trend=baseline_trend if st is None else st)
+        if "zan" in sc:
+            scen.zan = _zan_path(sc["zan"], sk + ("zan",), add, lines, horizon)
+            if scen.zan is not None and not scen.trend and not in_bilan:
+                add(sk + ("zan",), f"le scénario « {name} » a une trajectoire ZAN mais trend = "
+                                   "false : la trajectoire remplace l'artificialisation de la "
+                                   "tendance observée ; écrivez trend = true ou retirez zan")
+            elif (scen.zan is not None and not has_trend and not in_bilan
+                  and scen.zan.kind != "variante" and zan_consumption is None
+                  and "consumption" not in zt):
+                add(sk + ("zan",), f"zan = \"{scen.zan.kind}\" part du rythme observé : "
+                                   "ajoutez une tendance ([landcover] before) ou le fichier "
+                                   "de consommation ([zan] consumption = \"conso.csv\")")
         acts = sc.get("action", [])
         if isinstance(acts, dict):
             add(sk + ("action",), "« scenario.action » doit être une liste d'actions : écrivez "
@@ -418,7 +482,8 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
             typ = act.get("type")
             if not isinstance(typ, str) or typ not in ACTION_KEYS:
                 add(ak + ("type",), f"type d'action {show(typ)} inconnu : écrivez type = "
-                                    "\"convert\", \"seal\", \"practice\" ou \"hedges\"")
+                                    "\"convert\", \"seal\", \"practice\", \"hedges\" ou "
+                                    "\"renature\"")
                 continue
             unknown(act, ACTION_KEYS[typ], ak, "", f" pour une action {typ}")
             for key in sorted(REQUIRED[typ] - set(act)):
@@ -450,12 +515,19 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
                     add(ak + ("year",), f"année {year} hors de l'horizon {start}–{horizon} "
                                         f"(start_year–horizon) ; {fix}")
             params = {k: v for k, v in act.items() if k not in {"type", "id", "label", "year"}}
-            if typ == "convert" and "to" in act:
+            if typ in ("convert", "renature") and "to" in act:
                 to = act["to"]
                 if not (isinstance(to, str) or is_int(to)) or str(to) not in land_uses | clc:
                     add(ak + ("to",), f"classe cible {show(to)} inconnue (classes : "
                                       f"{', '.join(sorted(land_uses))}, ou un code CLC comme "
                                       "311)")
+                elif typ == "renature" and clc_lu.get(str(to), str(to)).startswith(
+                        "artificial"):
+                    natural = sorted(lu for lu in land_uses if not lu.startswith("artificial"))
+                    add(ak + ("to",), f"renaturation vers {show(to)}, une classe artificielle : "
+                                      "renaturer, c'est rendre un sol artificialisé naturel, "
+                                      f"agricole ou forestier ; écrivez to = \"{natural[0]}\" "
+                                      f"ou une autre classe ({', '.join(natural)})")
             if typ == "practice":
                 pr = act.get("practice")
                 if "practice" in act and (not isinstance(pr, str) or pr not in practices):
@@ -510,4 +582,47 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         start_year=int(start), horizon=int(horizon), method=method, gwp_n2o=float(gwp),
         zpc=zpc, landcover=landcover, parcels=parcels, trend_before=trend_before,
         trend_years=trend_years, trend_changes=trend_changes, baseline_trend=baseline_trend,
-        scenarios=scenarios, raw=raw, **fields)
+        scenarios=scenarios, raw=raw, zan_consumption=zan_consumption, **fields)
+
+
+def _zan_path(value, keys: tuple, add, lines: TomlLines, horizon) -> ZanPath | None:
+    """``zan = "loi" | "tendanciel" | {year = ha/an, …}`` checked; problems through ``add``."""
+    line = lines.line(*keys)
+    if isinstance(value, str):
+        if value.strip() in ZAN_PATHS:
+            return ZanPath(kind=value.strip(), line=line)
+        add(keys, f"trajectoire ZAN {show(value)} inconnue : écrivez zan = \"loi\" (−50 % en "
+                  "2021–2030 puis trajectoire nette vers 2050), zan = \"tendanciel\" (le "
+                  "rythme observé continue) ou une variante en ha/an, ex. zan = {2021 = 12.0, "
+                  "2031 = 6.0, 2050 = 0.0}")
+        return None
+    if not isinstance(value, dict) or not value:
+        add(keys, f"« zan » doit être \"loi\", \"tendanciel\" ou une table {{année = ha/an}}, "
+                  f"pas {show(value)} ; ex. zan = {{2021 = 12.0, 2031 = 6.0, 2050 = 0.0}}")
+        return None
+    points: dict[int, float] = {}
+    ok = True
+    last_year = None
+    for k, v in value.items():
+        year = int(k) if isinstance(k, str) and k.strip().isdigit() else None
+        if year is None or not ZAN_FIRST_YEAR <= year <= LAST_YEAR:
+            add(keys + (k,), f"zan : année {show(k)} invalide : les années d'une variante sont "
+                             f"entre {ZAN_FIRST_YEAR} et {LAST_YEAR} (ex. 2031 = 6.0)")
+            ok = False
+            continue
+        if last_year is not None and year <= last_year:
+            add(keys + (k,), f"zan : l'année {year} suit {last_year} : écrivez les années de la "
+                             "variante dans l'ordre croissant, chacune une fois")
+            ok = False
+        last_year = year if last_year is None else max(year, last_year)
+        if not is_number(v) or v < 0:
+            add(keys + (k,), f"zan : {show(v)} ha/an en {year} : la consommation d'une année est "
+                             "un nombre d'hectares positif ou nul (ex. 2031 = 6.0)")
+            ok = False
+            continue
+        points[year] = float(v)
+    if ok and horizon is not None and min(points) > horizon:
+        add(keys, f"zan : la variante commence en {min(points)}, après l'horizon {horizon} : "
+                  "donnez au moins une année avant l'horizon")
+        ok = False
+    return ZanPath(kind="variante", points=points, line=line) if ok else None

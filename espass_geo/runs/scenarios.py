@@ -29,17 +29,27 @@ from espass_geo.core.flows import (
 from espass_geo.core.scenarios import (
     COHORT_COLUMNS,
     FOREST_COMPOSITION,
+    ZAN_FIRST_DECADE,
+    ZAN_HECTARE_COLUMNS,
+    ZAN_REFERENCE_YEARS,
+    allocate_envelope,
     growth_cohorts,
     practice_cohorts,
     project,
+    sealing_pattern,
+    split_sealing,
+    spread_hectares,
     stock_trajectory,
     transition_cohorts,
+    zan_hectares,
+    zan_law_path,
+    zan_variant_path,
 )
 from espass_geo.core.stocks import compute_stocks, land_use_areas
 from espass_geo.errors import EspassGeoError, ScenarioError
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.io.parcels import read_parcels
-from espass_geo.io.scenario_config import Action, ScenarioConfig
+from espass_geo.io.scenario_config import Action, Scenario, ScenarioConfig
 from espass_geo.io.vectors import read_vector
 from espass_geo.present.exports import write_csv
 from espass_geo.present.fmt import fmt_area_ha, fmt_number
@@ -66,6 +76,14 @@ class ScenarioResult:
     zone_summary: pd.DataFrame  # scenario × zone: stock change, cumulated flows, delta
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    #: hectares per scenario and year: ``scenario, year, artificialised_ha, renatured_ha,
+    #: net_ha, cumulative_net_ha, flux_tCO2e_an`` (the scenario's net carbon flow beside them)
+    zan_hectares: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*ZAN_HECTARE_COLUMNS, "flux_tCO2e_an"]))
+    #: ZAN scenarios: the envelope of each decade, the urbanisation zones taken from it
+    #: (``scenario, period, first_year, last_year, envelope_ha, reserved_ha, spread_ha,
+    #: over_ha``)
+    zan_envelopes: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: the FactorSet the result was computed with (None: the shipped tables)
     factors: Any = None
 
@@ -101,6 +119,8 @@ def _transitions_from_polygon(action: Action, geom: gpd.GeoDataFrame, zones, lan
     for r in lu.itertuples(index=False):
         if action.type == "seal" and r.land_use.startswith("artificial"):
             continue  # already artificial land stays as it is
+        if action.type == "renature" and not r.land_use.startswith("artificial"):
+            continue  # only artificial land is renatured
         for to, share in to_shares.items():
             if r.land_use != to:
                 rows.append((r.zone_id, r.land_use, to, r.area_ha * share))
@@ -165,7 +185,7 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
     for sc in cfg.scenarios:
         for a in sc.actions:
             loc = f"{cfg.path.name}:{a.line}" if a.line else cfg.path.name
-            if a.type in ("convert", "seal"):
+            if a.type in ("convert", "seal", "renature"):
                 try:
                     g = _action_geometry(a)
                 except EspassGeoError as exc:
@@ -206,11 +226,182 @@ def _check_against_territory(cfg: ScenarioConfig, zones: gpd.GeoDataFrame, tgeom
                             "problème(s) :\n  - " + "\n  - ".join(problems), problems)
 
 
+def _consumption_table(consumption, cfg: ScenarioConfig, zones: gpd.GeoDataFrame,
+                       notes: list[str]) -> pd.DataFrame | None:
+    """The observed consumption of the territory's communes (``commune_id, year, area_ha``,
+    destination « total »), handed over or read from ``[zan] consumption``; None: none."""
+    where = f"fichier de scénario « {cfg.path.name} »"
+    if consumption is None and cfg.zan_consumption is not None:
+        try:
+            from espass_geo.io.consumption import read_consumption
+        except ImportError as exc:  # pragma: no cover - the reader ships with the package
+            raise ScenarioError(f"{where} : [zan] consumption : la lecture des fichiers de "
+                                "consommation d'espaces n'est pas disponible dans cette "
+                                "version ; retirez la clé") from exc
+        consumption = read_consumption(cfg.zan_consumption)
+    if consumption is None:
+        return None
+    if hasattr(consumption, "table"):
+        notes += [n for n in getattr(consumption, "notes", []) if n not in notes]
+        consumption = consumption.table
+    missing = {"commune_id", "year", "area_ha"} - set(consumption.columns)
+    if missing:
+        raise ScenarioError(f"{where} : la table de consommation d'espaces n'a pas les colonnes "
+                            f"{', '.join(sorted(missing))} (attendu : commune_id, year, "
+                            "destination, area_ha)")
+    t = consumption
+    if "destination" in t.columns and (t["destination"] == "total").any():
+        t = t[t["destination"] == "total"]
+    t = pd.DataFrame({"commune_id": t["commune_id"].astype(str).str.strip(),
+                      "year": pd.to_numeric(t["year"]).astype(int),
+                      "area_ha": pd.to_numeric(t["area_ha"]).astype(float)})
+    ids = set(zones["zone_id"].astype(str))
+    inside = t[t["commune_id"].isin(ids)]
+    if inside.empty:
+        raise ScenarioError(
+            f"{where} : aucune commune de la table de consommation d'espaces ne correspond aux "
+            f"zones du territoire ({', '.join(sorted(ids)[:5])}…) : les zones doivent être les "
+            "communes (codes INSEE) du fichier de consommation ; vérifiez le territoire ou le "
+            "fichier")
+    absent = sorted(ids - set(inside["commune_id"]))
+    if absent:
+        notes.append(f"Consommation d'espaces : {len(absent)} zone(s) absente(s) du fichier "
+                     f"({', '.join(absent[:5])}) comptée(s) sans consommation.")
+    return inside
+
+
+def _zan_setup(cfg: ScenarioConfig, zones, lu0, trend_tr, trend_label, consumption, attrs,
+               notes: list[str], problems: list[str]) -> dict:
+    """What every ZAN scenario shares: the trend split into its sealing and the rest, the
+    pattern of past consumption, the observed paces (land cover, consumption file)."""
+    sealing, rest = split_sealing(trend_tr)
+    rest_yearly = pd.concat([rest.assign(year=y, lever="trend", action_id="")
+                             for y in cfg.years], ignore_index=True) if len(rest) else \
+        pd.DataFrame(columns=[*trend_tr.columns, "year", "lever", "action_id"])
+    rest_cohorts = transition_cohorts(rest_yearly, attrs, method=cfg.method,
+                                      gwp_n2o=cfg.gwp_n2o) if len(rest_yearly) else \
+        pd.DataFrame(columns=COHORT_COLUMNS)
+    cons = _consumption_table(consumption, cfg, zones, notes)
+    out = {"rest_yearly": rest_yearly, "rest_cohorts": rest_cohorts,
+           "land_pace": float(sealing["area_ha"].sum()) if len(sealing) else 0.0,
+           "trend_label": trend_label, "consumption": None}
+    weights = None
+    if cons is not None:
+        by_year = cons.groupby("year")["area_ha"].sum()
+        ref_years = range(ZAN_REFERENCE_YEARS[0], ZAN_REFERENCE_YEARS[1] + 1)
+        ref = cons[cons["year"].isin(ref_years)]
+        seen = sorted(set(ref["year"]))
+        if len(seen) < len(ref_years):
+            notes.append(f"Consommation d'espaces : la référence 2011–2020 n'a que {len(seen)} "
+                         "année(s) dans le fichier ; les années absentes comptent pour 0.")
+        last = int(by_year.index.max())
+        recent = by_year.reindex(range(max(last - 9, int(by_year.index.min())), last + 1),
+                                 fill_value=0.0)
+        out["consumption"] = {"reference_ha": float(ref["area_ha"].sum()),
+                              "by_year": by_year, "last_year": last,
+                              "recent_pace": float(recent.mean()),
+                              "recent_years": (int(recent.index.min()), last)}
+        w = ref.groupby("commune_id")["area_ha"].sum()
+        weights = w if w.sum() > 0 else None
+    _, default_sealed = artificial_split_parameters()
+    out["pattern"] = sealing_pattern(sealing, lu0, zone_weights=weights,
+                                     sealed_share=float(default_sealed))
+    if out["pattern"].empty:
+        problems.append(f"{cfg.path.name} : trajectoire ZAN : aucune surface où répartir la "
+                        "consommation (ni artificialisation observée, ni sol naturel, agricole "
+                        "ou forestier dans les zones)")
+    return out
+
+
+def _zan_path(sc: Scenario, cfg: ScenarioConfig, zan: dict) -> tuple[pd.Series, str]:
+    """Hectares per year of a ZAN scenario's envelope, and a French sentence saying how."""
+    years = cfg.years
+    kind = sc.zan.kind
+    cons = zan["consumption"]
+    if kind == "variante":
+        pts = ", ".join(f"{y} : {fmt_number(v)} ha" for y, v in sc.zan.points.items())
+        return zan_variant_path(years, sc.zan.points), f"variante ({pts}, linéaire entre)"
+    if cons is None:
+        pace = zan["land_pace"]
+        src = (f"artificialisation observée sur l'occupation du sol {zan['trend_label']} : "
+               f"{fmt_number(pace)} ha/an")
+        if kind == "tendanciel":
+            return pd.Series(pace, index=pd.Index(list(years), name="year"), dtype=float), \
+                f"tendanciel ({src})"
+        return zan_law_path(years, pace), (f"loi Climat et résilience depuis le rythme de "
+                                           f"l'{src} (÷ 2 en 2021–2030, ÷ 4 en 2031–2040, "
+                                           "0 en 2050)")
+    if kind == "tendanciel":
+        a, b = cons["recent_years"]
+        pace = cons["recent_pace"]
+        return pd.Series(pace, index=pd.Index(list(years), name="year"), dtype=float), (
+            f"tendanciel (consommation d'espaces moyenne {a}–{b} : {fmt_number(pace)} ha/an)")
+    ref = cons["reference_ha"]
+    first = {}
+    last = cons["last_year"]
+    d0, d1 = ZAN_FIRST_DECADE
+    text = (f"loi Climat et résilience depuis la consommation 2011–2020 "
+            f"({fmt_number(ref)} ha, enveloppe 2021–2030 de {fmt_number(ref / 2)} ha")
+    if last >= d0:
+        observed = cons["by_year"].reindex(range(d0, min(last, d1) + 1), fill_value=0.0)
+        first.update({int(y): float(v) for y, v in observed.items()})
+        left = ref / 2 - float(observed.sum())
+        if last < d1:
+            first.update({y: max(left, 0.0) / (d1 - last) for y in range(last + 1, d1 + 1)})
+        text += (f", dont {fmt_number(float(observed.sum()))} ha consommés en {d0}–"
+                 f"{min(last, d1)}")
+        if left < 0:
+            text += f", enveloppe dépassée de {fmt_number(-left)} ha"
+    text += "; ÷ 4 en 2031–2040, 0 en 2050)"
+    return zan_law_path(years, ref / 10, first_decade_ha=first), text
+
+
+def _zan_transitions(sc: Scenario, cfg: ScenarioConfig, zan: dict, tr_rows: list,
+                     notes: list[str], envelopes: list) -> list[pd.DataFrame]:
+    """The yearly sealing of a ZAN scenario: its urbanisation zones (seal actions) taken from
+    the envelope of their decade, the rest spread like past consumption (lever ``zan``)."""
+    path, how = _zan_path(sc, cfg, zan)
+    own = [split_sealing(t)[0] for t in tr_rows]
+    own = [t for t in own if len(t)]
+    reserved = (pd.concat(own).groupby("year")["area_ha"].sum() if own
+                else pd.Series(dtype=float))
+    spread, periods = allocate_envelope(path, reserved)
+    where = f"{cfg.path.name}:{sc.zan.line}" if sc.zan.line else cfg.path.name
+    for p in periods.itertuples(index=False):
+        if p.over_ha > 1e-9:
+            notes.append(f"{where} : scénario « {sc.name} » : les zones à urbaniser (actions "
+                         f"seal) de {p.period} consomment {fmt_area_ha(p.reserved_ha)}, plus "
+                         f"que l'enveloppe ZAN de la période ({fmt_area_ha(p.envelope_ha)}) : "
+                         f"dépassement de {fmt_area_ha(p.over_ha)} ; rien n'est réparti comme "
+                         "la consommation passée. Réduisez ou décalez ces zones.")
+    for y, ha in reserved.items():
+        if int(y) in path.index and ha > path[int(y)] + 1e-9:
+            dec = periods[(periods["first_year"] <= y) & (periods["last_year"] >= y)]
+            if len(dec) and dec["over_ha"].iloc[0] <= 1e-9:
+                notes.append(f"{where} : scénario « {sc.name} » : les zones à urbaniser de {y} "
+                             f"({fmt_area_ha(ha)}) dépassent l'enveloppe de l'année "
+                             f"({fmt_area_ha(path[int(y)])}) mais tiennent dans celle de "
+                             f"{dec['period'].iloc[0]} : les autres années de la période "
+                             "consomment moins.")
+    zones_text = (f"{fmt_area_ha(float(reserved.sum()))} de zones à urbaniser et "
+                  if reserved.sum() > 0 else "")
+    notes.append(f"Scénario « {sc.name} » : trajectoire ZAN {how} ; "
+                 f"{fmt_area_ha(float(path.sum()))} en {cfg.start_year}–{cfg.horizon}, dont "
+                 f"{zones_text}{fmt_area_ha(float(spread.sum()))} répartis comme la "
+                 "consommation passée.")
+    envelopes.append(periods.assign(scenario=sc.name))
+    rows = spread_hectares(zan["pattern"], spread)
+    if rows.empty:
+        return []
+    return [rows.assign(lever="zan", action_id="")]
+
+
 def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = None,
                     area_table: AreaTable | None = None,
                     parcels_gdf: gpd.GeoDataFrame | None = None,
                     change_table: ChangeTable | None = None,
-                    landcover_options: dict | None = None) -> ScenarioResult:
+                    landcover_options: dict | None = None,
+                    consumption: Any = None) -> ScenarioResult:
     """Compute baseline and scenario trajectories from a validated configuration.
 
     Inside a bilan the inputs already resolved by the run are handed over (``territory``, the
@@ -219,6 +410,12 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     each one not given is read from ``config`` as before. ``landcover_options``
     (``nomenclature``, ``code_field``) say how to read the land cover (a raster in another
     nomenclature, a vector layer).
+
+    ``consumption``: the observed consumption of space handed over by a bilan (the tidy table
+    of :mod:`espass_geo.io.consumption` — ``commune_id, year, destination, area_ha`` — or its
+    ``ConsumptionData``); else the file of ``[zan] consumption``, if any. ZAN scenarios
+    (``zan = …``) then start from its 2011–2020 reference instead of the land-cover trend's
+    sealing pace.
     """
     cfg = config
     lc_opts = dict(landcover_options or {})
@@ -272,6 +469,9 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
             "year": cfg.start_year, "area_ha": 1.0, "pool": "wood_products", "gas": "CO2",
             "kind": "annual", "rate": wp["flux_tC_an"], "duration": 0}))
     trend_cohorts = pd.DataFrame(columns=COHORT_COLUMNS)
+    trend_tr = pd.DataFrame(columns=["zone_id", "from_land_use", "to_land_use", "area_ha"])
+    trend_yearly = pd.DataFrame(columns=[*trend_tr.columns, "year", "lever", "action_id"])
+    trend_label = ""
     if (change_table is not None or cfg.trend_before is not None
             or cfg.trend_changes is not None):
         from espass_geo.io.change_tables import change_table_from_csv
@@ -291,13 +491,22 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
         tr = tr[tr["from_land_use"] != tr["to_land_use"]]
         tr["area_ha"] = tr["area_ha"] / ct.years
         yearly = [tr.assign(year=y, lever="trend", action_id="") for y in cfg.years]
-        trend_cohorts = transition_cohorts(pd.concat(yearly, ignore_index=True), attrs,
+        trend_tr, trend_yearly = tr, pd.concat(yearly, ignore_index=True)
+        trend_label = f"{ct.date_from}–{ct.date_to}"
+        trend_cohorts = transition_cohorts(trend_yearly, attrs,
                                            method=cfg.method, gwp_n2o=cfg.gwp_n2o)
         notes.append(f"Tendanciel : changements d'occupation du sol observés {ct.date_from}–"
                      f"{ct.date_to} prolongés chaque année ({tr['area_ha'].sum():.1f} ha/an).")
     baseline = pd.concat([*base_cohorts, trend_cohorts], ignore_index=True)
-    # ---- actions
+    # ---- ZAN: the trend without its sealing, the pattern of past consumption, the pace
     problems: list[str] = []
+    zan = None
+    if any(sc.zan is not None for sc in cfg.scenarios):
+        zan = _zan_setup(cfg, zones, lu0, trend_tr, trend_label, consumption, attrs, notes,
+                         problems)
+    hectare_rows = [trend_yearly.assign(scenario="baseline")]
+    envelopes = []
+    # ---- actions
     action_geoms, action_areas, scen_cohorts = [], [], {}
     _, default_sealed = artificial_split_parameters()
     for sc in cfg.scenarios:
@@ -305,7 +514,7 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
         geoms: list[tuple[Action, object]] = []
         for a in sc.actions:
             loc = f"{cfg.path.name}:{a.line}" if a.line else cfg.path.name
-            if a.type in ("convert", "seal"):
+            if a.type in ("convert", "seal", "renature"):
                 g = _action_geometry(a)
                 inside = g.geometry.intersection(tgeom).area.sum()
                 total = g.geometry.area.sum()
@@ -323,17 +532,23 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                                     "polygone), le bilan n'a qu'une table de surfaces : "
                                     "donnez [landcover] after dans le fichier du bilan")
                     continue
-                if a.type == "convert":
+                if a.type in ("convert", "renature"):
                     shares = {_target_land_use(a.params["to"]): 1.0}
                 else:
                     s = float(a.params.get("sealed_share", default_sealed))
                     shares = {"artificial_sealed": s, "artificial_grassed": 1 - s}
                 t = _transitions_from_polygon(a, g, zones, lc, parcels, shares,
                                               nomenclature=nomenclature)
+                if t.empty and a.type == "renature":
+                    notes.append(f"{loc} : la renaturation « {a.id} » ne trouve aucun sol "
+                                 "artificialisé sous son polygone (occupation du sol de départ) "
+                                 ": elle ne change rien ; vérifiez le polygone.")
+                    geoms.append((a, g.geometry.iloc[0].intersection(tgeom)))
+                    continue
                 if t.empty:
                     problems.append(f"{loc} : l'action « {a.id} » ne change aucune surface")
                     continue
-                lever = "convert" if a.type == "convert" else "seal"
+                lever = a.type
                 tr_rows.append(t.assign(year=a.year, lever=lever, action_id=a.id))
                 geoms.append((a, g.geometry.iloc[0].intersection(tgeom)))
                 action_areas.append(t.assign(scenario=sc.name, action_id=a.id))
@@ -425,8 +640,14 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                              f"s'arrête en {a.year} sur {cut.sum():.1f} ha convertis par "
                              f"l'action « {a.id} » (la conversion l'emporte).")
             pr_rows[k] = (pr, sel)
+        zan_rows = []
+        if sc.zan is not None and zan is not None:
+            zan_rows = _zan_transitions(sc, cfg, zan, tr_rows, notes, envelopes)
         cohorts = []
         try:  # a factor missing for the method is listed with the other problems
+            if zan_rows:
+                cohorts.append(transition_cohorts(pd.concat(zan_rows, ignore_index=True), attrs,
+                                                  method=cfg.method, gwp_n2o=cfg.gwp_n2o))
             if tr_rows:
                 cohorts.append(transition_cohorts(pd.concat(tr_rows, ignore_index=True), attrs,
                                                   method=cfg.method, gwp_n2o=cfg.gwp_n2o))
@@ -435,8 +656,17 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                 cohorts.append(practice_cohorts(prs, attrs, method=cfg.method))
         except ScenarioError as exc:
             problems.append(f"{cfg.path.name} : scénario « {sc.name} » : {exc}")
-        sc_base = baseline if sc.trend else pd.concat(base_cohorts, ignore_index=True) \
-            if base_cohorts else pd.DataFrame(columns=COHORT_COLUMNS)
+        own = pd.concat(base_cohorts, ignore_index=True) if base_cohorts else pd.DataFrame(
+            columns=COHORT_COLUMNS)
+        if sc.zan is not None and zan is not None:  # the trend without its sealing
+            sc_base = pd.concat([own, zan["rest_cohorts"]], ignore_index=True)
+            hectare_rows.append(zan["rest_yearly"].assign(scenario=sc.name))
+        elif sc.trend:
+            sc_base = baseline
+            hectare_rows.append(trend_yearly.assign(scenario=sc.name))
+        else:
+            sc_base = own
+        hectare_rows += [t.assign(scenario=sc.name) for t in (*zan_rows, *tr_rows)]
         scen_cohorts[sc.name] = pd.concat([sc_base, *cohorts], ignore_index=True)
         for a, g in geoms:
             action_geoms.append({"scenario": sc.name, "action_id": a.id, "type": a.type,
@@ -490,9 +720,20 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
             {"scenario": [], "action_id": [], "type": [], "label": [], "year": []},
             geometry=[], crs=LAMBERT93)
     aa = pd.concat(action_areas, ignore_index=True) if action_areas else pd.DataFrame()
+    # ---- hectares beside the carbon
+    cols = ["scenario", "year", "from_land_use", "to_land_use", "area_ha"]
+    rows = [r[cols] for r in hectare_rows if len(r)]
+    hect = zan_hectares(pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=cols), cfg.years, scenarios=["baseline", *scen_cohorts])
+    total = terr[terr["lever"] == "total"].set_index(["scenario", "year"])["flux_tCO2e_an"]
+    hect["flux_tCO2e_an"] = [float(total.get((s, y), 0.0))
+                             for s, y in zip(hect["scenario"], hect["year"], strict=True)]
+    env = pd.concat(envelopes, ignore_index=True) if envelopes else pd.DataFrame(
+        columns=["scenario", "period", "first_year", "last_year", "envelope_ha",
+                 "reserved_ha", "spread_ha", "over_ha"])
     return ScenarioResult(config=cfg, zones=zones, actions=actions, action_areas=aa,
                           flows=flows, stocks=stocks, territory=terr, delta=delta,
-                          zone_summary=zs, notes=notes)
+                          zone_summary=zs, notes=notes, zan_hectares=hect, zan_envelopes=env)
 
 
 def _readme(result: ScenarioResult) -> str:
@@ -512,7 +753,18 @@ def _readme(result: ScenarioResult) -> str:
         "Fichiers : trajectoires.csv (scénario × zone × levier × année), "
         "trajectoires_territoire.csv (scénario × année × levier, stock), ecarts.csv (écart au "
         "tendanciel par levier), scenario.gpkg (zones par scénario, actions), "
-        "flux_annuels/ecart_cumule/stocks (.png, .svg), carte_scenarios.html.",
+        "zan_hectares.csv (hectares artificialisés, renaturés, nets et cumulés par scénario et "
+        "année, avec le flux net de carbone), zan_enveloppes.csv (scénarios ZAN : enveloppe de "
+        "chaque décennie et zones à urbaniser prises dessus), "
+        "flux_annuels/ecart_cumule/stocks/zan_hectares_carbone (.png, .svg), "
+        "carte_scenarios.html.",
+        "ZAN : une trajectoire (zan = \"loi\", \"tendanciel\" ou une variante) remplace "
+        "l'artificialisation de la tendance observée (passage d'un sol non artificialisé à un "
+        "sol artificialisé) par ses hectares annuels, répartis comme la consommation passée ; "
+        "« loi » : rythme de référence ÷ 2 en 2021–2030, ÷ 4 en 2031–2040, puis linéaire "
+        "jusqu'à 0 en 2050 ; la garantie communale d'1 ha n'est pas appliquée à l'échelle du "
+        "territoire. Renaturation : le sol artificialisé sous le polygone devient la classe "
+        "cible (gains sur 20 ans, règles ALDO).",
         "",
         "Avertissements :", *[f"  - {n}" for n in result.notes],
         "",
@@ -536,6 +788,11 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
                                                          tmp / "trajectoires_territoire.csv")
         files["ecarts.csv"] = write_csv(result.delta, tmp / "ecarts.csv")
         files["stocks_zones.csv"] = write_csv(result.stocks, tmp / "stocks_zones.csv")
+        if len(result.zan_hectares):
+            files["zan_hectares.csv"] = write_csv(result.zan_hectares, tmp / "zan_hectares.csv")
+        if len(result.zan_envelopes):
+            files["zan_enveloppes.csv"] = write_csv(result.zan_envelopes,
+                                                    tmp / "zan_enveloppes.csv")
         gz = result.zones[["zone_id", "geometry"]]
         for name in result.zone_summary["scenario"].unique():
             layer = gz.merge(result.zone_summary[result.zone_summary["scenario"] == name],
@@ -553,6 +810,12 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
             for k, p in scenario_charts(result.territory, result.delta, tmp,
                                         title=cfg.title).items():
                 files[k] = p
+            if len(result.zan_hectares):
+                from espass_geo.present.charts.scenarios import zan_chart
+
+                files.update(zan_chart(result.zan_hectares, tmp, title=cfg.title,
+                                       scenario_labels={s.name: s.label
+                                                        for s in cfg.scenarios}))
         if make_map:
             from espass_geo.present.maps import scenario_map
 

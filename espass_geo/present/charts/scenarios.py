@@ -300,3 +300,86 @@ def scenario_charts(traj: pd.DataFrame, delta: pd.DataFrame,
         paths.update(save(fig, out, stem))
     return paths
 
+
+
+# --------------------------------------------------------------------------------------------
+# ZAN: hectares and carbon side by side
+# --------------------------------------------------------------------------------------------
+
+HECTARES_TITLE_FR: str = "Artificialisation (ha/an)"
+CARBON_TITLE_FR: str = "Flux de carbone (tCO₂e/an)"
+ZAN_COLUMNS: tuple[str, ...] = ("scenario", "year", "artificialised_ha", "renatured_ha",
+                                "net_ha", "flux_tCO2e_an")
+ARTIFICIALISED_COLOR: str = "#d73027"
+RENATURED_COLOR: str = "#1a9850"
+
+
+def _zan_figure(hect: pd.DataFrame, order: list[str], labels: Mapping[str, str],
+                colors: Mapping[str, str], title: str) -> Figure:
+    from matplotlib.lines import Line2D
+
+    n = len(order)
+    fig, axes = new_figure(n, 2, sharex=True, sharey="col")
+    fig.set_size_inches(8.0, max(700 / 150, 1.0 + 2.0 * n))
+    years = sorted(hect["year"].unique())
+    x = np.asarray(years, dtype=float)
+    base = hect[hect["scenario"] == BASELINE].set_index("year").reindex(years)
+    for row, scenario in enumerate(order):
+        s = hect[hect["scenario"] == scenario].set_index("year").reindex(years).fillna(0.0)
+        left, right = axes[row, 0], axes[row, 1]
+        left.bar(x, s["artificialised_ha"], width=0.8, color=ARTIFICIALISED_COLOR,
+                 alpha=0.85, label="Artificialisé")
+        left.bar(x, -s["renatured_ha"], width=0.8, color=RENATURED_COLOR, alpha=0.85,
+                 label="Renaturé")
+        left.plot(x, s["net_ha"], color="#111111", linewidth=1.4, label="Net")
+        right.plot(x, s["flux_tCO2e_an"], color=colors[scenario], linewidth=2.0,
+                   label=_scenario_label(scenario, labels))
+        if scenario != BASELINE and len(base) and base["flux_tCO2e_an"].notna().any():
+            right.plot(x, base["flux_tCO2e_an"], color=BASELINE_COLOR, linestyle="--",
+                       linewidth=1.4)
+        for ax in (left, right):
+            zero_line(ax)
+            style_axes(ax, years)
+        name = _scenario_label(scenario, labels)
+        left.set_title(f"{name} — {HECTARES_TITLE_FR}", loc="left")
+        right.set_title(f"{name} — {CARBON_TITLE_FR}", loc="left")
+        left.set_ylabel("ha/an")
+        right.set_ylabel("tCO₂e/an")
+    axes[-1, 0].set_xlabel("Année")
+    axes[-1, 1].set_xlabel("Année")
+    handles = [Patch(facecolor=ARTIFICIALISED_COLOR, label="Artificialisé (ha/an)"),
+               Patch(facecolor=RENATURED_COLOR, label="Renaturé (ha/an, vers le bas)"),
+               Line2D([], [], color="#111111", linewidth=1.4, label="Artificialisation nette"),
+               Line2D([], [], color=BASELINE_COLOR, linestyle="--", linewidth=1.4,
+                      label=f"Flux net du {BASELINE_LABEL_FR.lower()}")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    fig.suptitle(f"{title}\nHectares et carbone, par scénario — flux positif = séquestration",
+                 fontsize=11, fontweight="bold")
+    return fig
+
+
+def zan_chart(hectares: pd.DataFrame, out_dir: str | os.PathLike[str], *, title: str,
+              scenario_labels: Mapping[str, str] | None = None,
+              stem: str = "zan_hectares_carbone") -> dict[str, Path]:
+    """Hectares and carbon side by side: one row per scenario (baseline first), on the left
+    « Artificialisation (ha/an) » (artificialised up, renatured down, net line), on the right
+    « Flux de carbone (tCO₂e/an) » (the scenario's net flow, the baseline dashed).
+
+    ``hectares``: ``scenario, year, artificialised_ha, renatured_ha, net_ha, flux_tCO2e_an``
+    (:attr:`espass_geo.runs.scenarios.ScenarioResult.zan_hectares`). Writes ``<stem>.png`` and
+    ``<stem>.svg`` in ``out_dir``; returns their paths by file name.
+    """
+    require(hectares, ZAN_COLUMNS, "hectares")
+    if hectares.empty:
+        raise ValueError("hectares is empty: no hectare to draw.")
+    labels = dict(scenario_labels or {})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    h = hectares.assign(scenario=hectares["scenario"].astype(str),
+                        year=pd.to_numeric(hectares["year"]).astype("int64"))
+    order = _scenario_order(h)
+    palette = iter(SCENARIO_COLORS * 4)
+    colors = {s: BASELINE_COLOR if s == BASELINE else next(palette) for s in order}
+    with matplotlib.rc_context(RC):
+        fig = _zan_figure(h, order, labels, colors, title)
+    return save(fig, out, stem)

@@ -72,6 +72,7 @@ ACTION_COLUMNS: tuple[str, ...] = ("action_id", "type", "label", "year")
 ACTION_TYPES_FR: dict[str, tuple[str, str]] = {
     "convert": ("Conversion (boisement, prairie, zone humide)", "#1a9850"),
     "seal": ("Artificialisation", "#d7191c"),
+    "renature": ("Renaturation (désartificialisation)", "#01665e"),
     "practice": ("Pratique agricole", "#2166ac"),
     "hedges": ("Haies", "#8c510a"),
 }
@@ -253,7 +254,8 @@ def scenario_map(
         horizon ("à l'horizon 2050").
     actions
         Optional GeoDataFrame (CRS required) ``action_id, type, label, year``; ``type`` in
-        ``convert`` (green outline), ``seal`` (red), ``practice`` (blue), ``hedges`` (brown),
+        ``convert`` (green outline), ``seal`` (red: projects, future
+        urbanisation zones), ``renature`` (teal), ``practice`` (blue), ``hedges`` (brown),
         others grey. Polygons, lines or points. Tooltip "Action", "Type", "Année".
     value_col, delta_col
         Columns mapped; ``delta_col=None``: no difference layer.
