@@ -156,6 +156,12 @@ def test_missing_reference_years_refused():
         zan.zan_accounts(t[t["year"] != 2015])
     with pytest.raises(AreaTableError, match="2021"):  # a hole after 2021 would undercount
         zan.zan_accounts(t[t["year"] != 2021])
+    with pytest.raises(AreaTableError, match="00002 : 2021"):
+        zan.zan_accounts(consumption(drop=("00002", 2021)))
+    # nothing observed since 2021 yet: nothing counted
+    a = zan.zan_accounts(t[t["year"] <= 2020])
+    assert (a["consumed_since_2021_ha"] == 0).all() and (a["last_year_observed"] == 2020).all()
+    assert (a["years_observed_since_2021"] == "aucune").all()
 
 
 def test_bad_consumption_tables_refused():
@@ -406,3 +412,23 @@ def test_parameters_table():
     assert p["net_zero_year"] == 2050
     s = zan.sealed_shares()
     assert set(s.index) == set(zan.DESTINATIONS) and (s == 0.8).all()
+
+
+def test_cost_per_ha_weights_a_zone_over_its_pedoclimatic_zones():
+    # ZPC 1_1 (aldo_soil_flux.csv): cultures → art_impermeabilises −17, → art_enherbes +27;
+    # cost = (0.8 × 17 − 0.2 × (27 + 7)) × 44/12 + 0.8 × 17 × K_N2O = 6.8 × 44/12 + 4.7648 = 29.70
+    cost_1_1 = (0.8 * 17 - 0.2 * (27 + 7)) * C2CO2 + 0.8 * 17 * K_N2O
+    mix = pd.DataFrame({"zone_id": ["Z"], "land_use": ["cropland"], "share": [1.0]})
+    at = pd.DataFrame({"zone_id": ["Z", "Z"], "zpc": ["2_1", "1_1"], "zpc_weight": [0.5, 0.5],
+                       "region_code": "32"})
+    c = zan.carbon_cost_per_ha(mix, at, to_sealed_share=0.8)
+    assert c.loc[0, "tCO2e_per_ha"] == pytest.approx(0.5 * CROP_COST + 0.5 * cost_1_1)
+    # the user's ZPC wins over the mix
+    c = zan.carbon_cost_per_ha(mix, at, to_sealed_share=0.8, zpc_override="1_1")
+    assert c.loc[0, "tCO2e_per_ha"] == pytest.approx(cost_1_1)
+
+
+def test_a_commune_in_two_zones_is_refused():
+    zones = pd.DataFrame({"commune_id": ["00001", "00001"], "zone_id": ["Z1", "Z2"]})
+    with pytest.raises(AreaTableError, match="plusieurs zones"):
+        zan.zan_accounts(consumption(), zones=zones)

@@ -214,6 +214,13 @@ def _observed_since(wide: pd.DataFrame, first: int, last: int) -> list[int]:
             f"{_CONSUMPTION} : année(s) {', '.join(map(str, gaps))} absente(s) entre {first} et "
             f"{years[-1]} ; la consommation depuis {first} serait sous-estimée. Utilisez le "
             "fichier Cerema complet.")
+    holes = wide[years].isna()
+    if holes.any().any():
+        ex = "; ".join(f"{cid} : {', '.join(str(y) for y in years if holes.loc[cid, y])}"
+                       for cid in holes.index[holes.any(axis=1)][:5])
+        raise AreaTableError(
+            f"{_CONSUMPTION} : année(s) absente(s) depuis {first} pour des communes ({ex}) ; leur "
+            "consommation serait sous-estimée. Utilisez le fichier Cerema complet.")
     return years
 
 
@@ -295,7 +302,7 @@ def zan_accounts(consumption: pd.DataFrame, *, zones: pd.DataFrame | None = None
     agg["budget_used_share"] = (agg["consumed_since_2021_ha"] / b.where(b > 0)).astype(float)
     agg["over_budget"] = agg["consumed_since_2021_ha"] > b + _TOL_HA
     agg["reference_years"] = _span(ref_years)
-    agg["years_observed_since_2021"] = _span(since)
+    agg["years_observed_since_2021"] = _span(since) or "aucune"
     agg["guarantee_applied"] = agg["guarantee_applied"].astype(bool)
     return agg[ACCOUNT_COLUMNS]
 
