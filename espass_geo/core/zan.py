@@ -534,6 +534,7 @@ def _check_mix(from_mix: pd.DataFrame) -> pd.DataFrame:
         raise AreaTableError("mélange d'occupation avant consommation (from_mix) : colonnes "
                              "zone_id, land_use, share attendues.")
     m = from_mix.assign(zone_id=from_mix["zone_id"].astype(str))
+    m = m.groupby(["zone_id", "land_use"], as_index=False, sort=False)["share"].sum()
     art = sorted(set(m["land_use"]) & set(ARTIFICIAL_LAND_USES))
     if art:
         raise AreaTableError(f"from_mix : occupation(s) {', '.join(art)} déjà artificielle(s) ; "
