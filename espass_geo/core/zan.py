@@ -86,12 +86,7 @@ _CONSUMPTION = "table de consommation d'espaces (ENAF, Cerema)"
 # ------------------------------------------------------------------------- parameters
 def zan_parameters() -> pd.Series:
     """``factors/zan_parameters.csv`` as a Series ``parameter -> value`` (floats)."""
-    from espass_geo.reference.factor_set import TABLES
-
-    if "zan_parameters" in TABLES:
-        t = data.factor_table("zan_parameters")
-    else:  # until the table is registered in factor_set.TABLES: the shipped file
-        t = data.read_csv(data.data_path("factors", "zan_parameters.csv"))
+    t = data.factor_table("zan_parameters")  # the active factor set (amendable)
     return t.set_index("parameter")["value"].astype(float)
 
 

@@ -70,11 +70,8 @@ def artificialisation_table() -> pd.DataFrame:
     impermeable`` 0/1 and provenance): from the active factor set once registered there
     (amendable like every factor table), else read from the file."""
     from espass_geo.reference import data
-    from espass_geo.reference.factor_set import TABLES
 
-    if ARTIFICIALISATION_TABLE in TABLES:
-        return data.factor_table(ARTIFICIALISATION_TABLE)
-    return data.read_csv(data.data_path("factors", f"{ARTIFICIALISATION_TABLE}.csv"))
+    return data.factor_table(ARTIFICIALISATION_TABLE)
 
 
 def artificialisation_flags() -> dict[tuple[str, str], bool]:

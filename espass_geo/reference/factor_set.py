@@ -74,6 +74,7 @@ TABLES: dict[str, TableSpec] = {
     "crosswalk_ocsge": TableSpec(("code_cs", "code_us")),
     "crosswalk_ocs2d": TableSpec(("code_cs", "code_us")),
     "ocsge_artificialisation": TableSpec(("code_cs", "code_us")),
+    "zan_parameters": TableSpec(("parameter",)),
     "consumption_per_capita": TableSpec(("post",),
                                         ("value_2007", "scaled_value", "reference_year")),
     "espass_posts": TableSpec(("post",)),
