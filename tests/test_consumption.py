@@ -247,3 +247,17 @@ def test_copy_named_estimation_is_flagged(tmp_path):
     plain = tmp_path / "conso.csv"
     plain.write_bytes(demo_consumption_path().read_bytes())
     assert not read_consumption(plain, communes={"59183"}).estimate
+
+
+def test_published_form_quoted_names_and_other_columns(tmp_path):
+    """As published: a name quoted with a doubled quote, descriptive columns with a decimal
+    point (artcom0923 = 0.43 %) and negatives (population change) that are not read; the
+    figures come from the yearly columns only (naf09art23 is not summed again)."""
+    p = cerema_file(tmp_path / "c.csv", [
+        {"idcom": "01001", "name": '"L""Abergement-Clémenciat"',
+         "years": {2011: {"hab": 650}, 2020: {"hab": 15_955}},
+         "cells": {"pop1420": "-41", "aav2020": "524 - Châtillon-sur-Chalaronne"}}])
+    data = read_consumption(p)
+    assert data.table.commune_name.iloc[0] == 'L"Abergement-Clémenciat'
+    # reference = 650 + 15 955 = 16 605 m² = 1.6605 ha
+    assert reference(data, "01001") == pytest.approx(1.6605)
