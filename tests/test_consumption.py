@@ -261,3 +261,12 @@ def test_published_form_quoted_names_and_other_columns(tmp_path):
     assert data.table.commune_name.iloc[0] == 'L"Abergement-Clémenciat'
     # reference = 650 + 15 955 = 16 605 m² = 1.6605 ha
     assert reference(data, "01001") == pytest.approx(1.6605)
+
+
+def test_missing_commune_merged_since(tmp_path):
+    """Bermeries 59070 was absorbed by L'Orée de Mormal 59006 (COG 2026 anciens_codes): a file
+    on the newer COG lacks 59070; the message says where it went."""
+    p = cerema_file(tmp_path / "c.csv", [{"idcom": "59006", "name": "L'Orée de Mormal",
+                                          "years": {}}])
+    with pytest.raises(InputFileError, match=r"59070 → 59006.*bon département"):
+        read_consumption(p, communes={"59006", "59070"})

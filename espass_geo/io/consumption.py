@@ -263,16 +263,35 @@ def _missing_communes(t: Table, present: set[str], wanted: list[str] | None) -> 
     missing = [c for c in wanted if c not in present]
     if not missing:
         return
+    merged = _merged_into(missing, present)
     deps = sorted({c[:2] for c in missing})
     have = sorted({c[:2] for c in present})
     raise InputFileError(
         f"{t.label} : {len(missing)} commune(s) du territoire absente(s) du fichier : "
         f"{', '.join(missing[:12])}{' …' if len(missing) > 12 else ''} (département(s) "
         f"{', '.join(deps)} ; le fichier couvre {', '.join(have[:6])}"
-        f"{' …' if len(have) > 6 else ''}). Le fichier couvre-t-il le bon département ? "
+        f"{' …' if len(have) > 6 else ''}). "
+        + (f"Communes fusionnées depuis : {', '.join(merged[:6])} ; le fichier suit un code "
+           "officiel géographique plus récent que le territoire. " if merged else "")
+        + "Le fichier couvre-t-il le bon département ? "
         "Téléchargez le fichier national ou celui du département, au même code officiel "
         "géographique que le territoire (communes fusionnées : utilisez le code de la commune "
         "nouvelle).")
+
+
+def _merged_into(missing: list[str], present: set[str]) -> list[str]:
+    """« old → new » for missing codes absorbed by a commune present in the file (COG 2026
+    ``anciens_codes`` of the embedded Nord / Pas-de-Calais list)."""
+    try:
+        from espass_geo.reference.data import data_path, read_csv
+
+        cog = read_csv(data_path("boundaries", "cog2026_communes_59_62.csv"), dtype=str)
+    except Exception:  # noqa: BLE001 - a hint only
+        return []
+    out = []
+    for code, old in zip(cog["code"], cog["anciens_codes"].fillna(""), strict=True):
+        out += [f"{o} → {code}" for o in old.split() if o in missing and code in present]
+    return out
 
 
 def _read_cerema(t: Table, lower: dict[str, str], wanted: list[str] | None) -> ConsumptionData:
