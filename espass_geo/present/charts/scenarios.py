@@ -316,37 +316,46 @@ RENATURED_COLOR: str = "#1a9850"
 
 def _zan_figure(hect: pd.DataFrame, order: list[str], labels: Mapping[str, str],
                 colors: Mapping[str, str], title: str) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.lines import Line2D
 
+    from espass_geo.present.charts.base import DPI, FIGSIZE_IN
+
     n = len(order)
-    fig, axes = new_figure(n, 2, sharex=True, sharey="col")
-    fig.set_size_inches(8.0, max(700 / 150, 1.0 + 2.0 * n))
+    fig = Figure(figsize=(FIGSIZE_IN[0], max(FIGSIZE_IN[1], 1.3 + 2.1 * n)), dpi=DPI,
+                 layout="constrained")
+    FigureCanvasAgg(fig)
+    rows = fig.subfigures(n, 1, squeeze=False)[:, 0]
     years = sorted(hect["year"].unique())
     x = np.asarray(years, dtype=float)
     base = hect[hect["scenario"] == BASELINE].set_index("year").reindex(years)
-    for row, scenario in enumerate(order):
+    lefts, rights = [], []
+    for sub, scenario in zip(rows, order, strict=True):
         s = hect[hect["scenario"] == scenario].set_index("year").reindex(years).fillna(0.0)
-        left, right = axes[row, 0], axes[row, 1]
-        left.bar(x, s["artificialised_ha"], width=0.8, color=ARTIFICIALISED_COLOR,
-                 alpha=0.85, label="Artificialisé")
-        left.bar(x, -s["renatured_ha"], width=0.8, color=RENATURED_COLOR, alpha=0.85,
-                 label="Renaturé")
-        left.plot(x, s["net_ha"], color="#111111", linewidth=1.4, label="Net")
-        right.plot(x, s["flux_tCO2e_an"], color=colors[scenario], linewidth=2.0,
-                   label=_scenario_label(scenario, labels))
+        left, right = sub.subplots(1, 2)
+        left.bar(x, s["artificialised_ha"], width=0.8, color=ARTIFICIALISED_COLOR, alpha=0.85)
+        left.bar(x, -s["renatured_ha"], width=0.8, color=RENATURED_COLOR, alpha=0.85)
+        left.plot(x, s["net_ha"], color="#111111", linewidth=1.4)
+        right.plot(x, s["flux_tCO2e_an"], color=colors[scenario], linewidth=2.0)
         if scenario != BASELINE and len(base) and base["flux_tCO2e_an"].notna().any():
             right.plot(x, base["flux_tCO2e_an"], color=BASELINE_COLOR, linestyle="--",
                        linewidth=1.4)
         for ax in (left, right):
             zero_line(ax)
             style_axes(ax, years)
-        name = _scenario_label(scenario, labels)
-        left.set_title(f"{name} — {HECTARES_TITLE_FR}", loc="left")
-        right.set_title(f"{name} — {CARBON_TITLE_FR}", loc="left")
-        left.set_ylabel("ha/an")
-        right.set_ylabel("tCO₂e/an")
-    axes[-1, 0].set_xlabel("Année")
-    axes[-1, 1].set_xlabel("Année")
+        left.set_title(HECTARES_TITLE_FR, loc="left")
+        right.set_title(CARBON_TITLE_FR, loc="left")
+        sub.suptitle(_scenario_label(scenario, labels), x=0.01, ha="left", fontsize=10.5,
+                     fontweight="bold")
+        lefts.append(left)
+        rights.append(right)
+    for axes in (lefts, rights):  # one scale per column: the scenarios compare at a glance
+        lo = min(ax.get_ylim()[0] for ax in axes)
+        hi = max(ax.get_ylim()[1] for ax in axes)
+        for ax in axes:
+            ax.set_ylim(lo, hi)
+    lefts[-1].set_xlabel("Année")
+    rights[-1].set_xlabel("Année")
     handles = [Patch(facecolor=ARTIFICIALISED_COLOR, label="Artificialisé (ha/an)"),
                Patch(facecolor=RENATURED_COLOR, label="Renaturé (ha/an, vers le bas)"),
                Line2D([], [], color="#111111", linewidth=1.4, label="Artificialisation nette"),
