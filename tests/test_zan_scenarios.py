@@ -267,8 +267,8 @@ zan = "tendanciel"
     # 2031–2040: 15/10/4 = 0.375 ha/an; 2045: 0.375 × 5/10
     assert loi.loc[2031, "artificialised_ha"] == pytest.approx(0.375)
     assert loi.loc[2045, "artificialised_ha"] == pytest.approx(0.1875)
-    # tendanciel: the last ten years observed, 2014–2023: (7 × 1.5 + 3 × 1.0)/10 = 1.35 ha/an
-    assert _hectares(r, "tend")["artificialised_ha"].tolist() == pytest.approx([1.35] * 26)
+    # tendanciel: the pace of the bilan's ZAN trend, the 2011–2020 mean: 15/10 = 1.5 ha/an
+    assert _hectares(r, "tend")["artificialised_ha"].tolist() == pytest.approx([1.5] * 26)
     # spread over the communes by their 2011–2020 consumption: 12/15 and 3/15; 59002 never
     # sealed on the land cover: the territory's mix (cropland → urban fabric) there too
     f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "zan")
@@ -403,3 +403,30 @@ def test_demo_zan_file_runs():
     assert loi.loc[2050, "artificialised_ha"] == 0
     env = r.zan_envelopes
     assert (env["over_ha"] == 0).all()
+
+
+def test_demo_zan_file_with_the_demo_consumption(tmp_path):
+    # the same scenarios with [zan] consumption = "demo" (the embedded Cerema-format file, an
+    # estimate): « loi » starts from its 2011–2020 reference and the years observed since 2021
+    src = data.data_path("landcover", "scenarios") / "flandre_dunkerque_zan.toml"
+    text = src.read_text(encoding="utf-8").replace('"fd_', '"demo:fd_')
+    text = text.replace("# [zan]\n# consumption = \"conso2009_2023.csv\"",
+                        "[zan]\nconsumption = \"demo\"")
+    path = tmp_path / "zan_conso.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_scenario_config(path)
+    assert cfg.zan_consumption is not None
+    r = eg.scenarios(cfg)
+    assert any(n.startswith("ESTIMATION") for n in r.notes)  # the estimate said
+    note = next(n for n in r.notes if "« zan-loi » : trajectoire ZAN" in n)
+    ref = float(re.search(r"2011–2020 \(([\d\s\u202f\u00a0]+) ha", note).group(1)
+                .replace("\u202f", "").replace("\u00a0", "").replace(" ", ""))
+    h = r.zan_hectares.set_index(["scenario", "year"])
+    # tendanciel: the 2011–2020 mean pace, reference / 10 (rounded in the note)
+    assert h.loc[("zan-tendanciel", 2040), "artificialised_ha"] == pytest.approx(ref / 10,
+                                                                                  abs=0.06)
+    # loi, 2031–2040: a quarter of the reference pace, but for the AU zone of 2034 taken
+    # from that decade's envelope
+    env = r.zan_envelopes.set_index(["scenario", "period"])
+    assert env.loc[("zan-loi", "2031–2040"), "envelope_ha"] == pytest.approx(
+        10 * h.loc[("zan-tendanciel", 2040), "artificialised_ha"] / 4)

@@ -235,32 +235,27 @@ def zan_law_path(years, pace_ha: float, *, first_decade_ha: dict[int, float] | N
                  ) -> pd.Series:
     """Hectares per year of the « loi » path (loi Climat et résilience, 2021).
 
-    ``pace_ha``: the reference pace (ha/an, 2011–2020). Before 2021 the pace itself;
-    2021–2030 half of it (the budget of the first decade is half the reference); 2031–2040 a
-    quarter (halved again); 2041–2050 linear from the quarter (2040) to 0 in 2050 (net
-    zero): year *y* gets ``pace/4 × (2050 − y)/10``; 0 after 2050. ``first_decade_ha``
-    overrides years of 2021–2030 (consumption observed, remaining budget spread).
+    ``pace_ha``: the reference pace (ha/an, 2011–2020). Before 2021 the pace itself; then
+    :func:`espass_geo.core.zan.zan_path` of the budget ``(1 − 0.5) × 10 × pace``: 2021–2030
+    half the pace, 2031–2040 halved again, 2041–2050 linear from that to 0 in 2050 (net zero):
+    year *y* gets ``pace/4 × (2050 − y)/10``; 0 after 2050 (parameters of
+    ``factors/zan_parameters.csv``). ``first_decade_ha`` overrides years of 2021–2030
+    (consumption observed, remaining budget spread).
 
     Example: a pace of 10 ha/an gives 5 ha/an in 2021–2030, 2.5 in 2031–2040, 2.25 in 2041,
     0.25 in 2049, 0 in 2050.
     """
-    out = {}
-    for y in years:
-        if y < ZAN_FIRST_DECADE[0]:
-            v = pace_ha
-        elif y <= ZAN_FIRST_DECADE[1]:
-            v = pace_ha / 2
-        elif y <= 2040:
-            v = pace_ha / 4
-        elif y <= ZAN_NET_YEAR:
-            v = pace_ha / 4 * (ZAN_NET_YEAR - y) / 10
-        else:
-            v = 0.0
-        out[int(y)] = float(v)
+    from espass_geo.core.zan import zan_parameters, zan_path
+
+    p = zan_parameters()
+    n = int(p["budget_last_year"]) - int(p["budget_first_year"]) + 1
+    yrs = [int(y) for y in years]
+    budget = (1.0 - float(p["reduction_2021_2030"])) * n * float(pace_ha)
+    out = zan_path(budget, yrs).reindex(yrs).fillna(float(pace_ha)).astype(float)
     for y, v in (first_decade_ha or {}).items():
-        if int(y) in out:
+        if int(y) in out.index:
             out[int(y)] = float(v)
-    return pd.Series(out, name="area_ha", dtype=float).rename_axis("year")
+    return out.rename("area_ha").rename_axis("year")
 
 
 def zan_variant_path(years, points: dict[int, float]) -> pd.Series:

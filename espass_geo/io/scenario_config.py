@@ -405,6 +405,10 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
     # ---- [zan]
     zt = table(raw.get("zan"), ("zan",), "zan")
     unknown(zt, ZAN_KEYS, ("zan",), "zan.")
+    if zt.get("consumption") == "demo":  # the embedded (estimated) Cerema-format file
+        from espass_geo.io.consumption import demo_consumption_path
+
+        zt = {**zt, "consumption": str(demo_consumption_path())}
     zan_consumption = file_value(zt, "consumption", ("zan",), "consumption",
                                  "zan.consumption (fichier de consommation d'espaces)")
     # ---- [[scenario]] and [[scenario.action]]

@@ -31,7 +31,6 @@ from espass_geo.core.scenarios import (
     FOREST_COMPOSITION,
     ZAN_FIRST_DECADE,
     ZAN_HECTARE_COLUMNS,
-    ZAN_REFERENCE_YEARS,
     allocate_envelope,
     growth_cohorts,
     practice_cohorts,
@@ -244,17 +243,13 @@ def _consumption_table(consumption, cfg: ScenarioConfig, zones: gpd.GeoDataFrame
     if hasattr(consumption, "table"):
         notes += [n for n in getattr(consumption, "notes", []) if n not in notes]
         consumption = consumption.table
-    missing = {"commune_id", "year", "area_ha"} - set(consumption.columns)
+    missing = {"commune_id", "year", "destination", "area_ha"} - set(consumption.columns)
     if missing:
         raise ScenarioError(f"{where} : la table de consommation d'espaces n'a pas les colonnes "
                             f"{', '.join(sorted(missing))} (attendu : commune_id, year, "
-                            "destination, area_ha)")
-    t = consumption
-    if "destination" in t.columns and (t["destination"] == "total").any():
-        t = t[t["destination"] == "total"]
-    t = pd.DataFrame({"commune_id": t["commune_id"].astype(str).str.strip(),
-                      "year": pd.to_numeric(t["year"]).astype(int),
-                      "area_ha": pd.to_numeric(t["area_ha"]).astype(float)})
+                            "destination, area_ha ; lisez le fichier du Cerema avec "
+                            "espass_geo.io.consumption)")
+    t = consumption.assign(commune_id=consumption["commune_id"].astype(str).str.strip())
     ids = set(zones["zone_id"].astype(str))
     inside = t[t["commune_id"].isin(ids)]
     if inside.empty:
@@ -287,22 +282,25 @@ def _zan_setup(cfg: ScenarioConfig, zones, lu0, trend_tr, trend_label, consumpti
            "trend_label": trend_label, "consumption": None}
     weights = None
     if cons is not None:
-        by_year = cons.groupby("year")["area_ha"].sum()
-        ref_years = range(ZAN_REFERENCE_YEARS[0], ZAN_REFERENCE_YEARS[1] + 1)
-        ref = cons[cons["year"].isin(ref_years)]
-        seen = sorted(set(ref["year"]))
-        if len(seen) < len(ref_years):
-            notes.append(f"Consommation d'espaces : la référence 2011–2020 n'a que {len(seen)} "
-                         "année(s) dans le fichier ; les années absentes comptent pour 0.")
-        last = int(by_year.index.max())
-        recent = by_year.reindex(range(max(last - 9, int(by_year.index.min())), last + 1),
-                                 fill_value=0.0)
-        out["consumption"] = {"reference_ha": float(ref["area_ha"].sum()),
-                              "by_year": by_year, "last_year": last,
-                              "recent_pace": float(recent.mean()),
-                              "recent_years": (int(recent.index.min()), last)}
-        w = ref.groupby("commune_id")["area_ha"].sum()
+        from espass_geo.core.zan import yearly_consumption, zan_accounts
+
+        acc = zan_accounts(cons)  # per commune; the reference's ten years are required
+        by_year = yearly_consumption(cons).groupby("year")["area_ha"].sum()
+        out["consumption"] = {
+            "reference_ha": float(acc["reference_2011_2020_ha"].sum()),
+            "budget_ha": float(acc["budget_2021_2030_ha"].sum()),
+            "consumed_ha": float(acc["consumed_since_2021_ha"].sum()),
+            "last_year": int(acc["last_year_observed"].max()), "by_year": by_year}
+        w = acc.set_index("zone_id")["reference_2011_2020_ha"]
         weights = w if w.sum() > 0 else None
+        pace, land = out["consumption"]["reference_ha"] / 10, out["land_pace"]
+        if land > 0 and not 2 / 3 <= pace / land <= 3 / 2:
+            notes.append(f"ZAN : la consommation d'espaces 2011–2020 ({fmt_number(pace)} ha/an) "
+                         f"et l'artificialisation vue sur l'occupation du sol {trend_label} "
+                         f"({fmt_number(land)} ha/an) diffèrent nettement : les deux sources ne "
+                         "mesurent pas la même chose (ENAF des fichiers fonciers ; classes "
+                         "d'occupation du sol). Les trajectoires ZAN suivent la consommation, "
+                         "le tendanciel l'occupation du sol.")
     _, default_sealed = artificial_split_parameters()
     out["pattern"] = sealing_pattern(sealing, lu0, zone_weights=weights,
                                      sealed_share=float(default_sealed))
@@ -331,28 +329,26 @@ def _zan_path(sc: Scenario, cfg: ScenarioConfig, zan: dict) -> tuple[pd.Series, 
         return zan_law_path(years, pace), (f"loi Climat et résilience depuis le rythme de "
                                            f"l'{src} (÷ 2 en 2021–2030, ÷ 4 en 2031–2040, "
                                            "0 en 2050)")
-    if kind == "tendanciel":
-        a, b = cons["recent_years"]
-        pace = cons["recent_pace"]
-        return pd.Series(pace, index=pd.Index(list(years), name="year"), dtype=float), (
-            f"tendanciel (consommation d'espaces moyenne {a}–{b} : {fmt_number(pace)} ha/an)")
     ref = cons["reference_ha"]
+    if kind == "tendanciel":  # the pace of the bilan's ZAN trend (core.zan.zan_trajectory)
+        pace = ref / 10
+        return pd.Series(pace, index=pd.Index(list(years), name="year"), dtype=float), (
+            f"tendanciel (consommation d'espaces moyenne 2011–2020 : {fmt_number(pace)} ha/an)")
+    budget, consumed, last = cons["budget_ha"], cons["consumed_ha"], cons["last_year"]
     first = {}
-    last = cons["last_year"]
     d0, d1 = ZAN_FIRST_DECADE
     text = (f"loi Climat et résilience depuis la consommation 2011–2020 "
-            f"({fmt_number(ref)} ha, enveloppe 2021–2030 de {fmt_number(ref / 2)} ha")
+            f"({fmt_number(ref)} ha, enveloppe 2021–2030 de {fmt_number(budget)} ha")
     if last >= d0:
         observed = cons["by_year"].reindex(range(d0, min(last, d1) + 1), fill_value=0.0)
         first.update({int(y): float(v) for y, v in observed.items()})
-        left = ref / 2 - float(observed.sum())
+        left = budget - consumed
         if last < d1:
             first.update({y: max(left, 0.0) / (d1 - last) for y in range(last + 1, d1 + 1)})
-        text += (f", dont {fmt_number(float(observed.sum()))} ha consommés en {d0}–"
-                 f"{min(last, d1)}")
+        text += f", dont {fmt_number(consumed)} ha consommés en {d0}–{min(last, d1)}"
         if left < 0:
             text += f", enveloppe dépassée de {fmt_number(-left)} ha"
-    text += "; ÷ 4 en 2031–2040, 0 en 2050)"
+    text += " ; ÷ 4 en 2031–2040, 0 en 2050)"
     return zan_law_path(years, ref / 10, first_decade_ha=first), text
 
 
