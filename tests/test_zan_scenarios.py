@@ -430,3 +430,38 @@ def test_demo_zan_file_with_the_demo_consumption(tmp_path):
     env = r.zan_envelopes.set_index(["scenario", "period"])
     assert env.loc[("zan-loi", "2031–2040"), "envelope_ha"] == pytest.approx(
         10 * h.loc[("zan-tendanciel", 2040), "artificialised_ha"] / 4)
+
+
+def test_consumption_file_without_trend_and_guarantee(tmp_path):
+    # no land-cover trend: the [zan] consumption file alone sets the pace; 59002 consumed
+    # 0.1 ha/an: reference 1 ha, budget 0.5 ha, raised to 1 ha by the communal guarantee
+    rows = []
+    for y in range(2011, 2024):
+        rows += [("59001", "Ouest", y, "total", 1.2 if y <= 2020 else 0.8),
+                 ("59002", "Est", y, "total", 0.1)]
+    pd.DataFrame(rows, columns=["commune_id", "commune_name", "year", "destination",
+                                "area_ha"]).to_csv(tmp_path / "conso.csv", index=False)
+    path = write_territory(tmp_path, '[[scenario]]\nname = "loi"\nzan = "loi"\n')
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('before = "avant.tif"\nyears = [2016, 2018]\n', "")
+    text = text.replace("[baseline]\ntrend = true\n",
+                        '[zan]\nconsumption = "conso.csv"\nguarantee = true\n')
+    path.write_text(text, encoding="utf-8")
+    cfg = load_scenario_config(path)
+    assert cfg.zan_guarantee and not cfg.baseline_trend
+    r = eg.scenarios(cfg)
+    loi = _hectares(r, "loi")
+    # reference 12 + 1 = 13 ha; budget 6 + max(0.5, 1) = 7 ha; consumed 2021–2023:
+    # 3 × (0.8 + 0.1) = 2.7 ha; 4.3 ha left for 2024–2030: 4.3/7 ha/an
+    assert loi.loc[2025, "artificialised_ha"] == pytest.approx(4.3 / 7)
+    # 2031–2040: a quarter of the reference pace, 13/10/4
+    assert loi.loc[2031, "artificialised_ha"] == pytest.approx(0.325)
+    assert _hectares(r, "baseline")["artificialised_ha"].sum() == 0  # no trend given
+    from espass_geo.runs.scenarios import build_scenarios
+
+    r = build_scenarios(cfg, zan_guarantee=False)  # 6.5 − 2.7 = 3.8 ha left
+    assert _hectares(r, "loi").loc[2025, "artificialised_ha"] == pytest.approx(3.8 / 7)
+    # without a trend, spread over each commune's non-artificial land (its 2011–2020 share),
+    # 80 % sealed, 20 % grassed: nothing comes from artificial land
+    f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "zan")]
+    assert set(f["zone_id"]) == {"59001", "59002"}

@@ -47,6 +47,7 @@ zones, e.g. PLU(i) AU zones) are taken first from the envelope of their decade, 
 ```toml
 [zan]                      # optional: the Cerema consumption file (ENAF, m²/year/commune)
 consumption = "conso.csv"  # « loi » then starts from its 2011–2020 reference
+guarantee = false          # communal guarantee of 1 ha (loi du 20 juillet 2023)
 
 [[scenario]]
 name = "zan"
@@ -95,7 +96,7 @@ _D = spec.DEFAULTS
 SCENARIO_KEYS = {"name", "label", "trend", "action", "zan"}
 #: the optional top-level [zan] table (read here; not an input of the spec: bilan.toml hands
 #: its consumption table over to the scenarios instead)
-ZAN_KEYS = {"consumption"}
+ZAN_KEYS = {"consumption", "guarantee"}
 #: named ZAN consumption paths (``zan = "loi"``); a table {year = ha/an} is a user variant
 ZAN_PATHS = ("loi", "tendanciel")
 #: the first year of a user variant (start of the ZAN reference period)
@@ -166,6 +167,8 @@ class ScenarioConfig:
     name_field: str | None = None
     #: [zan] consumption: the Cerema consumption file (None: none given)
     zan_consumption: Path | None = None
+    #: [zan] guarantee: the communal guarantee of 1 ha in the 2021–2030 budgets
+    zan_guarantee: bool = False
 
     @property
     def years(self) -> range:
@@ -411,6 +414,11 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         zt = {**zt, "consumption": str(demo_consumption_path())}
     zan_consumption = file_value(zt, "consumption", ("zan",), "consumption",
                                  "zan.consumption (fichier de consommation d'espaces)")
+    zan_guarantee = zt.get("guarantee", False)
+    if not isinstance(zan_guarantee, bool):
+        add(("zan", "guarantee"), f"« zan.guarantee » (garantie communale d'1 ha) doit être "
+                                  f"true ou false, pas {show(zan_guarantee)}")
+        zan_guarantee = False
     # ---- [[scenario]] and [[scenario.action]]
     scenarios: list[Scenario] = []
     raw_sc = raw.get("scenario")
@@ -458,7 +466,7 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         scen = Scenario(name=name, label=label, trend=baseline_trend if st is None else st)
         if "zan" in sc:
             scen.zan = _zan_path(sc["zan"], sk + ("zan",), add, lines, horizon)
-            if scen.zan is not None and not scen.trend and not in_bilan:
+            if scen.zan is not None and st is False:
                 add(sk + ("zan",), f"le scénario « {name} » a une trajectoire ZAN mais trend = "
                                    "false : la trajectoire remplace l'artificialisation de la "
                                    "tendance observée ; écrivez trend = true ou retirez zan")
@@ -586,7 +594,8 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         start_year=int(start), horizon=int(horizon), method=method, gwp_n2o=float(gwp),
         zpc=zpc, landcover=landcover, parcels=parcels, trend_before=trend_before,
         trend_years=trend_years, trend_changes=trend_changes, baseline_trend=baseline_trend,
-        scenarios=scenarios, raw=raw, zan_consumption=zan_consumption, **fields)
+        scenarios=scenarios, raw=raw, zan_consumption=zan_consumption,
+        zan_guarantee=zan_guarantee, **fields)
 
 
 def _zan_path(value, keys: tuple, add, lines: TomlLines, horizon) -> ZanPath | None:

@@ -266,7 +266,7 @@ def _consumption_table(consumption, cfg: ScenarioConfig, zones: gpd.GeoDataFrame
 
 
 def _zan_setup(cfg: ScenarioConfig, zones, lu0, trend_tr, trend_label, consumption, attrs,
-               notes: list[str], problems: list[str]) -> dict:
+               notes: list[str], problems: list[str], *, guarantee: bool = False) -> dict:
     """What every ZAN scenario shares: the trend split into its sealing and the rest, the
     pattern of past consumption, the observed paces (land cover, consumption file)."""
     sealing, rest = split_sealing(trend_tr)
@@ -284,7 +284,8 @@ def _zan_setup(cfg: ScenarioConfig, zones, lu0, trend_tr, trend_label, consumpti
     if cons is not None:
         from espass_geo.core.zan import yearly_consumption, zan_accounts
 
-        acc = zan_accounts(cons)  # per commune; the reference's ten years are required
+        # per commune; the reference's ten years are required
+        acc = zan_accounts(cons, guarantee=guarantee)
         by_year = yearly_consumption(cons).groupby("year")["area_ha"].sum()
         out["consumption"] = {
             "reference_ha": float(acc["reference_2011_2020_ha"].sum()),
@@ -321,6 +322,10 @@ def _zan_path(sc: Scenario, cfg: ScenarioConfig, zan: dict) -> tuple[pd.Series, 
         return zan_variant_path(years, sc.zan.points), f"variante ({pts}, linéaire entre)"
     if cons is None:
         pace = zan["land_pace"]
+        if not zan["trend_label"]:  # in a bilan without a trend nor a consumption table
+            return pd.Series(0.0, index=pd.Index(list(years), name="year")), (
+                f"« {kind} » sans rythme observé (ni tendance d'occupation du sol, ni fichier "
+                "de consommation [zan] consumption) : aucune consommation répartie")
         src = (f"artificialisation observée sur l'occupation du sol {zan['trend_label']} : "
                f"{fmt_number(pace)} ha/an")
         if kind == "tendanciel":
@@ -397,7 +402,8 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
                     parcels_gdf: gpd.GeoDataFrame | None = None,
                     change_table: ChangeTable | None = None,
                     landcover_options: dict | None = None,
-                    consumption: Any = None) -> ScenarioResult:
+                    consumption: Any = None,
+                    zan_guarantee: bool | None = None) -> ScenarioResult:
     """Compute baseline and scenario trajectories from a validated configuration.
 
     Inside a bilan the inputs already resolved by the run are handed over (``territory``, the
@@ -411,7 +417,8 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     of :mod:`espass_geo.io.consumption` — ``commune_id, year, destination, area_ha`` — or its
     ``ConsumptionData``); else the file of ``[zan] consumption``, if any. ZAN scenarios
     (``zan = …``) then start from its 2011–2020 reference instead of the land-cover trend's
-    sealing pace.
+    sealing pace; ``zan_guarantee`` (None: ``[zan] guarantee`` of the file) gives every
+    commune a 2021–2030 budget of at least 1 ha (:func:`espass_geo.core.zan.zan_accounts`).
     """
     cfg = config
     lc_opts = dict(landcover_options or {})
@@ -498,8 +505,9 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     problems: list[str] = []
     zan = None
     if any(sc.zan is not None for sc in cfg.scenarios):
+        guarantee = cfg.zan_guarantee if zan_guarantee is None else bool(zan_guarantee)
         zan = _zan_setup(cfg, zones, lu0, trend_tr, trend_label, consumption, attrs, notes,
-                         problems)
+                         problems, guarantee=guarantee)
     hectare_rows = [trend_yearly.assign(scenario="baseline")]
     envelopes = []
     # ---- actions
