@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "write_csv",
     "write_csv_fr",
     "write_xlsx",
+    "write_zan_xlsx",
 ]
 
 #: Name of the first sheet of the workbook.
@@ -405,3 +406,88 @@ def _put(ws: Any, row: int, column: int, value: Any) -> Any:
         if v.startswith(FORMULA_PREFIXES):
             cell.quotePrefix = True
     return cell
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX of the ZAN tables (issue #12)
+# --------------------------------------------------------------------------------------------
+
+#: What each table of :class:`espass_geo.runs.zan.ZanResult` holds (keys as the CSV names).
+ZAN_SHEETS_FR: dict[str, str] = {
+    "zan_communes": "Par commune : référence 2011-2020, budget 2021-2030, consommé depuis 2021, "
+                    "reste, part du budget, coût carbone (tCO2e émises)",
+    "zan_trajectoire": "Par année : consommation observée, trajectoire ZAN, tendance (ha)",
+    "zan_carbone": "Par commune, année et destination : hectares et tCO2e émises",
+    "zan_cout_par_ha": "tCO2e par hectare consommé, par commune et destination",
+    "zan_territorialisation": "L'enveloppe 2021-2030 du territoire répartie entre communes",
+    "zan_net_ocsge": "Artificialisation nette d'après l'OCS GE, et son carbone",
+    "zan_net_trajectoire": "Artificialisation nette d'après l'OCS GE, par période",
+}
+
+
+def write_zan_xlsx(result_tables: Mapping[str, pd.DataFrame], path: str | os.PathLike[str], *,
+                   title: str = "espass_geo — ZAN : consommation d'espaces et coût carbone",
+                   notes: Sequence[str] = ()) -> Path:
+    """Write the ZAN tables as one XLSX workbook: a "Lisez-moi" sheet (title, what each sheet
+    holds, the sign of a carbon cost, ``notes`` — the estimate warning first when the
+    consumption file is the demo one), then one sheet per table, in the order given.
+
+    ``result_tables``: ``{name: DataFrame}``, e.g. ``{"zan_communes": result.accounts,
+    "zan_trajectoire": result.trajectory, "zan_carbone": result.carbon}`` (names of
+    :data:`ZAN_SHEETS_FR`; others are written too, under their own name). Headers are the
+    column names (as in the CSV files); text is never a formula (OWASP), numbers stay
+    numbers, NaN is an empty cell. Written atomically.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from espass_geo import __version__
+
+    used: set[str] = {README_SHEET.lower()}
+    sheets = {name: _sheet_name(str(name), used) for name in result_tables}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = README_SHEET
+    bold = Font(bold=True)
+    rows: list[tuple[str, str]] = [
+        (title, ""), ("Version", __version__), ("", ""),
+        ("Signe", "Coût carbone : tCO2e émises, compté positivement (à l'inverse des flux, où "
+                  "positif = séquestration)."),
+        ("Unités", "hectares (ha), tCO2e ; codes INSEE des communes."), ("", ""),
+        ("Feuilles", ""),
+    ]
+    rows += [(f"  {sheets[name]}", ZAN_SHEETS_FR.get(str(name), "")) for name in result_tables]
+    if notes:
+        rows += [("", ""), ("Avertissements", "")] + [("  -", str(n)) for n in notes]
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for r, (key, value) in enumerate(rows, start=1):
+        a = _put(ws, r, 1, key)
+        c = _put(ws, r, 2, value)
+        a.alignment = c.alignment = wrap
+        if key and not key.startswith("  "):
+            a.font = bold
+    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 110
+    head_fill = PatternFill("solid", fgColor="DCE6F0")
+    for name, frame in result_tables.items():
+        wst = wb.create_sheet(sheets[name])
+        df = pd.DataFrame(frame)
+        if "geometry" in df.columns:
+            df = df.drop(columns="geometry")
+        for j, head in enumerate(df.columns, start=1):
+            cell = _put(wst, 1, j, str(head))
+            cell.font = bold
+            cell.fill = head_fill
+            wst.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(str(head))
+                                                                          + 2))
+        for i, rec in enumerate(df.itertuples(index=False, name=None), start=2):
+            for j, v in enumerate(rec, start=1):
+                cell = _put(wst, i, j, v)
+                if isinstance(cell.value, float):
+                    cell.number_format = _VALUE_FORMAT
+        wst.freeze_panes = "A2"
+        if len(df.columns):
+            wst.auto_filter.ref = wst.dimensions
+    return atomic_write(path, wb.save)

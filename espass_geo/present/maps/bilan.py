@@ -84,6 +84,19 @@ from espass_geo.present.maps.stocks import (
     PARCEL_COLUMNS,
     _parcels_fr,
 )
+from espass_geo.present.maps.zan import (
+    BUDGET_LAYER_FR,
+    CONSUMED_LAYER_FR,
+    COST_HA_LAYER_FR,
+    COST_LAYER_FR,
+    ZAN_COST_NOTE_FR,
+    budget_classes,
+    fmt_cost,
+    fmt_cost_ha,
+    fmt_ha,
+    fmt_pct_value,
+    fmt_share_flagged,
+)
 from espass_geo.present.vocabulary import POST_LABELS_FR, SUBSTANCE_LABELS_FR
 
 # --------------------------------------------------------------------------------------------
@@ -106,6 +119,17 @@ def _bilan_layers_note(zone_label: str, overlays: Sequence[str]) -> str:
     return text + "."
 
 _BILAN_ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name")
+#: ZAN lines of the tooltip (issue #12): column, key of its French text, label, formatter.
+_ZAN_TOOLTIP: tuple[tuple[str, str, str, Any], ...] = (
+    ("zan_reference_2011_2020_ha", "zan_reference_fr", "ZAN : référence 2011–2020", fmt_ha),
+    ("zan_budget_2021_2030_ha", "zan_budget_fr", "ZAN : budget 2021–2030", fmt_ha),
+    ("zan_consumed_since_2021_ha", "zan_consumed_fr", "ZAN : ENAF consommés depuis 2021",
+     fmt_ha),
+    ("zan_budget_used_share", "zan_share_fr", "ZAN : budget 2021–2030 consommé",
+     fmt_share_flagged),
+    ("zan_cost_tCO2e_ha", "zan_cost_ha_fr", "ZAN : coût carbone par hectare", fmt_cost_ha),
+    ("zan_cost_tCO2e", "zan_cost_fr", "ZAN : coût carbone depuis 2021", fmt_cost),
+)
 _BILAN_PARCELS_PANE = "espass_bilan_parcels"
 #: Link targets accepted in the synthesis panel: relative paths, or web/mail addresses.
 _LINK_SCHEMES: frozenset[str] = frozenset({"", "http", "https", "mailto"})
@@ -210,6 +234,7 @@ def _bilan_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, posts: Sequence[st
          _fmt_per_capita),
         *((f"{p}_t_km2", f"{_col_key(p)}_t_km2_fr", SUBSTANCE_LABELS_FR.get(p, p),
            _fmt_density) for p in pollutants),
+        *_ZAN_TOOLTIP,
     ], numeric=True)
     return z, tooltip
 
@@ -245,7 +270,14 @@ def bilan_map(
     * "Empreinte GES par habitant — total (tCO₂e/hab/an)" (``ges_hab_total_tCO2e``) and one
       per ESPASS post (``ges_hab_<post>_tCO2e``);
     * "Émissions directes de GES par habitant (tCO₂e/hab/an)" (``ges_direct_hab_tCO2e``);
-    * one per pollutant, "NOₓ (t/km²/an)"… (``<pollutant>_t_km2``).
+    * one per pollutant, "NOₓ (t/km²/an)"… (``<pollutant>_t_km2``);
+    * ZAN (issue #12, from :class:`espass_geo.runs.zan.ZanResult`): « Consommation d'ENAF
+      depuis 2021 (ha) » (``zan_consumed_since_2021_ha``), « Budget 2021-2030 consommé (%) »
+      (``zan_budget_used_share``, a fraction; fixed classes 0–25–50–75–100 % and beyond; the
+      tooltip adds « (au-delà du budget) » past 100 %), « Coût carbone de l'artificialisation
+      (tCO₂e/ha) » (``zan_cost_tCO2e_ha``), « Coût carbone depuis 2021 (tCO₂e) »
+      (``zan_cost_tCO2e``; a cost is an emission, written positive). Optional tooltip lines
+      ``zan_reference_2011_2020_ha``, ``zan_budget_2021_2030_ha``.
 
     Overlays, above the zones and independent of them: "Parcelles agricoles (RPG)"
     (``parcels``, hidden, coloured with the classes of the stock layer), "Points chauds
@@ -262,7 +294,7 @@ def bilan_map(
         GeoDataFrame with a CRS (EPSG:2154 expected), one row per zone (communes or EPCI):
         ``zone_id, zone_name`` and any of ``area_ha, population, density_tC_ha, stock_tC,
         flux_tCO2e_an, flux_tCO2e_ha_an, sealed_ha_an, ges_hab_total_tCO2e,
-        ges_hab_<post>_tCO2e, ges_direct_hab_tCO2e, <pollutant>_t_km2`` (posts of
+        ges_hab_<post>_tCO2e, ges_direct_hab_tCO2e, <pollutant>_t_km2, zan_*`` (posts of
         :data:`EMISSION_POSTS`, pollutants of :data:`espass_geo.present.charts.POLLUTANTS`). A
         missing column skips its layer and tooltip line; at least one layer is needed.
     title, subtitle
@@ -312,6 +344,9 @@ def bilan_map(
             z["density_tC_ha"] = pd.to_numeric(z["stock_tC"], errors="coerce") / area
         if "flux_tCO2e_ha_an" not in z.columns and "flux_tCO2e_an" in z.columns:
             z["flux_tCO2e_ha_an"] = pd.to_numeric(z["flux_tCO2e_an"], errors="coerce") / area
+    if "zan_budget_used_share" in z.columns:
+        z["zan_budget_used_pct"] = pd.to_numeric(z["zan_budget_used_share"],
+                                                 errors="coerce") * 100.0
     posts = [p for p in EMISSION_POSTS if f"ges_hab_{p}_tCO2e" in z.columns]
     pollutants = [p for p in POLLUTANTS if f"{p}_t_km2" in z.columns]
     ghg_unit = f" ({GHG_PER_CAPITA_UNIT_FR})"
@@ -332,6 +367,12 @@ def bilan_map(
         *((f"{p}_t_km2", pollutant_layer_name(p),
            f"Émissions de {SUBSTANCE_LABELS_FR.get(p, p)} ({POLLUTANT_DENSITY_UNIT_FR})",
            list(POLLUTANT_PALETTE), False, _fmt_density) for p in pollutants),
+        ("zan_consumed_since_2021_ha", CONSUMED_LAYER_FR, CONSUMED_LAYER_FR, "OrRd", False,
+         fmt_ha),
+        ("zan_budget_used_pct", BUDGET_LAYER_FR, BUDGET_LAYER_FR, "YlOrRd", False,
+         fmt_pct_value),
+        ("zan_cost_tCO2e_ha", COST_HA_LAYER_FR, COST_HA_LAYER_FR, "YlOrBr", False, fmt_cost_ha),
+        ("zan_cost_tCO2e", COST_LAYER_FR, COST_LAYER_FR, "Reds", False, fmt_cost),
     ]
     layers = [c for c in candidates if c[0] in z.columns]
     if not layers:
@@ -362,6 +403,7 @@ def bilan_map(
     for k, (col, name, caption, palette, diverging, fmt_value) in enumerate(layers):
         group, legend, classes = zone_layer(
             web, col, name=name, caption=caption, palette=palette, tooltip=tooltip,
+            classes=budget_classes(web[col], caption) if col == "zan_budget_used_pct" else None,
             show=k == 0, n_classes=n_classes, attribution=attribution, diverging=diverging,
             fmt_value=fmt_value, **GREY_OUTLINES)
         group.add_to(m)
@@ -413,6 +455,8 @@ def bilan_map(
         defaults.append(EMISSIONS_NOTES_FR[0])
     if pollutants:
         defaults.append(EMISSIONS_NOTES_FR[1])
+    if columns & {"zan_cost_tCO2e_ha", "zan_cost_tCO2e"}:
+        defaults.append(ZAN_COST_NOTE_FR)
     if len(zone_groups) > 1:
         defaults.append(_bilan_layers_note(zone_label, overlays))
     notes = [n for n in notes

@@ -95,6 +95,26 @@ def fmt_share(value: Any) -> str:
     return fmt_percent(v, 0)
 
 
+def fmt_share_flagged(value: Any) -> str:
+    """:func:`fmt_share`, with « (au-delà du budget) » past 100 %: « 142 % (au-delà du
+    budget) »."""
+    text = fmt_share(value)
+    try:
+        over = float(value) > 1.0
+    except (TypeError, ValueError):
+        return text
+    return f"{text} (au-delà du budget)" if over else text
+
+
+def budget_classes(values: Any, caption: str = BUDGET_LAYER_FR):
+    """Fixed classes of a budget share in % (0–25–50–75–100, then 100 % to the maximum, at
+    least 150 %): 100 % is always an edge, whatever the territory."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce")
+    top = float(v.max()) if v.notna().any() else 0.0
+    edges = [*BUDGET_BREAKS_PCT[:-1], max(top, BUDGET_BREAKS_PCT[-1])]
+    return make_classes(v, caption=caption, palette=list(BUDGET_PALETTE), breaks=edges)
+
+
 def fmt_cost(value: Any) -> str:
     """Tonnes of CO₂e emitted (kt from 10 000 t on): « 1 250 tCO₂e »."""
     return fmt_mass_t(value, "tCO₂e")
@@ -272,12 +292,7 @@ def zan_map(
     attribution = ("Cerema (consommation d'espaces) ; ADEME ALDO" if not estimate
                    else "ESTIMATION de démonstration ; ADEME ALDO")
     for k, (col, name, palette, diverging, breaks, fmt_value) in enumerate(layers):
-        classes = None
-        if breaks is not None:  # fixed classes, the last one open: 100 % stays an edge
-            values = pd.to_numeric(web[col], errors="coerce")
-            top = float(values.max()) if values.notna().any() else 0.0
-            edges = [*breaks[:-1], max(top, breaks[-1])]
-            classes = make_classes(values, caption=name, palette=palette, breaks=edges)
+        classes = budget_classes(web[col], name) if breaks is not None else None
         group, legend, _ = zone_layer(
             web, col, name=name, caption=name, palette=palette, tooltip=tooltip,
             classes=classes, show=k == 0, n_classes=n_classes, diverging=diverging,

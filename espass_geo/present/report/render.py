@@ -218,6 +218,7 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         previous = name
     params = [{"key": str(k), "value": _param_text(v)}
               for k, v in dict(meta.get("params") or {}).items()]
+    extra_sections = _extra_sections(meta.get("extra_sections") or ())
     generated = meta.get("generated_at") or _dt.datetime.now().replace(microsecond=0)
     zones = zone_order(b)
 
@@ -240,6 +241,7 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         "flow_table": flow_table,
         "scenario_table": scen_table,
         "has_scenarios": "scenario" in themes,
+        "extra_sections": extra_sections,
         "at_horizon": at_horizon,
         "methods": sorted(_methods_used(b)),
         "charts": {k: chart_sections.get(k, []) for k in
@@ -252,6 +254,27 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         "css": _css(),
         "nbsp": NBSP,
     }
+
+
+_RESERVED_IDS = frozenset({"synthese", "methode", "emissions", "polluants", "carbone",
+                           "scenarios", "graphiques", "avertissements", "sources"})
+
+
+def _extra_sections(sections: Any) -> list[dict[str, str]]:
+    """Optional parts (e.g. the ZAN part of :func:`espass_geo.present.report.zan.zan_report_section`):
+    ``{"id", "title", "html"}``, placed before the warnings and numbered with the others. The
+    ``html`` is written as it is: it must be built and escaped by its producer (never a
+    user's text); ``id`` is a plain slug and ``title`` is escaped by the template."""
+    import re
+
+    out = []
+    for s in sections:
+        sid, title, body = (str(s.get(k, "")) for k in ("id", "title", "html"))
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*", sid) or sid in _RESERVED_IDS:
+            raise ValueError(f"meta['extra_sections']: id {sid!r} must be a lowercase slug other "
+                             f"than {sorted(_RESERVED_IDS)}.")
+        out.append({"id": sid, "title": title, "html": body})
+    return out
 
 
 def _css() -> str:
@@ -275,7 +298,9 @@ def render_report(bilan: pd.DataFrame, *, meta: Mapping[str, Any],
         ``title``, ``territory_label`` (required), ``version``, ``generated_at`` (str or
         datetime), ``params`` (dict of run parameters, shown in the footer), ``warnings``
         (French sentences), ``sources`` (see :func:`collect_sources`), ``map_href`` (relative
-        link to the interactive map, e.g. ``"index.html"``).
+        link to the interactive map, e.g. ``"index.html"``), ``extra_sections`` (optional
+        parts ``{"id", "title", "html"}`` placed before the warnings, e.g. the ZAN part of
+        :func:`espass_geo.present.report.zan.zan_report_section`).
     charts
         ``{name: png path}`` (e.g. from :func:`report_charts`); the PNGs are embedded in
         base64, the SVG next to each PNG (same stem) is linked when it exists.
