@@ -283,7 +283,10 @@ def test_zan_section_summary_order_and_escaping(tmp_path):
     i_hostile = body.index("{{7*7}} &lt;script&gt;alert(1)&lt;/script&gt;")
     i_gamma = body.index("=Gamma &amp; Fils")
     assert i_hostile < i_gamma
-    assert "+3,5\u00a0ha" in body and "+1,4\u00a0ha" in body
+    cells = re.findall(r'<td class="num">([^<]*)</td>', body)
+    # hostile: 59002, 30,0, 15,0, 18,5, +3,5, 123 %, 925; then Gamma
+    assert cells == ["59002", "30,0", "15,0", "18,5", "+3,5", "123\u00a0%", "925",
+                     "59003", "10,0", "5,0", "6,4", "+1,4", "128\u00a0%", "320"]
     assert "Alpha" not in body
     assert "<script>" not in html
 

@@ -24,8 +24,8 @@ import pandas as pd
 
 from espass_geo.errors import OutputError
 from espass_geo.present.charts.zan import ZAN_COST_SIGN_FR, ZAN_ESTIMATE_NOTE_FR
-from espass_geo.present.fmt import MISSING, fmt_mass_t, fmt_percent, fmt_quantity
-from espass_geo.present.maps.zan import fmt_cost, fmt_cost_ha, fmt_ha, fmt_share
+from espass_geo.present.fmt import MISSING, fmt_mass_t, fmt_number, fmt_percent, fmt_quantity
+from espass_geo.present.maps.zan import fmt_cost_ha, fmt_ha, fmt_share
 
 ZAN_SECTION_ID: str = "zan"
 ZAN_SECTION_TITLE_FR: str = "Sobriété foncière (ZAN) et coût carbone"
@@ -68,6 +68,11 @@ def _exhaustion_year(trajectory: pd.DataFrame, budget: float, col: str) -> int |
     return int(hit["year"].min()) if len(hit) else None
 
 
+def _ha_number(value: float) -> str:
+    """Hectares without their unit (it is in the header), as :func:`fmt_ha`: « 3,5 »."""
+    return fmt_ha(value).removesuffix("\u00a0ha")
+
+
 def _card(label: str, value: str, hint: str, kind: str) -> str:
     return (f'<div class="card {kind}"><div class="label">{_esc(label)}</div>'
             f'<div class="value">{_esc(value)}</div><div class="hint">{_esc(hint)}</div></div>')
@@ -94,10 +99,10 @@ def _over_table(over: pd.DataFrame) -> str:
         return ('<p class="lead">Aucune commune n\'a dépassé son budget 2021–2030 à la '
                 'dernière année observée.</p>')
     has_cost = "cost_tCO2e" in over.columns
-    headers = ["Commune", "Code", "Référence 2011–2020", "Budget 2021–2030",
-               "Consommé depuis 2021", "Dépassement", "Budget consommé"]
+    headers = ["Commune", "Code", "Référence 2011–2020 (ha)", "Budget 2021–2030 (ha)",
+               "Consommé depuis 2021 (ha)", "Dépassement (ha)", "Budget consommé"]
     if has_cost:
-        headers.append("Coût carbone depuis 2021")
+        headers.append("Coût carbone depuis 2021 (tCO₂e)")
     num = ' class="num"'
     head = "".join(f'<th scope="col"{"" if k == 0 else num}>{_esc(h)}</th>'
                    for k, h in enumerate(headers))
@@ -108,11 +113,11 @@ def _over_table(over: pd.DataFrame) -> str:
         if share is None or (isinstance(share, float) and math.isnan(share)):
             b = d["budget_2021_2030_ha"]
             share = d["consumed_since_2021_ha"] / b if b else float("nan")
-        cells = [str(d["zone_id"]), fmt_ha(d["reference_2011_2020_ha"]),
-                 fmt_ha(d["budget_2021_2030_ha"]), fmt_ha(d["consumed_since_2021_ha"]),
-                 "+" + fmt_ha(d["overshoot_ha"]), fmt_share(share)]
+        cells = [str(d["zone_id"]), _ha_number(d["reference_2011_2020_ha"]),
+                 _ha_number(d["budget_2021_2030_ha"]), _ha_number(d["consumed_since_2021_ha"]),
+                 "+" + _ha_number(d["overshoot_ha"]), fmt_share(share)]
         if has_cost:
-            cells.append(fmt_cost(d["cost_tCO2e"]))
+            cells.append(fmt_number(d["cost_tCO2e"], 0))
         tds = "".join(f'<td class="num">{_esc(c)}</td>' for c in cells)
         rows.append(f'<tr><th scope="row" style="font-weight:400;text-align:left">'
                     f'{_esc(d["zone_name"])}</th>{tds}</tr>')
