@@ -178,11 +178,13 @@ def test_loi_halves_then_quarters_the_observed_sealing(zan_run):
     # 6 × 0.5 + 10 × 0.25 + 0.025 × (9 + 8 + … + 1) = 3 + 2.5 + 1.125 = 6.625 ha
     assert loi.loc[2050, "cumulative_net_ha"] == pytest.approx(6.625)
     # carbon: in 2025 only that year's sealing is active, half the trend's hectares: half
-    # its flow
+    # its flow (lever "sealing" in both: the baseline's observed, the scenario's ZAN path)
     t = zan_run.territory.set_index(["scenario", "year", "lever"])["flux_tCO2e_an"]
-    assert t[("loi", 2025, "zan")] == pytest.approx(0.5 * t[("baseline", 2025, "trend")])
-    assert t[("baseline", 2025, "trend")] < 0  # sealing emits
-    assert ("loi", 2025, "trend") not in t.index  # the trend had nothing but sealing
+    assert t[("loi", 2025, "sealing")] == pytest.approx(0.5 * t[("baseline", 2025, "sealing")])
+    assert t[("baseline", 2025, "sealing")] < 0  # sealing emits
+    assert ("baseline", 2025, "trend") not in t.index  # the trend had nothing but sealing
+    d = zan_run.delta.set_index(["scenario", "year", "lever"])["delta_tCO2e_an"]
+    assert d[("loi", 2025, "sealing")] > 0  # the hectares not consumed: carbon kept
     # the hectares and the net flow side by side
     assert loi.loc[2025, "flux_tCO2e_an"] == pytest.approx(t[("loi", 2025, "total")])
 
@@ -191,6 +193,8 @@ def test_tendanciel_equals_the_baseline(zan_run):
     t = zan_run.territory
     tot = t[t["lever"] == "total"].set_index(["scenario", "year"])["flux_tCO2e_an"]
     assert tot.loc["tend"].to_numpy() == pytest.approx(tot.loc["baseline"].to_numpy())
+    d = zan_run.delta
+    assert d[d["scenario"] == "tend"]["delta_tCO2e_an"].abs().max() < 1e-9  # lever by lever
     assert (_hectares(zan_run, "tend")["net_ha"].to_numpy()
             == pytest.approx(_hectares(zan_run, "baseline")["net_ha"].to_numpy()))
 
@@ -271,7 +275,7 @@ zan = "tendanciel"
     assert _hectares(r, "tend")["artificialised_ha"].tolist() == pytest.approx([1.5] * 26)
     # spread over the communes by their 2011–2020 consumption: 12/15 and 3/15; 59002 never
     # sealed on the land cover: the territory's mix (cropland → urban fabric) there too
-    f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "zan")
+    f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "sealing")
                 & (r.flows["year"] == 2025)]
     z = f.groupby("zone_id")["flux_tCO2e_an"].sum()
     assert z["59002"] / z["59001"] == pytest.approx(3 / 12)
@@ -463,5 +467,5 @@ def test_consumption_file_without_trend_and_guarantee(tmp_path):
     assert _hectares(r, "loi").loc[2025, "artificialised_ha"] == pytest.approx(3.8 / 7)
     # without a trend, spread over each commune's non-artificial land (its 2011–2020 share),
     # 80 % sealed, 20 % grassed: nothing comes from artificial land
-    f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "zan")]
+    f = r.flows[(r.flows["scenario"] == "loi") & (r.flows["lever"] == "sealing")]
     assert set(f["zone_id"]) == {"59001", "59002"}

@@ -222,12 +222,18 @@ def is_artificial(land_use) -> bool:
     return str(land_use).startswith("artificial")
 
 
+def sealing_mask(tr: pd.DataFrame) -> pd.Series:
+    """True for the transitions from non-artificial to artificial land."""
+    if tr.empty:
+        return pd.Series(False, index=tr.index, dtype=bool)
+    return (~tr["from_land_use"].map(is_artificial).astype(bool)
+            & tr["to_land_use"].map(is_artificial).astype(bool))
+
+
 def split_sealing(tr: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Transitions ``from_land_use, to_land_use, …`` split into (sealing: non-artificial →
     artificial, the rest)."""
-    if tr.empty:
-        return tr.copy(), tr.copy()
-    seal = ~tr["from_land_use"].map(is_artificial) & tr["to_land_use"].map(is_artificial)
+    seal = sealing_mask(tr)
     return tr[seal].copy(), tr[~seal].copy()
 
 

@@ -35,6 +35,7 @@ from espass_geo.core.scenarios import (
     growth_cohorts,
     practice_cohorts,
     project,
+    sealing_mask,
     sealing_pattern,
     split_sealing,
     spread_hectares,
@@ -360,7 +361,8 @@ def _zan_path(sc: Scenario, cfg: ScenarioConfig, zan: dict) -> tuple[pd.Series, 
 def _zan_transitions(sc: Scenario, cfg: ScenarioConfig, zan: dict, tr_rows: list,
                      notes: list[str], envelopes: list) -> list[pd.DataFrame]:
     """The yearly sealing of a ZAN scenario: its urbanisation zones (seal actions) taken from
-    the envelope of their decade, the rest spread like past consumption (lever ``zan``)."""
+    the envelope of their decade, the rest spread like past consumption (lever ``sealing``,
+    as the baseline's observed sealing)."""
     path, how = _zan_path(sc, cfg, zan)
     own = [split_sealing(t)[0] for t in tr_rows]
     own = [t for t in own if len(t)]
@@ -394,7 +396,7 @@ def _zan_transitions(sc: Scenario, cfg: ScenarioConfig, zan: dict, tr_rows: list
     rows = spread_hectares(zan["pattern"], spread)
     if rows.empty:
         return []
-    return [rows.assign(lever="zan", action_id="")]
+    return [rows.assign(lever="sealing", action_id="")]
 
 
 def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = None,
@@ -493,7 +495,11 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
         tr = land_use_transitions(ct.table)
         tr = tr[tr["from_land_use"] != tr["to_land_use"]]
         tr["area_ha"] = tr["area_ha"] / ct.years
-        yearly = [tr.assign(year=y, lever="trend", action_id="") for y in cfg.years]
+        # with ZAN scenarios the trend's sealing is its own lever, "sealing", as the ZAN
+        # paths' (their difference to the baseline is then the carbon of the hectares saved)
+        lever = np.where(sealing_mask(tr), "sealing", "trend") if any(
+            sc.zan is not None for sc in cfg.scenarios) else "trend"
+        yearly = [tr.assign(year=y, lever=lever, action_id="") for y in cfg.years]
         trend_tr, trend_yearly = tr, pd.concat(yearly, ignore_index=True)
         trend_label = f"{ct.date_from}–{ct.date_to}"
         trend_cohorts = transition_cohorts(trend_yearly, attrs,
@@ -768,7 +774,11 @@ def _readme(result: ScenarioResult) -> str:
         "« loi » : rythme de référence ÷ 2 en 2021–2030, ÷ 4 en 2031–2040, puis linéaire "
         "jusqu'à 0 en 2050 ; la garantie communale d'1 ha n'est pas appliquée à l'échelle du "
         "territoire. Renaturation : le sol artificialisé sous le polygone devient la classe "
-        "cible (gains sur 20 ans, règles ALDO).",
+        "cible (gains sur 20 ans, règles ALDO). Leviers des trajectoires quand un scénario a une "
+        "trajectoire ZAN : sealing (artificialisation répartie comme la consommation passée : "
+        "celle observée au tendanciel, celle de la trajectoire dans le scénario), trend (le "
+        "reste de la tendance observée), seal (zones à urbaniser, projets), renature "
+        "(renaturation).",
         "",
         "Avertissements :", *[f"  - {n}" for n in result.notes],
         "",
@@ -812,7 +822,9 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
             scenario_charts = None
         if scenario_charts is not None:
             for k, p in scenario_charts(result.territory, result.delta, tmp,
-                                        title=cfg.title).items():
+                                        title=cfg.title,
+                                        scenario_labels={s.name: s.label
+                                                         for s in cfg.scenarios}).items():
                 files[k] = p
             if len(result.zan_hectares):
                 from espass_geo.present.charts.scenarios import zan_chart

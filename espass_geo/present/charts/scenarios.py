@@ -65,6 +65,8 @@ LEVER_COLORS: dict[str, str] = {
     "forest_growth": "#1b7837",
     "convert": "#7fbf7b",
     "seal": "#d73027",
+    "sealing": "#f46d43",
+    "renature": "#01665e",
     "hedges": "#8c510a",
 }
 #: Practices, in order of appearance (blues and purples).
