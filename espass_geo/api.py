@@ -53,6 +53,7 @@ from espass_geo.runs.flow_series import FlowSeriesResult, write_flow_series_outp
 from espass_geo.runs.flows import FlowsResult, compute_territory_flows, write_flow_outputs
 from espass_geo.runs.scenarios import ScenarioResult, build_scenarios, write_scenario_outputs
 from espass_geo.runs.stocks import StocksResult, compute_territory_stocks, write_stock_outputs
+from espass_geo.runs.zan import ZanResult, write_zan_outputs
 from espass_geo.territory.resolve import Territory, resolve_territory
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -69,7 +70,7 @@ RasterInput: TypeAlias = ("str | Path | rasterio.io.DatasetReader | xarray.DataA
 VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
 FactorsInput: TypeAlias = "FactorSet | str | Path | None"
 Result: TypeAlias = ("StocksResult | FlowsResult | FlowSeriesResult | EmissionsResult"
-                     " | ScenarioResult | BilanResult | DemoResult")
+                     " | ZanResult | ScenarioResult | BilanResult | DemoResult")
 
 # choices and defaults: the one specification of the inputs (the Literal types above repeat the
 # choices for type checkers; tests/test_spec.py checks that they agree)
@@ -457,6 +458,50 @@ def flow_series(
     return result
 
 
+def zan(
+    territory: TerritoryInput,
+    *,
+    consumption: PathLike | None = _D["consumption"],
+    guarantee: bool = _D["guarantee"],
+    territorialisation: str | PathLike = _D["territorialisation"],
+    landcover_before: VectorInput | None = None,
+    landcover_after: VectorInput | None = None,
+    years: tuple[int, int] | None = None,
+    zpc: str | None = None,
+    id_field: str | None = None,
+    name_field: str | None = None,
+    label: str | None = None,
+    method: Method = _D["method"],
+    gwp_n2o: float = _D["gwp_n2o"],
+    factors: FactorsInput = None,
+) -> ZanResult:
+    """ZAN as the law counts it, with its carbon cost, per commune.
+
+    ``consumption``: the Cerema consumption file (``"demo"``: the embedded estimate). Gives the
+    2011–2020 reference, the 2021–2030 budget (half; ``guarantee``: at least 1 ha per commune),
+    the consumption since 2021 and its carbon cost (tCO2e emitted, positive), the territory's
+    trajectory to 2050 and the envelope shared among communes (``territorialisation``:
+    ``consumption``, ``population`` or a CSV ``zone_id, share``). With two OCS GE layers
+    (``landcover_before``, ``landcover_after`` dated ``years``): artificialised, renatured and
+    net hectares per commune (décret of 27 November 2023) and their carbon. Nothing is
+    written: see :func:`write`.
+    """
+    from espass_geo.runs.zan import compute_zan
+
+    _check_choice(method, _METHODS, "method")
+    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
+                     name_field=name_field)
+        result = compute_zan(t, consumption=consumption, guarantee=guarantee,
+                             territorialisation=territorialisation,
+                             landcover_before=_vector(landcover_before, io, "OCS GE"),
+                             landcover_after=_vector(landcover_after, io, "OCS GE"),
+                             years=years, method=method, gwp_n2o=gwp_n2o)
+        result.notes = _finish_notes(result.notes, io)
+        result.factors = fs
+    return result
+
+
 def emissions(
     territory: TerritoryInput,
     *,
@@ -695,6 +740,9 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
         elif isinstance(result, FlowSeriesResult):
             write_flow_series_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
                                       title=title, params=params, inputs=inputs)
+        elif isinstance(result, ZanResult):
+            write_zan_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
+                              title=title, params=params, inputs=inputs)
         elif isinstance(result, EmissionsResult):
             write_emission_outputs(result, out_dir, make_map=make_map, overwrite=overwrite,
                                    title=title, params=params, inputs=inputs)
@@ -715,4 +763,4 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
 
 
 __all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "demo", "emissions",
-           "flow_series", "flows", "scenarios", "stocks", "write"]
+           "flow_series", "flows", "scenarios", "stocks", "write", "zan"]

@@ -258,6 +258,37 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 
 
 @main.command()
+@spec.options("zan")
+def zan(territory, landcover_before, landcover_after, years, consumption, guarantee,
+        territorialisation, zpc, id_field, name_field, method, gwp_n2o, out_dir, overwrite,
+        no_map, factors=None):
+    """ZAN : consommation d'espaces (Cerema), budget 2021-2030, artificialisation nette (OCS GE)
+    et leur coût carbone, par commune."""
+    from functools import partial
+
+    from espass_geo import api
+    from espass_geo.present.fmt import fmt_area_ha, fmt_mass_t
+
+    _check_out(out_dir, overwrite)
+    r = _compute_and_write(
+        partial(api.zan, territory, consumption=consumption, guarantee=guarantee,
+                territorialisation=territorialisation, landcover_before=landcover_before,
+                landcover_after=landcover_after,
+                years=tuple(years) if landcover_before is not None else None, zpc=zpc,
+                id_field=id_field, name_field=name_field, method=method, gwp_n2o=gwp_n2o,
+                factors=factors),
+        out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
+    a = r.accounts
+    click.echo(f"{r.territory.label} : référence 2011-2020 "
+               f"{fmt_area_ha(a['reference_2011_2020_ha'].sum())}, budget 2021-2030 "
+               f"{fmt_area_ha(a['budget_2021_2030_ha'].sum())}, consommé depuis 2021 "
+               f"{fmt_area_ha(a['consumed_since_2021_ha'].sum())}, coût carbone "
+               f"{fmt_mass_t(a['cost_tCO2e'].sum(), 'tCO₂e')} émises"
+               + (" (consommation de démonstration : ESTIMATION)" if r.estimate else "") + ".")
+    _summary(r.files, out_dir)
+
+
+@main.command()
 @spec.options("bilan")
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
           max_nodata_share, factors=None):

@@ -21,7 +21,7 @@ from typing import Any
 from espass_geo.constants import DEFAULT_GWP_N2O
 
 #: the commands of the ``espass-geo`` command line that take options from this specification
-COMMANDS = ("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo")
+COMMANDS = ("stocks", "flows", "scenario", "emissions", "zan", "bilan", "init", "demo")
 
 _OVERWRITE_HELP = ("Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
@@ -70,7 +70,7 @@ SPEC: tuple[Input, ...] = (
     _i("territory", "str", "Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés "
        "par des virgules (COG 2018 ; cog2026:CODES pour le COG 2026), epci:SIREN[,SIREN] ou "
        "dep:59,62.", required=True, flag="--territory", short="-t",
-       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "territory"),
+       commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "territory"),
        scenario=("", "territory"), cli_override={
            "flows": {"help": _TERRITORY_OTHER}, "emissions": {"help": _TERRITORY_OTHER},
            "bilan": {"required": False, "help": "Sans --config : territoire avec les données "
@@ -82,15 +82,15 @@ SPEC: tuple[Input, ...] = (
        scenario=("landcover", "after"), aliases=(("data", "landcover"),),
        note="flows : --landcover-after"),
     _i("landcover_before", "path", "Occupation du sol à la première date (raster ou couche "
-       "vecteur, comme --landcover).", flag="--landcover-before", commands=("flows",),
+       "vecteur, comme --landcover).", flag="--landcover-before", commands=("flows", "zan"),
        bilan=("landcover", "before"), scenario=("landcover", "before"),
        aliases=(("data", "trend_landcover_before"),)),
     _i("landcover_after", "path", "Occupation du sol à la seconde date (raster de même grille, "
        "ou couche vecteur ; un raster et une couche se mélangent : la couche est dessinée sur "
        "la grille du raster).",
-       flag="--landcover-after", commands=("flows",), note="TOML : [landcover] after"),
+       flag="--landcover-after", commands=("flows", "zan"), note="TOML : [landcover] after"),
     _i("years", "years", "Années des deux dates (la période annualise les surfaces).",
-       default=(2012, 2018), flag="--years", commands=("flows",), bilan=("landcover", "years"),
+       default=(2012, 2018), flag="--years", commands=("flows", "zan"), bilan=("landcover", "years"),
        scenario=("landcover", "years"), aliases=(("data", "trend_years"),)),
     _i("landcover_year", "int", "Date de l'occupation du sol de départ d'un scénario (défaut : "
        "la seconde année de years, la date des données embarquées ou l'année de son nom).",
@@ -140,6 +140,19 @@ SPEC: tuple[Input, ...] = (
     _i("footprint_adjustments", "path", "Ajustements locaux de l'empreinte (zone_id|*, post, "
        "factor, driver).", flag="--footprint-adjustments", commands=("emissions",),
        bilan=("emissions", "footprint_adjustments")),
+    _i("consumption", "path", "Consommation d'espaces naturels, agricoles et forestiers du "
+       "Cerema (CSV communal tel que publié : naf11art12…, en m²) : référence 2011-2020, budget "
+       "2021-2030, consommation depuis 2021 et son coût carbone ; \"demo\" = estimation de "
+       "démonstration tirée des changements CLC d'ALDO.", default="demo", flag="--consumption",
+       commands=("zan",), bilan=("zan", "consumption"), scenario=("zan", "consumption")),
+    _i("guarantee", "bool", "Garantie communale : budget 2021-2030 d'au moins 1 ha pour chaque "
+       "commune couverte par un document d'urbanisme (loi du 20 juillet 2023).", default=False,
+       flag="--guarantee", commands=("zan",), bilan=("zan", "guarantee"),
+       scenario=("zan", "guarantee")),
+    _i("territorialisation", "str", "Répartition de l'enveloppe 2021-2030 du territoire entre "
+       "communes : consumption (comme la consommation 2011-2020), population, ou une table CSV "
+       "zone_id,share.", default="consumption", flag="--territorialisation",
+       commands=("zan",), bilan=("zan", "territorialisation")),
     _i("scenario", "path", "Fichier de scénarios TOML d'un bilan ; \"demo\" = Flandre-Dunkerque.",
        bilan=("scenario", "file")),
     _i("start_year", "int", "Année de départ d'un scénario (obligatoire dans un fichier de "
@@ -149,38 +162,38 @@ SPEC: tuple[Input, ...] = (
     _i("baseline_trend", "bool", "Le tendanciel prolonge le changement annuel observé (défaut : "
        "oui quand [landcover] before ou changes est donné).", scenario=("baseline", "trend")),
     _i("zpc", "str", "Zone pédoclimatique imposée à toutes les zones (ex. 2_1).", flag="--zpc",
-       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "zpc"),
+       commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "zpc"),
        scenario=("", "zpc"), cli_override={"bilan": {
            "help": "Zone pédoclimatique imposée à toutes les zones (ex. 2_1). Prévaut sur la "
                    "clé zpc du fichier."}}),
     _i("id_field", "str", "Champ de l'identifiant des zones dans un fichier de territoire "
        "(défaut : le premier présent de zone_id, INSEE_COM, code_insee, insee, CODE_INSEE, "
        "SIREN, siren_epci, code…).", flag="--id-field",
-       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "id_field"),
+       commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "id_field"),
        scenario=("", "id_field")),
     _i("name_field", "str", "Champ du nom des zones dans un fichier de territoire (défaut : le "
        "premier présent de NOM, NOM_COM, nom, name, libelle…).", flag="--name-field",
-       commands=("stocks", "flows", "emissions", "bilan"), bilan=("", "name_field"),
+       commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "name_field"),
        scenario=("", "name_field")),
     _i("method", "choice", "Jeu de facteurs pour le sol.", default="aldo", flag="--method",
-       commands=("stocks", "flows"), bilan=("", "method"), scenario=("", "method"),
+       commands=("stocks", "flows", "zan"), bilan=("", "method"), scenario=("", "method"),
        choices=("aldo", "ipcc")),
     _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
        default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
     _i("gwp_n2o", "float", "PRG du N2O (273 = GIEC AR6, 265 = AR5).", default=DEFAULT_GWP_N2O,
-       flag="--gwp-n2o", commands=("flows",), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
+       flag="--gwp-n2o", commands=("flows", "zan"), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
        range=(200.0, 400.0)),
     _i("wood_products", "choice", "Produits bois : approche récolte, consommation, ou aucun.",
        default="harvest", flag="--wood-products", commands=("flows",),
        choices=("harvest", "consumption", "none")),
     _i("out_dir", "path", "Dossier de sortie.", required=True, flag="--out",
-       commands=("stocks", "flows", "scenario", "emissions", "bilan", "demo"),
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "demo", "zan"),
        cli_override={"demo": {"required": False, "default": "maps/demo"}}),
     _i("overwrite", "bool", _OVERWRITE_HELP, default=False, flag="--overwrite",
-       commands=("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo"),
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo", "zan"),
        cli_override={"init": {"help": "Remplacer le fichier s'il existe déjà."}}),
     _i("no_map", "bool", "Ne pas produire la carte HTML.", default=False, flag="--no-map",
-       commands=("stocks", "flows", "scenario", "emissions")),
+       commands=("stocks", "flows", "scenario", "emissions", "zan")),
     _i("quiet", "bool", "Sans barre de progression ni résumé.", default=False, flag="--quiet",
        short="-q", commands=("bilan",)),
     _i("max_nodata_share", "float", "Part maximale d'une zone hors du raster ou sans donnée "
@@ -194,7 +207,7 @@ SPEC: tuple[Input, ...] = (
                      "{default})."}}),
     _i("factors", "path", "Dossier de tables de facteurs CSV : une copie complète de factors/, "
        "ou seulement les tables à modifier (leurs lignes remplacent celles embarquées).",
-       flag="--factors", commands=("stocks", "flows", "scenario", "emissions", "bilan"),
+       flag="--factors", commands=("stocks", "flows", "scenario", "emissions", "bilan", "zan"),
        bilan=("", "factors")),
 )
 

@@ -84,11 +84,14 @@ def test_help_shows_the_spec_text():
 
 
 def test_toml_keys_of_both_loaders_are_in_the_spec():
-    tables = {"landcover", "emissions", "scenario"}
+    tables = {"landcover", "emissions", "scenario", "zan"}
     assert bilan_config.CONFIG_KEYS - tables == spec.toml_keys("bilan", "")
     assert bilan_config.LANDCOVER_KEYS == spec.toml_keys("bilan", "landcover")
     assert bilan_config.EMISSION_KEYS == spec.toml_keys("bilan", "emissions")
     assert bilan_config.SCENARIO_KEYS == spec.toml_keys("bilan", "scenario")
+    assert bilan_config.ZAN_KEYS == spec.toml_keys("bilan", "zan")
+    # the scenario file's [zan] keys are those of bilan.toml
+    assert scenario_config.ZAN_KEYS == spec.toml_keys("scenario", "zan")
     top = scenario_config.TOP_KEYS - {"landcover", "data", "baseline", "scenario"}
     assert top == spec.toml_keys("scenario", "")
     for section, keys in (("landcover", scenario_config.LANDCOVER_KEYS),

@@ -34,11 +34,12 @@ from espass_geo.io.toml import (
 )
 from espass_geo.reference import data
 
-CONFIG_KEYS = spec.toml_keys("bilan", "") | {"landcover", "emissions", "scenario"}
+CONFIG_KEYS = spec.toml_keys("bilan", "") | {"landcover", "emissions", "scenario", "zan"}
 # the keys of each table, from the one specification of the inputs (espass_geo.spec)
 LANDCOVER_KEYS = spec.toml_keys("bilan", "landcover")
 EMISSION_KEYS = spec.toml_keys("bilan", "emissions")
 SCENARIO_KEYS = spec.toml_keys("bilan", "scenario")
+ZAN_KEYS = spec.toml_keys("bilan", "zan")
 _D = spec.DEFAULTS
 
 EXAMPLE_CONFIG = '''# Bilan ESPASS — fichier de configuration (espass-geo bilan --config bilan.toml --out bilan/)
@@ -77,6 +78,11 @@ inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" =
 
 [scenario]
 file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
+
+[zan]
+consumption = "demo"        # consommation d'espaces du Cerema (CSV communal) ; "demo" = estimation
+# guarantee = true          # garantie communale d'1 ha (loi du 20 juillet 2023)
+# territorialisation = "consumption"   # ou "population", ou une table CSV zone_id,share
 '''.format(**spec.DEFAULTS)
 
 
@@ -105,6 +111,10 @@ class BilanConfig:
     nomenclature: str | Path = _D["nomenclature"]
     #: land covers of a dated series ((year, path), ≥ 2, sorted); replaces before/after
     series: tuple[tuple[int, Path], ...] = ()
+    #: [zan]: the Cerema consumption file (Path("demo"): the embedded estimate; None: no ZAN)
+    consumption: Path | None = None
+    zan_guarantee: bool = False
+    territorialisation: str | Path = _D["territorialisation"]
     inventory: Path | None = None  # None = demo estimate
     population: Path | None = None
     footprint_adjustments: Path | None = None
@@ -197,7 +207,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         fields[key] = value.strip() if isinstance(value, str) else None
     tables = {}
     for name, allowed in (("landcover", LANDCOVER_KEYS), ("emissions", EMISSION_KEYS),
-                          ("scenario", SCENARIO_KEYS)):
+                          ("scenario", SCENARIO_KEYS), ("zan", ZAN_KEYS)):
         t = raw.get(name, {})
         if not isinstance(t, dict):
             problems.append(f"{at(name)} : « {name} » doit être une table [{name}], pas "
@@ -314,6 +324,27 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                                 f"sol « {lc.get(key)} » ({key}) date de {known[0]} "
                                 f"({known[1]}), pas de {years[i]} ; corrigez years{fix}")
     inventory = path_of("emissions", "inventory", "inventory")
+    zan = tables["zan"]
+    consumption = None
+    if "consumption" in zan:
+        consumption = (Path("demo") if zan["consumption"] == "demo"
+                       else path_of("zan", "consumption", "consumption"))
+    guarantee = zan.get("guarantee", _D["guarantee"])
+    if not isinstance(guarantee, bool):
+        problems.append(f"{at('zan', 'guarantee')} : « guarantee » doit être true ou false, pas "
+                        f"{show(guarantee)}")
+        guarantee = _D["guarantee"]
+    territorialisation = zan.get("territorialisation", _D["territorialisation"])
+    if not isinstance(territorialisation, str) or not territorialisation.strip():
+        problems.append(f"{at('zan', 'territorialisation')} : « territorialisation » doit être "
+                        f"consumption, population ou une table CSV, pas {show(territorialisation)}")
+        territorialisation = _D["territorialisation"]
+    elif territorialisation not in ("consumption", "population"):
+        territorialisation = path_of("zan", "territorialisation", "territorialisation") \
+            or _D["territorialisation"]
+    if zan and "consumption" not in zan:
+        problems.append(f"{at('zan')} : [zan] demande consumption (fichier de consommation "
+                        'd\'espaces du Cerema, ou "demo")')
     population = path_of("emissions", "population", "population")
     adjustments = path_of("emissions", "footprint_adjustments", "adjustments")
     scenario = path_of("scenario", "file", "scenario")
@@ -363,6 +394,8 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        code_field=code_field.strip() if code_field else None,
                        nomenclature=nomenclature,
                        series=tuple(series),
+                       consumption=consumption, zan_guarantee=bool(guarantee),
+                       territorialisation=territorialisation,
                        inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
                        scenario=scenario, max_nodata_share=float(max_nodata),
@@ -463,6 +496,14 @@ def config_as_toml(cfg: BilanConfig) -> str:
                         else "demo"}
     if cfg.scenario:
         doc["scenario"] = {"file": Path(cfg.scenario).as_posix()}
+    if cfg.consumption is not None:
+        doc["zan"] = {"consumption": Path(cfg.consumption).as_posix()}
+        if cfg.zan_guarantee:
+            doc["zan"]["guarantee"] = True
+        if str(cfg.territorialisation) != _D["territorialisation"]:
+            doc["zan"]["territorialisation"] = (Path(cfg.territorialisation).as_posix()
+                                                if isinstance(cfg.territorialisation, Path)
+                                                else str(cfg.territorialisation))
     if cfg.factors:
         doc["factors"] = Path(cfg.factors).as_posix()
     return "# Configuration utilisée (espass-geo bilan)\n" + tomli_w.dumps(doc)

@@ -96,7 +96,7 @@ _D = spec.DEFAULTS
 SCENARIO_KEYS = {"name", "label", "trend", "action", "zan"}
 #: the optional top-level [zan] table (read here; not an input of the spec: bilan.toml hands
 #: its consumption table over to the scenarios instead)
-ZAN_KEYS = {"consumption", "guarantee"}
+ZAN_KEYS = spec.toml_keys("scenario", "zan")
 #: named ZAN consumption paths (``zan = "loi"``); a table {year = ha/an} is a user variant
 ZAN_PATHS = ("loi", "tendanciel")
 #: the first year of a user variant (start of the ZAN reference period)

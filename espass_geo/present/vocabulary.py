@@ -189,6 +189,8 @@ LEVER_LABELS_FR: Mapping[str, str] = {
     "forest_growth": "Croissance forestière",
     "convert": "Conversions (boisement, prairie, zone humide)",
     "seal": "Artificialisation (projets)",
+    "sealing": "Artificialisation (tendance ou trajectoire ZAN)",
+    "renature": "Renaturation",
     "hedges": "Haies",
     "wood_products": "Produits bois",
     "total": "Total",

@@ -43,6 +43,8 @@ class BilanResult:
     #: flows of every period of a land-cover series ([landcover] series, 3 dates or more)
     flow_series: object = None
     emissions: object = None
+    #: ZAN accounts and their carbon cost ([zan] consumption)
+    zan: object = None
     scenario: object = None
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
@@ -149,23 +151,81 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
                             "complet ; donnez un inventaire ([emissions] inventory) pour la "
                             "partie émissions.")
     step("émissions")
-    sc = _bilan_scenario(cfg, territory, st, fl, parcel_gdf) if cfg.scenario else None
+    zan = _bilan_zan(cfg, territory, fl) if cfg.consumption is not None else None
+    sc = _bilan_scenario(cfg, territory, st, fl, parcel_gdf, zan) if cfg.scenario else None
     step("scénarios")
     # the stocks run read the raster's tag already (its note), no second opening
     synthetic = bool(cfg.landcover is not None and SYNTHETIC_NOTE_FR in st.notes)
     table = build_bilan_table(stocks=st, flows=fl, emissions=em, scenario=sc,
                               synthetic=synthetic)
     zones = _bilan_zones(st, fl, em, em_territory)
+    if zan is not None:
+        zones = _with_zan_columns(zones, zan)
     notes = list(dict.fromkeys([*st.notes, *(fl.notes if fl else []),
-                                *(em.notes if em else em_notes), *(sc.notes if sc else [])]))
+                                *(em.notes if em else em_notes), *(sc.notes if sc else []),
+                                *(zan.notes if zan else [])]))
     step("bilan")
     if bar is not None:
         bar.close()
     return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl,
-                       flow_series=series, emissions=em, scenario=sc, notes=notes)
+                       flow_series=series, emissions=em, scenario=sc, zan=zan, notes=notes)
 
 
-def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
+def _bilan_zan(cfg: BilanConfig, territory, fl):
+    """The ZAN accounts of the bilan's communes ([zan]), with what the bilan's land cover says
+    was artificialised, and net artificialisation when its two dates are OCS GE layers."""
+    from espass_geo.runs.zan import compute_zan
+
+    from_mix = mix_source = None
+    ids = set(territory.zones["zone_id"].astype(str))
+    if fl is not None and set(fl.zones["zone_id"].astype(str)) == ids:
+        from espass_geo.core.zan import from_mix_from_changes
+
+        from_mix = from_mix_from_changes(fl.transitions, zone_ids=sorted(ids))
+        mix_source = ("ce que l'occupation du sol du bilan montre artificialisé "
+                      f"({cfg.years[0]}–{cfg.years[1]})")
+    before = after = None
+    lcs = getattr(fl, "_landcovers", None) if fl is not None else None
+    if lcs and all(lc.is_vector and lc.vector.product == "ocsge" for lc in lcs):
+        before, after = lcs[0].path, lcs[1].path
+    consumption = None if str(cfg.consumption) == "demo" else cfg.consumption
+    return compute_zan(territory, consumption=consumption or "demo",
+                       guarantee=cfg.zan_guarantee, territorialisation=cfg.territorialisation,
+                       landcover_before=before, landcover_after=after,
+                       years=tuple(cfg.years) if before is not None else None,
+                       from_mix=from_mix, mix_source=mix_source, method=cfg.method,
+                       gwp_n2o=cfg.gwp_n2o)
+
+
+#: ZAN columns of the bilan's zones (map layers) from the ZAN accounts
+_ZAN_COLUMNS = {"consumed_since_2021_ha": "zan_consumed_since_2021_ha",
+                "budget_2021_2030_ha": "zan_budget_2021_2030_ha",
+                "cost_tCO2e": "zan_cost_tCO2e"}
+
+
+def _with_zan_columns(zones: gpd.GeoDataFrame, zan) -> gpd.GeoDataFrame:
+    """The bilan's zones with the ZAN columns: per commune, or summed per EPCI when the
+    carbon zones are EPCI (ratios recomputed from the sums)."""
+    acc = zan.accounts.assign(zone_id=zan.accounts["zone_id"].astype(str))
+    ids = set(zones["zone_id"].astype(str))
+    cols = list(_ZAN_COLUMNS)
+    if not ids <= set(acc["zone_id"]):
+        epci = zan.territory.zones.set_index("zone_id")["epci"] if "epci" in \
+            zan.territory.zones else None
+        if epci is None:
+            return zones
+        acc = acc.assign(zone_id=acc["zone_id"].map(epci.astype(str)))
+        acc = acc.groupby("zone_id", as_index=False)[cols].sum()
+    z = zones.merge(acc[["zone_id", *cols]].rename(columns=_ZAN_COLUMNS), on="zone_id",
+                    how="left")
+    budget = z["zan_budget_2021_2030_ha"].where(z["zan_budget_2021_2030_ha"] > 0)
+    z["zan_budget_used_share"] = z["zan_consumed_since_2021_ha"] / budget
+    consumed = z["zan_consumed_since_2021_ha"].where(z["zan_consumed_since_2021_ha"] > 0)
+    z["zan_cost_tCO2e_ha"] = z["zan_cost_tCO2e"] / consumed
+    return gpd.GeoDataFrame(z, geometry="geometry", crs=zones.crs)
+
+
+def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf, zan=None):
     """The scenario file's actions, start year and horizon on the bilan's own inputs.
 
     The bilan's territory, method, ZPC, N2O GWP, land cover, parcels and trend apply; a
@@ -230,7 +290,11 @@ def _bilan_scenario(cfg: BilanConfig, territory, st, fl, parcel_gdf):
         sc = build_scenarios(scfg, territory=territory, area_table=area_table,
                              parcels_gdf=parcel_gdf, change_table=change_table,
                              landcover_options={"nomenclature": cfg.nomenclature,
-                                                "code_field": cfg.code_field})
+                                                "code_field": cfg.code_field},
+                             # the bilan's consumption file sets the ZAN scenarios' pace
+                             **({"consumption": zan.consumption,
+                                 "zan_guarantee": cfg.zan_guarantee} if zan is not None
+                                else {}))
     except ScenarioError as exc:
         if not other_territory or "hors du territoire" not in str(exc):
             raise
@@ -307,6 +371,10 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
         if result.flows is not None:
             write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
+        if result.zan is not None:
+            from espass_geo.runs.zan import write_zan_outputs
+
+            write_zan_outputs(result.zan, tmp / "zan", params=meta["params"])
         if result.flow_series is not None:
             from espass_geo.runs.flow_series import write_flow_series_outputs
 
@@ -350,6 +418,13 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         files["index.html"] = tmp / "index.html"
         meta["map_href"] = "index.html"
         meta["sources"] = collect_sources(_factor_names())
+        if result.zan is not None:  # written above with the chart the section embeds
+            from espass_geo.present.report.zan import zan_report_section
+
+            meta["extra_sections"] = [zan_report_section(
+                result.zan.accounts, result.zan.trajectory,
+                chart_png=tmp / "zan" / "graphiques" / "zan_trajectoire.png",
+                estimate=result.zan.estimate)]
         render_report(t, meta=meta, charts={Path(p).stem: p for p in charts.values()
                                             if str(p).endswith(".png")},
                       out_path=tmp / "rapport.html")
