@@ -425,6 +425,14 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                 result.zan.accounts, result.zan.trajectory,
                 chart_png=tmp / "zan" / "graphiques" / "zan_trajectoire.png",
                 estimate=result.zan.estimate)]
+        hect = getattr(result.scenario, "zan_hectares", None)
+        if hect is not None and len(hect):  # ZAN scenarios: hectares beside carbon
+            from espass_geo.present.report.zan import zan_scenario_section
+
+            labels = {s.name: s.label for s in getattr(result.scenario.config, "scenarios", [])}
+            meta.setdefault("extra_sections", []).append(zan_scenario_section(
+                hect, chart_png=tmp / "scenarios" / "zan_hectares_carbone.png",
+                labels=labels))
         render_report(t, meta=meta, charts={Path(p).stem: p for p in charts.values()
                                             if str(p).endswith(".png")},
                       out_path=tmp / "rapport.html")

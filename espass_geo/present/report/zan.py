@@ -239,3 +239,59 @@ def zan_body(accounts: pd.DataFrame, trajectory: pd.DataFrame, *,
     parts.append(_chart_html(chart_png))
     parts.append(_over_table(over))
     return "\n".join(p for p in parts if p)
+
+
+ZAN_SCENARIO_SECTION_ID = "zan-scenarios"
+ZAN_SCENARIO_SECTION_TITLE_FR = "Scénarios ZAN : hectares et carbone"
+
+
+def zan_scenario_section(hectares: pd.DataFrame, *, chart_png: Path | None,
+                         labels: dict[str, str] | None = None,
+                         years: tuple[int, ...] = (2030, 2050)) -> dict[str, str]:
+    """The part « Scénarios ZAN » of the report: the chart of the scenarios' hectares beside
+    their carbon flows, and a table per scenario of the net hectares artificialised and the
+    carbon flow at ``years`` (cumulative hectares; flows in tCO₂e/an, ALDO sign: positive =
+    sequestration). ``hectares``: ``ScenarioResult.zan_hectares`` (``scenario, year,
+    artificialised_ha, renatured_ha, net_ha, cumulative_net_ha, flux_tCO2e_an``)."""
+    from espass_geo.present.fmt import fmt_number
+    from espass_geo.present.vocabulary import BASELINE, BASELINE_LABEL_FR
+
+    labels = dict(labels or {})
+    labels.setdefault(BASELINE, BASELINE_LABEL_FR)
+    h = hectares.copy()
+    rows = []
+    for scen, t in h.groupby("scenario", sort=False):
+        t = t.set_index("year")
+        cells = [f"<td>{_esc(labels.get(str(scen), str(scen)))}</td>"]
+        for y in years:
+            if y in t.index:
+                ha = float(t.loc[y, "cumulative_net_ha"])
+                flux = float(t.loc[y, "flux_tCO2e_an"]) if "flux_tCO2e_an" in t.columns \
+                    else float("nan")
+                cells.append(f'<td class="num">{_esc(fmt_number(ha, 1))}</td>')
+                cells.append(f'<td class="num">{_esc(fmt_number(flux, 0))}</td>')
+            else:
+                cells += ["<td>–</td>", "<td>–</td>"]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(f"<th>Artificialisation nette cumulée en {y} (ha)</th>"
+                   f"<th>Flux de carbone {y} (tCO₂e/an)</th>" for y in years)
+    html = (
+        "<p>Chaque scénario remplace l'artificialisation tendancielle par sa trajectoire "
+        "(« loi » : moitié de la référence en 2021-2030, encore moitié en 2031-2040, zéro "
+        "artificialisation nette en 2050) ; les zones à urbaniser déclarées sont prises d'abord "
+        "sur l'enveloppe de leur décennie. Flux : convention ALDO, positif = séquestration, "
+        "négatif = émission.</p>"
+        + _figure(chart_png, "graphique-zan_scenarios", "Scénarios ZAN : artificialisation "
+                  "(ha/an) et flux de carbone (tCO₂e/an) par scénario")
+        + "<table class=\"data\"><thead><tr><th>Scénario</th>" + head + "</tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>")
+    return {"id": ZAN_SCENARIO_SECTION_ID, "title": ZAN_SCENARIO_SECTION_TITLE_FR, "html": html}
+
+
+def _figure(chart_png: Path | None, fig_id: str, caption: str) -> str:
+    if chart_png is None or not Path(chart_png).is_file():
+        return ""
+    src = "data:image/png;base64," + base64.b64encode(Path(chart_png).read_bytes()).decode(
+        "ascii")
+    return (f'<figure class="chart" id="{_esc(fig_id)}"><img src="{src}" alt="{_esc(caption)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>")
