@@ -131,6 +131,7 @@ def default_config(territory: str) -> BilanConfig:
 
     Demo rasters and parcels only cover the SCoT Flandre-Dunkerque; elsewhere in Nord/Pas-de-
     Calais the real ALDO CLC 2018 areas and 2012→2018 changes per EPCI are used (EPCI zones).
+    ZAN ([zan]) on the embedded consumption estimate (Cerema schema, from ALDO's changes).
     """
     from espass_geo.territory.resolve import resolve_territory
 
@@ -141,10 +142,10 @@ def default_config(territory: str) -> BilanConfig:
         return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
                            landcover=data.demo_landcover_path(),
                            before=data.demo_landcover_2012_path(),
-                           parcels=data.demo_parcels_path())
+                           parcels=data.demo_parcels_path(), consumption=Path("demo"))
     return BilanConfig(path=None, title=f"Bilan ESPASS — {t.label}", territory=territory,
                        areas=data.aldo_clc18_epci_path(), changes=data.aldo_clc_change_epci_path(),
-                       forest_areas=data.aldo_bdforet_epci_path())
+                       forest_areas=data.aldo_bdforet_epci_path(), consumption=Path("demo"))
 
 
 def load_bilan_config(path: str | Path) -> BilanConfig:

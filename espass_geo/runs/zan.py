@@ -161,6 +161,7 @@ def compute_zan(
     cost = carbon_cost_per_ha(from_mix, attrs, method=method, gwp_n2o=gwp,
                               zpc_override=territory.zpc_override)
     carbon = consumption_carbon(cd.table, cost)
+    carbon = carbon[carbon["area_ha"] > 0].reset_index(drop=True)  # years with consumption
     indicator = carbon_cost_indicator(accounts, carbon)
     accounts = accounts.merge(indicator.drop(columns=["zone_name", "consumed_since_2021_ha"],
                                              errors="ignore"), on="zone_id", how="left")
@@ -348,8 +349,17 @@ def write_zan_outputs(result: ZanResult, out_dir: str | Path, *, params: dict | 
         files["zan.gpkg"] = tmp / "zan.gpkg"
         from espass_geo.present.exports import write_zan_xlsx
 
+        # the workbook stays light (a département: 10⁵ rows in zan_carbone.csv): carbon per
+        # commune and year, the share-weighted cost per hectare; the CSV files have the detail
+        carbon_year = (result.carbon.groupby(["zone_id", "year"], as_index=False)
+                       [["area_ha", "tCO2e"]].sum())
+        cost = result.cost_per_ha
+        if "land_use_from" in cost:
+            cost = cost[cost["land_use_from"] == "mix"]
+        cost = cost[[c for c in ("zone_id", "destination", "sealed_share", "tC_per_ha",
+                                 "tCO2e_per_ha", "convention") if c in cost.columns]]
         tables = {"zan_communes": result.accounts, "zan_trajectoire": result.trajectory,
-                  "zan_carbone": result.carbon, "zan_cout_par_ha": result.cost_per_ha}
+                  "zan_carbone_par_an": carbon_year, "zan_cout_par_ha": cost}
         if result.territorialisation is not None:
             tables["zan_territorialisation"] = result.territorialisation
         if result.net is not None:
