@@ -1,10 +1,11 @@
 """Bad Cerema consumption files (« consommation d'espaces NAF », issue #12).
 
-The command line has no option for the consumption file yet, so these cases run against the
-Python reader (``espass_geo.io.consumption.read_consumption``) in ``tests/test_consumption.py``:
-``CASES`` (run through the CLI by ``test_bad_inputs.py``) stays empty until the CLI option
-exists; then each :class:`ReaderCase` becomes a :class:`Case` whose arguments give
-``build(tmp)`` to that option, with the same ``match`` patterns.
+Each bad file is written once as a :class:`ReaderCase` and runs twice: against the Python
+reader (``espass_geo.io.consumption.read_consumption``) in ``tests/test_consumption.py``, and
+through the command line as a :class:`Case` of ``CASES`` (``espass-geo zan -t COMMUNES
+--consumption FILE --out out``, run by ``test_bad_inputs.py``) with the same ``match`` patterns:
+exit 2, « Erreur », no traceback, nothing written. The territory of the command is the case's
+``communes`` or, without them, every commune the file must be read for (:data:`CLI_TERRITORY`).
 
 :func:`cerema_file` writes a file in the exact Cerema layout (2009–2023 edition, ``;``,
 Windows-1252 like a French Excel export by default): every yearly column 2009–2022, the
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CASES: list = []  # no CLI option yet (see the module docstring)
+from .common import Case
 
 DEST = ["act", "hab", "mix", "rou", "fer", "inc"]
 YEARS = range(2009, 2023)
@@ -159,3 +160,24 @@ READER_CASES: list[ReaderCase] = [
                lambda tmp: (tmp / "c.csv", (tmp / "c.csv").write_bytes(b""))[0],
                (r"vide",)),
 ]
+
+#: The territory of the command-line run when the reader case reads the whole file
+#: (``communes=None``): the communes whose rows hold the fault (the reader checks the rows of
+#: the territory's communes only, after the file-wide checks: columns, codes, duplicates).
+CLI_TERRITORY: dict[str, str] = {
+    "conso-destinations-do-not-close": "59183,59359",
+}
+
+
+def _cli(rc: ReaderCase) -> Case:
+    territory = (",".join(rc.communes) if rc.communes
+                 else CLI_TERRITORY.get(rc.id, "59183"))
+
+    def build(tmp: Path) -> list[str]:
+        path = rc.build(tmp)
+        return ["zan", "-t", territory, "--consumption", str(path), "--out", str(tmp / "out")]
+    return Case(rc.id, build, "error", rc.match)
+
+
+#: Every reader case through ``espass-geo zan --consumption``.
+CASES: list[Case] = [_cli(rc) for rc in READER_CASES]
