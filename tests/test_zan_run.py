@@ -111,3 +111,26 @@ def test_bilan_with_a_cerema_file(three, tmp_path):
     assert c.loc["59005", "reference_2011_2020_ha"] == pytest.approx(10.0)
     assert c.loc["59009", "consumed_since_2021_ha"] == pytest.approx(0.3)
     assert c.loc["59005", "cost_tCO2e"] == pytest.approx(1.4 * COST_PER_HA, rel=1e-4)
+
+
+def test_net_artificialisation_from_the_synthetic_ocsge_dates():
+    """Two OCS GE dates (the synthetic demo layers 2012, 2018) on the CU de Dunkerque: per
+    commune, net = artificial after − artificial before (closure), the carbon released by what
+    was artificialised is an emission (positive cost) and nothing was renatured in the demo."""
+    from espass_geo.reference import data
+
+    b = data.data_path("landcover", "demo_flandre_dunkerque_ocsge2012_synthetic.gpkg")
+    a = data.data_path("landcover", "demo_flandre_dunkerque_ocsge2018_synthetic.gpkg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = api.zan("epci:245900428", landcover_before=b, landcover_after=a, years=(2012, 2018))
+    n = r.net.set_index("zone_id")
+    assert (n["net_ha"] - (n["artificial_after_ha"] - n["artificial_before_ha"])).abs().max() \
+        < 1e-6
+    assert n["artificialised_ha"].sum() > 0
+    assert n["renatured_ha"].sum() == pytest.approx(0.0)
+    # net per year over the 6 years
+    assert n["net_ha_an"].sum() == pytest.approx(n["net_ha"].sum() / 6)
+    cost = n["artificialisation_cost_tCO2e"]
+    assert (cost[n["artificialised_ha"] > 0] > 0).all()
+    assert "net_ha" in r.zones.columns

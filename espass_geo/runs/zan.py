@@ -237,6 +237,8 @@ def _net_artificialisation(zones, before, after, years, attrs, *, method, gwp, z
     tr = artificialisation_transitions(zones, b, a, years=years)
     net = net_from_transitions(tr, years=years, zone_ids=zones["zone_id"].tolist())
     notes = list(tr.attrs.get("notes", []))
+    tr = tr.copy()
+    tr.attrs = {}  # its summary DataFrame in attrs would break pandas' concat (attrs compared)
     lu = clc_mapping()
     t = tr.assign(from_land_use=tr["from_code"].astype(str).map(lu),
                   to_land_use=tr["to_code"].astype(str).map(lu))
