@@ -116,7 +116,7 @@ def test_bilan_with_a_cerema_file(three, tmp_path):
 def test_net_artificialisation_from_the_synthetic_ocsge_dates():
     """Two OCS GE dates (the synthetic demo layers 2012, 2018) on the CU de Dunkerque: per
     commune, net = artificial after − artificial before (closure), the carbon released by what
-    was artificialised is an emission (positive cost) and nothing was renatured in the demo."""
+    was artificialised is an emission over the territory and nothing was renatured."""
     from espass_geo.reference import data
 
     b = data.data_path("landcover", "demo_flandre_dunkerque_ocsge2012_synthetic.gpkg")
@@ -131,6 +131,8 @@ def test_net_artificialisation_from_the_synthetic_ocsge_dates():
     assert n["renatured_ha"].sum() == pytest.approx(0.0)
     # net per year over the 6 years
     assert n["net_ha_an"].sum() == pytest.approx(n["net_ha"].sum() / 6)
-    cost = n["artificialisation_cost_tCO2e"]
-    assert (cost[n["artificialised_ha"] > 0] > 0).all()
+    # a cost may be negative in a commune where cropland became lawns or urban trees (ALDO:
+    # cropland → grassed artificial land gains soil carbon); over the territory it is an emission
+    assert n["artificialisation_cost_tCO2e"].sum() > 0
+    assert (n.loc[n["artificialised_ha"] == 0, "artificialisation_cost_tCO2e"] == 0).all()
     assert "net_ha" in r.zones.columns
