@@ -23,7 +23,7 @@ import pandas as pd
 
 from espass_geo import __version__
 from espass_geo.constants import LAMBERT93
-from espass_geo.errors import InputFileError, TerritoryError
+from espass_geo.errors import FactorError, InputFileError, TerritoryError
 from espass_geo.io.consumption import ConsumptionData, demo_consumption_path, read_consumption
 from espass_geo.territory.resolve import Territory, resolve_territory
 
@@ -79,6 +79,21 @@ def _commune_zones(territory: Territory, source: str) -> gpd.GeoDataFrame:
             "codes INSEE, epci:SIREN ou dep:59, ou un fichier de communes avec leur code INSEE "
             "(--id-field INSEE_COM).")
     return zones
+
+
+def resolve_communes(territory, *, zpc: str | None = None, id_field: str | None = None,
+                     name_field: str | None = None, source: str = "") -> Territory:
+    """:func:`resolve_territory` for a ZAN run. Zones without a pedoclimatic zone are most
+    often not communes at all (a file of sectors, of AU zones): that, the real problem of a ZAN
+    run, is said first (:class:`TerritoryError`) rather than asking for ``--zpc``, which would
+    not make them communes."""
+    try:
+        return resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
+    except FactorError:
+        if zpc is None and not isinstance(territory, Territory):
+            _commune_zones(resolve_territory(territory, zpc="2_1", id_field=id_field,
+                                             name_field=name_field), source)
+        raise
 
 
 def _default_mix(zone_ids: list[str]) -> tuple[pd.DataFrame, str]:
@@ -144,8 +159,9 @@ def compute_zan(
     from espass_geo.territory.zones import zone_attributes
 
     gwp = DEFAULT_GWP_N2O if gwp_n2o is None else float(gwp_n2o)
-    territory = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
     path = consumption_path(consumption)
+    territory = resolve_communes(territory, zpc=zpc, id_field=id_field, name_field=name_field,
+                                 source=str(path))
     zones = _commune_zones(territory, str(path))
     ids = zones["zone_id"].astype(str).tolist()
     cd = read_consumption(path, communes=ids)
@@ -207,11 +223,65 @@ def _territorialise(envelope, cd, how, ids, territorialise) -> pd.DataFrame | No
         pop = pd.DataFrame({"zone_id": ids, "population": pop["population"].to_numpy()
                             if "population" in pop else pop.iloc[:, -1].to_numpy()})
         return territorialise(envelope, cd.table, by="population", population=pop)
-    from espass_geo.io.tables import read_table
+    return territorialise(envelope, cd.table, by="table",
+                          table=read_territorialisation(Path(key), ids, envelope))
 
-    t = read_table(Path(key), "table de territorialisation ZAN", required=["zone_id"],
+
+def read_territorialisation(path: Path, ids: list[str], envelope_ha: float) -> pd.DataFrame:
+    """The user's share of the 2021–2030 envelope per commune (``zone_id`` and ``share``
+    summing to 1, or ``envelope_ha`` summing to the envelope), checked against the territory:
+    every commune once, no other; every problem named with the file, line and value."""
+    import math
+
+    from espass_geo.io.tables import (
+        Number,
+        _err,
+        check_codes,
+        check_duplicates,
+        check_no_empty,
+        numbers,
+        read_table,
+    )
+    from espass_geo.present.fmt import fmt_number
+
+    t = read_table(path, "table de territorialisation ZAN", required=["zone_id"],
                    error=InputFileError)
-    return territorialise(envelope, cd.table, by="table", table=t.df)
+    col = next((c for c in ("share", "envelope_ha") if c in t.df.columns), None)
+    if col is None:
+        raise InputFileError(
+            f"{t.label} : colonne share (part de l'enveloppe de chaque commune, somme 1) ou "
+            f"envelope_ha (hectares) introuvable ; colonnes trouvées : "
+            f"{', '.join(t.df.columns)}. Exemple : zone_id,share puis 59183,0.6.")
+    check_no_empty(t, ["zone_id"])
+    check_codes(t, ["zone_id"])
+    codes = t.df["zone_id"].astype(str).str.strip()
+    check_duplicates(t, ["zone_id"], frame=t.df.assign(zone_id=codes))
+    known = set(ids)
+    problems = [f"ligne {t.line(i)} : commune « {c} » hors du territoire"
+                for i, c in codes.items() if c not in known]
+    missing = [c for c in ids if c not in set(codes)]
+    if missing:
+        problems.append(f"{len(missing)} commune(s) du territoire absente(s) : "
+                        f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
+    if problems:
+        raise _err(InputFileError, t.label, problems,
+                   "La table répartit l'enveloppe entre les communes du territoire : une ligne "
+                   "par commune (code INSEE sur 5 caractères), aucune autre ; une commune sans "
+                   f"enveloppe s'écrit avec {col} = 0.")
+    values = numbers(t, {col: Number(minimum=0)})[col]
+    total = math.fsum(values)
+    if col == "share" and abs(total - 1.0) > 1e-6:
+        raise InputFileError(
+            f"{t.label} : les parts (colonne share) somment à {fmt_number(total, 6)}, pas à 1 ; "
+            "corrigez-les (tolérance 0,000001), ou donnez des hectares dans une colonne "
+            "envelope_ha.")
+    if col == "envelope_ha" and (abs(total - envelope_ha) > 1e-6 * max(1.0, envelope_ha)
+                                 or not total > 0):
+        raise InputFileError(
+            f"{t.label} : les enveloppes (colonne envelope_ha) somment à "
+            f"{fmt_number(total, 4)} ha, pas à l'enveloppe 2021-2030 du territoire "
+            f"({fmt_number(envelope_ha, 4)} ha) ; corrigez-les ou donnez des parts (share).")
+    return pd.DataFrame({"zone_id": codes.to_numpy(), col: values.to_numpy(float)})
 
 
 def _net_artificialisation(zones, before, after, years, attrs, *, method, gwp, zpc_override):
