@@ -188,8 +188,13 @@ def compute_zan(
     terr = _territorialise(envelope, cd, territorialisation, ids, territorialise)
     net = net_traj = None
     if (landcover_before is None) != (landcover_after is None):
-        raise InputFileError("ZAN : l'artificialisation nette demande deux dates d'OCS GE "
-                             "(--landcover-before et --landcover-after).")
+        given, absent = (("--landcover-before", "--landcover-after")
+                         if landcover_before is not None
+                         else ("--landcover-after", "--landcover-before"))
+        raise InputFileError(f"ZAN : {given} « {landcover_before or landcover_after} » est donnée "
+                             f"sans {absent} : l'artificialisation nette demande deux dates "
+                             "d'OCS GE ; donnez les deux couches et leurs années (--years 2018 "
+                             "2021), ou aucune.")
     if landcover_before is not None:
         net, net_traj, net_notes = _net_artificialisation(zones, landcover_before,
                                                           landcover_after, years, attrs,
@@ -301,6 +306,7 @@ def _net_artificialisation(zones, before, after, years, attrs, *, method, gwp, z
 
     if years is None:
         raise InputFileError("ZAN : donnez les années des deux OCS GE (--years 2018 2021).")
+    _check_layer_years(before, after, years)
     bbox = tuple(zones.total_bounds)
     b = read_ocsge(before, bbox=bbox)
     a = read_ocsge(after, bbox=bbox)
@@ -355,6 +361,28 @@ def _net_artificialisation(zones, before, after, years, attrs, *, method, gwp, z
                  " ; carbone émis par ce qui a été artificialisé, regagné (sur 20 ans) par ce qui "
                  "a été renaturé. " + COST_CONVENTION_FR)
     return net, traj, notes
+
+
+def _check_layer_years(before, after, years) -> None:
+    """An OCS GE layer whose file name carries one year (``ocsge_2021.gpkg``) must be of the
+    year given: a forgotten ``--years`` (default 2012 2018, CLC's dates) would otherwise divide
+    the hectares by the wrong number of years, silently."""
+    from espass_geo.io.toml import landcover_date
+
+    wrong, fix = [], [int(years[0]), int(years[1])]
+    for i, (layer, flag) in enumerate(((before, "première"), (after, "seconde"))):
+        if not isinstance(layer, str | Path):
+            continue
+        known = landcover_date(Path(layer).name)
+        if known is not None and known[0] != fix[i]:
+            wrong.append(f"la couche OCS GE « {layer} » date de {known[0]} (année lue dans le "
+                         f"nom du fichier), pas de {fix[i]} ({flag} année de --years)")
+            fix[i] = known[0]
+    if wrong:
+        raise InputFileError(
+            "ZAN : " + " ; ".join(wrong) + f". Donnez les années des deux couches : --years "
+            f"{fix[0]} {fix[1]} (l'artificialisation annuelle divise les hectares par l'écart "
+            "entre les deux dates).")
 
 
 # ---------------------------------------------------------------------------------- outputs

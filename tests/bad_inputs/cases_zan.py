@@ -90,12 +90,12 @@ def _layer(path: Path, fields: dict[str, list[str]]) -> Path:
     return path
 
 
-def _ocsge(before: dict[str, list[str]], after: dict[str, list[str]]):
+def _ocsge(before: dict[str, list[str]], after: dict[str, list[str]],
+           years: tuple[str, ...] = ("--years", "2018", "2021")):
     def build(tmp: Path) -> list[str]:
         b = _layer(tmp / "ocsge_2018.gpkg", before)
         a = _layer(tmp / "ocsge_2021.gpkg", after)
-        return _zan(tmp, "--landcover-before", str(b), "--landcover-after", str(a),
-                    "--years", "2018", "2021")
+        return _zan(tmp, "--landcover-before", str(b), "--landcover-after", str(a), *years)
     return build
 
 
@@ -215,7 +215,12 @@ CASES = [
     Case("zan-landcover-before-without-after",
          lambda tmp: _zan(tmp, "--landcover-before",
                           str(_layer(tmp / "ocsge_2018.gpkg", OCS_OK))), "error",
-         (r"--landcover-before", r"--landcover-after", r"deux dates")),
+         (r"--landcover-before « .*ocsge_2018\.gpkg » est donnée sans --landcover-after",
+          r"deux dates")),
+    # --years forgotten: the default 2012 2018 (CLC's dates) would divide 2018→2021 by 6 years
+    Case("zan-ocsge-years-forgotten",
+         _ocsge(OCS_OK, OCS_OK, years=()), "error",
+         (r"ocsge_2021\.gpkg » date de 2021", r"pas de 2012", r"--years 2018 2021")),
     Case("zan-ocsge-is-clc",
          _ocsge({"CODE_18": ["211", "112"]}, {"CODE_18": ["112", "112"]}), "error",
          (r"ocsge_2018\.gpkg", r"CODE_CS", r"CODE_US")),
