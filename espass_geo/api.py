@@ -486,10 +486,13 @@ def zan(
     net hectares per commune (décret of 27 November 2023) and their carbon. Nothing is
     written: see :func:`write`.
     """
-    from espass_geo.runs.zan import compute_zan
+    from espass_geo.runs.zan import compute_zan, resolve_communes
 
     _check_choice(method, _METHODS, "method")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
+        if isinstance(territory, str | Path):  # zones that are not communes: said first
+            territory = resolve_communes(territory, zpc=zpc, id_field=id_field,
+                                         name_field=name_field, source=str(consumption))
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field)
         result = compute_zan(t, consumption=consumption, guarantee=guarantee,

@@ -340,7 +340,7 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
         raise CoverageError(
             f"{len(too_much)} zone(s) hors {what} « {label} » ou sans "
             f"donnée sur plus de {fmt_percent(max_nodata_share, 0)} de leur surface — "
-            f"{describe(too_much)}. Leurs résultats seraient sous-estimés d'autant : donnez un "
+            f"{describe(too_much)}. Leurs résultats seraient sous-estimés d'autant : donnez "
             f"{cover} qui couvre tout le territoire, retirez ces zones, ou, si une couverture "
             "partielle est voulue, relevez le seuil (option --max-nodata-share 0.9 de "
             "`espass-geo stocks`, `flows` et `bilan`, clé max_nodata_share de [landcover] "
