@@ -91,13 +91,23 @@ def factor_cache(func):
 
 @cache
 def communes_2018() -> pd.DataFrame:
-    """Commune table, COG 2018: ``insee, nom, departement, region, epci, population``."""
-    return read_csv(data_path("boundaries", "communes_epci_2018_59_62.csv"))
+    """Commune table of metropolitan France and Corsica, COG 2018 (35 066 communes):
+    ``insee, nom, departement, region, epci, population`` (ALDO ``communes_17122018.csv``)."""
+    return read_csv(data_path("boundaries", "communes_epci_2018_france.csv.gz"))
 
 
 @cache
 def epci_2018() -> pd.DataFrame:
-    return read_csv(data_path("boundaries", "epci_2018_59_62.csv"))
+    """EPCI list of ALDO, 2018 grid (1 248 rows, metropolitan France and Corsica):
+    ``code, nom, nature, nombreCommunes, populationTotale`` (codes ``1``–``4``: isolated
+    communes, see boundaries/README.md)."""
+    return read_csv(data_path("boundaries", "epci_2018_france.csv"))
+
+
+@cache
+def embedded_geometry_codes() -> frozenset[str]:
+    """INSEE codes (COG 2018) whose polygon is shipped: the communes of Nord and Pas-de-Calais."""
+    return frozenset(read_csv(data_path("boundaries", "communes_epci_2018_59_62.csv"))["insee"])
 
 
 @cache

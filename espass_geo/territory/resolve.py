@@ -2,8 +2,12 @@
 
 A territory is a GeoDataFrame of zones with the columns ``zone_id`` (str), ``zone_name``,
 ``zpc`` (ALDO pedoclimatic zone), ``departement``, ``region_code``, ``epci`` and a
-geometry in EPSG:2154. Communes come from the embedded IGN Admin Express COG 2018 layer;
-zone files are read by :mod:`espass_geo.io.vectors`, the attributes of user polygons come from
+geometry in EPSG:2154. Communes of all of metropolitan France (COG 2018) are known from the
+national tables; their polygons are shipped for Nord and Pas-de-Calais only (IGN Admin Express
+COG 2018). Elsewhere the polygons come from a commune layer given by the user (``boundaries=``,
+e.g. IGN Admin Express ``COMMUNE``), else the zones have no geometry and the territory is
+*tables-only* (``Territory.tables_only``: results from area tables, no map).
+Zone files are read by :mod:`espass_geo.io.vectors`, the attributes of user polygons come from
 :mod:`espass_geo.territory.zones`.
 """
 
@@ -22,7 +26,6 @@ import pandas as pd
 
 from espass_geo.constants import (
     COG_GEOMETRY_VINTAGE,
-    DEFAULT_REGION_CODE,
     LAMBERT93,
     SMALL_TERRITORY_COMMUNES,
 )
@@ -46,14 +49,37 @@ from espass_geo.io.vectors import (
     split_layer,
 )
 from espass_geo.reference import data
-from espass_geo.territory.zones import check_zpc, majority_attrs, zpc_mix
+from espass_geo.territory.zones import (
+    check_region,
+    check_zpc,
+    commune_areas,
+    commune_attributes,
+    majority_attrs,
+    outside_metropolitan,
+    zpc_mix,
+)
 
 log = logging.getLogger(__name__)
 
 ZONE_COLUMNS = ["zone_id", "zone_name", "zpc", "departement", "region_code", "epci", "geometry"]
 #: zone id fields recognised in a territory layer, in this order (case-insensitive)
 ID_FIELDS = ("zone_id", "INSEE_COM", "code_insee", "insee", "SIREN", "siren_epci", "code_siren",
-             "code", "id")
+             "CODE_EPCI", "code", "id")
+#: id fields whose values are INSEE commune codes (IGN Admin Express ``COMMUNE``, case-insensitive)
+COMMUNE_CODE_FIELDS = ("INSEE_COM", "code_insee", "insee")
+#: id fields whose values are EPCI SIREN (IGN Admin Express ``EPCI``: ``CODE_SIREN`` since 2019,
+#: ``CODE_EPCI`` in 2018)
+EPCI_CODE_FIELDS = ("SIREN", "siren_epci", "code_siren", "CODE_EPCI")
+#: id fields of IGN Admin Express layers: zones of a territory file identified by them get the
+#: attributes of their code from the national tables (other polygons: the communes they cover)
+ADMIN_EXPRESS_COMMUNE_IDS = ("INSEE_COM",)
+ADMIN_EXPRESS_EPCI_IDS = ("CODE_SIREN", "CODE_EPCI")
+#: French note of a territory whose zones have no polygon
+TABLES_ONLY_NOTE = (
+    "Résultats par tableaux seulement : pas de limites communales embarquées hors Nord et "
+    "Pas-de-Calais ; donnez un fichier de communes (IGN Admin Express, couche COMMUNE) pour la "
+    "carte. Sans limites, les parts de zones pédoclimatiques d'un EPCI sont pondérées par le "
+    "nombre de communes (et non par leur surface).")
 #: zone name fields recognised in a territory layer, in this order (case-insensitive)
 NAME_FIELDS = ("zone_name", "NOM", "NOM_COM", "name", "libelle", "nom_epci", "label")
 _INSEE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -73,12 +99,18 @@ class Territory:
     zpc_override: str | None = None
     #: the specification it was resolved from (file path, codes), shown in parameters
     spec: str | None = None
+    #: True when some zones have no polygon (communes outside Nord/Pas-de-Calais without a
+    #: boundary file): results come from area tables only, without map (note in ``notes``)
+    tables_only: bool = False
 
     def __str__(self) -> str:
         return self.spec or self.label
 
     @property
     def area_ha(self) -> float:
+        """Polygon area of the zones (ha); NaN for a tables-only territory."""
+        if self.tables_only:
+            return float("nan")
         return float(self.zones.geometry.area.sum() * 1e-4)
 
 
@@ -104,20 +136,87 @@ def _close_matches(value: str, candidates, n: int = 3) -> str:
     return f" Codes proches : {', '.join(found)}." if found else ""
 
 
-def _commune_zones(codes: list[str], label: str) -> Territory:
-    com = data.communes_2018().set_index("insee")
-    zpc = data.factor_table("aldo_commune_zpc").set_index("insee")["zpc"]
-    geoms = data.commune_geometries().set_index("code")
+def _commune_zones(codes: list[str], label: str,
+                   boundaries: gpd.GeoDataFrame | None = None) -> Territory:
+    """Commune zones with attributes from the national tables; polygons from the shipped
+    Nord/Pas-de-Calais layer, then from ``boundaries`` (see :func:`read_boundaries`); zones
+    left without polygon make the territory tables-only."""
     codes = list(dict.fromkeys(codes))  # dedupe, keep order
-    zones = geoms.loc[codes].reset_index().rename(columns={"code": "zone_id", "nom": "zone_name"})
-    zones["zpc"] = zones["zone_id"].map(zpc)
-    zones["departement"] = zones["zone_id"].map(com["departement"])
-    zones["region_code"] = zones["zone_id"].map(com["region"])
-    zones["epci"] = zones["zone_id"].map(com["epci"])
-    zones = gpd.GeoDataFrame(zones[ZONE_COLUMNS], geometry="geometry", crs=LAMBERT93)
+    attrs = commune_attributes(codes)
+    geoms = data.commune_geometries().set_index("code").geometry
+    geometry = geoms.reindex(codes)
+    if boundaries is not None:
+        given = boundaries.drop_duplicates("code").set_index("code").geometry
+        geometry = geometry.where(geometry.notna(), given.reindex(codes))
+    zones = pd.DataFrame({
+        "zone_id": codes, "zone_name": attrs["nom"].to_numpy(), "zpc": attrs["zpc"].to_numpy(),
+        "departement": attrs["departement"].to_numpy(),
+        "region_code": attrs["region_code"].to_numpy(), "epci": attrs["epci"].to_numpy()})
+    zones = gpd.GeoDataFrame(zones, geometry=gpd.GeoSeries(geometry.to_numpy(), crs=LAMBERT93),
+                             crs=LAMBERT93)[ZONE_COLUMNS]
     territory = Territory(zones=zones, label=label, kind="communes")
+    no_geom = zones.geometry.isna()
+    if no_geom.any():
+        territory.tables_only = True
+        outside = sorted(set(zones.loc[no_geom, "departement"]))
+        note = TABLES_ONLY_NOTE
+        if boundaries is not None:
+            note = (f"Résultats par tableaux seulement pour {int(no_geom.sum())} commune(s) "
+                    f"(départements {', '.join(outside)}) absente(s) du fichier de communes "
+                    f"donné ({', '.join(zones.loc[no_geom, 'zone_id'].head(5))}"
+                    f"{' …' if no_geom.sum() > 5 else ''}) : pas de carte pour elles ; donnez "
+                    "une couche COMMUNE IGN Admin Express COG 2018 qui les contient.")
+        territory.notes.append(note)
     _check_size(territory)
     return territory
+
+
+def _field(fields: list[str], known: tuple[str, ...]) -> str | None:
+    lower = {f.lower(): f for f in reversed(fields)}
+    return next((lower[c.lower()] for c in known if c.lower() in lower), None)
+
+
+def read_boundaries(boundaries: str | Path | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A commune boundary layer given by the user: ``code`` (INSEE, str), ``nom``, geometry in
+    Lambert-93.
+
+    IGN Admin Express ``COMMUNE`` layers are recognised by their fields (``INSEE_COM``, also
+    ``code_insee``/``insee``; name ``NOM``/``NOM_COM``/``nom``); any CRS. An EPCI layer
+    (``CODE_SIREN``/``CODE_EPCI`` without commune code) is refused with its remedy: give it as
+    the territory itself (``--territory EPCI.shp``), whose zones then get the EPCI attributes.
+    """
+    source = "(GeoDataFrame)"
+    if isinstance(boundaries, gpd.GeoDataFrame):
+        gdf = _frame_in_lambert93(boundaries, "de limites (GeoDataFrame)")
+    else:
+        source = str(boundaries)
+        gdf = read_vector(boundaries, "limites communales", polygons=True)
+    fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    code = _field(fields, COMMUNE_CODE_FIELDS)
+    if code is None:
+        epci = _field(fields, EPCI_CODE_FIELDS)
+        kind = (f"c'est une couche d'EPCI (champ {epci}) : donnez-la comme territoire "
+                "(--territory) ou donnez la couche COMMUNE" if epci else
+                f"aucun champ de code INSEE ({', '.join(COMMUNE_CODE_FIELDS)}) parmi "
+                f"{', '.join(fields[:15]) or 'aucun'} : donnez la couche COMMUNE")
+        raise InputFileError(f"fichier de limites communales « {source} » : {kind} d'IGN Admin "
+                             "Express (champs INSEE_COM, NOM).")
+    raw = gdf[code]
+    if pd.api.types.is_float_dtype(raw) and raw.notna().all() and (raw % 1 == 0).all():
+        raw = raw.astype("int64").astype(str).str.zfill(5)
+    name = _field(fields, ("NOM", "NOM_COM", "nom", "name"))
+    out = gpd.GeoDataFrame(
+        {"code": raw.astype(str).str.strip().to_numpy(),
+         "nom": (gdf[name] if name else raw).astype(str).to_numpy()},
+        geometry=gdf.geometry.to_numpy(), crs=LAMBERT93)
+    out = out[out.geometry.notna() & (out.geometry.area > 0)].reset_index(drop=True)
+    known = set(data.communes_2018()["insee"])
+    if not out["code"].isin(known).any():
+        raise InputFileError(
+            f"fichier de limites communales « {source} » : aucun des {len(out)} codes du champ "
+            f"{code} ({', '.join(out['code'].head(3))}…) n'est une commune de France "
+            "métropolitaine (COG 2018) : donnez la couche COMMUNE d'IGN Admin Express.")
+    return out
 
 
 def _check_size(territory: Territory) -> None:
@@ -165,10 +264,16 @@ def communes_of_epci(siren: str) -> tuple[list[str], str]:
         return codes, str(e26.loc[siren, "nom"])
     names = pd.concat([data.epci_2018()[["code", "nom"]].rename(columns={"code": "siren"}),
                        data.epci_2026()[["siren", "nom"]]])
+    if siren in set(data.epci_2018()["code"]):  # in the 2018 list, no commune in the table
+        raise TerritoryNotFoundError(
+            f"EPCI « {siren} » de la liste 2018 sans aucune commune dans la table nationale des "
+            "communes (ses communes y sont rattachées à un EPCI fusionné, voir "
+            "boundaries/README.md) : donnez ses communes par leurs codes INSEE ou le SIREN de "
+            "l'EPCI qui les contient.")
     raise TerritoryNotFoundError(
-        f"SIREN d'EPCI « {siren} » introuvable dans les tables COG 2018 et 2026 embarquées (Nord, "
-        f"Pas-de-Calais).{_close_matches(siren, names['siren'])} Vérifiez le SIREN (9 chiffres, "
-        "epci:SIREN) ou, hors Nord/Pas-de-Calais, donnez un fichier de zones."
+        f"SIREN d'EPCI « {siren} » introuvable dans les tables embarquées (EPCI 2018 de France "
+        f"métropolitaine, EPCI 2026 du Nord et du Pas-de-Calais).{_close_matches(siren, names['siren'])} "
+        "Vérifiez le SIREN (9 chiffres, epci:SIREN) ou donnez un fichier de zones."
     )
 
 
@@ -188,9 +293,11 @@ def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
         if mapped:
             out.extend(mapped)
             continue
+        where = ("de France métropolitaine (COG 2018 : outre-mer non couvert)" if cog == 2018
+                 else "COG 2026 du Nord et du Pas-de-Calais")
         raise TerritoryNotFoundError(
-            f"code INSEE « {code} » absent des communes (COG {cog}) du Nord et du Pas-de-Calais "
-            f"embarquées dans espass_geo.{_close_matches(code, known)} Vérifiez le code, ou "
+            f"code INSEE « {code} » absent des communes {where} embarquées dans espass_geo."
+            f"{_close_matches(code, known) if len(code) == 5 else ''} Vérifiez le code, ou "
             "donnez un fichier de zones (--territory chemin/zones.gpkg)."
         )
     return out
@@ -284,6 +391,10 @@ def _polygon_zones(path, id_field: str | None, name_field: str | None) -> Territ
                       InvalidGeometryWarning, stacklevel=3)
     zones = zones[~flat].reset_index(drop=True)
     label = "zones" if path == "(GeoDataFrame)" else split_layer(path)[0].stem
+    if id_field and id_field.lower() in {f.lower() for f in ADMIN_EXPRESS_COMMUNE_IDS}:
+        zones.attrs["id_codes"] = "commune"  # ids are INSEE codes (Admin Express COMMUNE)
+    elif id_field and id_field.lower() in {f.lower() for f in ADMIN_EXPRESS_EPCI_IDS}:
+        zones.attrs["id_codes"] = "epci"  # ids are EPCI SIREN (Admin Express EPCI)
     territory = Territory(zones=zones, label=label, kind="polygons", cog_vintage=None,
                           spec=None if path == "(GeoDataFrame)" else str(path))
     _check_size(territory)
@@ -313,14 +424,15 @@ def _split_codes(text: str, what: str, example: str) -> list[str]:
 def _commune_codes(text: str, cog: int) -> tuple[list[str], str]:
     """INSEE codes (COG 2018) and label of a ``dep:``, ``epci:`` or INSEE-code specification."""
     if text.lower().startswith("dep:"):
-        deps = [d.zfill(2) for d in _split_codes(text[4:], "départements", "dep:59,62")]
+        deps = [d.upper().zfill(2) for d in _split_codes(text[4:], "départements", "dep:59,62")]
         com = data.communes_2018()
         unknown = sorted(set(deps) - set(com["departement"]))
         if unknown or not deps:
             raise TerritoryNotFoundError(
                 f"département(s) « {', '.join(unknown) or text} » non embarqué(s) : espass_geo "
-                "contient le Nord (59) et le Pas-de-Calais (62) ; écrivez dep:59,62 ou donnez "
-                "un fichier de zones."
+                "contient les 96 départements de France métropolitaine (01 à 95, 2A, 2B ; "
+                "outre-mer non couvert) ; écrivez par exemple dep:33 ou dep:2A, ou donnez un "
+                "fichier de zones."
             )
         codes = com.loc[com["departement"].isin(deps), "insee"].tolist()
         return codes, "Départements " + ", ".join(deps)
@@ -396,6 +508,8 @@ def resolve_territory(
     id_field: str | None = None,
     name_field: str | None = None,
     cog: int = 2018,
+    boundaries: str | Path | gpd.GeoDataFrame | None = None,
+    region: str | None = None,
 ) -> Territory:
     """Turn a territory specification into zones in Lambert-93.
 
@@ -405,9 +519,13 @@ def resolve_territory(
         A vector file path (GeoPackage, GeoJSON, shapefile, zipped shapefile; any CRS;
         ``zones.gpkg:layer`` selects a layer), comma-separated INSEE codes (``"59183,59350"``;
         COG 2018, or ``"cog2026:59006,59350"`` for COG 2026 codes), ``"epci:SIREN[,SIREN…]"``
-        (COG 2018 or 2026 SIREN) or ``"dep:59,62"`` (whole départements).
+        (COG 2018 SIREN of metropolitan France, or COG 2026 SIREN of Nord/Pas-de-Calais) or
+        ``"dep:33,2A"`` (whole départements of metropolitan France).
         A ``GeoDataFrame`` of polygons (any CRS) is read like a file; a :class:`Territory`
         is returned as is (a copy with the ``zpc`` override if one is given).
+        An IGN Admin Express ``COMMUNE`` layer (``INSEE_COM``) or ``EPCI`` layer
+        (``CODE_SIREN``/``CODE_EPCI``) given as a file: its zones get the attributes of their
+        code from the national tables.
     zpc
         Override of the ALDO pedoclimatic zone for every zone (e.g. ``"2_1"``), kept by the
         territory (``zpc_override``) and applied last wherever factors are looked up.
@@ -419,12 +537,27 @@ def resolve_territory(
         Vintage of the INSEE codes given (2018, the default, or 2026). Zones are always the
         2018 communes (the geometry and ALDO vintage): a 2026 code of a commune that absorbed
         others expands to all of its 2018 communes. EPCI SIREN of either vintage are accepted.
+    boundaries
+        A commune layer (IGN Admin Express ``COMMUNE``, any CRS; path or GeoDataFrame, read by
+        :func:`read_boundaries`). Code territories take the polygons of their communes outside
+        Nord/Pas-de-Calais from it (without it they are tables-only: ``tables_only=True`` and a
+        French note); user polygons get the attributes of the communes of this layer they cover.
+    region
+        INSEE code of the region (e.g. ``"75"``) of polygon zones that cover no known commune,
+        with ``zpc``: the explicit alternative to a commune layer. Never used for zones whose
+        region is known.
+
+    A polygon outside metropolitan France, or outside every known commune polygon without
+    ``zpc`` and ``region``, is an error: no default ZPC or region is ever applied.
     """
+    if region is not None:
+        region = check_region(str(region).strip())
     if isinstance(spec, Territory):  # already resolved: never modified, the override applies
         return with_zpc(spec, zpc)
+    layer = read_boundaries(boundaries) if boundaries is not None else None
     if isinstance(spec, gpd.GeoDataFrame):
         territory = _polygon_zones(spec, id_field, name_field)
-        return _finish(territory, zpc, "(GeoDataFrame)")
+        return _finish(territory, zpc, "(GeoDataFrame)", layer, region)
     text, prefix_cog = _split_cog(str(spec))
     cog = prefix_cog or cog  # "cog2026:59006,59350": INSEE codes of COG 2026
     if cog not in (2018, 2026):
@@ -440,45 +573,103 @@ def resolve_territory(
         territory = _polygon_zones(text, id_field, name_field)
     else:
         codes, label = _commune_codes(text, cog)
-        territory = replace(_commune_zones(codes, label), spec=str(spec))
-    return _finish(territory, zpc, text)
+        territory = replace(_commune_zones(codes, label, layer), spec=str(spec))
+    return _finish(territory, zpc, text, layer, region)
 
 
-def _finish(territory: Territory, zpc: str | None, text: str) -> Territory:
-    """Attributes of polygon zones (area-weighted majority over the communes), the user's ZPC,
-    the check that every zone has one, and the default region."""
+def _code_attributes(z: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Attributes, from the national tables, of polygon zones whose ids are INSEE codes or
+    EPCI SIREN (fields of an IGN Admin Express layer, see :data:`ADMIN_EXPRESS_COMMUNE_IDS`)."""
+    cols = ["zpc", "departement", "region_code", "epci"]
+    kind = z.attrs.get("id_codes")
+    ids = z["zone_id"].astype(str)
+    if kind == "commune":
+        known = ids[ids.isin(set(data.communes_2018()["insee"]))].tolist()
+        if known:
+            return commune_attributes(known).set_index("insee")[cols]
+    if kind == "epci":
+        com = data.communes_2018()
+        groups = {e: com.loc[com["epci"] == e, "insee"].tolist() for e in ids}
+        groups = {e: m for e, m in groups.items() if m}
+        if groups:
+            mix = zpc_mix(groups, areas=commune_areas(
+                [c for m in groups.values() for c in m]))
+            major = mix.sort_values("zpc_weight").groupby("zone_id").tail(1).set_index("zone_id")
+            major["epci"] = major.index
+            return major[cols]
+    return pd.DataFrame(columns=cols, index=pd.Index([], name="zone_id"))
+
+
+def _finish(territory: Territory, zpc: str | None, text: str,
+            layer: gpd.GeoDataFrame | None = None, region: str | None = None) -> Territory:
+    """Attributes of polygon zones (their code in the national tables for an Admin Express
+    layer, else the area-weighted majority over the communes they cover), the user's ZPC, and
+    the check that every zone has a ZPC and a region: never a default."""
     z = territory.zones
     if territory.kind == "polygons":
-        attrs = majority_attrs(z)
+        attrs = _code_attributes(z)
+        rest = z[~z["zone_id"].isin(attrs.index)]
+        if len(rest):
+            attrs = pd.concat([attrs, majority_attrs(rest, layer)]) if len(attrs) else \
+                majority_attrs(rest, layer)
         for col in ("zpc", "departement", "region_code", "epci"):
             z[col] = z["zone_id"].map(attrs[col]) if col in attrs else np.nan
+        z.attrs.pop("id_codes", None)
+        far = outside_metropolitan(z[z["region_code"].isna()])
+        if far:
+            raise TerritoryNotFoundError(
+                f"zone(s) {', '.join(far[:5])}{' …' if len(far) > 5 else ''} de « {text} » hors "
+                "de France métropolitaine : espass_geo ne couvre que la France métropolitaine "
+                "et la Corse (facteurs ALDO) ; vérifiez le fichier (et son système de "
+                "coordonnées) ou retirez ces zones.")
+        if region is not None:
+            z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(),
+                                                                     region)
     territory = with_zpc(territory, zpc)
     z = territory.zones
+    where = ("elles ne recouvrent aucune commune du fichier de limites donné"
+             if layer is not None else
+             "elles sont hors des communes du Nord et du Pas-de-Calais, seules embarquées avec "
+             "leurs limites")
     missing = z.loc[z["zpc"].isna(), "zone_id"].tolist()
     if missing:
         raise FactorError(
             f"pas de zone pédoclimatique (ZPC) pour la ou les zones "
             f"{', '.join(map(str, missing[:5]))}{' …' if len(missing) > 5 else ''} de « {text} » : "
-            "elles sont hors des communes embarquées du Nord et du Pas-de-Calais. Donnez-en une "
-            "avec --zpc (ex. --zpc 2_1 ; clé zpc dans un fichier de configuration)."
+            f"{where}. Donnez le fichier des communes (IGN Admin Express, couche COMMUNE : "
+            "--boundaries) pour que chaque zone ait les facteurs des communes qu'elle recouvre, "
+            "ou imposez --zpc (ex. --zpc 2_1) et --region (ex. --region 75)."
         )
-    z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(),
-                                                             DEFAULT_REGION_CODE)
+    missing = z.loc[z["region_code"].isna(), "zone_id"].tolist()
+    if missing:
+        raise FactorError(
+            f"pas de région pour la ou les zones {', '.join(map(str, missing[:5]))}"
+            f"{' …' if len(missing) > 5 else ''} de « {text} » : {where}. --zpc ne fixe que la "
+            "zone pédoclimatique ; les facteurs de biomasse et de forêt dépendent de la région : "
+            "donnez --region (code INSEE, ex. --region 75 pour la Nouvelle-Aquitaine) ou le "
+            "fichier des communes (--boundaries). Aucune région n'est supposée par défaut."
+        )
     return territory
 
 
-def epci_territory(spec: str, *, zpc: str | None = None) -> Territory:
+def epci_territory(spec: str, *, zpc: str | None = None,
+                   boundaries: str | Path | gpd.GeoDataFrame | None = None) -> Territory:
     """The EPCI (COG 2018) of a commune territory as zones: ``epci_territory("dep:59,62")``.
 
-    Each EPCI zone is the union of its communes, with its area-weighted majority ZPC.
+    Each EPCI zone is the union of its communes, with its area-weighted majority ZPC (weighted
+    by commune count where commune polygons are unknown: tables-only territory).
     """
-    communes = resolve_territory(spec, zpc=zpc)
+    communes = resolve_territory(spec, zpc=zpc, boundaries=boundaries)
     z = communes.zones
     geo = z.dissolve(by="epci", as_index=False)[["epci", "geometry"]].rename(
         columns={"epci": "zone_id"})
+    if communes.tables_only:
+        geo.loc[geo.geometry.is_empty, "geometry"] = None
     names = data.epci_2018().set_index("code")["nom"]
     geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
-    mix = zpc_mix({e: z.loc[z["epci"] == e, "zone_id"].tolist() for e in geo["zone_id"]})
+    areas = commune_areas(z["zone_id"], z.rename(columns={"zone_id": "code"}))
+    mix = zpc_mix({e: z.loc[z["epci"] == e, "zone_id"].tolist() for e in geo["zone_id"]},
+                  areas=areas)
     major = mix.sort_values("zpc_weight").groupby("zone_id").tail(1).set_index("zone_id")
     geo["zpc"] = geo["zone_id"].map(major["zpc"])
     geo["departement"] = geo["zone_id"].map(major["departement"])
@@ -488,4 +679,5 @@ def epci_territory(spec: str, *, zpc: str | None = None) -> Territory:
         geo["zpc"] = communes.zpc_override
     zones = gpd.GeoDataFrame(geo[ZONE_COLUMNS], geometry="geometry", crs=LAMBERT93)
     return Territory(zones=zones, label=f"EPCI de {communes.label}", kind="epci",
-                     notes=list(communes.notes), zpc_override=communes.zpc_override)
+                     notes=list(communes.notes), zpc_override=communes.zpc_override,
+                     tables_only=communes.tables_only)
