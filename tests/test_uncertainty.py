@@ -304,3 +304,24 @@ def test_shipped_table_is_valid_and_covers_every_factor_table():
         assert (FACTORS / f"{name}.csv").is_file()
     # IPCC 2006 Table 2.3: ±90 % as two standard deviations → 0.45
     assert t.set_index(["table", "quantity"]).loc[("ipcc_soc_ref", "*"), "rel_se"] == 0.45
+
+
+def test_aldo_epci_flow_records_are_mapped():
+    # core/aldo_epci.py records: category / land_use_from / land_use_to, pool soil_litter for N2O
+    f = pd.DataFrame({
+        "siren": ["1"] * 5,
+        "category": ["soil", "n2o", "forest_growth", "wood_products", "agricultural_practice"],
+        "land_use_from": ["grassland_herbaceous", "grassland_herbaceous", "", "", ""],
+        "land_use_to": ["cropland", "cropland", "forest_broadleaf", "wood_products", "cropland"],
+        "ground_type_to": ["cultures", "cultures", "forêt feuillu", "produits bois", "cultures"],
+        "pool": ["soil", "soil_litter", "live_biomass", "wood_products", "soil"],
+        "detail": ["", "", "", "bo", "haies"],
+        "method": "aldo-epci", "factor_source": "ALDO",
+        "flux_tCO2e_an": [-52.8, -5.05, 192.5, 2.7, 10.0]})
+    c = u.flow_components(f)
+    assert c["unc_table"].tolist() == ["aldo_soil_flux", "n2o_soil_loss", "ign_forest_carbon",
+                                       "wood_products_france", "practices_aldo"]
+    assert c["unc_quantity"].tolist()[:3] == ["kinetic", "*", "net_growth"]  # no mode: kinetic
+    assert c["factor_class"].tolist()[2:4] == ["feuillus", "bo"]
+    r = u.flow_interval(f, by=("siren",)).set_index("siren")
+    assert r.loc["1", "flux_tCO2e_an"] == pytest.approx(147.35)  # −52.8 − 5.05 + 192.5 + 2.7 + 10

@@ -347,13 +347,15 @@ def _stock_factor(lk, classes, lu, pool, method, source) -> tuple:
         return ("aldo_litter", "*", "forest_litter", *_rse(lk, "aldo_litter", "*"))
     if pool in ("live_biomass", "dead_wood"):
         bc = _cls(classes, lu, "biomass_class")
-        if bc == "forest" or pool == "dead_wood":
+        if bc == "forest" or pool == "dead_wood" or str(lu).startswith("forest"):
             comp = _cls(classes, lu, "forest_composition") or lu
             return ("ign_forest_carbon", pool, comp, *_rse(lk, "ign_forest_carbon", pool))
         return ("aldo_biomass_nonforest", bc or "*", bc or lu,
                 *_rse(lk, "aldo_biomass_nonforest", bc or "*"))
     if pool == "hedges":
         return ("aldo_hedge_carbon", "*", "hedges", *_rse(lk, "aldo_hedge_carbon", "*"))
+    if pool == "wood_products":  # aldo-epci stocks: the national stock shared by population
+        return ("wood_products_france", "*", f"stock|{lu}", *_rse(lk, "wood_products_france", "*"))
     raise FactorError(f"réservoir « {pool} » sans incertitude connue ; ajoutez sa table dans "
                       "factors/uncertainty.csv et dans espass_geo/core/uncertainty.py.")
 
@@ -397,6 +399,13 @@ def flow_components(flows: pd.DataFrame, *, table: pd.DataFrame | None = None,
     lk = _lookup(check_uncertainty_table(table) if table is not None else uncertainty_table())
     classes = _classes()
     out = flows.copy()
+    if "cause" not in out and "category" in out:  # aldo-epci flows (core/aldo_epci.py)
+        out["cause"] = out["category"].map(_EPCI_CAUSE).fillna(out["category"])
+        out["from_land_use"] = out.get("land_use_from", "")
+        out["to_land_use"] = out.get("land_use_to", "")
+        if "ground_type_to" in out:  # wood products: the ALDO type « produits bois »
+            wood = out["category"] == "wood_products"
+            out.loc[wood, "to_land_use"] = out.loc[wood, "detail"].astype(str)
     get = lambda c, d="": out[c] if c in out else pd.Series(d, index=out.index)  # noqa: E731
     recs = [_flow_factor(lk, classes, *row) for row in zip(
         get("cause"), get("pool"), get("mode"), get("method", "aldo"), get("from_land_use"),
@@ -408,11 +417,21 @@ def flow_components(flows: pd.DataFrame, *, table: pd.DataFrame | None = None,
     return out
 
 
+_EPCI_CAUSE = {"soil": "land_use_change", "litter": "land_use_change",
+               "biomass": "land_use_change", "n2o": "land_use_change"}
+
+
 def _flow_factor(lk, classes, cause, pool, mode, method, from_lu, to_lu, source) -> tuple:
     cause, pool, mode = str(cause), str(pool), str(mode)
     pair = f"{from_lu}>{to_lu}"
-    if cause == "forest_growth":
-        comp = str(from_lu).split(":")[-1]
+    if cause == "agricultural_practice":
+        return ("practices_aldo", "*", str(source) if pool == "" else f"{pool}|{to_lu}",
+                *_rse(lk, "practices_aldo", "*"))
+    if pool in ("soil_litter", "soil_litter_n2o"):
+        return ("n2o_soil_loss", "*", "n2o", *_rse(lk, "n2o_soil_loss", "*"))
+    if cause == "forest_growth":  # « forest:feuillus » (aldo) or a forest land use (aldo-epci)
+        lu = str(from_lu) if isinstance(from_lu, str) and from_lu else str(to_lu)
+        comp = _cls(classes, lu, "forest_composition") or lu.split(":")[-1]
         return ("ign_forest_carbon", "net_growth", comp,
                 *_rse(lk, "ign_forest_carbon", "net_growth"))
     if cause == "wood_products":
@@ -424,7 +443,8 @@ def _flow_factor(lk, classes, cause, pool, mode, method, from_lu, to_lu, source)
             var = _rse(lk, "ipcc_soc_ref", "*")[0] ** 2 + \
                 _rse(lk, "ipcc_stock_change_factors", "F_LU")[0] ** 2
             return ("ipcc_soc_ref", "*", pair, math.sqrt(var), _rse(lk, "ipcc_soc_ref", "*")[1])
-        q = mode if mode in ("kinetic", "instant") else "*"
+        # unknown mode (aldo-epci records carry none): the kinetic row, the larger error
+        q = mode if mode in ("kinetic", "instant") else "kinetic"
         return ("aldo_soil_flux", q, f"{fs or from_lu}>{ts or to_lu}",
                 *_rse(lk, "aldo_soil_flux", q))
     if pool == "litter":
