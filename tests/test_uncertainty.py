@@ -325,3 +325,18 @@ def test_aldo_epci_flow_records_are_mapped():
     assert c["factor_class"].tolist()[2:4] == ["feuillus", "bo"]
     r = u.flow_interval(f, by=("siren",)).set_index("siren")
     assert r.loc["1", "flux_tCO2e_an"] == pytest.approx(147.35)  # −52.8 − 5.05 + 192.5 + 2.7 + 10
+
+
+def test_many_independent_factors_sparse_path(monkeypatch):
+    # 200 zones, each one component of 10 tC with its own normal factor at 20 % (sparse path:
+    # 400 pairs × 20 < 200 factors × 201 groups). Zone: ±1.645 × 2 = ±3.29 tC; territory:
+    # σ = 2 × √200 = 28.28, ±46.5 tC (independent factors add in quadrature)
+    c = _comp([10.0] * 200, [f"f{i}" for i in range(200)], 0.2,
+              zones=[f"z{i:03d}" for i in range(200)])
+    mc = u.interval_of_sum(c, "value", ["zone_id"], ["factor"], n=20000).set_index("zone_id")
+    half = (mc["value_p95"] - mc["value_p05"]) / 2
+    assert half[TOTAL] == pytest.approx(Z90 * 2 * math.sqrt(200), rel=0.02)
+    assert half.drop(TOTAL).mean() == pytest.approx(Z90 * 2, rel=0.02)
+    monkeypatch.setattr(u, "_MAX_DENSE", 20000 * 3)  # a few groups per chunk: same numbers
+    chunked = u.interval_of_sum(c, "value", ["zone_id"], ["factor"], n=20000).set_index("zone_id")
+    pd.testing.assert_frame_equal(mc, chunked)

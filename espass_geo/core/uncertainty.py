@@ -178,16 +178,27 @@ def simulate_groups(values: np.ndarray, factor: np.ndarray, group: np.ndarray, n
     m = _multipliers(rse, dist, n, seed)
     lo = np.empty(n_groups)
     hi = np.empty(n_groups)
-    chunk = max(1, min(_MAX_DENSE // max(n_f, 1), _MAX_DENSE // max(n, 1)))
     order = np.argsort(g_of, kind="stable")
     f_sorted, g_sorted, s_sorted = f_of[order], g_of[order], sums[order]
-    bounds = np.searchsorted(g_sorted, np.arange(0, n_groups + chunk, chunk))
-    for k in range(len(bounds) - 1):  # chunks of groups, never a loop over draws
-        g0 = k * chunk
+    gstart = np.searchsorted(g_sorted, np.arange(n_groups + 1))
+    if len(uniq) * 20 < n_f * n_groups:
+        # sparse (many independent factors): gather the columns of each (factor, group) pair
+        # and add them per group; chunks of groups keep n × pairs below _MAX_DENSE
+        per_chunk = max(1, _MAX_DENSE // max(n, 1))
+        chunk_of = gstart[:-1] // per_chunk
+        cuts = np.flatnonzero(np.diff(chunk_of)) + 1
+        for gs in np.split(np.arange(n_groups), cuts):  # chunks of groups, not of draws
+            g0, g1 = int(gs[0]), int(gs[-1]) + 1
+            sl = slice(gstart[g0], gstart[g1])
+            sims_pairs = m[:, f_sorted[sl]] * s_sorted[sl]
+            sims = np.add.reduceat(sims_pairs, gstart[g0:g1] - gstart[g0], axis=1)
+            q = np.quantile(sims, [lo_q, hi_q], axis=0)
+            lo[g0:g1], hi[g0:g1] = q[0], q[1]
+        return lo, hi
+    chunk = max(1, min(_MAX_DENSE // max(n_f, 1), _MAX_DENSE // max(n, 1)))
+    for g0 in range(0, n_groups, chunk):  # chunks of groups, never a loop over draws
         g1 = min(g0 + chunk, n_groups)
-        if g0 >= n_groups:
-            break
-        sl = slice(bounds[k], bounds[k + 1])
+        sl = slice(gstart[g0], gstart[g1])
         a = np.zeros((n_f, g1 - g0))
         np.add.at(a, (f_sorted[sl], g_sorted[sl] - g0), s_sorted[sl])
         sims = m @ a
