@@ -270,6 +270,13 @@ def test_bilan_intervals_zone_and_total_rows():
     si = u.stock_interval(s).set_index("zone_id").loc[TOTAL]
     assert syn["stock_tC"] == pytest.approx((si["stock_tC_p05"], si["stock_tC_p95"]))
     assert math.isnan(syn["direct_tCO2e_an"][0])
+    # with the long flow table: flow_interval's TOTAL (here the bilan reading is the same:
+    # one kinetic soil record per zone, same classes)
+    syn2 = u.synthesis_intervals(bilan, stocks=s, flows=f)
+    fi = u.flow_interval(f).set_index("zone_id").loc[TOTAL]
+    assert syn2["flux_tCO2e_an"] == pytest.approx((fi["flux_tCO2e_an_p05"],
+                                                   fi["flux_tCO2e_an_p95"]))
+    assert syn2["stock_tC"] == pytest.approx(syn["stock_tC"])
 
 
 def test_bilan_emissions_only_when_estimate():
@@ -340,3 +347,17 @@ def test_many_independent_factors_sparse_path(monkeypatch):
     monkeypatch.setattr(u, "_MAX_DENSE", 20000 * 3)  # a few groups per chunk: same numbers
     chunked = u.interval_of_sum(c, "value", ["zone_id"], ["factor"], n=20000).set_index("zone_id")
     pd.testing.assert_frame_equal(mc, chunked)
+
+
+def test_scenario_intervals_per_year_same_lever_same_draw():
+    # lever « hedges » +100 then +200 tCO2e (years 1, 2) in scenario S; « seal » −50 both years;
+    # the « total » rows repeat the sums and are ignored. Normal 50 % factors, one per lever:
+    # year 2: 150 ± 1.645 × √(100² + 25²) = 150 ± 169.6
+    t = _table([("scenarios", "*", 0.5, "normal")])
+    d = pd.DataFrame({"scenario": "S", "year": [1, 2, 1, 2, 1, 2],
+                      "lever": ["hedges", "hedges", "seal", "seal", "total", "total"],
+                      "cumulative_delta_tCO2e": [100.0, 200.0, -50.0, -50.0, 50.0, 150.0]})
+    r = u.scenario_intervals(d, table=t, n=40000).set_index("year")
+    assert r.loc[2, "cumulative_delta_tCO2e"] == 150.0
+    half = (r.loc[2, "cumulative_delta_tCO2e_p95"] - r.loc[2, "cumulative_delta_tCO2e_p05"]) / 2
+    assert half == pytest.approx(Z90 * math.sqrt(100 ** 2 + 25 ** 2), rel=0.02)

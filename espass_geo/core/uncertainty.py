@@ -582,12 +582,34 @@ def bilan_intervals(bilan: pd.DataFrame, *, n: int = DEFAULT_N, seed: int = DEFA
     return out
 
 
-def synthesis_intervals(bilan: pd.DataFrame, *, n: int = DEFAULT_N, seed: int = DEFAULT_SEED,
-                        level: float = DEFAULT_LEVEL, table: pd.DataFrame | None = None
-                        ) -> dict[str, tuple[float, float]]:
+def synthesis_intervals(bilan: pd.DataFrame, *, stocks: pd.DataFrame | None = None,
+                        flows: pd.DataFrame | None = None, n: int = DEFAULT_N,
+                        seed: int = DEFAULT_SEED, level: float = DEFAULT_LEVEL,
+                        table: pd.DataFrame | None = None) -> dict[str, tuple[float, float]]:
     """Intervals of the territory figures of :func:`espass_geo.core.bilan_table.synthesis`:
     ``stock_tC``, ``flux_tCO2e_an`` (and ``direct_tCO2e_an`` / ``footprint_tCO2e_an`` when the
-    emissions rows are estimates, else NaN bounds), from the zone rows with shared draws."""
+    emissions rows are estimates, else NaN bounds), from the zone rows with shared draws.
+
+    Give the long ``stocks`` / ``flows`` tables when you have them: their TOTAL intervals
+    (:func:`stock_interval`, :func:`flow_interval`) then replace the bilan's, which lack the
+    from → to land uses and the kinetic / instant mode of each flow (the bilan reading takes the
+    kinetic error for every soil flow and one draw per cause × pool: a wider flux interval)."""
+    res = _synthesis_from_bilan(bilan, n=n, seed=seed, level=level, table=table)
+    lo_s, hi_s = _suffixes(level)
+    if stocks is not None and len(stocks):
+        t = stock_interval(stocks, n=n, seed=seed, level=level, table=table, by=("zone_id",))
+        r = t[t["zone_id"] == TOTAL].iloc[0]
+        res["stock_tC"] = (float(r["stock_tC" + lo_s]), float(r["stock_tC" + hi_s]))
+    if flows is not None and len(flows):
+        t = flow_interval(flows, n=n, seed=seed, level=level, table=table, by=("zone_id",))
+        r = t[t["zone_id"] == TOTAL].iloc[0]
+        res["flux_tCO2e_an"] = (float(r["flux_tCO2e_an" + lo_s]),
+                                float(r["flux_tCO2e_an" + hi_s]))
+    return res
+
+
+def _synthesis_from_bilan(bilan: pd.DataFrame, *, n: int, seed: int, level: float,
+                          table: pd.DataFrame | None) -> dict[str, tuple[float, float]]:
     lk = _lookup(check_uncertainty_table(table) if table is not None else uncertainty_table())
     classes = _classes()
     z = bilan[bilan["zone_id"].astype(str) != TOTAL].reset_index(drop=True)
@@ -612,3 +634,24 @@ def synthesis_intervals(bilan: pd.DataFrame, *, n: int = DEFAULT_N, seed: int = 
         lo_s, hi_s = _suffixes(level)
         res[name] = (float(iv["value" + lo_s].iloc[0]), float(iv["value" + hi_s].iloc[0]))
     return res
+
+
+def scenario_intervals(delta: pd.DataFrame, *, value_col: str = "cumulative_delta_tCO2e",
+                       by: Sequence[str] = ("scenario", "year"), n: int = DEFAULT_N,
+                       seed: int = DEFAULT_SEED, level: float = DEFAULT_LEVEL,
+                       table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Interval of the scenario gap (scenario − baseline, summed over the levers) per
+    ``scenario × year``: ``by, value_col, value_col_p05, value_col_p95`` (no TOTAL row).
+
+    ``delta`` is the scenario run's ``scenario, year, lever, delta_tCO2e_an,
+    cumulative_delta_tCO2e`` table (rows with ``lever == "total"`` are left out: they repeat
+    the sum). One draw per lever (the ``scenarios`` row of ``uncertainty.csv``), the same in
+    every scenario and year: a lever's factor error is systematic.
+    """
+    lk = _lookup(check_uncertainty_table(table) if table is not None else uncertainty_table())
+    rse, dist = _rse(lk, "scenarios", "*")
+    d = delta[delta["lever"].astype(str) != "total"].assign(
+        unc_table="scenarios", unc_quantity="*", factor_class=lambda x: x["lever"].astype(str),
+        rel_se=rse, distribution=dist)
+    return interval_of_sum(d, value_col, list(by), DRAW_KEYS, n=n, seed=seed, level=level,
+                           total=False)
