@@ -75,6 +75,7 @@ TABLES: dict[str, TableSpec] = {
     "crosswalk_ocs2d": TableSpec(("code_cs", "code_us")),
     "ocsge_artificialisation": TableSpec(("code_cs", "code_us")),
     "zan_parameters": TableSpec(("parameter",)),
+    "uncertainty": TableSpec(("table", "quantity")),
     "consumption_per_capita": TableSpec(("post",),
                                         ("value_2007", "scaled_value", "reference_year")),
     "espass_posts": TableSpec(("post",)),
