@@ -88,6 +88,8 @@ COLUMN_HEADERS_FR: dict[str, str] = {
     "item": "Code élément",
     "item_label": "Élément",
     "value": "Valeur",
+    "value_p05": "Intervalle à 90 % : borne basse",
+    "value_p95": "Intervalle à 90 % : borne haute",
     "unit": "Unité",
     "sign_convention": "Convention de signe",
     "method": "Méthode",
@@ -95,9 +97,11 @@ COLUMN_HEADERS_FR: dict[str, str] = {
     "source": "Source",
 }
 _COLUMN_ORDER = ("zone_id", "zone_name", "category", "category_label", "item", "item_label",
-                 "value", "unit", "sign_convention", "method", "estimate", "source")
+                 "value", "value_p05", "value_p95", "unit", "sign_convention", "method",
+                 "estimate", "source")
 _COLUMN_WIDTHS = {"zone_id": 12, "zone_name": 28, "category": 20, "category_label": 34,
-                  "item": 16, "item_label": 22, "value": 16, "unit": 11, "sign_convention": 40,
+                  "item": 16, "item_label": 22, "value": 16, "value_p05": 16, "value_p95": 16,
+                  "unit": 11, "sign_convention": 40,
                   "method": 11, "estimate": 11, "source": 60}
 _VALUE_FORMAT = "#,##0.00"
 
@@ -281,6 +285,12 @@ def _readme_rows(bilan: pd.DataFrame, themes: list[str], sheets: Mapping[str, st
                  "(réservoir, substance ou scénario) ; Valeur (nombre) ; Unité ; Convention de "
                  "signe ; Méthode ; Estimation (oui = valeur de l'inventaire de démonstration "
                  "ou d'une occupation du sol synthétique) ; Source."))
+    if "value_p05" in bilan.columns:
+        rows.append(("Intervalles à 90 %", "Colonnes « Intervalle à 90 % : borne basse / "
+                     "haute » (stocks, flux de carbone, scénarios ; émissions estimées) : "
+                     "erreurs des facteurs seulement (surfaces supposées exactes), partagées "
+                     "entre zones ; Monte Carlo 2 000 tirages, graine fixe. Vide : pas "
+                     "d'erreur connue (inventaire publié)."))
     warnings = [str(w) for w in meta.get("warnings") or []]
     if warnings:
         rows.append(("", ""))
@@ -361,13 +371,17 @@ def write_xlsx(bilan: pd.DataFrame, path: str | os.PathLike[str], *,
             cell.font = bold
             cell.fill = head_fill
             cell.alignment = Alignment(vertical="center")
-        value_col = list(frame.columns).index(COLUMN_HEADERS_FR["value"]) + 1
+        value_cols = [list(frame.columns).index(COLUMN_HEADERS_FR[k]) + 1
+                      for k in ("value", "value_p05", "value_p95")
+                      if COLUMN_HEADERS_FR[k] in frame.columns]
         for i, rec in enumerate(frame.itertuples(index=False, name=None), start=2):
             for j, v in enumerate(rec, start=1):
                 _put(wst, i, j, v)
-        for row in wst.iter_rows(min_row=2, min_col=value_col, max_col=value_col):
-            for cell in row:
-                cell.number_format = _VALUE_FORMAT
+        for value_col in value_cols:
+            for row in wst.iter_rows(min_row=2, min_col=value_col, max_col=value_col):
+                for cell in row:
+                    cell.number_format = _VALUE_FORMAT
+        keys = [k for k in keys if k in b.columns or k.endswith("_label")]
         for j, key in enumerate(keys[: len(frame.columns)], start=1):
             wst.column_dimensions[get_column_letter(j)].width = _COLUMN_WIDTHS.get(key, 16)
         wst.freeze_panes = "A2"

@@ -37,6 +37,7 @@ __all__ = [
     "NBSP",
     "NNBSP",
     "fmt_area_ha",
+    "fmt_interval_t",
     "fmt_mass_t",
     "fmt_number",
     "fmt_percent",
@@ -216,3 +217,36 @@ def fmt_area_ha(x: float | int | None, decimals: int | None = None) -> str:
     '12,3\\xa0ha'
     """
     return fmt_quantity(x, "ha", decimals)
+
+
+def fmt_interval_t(lo: float | int | None, hi: float | int | None, unit: str = "tC", *,
+                   signed: bool = False) -> str:
+    """A 90 % interval of a mass in tonnes, both bounds in one unit: ``"1 234 – 1 567 tC"``.
+
+    Kilotonnes when the larger bound reaches 10 000 t (as :func:`fmt_mass_t`); the precision
+    of each bound follows its magnitude. ``signed``: a ``+`` before positive bounds (flows,
+    ALDO convention). A missing bound gives ``"–"``.
+
+    Examples
+    --------
+    >>> fmt_interval_t(1234, 1567)
+    '1\u202f234 – 1\u202f567\xa0tC'
+    >>> fmt_interval_t(3_112_533, 4_582_094)
+    '3\u202f113 – 4\u202f582\xa0ktC'
+    >>> fmt_interval_t(-228.2, 45.4, "tCO₂e/an", signed=True)
+    '\u2212228 – +45,4\xa0tCO₂e/an'
+    """
+    if not unit.startswith("t"):
+        raise ValueError(f"fmt_interval_t expects a unit in tonnes starting with 't', got "
+                         f"{unit!r}.")
+    a, b = _as_float(lo), _as_float(hi)
+    if a is None or b is None:
+        return MISSING
+    if max(abs(a), abs(b)) >= KILO_THRESHOLD_T:
+        a, b, unit = a / 1000.0, b / 1000.0, "k" + unit
+
+    def one(v: float) -> str:
+        text = fmt_number(v, 0 if math.isinf(v) else _auto_decimals(v))
+        return "+" + text if signed and v > 0 and not text.startswith(MINUS) else text
+
+    return f"{one(a)} \u2013 {one(b)}{NBSP}{unit}"

@@ -22,6 +22,7 @@ import pandas as pd
 from espass_geo import __version__
 from espass_geo.constants import LAMBERT93
 from espass_geo.core.bilan_table import build_bilan_table, synthesis
+from espass_geo.core.uncertainty import bilan_intervals, stock_interval, synthesis_intervals
 from espass_geo.errors import ConfigError, InconsistentAreasWarning, InventoryError
 from espass_geo.io.bilan_config import (
     BilanConfig,
@@ -50,6 +51,9 @@ class BilanResult:
     files: dict[str, Path] = field(default_factory=dict)
     #: the FactorSet the result was computed with (None: the shipped tables)
     factors: Any = None
+    #: 90 % intervals of the synthesis figures (:func:`espass_geo.core.uncertainty.
+    #: synthesis_intervals`): stock_tC, flux_tCO2e_an, direct_tCO2e_an, footprint_tCO2e_an
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _steps(n: int, quiet: bool):
@@ -158,6 +162,10 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     synthetic = bool(cfg.landcover is not None and SYNTHETIC_NOTE_FR in st.notes)
     table = build_bilan_table(stocks=st, flows=fl, emissions=em, scenario=sc,
                               synthetic=synthetic)
+    # 90 % intervals (issue #13 item 4): factor errors only, shared across zones
+    table = bilan_intervals(table)
+    intervals = synthesis_intervals(table, stocks=st.stocks,
+                                    flows=fl.flows if fl is not None else None)
     zones = _bilan_zones(st, fl, em, em_territory)
     if zan is not None:
         zones = _with_zan_columns(zones, zan)
@@ -168,7 +176,8 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     if bar is not None:
         bar.close()
     return BilanResult(config=cfg, table=table, zones=zones, stocks=st, flows=fl,
-                       flow_series=series, emissions=em, scenario=sc, zan=zan, notes=notes)
+                       flow_series=series, emissions=em, scenario=sc, zan=zan, notes=notes,
+                       intervals=intervals)
 
 
 def _bilan_zan(cfg: BilanConfig, territory, fl):
@@ -328,10 +337,22 @@ def _bilan_zones(st, fl, em, em_territory=None) -> gpd.GeoDataFrame:
             s = s.assign(zone_id=s["zone_id"].map(com).fillna(s["zone_id"]))
         agg = s.groupby("zone_id")[["stock_tC", "area_ha"]].sum()
         base["stock_tC"] = base["zone_id"].map(agg["stock_tC"])
+        # the interval of each base zone's stock: of the zone itself, or of the sum of its
+        # communes with the same draws (errors shared: not the sum of the communes' bounds)
+        if "stock_tC_p05" in s and set(s["zone_id"]) == set(st.zones["zone_id"]):
+            iv = s.set_index("zone_id")[["stock_tC_p05", "stock_tC_p95"]]
+        else:
+            to_base = dict(zip(st.zones["zone_id"], s["zone_id"], strict=True))
+            long = st.stocks.assign(zone_id=st.stocks["zone_id"].map(to_base)
+                                    .fillna(st.stocks["zone_id"]))
+            iv = stock_interval(long).set_index("zone_id")[["stock_tC_p05", "stock_tC_p95"]]
+        for c in ("stock_tC_p05", "stock_tC_p95"):
+            base[c] = base["zone_id"].map(iv[c])
         base["density_tC_ha"] = base["stock_tC"] / base["zone_id"].map(agg["area_ha"])
     if fl is not None:
         f = fl.zones.drop(columns="geometry").set_index("zone_id")
-        for c in ("flux_tCO2e_an", "flux_tCO2e_ha_an", "sealed_ha_an"):
+        for c in ("flux_tCO2e_an", "flux_tCO2e_an_p05", "flux_tCO2e_an_p95",
+                  "flux_tCO2e_ha_an", "sealed_ha_an"):
             if c in f:
                 base[c] = base["zone_id"].map(f[c])
     return gpd.GeoDataFrame(base, geometry="geometry", crs=LAMBERT93)
@@ -407,6 +428,14 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                 fmt_mass_t(sy["footprint_tCO2e_an"], "tCO₂e") + "/an",
             "Stock de carbone (sols et biomasse)": fmt_mass_t(sy["stock_tC"], "tC"),
         }
+        iv = result.intervals or {}
+        for key, name, unit, signed in (
+                ("Émissions directes (inventaire)", "direct_tCO2e_an", "tCO₂e", False),
+                ("Flux net de carbone des sols et forêts (+ = séquestration)", "flux_tCO2e_an",
+                 "tCO₂e", True),
+                ("Bilan net (empreinte − séquestration)", "footprint_tCO2e_an", "tCO₂e", False),
+                ("Stock de carbone (sols et biomasse)", "stock_tC", "tC", False)):
+            syn_fr[key] += _interval_text(iv.get(name), unit, signed=signed)
         if result.emissions is None:  # no inventory for these zones: shown as missing
             for key in list(syn_fr)[:2] + [list(syn_fr)[3]]:
                 syn_fr[key] = "non calculé (voir les avertissements)"
@@ -418,6 +447,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         files["index.html"] = tmp / "index.html"
         meta["map_href"] = "index.html"
         meta["sources"] = collect_sources(_factor_names())
+        meta["intervals"] = dict(result.intervals or {})
         if result.zan is not None:  # written above with the chart the section embeds
             from espass_geo.present.report.zan import zan_report_section
 
@@ -458,13 +488,27 @@ def _signed(v: float) -> str:
     return s if s.startswith("\u2212") or v <= 0 else "+" + s
 
 
+def _interval_text(bounds, unit: str, *, signed: bool = False) -> str:
+    """`` [p05 – p95 unit/an] (intervalle à 90 %)`` after a synthesis figure of the map, or ""
+    without finite bounds."""
+    import math
+
+    from espass_geo.present.fmt import fmt_interval_t
+
+    if bounds is None or not all(math.isfinite(float(b)) for b in bounds):
+        return ""
+    per_year = "" if unit == "tC" else "/an"
+    return (f" [{fmt_interval_t(bounds[0], bounds[1], unit, signed=signed)}{per_year}] "
+            "(intervalle à 90\u00a0%)")
+
+
 def _factor_names() -> list[str]:
     return ["aldo_soil_stock_ref", "aldo_soil_flux", "aldo_biomass_nonforest",
             "aldo_biomass_nonforest_flux", "ign_forest_carbon", "aldo_litter",
             "aldo_hedge_carbon", "clc_to_land_use", "rpg_to_clc", "n2o_soil_loss",
             "wood_products_france", "practices_aldo", "ipcc_soc_ref",
-            "ipcc_stock_change_factors", "consumption_per_capita", "sector_post_crosswalk",
-            "regional_inventory_hdf", "substances", "ghg_air_synergies"]
+            "ipcc_stock_change_factors", "uncertainty", "consumption_per_capita",
+            "sector_post_crosswalk", "regional_inventory_hdf", "substances", "ghg_air_synergies"]
 
 
 def _meta(result: BilanResult) -> dict:

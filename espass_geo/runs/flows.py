@@ -24,6 +24,7 @@ from espass_geo.core.flows import (
     zone_flow_totals,
 )
 from espass_geo.core.stocks import land_use_areas, split_artificial
+from espass_geo.core.uncertainty import flow_interval
 from espass_geo.errors import InputFileError
 from espass_geo.io.area_tables import read_forest_areas
 from espass_geo.io.change_rasters import opened_pair
@@ -35,7 +36,12 @@ from espass_geo.reference.crosswalks import resolve as resolve_crosswalk
 from espass_geo.reference.factors import land_use_classes
 from espass_geo.runs.landcover import change_table as landcover_change_table
 from espass_geo.runs.landcover import grid_views, resolve_landcover
-from espass_geo.runs.stocks import SYNTHETIC_NOTE_FR, is_synthetic, match_zones
+from espass_geo.runs.stocks import (
+    SYNTHETIC_NOTE_FR,
+    add_interval_columns,
+    is_synthetic,
+    match_zones,
+)
 from espass_geo.territory.resolve import Territory, resolve_territory
 
 HOTSPOT_CELL_M = 1000.0
@@ -79,6 +85,9 @@ class FlowsResult:
     #: change grid; None: ``rasters`` themselves
     grid_rasters: tuple[Path, Path] | None = None
     _landcovers: Any = None
+    #: 90 % interval of the territory's net flow (tCO2e/an): (p05, p95), factor errors only
+    #: (:func:`espass_geo.core.uncertainty.flow_interval`, errors shared across zones)
+    total_interval: tuple[float, float] | None = None
 
     @property
     def net_flux_tCO2e_an(self) -> float:
@@ -262,11 +271,16 @@ def compute_territory_flows(
     num = zg.columns.difference(["zone_id", "zone_name", "geometry"])
     zg[num] = zg[num].fillna(0.0)
     zg["flux_tCO2e_ha_an"] = zg["flux_tCO2e_an"] / zg["area_ha"]
+    # 90 % interval per zone and of the territory (factor errors, shared across zones)
+    total_interval = add_interval_columns(zg, flow_interval(flows), "flux_tCO2e_an")
+    bounds = ["flux_tCO2e_an_p05", "flux_tCO2e_an_p95"]
+    zg[bounds] = zg[bounds].fillna(0.0)  # a zone without flow records: 0, no factor error
     result = FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
                          changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
                          method=method, notes=notes,
                          rasters=(Path(landcover_before), Path(landcover_after)) if rasters
-                         else None, crosswalk=crosswalk if rasters else None)
+                         else None, crosswalk=crosswalk if rasters else None,
+                         total_interval=total_interval)
     if rasters:
         result.grid_rasters = grid_views(zones, lc_before, lc_after)
         result._landcovers = (lc_before, lc_after)  # keep vector views alive

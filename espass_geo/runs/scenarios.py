@@ -399,6 +399,25 @@ def _zan_transitions(sc: Scenario, cfg: ScenarioConfig, zan: dict, tr_rows: list
     return [rows.assign(lever="sealing", action_id="")]
 
 
+def _with_gap_interval(delta: pd.DataFrame) -> pd.DataFrame:
+    """``delta`` with ``cumulative_delta_tCO2e_p05, _p95`` on its ``total`` rows: the 90 %
+    interval of the scenario's cumulative gap (one draw per lever, shared by every scenario
+    and year: :func:`espass_geo.core.uncertainty.scenario_intervals`); NaN on lever rows."""
+    from espass_geo.core.uncertainty import scenario_intervals
+
+    cols = ["cumulative_delta_tCO2e_p05", "cumulative_delta_tCO2e_p95"]
+    d = delta.drop(columns=[c for c in cols if c in delta])
+    if d.empty or not (d["lever"].astype(str) != "total").any():
+        return d.assign(**{c: float("nan") for c in cols})
+    iv = scenario_intervals(d)[["scenario", "year", *cols]]
+    iv = iv.astype({"scenario": d["scenario"].dtype, "year": d["year"].dtype})
+    is_total = (d["lever"].astype(str) == "total").to_numpy()
+    keyed = d[["scenario", "year"]].merge(iv, on=["scenario", "year"], how="left")
+    for c in cols:
+        d[c] = keyed[c].where(is_total).to_numpy()
+    return d
+
+
 def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = None,
                     area_table: AreaTable | None = None,
                     parcels_gdf: gpd.GeoDataFrame | None = None,
@@ -712,6 +731,7 @@ def build_scenarios(config: ScenarioConfig, *, territory: Territory | None = Non
     delta = delta.sort_values(["scenario", "lever", "year"])
     delta["cumulative_delta_tCO2e"] = delta.groupby(["scenario", "lever"])[
         "delta_tCO2e_an"].cumsum()
+    delta = _with_gap_interval(delta)
     # ---- per-zone summary
     area = (zones.set_index("zone_id").geometry.area * HA_PER_M2)
     names = zones.set_index("zone_id")["zone_name"]

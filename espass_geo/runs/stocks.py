@@ -23,6 +23,7 @@ from espass_geo.core.areas import (
 )
 from espass_geo.core.density import DensityGrid
 from espass_geo.core.stocks import compute_stocks, zone_totals
+from espass_geo.core.uncertainty import TOTAL, stock_interval
 from espass_geo.errors import (
     AreaTableError,
     EmptyTerritoryError,
@@ -80,6 +81,9 @@ class StocksResult:
     files: dict[str, Path] = field(default_factory=dict)
     #: the FactorSet the result was computed with (None: the shipped tables)
     factors: Any = None
+    #: 90 % interval of the territory's stock (tC): (p05, p95), factor errors only
+    #: (:func:`espass_geo.core.uncertainty.stock_interval`, errors shared across zones)
+    total_interval: tuple[float, float] | None = None
 
     @property
     def total_stock_tC(self) -> float:
@@ -210,6 +214,28 @@ def parcels_in_territory(parcels: gpd.GeoDataFrame, territory: Territory,
     return inside.reset_index(drop=True), notes
 
 
+def add_interval_columns(zones: pd.DataFrame, interval: pd.DataFrame,
+                         value_col: str) -> tuple[float, float] | None:
+    """Put the per-zone bounds of ``interval`` (:func:`~espass_geo.core.uncertainty.stock_interval`
+    or :func:`~espass_geo.core.uncertainty.flow_interval`: ``zone_id, value_col,
+    value_col_p05, value_col_p95`` and a ``TOTAL`` row) into ``zones`` (in place), right after
+    ``value_col``; return the territory's (p05, p95), None without a TOTAL row."""
+    total = None
+    for i, suffix in enumerate(("_p05", "_p95")):
+        col = value_col + suffix
+        per_zone = interval.set_index(interval["zone_id"].astype(str))[col] if len(interval) \
+            else pd.Series(dtype=float)
+        values = zones["zone_id"].astype(str).map(per_zone).astype(float)
+        if col in zones:
+            zones[col] = values
+        else:
+            zones.insert(list(zones.columns).index(value_col) + 1 + i, col, values)
+    if len(interval) and (interval["zone_id"] == TOTAL).any():
+        row = interval[interval["zone_id"] == TOTAL].iloc[0]
+        total = (float(row[value_col + "_p05"]), float(row[value_col + "_p95"]))
+    return total
+
+
 def compute_territory_stocks(
     territory: Territory | str,
     *,
@@ -294,6 +320,7 @@ def compute_territory_stocks(
         raise UnknownLandCoverClassError(f"{source} : {detail}", exc.codes) from None
     totals = zone_totals(stocks)
     zgeo = zones[["zone_id", "geometry"]].merge(totals, on="zone_id", how="left")
+    total_interval = add_interval_columns(zgeo, stock_interval(stocks), "stock_tC")
     summ = at.summary.set_index("zone_id")
     for col in ("polygon_area_ha", "nodata_area_ha", "parcel_area_ha", "disagreement_ha"):
         zgeo[col] = zgeo["zone_id"].map(summ[col])
@@ -303,7 +330,8 @@ def compute_territory_stocks(
             zgeo["zone_name"] = zgeo["zone_id"].map(names)
     result = StocksResult(territory=territory, zones=gpd.GeoDataFrame(zgeo, crs=LAMBERT93),
                           areas=at, stocks=stocks, method=method,
-                          landcover=Path(landcover) if landcover else None, notes=notes)
+                          landcover=Path(landcover) if landcover else None, notes=notes,
+                          total_interval=total_interval)
     if parcel_gdf is not None and len(parcel_gdf):
         pat = parcel_area_table(parcel_gdf)
         pattrs = _parcel_attrs(parcel_gdf, territory.zones)

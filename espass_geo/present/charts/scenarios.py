@@ -154,6 +154,15 @@ def _flux_figure(totals: pd.DataFrame, order: list[str], labels: Mapping[str, st
     return fig
 
 
+#: Bounds of the net gap's 90 % interval on the ``total`` rows of the delta table.
+_BAND_COLUMNS = ("cumulative_delta_tCO2e_p05", "cumulative_delta_tCO2e_p95")
+
+
+def _has_band(total_rows: pd.DataFrame) -> bool:
+    return all(c in total_rows.columns for c in _BAND_COLUMNS) and bool(
+        total_rows[list(_BAND_COLUMNS)].notna().all(axis=1).any())
+
+
 def _delta_figure(delta: pd.DataFrame, scenarios: list[str], labels: Mapping[str, str],
                   title: str) -> Figure:
     n = max(1, len(scenarios))
@@ -192,6 +201,11 @@ def _delta_figure(delta: pd.DataFrame, scenarios: list[str], labels: Mapping[str
         net = (tot.groupby("year")["cumulative_delta_tCO2e"].sum().reindex(years)
                if not tot.empty else wide.sum(axis=1))
         ax.plot(x, net.to_numpy(dtype=float), color="#111111", linewidth=1.6, zorder=4)
+        if _has_band(tot):  # 90 % interval of the net gap (factor errors)
+            band = tot.groupby("year")[list(_BAND_COLUMNS)].sum(min_count=1).reindex(years)
+            ax.fill_between(x, band[_BAND_COLUMNS[0]].to_numpy(dtype=float),
+                            band[_BAND_COLUMNS[1]].to_numpy(dtype=float), color="#111111",
+                            alpha=0.15, linewidth=0, zorder=3)
         zero_line(ax)
         style_axes(ax, years)
         ax.set_title(_scenario_label(scenario, labels), loc="left")
@@ -208,6 +222,9 @@ def _delta_figure(delta: pd.DataFrame, scenarios: list[str], labels: Mapping[str
 
         handles.append(Line2D([], [], color="#111111", linewidth=1.6,
                               label="Écart net (somme des leviers)"))
+        if _has_band(d[d["lever"] == TOTAL_LEVER]):
+            handles.append(Patch(facecolor="#111111", alpha=0.15, edgecolor="none",
+                                 label="Intervalle à 90 % de l'écart net"))
         fig.legend(handles=handles, loc="outside lower center",
                    ncols=min(2 if len(scenarios) < 3 else 3, len(handles)), frameon=False)
     fig.suptitle(f"{title}\nÉcart cumulé au tendanciel par levier — positif = séquestration "

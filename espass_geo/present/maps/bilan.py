@@ -73,6 +73,7 @@ from espass_geo.present.maps.page import (
     _per_zone,
     _require,
     add_fields,
+    add_interval_field,
 )
 from espass_geo.present.maps.scenarios import (
     _ACTIONS_PANE,
@@ -236,6 +237,8 @@ def _bilan_zones_fr(zones: gpd.GeoDataFrame, zone_label: str, posts: Sequence[st
            _fmt_density) for p in pollutants),
         *_ZAN_TOOLTIP,
     ], numeric=True)
+    add_interval_field(z, tooltip, "stock_tC", "stock_fr", "tC")
+    add_interval_field(z, tooltip, "flux_tCO2e_an", "flux_fr", "tCO₂e/an", signed=True)
     return z, tooltip
 
 

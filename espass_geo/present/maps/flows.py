@@ -40,6 +40,7 @@ from espass_geo.present.maps.page import (
     _require,
     _zone_base_fr,
     add_fields,
+    add_interval_field,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -82,6 +83,7 @@ def _flow_zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDat
         ("sealed_ha_an", "sealed_fr", "Artificialisation", lambda v: fmt_quantity(v, "ha/an")),
         ("sealing_flux_tCO2e_an", "sealing_flux_fr", "Flux de l'artificialisation", _fmt_flux),
     ])
+    add_interval_field(z, tooltip, "flux_tCO2e_an", "flux_fr", "tCO₂e/an", signed=True)
     return z, tooltip
 
 

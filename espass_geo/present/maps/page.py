@@ -17,7 +17,7 @@ from branca.element import Figure
 from espass_geo.present.charts import (
     ESTIMATE_NOTE_FR,
 )
-from espass_geo.present.fmt import fmt_area_ha, fmt_mass_t, fmt_quantity
+from espass_geo.present.fmt import fmt_area_ha, fmt_interval_t, fmt_mass_t, fmt_quantity
 from espass_geo.present.maps.base import (
     _HtmlControl,
     make_map,
@@ -50,6 +50,27 @@ def add_fields(z: gpd.GeoDataFrame, tooltip: list[tuple[str, str]],
             values = pd.to_numeric(z[col], errors="coerce") if numeric else z[col]
             z[key] = [fmt(v) for v in values]
             tooltip.append((key, label))
+
+
+#: Tooltip label of a 90 % interval line (issue #13 item 4).
+INTERVAL_LABEL_FR: str = "Intervalle à 90\u00a0%"
+
+
+def add_interval_field(z: gpd.GeoDataFrame, tooltip: list[tuple[str, str]], col: str,
+                       after: str, unit: str, *, signed: bool = False) -> None:
+    """When ``z`` has ``{col}_p05`` and ``{col}_p95``, add their French text
+    (« 1 234 – 1 567 tC », :func:`~espass_geo.present.fmt.fmt_interval_t`) as the tooltip line
+    « Intervalle à 90 % » right after the line of key ``after`` (at the end without it)."""
+    lo, hi = f"{col}_p05", f"{col}_p95"
+    if lo not in z.columns or hi not in z.columns:
+        return
+    key = f"{col}_interval_fr"
+    z[key] = [fmt_interval_t(a, b, unit, signed=signed) for a, b in zip(
+        pd.to_numeric(z[lo], errors="coerce"), pd.to_numeric(z[hi], errors="coerce"),
+        strict=True)]
+    keys = [k for k, _ in tooltip]
+    pos = keys.index(after) + 1 if after in keys else len(tooltip)
+    tooltip.insert(pos, (key, INTERVAL_LABEL_FR))
 
 
 def _zone_base_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFrame,

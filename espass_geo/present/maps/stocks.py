@@ -29,6 +29,7 @@ from espass_geo.present.maps.page import (
     _per_zone,
     _require,
     _zone_base_fr,
+    add_interval_field,
 )
 
 #: Optional per-pool columns of the zones table and their tooltip labels.
@@ -68,6 +69,7 @@ def _zones_fr(zones: gpd.GeoDataFrame, zone_label: str) -> tuple[gpd.GeoDataFram
                      for c, e in zip(z["stock_tC"], z["stock_tCO2e"], strict=True)]
     z["density_fr"] = [fmt_quantity(v, "tC/ha", 1) for v in z["density_tC_ha"]]
     tooltip += [("stock_fr", "Stock total"), ("density_fr", "Densité")]
+    add_interval_field(z, tooltip, "stock_tC", "stock_fr", "tC")
     for col, label in POOL_COLUMNS_FR.items():
         if col in z.columns:
             z[f"{col}_fr"] = [_mass_with_share(v, t) for v, t in zip(z[col], z["stock_tC"],

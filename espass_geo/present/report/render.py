@@ -101,35 +101,82 @@ def _methods_used(bilan: pd.DataFrame) -> set[str]:
     return {str(x).lower() for x in m if str(x)}
 
 
-def _synthesis(fig: Mapping[str, float | None]) -> dict[str, Any]:
+#: The sentence under the synthesis when it carries 90 % intervals (issue #13 item 4).
+INTERVALS_NOTE_FR = ("Intervalles à 90\u00a0% : erreurs des facteurs seulement (surfaces supposées "
+                     "exactes), partagées entre zones ; Monte Carlo 2 000 tirages, graine fixe.")
+#: Keys of :func:`espass_geo.core.uncertainty.synthesis_intervals` → synthesis figures.
+_INTERVAL_KEYS = {"stock": "stock_tC", "sequestration": "flux_tCO2e_an",
+                  "direct": "direct_tCO2e_an", "net": "footprint_tCO2e_an"}
+
+
+def _bounds(intervals: Mapping[str, Any] | None, figure: str) -> tuple[float, float] | None:
+    """(p05, p95) of a synthesis figure, None when absent or not finite."""
+    if not intervals or _INTERVAL_KEYS[figure] not in intervals:
+        return None
+    try:
+        lo, hi = (float(x) for x in intervals[_INTERVAL_KEYS[figure]])
+    except (TypeError, ValueError):
+        return None
+    return (lo, hi) if lo == lo and hi == hi and abs(lo) != float("inf") \
+        and abs(hi) != float("inf") else None
+
+
+def _synthesis(fig: Mapping[str, float | None],
+               intervals: Mapping[str, Any] | None = None) -> dict[str, Any]:
     # one unit for every GHG figure of the synthesis, so that they compare at a glance:
     # kilotonnes as soon as one of them reaches 10 000 t (fmt_mass_t's threshold)
     ghg = [abs(v) for k, v in fig.items() if k != "stock" and v is not None]
-    if max(ghg, default=0.0) >= KILO_THRESHOLD_T:
+    kilo = max(ghg, default=0.0) >= KILO_THRESHOLD_T
+    if kilo:
         def flow(v: float | None) -> str:
             return MISSING if v is None else fmt_quantity(v / 1000.0, "ktCO₂e") + "/an"
     else:
         def flow(v: float | None) -> str:
             return MISSING if v is None else fmt_quantity(v, "tCO₂e") + "/an"
+
+    def bracket(b: tuple[float, float] | None, scale: float) -> str:
+        """« [p05 – p95] (intervalle à 90 %) » in the unit of the value beside it."""
+        if b is None:
+            return ""
+        lo, hi = (fmt_quantity(x / scale, "x").removesuffix(NBSP + "x") for x in b)
+        return f"[{lo} \u2013 {hi}] (intervalle à 90\u00a0%)"
+
+    ghg_scale = 1000.0 if kilo else 1.0
+    stock_scale = 1000.0 if fig["stock"] is not None and \
+        abs(fig["stock"]) >= KILO_THRESHOLD_T else 1.0
+    seq_b = _bounds(intervals, "sequestration")
+    if seq_b is not None and fig["sequestration"] is not None and fig["sequestration"] < 0:
+        seq_b = (-seq_b[1], -seq_b[0])  # shown as an emission: the interval of −flux
+    iv = {"stock": bracket(_bounds(intervals, "stock"), stock_scale),
+          "sequestration": bracket(seq_b, ghg_scale),
+          "net": bracket(_bounds(intervals, "net"), ghg_scale),
+          "direct": bracket(_bounds(intervals, "direct"), ghg_scale)}
+
+    def with_iv(text: str, key: str) -> str:
+        return f"{text} {iv[key]}" if iv[key] else text
+
     cards = []
     if fig["consumption"] is not None:
         cards.append({"label": "Émissions de consommation", "value": flow(fig["consumption"]),
-                      "hint": "empreinte des habitants, par poste ESPASS", "kind": "emission"})
+                      "hint": "empreinte des habitants, par poste ESPASS", "kind": "emission",
+                      "interval": ""})
     if fig["sequestration"] is not None:
         seq = fig["sequestration"]
         cards.append({"label": "Séquestration nette des sols et forêts" if seq >= 0
                       else "Émission nette des sols et forêts",
-                      "value": flow(abs(seq)),
+                      "value": flow(abs(seq)), "interval": iv["sequestration"],
                       "hint": "flux de carbone des sols et de la biomasse", "kind": "sink" if seq >= 0
                       else "emission"})
     if fig["net"] is not None:
-        cards.append({"label": "Bilan net", "value": flow(fig["net"]),
+        cards.append({"label": "Bilan net", "value": flow(fig["net"]), "interval": iv["net"],
                       "hint": "consommation − séquestration", "kind": "net"})
     if fig["direct"] is not None:
         cards.append({"label": "Émissions directes", "value": flow(fig["direct"]),
+                      "interval": iv["direct"],
                       "hint": "inventaire territorial, secteurs PCAET", "kind": "emission"})
     if fig["stock"] is not None:
         cards.append({"label": "Carbone stocké", "value": fmt_mass_t(fig["stock"], "tC"),
+                      "interval": iv["stock"],
                       "hint": "sols et biomasse (stock, pas un flux)", "kind": "stock"})
     sentences = []
     c, s, n, d = fig["consumption"], fig["sequestration"], fig["net"], fig["direct"]
@@ -141,21 +188,25 @@ def _synthesis(fig: Mapping[str, float | None]) -> dict[str, Any]:
     if s is not None:
         if s >= 0:
             text = (f"Les sols, les forêts et la biomasse du territoire en retirent de "
-                    f"l'atmosphère {flow(s)} (séquestration nette)")
+                    f"l'atmosphère {with_iv(flow(s), 'sequestration')} (séquestration nette)")
             if c:
                 text += (f", soit {fmt_percent(s / c, 1)} des émissions de consommation")
             sentences.append(text + ".")
         else:
             sentences.append(f"Les sols et la biomasse du territoire ne séquestrent pas : ils "
-                             f"émettent en net {flow(-s)} (artificialisation, "
-                             "retournement de prairies…).")
+                             f"émettent en net {with_iv(flow(-s), 'sequestration')} "
+                             "(artificialisation, retournement de prairies…).")
     if n is not None:
-        sentences.append(f"Le bilan net du territoire est de {flow(n)}.")
+        sentences.append(f"Le bilan net du territoire est de {with_iv(flow(n), 'net')}.")
     if d is not None:
         sentences.append(f"Les émissions directes, produites sur le territoire (inventaire par "
-                         f"secteur PCAET), s'élèvent à {flow(d)}.")
+                         f"secteur PCAET), s'élèvent à {with_iv(flow(d), 'direct')}.")
+    if iv["stock"]:
+        sentences.append("Les sols et la biomasse du territoire stockent "
+                         f"{with_iv(fmt_mass_t(fig['stock'], 'tC'), 'stock')} de carbone.")
     return {"cards": cards, "sentences": sentences,
-            "net_text": flow(n) if n is not None else MISSING}
+            "net_text": flow(n) if n is not None else MISSING,
+            "intervals_note": INTERVALS_NOTE_FR if any(iv.values()) else ""}
 
 
 def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
@@ -232,7 +283,7 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         "sources": sources,
         "map_href": str(meta.get("map_href") or ""),
         "n_zones": len(zones),
-        "synthesis": _synthesis(fig),
+        "synthesis": _synthesis(fig, meta.get("intervals")),
         "zone_table": zone_table(b, fig),
         "sector_table": sector_table(b),
         "post_table": post_table(b),
@@ -300,7 +351,9 @@ def render_report(bilan: pd.DataFrame, *, meta: Mapping[str, Any],
         (French sentences), ``sources`` (see :func:`collect_sources`), ``map_href`` (relative
         link to the interactive map, e.g. ``"index.html"``), ``extra_sections`` (optional
         parts ``{"id", "title", "html"}`` placed before the warnings, e.g. the ZAN part of
-        :func:`espass_geo.present.report.zan.zan_report_section`).
+        :func:`espass_geo.present.report.zan.zan_report_section`), ``intervals`` (optional
+        90 % intervals of :func:`espass_geo.core.uncertainty.synthesis_intervals`, shown
+        « valeur [p05 – p95] (intervalle à 90 %) » in the synthesis).
     charts
         ``{name: png path}`` (e.g. from :func:`report_charts`); the PNGs are embedded in
         base64, the SVG next to each PNG (same stem) is linked when it exists.
