@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import rasterio.io
     import xarray
 
-Method: TypeAlias = Literal["aldo", "ipcc"]
+Method: TypeAlias = Literal["aldo", "ipcc", "aldo-epci"]
 Engine: TypeAlias = Literal["exact", "center"]
 WoodProducts: TypeAlias = Literal["harvest", "consumption", "none"]
 PathLike: TypeAlias = "str | Path"
@@ -121,6 +121,15 @@ class _Inputs:
         for path, shown in self.names.items():
             text = text.replace(path, shown)
         return text
+
+
+def _no_aldo_epci(method: str | None, command: str) -> None:
+    """aldo-epci (ALDO's per-EPCI calculation) is a method of stocks and flows only."""
+    if method == "aldo-epci":
+        raise InputFileError(
+            f"méthode « aldo-epci » : le calcul par EPCI d'ALDO ne donne que des stocks et des "
+            f"flux (espass-geo stocks / flows --method aldo-epci), pas {command} ; utilisez "
+            "method = \"aldo\" ici, et espass-geo aldo pour l'écart expliqué avec ALDO.")
 
 
 def _check_choice(value: str, choices: tuple[str, ...], option: str) -> None:
@@ -341,6 +350,18 @@ def stocks(
     """
     _check_choice(method, _METHODS, "method")
     _check_choice(engine, _ENGINES, "engine")
+    if method == "aldo-epci":
+        from espass_geo.runs.aldo_epci import compute_aldo_epci_stocks
+
+        with _run() as io, use_factors(load_factor_set(factors)) as fs:
+            t = _resolve(territory, io, zpc=None, id_field=id_field, label=label,
+                         name_field=name_field)
+            result = compute_aldo_epci_stocks(
+                t, areas=areas, **{"--landcover": landcover, "--parcels": parcels,
+                                   "--hedges": hedges, "--forest": forest, "--zpc": zpc})
+            result.notes = _finish_notes(result.notes, io)
+            result.factors = fs
+        return result
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field)
@@ -390,6 +411,21 @@ def flows(
     _check_choice(method, _METHODS, "method")
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
+    if method == "aldo-epci":
+        from espass_geo.runs.aldo_epci import compute_aldo_epci_flows
+
+        with _run() as io, use_factors(load_factor_set(factors)) as fs:
+            t = _resolve(territory, io, zpc=None, id_field=id_field, label=label,
+                         name_field=name_field)
+            result = compute_aldo_epci_flows(
+                t, changes=changes, years=years, wood_products=wood_products,
+                # the spec's default GWP means « not chosen »: ALDO's own convention (298)
+                gwp_n2o=None if gwp_n2o == _D["gwp_n2o"] else gwp_n2o,
+                **{"--landcover-before": landcover_before, "--landcover-after": landcover_after,
+                   "--forest-areas": forest_areas, "--forest": forest, "--zpc": zpc})
+            result.notes = _finish_notes(result.notes, io)
+            result.factors = fs
+        return result
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field)
@@ -443,6 +479,7 @@ def flow_series(
     from espass_geo.runs.flow_series import compute_flow_series
 
     _check_choice(method, _METHODS, "method")
+    _no_aldo_epci(method, "une série de flux")
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
@@ -489,6 +526,7 @@ def zan(
     from espass_geo.runs.zan import compute_zan, resolve_communes
 
     _check_choice(method, _METHODS, "method")
+    _no_aldo_epci(method, "la vue ZAN")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         if isinstance(territory, str | Path):  # zones that are not communes: said first
             territory = resolve_communes(territory, zpc=zpc, id_field=id_field,
@@ -559,6 +597,7 @@ def scenarios(
     cfg = config if isinstance(config, ScenarioConfig) else load_scenario_config(config)
     if method is not None:
         _check_choice(method, _METHODS, "method")
+    _no_aldo_epci(method or cfg.method, "des scénarios")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         changes: dict[str, Any] = {}
         if territory is not None:
@@ -626,6 +665,7 @@ def bilan(
     if territory is None:
         raise ConfigError("bilan() : donnez un territoire ou config (un fichier bilan.toml).")
     _check_choice(method, _METHODS, "method")
+    _no_aldo_epci(method, "un bilan")
     if isinstance(territory, Territory):  # its zones are resolved again as polygons
         label = label or territory.label
         zpc = zpc or territory.zpc_override
@@ -683,6 +723,7 @@ def _bilan_from_config(config: PathLike | BilanConfig, *, zpc: str | None,
                        max_nodata_share: float | None, factors: FactorsInput,
                        quiet: bool) -> BilanResult:
     cfg = config if isinstance(config, BilanConfig) else load_bilan_config(config)
+    _no_aldo_epci(cfg.method, "un bilan (bilan.toml)")
     overrides = {k: v for k, v in (("zpc", zpc), ("id_field", id_field),
                                    ("name_field", name_field),
                                    ("max_nodata_share", max_nodata_share)) if v is not None}

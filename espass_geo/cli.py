@@ -350,6 +350,33 @@ def demo(out_dir, overwrite):
     click.echo(f"Ouvrez {Path(out_dir) / 'index.html'} dans un navigateur.")
 
 
+@main.command()
+@spec.options("aldo")
+def aldo(territory, gwp_n2o, out_dir, overwrite):
+    """Écart avec ALDO, expliqué : méthode par défaut et calcul par EPCI d'ALDO (aldo-epci) sur
+    les mêmes données, et le pont cause par cause (ecart_aldo.csv, .xlsx, .html)."""
+    from espass_geo.present.fmt import fmt_mass_t
+    from espass_geo.runs.aldo_epci import reconcile_with_aldo, write_reconciliation_outputs
+
+    _check_out(out_dir, overwrite)
+
+    def both():
+        r = reconcile_with_aldo(territory, gwp_n2o=gwp_n2o)
+        write_reconciliation_outputs(r, out_dir, overwrite=overwrite, inputs=_inputs())
+        return r
+
+    r = _run(both)
+    tot = r.totals[r.totals["siren"] == ("TOTAL" if len(r.sirens) > 1 else r.sirens[0])]
+    for row in tot.itertuples(index=False):
+        unit = "tC" if row.what == "stocks" else "tCO₂e"
+        per = "" if row.what == "stocks" else "/an"
+        click.echo(f"{r.label} — {'stock' if row.what == 'stocks' else 'flux net'} : aldo-epci "
+                   f"{fmt_mass_t(row.aldo_epci, unit)}{per}, méthode par défaut "
+                   f"{fmt_mass_t(row.default, unit)}{per}, écart "
+                   f"{fmt_mass_t(row.gap, unit)}{per}.")
+    _summary(r.files, out_dir)
+
+
 @main.command("versions")
 def versions_cmd():
     """Versions des bibliothèques (Python, GDAL de rasterio et de pyogrio, PROJ, GEOS)."""

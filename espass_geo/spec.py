@@ -21,7 +21,8 @@ from typing import Any
 from espass_geo.constants import DEFAULT_GWP_N2O
 
 #: the commands of the ``espass-geo`` command line that take options from this specification
-COMMANDS = ("stocks", "flows", "scenario", "emissions", "zan", "bilan", "init", "demo")
+COMMANDS = ("stocks", "flows", "scenario", "emissions", "zan", "bilan", "init", "demo",
+            "aldo")
 
 _OVERWRITE_HELP = ("Écrire dans un dossier existant qu'espass_geo n'a pas écrit (ou modifié "
                    "depuis) : seuls les fichiers du calcul précédent sont remplacés.")
@@ -70,9 +71,10 @@ SPEC: tuple[Input, ...] = (
     _i("territory", "str", "Fichier de zones (GeoPackage, GeoJSON, shapefile), codes INSEE séparés "
        "par des virgules (COG 2018 ; cog2026:CODES pour le COG 2026), epci:SIREN[,SIREN] ou "
        "dep:59,62.", required=True, flag="--territory", short="-t",
-       commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "territory"),
-       scenario=("", "territory"), cli_override={
+       commands=("stocks", "flows", "emissions", "bilan", "zan", "aldo"),
+       bilan=("", "territory"), scenario=("", "territory"), cli_override={
            "flows": {"help": _TERRITORY_OTHER}, "emissions": {"help": _TERRITORY_OTHER},
+           "aldo": {"help": "EPCI entiers : epci:SIREN[,SIREN] (ou toutes leurs communes)."},
            "bilan": {"required": False, "help": "Sans --config : territoire avec les données "
                      "embarquées par défaut."}}),
     _i("landcover", "path", "Occupation du sol : raster (GeoTIFF de codes CLC niveau 3 ou "
@@ -175,22 +177,24 @@ SPEC: tuple[Input, ...] = (
        "premier présent de NOM, NOM_COM, nom, name, libelle…).", flag="--name-field",
        commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "name_field"),
        scenario=("", "name_field")),
-    _i("method", "choice", "Jeu de facteurs pour le sol.", default="aldo", flag="--method",
-       commands=("stocks", "flows", "zan"), bilan=("", "method"), scenario=("", "method"),
-       choices=("aldo", "ipcc")),
+    _i("method", "choice", "Jeu de facteurs pour le sol ; aldo-epci : le calcul par EPCI "
+       "d'ALDO sur ses tables (stocks et flows, territoire d'EPCI entiers).", default="aldo",
+       flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),
+       scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci")),
     _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
        default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
     _i("gwp_n2o", "float", "PRG du N2O (273 = GIEC AR6, 265 = AR5).", default=DEFAULT_GWP_N2O,
-       flag="--gwp-n2o", commands=("flows", "zan"), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
+       flag="--gwp-n2o", commands=("flows", "zan", "aldo"), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
        range=(200.0, 400.0)),
     _i("wood_products", "choice", "Produits bois : approche récolte, consommation, ou aucun.",
        default="harvest", flag="--wood-products", commands=("flows",),
        choices=("harvest", "consumption", "none")),
     _i("out_dir", "path", "Dossier de sortie.", required=True, flag="--out",
-       commands=("stocks", "flows", "scenario", "emissions", "bilan", "demo", "zan"),
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "demo", "zan", "aldo"),
        cli_override={"demo": {"required": False, "default": "maps/demo"}}),
     _i("overwrite", "bool", _OVERWRITE_HELP, default=False, flag="--overwrite",
-       commands=("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo", "zan"),
+       commands=("stocks", "flows", "scenario", "emissions", "bilan", "init", "demo", "zan",
+                 "aldo"),
        cli_override={"init": {"help": "Remplacer le fichier s'il existe déjà."}}),
     _i("no_map", "bool", "Ne pas produire la carte HTML.", default=False, flag="--no-map",
        commands=("stocks", "flows", "scenario", "emissions", "zan")),

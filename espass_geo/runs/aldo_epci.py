@@ -17,6 +17,7 @@ Sign of flows: positive = sequestration (ALDO's and espass_geo's).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -373,3 +374,167 @@ def compute_aldo_epci_flows(territory: Territory | str, *, changes=None,
                                                            crs=LAMBERT93),
                        changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
                        method=METHOD, notes=list(dict.fromkeys(notes)))
+
+
+# ------------------------------------------------------------------------------ reconciliation
+@dataclass
+class ReconciliationResult:
+    """The default method beside aldo-epci on the same inputs, and the bridge
+    (:mod:`espass_geo.core.reconciliation`)."""
+
+    sirens: list[str]
+    label: str
+    stocks: pd.DataFrame  # reconciliation_stocks
+    flows: pd.DataFrame  # reconciliation_flows
+    totals: pd.DataFrame  # aldo_epci / default / gap, stocks and flows
+    gwp_n2o: float
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def _aldo_input_tables(sirens: list[str], folder: Path) -> dict[str, Path]:
+    """ALDO's per-EPCI CLC 2018 areas, CLC 2012→2018 changes and BD Forêt areas of ``sirens``,
+    written as the wide CSV files the default method reads (``--areas``, ``--changes``,
+    ``--forest-areas``)."""
+    from espass_geo.reference.aldo_epci_tables import epci_rows
+
+    areas, changes, forest = [], [], []
+    for s in sirens:
+        r = epci_rows(s)
+        areas.append({"siren": s, **{k: port._pf(v) for k, v in r.clc.items()
+                                     if k.isdigit() and port._truthy(v)}})
+        changes.append({"siren": s, **{k: port._pf(v) for k, v in r.changes.items()
+                                       if "-" in k and k.replace("-", "").isdigit()
+                                       and port._truthy(v)}})
+        forest.append({"siren": s, **{k: port._pf(r.bdforet.get(k)) for k in
+                                      ("feuillus", "coniferes", "mixtes", "peupleraies")}})
+    paths = {}
+    for name, rows in (("areas", areas), ("changes", changes), ("forest_areas", forest)):
+        df = pd.DataFrame(rows)
+        df = df[["siren", *sorted(c for c in df.columns if c != "siren")]] if name != \
+            "forest_areas" else df
+        paths[name] = folder / f"aldo_{name}.csv"
+        df.to_csv(paths[name], index=False)
+    return paths
+
+
+def reconcile_with_aldo(territory: Territory | str, *, gwp_n2o: float | None = None
+                        ) -> ReconciliationResult:
+    """The default method (« aldo ») and aldo-epci on ALDO's per-EPCI inputs for a territory of
+    whole EPCI, and the bridge that explains their gap cause by cause (sums exactly).
+
+    ``gwp_n2o``: the default method's GWP of N2O (None: espass_geo's default); aldo-epci keeps
+    ALDO's 298 and 44/25, the bridge's « n2o » cause switches both."""
+    import tempfile
+    import warnings
+    from dataclasses import replace
+
+    from espass_geo import spec
+    from espass_geo.core.reconciliation import flow_bridge, stock_bridge
+    from espass_geo.runs.flows import compute_territory_flows
+    from espass_geo.runs.stocks import compute_territory_stocks
+
+    t = territory if isinstance(territory, Territory) else resolve_territory(territory)
+    sirens = epci_of_territory(t)
+    gwp = float(spec.DEFAULTS["gwp_n2o"] if gwp_n2o is None else gwp_n2o)
+    spec_text = "epci:" + ",".join(sirens)
+    with tempfile.TemporaryDirectory(prefix="espass_aldo_") as tmp:
+        paths = _aldo_input_tables(sirens, Path(tmp))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small territories, missing zones: said below
+            d_st = compute_territory_stocks(spec_text, areas=paths["areas"], method="aldo")
+            d_fl = compute_territory_flows(spec_text, changes=paths["changes"],
+                                           forest_areas=paths["forest_areas"], method="aldo",
+                                           gwp_n2o=gwp)
+    a_st = aldo_epci_stock_rows(sirens)
+    ap_parts = []
+    for s in sirens:
+        sub = a_st[(a_st["zone_id"] == s) & (a_st["pool"] == "soil")]
+        area = sub.groupby("land_use")["area_ha"].sum()
+        ov = {"forêt peupleraie": 0.0, "forêt feuillu": float(
+            area.get("forest_broadleaf", 0.0) + area.get("forest_poplar", 0.0))}
+        ap_parts.append(aldo_epci_stock_rows([s], options=port.AldoEpciOptions(
+            area_overrides=ov)))
+    a_st_pop = pd.concat(ap_parts, ignore_index=True)
+    opt = port.AldoEpciOptions()
+    a_fl = aldo_epci_flow_rows(sirens, options=opt)
+    a_fl_n2o = aldo_epci_flow_rows(sirens, options=replace(opt, n2o_ratio=44 / 28,
+                                                           gwp_n2o=gwp))
+    st_bridge, st_tot = stock_bridge(d_st.stocks, a_st, a_st_pop)
+    fl_bridge, fl_tot = flow_bridge(d_fl.flows, a_fl, a_fl_n2o)
+    names = {s: port.epci_rows(s).name for s in sirens}
+    totals = pd.concat([st_tot, fl_tot], ignore_index=True)
+    for df in (st_bridge, fl_bridge, totals):
+        df.insert(1, "epci_name", df["siren"].map(names).fillna("ensemble"))
+    notes = [
+        "Écart = méthode par défaut d'espass_geo (« aldo », par commune) − méthode aldo-epci "
+        "(calcul par EPCI d'ALDO), sur les mêmes données : surfaces CLC 2018, changements CLC "
+        "2012-2018 et surfaces BD Forêt par EPCI d'ALDO.",
+        "Attribution séquentielle : partant du chiffre d'aldo-epci, chaque ingrédient est "
+        "remplacé par celui de la méthode par défaut, dans un ordre fixe ; « Autres » est le "
+        "reste, si bien que la somme des causes est exactement l'écart.",
+        f"PRG du N2O : 298 et N→N2O 44/25 (ALDO) contre {gwp:g} et 44/28 (méthode par défaut).",
+    ]
+    return ReconciliationResult(sirens=sirens, label=t.label, stocks=st_bridge, flows=fl_bridge,
+                                totals=totals, gwp_n2o=gwp, notes=notes)
+
+
+def write_reconciliation_outputs(result: ReconciliationResult, out_dir: str | Path, *,
+                                 overwrite: bool = False, inputs=()) -> dict[str, Path]:
+    """``ecart_aldo.csv`` (stocks and flows bridges, long), ``ecart_aldo.xlsx`` (formula-safe:
+    bridges and totals) and ``ecart_aldo.html`` (« Écart avec ALDO, expliqué »)."""
+    from espass_geo.io.outputs import atomic_output_dir
+    from espass_geo.present.exports import write_csv
+    from espass_geo.present.report.reconciliation import reconciliation_html
+
+    with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
+        files: dict[str, Path] = {}
+        long = reconciliation_long(result)
+        files["ecart_aldo.csv"] = write_csv(long, tmp / "ecart_aldo.csv")
+        files["ecart_aldo.xlsx"] = _write_xlsx(result, tmp / "ecart_aldo.xlsx")
+        (tmp / "ecart_aldo.html").write_text(reconciliation_html(result, standalone=True),
+                                             encoding="utf-8")
+        files["ecart_aldo.html"] = tmp / "ecart_aldo.html"
+    out_dir = Path(out_dir)
+    result.files = {name: out_dir / p.name for name, p in files.items()}
+    return result.files
+
+
+def reconciliation_long(result: ReconciliationResult) -> pd.DataFrame:
+    """Both bridges in one long table: ``what`` (stocks / flows), ``unit``, ``delta``."""
+    st = result.stocks.rename(columns={"delta_tC": "delta"}).assign(what="stocks", unit="tC")
+    fl = result.flows.rename(columns={"delta_tCO2e_an": "delta"}).assign(
+        what="flows", unit="tCO2e/an")
+    cols = ["what", "siren", "epci_name", "step", "cause", "cause_fr", "delta", "unit",
+            "share_of_gap"]
+    return pd.concat([st[cols], fl[cols]], ignore_index=True)
+
+
+def _write_xlsx(result: ReconciliationResult, path: Path) -> Path:
+    """The bridges and totals as an XLSX workbook; text never a formula
+    (:func:`espass_geo.present.exports._put`), numbers stay numbers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from espass_geo.present.exports import _put
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Lisez-moi"
+    lines = [f"Écart avec ALDO, expliqué — {result.label}", "",
+             "delta_tC : tC (stocks) ; delta_tCO2e_an : tCO2e/an (flux, positif = "
+             "séquestration) ; share_of_gap : part de l'écart (1 = 100 %).", *result.notes]
+    for r, text in enumerate(lines, start=1):
+        _put(ws, r, 1, text)
+    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
+    ws.column_dimensions["A"].width = 120
+    for name, df in (("Écart stocks (tC)", result.stocks),
+                     ("Écart flux (tCO2e par an)", result.flows), ("Totaux", result.totals)):
+        wst = wb.create_sheet(name[:31])
+        for j, head in enumerate(df.columns, start=1):
+            _put(wst, 1, j, str(head)).font = Font(bold=True)
+        for i, rec in enumerate(df.itertuples(index=False, name=None), start=2):
+            for j, v in enumerate(rec, start=1):
+                _put(wst, i, j, v)
+    wb.save(path)
+    return path

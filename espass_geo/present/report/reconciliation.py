@@ -1,0 +1,143 @@
+"""« Écart avec ALDO, expliqué »: the reconciliation bridge (issue #13 item 2) as HTML.
+
+:func:`reconciliation_report_section` gives the part for ``meta["extra_sections"]`` of
+:func:`espass_geo.present.report.render_report` (``{"id", "title", "html"}``);
+:func:`reconciliation_html` a standalone page (``ecart_aldo.html``). Every text is escaped
+here; numbers are French (:mod:`espass_geo.present.fmt`).
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from espass_geo.present.fmt import fmt_mass_t, fmt_percent
+
+SECTION_ID = "ecart-aldo"
+SECTION_TITLE_FR = "Écart avec ALDO, expliqué"
+TOTAL_ID = "TOTAL"
+
+_SENTENCES_FR = {
+    "hedges": "les haies, que le calcul par EPCI d'ALDO compte (surface de haies × densité de "
+              "biomasse de la forêt mixte) et que le calcul par défaut ne compte que si une "
+              "table de haies est donnée",
+    "wood_products": "les produits bois : stock et puits des bois récoltés (part de la récolte "
+                     "nationale), calculés différemment ou absents",
+    "dead_wood": "le bois mort, réservoir du calcul par défaut qu'ALDO par EPCI n'a pas",
+    "poplars": "les peupleraies de la BD Forêt, qu'ALDO par EPCI compte avec leur propre table "
+               "IGN et que le calcul par défaut traite en feuillus (stocks) ou avec d'autres "
+               "facteurs (croissance)",
+    "forest_data": "les données forestières de l'IGN : densités et croissance par EPCI "
+                   "(ALDO) contre moyennes GRECO ou régionales d'un autre millésime (défaut), "
+                   "et le classement de la CLC 324",
+    "soil_weighting": "les références de sol : par EPCI (Ref_Sols d'ALDO) contre pondérées "
+                      "par les communes et leurs zones pédoclimatiques (défaut)",
+    "artificial_split": "les sols artificiels : répartition imperméabilisés / enherbés et "
+                        "transitions depuis l'artificiel, comptées autrement",
+    "n2o": "le N₂O : rapport N→N₂O 44/25 et PRG 298 (ALDO) contre 44/28 et le PRG du calcul "
+           "par défaut",
+    "other": "le reste (biomasse hors forêt, classes que l'une des méthodes ne compte pas…)",
+}
+
+
+def _value(row: Any, unit: str) -> float:
+    return float(row["delta_tC"] if unit == "tC" else row["delta_tCO2e_an"])
+
+
+def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
+           caption: str) -> str:
+    b = bridge[bridge["siren"].astype(str) == siren].sort_values("step")
+    tot = totals[totals["siren"].astype(str) == siren]
+    if b.empty or tot.empty:
+        return ""
+    t = tot.iloc[0]
+    u = "tCO₂e" if unit != "tC" else "tC"
+    per = "/an" if unit != "tC" else ""
+    rows = [f"<tr><th scope=\"row\">aldo-epci (ALDO par EPCI)</th><td></td>"
+            f"<td class=\"num\">{escape(fmt_mass_t(t['aldo_epci'], u))}{per}</td><td></td></tr>"]
+    running = float(t["aldo_epci"])
+    for _, r in b.iterrows():
+        v = _value(r, unit)
+        running += v
+        share = r["share_of_gap"]
+        share_txt = fmt_percent(share * 100) if isinstance(share, float) and math.isfinite(
+            share) else ""
+        rows.append(f"<tr><td>{int(r['step'])}. {escape(str(r['cause_fr']))}</td>"
+                    f"<td class=\"num\">{escape(_signed(v, u))}{per}</td>"
+                    f"<td class=\"num\">{escape(fmt_mass_t(running, u))}{per}</td>"
+                    f"<td class=\"num\">{escape(share_txt)}</td></tr>")
+    rows.append(f"<tr><th scope=\"row\">Méthode par défaut d'espass_geo</th><td class=\"num\">"
+                f"{escape(_signed(float(t['gap']), u))}{per}</td>"
+                f"<td class=\"num\">{escape(fmt_mass_t(t['default'], u))}{per}</td>"
+                f"<td class=\"num\">{escape(fmt_percent(100.0))}</td></tr>")
+    head = ("<thead><tr><th scope=\"col\">Étape (cause)</th><th scope=\"col\">Écart</th>"
+            "<th scope=\"col\">Cumul</th><th scope=\"col\">Part de l'écart</th></tr></thead>")
+    return (f"<table class=\"ecart-aldo\"><caption>{escape(caption)}</caption>{head}<tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+def _signed(v: float, unit: str) -> str:
+    text = fmt_mass_t(v, unit)
+    return text if v < 0 or text.startswith(("+", "−", "-")) else "+" + text
+
+
+def _sentences(bridge: pd.DataFrame, siren: str, unit: str) -> str:
+    b = bridge[bridge["siren"].astype(str) == siren].sort_values("step")
+    u = "tCO₂e" if unit != "tC" else "tC"
+    per = " par an" if unit != "tC" else ""
+    items = []
+    for _, r in b.iterrows():
+        v = _value(r, unit)
+        what = "ajoute" if v >= 0 else "retire"
+        items.append(f"<li><strong>{escape(str(r['cause_fr']))}</strong> : la méthode par "
+                     f"défaut {what} {escape(fmt_mass_t(abs(v), u))}{per} — "
+                     f"{escape(_SENTENCES_FR.get(str(r['cause']), ''))}.</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
+def reconciliation_body(result: Any) -> str:
+    """Body of the section (without its title): for the territory (the ``TOTAL`` rows when
+    there are several EPCI, else the EPCI), the stock and flow waterfall tables and one
+    sentence per cause; the notes of the result first. ``result``: a
+    :class:`espass_geo.runs.aldo_epci.ReconciliationResult` (or any object with ``stocks``,
+    ``flows``, ``totals``, ``notes``, ``label``)."""
+    sirens = list(dict.fromkeys(result.stocks["siren"].astype(str)))
+    key = TOTAL_ID if TOTAL_ID in sirens else sirens[0]
+    parts = [f"<p>{escape(n)}</p>" for n in result.notes]
+    parts.append("<h3>Stocks</h3>")
+    parts.append(_table(result.stocks, result.totals[result.totals["what"] == "stocks"], key,
+                        "tC", f"Stock de carbone : d'aldo-epci à la méthode par défaut — "
+                              f"{result.label}"))
+    parts.append(_sentences(result.stocks, key, "tC"))
+    parts.append("<h3>Flux (positif = séquestration)</h3>")
+    parts.append(_table(result.flows, result.totals[result.totals["what"] == "flows"], key,
+                        "tCO2e", f"Flux net de carbone : d'aldo-epci à la méthode par défaut "
+                                 f"— {result.label}"))
+    parts.append(_sentences(result.flows, key, "tCO2e"))
+    if key == TOTAL_ID:
+        parts.append(f"<p>Le détail par EPCI ({len(sirens) - 1} EPCI) est dans ecart_aldo.csv "
+                     "et ecart_aldo.xlsx.</p>")
+    return "\n".join(p for p in parts if p)
+
+
+def reconciliation_report_section(result: Any) -> dict[str, str]:
+    """The part for ``meta["extra_sections"]`` of the bilan report."""
+    return {"id": SECTION_ID, "title": SECTION_TITLE_FR, "html": reconciliation_body(result)}
+
+
+def reconciliation_html(result: Any, *, standalone: bool = True) -> str:
+    """A standalone HTML page (``ecart_aldo.html``) holding the section."""
+    body = reconciliation_body(result)
+    if not standalone:
+        return body
+    title = f"{SECTION_TITLE_FR} — {result.label}"
+    css = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+           "padding:0 1rem}table{border-collapse:collapse;margin:1rem 0}"
+           "td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
+           ".num{text-align:right;white-space:nowrap}caption{font-weight:bold;text-align:left}")
+    return ("<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{css}</style></head><body>"
+            f"<h1>{escape(title)}</h1>\n{body}\n</body></html>\n")
