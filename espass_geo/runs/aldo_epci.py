@@ -306,8 +306,12 @@ def compute_aldo_epci_flows(territory: Territory | str, *, changes=None,
     ``changes``: optional CLC changes per EPCI (CSV path), else ALDO's CLC 2012→2018 table.
     ``gwp_n2o``: None = ALDO's 298. ``wood_products``: harvest (ALDO's default), consumption,
     or none (no wood-product flow)."""
-    from espass_geo.core.flows import land_use_transitions, sealing_summary, zan_view
-    from espass_geo.core.flows import zone_flow_totals
+    from espass_geo.core.flows import (
+        land_use_transitions,
+        sealing_summary,
+        zan_view,
+        zone_flow_totals,
+    )
     from espass_geo.runs.flows import FlowsResult
 
     _refuse(refused)
