@@ -205,11 +205,20 @@ def test_polygon_outside_metropolitan_france_is_an_error(lon, lat):
         resolve_territory(_lonlat_box(lon, lat), zpc="2_1", region="32")  # never a default
 
 
-def test_polygon_in_gironde_needs_boundaries_or_zpc_and_region():
+def test_polygon_in_gironde_needs_boundaries_or_zpc_and_region(monkeypatch):
+    import espass_geo.territory.resolve as resolve
+
     bordeaux = _lonlat_box(-0.58, 44.84)
     with pytest.raises(FactorError, match=r"--boundaries.*--zpc.*--region"):
         resolve_territory(bordeaux)
-    # --zpc alone: the region (biomass, forest factors) is still unknown: an error, no default
+    # --zpc alone: the region (biomass, forest factors) is still unknown. Transitional: region
+    # 32 with a French note naming --region (never silent) …
+    t = resolve_territory(bordeaux, zpc="1_1")
+    assert t.zones["region_code"].tolist() == ["32"]
+    assert any(n.startswith("Région inconnue pour les zones z") and "--region" in n
+               for n in t.notes)
+    # … and, once the CLI has --region (ZPC_ALONE_DEFAULT_REGION = None), an error
+    monkeypatch.setattr(resolve, "ZPC_ALONE_DEFAULT_REGION", None)
     with pytest.raises(FactorError, match="--zpc ne fixe que la zone pédoclimatique.*--region"):
         resolve_territory(bordeaux, zpc="1_1")
     t = resolve_territory(bordeaux, zpc="1_1", region="75")

@@ -74,6 +74,16 @@ EPCI_CODE_FIELDS = ("SIREN", "siren_epci", "code_siren", "CODE_EPCI")
 #: attributes of their code from the national tables (other polygons: the communes they cover)
 ADMIN_EXPRESS_COMMUNE_IDS = ("INSEE_COM",)
 ADMIN_EXPRESS_EPCI_IDS = ("CODE_SIREN", "CODE_EPCI")
+#: Transitional: the region given to zones that have a user ZPC (``zpc=``, ``--zpc``) but no known
+#: region (polygons outside every known commune polygon) when ``region=`` is not given, with a
+#: French note (:data:`ZPC_ALONE_REGION_NOTE`). ``None`` makes it an error naming ``--region``:
+#: the target once the CLI has ``--region`` and the test suite passes it (issue #13, item 3).
+ZPC_ALONE_DEFAULT_REGION: str | None = "32"
+ZPC_ALONE_REGION_NOTE = (
+    "Région inconnue pour les zones {zones} (hors des communes dont les limites sont "
+    "connues) : facteurs de la région {region} ({name}) appliqués à défaut avec la zone "
+    "pédoclimatique imposée (--zpc). Donnez --region (code INSEE de région, ex. --region 75) ou "
+    "le fichier des communes (--boundaries) pour les facteurs de votre région.")
 #: French note of a territory whose zones have no polygon
 TABLES_ONLY_NOTE = (
     "Résultats par tableaux seulement : pas de limites communales embarquées hors Nord et "
@@ -132,7 +142,13 @@ def with_zpc(territory: Territory, zpc: str | None) -> Territory:
 
 def _close_matches(value: str, candidates, n: int = 3) -> str:
     unique = list(dict.fromkeys(candidates))  # a code listed in both COG tables once
-    found = difflib.get_close_matches(value, unique, n=n, cutoff=0.6)
+    found = difflib.get_close_matches(value, unique, n=max(n, 10), cutoff=0.6)
+
+    def differing(code: str) -> int:  # codes: fewest differing characters first
+        return sum(a != b for a, b in zip(code, value, strict=True)) if len(code) == len(
+            value) else len(value)
+
+    found = sorted(found, key=differing)[:n]  # stable: difflib's order among ties
     return f" Codes proches : {', '.join(found)}." if found else ""
 
 
@@ -641,6 +657,15 @@ def _finish(territory: Territory, zpc: str | None, text: str,
             "ou imposez --zpc (ex. --zpc 2_1) et --region (ex. --region 75)."
         )
     missing = z.loc[z["region_code"].isna(), "zone_id"].tolist()
+    if missing and zpc is not None and ZPC_ALONE_DEFAULT_REGION is not None:
+        fallback = check_region(ZPC_ALONE_DEFAULT_REGION)
+        names = data.factor_table("region_interregion").set_index("region_code")["region_name"]
+        z["region_code"] = z["region_code"].astype(object).where(z["region_code"].notna(),
+                                                                 fallback)
+        shown = f"{', '.join(map(str, missing[:5]))}{' …' if len(missing) > 5 else ''}"
+        territory.notes.append(ZPC_ALONE_REGION_NOTE.format(
+            zones=shown, region=fallback, name=names[fallback]))
+        missing = []
     if missing:
         raise FactorError(
             f"pas de région pour la ou les zones {', '.join(map(str, missing[:5]))}"
