@@ -313,7 +313,8 @@ def _resolve_insee(codes: list[str], cog: int = 2018) -> list[str]:
                  else "COG 2026 du Nord et du Pas-de-Calais")
         raise TerritoryNotFoundError(
             f"code INSEE « {code} » absent des communes {where} embarquées dans espass_geo."
-            f"{_close_matches(code, known) if len(code) == 5 else ''} Vérifiez le code, ou "
+            f"{'' if code.startswith(('97', '98')) else _close_matches(code, known)} Vérifiez le "
+            "code, ou "
             "donnez un fichier de zones (--territory chemin/zones.gpkg)."
         )
     return out
@@ -447,8 +448,8 @@ def _commune_codes(text: str, cog: int) -> tuple[list[str], str]:
             raise TerritoryNotFoundError(
                 f"département(s) « {', '.join(unknown) or text} » non embarqué(s) : espass_geo "
                 "contient les 96 départements de France métropolitaine (01 à 95, 2A, 2B ; "
-                "outre-mer non couvert) ; écrivez par exemple dep:33 ou dep:2A, ou donnez un "
-                "fichier de zones."
+                "outre-mer non couvert) ; écrivez par exemple dep:33, dep:2A ou dep:59,62, ou "
+                "donnez un fichier de zones."
             )
         codes = com.loc[com["departement"].isin(deps), "insee"].tolist()
         return codes, "Départements " + ", ".join(deps)
