@@ -42,6 +42,7 @@ from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.manifest import read_manifest
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
 from espass_geo.reference.factor_set import FactorSet, load_factor_set, use_factors
+from espass_geo.runs.aldo_epci import ReconciliationResult, write_reconciliation_outputs
 from espass_geo.runs.bilan import BilanResult, compute_bilan, write_bilan_outputs
 from espass_geo.runs.demo import DemoResult, compute_demo, write_demo_outputs
 from espass_geo.runs.emissions import (
@@ -70,7 +71,8 @@ RasterInput: TypeAlias = ("str | Path | rasterio.io.DatasetReader | xarray.DataA
 VectorInput: TypeAlias = "str | Path | gpd.GeoDataFrame"
 FactorsInput: TypeAlias = "FactorSet | str | Path | None"
 Result: TypeAlias = ("StocksResult | FlowsResult | FlowSeriesResult | EmissionsResult"
-                     " | ZanResult | ScenarioResult | BilanResult | DemoResult")
+                     " | ZanResult | ScenarioResult | BilanResult | DemoResult"
+                     " | ReconciliationResult")
 
 # choices and defaults: the one specification of the inputs (the Literal types above repeat the
 # choices for type checkers; tests/test_spec.py checks that they agree)
@@ -738,6 +740,23 @@ def _bilan_from_config(config: PathLike | BilanConfig, *, zpc: str | None,
     return result
 
 
+def aldo(territory: TerritoryInput, *, gwp_n2o: float | None = None,
+         label: str | None = None) -> ReconciliationResult:
+    """« Écart avec ALDO, expliqué » for a territory of whole EPCI: the default method
+    (« aldo ») and aldo-epci (ALDO's per-EPCI calculation) on ALDO's per-EPCI inputs, and the
+    bridge that attributes their gap to each cause, summing exactly
+    (:mod:`espass_geo.core.reconciliation`). ``gwp_n2o``: the default method's GWP of N2O
+    (None: espass_geo's default). Nothing is written: see :func:`write` (ecart_aldo.csv,
+    ecart_aldo.xlsx, ecart_aldo.html)."""
+    from espass_geo.runs.aldo_epci import reconcile_with_aldo
+
+    with _run() as io:
+        t = _resolve(territory, io, zpc=None, id_field=None, label=label)
+        result = reconcile_with_aldo(t, gwp_n2o=gwp_n2o)
+        result.notes = _finish_notes(result.notes, io)
+    return result
+
+
 def demo(*, quiet: bool = True) -> DemoResult:
     """The two demo bilans on the embedded data (SCoT Flandre-Dunkerque, 37 EPCI of 59/62);
     :func:`write` publishes them with an index page."""
@@ -797,6 +816,8 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
             write_bilan_outputs(result, out_dir, overwrite=overwrite)
         elif isinstance(result, DemoResult):
             write_demo_outputs(result, out_dir, overwrite=overwrite)
+        elif isinstance(result, ReconciliationResult):
+            write_reconciliation_outputs(result, out_dir, overwrite=overwrite, inputs=inputs)
         else:
             raise InputFileError(f"write() : résultat de type {type(result).__name__} inconnu ;"
                                  " donnez le résultat de stocks(), flows(), emissions(), "
@@ -806,5 +827,5 @@ def write(result: Result, out_dir: str | Path, *, overwrite: bool = False,
                     command=str(doc.get("command", "")), date=str(doc.get("date", "")))
 
 
-__all__ = ["Engine", "Manifest", "Method", "WoodProducts", "bilan", "demo", "emissions",
-           "flow_series", "flows", "scenarios", "stocks", "write", "zan"]
+__all__ = ["Engine", "Manifest", "Method", "WoodProducts", "aldo", "bilan", "demo",
+           "emissions", "flow_series", "flows", "scenarios", "stocks", "write", "zan"]

@@ -355,17 +355,14 @@ def demo(out_dir, overwrite):
 def aldo(territory, gwp_n2o, out_dir, overwrite):
     """Écart avec ALDO, expliqué : méthode par défaut et calcul par EPCI d'ALDO (aldo-epci) sur
     les mêmes données, et le pont cause par cause (ecart_aldo.csv, .xlsx, .html)."""
+    from functools import partial
+
+    from espass_geo import api
     from espass_geo.present.fmt import fmt_mass_t
-    from espass_geo.runs.aldo_epci import reconcile_with_aldo, write_reconciliation_outputs
 
     _check_out(out_dir, overwrite)
-
-    def both():
-        r = reconcile_with_aldo(territory, gwp_n2o=gwp_n2o)
-        write_reconciliation_outputs(r, out_dir, overwrite=overwrite, inputs=_inputs())
-        return r
-
-    r = _run(both)
+    r = _compute_and_write(partial(api.aldo, territory, gwp_n2o=gwp_n2o), out_dir,
+                           overwrite=overwrite, inputs=_inputs())
     tot = r.totals[r.totals["siren"] == ("TOTAL" if len(r.sirens) > 1 else r.sirens[0])]
     for row in tot.itertuples(index=False):
         unit = "tC" if row.what == "stocks" else "tCO₂e"

@@ -157,3 +157,40 @@ def test_non_epci_territory_is_refused():
         warnings.simplefilter("ignore")  # one commune: the small-territory warning
         with pytest.raises(InputFileError, match="EPCI incomplet"):
             reconcile_with_aldo("59183")
+
+
+def test_api_aldo_and_write(tmp_path):
+    from espass_geo import api
+
+    r = api.aldo(f"epci:{DUNKERQUE}", label="=HYPERLINK(\"x\")")
+    m = api.write(r, tmp_path / "out")
+    assert {"ecart_aldo.csv", "ecart_aldo.xlsx", "ecart_aldo.html"} <= set(m.files)
+    ws = load_workbook(tmp_path / "out" / "ecart_aldo.xlsx")["Lisez-moi"]
+    cell = ws.cell(row=1, column=1)  # « Écart avec ALDO, expliqué — =HYPERLINK… »: text
+    assert cell.data_type == "s"
+    ws = load_workbook(tmp_path / "out" / "ecart_aldo.xlsx")["Totaux"]
+    assert ws.cell(row=1, column=1).value == "siren"
+    assert isinstance(ws.cell(row=2, column=5).value, float)  # numbers stay numbers
+
+
+def test_bilan_section_only_for_whole_epci(tmp_path):
+    """aldo_gap_sections: one section (and the two files) for a bilan on whole EPCI, none
+    for a territory of communes that are not whole EPCI."""
+    import warnings
+    from types import SimpleNamespace
+
+    from espass_geo.runs.aldo_epci import aldo_gap_sections
+    from espass_geo.territory.resolve import resolve_territory
+
+    bilan = SimpleNamespace(stocks=SimpleNamespace(territory=resolve_territory(
+        f"epci:{DUNKERQUE}")), config=SimpleNamespace(gwp_n2o=273.0))
+    secs = aldo_gap_sections(bilan, tmp_path / "ecart")
+    assert [s["id"] for s in secs] == ["ecart-aldo"]
+    assert (tmp_path / "ecart" / "ecart_aldo.csv").exists()
+    assert (tmp_path / "ecart" / "ecart_aldo.xlsx").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        part = SimpleNamespace(stocks=SimpleNamespace(territory=resolve_territory("59183")),
+                               config=None)
+    assert aldo_gap_sections(part) == []
+    assert aldo_gap_sections(SimpleNamespace(stocks=None)) == []

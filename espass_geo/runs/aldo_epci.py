@@ -542,3 +542,32 @@ def _write_xlsx(result: ReconciliationResult, path: Path) -> Path:
                 _put(wst, i, j, v)
     wb.save(path)
     return path
+
+
+def aldo_gap_sections(bilan_result: Any, folder: str | Path | None = None) -> list[dict]:
+    """For a bilan whose territory is made of whole EPCI known to ALDO: ``[section]``, the
+    part « Écart avec ALDO, expliqué » for ``meta["extra_sections"]`` of the bilan report
+    (:func:`espass_geo.present.report.reconciliation.reconciliation_report_section`), the
+    default method's GWP of N2O being the bilan's; ``[]`` for any other territory (the
+    bridge is per EPCI). With ``folder`` (inside the bilan's output folder), also writes
+    ``ecart_aldo.csv`` and ``ecart_aldo.xlsx`` there."""
+    from espass_geo.errors import EspassGeoError
+    from espass_geo.present.exports import write_csv
+    from espass_geo.present.report.reconciliation import reconciliation_report_section
+
+    stocks = getattr(bilan_result, "stocks", None)
+    territory = getattr(stocks, "territory", None)
+    if territory is None:
+        return []
+    try:
+        epci_of_territory(territory)
+    except EspassGeoError:
+        return []
+    cfg = getattr(bilan_result, "config", None)
+    result = reconcile_with_aldo(territory, gwp_n2o=getattr(cfg, "gwp_n2o", None))
+    if folder is not None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_csv(reconciliation_long(result), folder / "ecart_aldo.csv")
+        _write_xlsx(result, folder / "ecart_aldo.xlsx")
+    return [reconciliation_report_section(result)]
