@@ -194,3 +194,14 @@ def test_bilan_section_only_for_whole_epci(tmp_path):
                                config=None)
     assert aldo_gap_sections(part) == []
     assert aldo_gap_sections(SimpleNamespace(stocks=None)) == []
+
+
+def test_html_shares_are_percentages():
+    from espass_geo.present.report.reconciliation import reconciliation_body
+
+    r = reconcile_with_aldo(f"epci:{DUNKERQUE}")
+    html = reconciliation_body(r)
+    # hedges: −5 532 tC of a +18,9 ktC gap ≈ −29,2 % (shares of the bridge table)
+    share = r.stocks.set_index("cause").loc["hedges", "share_of_gap"]
+    assert share == pytest.approx(-0.292, abs=0.001)
+    assert "−29,2\xa0%" in html and "100,0\xa0%" in html

@@ -63,7 +63,7 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
         v = _value(r, unit)
         running += v
         share = r["share_of_gap"]
-        share_txt = fmt_percent(share * 100) if isinstance(share, float) and math.isfinite(
+        share_txt = fmt_percent(share) if isinstance(share, float) and math.isfinite(
             share) else ""
         rows.append(f"<tr><td>{int(r['step'])}. {escape(str(r['cause_fr']))}</td>"
                     f"<td class=\"num\">{escape(_signed(v, u))}{per}</td>"
@@ -72,7 +72,7 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
     rows.append(f"<tr><th scope=\"row\">Méthode par défaut d'espass_geo</th><td class=\"num\">"
                 f"{escape(_signed(float(t['gap']), u))}{per}</td>"
                 f"<td class=\"num\">{escape(fmt_mass_t(t['default'], u))}{per}</td>"
-                f"<td class=\"num\">{escape(fmt_percent(100.0))}</td></tr>")
+                f"<td class=\"num\">{escape(fmt_percent(1.0))}</td></tr>")
     head = ("<thead><tr><th scope=\"col\">Étape (cause)</th><th scope=\"col\">Écart</th>"
             "<th scope=\"col\">Cumul</th><th scope=\"col\">Part de l'écart</th></tr></thead>")
     return (f"<table class=\"ecart-aldo\"><caption>{escape(caption)}</caption>{head}<tbody>"
