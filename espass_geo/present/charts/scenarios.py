@@ -203,9 +203,11 @@ def _delta_figure(delta: pd.DataFrame, scenarios: list[str], labels: Mapping[str
         ax.plot(x, net.to_numpy(dtype=float), color="#111111", linewidth=1.6, zorder=4)
         if _has_band(tot):  # 90 % interval of the net gap (factor errors)
             band = tot.groupby("year")[list(_BAND_COLUMNS)].sum(min_count=1).reindex(years)
-            ax.fill_between(x, band[_BAND_COLUMNS[0]].to_numpy(dtype=float),
-                            band[_BAND_COLUMNS[1]].to_numpy(dtype=float), color="#111111",
-                            alpha=0.15, linewidth=0, zorder=3)
+            lo = band[_BAND_COLUMNS[0]].to_numpy(dtype=float)
+            hi = band[_BAND_COLUMNS[1]].to_numpy(dtype=float)
+            ax.fill_between(x, lo, hi, color="#111111", alpha=0.15, linewidth=0, zorder=3)
+            for bound in (lo, hi):  # the edges stay visible over the stacked levers
+                ax.plot(x, bound, color="#111111", linewidth=0.8, linestyle="--", zorder=4)
         zero_line(ax)
         style_axes(ax, years)
         ax.set_title(_scenario_label(scenario, labels), loc="left")
