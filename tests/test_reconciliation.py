@@ -205,3 +205,26 @@ def test_html_shares_are_percentages():
     share = r.stocks.set_index("cause").loc["hedges", "share_of_gap"]
     assert share == pytest.approx(-0.292, abs=0.001)
     assert "−29,2\xa0%" in html and "100,0\xa0%" in html
+
+
+def test_tables_only_epci_outside_59_62(tmp_path):
+    """Bordeaux Métropole (243300316) has no embedded polygons: the default method's flows
+    come from the same calculation as compute_territory_flows (checked equal on Dunkerque,
+    which has polygons), and the bridge sums to the gap."""
+    from pathlib import Path
+
+    from espass_geo.runs import aldo_epci as run
+    from espass_geo.runs.flows import compute_territory_flows
+    from espass_geo.territory.resolve import resolve_territory
+
+    paths = run._aldo_input_tables([DUNKERQUE], Path(tmp_path))
+    direct = run._default_flows_tables_only(resolve_territory(f"epci:{DUNKERQUE}"), paths,
+                                            273.0)
+    full = compute_territory_flows(f"epci:{DUNKERQUE}", changes=paths["changes"],
+                                   forest_areas=paths["forest_areas"], method="aldo",
+                                   gwp_n2o=273.0).flows
+    pd.testing.assert_frame_equal(direct.reset_index(drop=True), full.reset_index(drop=True))
+    r = reconcile_with_aldo("epci:243300316")
+    for b, col, what in ((r.stocks, "delta_tC", "stocks"), (r.flows, "delta_tCO2e_an", "flows")):
+        gap = r.totals.set_index("what").loc[what, "gap"]
+        assert abs(math.fsum(b[col]) - gap) <= 1e-9 * abs(gap)

@@ -422,6 +422,28 @@ def _aldo_input_tables(sirens: list[str], folder: Path) -> dict[str, Path]:
     return paths
 
 
+def _default_flows_tables_only(t: Territory, paths: dict[str, Path], gwp: float
+                               ) -> pd.DataFrame:
+    """The default method's flows of a tables-only territory of EPCI (no polygons), the same
+    calculation as :func:`espass_geo.runs.flows.compute_territory_flows` with a change table
+    and forest areas (tests/test_reconciliation.py checks both give the same flows on the CU de
+    Dunkerque) without the check of the changed area against the zone polygon, which a
+    territory without polygons cannot make."""
+    from espass_geo.core.flows import compute_flows
+    from espass_geo.io.area_tables import read_forest_areas
+    from espass_geo.io.change_tables import change_table_from_csv
+    from espass_geo.runs.stocks import match_zones
+
+    ct = change_table_from_csv(paths["changes"])
+    _, attrs, used = match_zones(t, set(epci_of_territory(t)), paths["changes"], [])
+    table = ct.table[ct.table["zone_id"].isin(used)].reset_index(drop=True)
+    fa = read_forest_areas(paths["forest_areas"])
+    fa = fa[fa["zone_id"].isin(set(used))]
+    return compute_flows(table, attrs, years=ct.years, forest_areas=fa, method="aldo",
+                         gwp_n2o=gwp, wood_products="harvest", sealed_share=None,
+                         population=None, zpc_override=t.zpc_override)
+
+
 def reconcile_with_aldo(territory: Territory | str, *, gwp_n2o: float | None = None
                         ) -> ReconciliationResult:
     """The default method (« aldo ») and aldo-epci on ALDO's per-EPCI inputs for a territory of
@@ -447,9 +469,12 @@ def reconcile_with_aldo(territory: Territory | str, *, gwp_n2o: float | None = N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # small territories, missing zones: said below
             d_st = compute_territory_stocks(spec_text, areas=paths["areas"], method="aldo")
-            d_fl = compute_territory_flows(spec_text, changes=paths["changes"],
-                                           forest_areas=paths["forest_areas"], method="aldo",
-                                           gwp_n2o=gwp)
+            if t.tables_only:
+                d_flows = _default_flows_tables_only(t, paths, gwp)
+            else:
+                d_flows = compute_territory_flows(spec_text, changes=paths["changes"],
+                                                  forest_areas=paths["forest_areas"],
+                                                  method="aldo", gwp_n2o=gwp).flows
     a_st = aldo_epci_stock_rows(sirens)
     ap_parts = []
     for s in sirens:
@@ -465,7 +490,7 @@ def reconcile_with_aldo(territory: Territory | str, *, gwp_n2o: float | None = N
     a_fl_n2o = aldo_epci_flow_rows(sirens, options=replace(opt, n2o_ratio=44 / 28,
                                                            gwp_n2o=gwp))
     st_bridge, st_tot = stock_bridge(d_st.stocks, a_st, a_st_pop)
-    fl_bridge, fl_tot = flow_bridge(d_fl.flows, a_fl, a_fl_n2o)
+    fl_bridge, fl_tot = flow_bridge(d_flows, a_fl, a_fl_n2o)
     names = {s: port.epci_rows(s).name for s in sirens}
     totals = pd.concat([st_tot, fl_tot], ignore_index=True)
     for df in (st_bridge, fl_bridge, totals):
