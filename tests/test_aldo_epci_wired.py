@@ -124,3 +124,23 @@ def test_inputs_aldo_epci_takes_from_its_tables_are_refused():
 def test_other_commands_refuse_aldo_epci():
     with pytest.raises(InputFileError, match="pas un bilan"):
         api.bilan(f"epci:{DUNKERQUE}", method="aldo-epci")
+
+
+def test_tables_only_epci_and_wood_options(tmp_path):
+    """Bordeaux Métropole (no embedded polygons): the port's totals, geometry None, the
+    tables-only note, files written. --wood-products consumption is ALDO's
+    wood_calculation='consommation'; none drops the two wood-product rows."""
+    bordeaux = "243300316"
+    st = api.stocks(f"epci:{bordeaux}", method="aldo-epci")
+    assert st.total_stock_tC == aldo_epci_summary(bordeaux)["stock_tC"]
+    assert st.zones.geometry.isna().all()
+    assert any(n.startswith("Résultats par tableaux seulement") for n in st.notes)
+    m = api.write(st, tmp_path / "b", make_map=False)
+    assert "stocks_zones.csv" in m.files
+    cons = api.flows(f"epci:{DUNKERQUE}", method="aldo-epci", wood_products="consumption")
+    port = aldo_epci_summary(DUNKERQUE, options={"wood_calculation": "consommation"})
+    assert cons.net_flux_tCO2e_an == pytest.approx(port["flux_tCO2e_an"], rel=1e-13)
+    none = api.flows(f"epci:{DUNKERQUE}", method="aldo-epci", wood_products="none")
+    base = aldo_epci_summary(DUNKERQUE)
+    assert none.net_flux_tCO2e_an == pytest.approx(
+        base["flux_tCO2e_an"] - base["flux_by_category_tCO2e_an"]["wood_products"], rel=1e-12)
