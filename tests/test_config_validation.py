@@ -221,7 +221,7 @@ def test_arrays_of_non_tables(tmp_path):
     ("5918", "zéro initial"),
     ("epci:245900429", "245900429"),
     ("epci:2459", "9 chiffres"),
-    ("dep:75", "75"),
+    ("dep:971", "971"),
     ("cog2031:59183", "2031"),
     ("zones_absentes.gpkg", "introuvable"),
 ])

@@ -162,12 +162,13 @@ def test_soil_flux():
 
 
 def test_commune_zpc():
-    z = load("aldo_commune_zpc.csv")
-    assert len(z) == 1539 and z["insee"].nunique() == 1539
-    assert z["insee"].str.fullmatch(r"\d{5}").all()
-    assert z["insee"].str[:2].isin(["59", "62"]).all()
+    z = load("aldo_commune_zpc.csv")  # national since issue #13 (ALDO dataByCommune/zpc.csv)
+    assert len(z) == 35111 and z["insee"].nunique() == 35111
+    assert z["insee"].str.fullmatch(r"\d{5}|2[AB]\d{3}").all()
+    nord = z[z["insee"].str[:2].isin(["59", "62"])]
+    assert len(nord) == 1539  # the 59/62 values unchanged
     assert row(z, insee="59001")["zpc"] == "3_3"
-    assert (z["zpc"].value_counts()["2_1"]) == 409  # method.md §4
+    assert (nord["zpc"].value_counts()["2_1"]) == 409  # method.md §4
     assert set(z["zpc"]) <= set(load("aldo_soil_stock_ref.csv")["zpc"])
 
 
@@ -233,9 +234,10 @@ def test_forest_location_by_region():
         assert (r["location_type"], r["location_code"]) == ("greco", "B")
     r = row(loc, region_code="32", composition="peupleraies")
     assert (r["location_type"], r["location_code"]) == ("bassin_populicole", "Nord")
-    for comp in ("feuillus", "coniferes", "mixtes", "peupleraies"):
-        r = row(loc, region_code="*", composition=comp)
-        assert (r["location_type"], r["location_code"]) == ("France", "France")
+    # every metropolitan region, each composition (no catch-all row: an unknown region is an
+    # error, never a default)
+    assert loc["region_code"].nunique() == 13 and len(loc) == 13 * 4
+    assert "*" not in set(loc["region_code"])
     for _, r in loc.iterrows():
         hit = g[(g["location_type"] == r["location_type"]) & (g["location_code"] == r["location_code"])
                 & (g["composition"] == r["composition"])]

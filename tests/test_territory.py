@@ -274,7 +274,7 @@ def test_projected_coordinates_without_crs(tmp_path):
     ("59183,abc", "« abc » n'est pas un code INSEE"),
     ("epci:999999999", "SIREN d'EPCI « 999999999 » introuvable"),
     ("epci:24590042", "9 chiffres"),
-    ("dep:75", "« 75 » non embarqué"),
+    ("dep:971", "971"),
     ("cog2030:59183", "COG 2030"),
 ])
 def test_bad_codes_named_with_remedy(spec, part):

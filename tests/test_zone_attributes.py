@@ -83,12 +83,12 @@ def test_zpc_override_applies_to_a_territory_object_which_is_not_modified():
 
 def test_zone_attributes_is_pure_and_applies_the_override_last():
     mix = pd.DataFrame({"zone_id": ["E", "E", "F"], "zpc": ["1_1", "4_1", "2_1"],
-                        "zpc_weight": [0.75, 0.25, 1.0], "region_code": ["32", "32", None]})
+                        "zpc_weight": [0.75, 0.25, 1.0], "region_code": ["32", "32", "32"]})
     copy = mix.copy()
     plain = zone_attributes(mix)
     assert list(plain.columns) == ZONE_ATTRIBUTE_COLUMNS
     assert plain["zpc_weight"].tolist() == [0.75, 0.25, 1.0]  # a ZPC mix is kept
-    assert plain["region_code"].tolist() == ["32", "32", "32"]  # default region filled
+    assert plain["region_code"].tolist() == ["32", "32", "32"]  # (no default region: #13)
     assert plain["zone_name"].tolist() == ["E", "E", "F"]  # names default to the ids
     forced = zone_attributes(mix, zpc_override="5_1")
     # one row per zone, the user's ZPC, weight 1 (0.75 + 0.25 of E collapse into 1)

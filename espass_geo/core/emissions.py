@@ -149,11 +149,14 @@ def _rows(index, lines: pd.Series | None) -> str:
     return "rang(s) " + ", ".join(str(i) for i in idx)
 
 
-def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str = "inventory"
-                        ) -> pd.DataFrame:
+def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str = "inventory",
+                        notes: list[str] | None = None) -> pd.DataFrame:
     """Inventory rows per zone: communes as given, or commune rows summed to EPCI zones.
 
-    Zones absent from the inventory are refused with the list of the missing ones.
+    Zones absent from the inventory are refused with the list of the missing ones. With
+    ``notes`` (the demo estimate, built for Nord and Pas-de-Calais only), the member communes
+    of an EPCI outside 59/62 (an EPCI across a departmental border, such as the CC des 7
+    Vallées with Vitz-sur-Authie in the Somme) are left out with a note instead.
     """
     ids = set(zones["zone_id"])
     codes = set(inv["territory_code"])
@@ -166,6 +169,12 @@ def inventory_for_zones(inv: pd.DataFrame, zones: pd.DataFrame, *, source: str =
         sub["zone_id"] = sub["territory_code"].map(com)
         members = com[com.isin(ids)]
         missing_c = sorted(set(members.index) - set(sub["territory_code"]))
+        outside = [c for c in missing_c if not c.startswith(("59", "62"))]
+        if notes is not None and outside:
+            notes.append(f"Inventaire de démonstration (Nord et Pas-de-Calais seulement) : "
+                         f"{len(outside)} commune(s) membre(s) des EPCI hors de ces départements "
+                         f"({', '.join(outside[:5])}) non comptée(s).")
+            missing_c = [c for c in missing_c if c not in outside]
         if missing_c:
             raise InventoryError(f"{source} : {len(missing_c)} commune(s) des EPCI absente(s) "
                                  f"de l'inventaire, ex. {missing_c[:5]} ; donnez toutes les "

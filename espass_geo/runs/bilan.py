@@ -455,6 +455,10 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                 result.zan.accounts, result.zan.trajectory,
                 chart_png=tmp / "zan" / "graphiques" / "zan_trajectoire.png",
                 estimate=result.zan.estimate)]
+        from espass_geo.runs.aldo_epci import aldo_gap_sections  # whole EPCI only
+
+        meta.setdefault("extra_sections", []).extend(
+            aldo_gap_sections(result, tmp / "ecart_aldo"))
         hect = getattr(result.scenario, "zan_hectares", None)
         if hect is not None and len(hect):  # ZAN scenarios: hectares beside carbon
             from espass_geo.present.report.zan import zan_scenario_section

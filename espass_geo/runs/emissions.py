@@ -276,7 +276,8 @@ def compute_territory_emissions(
         inv = read_inventory(inventory)
         estimate = False
         source = f"inventaire {Path(inventory).name}"
-    inv_zone = inventory_for_zones(inv, zones, source=str(inventory or DEMO_INVENTORY))
+    inv_zone = inventory_for_zones(inv, zones, source=str(inventory or DEMO_INVENTORY),
+                                   notes=notes if estimate else None)
     unchecked = unchecked_codes_note(territory, inv["territory_code"].unique())
     if unchecked:
         notes.append(unchecked)

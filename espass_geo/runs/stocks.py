@@ -116,12 +116,18 @@ def match_zones(territory: Territory, ids: set[str], path,
         used = sorted(ids & epcis)
         sub = z[z["epci"].isin(used)]
         geo = sub.dissolve(by="epci", as_index=False)[["epci", "geometry"]]
+        # communes without shipped boundaries (tables-only territories, #13): no geometry,
+        # not an empty shape of 0 ha
+        geo.loc[geo.geometry.is_empty, "geometry"] = None
         names = data.epci_2018().set_index("code")["nom"]
         geo = geo.rename(columns={"epci": "zone_id"})
         geo["zone_name"] = geo["zone_id"].map(names).fillna(geo["zone_id"])
         groups = {e: sub.loc[sub["epci"] == e, "zone_id"].tolist() for e in used}
-        attrs = zone_attributes(zpc_mix(groups).merge(geo[["zone_id", "zone_name"]],
-                                                      on="zone_id"), zpc_override=override)
+        from espass_geo.territory.zones import commune_areas
+
+        areas_w = commune_areas(sub["zone_id"], sub.rename(columns={"zone_id": "code"}))
+        attrs = zone_attributes(zpc_mix(groups, areas=areas_w).merge(
+            geo[["zone_id", "zone_name"]], on="zone_id"), zpc_override=override)
         members = data.communes_2018()
         full = set(members.loc[members["epci"].isin(used), "insee"])
         if full - set(z["zone_id"]):

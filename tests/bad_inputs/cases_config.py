@@ -398,5 +398,5 @@ CASES = [
     Case("territory-insee-garbage", _codes("59183,abc"), "error", (r"« abc »",)),
     Case("territory-epci-unknown", _codes("epci:245900429"), "error",
          (r"245900429", r"Codes proches : 245900428, 245900410[,.]")),
-    Case("territory-dep-not-embedded", _codes("dep:75"), "error", (r"75", r"dep:59,62")),
+    Case("territory-dep-not-embedded", _codes("dep:971"), "error", (r"971",)),
 ]
