@@ -445,7 +445,8 @@ def _readme(result: FlowsResult, params: dict) -> str:
         "Fichiers :",
         "  flows.csv            enregistrements de flux (zone, cause, de, vers, réservoir, gaz, "
         "surface/an, flux unitaire, flux tCO2e/an, source)",
-        "  flows_zones.csv      totaux par zone (flux net, par cause, N2O, artificialisation, ZAN)",
+        "  flows_zones.csv      totaux par zone (flux net et son intervalle à 90 % "
+        "flux_tCO2e_an_p05 / _p95, par cause, N2O, artificialisation, ZAN)",
         "  transitions.csv      changements zone × de × vers (ha sur la période et ha/an)",
         "  transitions_matrice.csv / transitions.xlsx  matrice du territoire (ha/an)",
         "  zan.csv, zan_trajectoire.csv  vue ZAN (consommation 2021-2031 ≤ ½ de 2011-2021)",

@@ -782,7 +782,8 @@ def _readme(result: ScenarioResult) -> str:
         "",
         "Fichiers : trajectoires.csv (scénario × zone × levier × année), "
         "trajectoires_territoire.csv (scénario × année × levier, stock), ecarts.csv (écart au "
-        "tendanciel par levier), scenario.gpkg (zones par scénario, actions), "
+        "tendanciel par levier ; lignes « total » : intervalle à 90 % de l'écart cumulé, "
+        "cumulative_delta_tCO2e_p05 / _p95), scenario.gpkg (zones par scénario, actions), "
         "zan_hectares.csv (hectares artificialisés, renaturés, nets et cumulés par scénario et "
         "année, avec le flux net de carbone), zan_enveloppes.csv (scénarios ZAN : enveloppe de "
         "chaque décennie et zones à urbaniser prises dessus), "

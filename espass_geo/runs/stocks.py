@@ -421,7 +421,8 @@ def _readme_text(result: StocksResult, params: dict) -> str:
         "Fichiers :",
         "  stocks.csv        table longue zone × occupation du sol × ZPC × réservoir "
         "(area_ha répétée sur chaque réservoir : sommer les surfaces sur pool == soil)",
-        "  stocks_zones.csv  totaux par zone",
+        "  stocks_zones.csv  totaux par zone (stock_tC_p05 / stock_tC_p95 : intervalle à 90 % "
+        "du stock, erreurs des facteurs seulement, surfaces supposées exactes)",
         "  areas.csv         table des surfaces (zone × code CLC × source)",
         "  area_closure.csv  bouclage des surfaces par zone (classes + sans donnée = surface)",
         "  stocks.gpkg       couches « zones » et « parcelles »",

@@ -300,6 +300,8 @@ def bilan_map(
         ges_hab_<post>_tCO2e, ges_direct_hab_tCO2e, <pollutant>_t_km2, zan_*`` (posts of
         :data:`EMISSION_POSTS`, pollutants of :data:`espass_geo.present.charts.POLLUTANTS`). A
         missing column skips its layer and tooltip line; at least one layer is needed.
+        ``stock_tC_p05, stock_tC_p95`` and ``flux_tCO2e_an_p05, flux_tCO2e_an_p95`` (90 %
+        intervals) add a line « Intervalle à 90 % » under the stock and the flow.
     title, subtitle
         Title box at the top of the map (HTML-escaped).
     parcels

@@ -120,7 +120,8 @@ def stocks_map(
         GeoDataFrame with a CRS (EPSG:2154 expected) and columns ``zone_id, zone_name,
         area_ha, stock_tC, stock_tCO2e, density_tC_ha``; optional per-pool columns
         ``stock_soil_tC, stock_live_biomass_tC, stock_litter_tC, stock_dead_wood_tC,
-        stock_hedges_tC`` appear in the tooltip with their share of the total.
+        stock_hedges_tC`` appear in the tooltip with their share of the total; optional
+        ``stock_tC_p05, stock_tC_p95`` add the line « Intervalle à 90 % : 1 234 – 1 567 tC ».
     title, subtitle
         Title box at the top of the map (HTML-escaped).
     value_col
