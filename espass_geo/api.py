@@ -170,13 +170,15 @@ def _territory_spec(territory: TerritoryInput, io: _Inputs, label: str | None) -
 
 def _resolve(territory: TerritoryInput, io: _Inputs, *, zpc: str | None,
              id_field: str | None, label: str | None,
-             name_field: str | None = None) -> Territory:
+             name_field: str | None = None, boundaries: VectorInput | None = None,
+             region: str | None = None) -> Territory:
     """The resolved territory (a given ``Territory`` is never modified: a copy if needed)."""
     if isinstance(territory, gpd.GeoDataFrame) and territory.crs is not None \
             and territory.crs.to_epsg() != 2154:
         io.notes.append(f"Territoire (GeoDataFrame) reprojeté de {territory.crs.to_string()} "
                         "en Lambert-93 (EPSG:2154).")
-    t = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
+    kw = {k: v for k, v in (("boundaries", boundaries), ("region", region)) if v is not None}
+    t = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field, **kw)
     if label is None and isinstance(territory, gpd.GeoDataFrame):
         label = "territoire"
     return t if label is None else replace(t, label=label)
@@ -334,6 +336,8 @@ def stocks(
     nomenclature: str | PathLike = _D["nomenclature"],
     code_field: str | None = None,
     forest: VectorInput | None = None,
+    boundaries: VectorInput | None = None,
+    region: str | None = None,
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
@@ -357,7 +361,7 @@ def stocks(
 
         with _run() as io, use_factors(load_factor_set(factors)) as fs:
             t = _resolve(territory, io, zpc=None, id_field=id_field, label=label,
-                         name_field=name_field)
+                         name_field=name_field, boundaries=boundaries, region=region)
             result = compute_aldo_epci_stocks(
                 t, areas=areas, **{"--landcover": landcover, "--parcels": parcels,
                                    "--hedges": hedges, "--forest": forest, "--zpc": zpc})
@@ -366,7 +370,7 @@ def stocks(
         return result
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
-                     name_field=name_field)
+                     name_field=name_field, boundaries=boundaries, region=region)
         lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
         result = compute_territory_stocks(t, landcover=lc, areas=areas,
                                           parcels=_parcels(parcels), hedges=hedges,
@@ -401,6 +405,8 @@ def flows(
     nomenclature: str | PathLike = _D["nomenclature"],
     code_field: str | None = None,
     forest: VectorInput | None = None,
+    boundaries: VectorInput | None = None,
+    region: str | None = None,
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
@@ -418,7 +424,7 @@ def flows(
 
         with _run() as io, use_factors(load_factor_set(factors)) as fs:
             t = _resolve(territory, io, zpc=None, id_field=id_field, label=label,
-                         name_field=name_field)
+                         name_field=name_field, boundaries=boundaries, region=region)
             result = compute_aldo_epci_flows(
                 t, changes=changes, years=years, wood_products=wood_products,
                 # the spec's default GWP means « not chosen »: ALDO's own convention (298)
@@ -430,7 +436,7 @@ def flows(
         return result
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
-                     name_field=name_field)
+                     name_field=name_field, boundaries=boundaries, region=region)
         before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
                   if landcover_before is not None else None)
         after = (_raster_path(landcover_after, io, "occupation du sol (seconde date)")
@@ -469,6 +475,8 @@ def flow_series(
     nomenclature: str | PathLike = _D["nomenclature"],
     code_field: str | None = None,
     forest: VectorInput | None = None,
+    boundaries: VectorInput | None = None,
+    region: str | None = None,
 ) -> FlowSeriesResult:
     """Carbon flows of each period of a series of dated land covers (tCO2e/an, + =
     sequestration), each period annualised over its own length, and the whole series
@@ -486,7 +494,7 @@ def flow_series(
     _check_choice(wood_products, _WOOD, "wood_products")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
-                     name_field=name_field)
+                     name_field=name_field, boundaries=boundaries, region=region)
         result = compute_flow_series(t, landcovers, forest_areas=forest_areas, method=method,
                                      gwp_n2o=gwp_n2o, wood_products=wood_products,
                                      engine=engine, max_nodata_share=max_nodata_share,
@@ -513,6 +521,8 @@ def zan(
     method: Method = _D["method"],
     gwp_n2o: float = _D["gwp_n2o"],
     factors: FactorsInput = None,
+    boundaries: VectorInput | None = None,
+    region: str | None = None,
 ) -> ZanResult:
     """ZAN as the law counts it, with its carbon cost, per commune.
 
@@ -530,11 +540,12 @@ def zan(
     _check_choice(method, _METHODS, "method")
     _no_aldo_epci(method, "la vue ZAN")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
-        if isinstance(territory, str | Path):  # zones that are not communes: said first
+        if isinstance(territory, str | Path) and boundaries is None and region is None:
+            # zones that are not communes: said first
             territory = resolve_communes(territory, zpc=zpc, id_field=id_field,
                                          name_field=name_field, source=str(consumption))
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
-                     name_field=name_field)
+                     name_field=name_field, boundaries=boundaries, region=region)
         result = compute_zan(t, consumption=consumption, guarantee=guarantee,
                              territorialisation=territorialisation,
                              landcover_before=_vector(landcover_before, io, "OCS GE"),
@@ -557,6 +568,8 @@ def emissions(
     label: str | None = None,
     name_field: str | None = None,
     factors: FactorsInput = None,
+    boundaries: VectorInput | None = None,
+    region: str | None = None,
 ) -> EmissionsResult:
     """Direct emissions by PCAET sector, by ESPASS post, and the consumption footprint.
 
@@ -567,7 +580,7 @@ def emissions(
     """
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
-                     name_field=name_field)
+                     name_field=name_field, boundaries=boundaries, region=region)
         lf = land_flows
         if isinstance(lf, FlowsResult):
             lf = pd.DataFrame(lf.zones[["zone_id", "flux_tCO2e_an"]])

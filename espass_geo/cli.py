@@ -145,7 +145,7 @@ def _compute_and_write(compute, out_dir, **write_options):
 @spec.options("stocks")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share, factors=None,
-           nomenclature=None, code_field=None, forest=None):
+           nomenclature=None, code_field=None, forest=None, boundaries=None, region=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from functools import partial
 
@@ -156,7 +156,8 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
         partial(api.stocks, territory, landcover=landcover, areas=areas, parcels=parcels,
                 hedges=hedges, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, engine=engine, max_nodata_share=max_nodata_share,
-                factors=factors, nomenclature=nomenclature, code_field=code_field,
+                factors=factors,
+                boundaries=boundaries, region=region, nomenclature=nomenclature, code_field=code_field,
                 forest=forest),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     from espass_geo.present.fmt import fmt_mass_t
@@ -171,7 +172,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
           max_nodata_share, factors=None, nomenclature=None, landcover_series=(),
-          code_field=None, forest=None):
+          code_field=None, forest=None, boundaries=None, region=None):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from functools import partial
 
@@ -189,7 +190,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                     forest_areas=forest_areas, zpc=zpc, id_field=id_field,
                     name_field=name_field, method=method, gwp_n2o=gwp_n2o,
                     wood_products=wood_products, max_nodata_share=max_nodata_share,
-                    factors=factors, nomenclature=nomenclature, code_field=code_field,
+                    factors=factors,
+                boundaries=boundaries, region=region, nomenclature=nomenclature, code_field=code_field,
                     forest=forest),
             out_dir, overwrite=overwrite, make_map=not no_map, params=_params(),
             inputs=_inputs())
@@ -207,6 +209,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                 forest_areas=forest_areas, zpc=zpc, id_field=id_field, name_field=name_field,
                 method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
                 max_nodata_share=max_nodata_share, factors=factors,
+                boundaries=boundaries, region=region,
                 nomenclature=nomenclature, code_field=code_field, forest=forest),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
@@ -238,7 +241,7 @@ def scenario(config, out_dir, overwrite, no_map, factors=None):
 @main.command()
 @spec.options("emissions")
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
-              id_field, name_field, out_dir, overwrite, no_map, factors=None):
+              id_field, name_field, out_dir, overwrite, no_map, factors=None, boundaries=None, region=None):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
     from functools import partial
 
@@ -249,7 +252,8 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
     r = _compute_and_write(
         partial(api.emissions, territory, inventory=inventory, population=population,
                 land_flows=land_flows, footprint_adjustments=footprint_adjustments, zpc=zpc,
-                id_field=id_field, name_field=name_field, factors=factors),
+                id_field=id_field, name_field=name_field, factors=factors,
+                boundaries=boundaries, region=region),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"
@@ -261,7 +265,7 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
 @spec.options("zan")
 def zan(territory, landcover_before, landcover_after, years, consumption, guarantee,
         territorialisation, zpc, id_field, name_field, method, gwp_n2o, out_dir, overwrite,
-        no_map, factors=None):
+        no_map, factors=None, boundaries=None, region=None):
     """ZAN : consommation d'espaces (Cerema), budget 2021-2030, artificialisation nette (OCS GE)
     et leur coût carbone, par commune."""
     from functools import partial
@@ -276,7 +280,8 @@ def zan(territory, landcover_before, landcover_after, years, consumption, guaran
                 landcover_after=landcover_after,
                 years=tuple(years) if landcover_before is not None else None, zpc=zpc,
                 id_field=id_field, name_field=name_field, method=method, gwp_n2o=gwp_n2o,
-                factors=factors),
+                factors=factors,
+                boundaries=boundaries, region=region),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     a = r.accounts
     click.echo(f"{r.territory.label} : référence 2011-2020 "

@@ -177,6 +177,13 @@ SPEC: tuple[Input, ...] = (
        "premier présent de NOM, NOM_COM, nom, name, libelle…).", flag="--name-field",
        commands=("stocks", "flows", "emissions", "bilan", "zan"), bilan=("", "name_field"),
        scenario=("", "name_field")),
+    _i("boundaries", "path", "Limites communales (IGN Admin Express, couche COMMUNE : INSEE_COM, "
+       "NOM) d'un territoire hors Nord et Pas-de-Calais : carte et ZPC pondérées par surface ; "
+       "sans elles, résultats par tableaux seulement.", flag="--boundaries",
+       commands=("stocks", "flows", "emissions", "zan"), bilan=("", "boundaries")),
+    _i("region", "str", "Code de région INSEE (ex. 75) des zones d'un fichier hors des communes "
+       "connues, avec --zpc (jamais de région par défaut).", flag="--region",
+       commands=("stocks", "flows", "emissions", "zan"), bilan=("", "region")),
     _i("method", "choice", "Jeu de facteurs pour le sol ; aldo-epci : le calcul par EPCI "
        "d'ALDO sur ses tables (stocks et flows, territoire d'EPCI entiers).", default="aldo",
        flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),

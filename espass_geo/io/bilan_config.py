@@ -111,6 +111,9 @@ class BilanConfig:
     nomenclature: str | Path = _D["nomenclature"]
     #: land covers of a dated series ((year, path), ≥ 2, sorted); replaces before/after
     series: tuple[tuple[int, Path], ...] = ()
+    #: commune boundaries (Admin Express) and region of zones outside the known communes
+    boundaries: Path | None = None
+    region: str | None = None
     #: [zan]: the Cerema consumption file (Path("demo"): the embedded estimate; None: no ZAN)
     consumption: Path | None = None
     zan_guarantee: bool = False
@@ -325,6 +328,24 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                                 f"sol « {lc.get(key)} » ({key}) date de {known[0]} "
                                 f"({known[1]}), pas de {years[i]} ; corrigez years{fix}")
     inventory = path_of("emissions", "inventory", "inventory")
+    boundaries = raw.get("boundaries")
+    if boundaries is not None:
+        if not isinstance(boundaries, str) or not boundaries.strip():
+            problems.append(f"{at('boundaries')} : « boundaries » doit être un fichier de "
+                            f"communes (texte), pas {show(boundaries)}")
+            boundaries = None
+        else:
+            boundaries = resolve_path(boundaries, base, "boundaries")
+            if not exists(boundaries):
+                problems.append(f"{at('boundaries')} : fichier de communes introuvable "
+                                f"« {boundaries} » : le chemin est relatif au fichier de "
+                                "configuration")
+                boundaries = None
+    region = raw.get("region")
+    if region is not None and (not isinstance(region, str) or not region.strip()):
+        problems.append(f"{at('region')} : « region » doit être un code de région INSEE "
+                        f"(texte, ex. \"75\"), pas {show(region)}")
+        region = None
     zan = tables["zan"]
     consumption = None
     if "consumption" in zan:
@@ -396,6 +417,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        nomenclature=nomenclature,
                        series=tuple(series),
                        consumption=consumption, zan_guarantee=bool(guarantee),
+                       boundaries=boundaries, region=region,
                        territorialisation=territorialisation,
                        inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
@@ -469,9 +491,11 @@ def config_as_toml(cfg: BilanConfig) -> str:
     """
     doc: dict = {"title": str(cfg.title), "territory": str(cfg.territory),
                  "method": str(cfg.method), "gwp_n2o": _number(cfg.gwp_n2o)}
-    for key in ("zpc", "id_field", "name_field"):
+    for key in ("zpc", "id_field", "name_field", "region"):
         if getattr(cfg, key):
             doc[key] = str(getattr(cfg, key))
+    if cfg.boundaries:
+        doc["boundaries"] = Path(cfg.boundaries).as_posix()
     landcover: dict = {}
     for key in ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
                 "hedges"):

@@ -82,7 +82,8 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     # inputs resolved once and handed to every engine: territory, parcels, area and change
     # tables (each raster is cross-tabulated once per run)
     territory = resolve_territory(cfg.territory, zpc=cfg.zpc, id_field=cfg.id_field,
-                                  name_field=cfg.name_field)
+                                  name_field=cfg.name_field, boundaries=cfg.boundaries,
+                                  region=cfg.region)
     parcels = cfg.parcels if cfg.landcover else None
     parcel_gdf = None
     if parcels is not None:
@@ -533,7 +534,8 @@ def _absolute_paths(cfg: BilanConfig) -> BilanConfig:
     from dataclasses import replace
 
     keys = ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
-            "hedges", "inventory", "population", "footprint_adjustments", "scenario", "factors")
+            "hedges", "inventory", "population", "footprint_adjustments", "scenario", "factors",
+            "boundaries")
     changes = {k: Path(getattr(cfg, k)).resolve() for k in keys
                if isinstance(getattr(cfg, k, None), Path)}
     if isinstance(cfg.nomenclature, Path):
