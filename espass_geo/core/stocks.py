@@ -14,6 +14,7 @@ import pandas as pd
 from espass_geo.constants import C_TO_CO2
 from espass_geo.reference.factors import (
     artificial_split_parameters,
+    canonical_method,
     hedge_factor,
     land_use_classes,
     map_codes,
@@ -76,6 +77,7 @@ def compute_stocks(
     hedges: pd.DataFrame | None = None,
     min_vegetated_share: float | None = None,
     zpc_override: str | None = None,
+    soil_densities: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Carbon stocks per zone × land use × pool.
 
@@ -96,12 +98,18 @@ def compute_stocks(
     zpc_override
         The user's pedoclimatic zone, applied last to every zone (its ZPC mix is replaced),
         see :func:`espass_geo.territory.zones.zone_attributes`.
+    soil_densities
+        Optional ``zone_id, land_use, density_tC_ha, factor_source, confidence``: soil
+        reference stocks that replace the ZPC ones for those zones (method ``aldo`` only), e.g.
+        ALDO's per-EPCI references (:func:`espass_geo.reference.factors.aldo_epci_soil_densities`)
+        for whole EPCI: 100 ha of cropland at 50.88 tC/ha -> 5 088 tC, whatever the ZPC mix.
 
     Returns
     -------
     DataFrame with :data:`STOCK_COLUMNS`; ``area_ha`` is the land-use area and repeats on each
     pool row (sum areas on ``pool == "soil"`` only).
     """
+    method = canonical_method(method)
     attrs = zone_attributes(zone_attrs, zpc_override=zpc_override)
     lu = land_use_areas(area_table, min_vegetated_share=min_vegetated_share)
     lu = lu.merge(attrs[["zone_id", "zone_name", "zpc", "region_code", "zpc_weight"]],
@@ -120,6 +128,12 @@ def compute_stocks(
     dens = stock_densities(lu[["zpc", "region_code"]], sorted(lu["land_use"].unique()),
                            method=method)
     out = lu.merge(dens, on=["zpc", "region_code", "land_use"], how="inner")
+    if soil_densities is not None and len(soil_densities) and method == "aldo":
+        ref = soil_densities.set_index(["zone_id", "land_use"])
+        key = pd.MultiIndex.from_frame(out[["zone_id", "land_use"]])
+        hit = (out["pool"] == "soil").to_numpy() & key.isin(ref.index)
+        for col in ("density_tC_ha", "factor_source", "confidence"):
+            out.loc[hit, col] = ref[col].reindex(key[hit]).to_numpy()
     out["stock_tC"] = out["area_ha"] * out["density_tC_ha"]
     if hedges is not None and len(hedges):
         out = pd.concat([out, _hedge_stocks(hedges, attrs)], ignore_index=True)

@@ -20,6 +20,14 @@ from espass_geo.reference.factor_set import (  # noqa: F401 - re-exported: the f
 )
 
 METHODS = ("aldo", "ipcc")
+#: other names of a method (issue #13: « aldo-commune » is the default « aldo »); results say
+#: the canonical name
+METHOD_ALIASES = {"aldo-commune": "aldo"}
+
+
+def canonical_method(method: str) -> str:
+    """The canonical name of a soil method: ``"aldo-commune"`` -> ``"aldo"``, others unchanged."""
+    return METHOD_ALIASES.get(method, method)
 FOREST_CLASSES = FOREST_LAND_USES
 ARTIFICIAL_SPLIT_CLASSES = ARTIFICIAL_SPLIT_LAND_USES
 
@@ -159,6 +167,7 @@ def stock_densities(keys: pd.DataFrame, land_uses, *, method: str = "aldo") -> p
     live_biomass and dead_wood (hedges are per km, see :func:`hedge_factor`). Only pools that
     apply to a land use are returned (a zero density is kept for soil of unmapped land).
     """
+    method = canonical_method(method)
     if method not in METHODS:
         raise ValueError(f"la méthode doit être l'une de {METHODS}, pas {method!r}")
     classes = land_use_classes()
@@ -204,6 +213,73 @@ def stock_densities(keys: pd.DataFrame, land_uses, *, method: str = "aldo") -> p
                     rows.append((zpc, region, lu, "live_biomass", float(r["value"]), *_src(r)))
     return pd.DataFrame(rows, columns=["zpc", "region_code", "land_use", "pool",
                                        "density_tC_ha", "factor_source", "confidence"])
+
+
+#: ALDO soil class (land_use_classes.csv) -> column of ALDO's per-EPCI soil table (Ref_Sols,
+#: factors/aldo_epci/ground.csv.gz); the shrubby artificial land of aldo-epci reads
+#: « sols artificiels enherbés » too (data/stocks.js)
+EPCI_SOIL_COLUMNS = {
+    "cultures": "cultures", "prairies": "prairies", "forets": "forêts",
+    "zones_humides": "zones humides", "vergers": "vergers", "vignes": "vignes",
+    "art_impermeabilises": "sols artificiels imperméabilisés",
+    "art_enherbes": "sols artificiels enherbés",
+    "art_arbores": "sols artificiels arborés et buissonants",
+}
+EPCI_SOIL_SOURCE = ("ALDO (ADEME) par EPCI, table Ref_Sols (factors/aldo_epci/ground.csv.gz, "
+                    "commit 7ef0a6a) : stock de sol de référence de l'EPCI, chaque occupation "
+                    "pondérée par son emplacement")
+
+
+def aldo_epci_soil_sirens(zone_ids) -> list[str]:
+    """The zone ids that are SIRENs of ALDO's per-EPCI soil table (order kept)."""
+    from espass_geo.reference.aldo_epci_tables import aldo_epci_table
+
+    known = set(aldo_epci_table("ground")["siren"].str.strip())
+    return [z for z in map(str, zone_ids) if z in known]
+
+
+def aldo_epci_soil_densities(sirens, land_uses) -> pd.DataFrame:
+    """ALDO's per-EPCI soil reference stocks (tC/ha, 0–30 cm) per ``zone_id × land_use``.
+
+    ``sirens``: EPCI SIRENs of ALDO's 2018 list (the first row of a repeated SIREN is read, as
+    ALDO does). Columns ``zone_id, land_use, density_tC_ha, factor_source, confidence``; land
+    uses without ALDO soil class get 0 (as :func:`stock_densities`). E.g. CC Flandre
+    Lys (200040947): cultures 50.88 tC/ha, prairies 74.30 tC/ha, forêts 65.30 tC/ha.
+    """
+    from espass_geo.reference.aldo_epci_tables import aldo_epci_table
+
+    ground = aldo_epci_table("ground")
+    first = ground.assign(siren=ground["siren"].str.strip()).drop_duplicates("siren")
+    first = first.set_index("siren")
+    classes = land_use_classes()
+    rows = []
+    for siren in map(str, sirens):
+        if siren not in first.index:
+            raise FactorError(
+                f"EPCI {siren!r} absent de la table de sols ALDO par EPCI "
+                "(factors/aldo_epci/ground.csv.gz, EPCI au 1er janvier 2018) ; donnez les "
+                "surfaces par commune, ou la ZPC (--zpc)."
+            )
+        rec = first.loc[siren]
+        for lu in land_uses:
+            soil_class = classes.loc[lu, "soil_class"] if lu in classes.index else None
+            if lu == "unmapped" or not isinstance(soil_class, str) or not soil_class:
+                rows.append((siren, lu, 0.0, "aucune classe ALDO : stock nul", "derived"))
+                continue
+            col = EPCI_SOIL_COLUMNS[soil_class]
+            text = str(rec[col]).strip().replace(",", ".")
+            try:
+                value = float(text)
+            except ValueError:
+                raise FactorError(
+                    f"stock de sol ALDO par EPCI illisible pour l'EPCI {siren}, colonne "
+                    f"« {col} » : {text!r} (factors/aldo_epci/ground.csv.gz) ; réinstallez "
+                    "espass-geo."
+                ) from None
+            rows.append((siren, lu, value, f"{EPCI_SOIL_SOURCE}, EPCI {siren} « {col} »",
+                         "primary"))
+    return pd.DataFrame(rows, columns=["zone_id", "land_use", "density_tC_ha", "factor_source",
+                                       "confidence"])
 
 
 def hedge_factor(departement: str) -> tuple[float, str, str]:

@@ -36,6 +36,12 @@ from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.io.parcels import read_parcels
 from espass_geo.present.exports import write_csv
 from espass_geo.reference import data
+from espass_geo.reference.factors import (
+    aldo_epci_soil_densities,
+    aldo_epci_soil_sirens,
+    canonical_method,
+    land_use_classes,
+)
 from espass_geo.runs.landcover import (
     VECTOR_MAP_RESOLUTION_M,
     clc_area_table,
@@ -160,6 +166,28 @@ def _zones_for_area_table(territory: Territory, areas: AreaTable, path) -> tuple
     return zones, attrs, AreaTable(t, summ, [*matched, *areas.notes, *notes])
 
 
+EPCI_SOIL_NOTE_FR = ("Sols : références ALDO par EPCI (pondérées par l'emplacement de chaque "
+                     "occupation), comme ALDO, et non la ZPC de l'EPCI pondérée par la surface "
+                     "des communes (table de surfaces par EPCI, méthode aldo / aldo-commune).")
+
+
+def epci_soil_references(territory: Territory, zones: gpd.GeoDataFrame, at: AreaTable,
+                         method: str) -> pd.DataFrame | None:
+    """ALDO's per-EPCI soil references (:func:`~espass_geo.reference.factors.aldo_epci_soil_densities`)
+    when the zones are whole EPCI from a per-EPCI area table (their SIRENs are not zones of the
+    territory but are in ALDO's table), the method is ``aldo`` and no ZPC is imposed; else None.
+    Communes keep their own ZPC."""
+    if method != "aldo" or territory.zpc_override:
+        return None
+    ids = [str(z) for z in zones["zone_id"]]
+    if not ids or set(ids) & set(territory.zones["zone_id"].astype(str)):
+        return None
+    sirens = aldo_epci_soil_sirens(ids)
+    if not sirens:
+        return None
+    return aldo_epci_soil_densities(sirens, land_use_classes().index.tolist())
+
+
 def _parcel_attrs(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.DataFrame:
     """ZPC/region of each parcel: the zone holding its representative point (else nearest)."""
     pts = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"]},
@@ -279,6 +307,7 @@ def compute_territory_stocks(
             "chaque parcelle ; avec une table de surfaces (--areas) elles ne changeraient pas "
             "les surfaces des zones. Retirez --parcels, ou donnez --landcover au lieu de --areas."
         )
+    method = canonical_method(method)  # « aldo-commune » is « aldo » (issue #13)
     territory = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
     notes = list(territory.notes)
     parcel_gdf = None
@@ -306,10 +335,14 @@ def compute_territory_stocks(
         attrs = zone_attributes(zones, zpc_override=territory.zpc_override)
         if is_synthetic(lc):
             notes.append(SYNTHETIC_NOTE_FR)
-    else:
+    soil_refs = None
+    if landcover is None:
         at = area_table_from_csv(areas)
         zones, attrs, at = _zones_for_area_table(territory, at, areas)
+        soil_refs = epci_soil_references(territory, zones, at, method)
     notes += at.notes
+    if soil_refs is not None:
+        notes.append(EPCI_SOIL_NOTE_FR)
     hedge_df = None
     if hedges is not None:
         # a CSV (validated: numbers, duplicates, zones, km/ha) or a BD Haie linear layer
@@ -318,7 +351,7 @@ def compute_territory_stocks(
         hedge_df = hedges if isinstance(hedges, pd.DataFrame) else read_hedges_any(hedges, zones)
     try:
         stocks = compute_stocks(at.table, attrs, method=method, hedges=hedge_df,
-                                zpc_override=territory.zpc_override)
+                                zpc_override=territory.zpc_override, soil_densities=soil_refs)
     except UnknownLandCoverClassError as exc:
         source = (f"raster d'occupation du sol « {landcover} »" if landcover is not None
                   else f"table de surfaces « {areas} »")
