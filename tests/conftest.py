@@ -59,3 +59,17 @@ def zones_file(tmp_path, two_zones):
     path = tmp_path / "zones_démo.geojson"
     two_zones[["zone_id", "zone_name", "geometry"]].to_crs(4326).to_file(path, engine="pyogrio")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _synthetic_polygons_region():
+    """The suite's synthetic zones (around X0, Y0 = 700 000, 6 600 400: no known commune under
+    them) are given with --zpc only: their region is Hauts-de-France (32), as if every test
+    passed --region 32. The package itself assumes no region (territory.resolve:
+    ZPC_ALONE_DEFAULT_REGION = None; tests/test_national.py checks the error)."""
+    from espass_geo.territory import resolve
+
+    before = resolve.ZPC_ALONE_DEFAULT_REGION
+    resolve.ZPC_ALONE_DEFAULT_REGION = "32"  # session-wide: module fixtures build bilans too
+    yield
+    resolve.ZPC_ALONE_DEFAULT_REGION = before

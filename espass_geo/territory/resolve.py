@@ -76,9 +76,10 @@ ADMIN_EXPRESS_COMMUNE_IDS = ("INSEE_COM",)
 ADMIN_EXPRESS_EPCI_IDS = ("CODE_SIREN", "CODE_EPCI")
 #: Transitional: the region given to zones that have a user ZPC (``zpc=``, ``--zpc``) but no known
 #: region (polygons outside every known commune polygon) when ``region=`` is not given, with a
-#: French note (:data:`ZPC_ALONE_REGION_NOTE`). ``None`` makes it an error naming ``--region``:
-#: the target once the CLI has ``--region`` and the test suite passes it (issue #13, item 3).
-ZPC_ALONE_DEFAULT_REGION: str | None = "32"
+#: French note (:data:`ZPC_ALONE_REGION_NOTE`). ``None`` (the package's setting since --region
+#: exists) makes it an error naming ``--region``: no region is ever assumed (issue #13, item 3).
+#: The test suite sets it for its synthetic polygons (tests/conftest.py).
+ZPC_ALONE_DEFAULT_REGION: str | None = None
 ZPC_ALONE_REGION_NOTE = (
     "Région inconnue pour les zones {zones} (hors des communes dont les limites sont "
     "connues) : facteurs de la région {region} ({name}) appliqués à défaut avec la zone "
