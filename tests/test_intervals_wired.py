@@ -108,9 +108,11 @@ def test_bilan_table_has_an_interval_for_every_stock_and_flow(run):
     assert len(carbon) and carbon[["value_p05", "value_p95"]].notna().all().all()
     assert (carbon["value_p05"] <= carbon["value"] + 1e-9).all()
     assert (carbon["value"] <= carbon["value_p95"] + 1e-9).all()
-    # a published inventory (not an estimate) has no known error: empty bounds
+    # a published inventory (not an estimate): the documented default (factors/uncertainty.csv
+    # user_inventory, σ = 10 %), so every figure of the bilan has an interval
     ghg = b[b["theme"] == "emissions_secteur"]
-    assert len(ghg) and not ghg["estimate"].any() and ghg["value_p05"].isna().all()
+    assert len(ghg) and not ghg["estimate"].any() and ghg["value_p05"].notna().all()
+    assert b[["value_p05", "value_p95"]].notna().all().all()
     # the scenario rows (one per lever) too
     assert b.loc[b["theme"] == "scenario", "value_p05"].notna().all()
     fr = pd.read_csv(out / "bilan_excel_fr.csv", sep=";", decimal=",", encoding="utf-8-sig")

@@ -280,8 +280,9 @@ def test_bilan_intervals_zone_and_total_rows():
 
 
 def test_bilan_emissions_only_when_estimate():
-    # an inventory row (published) has no interval; the demo estimate gets ±50 % at 90 %:
-    # 1 000 tCO2e → [500, 1 500] within MC error (normal, σ = 0.304)
+    # a published inventory row gets the documented default (σ = 10 %: 1 000 → ±164 at
+    # 90 %); the demo estimate gets ±50 % at 90 %: 1 000 tCO2e → [500, 1 500] within MC
+    # error (normal, σ = 0.304)
     rows = []
     for est, cat in ((False, "industrie"), (True, "residentiel")):
         rows.append(dict(zone_id="a", zone_name="A", theme="emissions_secteur", category=cat,
@@ -289,8 +290,8 @@ def test_bilan_emissions_only_when_estimate():
                          source="inv", method="inventaire", estimate=est))
         rows.append(dict(rows[-1], zone_id=TOTAL, zone_name="Territoire"))
     out = u.bilan_intervals(pd.DataFrame(rows), n=20000)
-    pub = out[out["category"] == "industrie"]
-    assert pub["value_p05"].isna().all()
+    pub = out[(out["category"] == "industrie") & (out["zone_id"] == "a")].iloc[0]
+    assert (pub["value_p95"] - pub["value_p05"]) / 2 == pytest.approx(164.5, rel=0.05)
     demo = out[(out["category"] == "residentiel") & (out["zone_id"] == "a")].iloc[0]
     # half-width 1.645 × 0.304 × 1 000 = 500 (the 5th percentile alone has a larger MC error)
     assert (demo["value_p95"] - demo["value_p05"]) / 2 == pytest.approx(500, rel=0.03)

@@ -519,6 +519,11 @@ def _bilan_factor(lk, classes, theme, category, item, method, source, estimate) 
         if bool(estimate) and ("demo_inventory_communes_59_62", "*") in lk:
             return ("demo_inventory_communes_59_62", "*", f"{theme}|{category}|{item}",
                     *_rse(lk, "demo_inventory_communes_59_62", "*"))
+        # every figure has an interval (#13): the footprint posts carry the national
+        # per-capita footprint's error, a published inventory a documented default
+        key = ("consumption_per_capita" if theme == "emissions_poste" else "user_inventory")
+        if (key, "*") in lk:
+            return (key, "*", f"{theme}|{category}|{item}", *_rse(lk, key, "*"))
         return none
     if theme == "scenario":
         return ("scenarios", "*", f"{category}|{item}", *_rse(lk, "scenarios", "*"))
