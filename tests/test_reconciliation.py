@@ -56,9 +56,12 @@ def test_bridge_sums_exactly_to_the_gap_for_every_epci(regional):
 def test_regional_figures_match_the_measured_causes(regional):
     """The author of aldo-epci measured (37 EPCI): stocks 81.84 (default) vs 81.29 MtC
     (aldo-epci), flows 496 vs 635 ktCO2e/an; hedges −1.04 MtC, wood stock −0.21 MtC, dead wood
-    +0.63 MtC / −0.58 ktCO2e/an, wood flows +6.96 ktCO2e/an, forest growth ≈ −148 ktCO2e/an."""
+    +0.63 MtC / −0.58 ktCO2e/an, wood flows +6.96 ktCO2e/an, forest growth ≈ −148 ktCO2e/an.
+    Since the default method prices the soil of whole EPCI with ALDO's per-EPCI references
+    (#13 item 1), the default stock is 81.84 − 0.235 (soil weighting) − 0.020 (artificial
+    split, its soil priced at the same references) = 81.58 MtC, and both causes are 0."""
     t = regional.totals.set_index(["what", "siren"])
-    assert t.loc[("stocks", "TOTAL"), "default"] / 1e6 == pytest.approx(81.84, abs=0.005)
+    assert t.loc[("stocks", "TOTAL"), "default"] / 1e6 == pytest.approx(81.58, abs=0.005)
     assert t.loc[("stocks", "TOTAL"), "aldo_epci"] / 1e6 == pytest.approx(81.29, abs=0.005)
     assert t.loc[("flows", "TOTAL"), "default"] / 1e3 == pytest.approx(496, abs=0.5)
     assert t.loc[("flows", "TOTAL"), "aldo_epci"] / 1e3 == pytest.approx(635, abs=0.5)
@@ -67,6 +70,10 @@ def test_regional_figures_match_the_measured_causes(regional):
     assert st["hedges"] / 1e6 == pytest.approx(-1.04, abs=0.005)
     assert st["wood_products"] / 1e6 == pytest.approx(-0.21, abs=0.005)
     assert st["dead_wood"] / 1e6 == pytest.approx(0.63, abs=0.005)
+    # every EPCI: the soil of each land use is ALDO's per-EPCI reference × the same area
+    per_epci = regional.stocks.set_index("cause").loc[["soil_weighting", "artificial_split"],
+                                                      "delta_tC"]
+    assert per_epci.abs().max() < 1e-3
     assert fl["wood_products"] / 1e3 == pytest.approx(6.96, abs=0.01)
     assert fl["dead_wood"] / 1e3 == pytest.approx(-0.58, abs=0.01)
     assert -150 < fl["forest_data"] / 1e3 < -140
@@ -201,10 +208,11 @@ def test_html_shares_are_percentages():
 
     r = reconcile_with_aldo(f"epci:{DUNKERQUE}")
     html = reconciliation_body(r)
-    # hedges: −5 532 tC of a +18,9 ktC gap ≈ −29,2 % (shares of the bridge table)
+    # hedges: −5 532 tC of a +1 724 tC gap ≈ −320,8 % (shares of the bridge table; the gap
+    # was +18,9 ktC before the soil of whole EPCI took ALDO's per-EPCI references, #13 item 1)
     share = r.stocks.set_index("cause").loc["hedges", "share_of_gap"]
-    assert share == pytest.approx(-0.292, abs=0.001)
-    assert "−29,2\xa0%" in html and "100,0\xa0%" in html
+    assert share == pytest.approx(-3.208, abs=0.001)
+    assert "−320,8\xa0%" in html and "100,0\xa0%" in html
 
 
 def test_tables_only_epci_outside_59_62(tmp_path):
