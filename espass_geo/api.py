@@ -61,7 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import rasterio.io
     import xarray
 
-Method: TypeAlias = Literal["aldo", "ipcc", "aldo-epci"]
+Method: TypeAlias = Literal["aldo", "ipcc", "aldo-epci", "aldo-commune"]
 Engine: TypeAlias = Literal["exact", "center"]
 WoodProducts: TypeAlias = Literal["harvest", "consumption", "none"]
 PathLike: TypeAlias = "str | Path"

@@ -187,7 +187,7 @@ SPEC: tuple[Input, ...] = (
     _i("method", "choice", "Jeu de facteurs pour le sol ; aldo-epci : le calcul par EPCI "
        "d'ALDO sur ses tables (stocks et flows, territoire d'EPCI entiers).", default="aldo",
        flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),
-       scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci")),
+       scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci", "aldo-commune")),
     _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
        default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
     _i("gwp_n2o", "float", "PRG du N2O (273 = GIEC AR6, 265 = AR5).", default=DEFAULT_GWP_N2O,
