@@ -118,16 +118,17 @@ def test_overseas_codes_are_refused(spec, part):
 
 
 def test_stocks_use_each_epci_factors():
-    """Stocks of the ALDO per-EPCI CLC 2018 areas: each EPCI's own ZPC mix and forest location.
+    """Stocks of the ALDO per-EPCI CLC 2018 areas: each EPCI's own soil references and forest
+    location.
 
-    Tables-only EPCI weigh their communes' ZPC by count: cropland soil density
-    Bordeaux (47×14 + 51×13 + 48×1)/28 = 1369/28 = 48.893 tC/ha,
-    Annecy (55×21 + 52×13)/34 = 1831/34 = 53.853, Rennes (51×37 + 50×6)/43 = 2187/43 = 50.860
-    (ALDO's own per-EPCI soil stocks: 48.32, 53.81, 50.85). Broadleaf live biomass: 92.4 (NAQ),
+    Whole EPCI from a per-EPCI table take ALDO's per-EPCI soil references (#13 item 1,
+    factors/aldo_epci/ground.csv.gz « cultures »): cropland soil density Bordeaux 48.31874337,
+    Annecy 53.81390975, Rennes 50.85149915 tC/ha (their communes' ZPC weighed by count gave
+    1369/28 = 48.893, 1831/34 = 53.853, 2187/43 = 50.860). Broadleaf live biomass: 92.4 (NAQ),
     92.46 (ARA), 93.08 (BRE) against 99.57 (GRECO B) for the CU de Dunkerque.
     """
-    expected = {BORDEAUX: (1369 / 28, 92.4), ANNECY: (1831 / 34, 92.46),
-                RENNES: (2187 / 43, 93.08), DUNKERQUE: (None, 99.57)}
+    expected = {BORDEAUX: (48.31874337, 92.4), ANNECY: (53.81390975, 92.46),
+                RENNES: (50.85149915, 93.08), DUNKERQUE: (None, 99.57)}
     crop, total = {}, {}
     for siren, (soil, live) in expected.items():
         with warnings.catch_warnings():

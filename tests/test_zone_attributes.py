@@ -44,7 +44,8 @@ def test_zpc_override_changes_epci_stock_by_the_soil_reference_difference():
     # Before the fix both runs gave the same stock: the EPCI's ZPC mix was rebuilt from the
     # communes and the override dropped. Expected change, by hand: only the soil pool depends
     # on the ZPC, so Δ = Σ over (land use, ZPC share) rows of the base run of
-    # area_ha × (ref[1_1, soil class] − ref[zpc of the row, soil class]).
+    # area_ha × (ref[1_1, soil class] − the row's soil density); the base run of whole EPCI
+    # prices soil with ALDO's per-EPCI references (#13 item 1), the forced one with ZPC 1_1.
     ref, soil_class = _soil_ref(), _soil_class()
     soil = base.stocks[base.stocks["pool"] == "soil"]
     assert set(soil["zpc"]) == {"1_1", "3_1", "4_1"}  # a real mix, not only 1_1
@@ -52,7 +53,7 @@ def test_zpc_override_changes_epci_stock_by_the_soil_reference_difference():
     for r in soil.itertuples(index=False):
         sc = soil_class.get(r.land_use)
         if isinstance(sc, str) and sc:
-            expected += r.area_ha * (ref[("1_1", sc)] - ref[(r.zpc, sc)])
+            expected += r.area_ha * (ref[("1_1", sc)] - r.density_tC_ha)
     assert abs(expected) > 1_000  # tC: the override must matter here
     assert forced.total_stock_tC - base.total_stock_tC == pytest.approx(expected, rel=1e-9)
     # the other pools do not move, the areas are the same, every row is in 1_1
