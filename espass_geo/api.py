@@ -42,6 +42,7 @@ from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.manifest import read_manifest
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
 from espass_geo.reference.factor_set import FactorSet, load_factor_set, use_factors
+from espass_geo.reference.factors import canonical_method
 from espass_geo.runs.aldo_epci import ReconciliationResult, write_reconciliation_outputs
 from espass_geo.runs.bilan import BilanResult, compute_bilan, write_bilan_outputs
 from espass_geo.runs.demo import DemoResult, compute_demo, write_demo_outputs
@@ -355,6 +356,7 @@ def stocks(
     Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _check_choice(engine, _ENGINES, "engine")
     if method == "aldo-epci":
         from espass_geo.runs.aldo_epci import compute_aldo_epci_stocks
@@ -417,6 +419,7 @@ def flows(
     Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
     if method == "aldo-epci":
@@ -489,6 +492,7 @@ def flow_series(
     from espass_geo.runs.flow_series import compute_flow_series
 
     _check_choice(method, _METHODS, "method")
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _no_aldo_epci(method, "une série de flux")
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
@@ -538,6 +542,7 @@ def zan(
     from espass_geo.runs.zan import compute_zan, resolve_communes
 
     _check_choice(method, _METHODS, "method")
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _no_aldo_epci(method, "la vue ZAN")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         if isinstance(territory, str | Path) and boundaries is None and region is None:
@@ -612,6 +617,7 @@ def scenarios(
     cfg = config if isinstance(config, ScenarioConfig) else load_scenario_config(config)
     if method is not None:
         _check_choice(method, _METHODS, "method")
+        method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _no_aldo_epci(method or cfg.method, "des scénarios")
     with _run() as io, use_factors(load_factor_set(factors)) as fs:
         changes: dict[str, Any] = {}
@@ -680,6 +686,7 @@ def bilan(
     if territory is None:
         raise ConfigError("bilan() : donnez un territoire ou config (un fichier bilan.toml).")
     _check_choice(method, _METHODS, "method")
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     _no_aldo_epci(method, "un bilan")
     if isinstance(territory, Territory):  # its zones are resolved again as polygons
         label = label or territory.label

@@ -184,8 +184,10 @@ SPEC: tuple[Input, ...] = (
     _i("region", "str", "Code de région INSEE (ex. 75) des zones d'un fichier hors des communes "
        "connues, avec --zpc (jamais de région par défaut).", flag="--region",
        commands=("stocks", "flows", "emissions", "zan"), bilan=("", "region")),
-    _i("method", "choice", "Jeu de facteurs pour le sol ; aldo-epci : le calcul par EPCI "
-       "d'ALDO sur ses tables (stocks et flows, territoire d'EPCI entiers).", default="aldo",
+    _i("method", "choice", "Jeu de facteurs pour le sol ; aldo-commune : autre nom de aldo "
+       "(ALDO par commune, références de sol par EPCI avec une table de surfaces par EPCI) ; "
+       "aldo-epci : le calcul par EPCI d'ALDO sur ses tables (stocks et flows, territoire d'EPCI "
+       "entiers).", default="aldo",
        flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),
        scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci", "aldo-commune")),
     _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",

@@ -33,6 +33,7 @@ from espass_geo.io.toml import (
     this_year,
 )
 from espass_geo.reference import data
+from espass_geo.reference.factors import canonical_method
 
 CONFIG_KEYS = spec.toml_keys("bilan", "") | {"landcover", "emissions", "scenario", "zan"}
 # the keys of each table, from the one specification of the inputs (espass_geo.spec)
@@ -187,6 +188,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         problems.append(f"{at('method')} : méthode {show(method)} inconnue : écrivez method = "
                         + " ou ".join(f'"{c}"' for c in spec.BY_NAME["method"].choices))
         method = _D["method"]
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     gwp = raw.get("gwp_n2o", _D["gwp_n2o"])
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         problems.append(f"{at('gwp_n2o')} : « gwp_n2o » doit être un nombre entre "

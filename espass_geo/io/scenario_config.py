@@ -85,6 +85,7 @@ from espass_geo.io.toml import (
     this_year,
 )
 from espass_geo.reference import data
+from espass_geo.reference.factors import canonical_method
 
 # the keys of each table, from the one specification of the inputs (espass_geo.spec):
 # [landcover] has the names of bilan.toml; [data] holds the old names, still read
@@ -293,6 +294,7 @@ def load_scenario_config(path: str | Path, *, in_bilan: bool = False) -> Scenari
         add(("method",), f"méthode {show(method)} inconnue : écrivez method = "
                          + " ou ".join(f'"{c}"' for c in spec.BY_NAME["method"].choices))
         method = _D["method"]
+    method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
     gwp = raw.get("gwp_n2o", _D["gwp_n2o"])
     if not is_number(gwp) or not GWP_N2O_RANGE[0] <= gwp <= GWP_N2O_RANGE[1]:
         add(("gwp_n2o",), f"« gwp_n2o » doit être un nombre entre {GWP_N2O_RANGE[0]:g} et "
