@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 CASES = ("invest", "espass", "api", "numpy")
+EXTRA_CASES = ("breakdown",)  # not run by default: per-step timing of the espass path
 SEED = 42
 PIXEL = 10.0
 
@@ -189,6 +190,87 @@ def case_numpy(inp: dict, out: Path) -> dict:
             "delta_tC": totals["fut"] - totals["cur"], "stages": st}
 
 
+def case_breakdown(inp: dict, out: Path) -> dict:
+    """Where ``density_grid`` + ``write_density_grid`` spend their time, for the current date:
+    the same block loop as ``core.density.density_grid`` (1024² blocks) with a timer per step,
+    then the same GeoTIFF profile written three ways (as the package does; without
+    compression; DEFLATE on GDAL's worker threads)."""
+    import rasterio
+    from rasterio.features import rasterize
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    from espass_geo.core.density import MAX_CODE, NODATA, DensityGrid, write_density_grid
+
+    lut = _pool_lut(inp["pools_csv"])
+    zones = _zone(inp["lulc_cur"])
+    st = dict.fromkeys(("alloc", "sindex", "rasterize_zone", "read", "astype_int64", "mask",
+                        "lut_gather", "assign"), 0.0)
+    bs = 1024
+    with rasterio.open(inp["lulc_cur"]) as src:
+        height, width = src.height, src.width
+        t = time.perf_counter()
+        grid = np.full((height, width), NODATA, dtype="float32")
+        st["alloc"] += time.perf_counter() - t
+        geoms, sidx = zones.geometry.values, zones.sindex
+        for row in range(0, height, bs):
+            for col in range(0, width, bs):
+                h, w = min(bs, height - row), min(bs, width - col)
+                win = Window(col, row, w, h)
+                wt = window_transform(win, src.transform)
+                t = time.perf_counter()
+                hit = sidx.query(box(*window_bounds(win, src.transform)), predicate="intersects")
+                st["sindex"] += time.perf_counter() - t
+                t = time.perf_counter()
+                zi = rasterize(((geoms[i], int(i) + 1) for i in hit), out_shape=(h, w),
+                               transform=wt, fill=0, dtype="int32")
+                st["rasterize_zone"] += time.perf_counter() - t
+                t = time.perf_counter()
+                raw = src.read(1, window=win)
+                st["read"] += time.perf_counter() - t
+                t = time.perf_counter()
+                lc = raw.astype(np.int64)
+                st["astype_int64"] += time.perf_counter() - t
+                t = time.perf_counter()
+                valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
+                if src.nodata is not None:
+                    valid &= lc != src.nodata
+                st["mask"] += time.perf_counter() - t
+                t = time.perf_counter()
+                vals = lut[zi[valid], lc[valid]]
+                st["lut_gather"] += time.perf_counter() - t
+                t = time.perf_counter()
+                grid[row:row + h, col:col + w][valid] = np.where(np.isnan(vals), NODATA, vals)
+                st["assign"] += time.perf_counter() - t
+        dg = DensityGrid(array=grid, transform=src.transform, crs=src.crs)
+    st = {f"density.{k}_s": v for k, v in st.items()}
+    t = time.perf_counter()
+    write_density_grid(dg, out / "pkg.tif")
+    st["write.package_deflate_s"] = time.perf_counter() - t
+    size_pkg = (out / "pkg.tif").stat().st_size
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+               "dtype": "float32", "nodata": NODATA, "crs": dg.crs, "transform": dg.transform,
+               "tiled": True, "blockxsize": 256, "blockysize": 256, "bigtiff": "IF_SAFER"}
+    arr3 = grid[np.newaxis]  # a view: what rasterio's write(arr, 1) copies with np.stack
+    t = time.perf_counter()
+    _ = np.stack([grid])
+    st["write.stack_copy_s"] = time.perf_counter() - t
+    del _
+    t = time.perf_counter()
+    with rasterio.open(out / "raw.tif", "w", **profile) as dst:
+        dst.write(arr3)
+    st["write.uncompressed_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with rasterio.open(out / "thr.tif", "w", compress="deflate", predictor=2,
+                       num_threads="ALL_CPUS", **profile) as dst:
+        dst.write(arr3)
+    st["write.deflate_all_cpus_s"] = time.perf_counter() - t
+    return {"stages": st, "package_tif_mb": round(size_pkg / 2**20, 1),
+            "uncompressed_tif_mb": round((out / "raw.tif").stat().st_size / 2**20, 1)}
+
+
 def _child(case: str, size: int, profile: bool) -> None:
     inp = _inputs(size)
     # imports are not timed (the child's wall_s still includes them)
@@ -199,7 +281,7 @@ def _child(case: str, size: int, profile: bool) -> None:
     if case == "api":
         import espass_geo.api  # noqa: F401
     out = Path(tempfile.mkdtemp(prefix=f"bench_invest_{case}_"))
-    fn = {"espass": case_espass, "api": case_api, "numpy": case_numpy}[case]
+    fn = {"breakdown": case_breakdown, "espass": case_espass, "api": case_api, "numpy": case_numpy}[case]
     try:
         if profile:
             import cProfile
@@ -264,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         _child(a._child, sizes[0], a.profile == a._child)
         return 0
     cases = [c for c in a.cases.split(",") if c]
-    bad = set(cases) - set(CASES)
+    bad = set(cases) - set(CASES) - set(EXTRA_CASES)
     if bad:
         p.error(f"cas inconnu(s) {sorted(bad)} ; choisir parmi {','.join(CASES)}")
     all_res = []
@@ -295,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"; map vs stock table {e:.1e}")
             if r.get("rc"):
                 errs = "FAILED: " + r.get("stderr_tail", r.get("error", ""))[-600:]
+            r["loadavg_1min"] = round(os.getloadavg()[0], 2)
             print(f"  {case:7s} wall {r['wall_s']:7.2f} s  work {r.get('work_s', float('nan')):7.2f} s"
-                  f"  peak {r['peak_rss_mb']:7.0f} MiB  {errs}")
+                  f"  peak {r['peak_rss_mb']:7.0f} MiB  load {r['loadavg_1min']:.1f}  {errs}")
             if "stages" in r:
                 print("          stages: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
         ok = {c: r for c, r in row.items() if not r.get("rc") and "work_s" in r}
