@@ -40,6 +40,7 @@ from espass_geo.core.areas import MAX_NODATA_SHARE
 from espass_geo.errors import ConfigError, EspassGeoError, InputFileError, MissingCRSError
 from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.manifest import read_manifest
+from espass_geo.io.scheduler import use_scheduler
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
 from espass_geo.reference.factor_set import FactorSet, load_factor_set, use_factors
 from espass_geo.reference.factors import canonical_method
@@ -339,6 +340,7 @@ def stocks(
     forest: VectorInput | None = None,
     boundaries: VectorInput | None = None,
     region: str | None = None,
+    scheduler: str | None = None,
 ) -> StocksResult:
     """Carbon stocks of a territory (soil, litter, live biomass, dead wood, hedges).
 
@@ -353,6 +355,9 @@ def stocks(
     names the territory in the outputs. ``factors`` (a :class:`FactorSet`, or a folder of
     factor CSVs: a full copy of ``factors/`` or only the tables to amend) replaces the shipped
     tables for this run; the result keeps it (``result.factors``) for :func:`write`.
+    ``scheduler`` (``"threads"``, ``"processes"``, ``"local:N"``, ``"tcp://host:port"``; see
+    :func:`espass_geo.io.scheduler.use_scheduler`) runs the raster work on that Dask scheduler
+    (default: dask's, or the caller's active ``Client``); the notes name it.
     Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
@@ -370,7 +375,8 @@ def stocks(
             result.notes = _finish_notes(result.notes, io)
             result.factors = fs
         return result
-    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+    with _run() as io, use_factors(load_factor_set(factors)) as fs, \
+            use_scheduler(scheduler) as scheduler_note:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field, boundaries=boundaries, region=region)
         lc = _raster_path(landcover, io, "occupation du sol") if landcover is not None else None
@@ -380,7 +386,8 @@ def stocks(
                                           max_nodata_share=max_nodata_share,
                                           nomenclature=nomenclature, code_field=code_field,
                                           forest=_vector(forest, io, "BD Forêt"))
-        result.notes = _finish_notes(result.notes, io)
+        result.notes = _finish_notes(result.notes + ([scheduler_note] if scheduler_note else []),
+                                     io)
         result.landcover = _shown_path(result.landcover, io)
         result.factors = fs
     return result
@@ -409,14 +416,15 @@ def flows(
     forest: VectorInput | None = None,
     boundaries: VectorInput | None = None,
     region: str | None = None,
+    scheduler: str | None = None,
 ) -> FlowsResult:
     """Carbon flows of a territory between two dates (tCO2e/an, + = sequestration).
 
     Either two land-cover rasters of the same grid (``landcover_before``, ``landcover_after``,
     dated by ``years``) or a change table (``changes``). With rasters, the result carries the
     class grids before/after (``result.change_grid``) and the 1 km sealing hotspots
-    (``result.hotspots``, None when nothing was sealed). ``factors``: as for :func:`stocks`.
-    Nothing is written: see :func:`write`.
+    (``result.hotspots``, None when nothing was sealed). ``factors``, ``scheduler``: as for
+    :func:`stocks`. Nothing is written: see :func:`write`.
     """
     _check_choice(method, _METHODS, "method")
     method = canonical_method(method)  # « aldo-commune » -> « aldo » (#13)
@@ -437,7 +445,8 @@ def flows(
             result.notes = _finish_notes(result.notes, io)
             result.factors = fs
         return result
-    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+    with _run() as io, use_factors(load_factor_set(factors)) as fs, \
+            use_scheduler(scheduler) as scheduler_note:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field, boundaries=boundaries, region=region)
         before = (_raster_path(landcover_before, io, "occupation du sol (première date)")
@@ -451,7 +460,8 @@ def flows(
                                          engine=engine, max_nodata_share=max_nodata_share,
                                          nomenclature=nomenclature, code_field=code_field,
                                          forest=_vector(forest, io, "BD Forêt"))
-        result.notes = _finish_notes(result.notes, io)
+        result.notes = _finish_notes(result.notes + ([scheduler_note] if scheduler_note else []),
+                                     io)
         if result.rasters is not None:
             b, a = (_shown_path(p, io) for p in result.rasters)
             assert b is not None and a is not None
@@ -480,6 +490,7 @@ def flow_series(
     forest: VectorInput | None = None,
     boundaries: VectorInput | None = None,
     region: str | None = None,
+    scheduler: str | None = None,
 ) -> FlowSeriesResult:
     """Carbon flows of each period of a series of dated land covers (tCO2e/an, + =
     sequestration), each period annualised over its own length, and the whole series
@@ -496,7 +507,8 @@ def flow_series(
     _no_aldo_epci(method, "une série de flux")
     _check_choice(engine, _ENGINES, "engine")
     _check_choice(wood_products, _WOOD, "wood_products")
-    with _run() as io, use_factors(load_factor_set(factors)) as fs:
+    with _run() as io, use_factors(load_factor_set(factors)) as fs, \
+            use_scheduler(scheduler) as scheduler_note:
         t = _resolve(territory, io, zpc=zpc, id_field=id_field, label=label,
                      name_field=name_field, boundaries=boundaries, region=region)
         result = compute_flow_series(t, landcovers, forest_areas=forest_areas, method=method,
@@ -504,7 +516,8 @@ def flow_series(
                                      engine=engine, max_nodata_share=max_nodata_share,
                                      nomenclature=nomenclature, code_field=code_field,
                                      forest=_vector(forest, io, "BD Forêt"))
-        result.notes = _finish_notes(result.notes, io)
+        result.notes = _finish_notes(result.notes + ([scheduler_note] if scheduler_note else []),
+                                     io)
         result.factors = fs
     return result
 
@@ -667,6 +680,7 @@ def bilan(
     quiet: bool = True,
     name_field: str | None = None,
     factors: FactorsInput = None,
+    scheduler: str | None = None,
 ) -> BilanResult:
     """The full Bilan ESPASS of a territory: stocks, flows, emissions, scenario, one table.
 
@@ -677,12 +691,13 @@ def bilan(
     :class:`~espass_geo.io.bilan_config.BilanConfig`) replaces ``territory`` and the inputs:
     only ``zpc``, ``id_field``, ``name_field``, ``max_nodata_share`` and ``factors`` then apply,
     over the file's values. ``factors``: as for :func:`stocks` (default: the file's
-    ``factors`` folder, else the shipped tables). Nothing is written: see :func:`write`.
+    ``factors`` folder, else the shipped tables). ``scheduler``: as for :func:`stocks`
+    (default: the file's ``scheduler`` key). Nothing is written: see :func:`write`.
     """
     if config is not None:
         return _bilan_from_config(config, zpc=zpc, id_field=id_field, name_field=name_field,
                                   max_nodata_share=max_nodata_share, factors=factors,
-                                  quiet=quiet)
+                                  quiet=quiet, scheduler=scheduler)
     if territory is None:
         raise ConfigError("bilan() : donnez un territoire ou config (un fichier bilan.toml).")
     _check_choice(method, _METHODS, "method")
@@ -718,9 +733,12 @@ def bilan(
                           scenario=Path(scenario) if scenario else None,
                           max_nodata_share=MAX_NODATA_SHARE if max_nodata_share is None
                           else max_nodata_share, name_field=name_field,
-                          factors=Path(factors) if isinstance(factors, str | Path) else None)
-        with use_factors(load_factor_set(factors)) as fs:
+                          factors=Path(factors) if isinstance(factors, str | Path) else None,
+                          scheduler=scheduler)
+        with use_factors(load_factor_set(factors)) as fs, \
+                use_scheduler(scheduler) as scheduler_note:
             result = compute_bilan(cfg, quiet=quiet)
+        _scheduler_note(result, scheduler_note)
         result.factors = fs
         result.notes = _finish_notes(result.notes, io)
         st = cast(StocksResult | None, result.stocks)
@@ -743,21 +761,32 @@ def bilan(
 def _bilan_from_config(config: PathLike | BilanConfig, *, zpc: str | None,
                        id_field: str | None, name_field: str | None,
                        max_nodata_share: float | None, factors: FactorsInput,
-                       quiet: bool) -> BilanResult:
+                       quiet: bool, scheduler: str | None = None) -> BilanResult:
     cfg = config if isinstance(config, BilanConfig) else load_bilan_config(config)
     _no_aldo_epci(cfg.method, "un bilan (bilan.toml)")
     overrides = {k: v for k, v in (("zpc", zpc), ("id_field", id_field),
                                    ("name_field", name_field),
-                                   ("max_nodata_share", max_nodata_share)) if v is not None}
+                                   ("max_nodata_share", max_nodata_share),
+                                   ("scheduler", scheduler)) if v is not None}
     if isinstance(factors, str | Path):
         overrides["factors"] = Path(factors)
     if overrides:  # the caller's values prevail over the file's
         cfg = replace(cfg, **overrides)
     with _run(), use_factors(load_factor_set(factors if factors is not None
-                                             else cfg.factors)) as fs:
+                                             else cfg.factors)) as fs, \
+            use_scheduler(cfg.scheduler) as scheduler_note:
         result = compute_bilan(cfg, quiet=quiet)
+        _scheduler_note(result, scheduler_note)
         result.factors = fs
     return result
+
+
+def _scheduler_note(result: BilanResult, note: str | None) -> None:
+    """The Dask scheduler's note in the bilan's notes and in those of its stocks and flows."""
+    if note:
+        for part in (result, result.stocks, result.flows):
+            if part is not None and note not in part.notes:
+                part.notes.append(note)
 
 
 def aldo(territory: TerritoryInput, *, gwp_n2o: float | None = None,

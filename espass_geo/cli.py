@@ -145,7 +145,8 @@ def _compute_and_write(compute, out_dir, **write_options):
 @spec.options("stocks")
 def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_field, method,
            engine, out_dir, overwrite, no_map, max_nodata_share, factors=None,
-           nomenclature=None, code_field=None, forest=None, boundaries=None, region=None):
+           nomenclature=None, code_field=None, forest=None, boundaries=None, region=None,
+           scheduler=None):
     """Stocks de carbone par zone, occupation du sol et réservoir (+ parcelles, raster, carte)."""
     from functools import partial
 
@@ -158,7 +159,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
                 method=method, engine=engine, max_nodata_share=max_nodata_share,
                 factors=factors,
                 boundaries=boundaries, region=region, nomenclature=nomenclature, code_field=code_field,
-                forest=forest),
+                forest=forest, scheduler=scheduler),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     from espass_geo.present.fmt import fmt_mass_t
 
@@ -172,7 +173,7 @@ def stocks(territory, landcover, areas, parcels, hedges, zpc, id_field, name_fie
 def flows(territory, landcover_before, landcover_after, years, changes, forest_areas, zpc,
           id_field, name_field, method, gwp_n2o, wood_products, out_dir, overwrite, no_map,
           max_nodata_share, factors=None, nomenclature=None, landcover_series=(),
-          code_field=None, forest=None, boundaries=None, region=None):
+          code_field=None, forest=None, boundaries=None, region=None, scheduler=None):
     """Flux de carbone (changements d'occupation du sol, forêt, produits bois), artificialisation."""
     from functools import partial
 
@@ -192,7 +193,7 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                     wood_products=wood_products, max_nodata_share=max_nodata_share,
                     factors=factors,
                 boundaries=boundaries, region=region, nomenclature=nomenclature, code_field=code_field,
-                    forest=forest),
+                    forest=forest, scheduler=scheduler),
             out_dir, overwrite=overwrite, make_map=not no_map, params=_params(),
             inputs=_inputs())
         for r in result.territory_series.itertuples(index=False):
@@ -210,7 +211,8 @@ def flows(territory, landcover_before, landcover_after, years, changes, forest_a
                 method=method, gwp_n2o=gwp_n2o, wood_products=wood_products,
                 max_nodata_share=max_nodata_share, factors=factors,
                 boundaries=boundaries, region=region,
-                nomenclature=nomenclature, code_field=code_field, forest=forest),
+                nomenclature=nomenclature, code_field=code_field, forest=forest,
+                scheduler=scheduler),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{result.territory.label} : flux net {fmt_mass_t(result.net_flux_tCO2e_an, 'tCO₂e')}"
                "/an (positif = séquestration, négatif = émission).")
@@ -296,7 +298,7 @@ def zan(territory, landcover_before, landcover_after, years, consumption, guaran
 @main.command()
 @spec.options("bilan")
 def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quiet,
-          max_nodata_share, factors=None):
+          max_nodata_share, factors=None, scheduler=None):
     """Le bilan ESPASS complet : carte web, rapport, exports (Excel, CSV, GeoPackage)."""
     from espass_geo import api
     from espass_geo.core.bilan_table import synthesis
@@ -311,7 +313,8 @@ def bilan(config, territory, zpc, id_field, name_field, out_dir, overwrite, quie
     r = _compute_and_write(
         lambda: api.bilan(config=config if config is not None else default_config(territory),
                           zpc=zpc, id_field=id_field, name_field=name_field,
-                          max_nodata_share=max_nodata_share, quiet=quiet, factors=factors),
+                          max_nodata_share=max_nodata_share, quiet=quiet, factors=factors,
+                          scheduler=scheduler),
         out_dir, overwrite=overwrite)
     if not quiet:
         sy = synthesis(r.table)

@@ -192,6 +192,10 @@ SPEC: tuple[Input, ...] = (
        scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci", "aldo-commune")),
     _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
        default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
+    _i("scheduler", "str", "Ordonnanceur Dask du calcul raster : threads (défaut, dans ce "
+       "processus), processes, local:N (grappe locale de N processus) ou tcp://hôte:port "
+       "(grappe Dask existante ; voir « Grands territoires » dans le README).",
+       flag="--scheduler", commands=("stocks", "flows", "bilan"), bilan=("", "scheduler")),
     _i("gwp_n2o", "float", "PRG du N2O (273 = GIEC AR6, 265 = AR5).", default=DEFAULT_GWP_N2O,
        flag="--gwp-n2o", commands=("flows", "zan", "aldo"), bilan=("", "gwp_n2o"), scenario=("", "gwp_n2o"),
        range=(200.0, 400.0)),

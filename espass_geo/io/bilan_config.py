@@ -127,6 +127,8 @@ class BilanConfig:
     max_nodata_share: float = _D["max_nodata_share"]
     #: folder of factor CSVs (a full copy of factors/ or a few amended tables); None: shipped
     factors: Path | None = None
+    #: Dask scheduler of the raster work (threads, processes, local:N, tcp://host:port)
+    scheduler: str | None = None
     raw: dict = field(default_factory=dict)
 
 
@@ -384,6 +386,15 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                 problems.append(f"{at('factors')} : dossier de facteurs introuvable « {factors} »"
                                 " : le chemin est relatif au fichier de configuration")
                 factors = None
+    from espass_geo.io.scheduler import scheduler_problem
+
+    scheduler = raw.get("scheduler")
+    problem = scheduler_problem(scheduler)
+    if problem:
+        problems.append(f"{at('scheduler')} : {problem} (ou retirez la clé : threads)")
+        scheduler = None
+    elif isinstance(scheduler, str):
+        scheduler = scheduler.strip()
     if scenario is not None:
         from espass_geo.errors import ScenarioError
         from espass_geo.io.scenario_config import load_scenario_config
@@ -424,7 +435,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        inventory=inventory,
                        population=population, footprint_adjustments=adjustments,
                        scenario=scenario, max_nodata_share=float(max_nodata),
-                       factors=factors, raw=raw)
+                       factors=factors, scheduler=scheduler, raw=raw)
 
 
 #: nomenclature names accepted in bilan.toml (a CSV path is also accepted)
@@ -533,6 +544,8 @@ def config_as_toml(cfg: BilanConfig) -> str:
                                                 else str(cfg.territorialisation))
     if cfg.factors:
         doc["factors"] = Path(cfg.factors).as_posix()
+    if cfg.scheduler:
+        doc["scheduler"] = str(cfg.scheduler)
     return "# Configuration utilisée (espass-geo bilan)\n" + tomli_w.dumps(doc)
 
 
