@@ -221,6 +221,9 @@ def area_table_from_raster(
         ``"exact"`` (default): exact partial-pixel coverage at zone edges with exactextract.
         ``"center"``: pixel-centre rasterization + ``bincount`` by blocks with dask (faster for
         huge rasters; one zone per pixel; closure holds to half a pixel along edges).
+        ``"hybrid"``: the exact areas of ``"exact"`` (exact fractions for the pixels cut by a
+        zone edge, pixel-centre counts inside), by dask blocks
+        (:mod:`espass_geo.core.hybrid_areas`).
     max_nodata_share
         Coverage: a zone with more than 1 % (:data:`NODATA_WARN_SHARE`) of its area outside
         the raster or in no-data gets a :class:`PartialCoverageWarning` (and a note) naming it
@@ -232,8 +235,8 @@ def area_table_from_raster(
     Only the window of the raster that the zones cover is read, by both engines: the cost
     depends on the zones, not on the size of the raster.
     """
-    if engine not in {"exact", "center"}:
-        raise ValueError(f"engine must be 'exact' or 'center', not {engine!r}")
+    if engine not in {"exact", "center", "hybrid"}:
+        raise ValueError(f"engine must be 'exact', 'center' or 'hybrid', not {engine!r}")
     if zones.empty:
         raise EmptyTerritoryError("aucune zone à croiser avec le raster : la sélection du "
                                   "territoire est vide ; vérifiez --territory.")
@@ -256,6 +259,11 @@ def area_table_from_raster(
         with raster_read_errors(label), windowed_dataset(src, window) as wsrc:
             if engine == "exact":
                 raw, _ = _exact_class_areas(wsrc, zones, "zone_id")
+            elif engine == "hybrid":  # exact fractions on edges, centre counts inside
+                from espass_geo.core.hybrid_areas import hybrid_class_areas
+
+                raw = hybrid_class_areas(src.name if src.name in WARP_NOTES else landcover,
+                                         zones, "zone_id", window=window)
             else:
                 raw = _center_class_areas(src.name if src.name in WARP_NOTES else landcover,
                                           zones, "zone_id", window=window)
