@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import xarray
 
 Method: TypeAlias = Literal["aldo", "ipcc", "aldo-epci", "aldo-commune"]
-Engine: TypeAlias = Literal["exact", "center"]
+Engine: TypeAlias = Literal["exact", "center", "hybrid"]
 WoodProducts: TypeAlias = Literal["harvest", "consumption", "none"]
 PathLike: TypeAlias = "str | Path"
 TerritoryInput: TypeAlias = "str | Path | gpd.GeoDataFrame | Territory"

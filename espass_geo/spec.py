@@ -190,8 +190,9 @@ SPEC: tuple[Input, ...] = (
        "entiers).", default="aldo",
        flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),
        scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci", "aldo-commune")),
-    _i("engine", "choice", "Croisement raster : couverture exacte ou centre de pixel.",
-       default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center")),
+    _i("engine", "choice", "Croisement raster : couverture exacte, centre de pixel, ou hybrid "
+       "(mêmes surfaces qu'exact, plus rapide).",
+       default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center", "hybrid")),
     _i("scheduler", "str", "Ordonnanceur Dask du calcul raster : threads (défaut, dans ce "
        "processus), processes, local:N (grappe locale de N processus) ou tcp://hôte:port "
        "(grappe Dask existante ; voir « Grands territoires » dans le README).",
