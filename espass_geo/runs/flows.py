@@ -401,20 +401,26 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
 
 
 def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
-    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 = outside)."""
-    import rasterio
+    """Write ``change.tif`` (band 1 = class before, band 2 = class after, 0 = outside) as a
+    Cloud-Optimized GeoTIFF (256 px deflate tiles, overviews of the nearest class)."""
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as copy_raster
 
     height, width = grid.before.shape
     prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
             "dtype": "uint16", "nodata": 0, "crs": grid.crs, "transform": grid.transform,
             "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
             "bigtiff": "IF_SAFER"}
-    with rasterio.open(out_tif, "w", **prof) as dst:
-        dst.set_band_description(1, "Classe CLC avant")
-        dst.set_band_description(2, "Classe CLC après")
-        dst.update_tags(units="code CLC niveau 3", dates=grid.dates)
-        dst.write(grid.before, 1)
-        dst.write(grid.after, 2)
+    with MemoryFile() as mem:  # a compressed GeoTIFF in memory, then copied as a COG
+        with mem.open(**prof) as dst:
+            dst.set_band_description(1, "Classe CLC avant")
+            dst.set_band_description(2, "Classe CLC après")
+            dst.update_tags(units="code CLC niveau 3", dates=grid.dates)
+            dst.write(grid.before, 1)
+            dst.write(grid.after, 2)
+        with mem.open() as src:
+            copy_raster(src, out_tif, driver="COG", compress="DEFLATE", predictor="YES",
+                        blocksize=256, overview_resampling="NEAREST", bigtiff="IF_SAFER")
     return Path(out_tif)
 
 
