@@ -68,6 +68,25 @@ def test_cluster_gives_the_same_area_table_and_stocks(tmp_path, zones, cluster):
     assert f"Calcul Dask : grappe {cluster.scheduler_address}" in readme
 
 
+def test_flows_on_the_cluster_and_scheduler_on_the_command_line(tmp_path, cluster):
+    before, after = data.demo_landcover_2012_path(), data.demo_landcover_path()
+    kw = {"landcover_before": before, "landcover_after": after, "years": (2012, 2018),
+          "engine": "center"}
+    ref = eg.flows(COMMUNES, **kw)
+    got = eg.flows(COMMUNES, **kw, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(ref.flows, got.flows)
+    pd.testing.assert_frame_equal(ref.transitions, got.transitions)
+    assert any(n.startswith("Calcul Dask : grappe tcp://") for n in got.notes)
+    # the command line: --scheduler reaches the run and its LISEZ-MOI
+    out = tmp_path / "s"
+    r = CliRunner().invoke(main, ["stocks", "-t", COMMUNES, "--landcover", str(after),
+                                  "--engine", "center", "--scheduler", "threads",
+                                  "--out", str(out), "--no-map"])
+    assert r.exit_code == 0, r.output
+    readme = (out / "LISEZ-MOI_stocks.txt").read_text(encoding="utf-8")
+    assert "Calcul Dask : ordonnanceur threads (dans ce processus)." in readme
+
+
 def test_local_cluster_of_worker_processes(zones):
     lc = data.demo_landcover_path()
     local = area_table_from_raster(zones, lc, engine="center")
@@ -149,3 +168,22 @@ def test_bilan_toml_key(tmp_path):
     again = tmp_path / "again.toml"
     again.write_text(config_as_toml(cfg), encoding="utf-8")
     assert load_bilan_config(again).scheduler == "local:2"
+
+
+def test_bilan_passes_the_scheduler_over_the_file(monkeypatch, tmp_path):
+    """espass-geo bilan --scheduler → api.bilan(scheduler=…) → the file's key is replaced."""
+    from espass_geo import api
+
+    seen = {}
+
+    def compute_bilan(cfg, quiet):  # stands for the (long) bilan: records what it is given
+        import dask
+
+        seen["cfg"], seen["dask"] = cfg, dask.config.get("scheduler")
+        raise ConfigError("arrêt du test")
+
+    monkeypatch.setattr(api, "compute_bilan", compute_bilan)
+    r = CliRunner().invoke(main, ["bilan", "-t", COMMUNES, "--scheduler", "processes",
+                                  "--out", str(tmp_path / "b"), "-q"])
+    assert r.exit_code == 2 and "arrêt du test" in r.output
+    assert seen["cfg"].scheduler == "processes" and seen["dask"] == "processes"
