@@ -40,8 +40,8 @@ from espass_geo.core.areas import MAX_NODATA_SHARE
 from espass_geo.errors import ConfigError, EspassGeoError, InputFileError, MissingCRSError
 from espass_geo.io.bilan_config import BilanConfig, load_bilan_config
 from espass_geo.io.manifest import read_manifest
-from espass_geo.io.scheduler import use_scheduler
 from espass_geo.io.scenario_config import ScenarioConfig, load_scenario_config
+from espass_geo.io.scheduler import use_scheduler
 from espass_geo.reference.factor_set import FactorSet, load_factor_set, use_factors
 from espass_geo.reference.factors import canonical_method
 from espass_geo.runs.aldo_epci import ReconciliationResult, write_reconciliation_outputs
@@ -784,7 +784,8 @@ def _bilan_from_config(config: PathLike | BilanConfig, *, zpc: str | None,
 def _scheduler_note(result: BilanResult, note: str | None) -> None:
     """The Dask scheduler's note in the bilan's notes and in those of its stocks and flows."""
     if note:
-        for part in (result, result.stocks, result.flows):
+        parts: list[Any] = [result, result.stocks, result.flows]
+        for part in parts:
             if part is not None and note not in part.notes:
                 part.notes.append(note)
 
