@@ -49,7 +49,10 @@ def _star(rng, cx, cy, r, n):
     """Star-shaped (generally concave) polygon: n vertices at sorted angles, random radii."""
     ang = np.sort(rng.uniform(0, 2 * np.pi, n))
     rad = rng.uniform(0.3 * r, r, n)
-    return shapely.Polygon(np.column_stack([cx + rad * np.cos(ang), cy + rad * np.sin(ang)]))
+    g = shapely.make_valid(shapely.Polygon(np.column_stack([cx + rad * np.cos(ang),
+                                                            cy + rad * np.sin(ang)])))
+    parts = shapely.get_parts(g)
+    return shapely.union_all(parts[shapely.get_type_id(parts) == 3])  # polygonal parts only
 
 
 def _zones(rng, kind, width_m, height_m, x0, y0):

@@ -215,19 +215,41 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
             return pd.DataFrame({"z": [], "code": [], "a": []})
         with rasterio.open(path) as s:
             lc = s.read(1, window=Window(c0 + col0, r0 + row0, w, h)).ravel()
-        # interior: every pixel of every run, gathered, counted per (zone, code)
-        n = rb[rs] - ra[rs]
-        first = (rr[rs] - row0) * w + (ra[rs] - col0)
-        pix = np.repeat(first - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
         zr, zinv = np.unique(np.r_[rz[rs], ez[es]], return_inverse=True)
-        vals = np.r_[lc[pix], lc[(er[es] - row0) * w + (ec[es] - col0)]]
-        codes, cinv = np.unique(vals, return_inverse=True) if vals.size < 1 << 16 \
-            else _small_codes(vals)
-        nc = len(codes)
-        key_runs = np.repeat(zinv[:len(n)] * nc, n) + cinv[:len(pix)]
-        counts = np.bincount(key_runs, minlength=len(zr) * nc).astype(float)
-        counts += np.bincount(zinv[len(n):] * nc + cinv[len(pix):], weights=ef[es],
-                              minlength=len(zr) * nc)
+        nrun = rs.stop - rs.start
+        zrun = zinv[:nrun]
+        first = (rr[rs] - row0) * w + (ra[rs] - col0)
+        n = rb[rs] - ra[rs]
+        epix = (er[es] - row0) * w + (ec[es] - col0)
+        # runs of one row never overlap unless zones do
+        order = np.lexsort((ra[rs], rr[rs]))
+        fo, lo = first[order], first[order] + n[order]
+        overlap = bool(nrun) and bool((fo[1:] < lo[:-1]).any())
+        if overlap or int(n.sum()) < lc.size // 4:
+            # sparse zones (or overlapping ones): gather every pixel of every run
+            pix = np.repeat(first - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            codes, cidx = _small_codes(np.r_[lc[pix], lc[epix]])
+            nc = len(codes)
+            counts = np.bincount(np.repeat(zrun * nc, n) + cidx[:len(pix)],
+                                 minlength=len(zr) * nc).astype(float)
+            ecode = cidx[len(pix):]
+        else:
+            # dense zones: zone raster from run starts and ends (+z at start, −z after the
+            # end, row sums), then one bincount over the block
+            codes, lut_lc = _small_codes(lc)  # distinct codes, code index of every pixel
+            nc = len(codes)
+            zl = np.zeros(h * (w + 1), dtype=np.int32)
+            rows_ = rr[rs] - row0
+            zl[first + rows_] = zrun + 1
+            end = np.zeros_like(zl)
+            end[first + rows_ + n] = zrun + 1
+            zl -= end
+            del end
+            zl = np.cumsum(zl.reshape(h, w + 1), axis=1, dtype=np.int32)[:, :w].ravel()
+            key = (zl * nc if (len(zr) + 1) * nc < 1 << 31 else zl.astype(np.int64) * nc) + lut_lc
+            counts = np.bincount(key, minlength=(len(zr) + 1) * nc).astype(float)[nc:]
+            ecode = lut_lc[epix]
+        counts += np.bincount(zinv[nrun:] * nc + ecode, weights=ef[es], minlength=len(zr) * nc)
         nz = np.flatnonzero(counts)
         out = pd.DataFrame({"z": zr[nz // nc], "code": codes[nz % nc], "a": counts[nz]})
         if nodata is not None:
@@ -253,9 +275,11 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
 
 def _small_codes(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct codes and each value's index, without a sort for small non-negative integers."""
+    if c.size == 0:
+        return np.zeros(0, c.dtype), np.zeros(0, np.int32)
     if c.dtype.kind in "ui" and c.min() >= 0 and c.max() < 1 << 20:
         present = np.flatnonzero(np.bincount(c))
-        lut = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+        lut = np.zeros(int(present[-1]) + 1, dtype=np.int32)
         lut[present] = np.arange(len(present))
         return present.astype(c.dtype), lut[c]
     return np.unique(c, return_inverse=True)
