@@ -54,6 +54,7 @@ gwp_n2o = {gwp_n2o:g}                            # PRG du N2O (273 = GIEC AR6, 2
 # zpc = "2_1"                            # zone pédoclimatique imposée (facultatif)
 # id_field = "INSEE_COM"                 # champ identifiant des zones d'un fichier (facultatif)
 # name_field = "NOM"                     # champ nom des zones d'un fichier (facultatif)
+# scheduler = "local:2"                 # Dask : threads (défaut), processes, local:N, tcp://hôte:port
 
 [landcover]
 after = "demo"              # occupation du sol (GeoTIFF codes CLC, EPSG:2154) : stocks
