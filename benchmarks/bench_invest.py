@@ -15,6 +15,8 @@ stock map of both dates and their totals (tC).
            too, so the outputs match InVEST's three rasters; one zone = the raster's bounding
            box; LUT[1, code] = c_above + c_below + c_soil + c_dead of the pools table (the
            same densities as InVEST, so the totals must agree exactly).
+  espass_mt  the same, inside ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")`` (GDAL compresses
+           the GeoTIFF tiles on every core; nothing else changes).
   api      espass_geo.api.stocks(zone, landcover=…) for both dates (ALDO densities: the area
            table, the stock table and the density grid) + the density map written: what a
            user of the public API runs. Its totals differ from InVEST's by construction
@@ -54,7 +56,7 @@ HARNESS = HERE / "invest_carbon.py"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CASES = ("invest", "espass", "api", "numpy")
+CASES = ("invest", "espass", "espass_mt", "api", "numpy")
 EXTRA_CASES = ("breakdown",)  # not run by default: per-step timing of the espass path
 SEED = 42
 PIXEL = 10.0
@@ -136,6 +138,15 @@ def case_espass(inp: dict, out: Path) -> dict:
     st["change_map_s"] = time.perf_counter() - t
     return {"total_cur_tC": totals["cur"], "total_fut_tC": totals["fut"],
             "delta_tC": totals["fut"] - totals["cur"], "stages": st}
+
+
+def case_espass_mt(inp: dict, out: Path) -> dict:
+    """``espass`` unchanged, run inside ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")``: GDAL's
+    GTiff driver then compresses the DEFLATE tiles on all cores (a user can do the same)."""
+    import rasterio
+
+    with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
+        return case_espass(inp, out)
 
 
 def case_api(inp: dict, out: Path) -> dict:
@@ -281,7 +292,7 @@ def _child(case: str, size: int, profile: bool) -> None:
     if case == "api":
         import espass_geo.api  # noqa: F401
     out = Path(tempfile.mkdtemp(prefix=f"bench_invest_{case}_"))
-    fn = {"breakdown": case_breakdown, "espass": case_espass, "api": case_api, "numpy": case_numpy}[case]
+    fn = {"breakdown": case_breakdown, "espass": case_espass, "espass_mt": case_espass_mt, "api": case_api, "numpy": case_numpy}[case]
     try:
         if profile:
             import cProfile
@@ -365,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             if "profile" in r:
                 print(r.pop("profile"))
             errs = ""
-            if case != "api" and "total_cur_tC" in r:
+            if case not in ("api", "breakdown") and "total_cur_tC" in r:
                 e = max(abs(r[k] - ref[k]) / abs(ref[k]) for k in ("total_cur_tC", "total_fut_tC"))
                 r["rel_err_vs_reference"] = e
                 errs = f"rel.err vs reference {e:.1e}"
@@ -390,9 +401,13 @@ def main(argv: list[str] | None = None) -> int:
             return "—"
 
         print(f"  ratios (wall / work): invest/espass {ratio('invest', 'espass', 'wall_s')} / "
-              f"{ratio('invest', 'espass', 'work_s')}; invest/api {ratio('invest', 'api', 'wall_s')}"
+              f"{ratio('invest', 'espass', 'work_s')}; invest/espass_mt "
+              f"{ratio('invest', 'espass_mt', 'wall_s')} / {ratio('invest', 'espass_mt', 'work_s')}"
+              f"; invest/api {ratio('invest', 'api', 'wall_s')}"
               f" / {ratio('invest', 'api', 'work_s')}; espass/numpy "
-              f"{ratio('espass', 'numpy', 'wall_s')} / {ratio('espass', 'numpy', 'work_s')}")
+              f"{ratio('espass', 'numpy', 'wall_s')} / {ratio('espass', 'numpy', 'work_s')}; "
+              f"espass_mt/numpy {ratio('espass_mt', 'numpy', 'wall_s')} / "
+              f"{ratio('espass_mt', 'numpy', 'work_s')}")
         if "invest" in ok and "espass" in ok:
             e = max(abs(ok["espass"][k] - ok["invest"][k]) / abs(ok["invest"][k])
                     for k in ("total_cur_tC", "total_fut_tC", "delta_tC"))
