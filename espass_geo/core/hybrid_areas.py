@@ -236,8 +236,12 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
         else:
             # dense zones: zone raster from run starts and ends (+z at start, −z after the
             # end, row sums), then one bincount over the block
-            codes, lut_lc = _small_codes(lc)  # distinct codes, code index of every pixel
-            nc = len(codes)
+            cmax = int(lc.max()) + 1 if lc.dtype.kind == "u" else 1 << 31
+            if (len(zr) + 1) * cmax < 1 << 24:  # small codes: the code is its own bin
+                codes, nc, lut_lc = np.arange(cmax), cmax, lc
+            else:  # distinct codes, code index of every pixel
+                codes, lut_lc = _small_codes(lc)
+                nc = len(codes)
             zl = np.zeros(h * (w + 1), dtype=np.int32)
             rows_ = rr[rs] - row0
             zl[first + rows_] = zrun + 1
