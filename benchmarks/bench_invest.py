@@ -15,8 +15,9 @@ stock map of both dates and their totals (tC).
            too, so the outputs match InVEST's three rasters; one zone = the raster's bounding
            box; LUT[1, code] = c_above + c_below + c_soil + c_dead of the pools table (the
            same densities as InVEST, so the totals must agree exactly).
-  espass_mt  the same, inside ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")`` (GDAL compresses
-           the GeoTIFF tiles on every core; nothing else changes).
+  espass_mt  the same ``density_grid``, the maps written with ``write_density_grid``'s profile
+           plus ``num_threads="ALL_CPUS"`` (GDAL compresses the tiles on every core): a
+           measured what-if for a one-option change of ``core/density.py``.
   api      espass_geo.api.stocks(zone, landcover=…) for both dates (ALDO densities: the area
            table, the stock table and the density grid) + the density map written: what a
            user of the public API runs. Its totals differ from InVEST's by construction
@@ -140,13 +141,51 @@ def case_espass(inp: dict, out: Path) -> dict:
             "delta_tC": totals["fut"] - totals["cur"], "stages": st}
 
 
-def case_espass_mt(inp: dict, out: Path) -> dict:
-    """``espass`` unchanged, run inside ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")``: GDAL's
-    GTiff driver then compresses the DEFLATE tiles on all cores (a user can do the same)."""
+def _write_threaded(grid, out_path: Path) -> None:
+    """``write_density_grid``'s GeoTIFF profile plus ``num_threads="ALL_CPUS"`` (GDAL compresses
+    the DEFLATE tiles on every core): the one-option change that ``espass_mt`` measures. (The
+    GDAL_NUM_THREADS configuration option is only honoured by GTiff in update mode, so wrapping
+    the package's writer in ``rasterio.Env`` does not do it.)"""
     import rasterio
 
-    with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
-        return case_espass(inp, out)
+    height, width = grid.array.shape
+    with rasterio.open(out_path, "w", driver="GTiff", width=width, height=height, count=1,
+                       dtype="float32", nodata=grid.nodata, crs=grid.crs,
+                       transform=grid.transform, compress="deflate", tiled=True,
+                       blockxsize=256, blockysize=256, predictor=2, bigtiff="IF_SAFER",
+                       num_threads="ALL_CPUS") as dst:
+        dst.update_tags(units="tC/ha")
+        dst.write(grid.array[np.newaxis])
+
+
+def case_espass_mt(inp: dict, out: Path) -> dict:
+    """``espass`` with the maps written by :func:`_write_threaded` (package's ``density_grid``,
+    same profile, threaded DEFLATE, no ``np.stack`` copy)."""
+    from espass_geo.core.density import NODATA, DensityGrid, density_grid
+
+    st: dict[str, float] = {}
+    lut = _pool_lut(inp["pools_csv"])
+    zones = _zone(inp["lulc_cur"])
+    grids, totals = {}, {}
+    for date in ("cur", "fut"):
+        t = time.perf_counter()
+        grids[date] = density_grid(inp[f"lulc_{date}"], zones, lut)
+        st[f"density_{date}_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        _write_threaded(grids[date], out / f"stock_density_{date}.tif")
+        st[f"write_{date}_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        totals[date] = _grid_total(grids[date])
+        st[f"total_{date}_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cur, fut = grids["cur"], grids["fut"]
+    both = (cur.array != NODATA) & (fut.array != NODATA)
+    d = np.where(both, fut.array - cur.array, np.float32(NODATA)).astype("float32")
+    _write_threaded(DensityGrid(array=d, transform=cur.transform, crs=cur.crs),
+                    out / "stock_density_change.tif")
+    st["change_map_s"] = time.perf_counter() - t
+    return {"total_cur_tC": totals["cur"], "total_fut_tC": totals["fut"],
+            "delta_tC": totals["fut"] - totals["cur"], "stages": st}
 
 
 def case_api(inp: dict, out: Path) -> dict:
@@ -279,6 +318,7 @@ def case_breakdown(inp: dict, out: Path) -> dict:
         dst.write(arr3)
     st["write.deflate_all_cpus_s"] = time.perf_counter() - t
     return {"stages": st, "package_tif_mb": round(size_pkg / 2**20, 1),
+            "threaded_tif_mb": round((out / "thr.tif").stat().st_size / 2**20, 1),
             "uncompressed_tif_mb": round((out / "raw.tif").stat().st_size / 2**20, 1)}
 
 
@@ -393,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"  peak {r['peak_rss_mb']:7.0f} MiB  load {r['loadavg_1min']:.1f}  {errs}")
             if "stages" in r:
                 print("          stages: " + ", ".join(f"{k} {v}" for k, v in r["stages"].items()))
+            sizes_mb = {k: v for k, v in r.items() if k.endswith("_tif_mb")}
+            if sizes_mb:
+                print(f"          output sizes MiB: {sizes_mb}")
         ok = {c: r for c, r in row.items() if not r.get("rc") and "work_s" in r}
 
         def ratio(x: str, y: str, key: str) -> str:
