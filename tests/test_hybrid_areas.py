@@ -173,3 +173,15 @@ def test_engine_hybrid_in_area_table_nodata_and_closure(tmp_path):
     s = hyb.summary.iloc[0]
     assert s["nodata_area_ha"] == pytest.approx(0.025)
     assert s["classified_area_ha"] + s["nodata_area_ha"] == pytest.approx(s["polygon_area_ha"])
+
+
+def test_south_up_grid_same_fractions():
+    # the square of test_fractions_by_hand on a grid whose rows go up (origin y = 0, e = +1):
+    # the same 4 m², split in the same fractions.
+    from affine import Affine
+
+    g = shapely.box(0.5, 0.5, 2.5, 2.5)
+    (_, _, _, ef), (_, _, ra, rb) = edge_fractions_and_runs(np.array([g]),
+                                                            Affine(1, 0, 0, 0, 1, 0), 4, 4)
+    assert sorted(ef) == pytest.approx([0.25] * 4 + [0.5] * 4)
+    assert ef.sum() + (rb - ra).sum() == pytest.approx(4.0)

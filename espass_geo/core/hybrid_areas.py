@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from espass_geo.constants import HA_PER_M2
+from espass_geo.errors import AreaTableError
 
 __all__ = ["edge_fractions_and_runs", "hybrid_class_areas"]
 
@@ -110,7 +111,7 @@ def edge_fractions_and_runs(geoms, transform, height: int, width: int):
     um = 0.5 * (ua + ub)
     col = np.floor(um).astype(np.int64)
     row = np.floor(0.5 * (va + vb)).astype(np.int64)
-    dvp = vb - va
+    dvp = (vb - va) * (1.0 if transform.a * transform.e < 0 else -1.0)  # flipped axes
     here = dvp * (col + 1 - um)
     carry = dvp - here
     keep = (row >= 0) & (row < height)
@@ -170,6 +171,11 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
     with rasterio.open(path) as src:
         nodata = src.nodata
         transform = src.transform
+        if transform.b or transform.d:
+            raise AreaTableError(
+                f"le raster « {path} » a une grille tournée (transformation {tuple(transform)[:6]}"
+                ") : le moteur hybrid ne traite que les grilles nord en haut ; utilisez "
+                "--engine exact ou rééchantillonnez le raster (`gdalwarp`).")
         pixel_ha = abs(transform.a * transform.e) * HA_PER_M2
         if window is None:
             window = raster_window(src, zones.total_bounds)
