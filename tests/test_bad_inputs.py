@@ -21,6 +21,8 @@ from click.testing import CliRunner
 
 from espass_geo.cli import main
 
+pytestmark = pytest.mark.slow  # 314 end-to-end cases of 1 to 8 s: excluded by -m "not slow" (#14)
+
 
 def _collect() -> list[Case]:
     cases: list[Case] = []

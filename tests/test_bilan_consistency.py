@@ -14,6 +14,8 @@ from espass_geo.io.bilan_config import load_bilan_config
 from espass_geo.reference import data
 from espass_geo.territory.resolve import resolve_territory
 
+pytestmark = pytest.mark.slow  # chained command-line runs: excluded by -m "not slow" (#14)
+
 HAUTS_DE_FLANDRE = "200040954"  # 40 communes
 DUNKERQUE = "245900428"  # 17 communes (the ZAE of the demo scenario is in Loon-Plage)
 

@@ -11,6 +11,8 @@ import rasterio
 import espass_geo as eg
 from espass_geo.reference import data
 
+pytestmark = pytest.mark.slow  # runs the whole demo once (~25 s alone, 2 min under load): excluded by -m "not slow" (#14)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):

@@ -42,6 +42,8 @@ from espass_geo.io.scenario_config import (
 )
 from espass_geo.reference import data
 
+pytestmark = pytest.mark.slow  # random documents, several seconds each: excluded by -m "not slow" (#14)
+
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ALL_KEYS = sorted(TOP_KEYS | DATA_KEYS | BASELINE_KEYS | SCENARIO_KEYS | CONFIG_KEYS

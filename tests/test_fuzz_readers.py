@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
@@ -31,6 +32,8 @@ from espass_geo.io.inventory import (
     read_population,
 )
 from espass_geo.io.tables import read_hedges, read_table
+
+pytestmark = pytest.mark.slow  # random tables, several seconds each: excluded by -m "not slow" (#14)
 
 FUZZ = settings(max_examples=100, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

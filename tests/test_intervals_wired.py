@@ -24,6 +24,8 @@ from espass_geo import api
 from espass_geo.core.uncertainty import TOTAL, stock_interval
 from espass_geo.present.fmt import NBSP, NNBSP, fmt_interval_t, fmt_quantity
 
+pytestmark = pytest.mark.slow  # stocks + bilan fixture (~25 s): excluded by -m "not slow" (#14)
+
 IMG = '"><img src=x onerror=alert(1)>'
 SCRIPT = "</script><script>alert(1)</script>"
 FORBIDDEN = ("</script><script>alert", "<img src=x")

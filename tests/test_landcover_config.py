@@ -211,6 +211,7 @@ def test_config_as_toml_round_trip(tmp_path, landcover):
 
 
 # ----------------------------------------------------------------------------- end to end
+@pytest.mark.slow
 def test_bilan_on_the_synthetic_ocsge_layers(tmp_path):
     """Two communes of the demo (Bergues 59067, Bierne 59082) on the synthetic OCS GE layers of
     2012 and 2018 and the demo parcels: the bilan runs, and says its land cover is synthetic

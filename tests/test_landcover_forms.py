@@ -90,6 +90,7 @@ def test_clc_vector_in_another_crs_within_a_tenth_of_a_percent(demo_raster, clc_
     assert any("3035" in n for n in v.notes)
 
 
+@pytest.mark.slow
 def test_eea_raster_in_3035_equals_the_equivalent_lambert93_clc_raster(demo_raster, tmp_path):
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -231,6 +232,7 @@ def test_bdforet_gives_growth_areas_to_flows(hand_ocsge, tmp_path):
 
 
 # ------------------------------------------------------------------ synthetic OCS GE demo
+@pytest.mark.slow
 def test_synthetic_ocsge_demo_stocks_and_flows():
     ocs18 = data.data_path("landcover", "demo_flandre_dunkerque_ocsge2018_synthetic.gpkg")
     ocs12 = data.data_path("landcover", "demo_flandre_dunkerque_ocsge2012_synthetic.gpkg")
@@ -253,6 +255,7 @@ def test_synthetic_ocsge_demo_stocks_and_flows():
     assert fl.change_grid is not None
 
 
+@pytest.mark.slow
 def test_bilan_on_a_three_date_ocsge_series(tmp_path):
     """bilan.toml [landcover] series of three dates: the bilan's flows are the last period's,
     every period is written in flux_series/ (each annualised over its own length)."""

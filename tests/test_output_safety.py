@@ -28,6 +28,8 @@ from espass_geo.io import outputs as io
 from espass_geo.io.manifest import MANIFEST_NAME, read_manifest
 from espass_geo.io.outputs import atomic_output_dir, cleanup_stale
 
+pytestmark = pytest.mark.slow  # kills child runs at every step: excluded by -m "not slow" (#14)
+
 
 def _run(out: Path, files: dict[str, str], **kwargs) -> None:
     with atomic_output_dir(out, **kwargs) as tmp:

@@ -18,6 +18,8 @@ from espass_geo.core.aldo_epci import aldo_epci_flows
 from espass_geo.reference.aldo_epci_tables import epci_rows
 from espass_geo.runs.aldo_epci import reconcile_with_aldo
 
+pytestmark = pytest.mark.slow  # 37-EPCI reconciliation fixture (~20 s): excluded by -m "not slow" (#14)
+
 DUNKERQUE = "245900428"
 
 

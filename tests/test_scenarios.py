@@ -21,6 +21,8 @@ from espass_geo.errors import ScenarioError
 from espass_geo.io.scenario_config import load_scenario_config
 from espass_geo.reference import data
 
+pytestmark = pytest.mark.slow  # scenario fixture (~15 s) and CLI runs: excluded by -m "not slow" (#14)
+
 ATTRS = pd.DataFrame({"zone_id": ["z"], "zpc": ["2_3"], "region_code": ["32"]})
 DEMO = data.data_path("landcover", "scenarios")
 
