@@ -11,13 +11,14 @@ stock map of both dates and their totals (tC).
            never a dependency of espass_geo): writes c_storage_bas/alt + c_change_bas_alt
            (and its per-pool intermediates), totals in raster_values_summary.csv.
   espass   espass_geo.core.density: ``density_grid(tif, zone, lut)`` + ``write_density_grid``
-           for both dates (tiled DEFLATE float32 GeoTIFF, tC/ha), then the change map written
+           for both dates (float32 tC/ha Cloud-Optimized GeoTIFF with overviews, as the
+           package writes it since #14 item 2), then the change map written the same way
            too, so the outputs match InVEST's three rasters; one zone = the raster's bounding
            box; LUT[1, code] = c_above + c_below + c_soil + c_dead of the pools table (the
            same densities as InVEST, so the totals must agree exactly).
-  espass_mt  the same ``density_grid``, the maps written with ``write_density_grid``'s profile
-           plus ``num_threads="ALL_CPUS"`` (GDAL compresses the tiles on every core): a
-           measured what-if for a one-option change of ``core/density.py``.
+  espass_mt  the same ``density_grid``, the maps written as a plain tiled DEFLATE GeoTIFF
+           (no COG, no overviews — like InVEST's outputs) with ``num_threads="ALL_CPUS"``:
+           a measured what-if for the writer of ``core/density.py``.
   api      espass_geo.api.stocks(zone, landcover=…) for both dates (ALDO densities: the area
            table, the stock table and the density grid) + the density map written: what a
            user of the public API runs. Its totals differ from InVEST's by construction
@@ -142,10 +143,10 @@ def case_espass(inp: dict, out: Path) -> dict:
 
 
 def _write_threaded(grid, out_path: Path) -> None:
-    """``write_density_grid``'s GeoTIFF profile plus ``num_threads="ALL_CPUS"`` (GDAL compresses
-    the DEFLATE tiles on every core): the one-option change that ``espass_mt`` measures. (The
-    GDAL_NUM_THREADS configuration option is only honoured by GTiff in update mode, so wrapping
-    the package's writer in ``rasterio.Env`` does not do it.)"""
+    """A plain tiled DEFLATE GeoTIFF (256² tiles, predictor 2; no COG copy, no overviews) with
+    ``num_threads="ALL_CPUS"`` (GDAL compresses the tiles on every core). (The GDAL_NUM_THREADS
+    configuration option is only honoured by GTiff in update mode, so wrapping the package's
+    writer in ``rasterio.Env`` does not do it.)"""
     import rasterio
 
     height, width = grid.array.shape
@@ -159,8 +160,8 @@ def _write_threaded(grid, out_path: Path) -> None:
 
 
 def case_espass_mt(inp: dict, out: Path) -> dict:
-    """``espass`` with the maps written by :func:`_write_threaded` (package's ``density_grid``,
-    same profile, threaded DEFLATE, no ``np.stack`` copy)."""
+    """``espass`` with the maps written by :func:`_write_threaded` (the package's
+    ``density_grid``; plain GeoTIFF, threaded DEFLATE, no ``np.stack`` copy)."""
     from espass_geo.core.density import NODATA, DensityGrid, density_grid
 
     st: dict[str, float] = {}
@@ -243,8 +244,8 @@ def case_numpy(inp: dict, out: Path) -> dict:
 def case_breakdown(inp: dict, out: Path) -> dict:
     """Where ``density_grid`` + ``write_density_grid`` spend their time, for the current date:
     the same block loop as ``core.density.density_grid`` (1024² blocks) with a timer per step,
-    then the same GeoTIFF profile written three ways (as the package does; without
-    compression; DEFLATE on GDAL's worker threads)."""
+    then the map written by the package's ``write_density_grid`` (COG), its two steps timed
+    apart, and as a plain GeoTIFF without compression / with threaded DEFLATE."""
     import rasterio
     from rasterio.features import rasterize
     from rasterio.windows import Window
@@ -298,7 +299,7 @@ def case_breakdown(inp: dict, out: Path) -> dict:
     st = {f"density.{k}_s": v for k, v in st.items()}
     t = time.perf_counter()
     write_density_grid(dg, out / "pkg.tif")
-    st["write.package_deflate_s"] = time.perf_counter() - t
+    st["write.package_s"] = time.perf_counter() - t
     size_pkg = (out / "pkg.tif").stat().st_size
     profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
                "dtype": "float32", "nodata": NODATA, "crs": dg.crs, "transform": dg.transform,
@@ -308,6 +309,21 @@ def case_breakdown(inp: dict, out: Path) -> dict:
     _ = np.stack([grid])
     st["write.stack_copy_s"] = time.perf_counter() - t
     del _
+    # the package's writer, step by step: DEFLATE GeoTIFF in memory, then the COG copy
+    # (overviews averaged, DEFLATE + floating-point predictor)
+    from rasterio.io import MemoryFile
+    from rasterio.shutil import copy as copy_raster
+
+    with MemoryFile() as mem:
+        t = time.perf_counter()
+        with mem.open(compress="deflate", predictor=2, **profile) as dst:
+            dst.write(grid, 1)
+        st["write.pkg_step1_memory_gtiff_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with mem.open() as src:
+            copy_raster(src, out / "cog.tif", driver="COG", compress="DEFLATE", predictor="YES",
+                        blocksize=256, overview_resampling="AVERAGE", bigtiff="IF_SAFER")
+        st["write.pkg_step2_cog_copy_s"] = time.perf_counter() - t
     t = time.perf_counter()
     with rasterio.open(out / "raw.tif", "w", **profile) as dst:
         dst.write(arr3)
