@@ -43,7 +43,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -454,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"          output sizes MiB: {sizes_mb}")
         ok = {c: r for c, r in row.items() if not r.get("rc") and "work_s" in r}
 
-        def ratio(x: str, y: str, key: str) -> str:
+        def ratio(x: str, y: str, key: str, ok: dict = ok) -> str:
             if x in ok and y in ok and ok[y][key]:
                 return f"{ok[x][key] / ok[y][key]:.2f}"
             return "—"
