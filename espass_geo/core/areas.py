@@ -332,7 +332,11 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
     share = np.divide(nod, poly, out=np.zeros_like(nod), where=poly > 0)
     names = (zones.set_index("zone_id")["zone_name"] if "zone_name" in zones
              else pd.Series(dtype=object))
-    rows = [(share[i], summary["zone_id"].iloc[i], nod[i], poly[i]) for i in range(len(share))]
+    # only the zones above the warning share are described (50 000 parcels: a row per zone
+    # built with .iloc cost ~2 s, found profiling the hybrid engine)
+    ids = summary["zone_id"].to_numpy()
+    hit = np.flatnonzero(share > min(warn_share, max_nodata_share))
+    rows = [(share[i], ids[i], nod[i], poly[i]) for i in hit]
 
     def describe(items) -> str:
         items = sorted(items, key=lambda r: -r[0])
