@@ -137,6 +137,7 @@ def _readme_example() -> str:
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
+@pytest.mark.slow
 def test_readme_notebook_bilan_from_geodataframe_and_dataarray(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ns: dict = {}
@@ -193,6 +194,7 @@ def test_emissions_take_a_flows_result(two_communes):
     assert set(land.index) == {"59067", "59082"}
 
 
+@pytest.mark.slow
 def test_scenarios_with_a_dataarray_equal_the_file_run(tmp_path):
     from test_scenarios import HEDGES, write_config
 

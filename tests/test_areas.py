@@ -186,6 +186,7 @@ def test_real_demo_raster_closes():
     assert isinstance(at.pivot(), pd.DataFrame)
 
 
+@pytest.mark.slow
 def test_centre_engine_on_a_distributed_cluster(tmp_path):
     """The same area table when the blocks run on dask.distributed worker processes."""
     distributed = pytest.importorskip("distributed")

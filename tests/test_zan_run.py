@@ -98,6 +98,7 @@ def test_zan_command_writes_the_tables(three, tmp_path):
         assert (out / f).is_file(), f
 
 
+@pytest.mark.slow
 def test_bilan_with_a_cerema_file(three, tmp_path):
     cfg = tmp_path / "bilan.toml"
     cfg.write_text('title = "Trois communes"\nterritory = "59005,59009,59015"\n'

@@ -391,6 +391,7 @@ year = 2030
     assert "zan_hectares.csv" in readme
 
 
+@pytest.mark.slow
 def test_demo_zan_file_runs():
     path = data.data_path("landcover", "scenarios") / "flandre_dunkerque_zan.toml"
     r = eg.scenarios(load_scenario_config(path))
@@ -409,6 +410,7 @@ def test_demo_zan_file_runs():
     assert (env["over_ha"] == 0).all()
 
 
+@pytest.mark.slow
 def test_demo_zan_file_with_the_demo_consumption(tmp_path):
     # the same scenarios with [zan] consumption = "demo" (the embedded Cerema-format file, an
     # estimate): « loi » starts from its 2011–2020 reference and the years observed since 2021

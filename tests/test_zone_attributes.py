@@ -229,6 +229,7 @@ def test_cli_emissions_accepts_zpc(tmp_path):
     assert not (tmp_path / "out").exists()  # no partial output
 
 
+@pytest.mark.slow
 def test_cli_bilan_zpc_changes_the_epci_result(tmp_path):
     from click.testing import CliRunner
 
