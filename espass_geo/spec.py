@@ -190,9 +190,11 @@ SPEC: tuple[Input, ...] = (
        "entiers).", default="aldo",
        flag="--method", commands=("stocks", "flows", "zan"), bilan=("", "method"),
        scenario=("", "method"), choices=("aldo", "ipcc", "aldo-epci", "aldo-commune")),
-    _i("engine", "choice", "Croisement raster : couverture exacte, centre de pixel, ou hybrid "
-       "(mêmes surfaces qu'exact, plus rapide).",
-       default="exact", flag="--engine", commands=("stocks",), choices=("exact", "center", "hybrid")),
+    _i("engine", "choice", "Croisement raster : hybrid (couverture exacte des pixels coupés par "
+       "un bord, comptage des pixels intérieurs ; mêmes surfaces qu'exact à 1e-7 ha près, 2 à 4 "
+       "fois plus rapide), exact (exactextract) ou center (centre de pixel).",
+       default="hybrid", flag="--engine", commands=("stocks",),
+       choices=("exact", "center", "hybrid")),
     _i("scheduler", "str", "Ordonnanceur Dask du calcul raster : threads (défaut, dans ce "
        "processus), processes, local:N (grappe locale de N processus) ou tcp://hôte:port "
        "(grappe Dask existante ; voir « Grands territoires » dans le README).",

@@ -155,7 +155,7 @@ def compute_territory_flows(
     method: str = "aldo",
     gwp_n2o: float = DEFAULT_GWP_N2O,
     wood_products: str = "harvest",
-    engine: str = "exact",
+    engine: str = "hybrid",
     max_nodata_share: float = 0.5,
     nomenclature: str | Path | None = "clc",
     code_field: str | None = None,

@@ -102,7 +102,7 @@ def is_synthetic(landcover: str | Path | LandCover | None) -> bool:
 
 
 def area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
-               parcels: gpd.GeoDataFrame | None = None, engine: str = "exact",
+               parcels: gpd.GeoDataFrame | None = None, engine: str = "hybrid",
                max_nodata_share: float = MAX_NODATA_SHARE) -> AreaTable:
     """The area table of ``zones`` on a raster or a vector land cover (codes of the product,
     for a raster; CLC/espass_geo codes for a vector, recoded at reading)."""
@@ -167,7 +167,7 @@ def pieces_class_areas(lc: LandCover, pieces: gpd.GeoDataFrame, id_col: str) -> 
 
 
 def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *,
-                 years: tuple[int, int], engine: str = "exact",
+                 years: tuple[int, int], engine: str = "hybrid",
                  max_nodata_share: float = MAX_NODATA_SHARE,
                  nomenclature: str | Path | None = "clc"):
     """The change table of ``zones`` between two land covers of any form: two rasters (same
@@ -253,7 +253,7 @@ def grid_views(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover) -> 
 
 
 def clc_area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
-                   parcels: gpd.GeoDataFrame | None = None, engine: str = "exact",
+                   parcels: gpd.GeoDataFrame | None = None, engine: str = "hybrid",
                    max_nodata_share: float = MAX_NODATA_SHARE,
                    nomenclature: str | Path | None = "clc") -> AreaTable:
     """:func:`area_table` with the codes of a raster recoded to CLC codes (a vector layer's

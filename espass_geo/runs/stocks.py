@@ -280,7 +280,7 @@ def compute_territory_stocks(
     hedges: str | Path | pd.DataFrame | None = None,
     zpc: str | None = None,
     method: str = "aldo",
-    engine: str = "exact",
+    engine: str = "hybrid",
     max_nodata_share: float = MAX_NODATA_SHARE,
     id_field: str | None = None,
     name_field: str | None = None,
