@@ -32,6 +32,7 @@ FOREST_CLASSES = FOREST_LAND_USES
 ARTIFICIAL_SPLIT_CLASSES = ARTIFICIAL_SPLIT_LAND_USES
 
 
+@data.factor_cache  # read-only for its callers; 5 000+ calls a demo (profile, #14 item 6)
 def land_use_classes() -> pd.DataFrame:
     return data.factor_table("land_use_classes").set_index("land_use")
 
