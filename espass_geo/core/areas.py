@@ -370,26 +370,44 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
 
 def _apply_parcels(src, zones, parcels, raw, engine):
     """Replace the raster classes inside parcels by the parcels' declared classes."""
+    return apply_parcels(zones, parcels, raw,
+                         lambda pieces: _exact_class_areas(src, pieces, "piece_id")[0],
+                         source="raster", clip_negative=engine == "center")
+
+
+def apply_parcels(zones, parcels, raw, class_areas, *, source: str,
+                  clip_negative: bool = False, code_of=None, stacklevel: int = 5):
+    """Inside parcels the declared class replaces the land cover, for any engine.
+
+    ``class_areas(pieces)`` gives the land-cover areas inside the parcel × zone ``pieces``
+    (``piece_id, code, area_ha``: exactextract on a raster, exact overlay on a vector layer);
+    ``source`` names the land cover in the note (« raster », « vectorielle »); ``code_of``
+    normalises the declared codes like the land cover's; ``clip_negative``: an inexact engine
+    (pixel centres) cannot be exactly consistent with an exact removal, tiny negatives are
+    clipped. Returns (raw, parcel area per zone, disagreement per zone, notes).
+    """
     if parcels.crs is None or parcels.crs.to_epsg() != 2154:
         raise CRSMismatchError("les parcelles doivent être en EPSG:2154 ; lisez-les avec "
                                "read_parcels().")
     notes: list[str] = []
     msg = overlap_notice(parcels, "Des parcelles", "cette surface est comptée deux fois dans "
-                         "les communes concernées", stacklevel=4)
+                         "les communes concernées", stacklevel=stacklevel)
     if msg:
         notes.append(msg)
     pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
                          zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
     pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)
-    pieces["piece_id"] = np.arange(len(pieces))
-    pieces["piece_ha"] = pieces.geometry.area * HA_PER_M2
     if pieces.empty:
         zero = pd.Series(0.0, index=zones["zone_id"].to_numpy())
         return raw, zero, zero, notes
-    inside, _ = _exact_class_areas(src, pieces[["piece_id", "geometry"]], "piece_id")
+    if code_of is not None:
+        pieces["code"] = code_of(pieces["code"].to_numpy())
+    pieces["piece_id"] = np.arange(len(pieces))
+    pieces["piece_ha"] = pieces.geometry.area * HA_PER_M2
+    inside = class_areas(pieces[["piece_id", "geometry"]])
     inside = inside.merge(pieces[["piece_id", "zone_id", "code"]].rename(
         columns={"code": "declared"}), on="piece_id")
-    # raster area removed from each zone, per class
+    # land-cover area removed from each zone, per class
     removed = inside.groupby(["zone_id", "code"], as_index=False)["area_ha"].sum()
     removed["area_ha"] *= -1
     removed["area_source"] = "landcover"
@@ -401,19 +419,18 @@ def _apply_parcels(src, zones, parcels, raw, engine):
     disagreement = (pieces["piece_ha"] - pieces["agree_ha"]).groupby(pieces["zone_id"]).sum()
     parcel_area = pieces.groupby("zone_id")["piece_ha"].sum()
     raw = pd.concat([raw, removed, declared], ignore_index=True)
-    # the centre engine cannot be exactly consistent with exact removal: clip tiny negatives
     raw = raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum()
-    net = raw.groupby(["zone_id", "code"])["area_ha"].transform("sum")
-    if engine == "center":
+    if clip_negative:
+        net = raw.groupby(["zone_id", "code"])["area_ha"].transform("sum")
         raw.loc[net < 0, "area_ha"] -= net[net < 0]
     total_dis = float(disagreement.sum())
     total_par = float(parcel_area.sum())
     if total_par > 0:
-        msg = (f"Parcelles : {fmt_area_ha(total_par)} déclarés ; l'occupation du sol raster diffère "
-               f"de la culture déclarée sur {fmt_area_ha(total_dis)} "
-               f"({fmt_percent(total_dis / total_par)}). La déclaration des parcelles prévaut à "
-               "l'intérieur des parcelles.")
-        notes.append(msg)
+        notes.append(
+            f"Parcelles : {fmt_area_ha(total_par)} déclarés ; l'occupation du sol {source} "
+            f"diffère de la culture déclarée sur {fmt_area_ha(total_dis)} "
+            f"({fmt_percent(total_dis / total_par)}). La déclaration des parcelles prévaut à "
+            "l'intérieur des parcelles.")
     zid = zones["zone_id"].to_numpy()
     return (raw, parcel_area.reindex(zid, fill_value=0.0),
             disagreement.reindex(zid, fill_value=0.0), notes)

@@ -46,7 +46,7 @@ from espass_geo.errors import (
     OverlappingZonesWarning,
 )
 from espass_geo.io.vectors import overlap_notice
-from espass_geo.present.fmt import fmt_area_ha, fmt_percent
+from espass_geo.present.fmt import fmt_area_ha
 
 #: Pairs (zone piece × land-cover polygon) handled per task: bounds the memory of the
 #: intersection geometries (~50 000 boundary pairs ≈ a few tens of MB).
@@ -324,52 +324,13 @@ def _overlap_in_zones(raw: pd.DataFrame, polygon: pd.Series, label: str,
 def _apply_parcels_vector(lc, zones, parcels, raw):
     """The vector twin of :func:`espass_geo.core.areas._apply_parcels`: inside parcels the
     declared class replaces the land cover (exact overlay instead of exactextract)."""
-    if parcels.crs is None or parcels.crs.to_epsg() != 2154:
-        raise CRSMismatchError("les parcelles doivent être en EPSG:2154 ; lisez-les avec "
-                               "read_parcels().")
-    notes: list[str] = []
-    msg = overlap_notice(parcels, "Des parcelles", "cette surface est comptée deux fois dans "
-                         "les communes concernées", stacklevel=5)
-    if msg:
-        notes.append(msg)
-    pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
-                         zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
-    pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)
-    if pieces.empty:
-        zero = pd.Series(0.0, index=zones["zone_id"].to_numpy())
-        return raw, zero, zero, notes
-    pieces["code"] = _code_str(pieces["code"].to_numpy())
-    pieces["piece_id"] = np.arange(len(pieces))
-    pieces["piece_ha"] = pieces.geometry.area * HA_PER_M2
-    inside = class_areas_vector(lc, pieces[["piece_id", "geometry"]], "piece_id")
-    inside = inside.merge(pieces[["piece_id", "zone_id", "code"]].rename(
-        columns={"code": "declared"}), on="piece_id")
-    removed = inside.groupby(["zone_id", "code"], as_index=False)["area_ha"].sum()
-    removed["area_ha"] *= -1
-    removed["area_source"] = "landcover"
-    declared = pieces.groupby(["zone_id", "code"], as_index=False)["piece_ha"].sum().rename(
-        columns={"piece_ha": "area_ha"})
-    declared["area_source"] = "parcels"
-    agree = inside[inside["code"] == inside["declared"]].groupby("piece_id")["area_ha"].sum()
-    pieces["agree_ha"] = pieces["piece_id"].map(agree).fillna(0.0)
-    disagreement = (pieces["piece_ha"] - pieces["agree_ha"]).groupby(pieces["zone_id"]).sum()
-    parcel_area = pieces.groupby("zone_id")["piece_ha"].sum()
-    raw = pd.concat([raw, removed, declared], ignore_index=True)
-    raw = raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum()
-    total_dis = float(disagreement.sum())
-    total_par = float(parcel_area.sum())
-    if total_par > 0:
-        notes.append(
-            f"Parcelles : {fmt_area_ha(total_par)} déclarés ; l'occupation du sol vectorielle "
-            f"diffère de la culture déclarée sur {fmt_area_ha(total_dis)} "
-            f"({fmt_percent(total_dis / total_par)}). La déclaration des parcelles prévaut à "
-            "l'intérieur des parcelles.")
-    zid = zones["zone_id"].to_numpy()
-    return (raw, parcel_area.reindex(zid, fill_value=0.0),
-            disagreement.reindex(zid, fill_value=0.0), notes)
+    from espass_geo.core.areas import apply_parcels
+
+    return apply_parcels(zones, parcels, raw,
+                         lambda pieces: class_areas_vector(lc, pieces, "piece_id"),
+                         source="vectorielle", code_of=_code_str, stacklevel=6)
 
 
-# ------------------------------------------------------------------ change table
 def change_table_from_vectors(
     zones: gpd.GeoDataFrame,
     before,

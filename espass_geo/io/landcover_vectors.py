@@ -136,6 +136,60 @@ def _layer_bbox(bbox, crs):
     return tuple(tr.transform_bounds(*bbox, densify_pts=21))
 
 
+def clean_polygons(gdf: gpd.GeoDataFrame, label: str, layer_crs, *, what: str, note: str,
+                   remedy: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """A polygon layer as read, made usable (shared by the land-cover and OCS GE readers):
+    points and lines refused, entities without geometry dropped, collections reduced to their
+    polygons, reprojected to Lambert-93, non-finite coordinates refused, invalid geometries
+    repaired. ``what`` names the layer in errors (« couche OCS GE »), ``note`` in notes,
+    ``remedy`` ends the refusal of non-polygons. Returns the layer and French notes."""
+    import shapely
+
+    notes: list[str] = []
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    tid = shapely.get_type_id(geoms)
+    bad = np.isin(tid, list(_NOT_POLYGON))
+    if bad.any():
+        types = sorted({_NOT_POLYGON[t] for t in np.unique(tid[bad])})
+        raise InputFileError(
+            f"{what} « {label} » : {int(bad.sum())} entité(s) sur {len(gdf)} ne sont pas des "
+            f"polygones ({', '.join(types)}) ; {remedy}")
+    nogeom = (tid < 0) | shapely.is_empty(geoms)
+    if nogeom.any():
+        notes.append(f"{note} « {label} » : {int(nogeom.sum())} entité(s) sans géométrie "
+                     "écartée(s).")
+        gdf = gdf[~nogeom]
+    coll = tid[~nogeom] == 7
+    if coll.any():
+        g = np.asarray(gdf.geometry.values, dtype=object)
+        g[coll] = [polygonal_part(x) for x in g[coll]]
+        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
+        gdf = gdf[gdf.geometry.notna()]
+    if gdf.crs is None or gdf.crs.to_epsg() != 2154:
+        try:
+            gdf = gdf.to_crs(LAMBERT93)
+        except Exception as exc:  # noqa: BLE001 - pyproj CRSError / ProjError flavours
+            raise MissingCRSError(
+                f"{what} « {label} » : son système de coordonnées ({_crs_text(gdf.crs)}) ne se "
+                f"convertit pas en Lambert-93 ({str(exc)[:120]}) ; reprojetez-la "
+                "(`ogr2ogr -t_srs EPSG:2154 sortie.gpkg entree`).") from None
+        notes.append(f"{note} « {label} » reprojetée de {_crs_text(layer_crs)} en Lambert-93.")
+    if len(gdf) and not np.isfinite(gdf.total_bounds).all():
+        raise InputFileError(
+            f"{what} « {label} » : coordonnées non finies (inf, NaN) après conversion en "
+            "Lambert-93 ; vérifiez le système de coordonnées déclaré.")
+    invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values, dtype=object))
+    if invalid.any():
+        fixed = repair_geometries(gdf.loc[invalid, [gdf.geometry.name]], label)
+        g = np.asarray(gdf.geometry.values, dtype=object)
+        g[invalid] = [polygonal_part(x) for x in fixed.geometry.values]
+        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
+        gdf = gdf[gdf.geometry.notna()]
+        notes.append(f"{note} « {label} » : {int(invalid.sum())} géométrie(s) invalide(s) "
+                     "réparée(s) (shapely make_valid).")
+    return gdf, notes
+
+
 def read_landcover_vector(
     path: str | Path,
     *,
@@ -168,7 +222,6 @@ def read_landcover_vector(
     code are dropped (noted), overlapping polygons are warned about.
     """
     import pyogrio
-    import shapely
 
     from espass_geo.reference.crosswalks import (
         detect_vector_product,
@@ -244,51 +297,11 @@ def read_landcover_vector(
     except Exception as exc:  # noqa: BLE001
         raise InputFileError(f"couche d'occupation du sol « {label} » illisible ; donnez un "
                              f"fichier valide. Détail GDAL : {_gdal_detail(exc)}") from None
-    notes: list[str] = []
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    tid = shapely.get_type_id(geoms)
-    bad = np.isin(tid, list(_NOT_POLYGON))
-    if bad.any():
-        types = sorted({_NOT_POLYGON[t] for t in np.unique(tid[bad])})
-        raise InputFileError(
-            f"couche d'occupation du sol « {label} » : {int(bad.sum())} entité(s) sur {len(gdf)} "
-            f"ne sont pas des polygones ({', '.join(types)}) ; une occupation du sol couvre des "
-            "surfaces : donnez la couche de polygones (ou un raster).")
-    nogeom = (tid < 0) | shapely.is_empty(geoms)
-    if nogeom.any():
-        notes.append(f"Occupation du sol « {label} » : {int(nogeom.sum())} entité(s) sans "
-                     "géométrie écartée(s).")
-        gdf = gdf[~nogeom]
-    coll = tid[~nogeom] == 7
-    if coll.any():
-        g = np.asarray(gdf.geometry.values, dtype=object)
-        g[coll] = [polygonal_part(x) for x in g[coll]]
-        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
-        gdf = gdf[gdf.geometry.notna()]
-    epsg = gdf.crs.to_epsg() if gdf.crs is not None else None
-    if epsg != 2154:
-        try:
-            gdf = gdf.to_crs(LAMBERT93)
-        except Exception as exc:  # noqa: BLE001 - pyproj CRSError / ProjError flavours
-            raise MissingCRSError(
-                f"couche d'occupation du sol « {label} » : son système de coordonnées "
-                f"({_crs_text(gdf.crs)}) ne se convertit pas en Lambert-93 ({str(exc)[:120]}) ; "
-                "reprojetez-la (`ogr2ogr -t_srs EPSG:2154 sortie.gpkg entree`).") from None
-        notes.append(f"Occupation du sol « {label} » reprojetée de "
-                     f"{_crs_text(pyogrio_crs(layer_crs))} en Lambert-93.")
-    if len(gdf) and not np.isfinite(gdf.total_bounds).all():
-        raise InputFileError(
-            f"couche d'occupation du sol « {label} » : coordonnées non finies (inf, NaN) après "
-            "conversion en Lambert-93 ; vérifiez le système de coordonnées déclaré.")
-    invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values, dtype=object))
-    if invalid.any():
-        fixed = repair_geometries(gdf.loc[invalid, [gdf.geometry.name]], label)
-        g = np.asarray(gdf.geometry.values, dtype=object)
-        g[invalid] = [polygonal_part(x) for x in fixed.geometry.values]
-        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
-        gdf = gdf[gdf.geometry.notna()]
-        notes.append(f"Occupation du sol « {label} » : {int(invalid.sum())} géométrie(s) "
-                     "invalide(s) réparée(s) (shapely make_valid).")
+    gdf, notes = clean_polygons(
+        gdf, label, pyogrio_crs(layer_crs), what="couche d'occupation du sol",
+        note="Occupation du sol",
+        remedy="une occupation du sol couvre des surfaces : donnez la couche de polygones (ou "
+               "un raster).")
     codes, cnotes = vector_codes(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), fields=fields,
                              product=product, source=label)
     notes.extend(cnotes)

@@ -41,16 +41,15 @@ from espass_geo.errors import (
     UnknownLandCoverClassError,
 )
 from espass_geo.io.landcover_vectors import (
-    _NOT_POLYGON,
     SAMPLE_ROWS,
-    _crs_text,
     _have_arrow,
     _layer_bbox,
     _layer_name,
     _overlap_check,
+    clean_polygons,
     pyogrio_crs,
 )
-from espass_geo.io.vectors import _gdal_detail, polygonal_part, repair_geometries, split_layer
+from espass_geo.io.vectors import _gdal_detail, split_layer
 from espass_geo.present.fmt import fmt_area_ha
 
 #: factor table of the décret's (cover, use) flags
@@ -176,7 +175,6 @@ def _read(file, layer, label: str, info, fields: list[str], bbox) -> tuple[gpd.G
     empty geometries dropped, collections reduced to their polygons, reprojected, invalid
     geometries repaired)."""
     import pyogrio
-    import shapely
 
     try:
         with warnings.catch_warnings():
@@ -187,46 +185,8 @@ def _read(file, layer, label: str, info, fields: list[str], bbox) -> tuple[gpd.G
     except Exception as exc:  # noqa: BLE001
         raise InputFileError(f"couche OCS GE « {label} » illisible ; donnez un fichier valide. "
                              f"Détail GDAL : {_gdal_detail(exc)}") from None
-    notes: list[str] = []
-    geoms = np.asarray(gdf.geometry.values, dtype=object)
-    tid = shapely.get_type_id(geoms)
-    bad = np.isin(tid, list(_NOT_POLYGON))
-    if bad.any():
-        types = sorted({_NOT_POLYGON[t] for t in np.unique(tid[bad])})
-        raise InputFileError(
-            f"couche OCS GE « {label} » : {int(bad.sum())} entité(s) sur {len(gdf)} ne sont pas "
-            f"des polygones ({', '.join(types)}) ; donnez la couche de polygones.")
-    nogeom = (tid < 0) | shapely.is_empty(geoms)
-    if nogeom.any():
-        notes.append(f"OCS GE « {label} » : {int(nogeom.sum())} entité(s) sans géométrie "
-                     "écartée(s).")
-        gdf = gdf[~nogeom]
-    coll = tid[~nogeom] == 7
-    if coll.any():
-        g = np.asarray(gdf.geometry.values, dtype=object)
-        g[coll] = [polygonal_part(x) for x in g[coll]]
-        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
-        gdf = gdf[gdf.geometry.notna()]
-    if gdf.crs is None or gdf.crs.to_epsg() != 2154:
-        try:
-            gdf = gdf.to_crs(LAMBERT93)
-        except Exception as exc:  # noqa: BLE001
-            raise MissingCRSError(
-                f"couche OCS GE « {label} » : son système de coordonnées "
-                f"({_crs_text(gdf.crs)}) ne se convertit pas en Lambert-93 ({str(exc)[:120]}) ; "
-                "reprojetez-la (`ogr2ogr -t_srs EPSG:2154 sortie.gpkg entree`).") from None
-        notes.append(f"OCS GE « {label} » reprojetée de "
-                     f"{_crs_text(pyogrio_crs(info['crs']))} en Lambert-93.")
-    invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values, dtype=object))
-    if invalid.any():
-        fixed = repair_geometries(gdf.loc[invalid, [gdf.geometry.name]], label)
-        g = np.asarray(gdf.geometry.values, dtype=object)
-        g[invalid] = [polygonal_part(x) for x in fixed.geometry.values]
-        gdf = gdf.set_geometry(gpd.GeoSeries(g, index=gdf.index, crs=gdf.crs))
-        gdf = gdf[gdf.geometry.notna()]
-        notes.append(f"OCS GE « {label} » : {int(invalid.sum())} géométrie(s) invalide(s) "
-                     "réparée(s) (shapely make_valid).")
-    return gdf, notes
+    return clean_polygons(gdf, label, pyogrio_crs(info["crs"]), what="couche OCS GE",
+                          note="OCS GE", remedy="donnez la couche de polygones.")
 
 
 def _match(columns: list[str], name: str) -> str | None:
