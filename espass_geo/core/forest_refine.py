@@ -152,13 +152,13 @@ def inside_from_polygons(landcover: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame
         return _empty_inside()
     _check_crs(landcover, "l'occupation du sol vectorielle est")
     _check_crs(pieces, "les morceaux BD Forêt sont")
+    from espass_geo.core.vector_areas import class_areas_vector  # the exact overlay engine
+
     lc = landcover[["code", "geometry"]].copy()
     lc["code"] = lc["code"].astype(str)
-    inter = gpd.overlay(pieces[["piece_id", "geometry"]], lc, how="intersection",
-                        keep_geom_type=True)
-    raw = pd.DataFrame({"piece_id": inter["piece_id"].to_numpy(),
-                        "code": inter["code"].to_numpy(),
-                        "area_ha": inter.geometry.area.to_numpy() * HA_PER_M2})
+    raw = class_areas_vector(lc, pieces[["piece_id", "geometry"]], "piece_id")
+    if raw.empty:
+        return _empty_inside()
     return _inside(raw, pieces)
 
 

@@ -143,27 +143,25 @@ def raster_view(lc: LandCover, zones: gpd.GeoDataFrame, *, like: Any = None) -> 
     return lc._raster_view
 
 
-def pieces_class_areas(lc: LandCover, pieces: gpd.GeoDataFrame, id_col: str) -> pd.DataFrame:
-    """Land-cover class areas inside ``pieces`` (``id_col, code, area_ha``), exact, on either
-    form (used for BD Forêt refinement)."""
-    if lc.is_vector:
-        from espass_geo.core.vector_areas import class_areas_vector
+def forest_inside(lc: LandCover, pieces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Land-cover class areas inside the BD Forêt ``pieces`` (``zone_id, code, area_ha,
+    bdforet_code``), exact, on either form: :mod:`espass_geo.core.forest_refine` on the layer,
+    or on the raster's window of the pieces (codes of the raster's product)."""
+    from espass_geo.core.forest_refine import inside_from_polygons, inside_from_raster
 
-        return class_areas_vector(lc.vector.gdf, pieces, id_col)
-    from espass_geo.core.areas import _exact_class_areas
+    if lc.is_vector:
+        return inside_from_polygons(lc.vector.gdf, pieces)
     from espass_geo.io.rasters import open_landcover, raster_window, windowed_dataset
 
     src = open_landcover(lc.path)
     try:
-        window = raster_window(src, pieces.total_bounds)
+        window = raster_window(src, pieces.total_bounds) if len(pieces) else None
         if window is None:
-            return pd.DataFrame({id_col: [], "code": [], "area_ha": []})
+            return inside_from_raster(src, pieces.iloc[0:0])
         with windowed_dataset(src, window) as wsrc:
-            table, _ = _exact_class_areas(wsrc, pieces[[id_col, "geometry"]], id_col)
+            return inside_from_raster(wsrc, pieces)
     finally:
         src.close()
-    table["code"] = table["code"].astype(int).astype(str)
-    return table
 
 
 def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *,

@@ -406,17 +406,13 @@ def refine_with_bdforet(at: AreaTable, zones: gpd.GeoDataFrame, lc, forest,
     from espass_geo.core.forest_refine import bdforet_pieces, refine_forest_areas
     from espass_geo.io.forest_layers import read_bdforet
     from espass_geo.reference.crosswalks import recode_area_table
-    from espass_geo.runs.landcover import pieces_class_areas
+    from espass_geo.runs.landcover import forest_inside
 
     fgdf = forest if isinstance(forest, gpd.GeoDataFrame) else read_bdforet(
         forest, bbox=tuple(zones.total_bounds))
-    pieces = bdforet_pieces(zones, fgdf)
-    inside = pieces_class_areas(lc, pieces, "piece_id")
-    if not lc.is_vector and nomenclature not in (None, "clc"):
+    inside = forest_inside(lc, bdforet_pieces(zones, fgdf))
+    if not lc.is_vector and nomenclature not in (None, "clc"):  # product codes -> CLC
         inside, _ = recode_area_table(inside, nomenclature)
-    inside = inside.merge(pieces[["piece_id", "zone_id", "code"]].rename(
-        columns={"code": "bdforet_code"}), on="piece_id")
-    inside = inside.groupby(["zone_id", "code", "bdforet_code"], as_index=False)["area_ha"].sum()
     table, notes = refine_forest_areas(at.table, inside)
     return AreaTable(table=table, summary=at.summary, notes=[*at.notes, *notes])
 
