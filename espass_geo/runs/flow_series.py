@@ -392,9 +392,15 @@ def compute_flow_series(territory: Territory | str | gpd.GeoDataFrame,
         terr = resolve_territory(territory, zpc=zpc)
     else:
         terr = resolve_territory(territory, zpc=zpc, id_field=id_field, name_field=name_field)
+    # each date read once, even the middle ones shared by two periods
+    from espass_geo.runs.landcover import resolve_landcover
+
+    dates = [(y, resolve_landcover(f, zones=terr.zones, code_field=kwargs.get("code_field"),
+                                   nomenclature=kwargs.get("nomenclature", "clc")))
+             if isinstance(f, str | Path) else (y, f) for y, f in series]
     periods = [compute_territory_flows(terr, landcover_before=f0, landcover_after=f1,
                                        years=(y0, y1), **kwargs)
-               for (y0, f0), (y1, f1) in zip(series, series[1:])]
+               for (y0, f0), (y1, f1) in zip(dates, dates[1:])]
     return assemble_series(terr, series, periods)
 
 

@@ -278,7 +278,7 @@ def compute_territory_flows(
     result = FlowsResult(territory=territory, zones=gpd.GeoDataFrame(zg, crs=LAMBERT93),
                          changes=ct, transitions=tr, flows=flows, zan=zan, zan_trajectory=traj,
                          method=method, notes=notes,
-                         rasters=(Path(landcover_before), Path(landcover_after)) if rasters
+                         rasters=(lc_before.path, lc_after.path) if rasters
                          else None, crosswalk=crosswalk if rasters else None,
                          total_interval=total_interval)
     if rasters:

@@ -57,6 +57,8 @@ def resolve_landcover(path: str | Path, *, zones: gpd.GeoDataFrame | None = None
     zones' bounding box are read)."""
     from espass_geo.io.landcover_vectors import is_vector_landcover, read_landcover_vector
 
+    if isinstance(path, LandCover):  # resolved already (a date shared by two periods)
+        return path
     path = Path(path)
     if not is_vector_landcover(path):
         if code_field:
