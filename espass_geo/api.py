@@ -588,10 +588,13 @@ def emissions(
     factors: FactorsInput = None,
     boundaries: VectorInput | None = None,
     region: str | None = None,
+    point_sources: PathLike | None = None,
 ) -> EmissionsResult:
     """Direct emissions by PCAET sector, by ESPASS post, and the consumption footprint.
 
     ``inventory`` None uses the embedded demo estimate (said so in every output);
+    ``point_sources`` (CSV of large emitters) rebuilds that estimate with them in place of the
+    shipped ones (refused with ``inventory``);
     ``land_flows`` (a :func:`flows` result, a ``zone_id, flux_tCO2e_an`` table or
     ``flows_zones.csv``) fills the « utilisation des terres » post. ``factors``: as for
     :func:`stocks`.
@@ -604,7 +607,8 @@ def emissions(
             lf = pd.DataFrame(lf.zones[["zone_id", "flux_tCO2e_an"]])
         result = compute_territory_emissions(t, inventory=inventory, population=population,
                                              land_flows=lf,
-                                             footprint_adjustments=footprint_adjustments)
+                                             footprint_adjustments=footprint_adjustments,
+                                             point_sources=point_sources)
         result.notes = _finish_notes(result.notes, io)
         result.factors = fs
     return result

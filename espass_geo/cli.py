@@ -243,7 +243,8 @@ def scenario(config, out_dir, overwrite, no_map, factors=None):
 @main.command()
 @spec.options("emissions")
 def emissions(territory, inventory, population, land_flows, footprint_adjustments, zpc,
-              id_field, name_field, out_dir, overwrite, no_map, factors=None, boundaries=None, region=None):
+              id_field, name_field, out_dir, overwrite, no_map, factors=None, boundaries=None, region=None,
+              point_sources=None):
     """Émissions directes par secteur, empreinte par poste ESPASS, polluants, synergies."""
     from functools import partial
 
@@ -255,7 +256,7 @@ def emissions(territory, inventory, population, land_flows, footprint_adjustment
         partial(api.emissions, territory, inventory=inventory, population=population,
                 land_flows=land_flows, footprint_adjustments=footprint_adjustments, zpc=zpc,
                 id_field=id_field, name_field=name_field, factors=factors,
-                boundaries=boundaries, region=region),
+                boundaries=boundaries, region=region, point_sources=point_sources),
         out_dir, overwrite=overwrite, make_map=not no_map, params=_params(), inputs=_inputs())
     click.echo(f"{r.territory.label} : émissions directes {fmt_mass_t(r.total('sector'), 'tCO₂e')}"
                f"/an, empreinte de consommation {fmt_mass_t(r.total('post'), 'tCO₂e')}/an"

@@ -134,6 +134,11 @@ SPEC: tuple[Input, ...] = (
     _i("inventory", "path", "Inventaire CSV (territoire × secteur × substance × année ; voir "
        "factors/README.md). Défaut : estimation de démonstration embarquée.",
        flag="--inventory", commands=("emissions",), bilan=("emissions", "inventory")),
+    _i("point_sources", "path", "Grands émetteurs CSV (name, x, y, crs, substance, emission_t "
+       "ou t_an, year, source ; sector facultatif, défaut industrie) placés dans leur commune à "
+       "la place des sites fournis : l'estimation de démonstration est recalculée (refusé avec "
+       "--inventory, qui place déjà ses émetteurs).", flag="--point-sources",
+       commands=("emissions",), bilan=("emissions", "point_sources")),
     _i("population", "path", "Population CSV (zone_id, population, cog). Défaut : COG 2018 "
        "embarqué.", flag="--population", commands=("emissions",),
        bilan=("emissions", "population")),

@@ -25,9 +25,11 @@ from espass_geo.core.emissions import (
 )
 from espass_geo.errors import InputFileError, InventoryError
 from espass_geo.io.inventory import (
+    build_demo_inventory,
     read_footprint_adjustments,
     read_inventory,
     read_land_flows,
+    read_point_sources,
     read_population,
 )
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
@@ -39,7 +41,9 @@ from espass_geo.territory.resolve import Territory, resolve_territory
 POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]
 DEMO_INVENTORY = "demo_inventory_communes_59_62.csv.gz"
 ESTIMATE_NOTE_FR = ("Inventaire de démonstration : ESTIMATION (totaux Hauts-de-France 2021 / 2018 "
-                    "répartis par des indicateurs : population, surfaces), pas un inventaire réel.")
+                    "répartis par des indicateurs : population, surfaces ; les grands sites "
+                    "industriels placés dans leur commune avec leur émission publiée, "
+                    "factors/point_sources_demo_59_62.csv), pas un inventaire réel.")
 
 
 @dataclass
@@ -162,6 +166,32 @@ def demo_inventory() -> pd.DataFrame:
     return validate_inventory(df, source=f"factors/{DEMO_INVENTORY}")
 
 
+POINT_SOURCES_WITH_INVENTORY_FR = (
+    "--point-sources « {points} » ne s'applique qu'à l'estimation de démonstration : votre "
+    "inventaire « {inventory} » (--inventory) place déjà ses émetteurs dans leurs communes, et "
+    "y ajouter des sites les compterait deux fois. Retirez --point-sources (ou la clé "
+    "[emissions] point_sources), ou retirez --inventory pour recalculer l'estimation de "
+    "démonstration avec vos sites.")
+
+
+def demo_inventory_with(point_sources: str | Path, notes: list[str]) -> pd.DataFrame:
+    """The demo estimate rebuilt with the user's point sources in place of the shipped ones
+    (validated; the notes say so)."""
+    path = Path(point_sources)
+    pts = read_point_sources(path)
+    label = f"table de sources ponctuelles (--point-sources) « {path} »"
+    df = build_demo_inventory(pts, label=label)
+    total = pts.loc[pts["substance"].isin(["GES", "CO2"]), "emission_t"].sum()
+    notes.append(
+        "Inventaire de démonstration : ESTIMATION recalculée avec vos sources ponctuelles "
+        f"« {path.name} » ({len(pts)} ligne(s), {pts['name'].nunique()} site(s), "
+        f"{fmt_number(total / 1e6, 2)} MtCO2e de GES) placées dans leur commune à la place des "
+        "sites fournis ; le reste des totaux Hauts-de-France 2021 / 2018 est réparti par des "
+        "indicateurs (population, surfaces) : pas un inventaire réel.")
+    df = df.drop(columns=["_units", "_decimals"])
+    return validate_inventory(df, source=label)
+
+
 def zone_indicators(zones: gpd.GeoDataFrame, table: pd.DataFrame, population: pd.DataFrame
                     ) -> gpd.GeoDataFrame:
     """Map columns: per-capita GHG by post, direct GHG per capita, pollutants per km²."""
@@ -256,8 +286,13 @@ def compute_territory_emissions(
     land_flows: pd.DataFrame | str | Path | None = None,
     zpc: str | None = None,
     footprint_adjustments: str | Path | pd.DataFrame | None = None,
+    point_sources: str | Path | None = None,
 ) -> EmissionsResult:
-    """Direct (by sector), allocated (by post) and consumption-based (by post) emissions."""
+    """Direct (by sector), allocated (by post) and consumption-based (by post) emissions.
+
+    ``point_sources`` (a CSV of large emitters, see :func:`read_point_sources`) rebuilds the
+    demo estimate with them in place of the shipped ones; refused with a user ``inventory``
+    (which already places its emitters in their communes)."""
     territory = resolve_territory(territory, zpc=zpc)  # a Territory keeps its zones, gets zpc
     lf_notes: list[str] = []
     if isinstance(land_flows, str | Path):  # flows_zones.csv of espass-geo flows, validated
@@ -267,7 +302,15 @@ def compute_territory_emissions(
     problem = zone_area_problem(territory)  # per-commune quantities on a part of a commune
     if problem:
         raise InventoryError(problem + " " + _area_remedy(territory))
-    if inventory is None:
+    if inventory is not None and point_sources is not None:
+        raise InventoryError(POINT_SOURCES_WITH_INVENTORY_FR.format(
+            inventory=Path(inventory).name, points=Path(point_sources).name))
+    if inventory is None and point_sources is not None:
+        inv = demo_inventory_with(point_sources, notes)
+        estimate = True
+        source = (f"estimation de démonstration recalculée avec les sources ponctuelles "
+                  f"{Path(point_sources).name}")
+    elif inventory is None:
         inv = demo_inventory()
         estimate = True
         notes.append(ESTIMATE_NOTE_FR)
