@@ -77,6 +77,7 @@ parcels = "demo"            # parcelles RPG (facultatif)
 inventory = "demo"          # inventaire CSV (voir factors/README.md) ; "demo" = estimation
 # population = "population.csv"   # zone_id, population, cog (défaut : COG 2018 embarqué)
 # footprint_adjustments = "ajustements.csv"  # zone_id|*, post, factor, driver (facultatif)
+# point_sources = "sites.csv"     # grands émetteurs (name, x, y, crs, substance, emission_t, year, source) : estimation "demo" recalculée
 
 [scenario]
 file = "demo"               # fichier de scénarios TOML (facultatif) ; "demo" = Flandre-Dunkerque
@@ -121,6 +122,8 @@ class BilanConfig:
     zan_guarantee: bool = False
     territorialisation: str | Path = _D["territorialisation"]
     inventory: Path | None = None  # None = demo estimate
+    #: large emitters rebuilding the demo estimate (only with the demo inventory)
+    point_sources: Path | None = None
     population: Path | None = None
     footprint_adjustments: Path | None = None
     scenario: Path | None = None
@@ -373,6 +376,13 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
         problems.append(f"{at('zan')} : [zan] demande consumption (fichier de consommation "
                         'd\'espaces du Cerema, ou "demo")')
     population = path_of("emissions", "population", "population")
+    point_sources = path_of("emissions", "point_sources", "point_sources")
+    if point_sources is not None and inventory is not None:
+        problems.append(f"{at('emissions', 'point_sources')} : point_sources ne s'applique qu'à "
+                        "l'estimation de démonstration (inventory = \"demo\") : votre inventaire "
+                        "place déjà ses émetteurs dans leurs communes ; retirez point_sources, ou "
+                        "inventory pour recalculer l'estimation avec vos sites")
+        point_sources = None
     adjustments = path_of("emissions", "footprint_adjustments", "adjustments")
     scenario = path_of("scenario", "file", "scenario")
     factors = raw.get("factors")
@@ -433,7 +443,7 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
                        consumption=consumption, zan_guarantee=bool(guarantee),
                        boundaries=boundaries, region=region,
                        territorialisation=territorialisation,
-                       inventory=inventory,
+                       inventory=inventory, point_sources=point_sources,
                        population=population, footprint_adjustments=adjustments,
                        scenario=scenario, max_nodata_share=float(max_nodata),
                        factors=factors, scheduler=scheduler, raw=raw)
@@ -533,6 +543,8 @@ def config_as_toml(cfg: BilanConfig) -> str:
     doc["landcover"] = landcover
     doc["emissions"] = {"inventory": Path(cfg.inventory).as_posix() if cfg.inventory
                         else "demo"}
+    if cfg.point_sources:
+        doc["emissions"]["point_sources"] = Path(cfg.point_sources).as_posix()
     if cfg.scenario:
         doc["scenario"] = {"file": Path(cfg.scenario).as_posix()}
     if cfg.consumption is not None:

@@ -146,9 +146,11 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
         try:
             em = compute_territory_emissions(em_territory, inventory=cfg.inventory,
                                              population=cfg.population, land_flows=lf,
-                                             footprint_adjustments=cfg.footprint_adjustments)
+                                             footprint_adjustments=cfg.footprint_adjustments,
+                                             point_sources=cfg.point_sources)
         except InventoryError as exc:
-            if cfg.inventory is not None:  # the user's own inventory must fit: refused
+            # the user's own inventory (or point sources) must fit: refused
+            if cfg.inventory is not None or cfg.point_sources is not None:
                 raise
             # the demo inventory does not cover this territory: the carbon bilan stands alone
             em_notes.append(f"Émissions non calculées : l'inventaire de démonstration ne couvre "
@@ -535,7 +537,7 @@ def _absolute_paths(cfg: BilanConfig) -> BilanConfig:
 
     keys = ("landcover", "before", "parcels", "areas", "changes", "forest_areas", "forest",
             "hedges", "inventory", "population", "footprint_adjustments", "scenario", "factors",
-            "boundaries")
+            "boundaries", "point_sources")
     changes = {k: Path(getattr(cfg, k)).resolve() for k in keys
                if isinstance(getattr(cfg, k, None), Path)}
     if isinstance(cfg.nomenclature, Path):
