@@ -17,11 +17,13 @@ to 10⁹ px, then 2.5) and whether the peak stays under 2 GiB. Nothing is assert
 
 Cases:
 
-* ``center`` — ``espass_geo.area_table_from_raster(zones, tif, engine="center")``
-* ``exact``  — ``espass_geo.area_table_from_raster(zones, tif, engine="exact")``
-* ``stocks`` — ``espass_geo.stocks(zones.gpkg, landcover=tif, zpc="2_1", region="24",
-  engine="center")``
-  (area table + stocks + the per-pixel density grid of ``result.density``; nothing written)
+* ``center`` / ``exact`` / ``hybrid`` — ``espass_geo.area_table_from_raster(zones, tif,
+  engine=…)``
+* ``stocks`` — ``espass_geo.stocks(zones.gpkg, landcover=tif, zpc="2_1", region="24")``
+  (default engine: area table + stocks + the per-pixel density grid, on disk by blocks above
+  2²⁵ px) and the grid's total read back by blocks; nothing written
+* ``stocks_write`` — the same, then ``espass_geo.write(result, tmp)``: every output (the
+  density COG with overviews, its PNG overview, the map, tables)
 
 Usage::
 
@@ -145,13 +147,18 @@ def child(case: str, tif: str, zones_path: str) -> None:
     warnings.simplefilter("ignore")
     zones = gpd.read_file(zones_path, engine="pyogrio")
     t0 = time.perf_counter()
-    if case in ("center", "exact"):
+    if case in ("center", "exact", "hybrid"):
         table = espass_geo.area_table_from_raster(zones, tif, engine=case)
         total = float(table.table["area_ha"].sum())
-    elif case == "stocks":
+    elif case in ("stocks", "stocks_write"):
         res = espass_geo.stocks(zones_path, landcover=tif, zpc="2_1", region="24",
-                                engine="center", id_field="zone_id")
-        total = float(res.density.array.size) if res.density is not None else float("nan")
+                                id_field="zone_id")
+        total = res.density.total_stock_tC()  # read back by blocks when the grid is on disk
+        if case == "stocks_write":  # + every output: COG density map, its PNG overview, the map
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                espass_geo.write(res, Path(tmp) / "out")
     else:
         raise SystemExit(f"cas inconnu : {case}")
     print(json.dumps({"compute_s": time.perf_counter() - t0, "total": total}))
@@ -182,7 +189,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--max-pixels", type=float, default=2.56e8)
     ap.add_argument("--min-pixels", type=float, default=1e6)
-    ap.add_argument("--cases", default="center,exact,stocks")
+    ap.add_argument("--cases", default="center,exact,hybrid,stocks,stocks_write")
     ap.add_argument("--data", type=Path, default=ROOT / "benchmarks" / "_data" / "scale")
     ap.add_argument("--json", type=Path, default=None, help="append the rows to this JSON file")
     opts = ap.parse_args()

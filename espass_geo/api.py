@@ -346,7 +346,9 @@ def stocks(
 
     Exactly one of ``landcover`` (raster of CLC level-3 codes) and ``areas`` (CSV of areas per
     zone and code) is given. With a raster, the result carries the per-pixel stock density
-    (``result.density``: array in tC/ha, affine transform, CRS) on the territory's window.
+    (``result.density``: tC/ha, affine transform, CRS) on the territory's window — held in
+    memory up to 2²⁵ pixels, above that written block by block to a tiled GeoTIFF
+    (``result.density.path``; ``.array`` reads it whole, ``.total_stock_tC()`` by blocks).
     ``parcels`` (RPG) make the declared crop prevail inside each parcel (land-cover input
     only). ``forest`` (BD Forêt V2 polygons) gives the forest of the land cover its
     composition (poplars priced as poplars); ``hedges`` is a CSV or a BD Haie linear layer.

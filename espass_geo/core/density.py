@@ -10,7 +10,6 @@ over a zone gives back the zone's artificial stock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -58,20 +57,86 @@ def zone_code_lut(stocks: pd.DataFrame, zone_attrs: pd.DataFrame, zone_ids: list
     return lut
 
 
-@dataclass
+#: Above this many pixels (128 MiB of float32) the density pass writes a tiled GeoTIFF on disk
+#: block by block instead of holding the grid in memory (issue #14: memory bounded at any size).
+IN_MEMORY_MAX_PX = 1 << 25
+
+#: Tags and band description written with every density raster.
+_TAGS = {"units": "tC/ha", "quantity": "stock de carbone (sol + biomasse + litière + bois mort) "
+         "par hectare", "method": "espass_geo (ALDO)"}
+_DESCRIPTION = "Densité de stock de carbone (tC/ha)"
+
+
 class DensityGrid:
     """Stock density (tC/ha, float32, ``nodata`` outside zones / classes) on the land-cover grid,
-    cropped to the territory's window: ``array[row, col]`` is the pixel whose upper-left corner
-    is ``transform * (col, row)``."""
+    cropped to the territory's window: pixel ``[row, col]`` is the one whose upper-left corner is
+    ``transform * (col, row)``.
 
-    array: np.ndarray
-    transform: Affine
-    crs: object
-    nodata: float = NODATA
+    Small windows (≤ :data:`IN_MEMORY_MAX_PX` pixels) are held as a numpy ``array``; larger
+    ones are written block by block to a tiled GeoTIFF (``path``, in a temporary folder removed
+    with the grid) and ``array`` reads that file whole only when asked (prefer
+    :meth:`total_stock_tC`, :func:`write_density_grid` or reading ``path`` by windows).
+    """
+
+    def __init__(self, array: np.ndarray | None = None, transform: Affine | None = None,
+                 crs: object = None, nodata: float = NODATA, *, path: str | Path | None = None,
+                 shape: tuple[int, int] | None = None) -> None:
+        if array is None and (path is None or shape is None):
+            raise ValueError("DensityGrid needs an array, or a path and its shape")
+        self._array = array
+        self.transform = transform
+        self.crs = crs
+        self.nodata = nodata
+        self.path = Path(path) if path is not None else None
+        self.shape: tuple[int, int] = (tuple(array.shape) if array is not None  # type: ignore[assignment]
+                                       else (int(shape[0]), int(shape[1])))
+
+    @property
+    def on_disk(self) -> bool:
+        """True when the grid lives in the tiled GeoTIFF ``path`` rather than in memory."""
+        return self._array is None
+
+    @property
+    def array(self) -> np.ndarray:
+        """The whole grid as a numpy array (read from ``path`` when on disk)."""
+        if self._array is None:
+            import rasterio
+
+            with rasterio.open(self.path) as src:
+                return src.read(1)
+        return self._array
 
     @property
     def pixel_area_ha(self) -> float:
         return abs(self.transform.a * self.transform.e) * 1e-4
+
+    def total_stock_tC(self) -> float:
+        """Σ density × pixel area over the valid pixels (by blocks when on disk)."""
+        if self._array is not None:
+            a = self._array
+            return float(a[a != self.nodata].sum(dtype="float64")) * self.pixel_area_ha
+        import rasterio
+
+        total = 0.0
+        with rasterio.open(self.path) as src:
+            for _, win in src.block_windows(1):
+                a = src.read(1, window=win)
+                total += float(a[a != self.nodata].sum(dtype="float64"))
+        return total * self.pixel_area_ha
+
+
+def _flat_lut(lut: np.ndarray, src_nodata) -> np.ndarray:
+    """The (zone + 1, code) LUT as one float32 row-major vector with NODATA where a pixel has no
+    density: outside zones (row 0), code 0, unknown codes (NaN), the raster's no-data code and
+    the last column (every code ≥ MAX_CODE − 1 is clipped onto it)."""
+    flat = np.where(np.isnan(lut), NODATA, lut).astype("float32")
+    flat[0, :] = NODATA
+    flat[:, 0] = NODATA
+    flat[:, MAX_CODE - 1] = NODATA
+    if src_nodata is not None and np.isfinite(src_nodata) and float(src_nodata).is_integer() \
+            and 0 <= int(src_nodata) < MAX_CODE:
+        flat[:, int(src_nodata)] = NODATA
+    return flat.ravel()
 
 
 def density_grid(
@@ -81,11 +146,29 @@ def density_grid(
     *,
     parcels: gpd.GeoDataFrame | None = None,
     block_size: int = 1024,
+    in_memory_max_px: int = IN_MEMORY_MAX_PX,
+    workers: int | None = None,
 ) -> DensityGrid:
-    """Compute the density grid (tC/ha) in memory, block by block, on the zones' window.
+    """Compute the density grid (tC/ha) on the zones' window, block by block.
 
-    Only the blocks that a zone touches are read; the others stay ``NODATA``.
+    One pass over the window's 1 024² blocks on a thread pool (GDAL reads and the numpy gather
+    release the GIL): each block reads its land cover, rasterizes the zones it touches (a block
+    wholly inside one zone takes that zone without rasterizing) and the parcels' declared
+    classes, and gathers ``lut[zone, code]`` in one flat ``take``. Blocks no zone touches are
+    not read and stay ``NODATA``. A window of more than ``in_memory_max_px`` pixels is written
+    block by block to a ZSTD-compressed tiled GeoTIFF in a temporary folder (sparse: untouched
+    tiles are not written), so memory stays that of a few blocks whatever the raster's size;
+    smaller windows are filled in a numpy array.
     """
+    import os
+    import shutil
+    import tempfile
+    import threading
+    import weakref
+    from concurrent.futures import ThreadPoolExecutor
+
+    import rasterio
+    import shapely
     from rasterio.features import rasterize
     from rasterio.windows import Window
     from rasterio.windows import bounds as window_bounds
@@ -103,64 +186,152 @@ def density_grid(
                                  "ne se recouvrent pas ; vérifiez qu'ils couvrent la même région.")
         r0, c0 = int(window.row_off), int(window.col_off)
         height, width = int(window.height), int(window.width)
-        grid = np.full((height, width), NODATA, dtype="float32")
-        z_geoms = zones.geometry.values
+        grid_transform = window_transform(window, src.transform)
+        flat = _flat_lut(lut, src.nodata)
+        z_geoms = np.asarray(zones.geometry.values, dtype=object)
         z_sindex = zones.sindex
         p_geoms = parcels.geometry.values if parcels is not None and len(parcels) else None
         p_codes = parcels["code"].astype(int).to_numpy() if p_geoms is not None else None
         p_sindex = parcels.sindex if p_geoms is not None else None
-        for row in range(0, height, block_size):
-            for col in range(0, width, block_size):
-                h, w = min(block_size, height - row), min(block_size, width - col)
-                win = Window(c0 + col, r0 + row, w, h)
-                shape = (int(h), int(w))
-                wt = window_transform(win, src.transform)
-                wbox = box(*window_bounds(win, src.transform))
-                hit = z_sindex.query(wbox, predicate="intersects")
-                if not len(hit):
-                    continue  # stays nodata
-                out = grid[row:row + h, col:col + w]
+        dataset_name = src.name  # the file, or the warped VRT: reopened by each thread
+        local = threading.local()
+        opened: list = []
+        lock = threading.Lock()
+
+        def dataset():
+            if not hasattr(local, "src"):
+                local.src = rasterio.open(dataset_name)
+                with lock:
+                    opened.append(local.src)
+            return local.src
+
+        jobs = [(row, col) for row in range(0, height, block_size)
+                for col in range(0, width, block_size)]
+        # every spatial query in this thread, before the pool (GEOS prepared geometries and
+        # STRtrees are not shared across threads): zones and parcels per block, and the
+        # blocks wholly inside one zone (no rasterization needed)
+        boxes = np.array([box(*window_bounds(
+            Window(c0 + col, r0 + row, min(block_size, width - col), min(block_size, height - row)),
+            src.transform)) for row, col in jobs], dtype=object)
+        zb, zz = z_sindex.query(boxes, predicate="intersects", sort=True)
+        zones_of = np.split(zz, np.searchsorted(zb, np.arange(1, len(jobs))))
+        inside_one = np.zeros(len(jobs), dtype=bool)
+        single = np.array([i for i, z in enumerate(zones_of) if len(z) == 1], dtype=np.int64)
+        if len(single):
+            inside_one[single] = shapely.contains_properly(
+                z_geoms[[zones_of[i][0] for i in single]], boxes[single])
+        if p_geoms is not None:
+            pb, pp = p_sindex.query(boxes, predicate="intersects", sort=True)
+            parcels_of = np.split(pp, np.searchsorted(pb, np.arange(1, len(jobs))))
+        else:
+            parcels_of = [()] * len(jobs)
+
+        def block(k):
+            row, col = jobs[k]
+            hit = zones_of[k]
+            h, w = min(block_size, height - row), min(block_size, width - col)
+            win = Window(c0 + col, r0 + row, w, h)
+            shape = (int(h), int(w))
+            wt = window_transform(win, src.transform)
+            key = np.clip(dataset().read(1, window=win), 0, MAX_CODE - 1).astype(np.int32)
+            if inside_one[k]:
+                key += (int(hit[0]) + 1) * MAX_CODE
+            else:
                 zi = rasterize(((z_geoms[i], int(i) + 1) for i in hit), out_shape=shape,
                                transform=wt, fill=0, dtype="int32")
-                lc = src.read(1, window=win).astype(np.int64)
-                if p_geoms is not None:
-                    phit = p_sindex.query(wbox, predicate="intersects")
-                    if len(phit):
-                        pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
-                                       out_shape=shape, transform=wt, fill=0, dtype="int32")
-                        lc = np.where(pc > 0, pc, lc)
-                valid = (zi > 0) & (lc > 0) & (lc < MAX_CODE)
-                if src.nodata is not None:
-                    valid &= lc != src.nodata
-                vals = lut[zi[valid], lc[valid]]
-                out[valid] = np.where(np.isnan(vals), NODATA, vals)
-        return DensityGrid(array=grid, transform=window_transform(window, src.transform),
-                           crs=src.crs)
+                key += zi * MAX_CODE
+            phit = parcels_of[k]
+            if len(phit):
+                pc = rasterize(((p_geoms[i], int(p_codes[i])) for i in phit),
+                               out_shape=shape, transform=wt, fill=0, dtype="int32")
+                inp = (pc > 0) & (key >= MAX_CODE)  # a parcel counts inside the zones only
+                key[inp] = (key[inp] // MAX_CODE) * MAX_CODE + np.clip(pc[inp], 0, MAX_CODE - 1)
+            return (row, col), flat.take(key)
+
+        todo = [k for k in range(len(jobs)) if len(zones_of[k])]  # blocks no zone touches stay NODATA
+        n_workers = workers or min(4, os.cpu_count() or 1)
+        on_disk = height * width > in_memory_max_px
+        tmpdir = None
+        try:
+            if on_disk:
+                tmpdir = tempfile.mkdtemp(prefix="espass_geo-density-")
+                path = Path(tmpdir) / "stock_density.tif"
+                tile = 512 if block_size % 512 == 0 else 256
+                sink = rasterio.open(
+                    path, "w", driver="GTiff", width=width, height=height, count=1,
+                    dtype="float32", nodata=NODATA, crs=src.crs, transform=grid_transform,
+                    tiled=True, blockxsize=tile, blockysize=tile, compress="zstd",
+                    zstd_level=1, bigtiff="YES", sparse_ok=True, num_threads="ALL_CPUS")
+                grid_array = None
+            else:
+                grid_array = np.full((height, width), NODATA, dtype="float32")
+            try:
+                with ThreadPoolExecutor(n_workers) as pool:
+                    # bounded look-ahead: at most 2 blocks per worker in flight
+                    pending = []
+                    for k in todo:
+                        pending.append(pool.submit(block, k))
+                        if len(pending) >= 2 * n_workers:
+                            _store(pending.pop(0).result(), grid_array, sink if on_disk else None)
+                    for fut in pending:
+                        _store(fut.result(), grid_array, sink if on_disk else None)
+                if on_disk:
+                    sink.update_tags(**_TAGS)
+                    sink.set_band_description(1, _DESCRIPTION)
+            finally:
+                if on_disk:
+                    sink.close()
+                for ds in opened:
+                    ds.close()
+        except BaseException:
+            if tmpdir is not None:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            raise
+        if on_disk:
+            grid = DensityGrid(transform=grid_transform, crs=src.crs, path=path,
+                               shape=(height, width))
+            weakref.finalize(grid, shutil.rmtree, tmpdir, True)
+            return grid
+        return DensityGrid(array=grid_array, transform=grid_transform, crs=src.crs)
+
+
+def _store(done, grid_array, sink) -> None:
+    (row, col), values = done
+    h, w = values.shape
+    if sink is None:
+        grid_array[row:row + h, col:col + w] = values
+    else:
+        from rasterio.windows import Window
+
+        sink.write(values[None], window=Window(col, row, w, h))
 
 
 def write_density_grid(grid: DensityGrid, out_path: str | Path) -> Path:
     """Write a :class:`DensityGrid` as a Cloud-Optimized GeoTIFF (float32 tC/ha, nodata
     −9999, 256 px deflate tiles, overviews averaged without the nodata pixels): it opens fast
-    in QGIS at any zoom and reads over HTTP (``/vsicurl/``)."""
+    in QGIS at any zoom and reads over HTTP (``/vsicurl/``). A grid on disk is copied from its
+    tiled file by GDAL (streamed, threaded), never loaded whole."""
     from rasterio.io import MemoryFile
     from rasterio.shutil import copy as copy_raster
 
     out_path = Path(out_path)
-    height, width = grid.array.shape
+    cog = {"driver": "COG", "compress": "DEFLATE", "predictor": "YES", "blocksize": 256,
+           "overview_resampling": "AVERAGE", "bigtiff": "IF_SAFER", "num_threads": "ALL_CPUS"}
+    if grid.on_disk:
+        copy_raster(str(grid.path), out_path, **cog)
+        return out_path
+    height, width = grid.shape
     profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
                "dtype": "float32", "nodata": grid.nodata, "crs": grid.crs,
-               "transform": grid.transform, "compress": "deflate",
-               "tiled": True, "blockxsize": 256, "blockysize": 256, "predictor": 2,
-               "bigtiff": "IF_SAFER"}
-    with MemoryFile() as mem:  # a compressed GeoTIFF in memory, then copied as a COG
+               "transform": grid.transform, "tiled": True, "blockxsize": 256,
+               "blockysize": 256, "bigtiff": "IF_SAFER"}
+    with MemoryFile() as mem:  # an uncompressed GeoTIFF in memory, then copied as a COG
         with mem.open(**profile) as dst:
-            dst.update_tags(units="tC/ha", quantity="stock de carbone (sol + biomasse + "
-                            "litière + bois mort) par hectare", method="espass_geo (ALDO)")
-            dst.set_band_description(1, "Densité de stock de carbone (tC/ha)")
-            dst.write(grid.array, 1)
+            dst.update_tags(**_TAGS)
+            dst.set_band_description(1, _DESCRIPTION)
+            dst.write(grid.array[None])  # a view: no np.stack copy
         with mem.open() as src:
-            copy_raster(src, out_path, driver="COG", compress="DEFLATE", predictor="YES",
-                        blocksize=256, overview_resampling="AVERAGE", bigtiff="IF_SAFER")
+            copy_raster(src, out_path, **cog)
     return out_path
 
 
