@@ -151,7 +151,10 @@ def read_point_sources(path: str | Path) -> pd.DataFrame:
                 + ", ".join(f"« {u} » (ligne {ln})" for ln, u in bad[:8])
                 + " ; écrivez t, kg, kt, tCO2e ou ktCO2e.")
         num["emission_t"] = num["emission_t"] * units.map(UNIT_TO_T)
-    tables.check_duplicates(t, ["name", "sector", "substance"], error=InventoryError)
+    from espass_geo.core.inventory_build import SUBSTANCE_ALIASES
+
+    key = num.assign(substance=num["substance"].str.strip().replace(SUBSTANCE_ALIASES))
+    tables.check_duplicates(t, ["name", "sector", "substance"], error=InventoryError, frame=key)
     num["year"] = num["year"].astype(int)
     num["line"] = t.lines
     return num[["name", "x", "y", "crs", "sector", "substance", "emission_t", "year", "source",

@@ -34,7 +34,7 @@ from espass_geo.io.inventory import (
 )
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
 from espass_geo.present.exports import write_csv
-from espass_geo.present.fmt import fmt_area_ha, fmt_number, fmt_percent
+from espass_geo.present.fmt import fmt_area_ha, fmt_mass_t, fmt_number, fmt_percent
 from espass_geo.reference import data
 from espass_geo.territory.resolve import Territory, resolve_territory
 
@@ -185,7 +185,7 @@ def demo_inventory_with(point_sources: str | Path, notes: list[str]) -> pd.DataF
     notes.append(
         "Inventaire de démonstration : ESTIMATION recalculée avec vos sources ponctuelles "
         f"« {path.name} » ({len(pts)} ligne(s), {pts['name'].nunique()} site(s), "
-        f"{fmt_number(total / 1e6, 2)} MtCO2e de GES) placées dans leur commune à la place des "
+        f"{fmt_mass_t(total, 'tCO₂e')} de GES par an) placées dans leur commune à la place des "
         "sites fournis ; le reste des totaux Hauts-de-France 2021 / 2018 est réparti par des "
         "indicateurs (population, surfaces) : pas un inventaire réel.")
     df = df.drop(columns=["_units", "_decimals"])
