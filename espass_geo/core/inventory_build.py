@@ -34,6 +34,7 @@ from pyproj.exceptions import CRSError
 
 from espass_geo.constants import LAMBERT93
 from espass_geo.errors import InventoryError
+from espass_geo.present.fmt import fmt_number
 
 #: PCAET sectors and substances of the demo (``factors/regional_inventory_hdf.csv``)
 SECTORS = ("residentiel", "tertiaire", "transport_routier", "autres_transports", "agriculture",
@@ -238,14 +239,15 @@ def allocate_point_sources(
         by_commune = p_units.groupby(here["territory_code"]).sum().reindex(codes, fill_value=0)
         s_units = int(p_units.sum())
         if s_units > total_units:
-            names = ", ".join(f"{n} ({v / scale:,.0f} t)".replace(",", " ")
-                              for n, v in zip(here["name"], p_units, strict=True))
+            unit = "tCO2e" if sub == "GES" else "t"
+            names = ", ".join(f"{_where(p)} : {fmt_number(v / scale)} {unit}"
+                              for (_, p), v in zip(here.iterrows(), p_units, strict=True))
             raise InventoryError(
                 f"{label} : {sector} × {sub} : les sources ponctuelles totalisent "
-                f"{s_units / scale:,.0f} t, plus que le total régional {float(r.value):,.0f} t "
-                f"({names}) ; le reste à répartir serait négatif : vérifiez l'unité (t, pas "
-                "kg), le secteur et la substance de ces sites, ou qu'ils sont bien dans la "
-                "région de l'inventaire.".replace(",", " "))
+                f"{fmt_number(s_units / scale)} {unit}, plus que le total régional "
+                f"{fmt_number(float(r.value))} {unit} ({names}) ; le reste à répartir serait "
+                "négatif : vérifiez l'unité (t, pas kg), le secteur et la substance de ces "
+                "sites, et qu'ils sont bien dans la région de l'inventaire.")
         rest_units = int(round((total_units - s_units) * share))
         key = (proxy or {}).get(sector) or proxy_of(sector)
         w = weights[key].reindex(codes).fillna(0.0).to_numpy()
