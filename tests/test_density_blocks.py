@@ -134,3 +134,40 @@ def test_codes_beyond_the_lut_are_nodata(raster):
     c0 = round((g.transform.c - X0) / 10.0)
     sub = a[r0:r0 + g.shape[0], c0:c0 + g.shape[1]]
     assert (arr[np.isin(sub, [0, 999, 1500, 255])] == NODATA).all()
+
+
+def test_change_grid_on_disk_equals_memory(tmp_path, monkeypatch):
+    """change.tif's two bands and the sealing hotspots are the same whether the grid is held in
+    memory or written block by block (forced here by a 0-pixel memory limit)."""
+    import espass_geo.runs.flows as flows_mod
+    from espass_geo.runs.flows import change_grid, write_change_grid
+
+    rng = np.random.default_rng(3)
+    before = rng.choice(np.array([211, 231, 311, 112], dtype="uint16"), size=(H, W))
+    after = before.copy()
+    after[40:140, 60:260] = 112  # 100 × 200 px sealed (of which the 112 before stay 112)
+    paths = []
+    for name, a in (("b.tif", before), ("a.tif", after)):
+        p = tmp_path / name
+        with rasterio.open(p, "w", driver="GTiff", width=W, height=H, count=1, dtype="uint16",
+                           crs="EPSG:2154", transform=T, nodata=0) as dst:
+            dst.write(a, 1)
+        paths.append(p)
+    zones = _zones()
+    mem = change_grid(*paths, zones, block_size=128)
+    monkeypatch.setattr(flows_mod, "IN_MEMORY_MAX_PX", 0)
+    disk = change_grid(*paths, zones, block_size=128)
+    assert disk.on_disk and not mem.on_disk
+    assert np.array_equal(disk.before, mem.before) and np.array_equal(disk.after, mem.after)
+    assert disk.transform == mem.transform
+    assert disk.hotspots["sealed_ha"].sum() == pytest.approx(mem.hotspots["sealed_ha"].sum())
+    assert list(disk.hotspots["cell_id"]) == list(mem.hotspots["cell_id"])
+    # every sealed pixel counted: 10 m pixels = 0.01 ha; pixels inside a zone that were not 112
+    sealed_px = ((mem.before != 112) & (mem.after == 112) & (mem.before > 0)).sum()
+    assert mem.hotspots["sealed_ha"].sum() == pytest.approx(sealed_px * 0.01)
+    out_m = write_change_grid(mem, tmp_path / "m.tif")
+    out_d = write_change_grid(disk, tmp_path / "d.tif")
+    with rasterio.open(out_m) as a, rasterio.open(out_d) as b:
+        assert np.array_equal(a.read(), b.read())
+        assert b.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert b.descriptions == ("Classe CLC avant", "Classe CLC après")

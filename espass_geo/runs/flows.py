@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pandas as pd
 from espass_geo import __version__
 from espass_geo.constants import DEFAULT_GWP_N2O, HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.changes import ChangeTable, check_changes_within_zones
+from espass_geo.core.density import IN_MEMORY_MAX_PX
 from espass_geo.core.flows import (
     ARTIFICIAL,
     compute_flows,
@@ -47,17 +50,41 @@ from espass_geo.territory.resolve import Territory, resolve_territory
 HOTSPOT_CELL_M = 1000.0
 
 
-@dataclass
 class ChangeGrid:
     """Land-cover classes before and after (uint16, 0 outside the territory) on the territory's
-    window of the land-cover grid, and the sealing hotspot grid computed from them."""
+    window of the land-cover grid, and the sealing hotspot grid computed from them.
 
-    before: np.ndarray
-    after: np.ndarray
-    transform: object  # affine.Affine
-    crs: object
-    dates: str  # "clc2012.tif -> clc2018.tif"
-    hotspots: gpd.GeoDataFrame  # cell_id, sealed_ha, geometry (may be empty)
+    Up to :data:`~espass_geo.core.density.IN_MEMORY_MAX_PX` pixels the two grids are numpy
+    arrays; above, they were written block by block to a two-band tiled GeoTIFF (``path``, in a
+    temporary folder removed with the grid) and ``before`` / ``after`` read it whole only when
+    asked."""
+
+    def __init__(self, before: np.ndarray | None = None, after: np.ndarray | None = None,
+                 transform: object = None, crs: object = None, dates: str = "",
+                 hotspots: gpd.GeoDataFrame | None = None, *, path: Path | None = None,
+                 shape: tuple[int, int] | None = None) -> None:
+        self._before, self._after = before, after
+        self.transform, self.crs, self.dates, self.hotspots = transform, crs, dates, hotspots
+        self.path = Path(path) if path is not None else None
+        self.shape = tuple(before.shape) if before is not None else tuple(shape)  # type: ignore[arg-type]
+
+    @property
+    def on_disk(self) -> bool:
+        return self._before is None
+
+    def _band(self, band: int) -> np.ndarray:
+        import rasterio
+
+        with rasterio.open(self.path) as src:
+            return src.read(band)
+
+    @property
+    def before(self) -> np.ndarray:
+        return self._band(1) if self._before is None else self._before
+
+    @property
+    def after(self) -> np.ndarray:
+        return self._band(2) if self._after is None else self._after
 
 
 @dataclass
@@ -320,7 +347,9 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
                 cell_m: float = HOTSPOT_CELL_M, block_size: int = 2048,
                 crosswalk: Any = None) -> ChangeGrid:
     """Classes before / after on the territory's window (0 outside the territory) and the
-    sealing hotspot grid (ha artificialised per ``cell_m`` cell), in memory.
+    sealing hotspot grid (ha artificialised per ``cell_m`` cell): in memory up to
+    :data:`~espass_geo.core.density.IN_MEMORY_MAX_PX` pixels, else written block by block to a
+    two-band tiled GeoTIFF (``ChangeGrid.path``) so that memory stays that of one block.
 
     With a ``crosswalk`` (rasters in another nomenclature) the classes are recoded to CLC codes
     first (no-data and unmapped codes → 0), so change.tif and the hotspots speak CLC.
@@ -328,13 +357,11 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
     The window is snapped to the hotspot cells, which stay aligned on the grid's origin;
     blocks without any zone are neither read nor computed.
     """
-    from rasterio.features import geometry_mask
     from rasterio.windows import Window
-    from rasterio.windows import bounds as window_bounds
     from rasterio.windows import transform as window_transform
     from shapely.geometry import box
 
-    from espass_geo.io.rasters import raster_read_errors, raster_window
+    from espass_geo.io.rasters import raster_window
 
     before, after = Path(before), Path(after)
     art_codes = np.array([int(c) for c, lu in zip(
@@ -358,33 +385,39 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
         r1 = min(s0.height, int(window.row_off + window.height))
         c1 = min(s0.width, int(window.col_off + window.width))
         height, width = r1 - r0, c1 - c0
-        grid_a = np.zeros((height, width), dtype="uint16")
-        grid_b = np.zeros((height, width), dtype="uint16")
+        grid_transform = window_transform(Window(c0, r0, width, height), s0.transform)
+        sink, tmpdir = None, None
+        if height * width > IN_MEMORY_MAX_PX:  # large: written block by block, never held
+            import tempfile
+
+            import rasterio
+
+            tmpdir = tempfile.mkdtemp(prefix="espass_geo-change-")
+            sink = rasterio.open(
+                Path(tmpdir) / "change.tif", "w", driver="GTiff", width=width, height=height,
+                count=2, dtype="uint16", nodata=0, crs=s0.crs, transform=grid_transform,
+                tiled=True, blockxsize=512, blockysize=512, compress="zstd", zstd_level=1,
+                bigtiff="YES", sparse_ok=True, num_threads="ALL_CPUS")
+            _change_tags(sink, f"{before.name} -> {after.name}")
+            grid_a = grid_b = None
+        else:
+            grid_a = np.zeros((height, width), dtype="uint16")
+            grid_b = np.zeros((height, width), dtype="uint16")
         ncy, ncx = -(-height // cell_px), -(-width // cell_px)
         sealed = np.zeros((ncy, ncx), dtype=np.int64)
         step = max(cell_px, (block_size // cell_px) * cell_px)
-        for row in range(0, height, step):
-            for col in range(0, width, step):
-                h, w = min(step, height - row), min(step, width - col)
-                src_win = Window(c0 + col, r0 + row, w, h)
-                if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
-                                        predicate="intersects")):
-                    continue  # no zone: left as 0 (outside the territory)
-                with raster_read_errors(before):
-                    a = s0.read(1, window=src_win).astype("uint16")
-                with raster_read_errors(after):
-                    b = s1.read(1, window=src_win).astype("uint16")
-                if lut is not None:
-                    a, b = lut[a], lut[b]
-                inside = ~geometry_mask([geom], out_shape=a.shape,
-                                        transform=window_transform(src_win, s0.transform))
-                a = np.where(inside, a, 0).astype("uint16")
-                b = np.where(inside, b, 0).astype("uint16")
-                grid_a[row:row + h, col:col + w] = a
-                grid_b[row:row + h, col:col + w] = b
-                seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
-                rr, cc = np.nonzero(seal)
-                np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
+        if sink is not None:  # whole 512 px tiles per write (hotspot cells use global indices)
+            step = max(512, (block_size // 512) * 512)
+        try:
+            _change_blocks(s0, s1, before, after, sindex, geom, lut, art_codes, r0, c0,
+                           height, width, step, cell_px, sealed, grid_a, grid_b, sink)
+        except BaseException:
+            if sink is not None:
+                sink.close()
+                shutil.rmtree(tmpdir, ignore_errors=True)
+            raise
+        if sink is not None:
+            sink.close()
         t = s0.transform
         crs = s0.crs
     ys, xs = np.nonzero(sealed)
@@ -395,9 +428,58 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
     hotspots = gpd.GeoDataFrame({"cell_id": [f"{y}_{x}" for y, x in zip(gy, gx, strict=True)],
                                  "sealed_ha": sealed[ys, xs] * px * px * HA_PER_M2},
                                 geometry=cells, crs=LAMBERT93)
-    return ChangeGrid(before=grid_a, after=grid_b,
-                      transform=window_transform(Window(c0, r0, width, height), t), crs=crs,
-                      dates=f"{before.name} -> {after.name}", hotspots=hotspots)
+    dates = f"{before.name} -> {after.name}"
+    if sink is not None:
+        grid = ChangeGrid(transform=grid_transform, crs=crs, dates=dates, hotspots=hotspots,
+                          path=Path(tmpdir) / "change.tif", shape=(height, width))
+        weakref.finalize(grid, shutil.rmtree, tmpdir, True)
+        return grid
+    return ChangeGrid(before=grid_a, after=grid_b, transform=grid_transform, crs=crs,
+                      dates=dates, hotspots=hotspots)
+
+
+def _change_tags(dst, dates: str) -> None:
+    dst.set_band_description(1, "Classe CLC avant")
+    dst.set_band_description(2, "Classe CLC après")
+    dst.update_tags(units="code CLC niveau 3", dates=dates)
+
+
+def _change_blocks(s0, s1, before, after, sindex, geom, lut, art_codes, r0, c0, height,
+                   width, step, cell_px, sealed, grid_a, grid_b, sink) -> None:
+    """The block loop of :func:`change_grid` (arrays filled, or blocks written to ``sink``)."""
+    from rasterio.features import geometry_mask
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from rasterio.windows import transform as window_transform
+    from shapely.geometry import box
+
+    from espass_geo.io.rasters import raster_read_errors
+
+    for row in range(0, height, step):
+        for col in range(0, width, step):
+            h, w = min(step, height - row), min(step, width - col)
+            src_win = Window(c0 + col, r0 + row, w, h)
+            if not len(sindex.query(box(*window_bounds(src_win, s0.transform)),
+                                    predicate="intersects")):
+                continue  # no zone: left as 0 (outside the territory)
+            with raster_read_errors(before):
+                a = s0.read(1, window=src_win).astype("uint16")
+            with raster_read_errors(after):
+                b = s1.read(1, window=src_win).astype("uint16")
+            if lut is not None:
+                a, b = lut[a], lut[b]
+            inside = ~geometry_mask([geom], out_shape=a.shape,
+                                    transform=window_transform(src_win, s0.transform))
+            a = np.where(inside, a, 0).astype("uint16")
+            b = np.where(inside, b, 0).astype("uint16")
+            if sink is None:
+                grid_a[row:row + h, col:col + w] = a
+                grid_b[row:row + h, col:col + w] = b
+            else:
+                sink.write(np.stack([a, b]), window=Window(col, row, w, h))
+            seal = inside & ~np.isin(a, art_codes) & np.isin(b, art_codes) & (a > 0)
+            rr, cc = np.nonzero(seal)
+            np.add.at(sealed, ((rr + row) // cell_px, (cc + col) // cell_px), 1)
 
 
 def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
@@ -406,21 +488,22 @@ def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
     from rasterio.io import MemoryFile
     from rasterio.shutil import copy as copy_raster
 
-    height, width = grid.before.shape
+    cog = {"driver": "COG", "compress": "DEFLATE", "predictor": "YES", "blocksize": 256,
+           "overview_resampling": "NEAREST", "bigtiff": "IF_SAFER", "num_threads": "ALL_CPUS"}
+    if grid.on_disk:  # streamed by GDAL from the tiled file, never loaded whole
+        copy_raster(str(grid.path), out_tif, **cog)
+        return Path(out_tif)
+    height, width = grid.shape
     prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
             "dtype": "uint16", "nodata": 0, "crs": grid.crs, "transform": grid.transform,
-            "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
-            "bigtiff": "IF_SAFER"}
-    with MemoryFile() as mem:  # a compressed GeoTIFF in memory, then copied as a COG
+            "tiled": True, "blockxsize": 256, "blockysize": 256, "bigtiff": "IF_SAFER"}
+    with MemoryFile() as mem:  # an uncompressed GeoTIFF in memory, then copied as a COG
         with mem.open(**prof) as dst:
-            dst.set_band_description(1, "Classe CLC avant")
-            dst.set_band_description(2, "Classe CLC après")
-            dst.update_tags(units="code CLC niveau 3", dates=grid.dates)
+            _change_tags(dst, grid.dates)
             dst.write(grid.before, 1)
             dst.write(grid.after, 2)
         with mem.open() as src:
-            copy_raster(src, out_tif, driver="COG", compress="DEFLATE", predictor="YES",
-                        blocksize=256, overview_resampling="NEAREST", bigtiff="IF_SAFER")
+            copy_raster(src, out_tif, **cog)
     return Path(out_tif)
 
 
