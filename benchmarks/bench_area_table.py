@@ -11,7 +11,9 @@ layer and a commune-like layer, then times, for each zone layer:
   numpy.bincount the np.bincount call alone (sub-timing of ``numpy``)
 
 plus, for the communes, the real-world call with ``parcels=`` (``exact+parcels``,
-``center+parcels``) unless ``--no-extra``.
+``center+parcels``, ``hybrid+parcels``) unless ``--no-extra``; the ``+parcels`` cases are
+compared with ``exact+parcels`` of the same run (time ratio, and the largest difference per
+zone × code of their area tables: each child writes its table to a temporary CSV).
 
 Each case runs in its own child process (same script, ``--_child``) so that its peak RSS is
 its own and the GDAL block cache starts cold; inside the child the case is repeated
@@ -59,7 +61,9 @@ CROP_CODES = np.array([211, 222, 231, 242, 243])  # declared codes of the parcel
 CHUNK = 1 << 22  # pixels per bincount chunk in the numpy pass
 LAYERS = ("parcels", "communes")
 MAIN_CASES = ("exact", "center", "ee_direct", "numpy")
-EXTRA_CASES = ("exact+parcels", "center+parcels")
+EXTRA_CASES = ("exact+parcels", "center+parcels", "hybrid+parcels")
+#: hybrid+parcels must give exact+parcels' areas within this (ha per zone × code)
+PARCELS_TOL_HA = 1e-6
 
 
 # --------------------------------------------------------------------------- data
@@ -286,12 +290,13 @@ def run_case(case: str, layer: str, paths: dict[str, Path]):
     tif = paths["tif"]
 
     def once():
-        if case in ("exact", "center", "exact+parcels", "center+parcels"):
+        if case in ("exact", "center", *EXTRA_CASES):
             engine = case.split("+")[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 at = area_table_from_raster(zones, tif, parcels=parcels, engine=engine)
-            return {"total_ha": float(at.table["area_ha"].sum()), "n_rows": len(at.table)}
+            return {"total_ha": float(at.table["area_ha"].sum()), "n_rows": len(at.table),
+                    "table": at.table}
         if case == "ee_direct":
             return run_exact_extract(tif, zones)
         if case == "numpy":
@@ -313,6 +318,10 @@ def child_main(args) -> None:
         res = once()
         times.append(time.perf_counter() - t)
         subs.append(res.pop("sub", None))
+        table = res.pop("table", None)
+        if table is not None and args.dump:
+            table.to_csv(args.dump, index=False)
+        del table
         gc.collect()
     st = _status_mib()
     best = int(np.argmin(times))
@@ -358,10 +367,12 @@ def versions() -> list[str]:
     ]
 
 
-def spawn(case: str, layer: str, args) -> dict:
+def spawn(case: str, layer: str, args, dump: Path | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_child", case, layer,
            "--size", str(args.size), "--parcels", str(args.parcels),
            "--communes", str(args.communes), "--repeat", str(args.repeat)]
+    if dump is not None:
+        cmd += ["--dump", str(dump)]
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -425,6 +436,40 @@ def consistency(results: list[dict]) -> tuple[list[str], bool]:
     return lines, ok
 
 
+def parcels_comparison(results: list[dict], dumps: dict[str, Path]) -> tuple[list[str], bool]:
+    """The ``+parcels`` cases against ``exact+parcels`` of the same run: time ratio and the
+    largest |difference| per zone × code (``hybrid+parcels`` must be within PARCELS_TOL_HA)."""
+    import pandas as pd
+
+    rs = {r["case"]: r for r in results if r["case"] in EXTRA_CASES and "error" not in r}
+    ref = rs.get("exact+parcels")
+    if ref is None or not dumps.get("exact+parcels", Path("-")).exists():
+        return [], True
+
+    def cells(case):
+        t = pd.read_csv(dumps[case], dtype={"zone_id": str, "code": str})
+        return t.groupby(["zone_id", "code"])["area_ha"].sum()
+
+    e = cells("exact+parcels")
+    ez = e.groupby(level="zone_id").sum()
+    lines = ["| case (communes + parcels) | seconds (best) | × exact+parcels | speed-up | "
+             "max abs diff per zone × code (ha) | max abs diff per zone (ha) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    ok = True
+    for case in EXTRA_CASES:
+        r = rs.get(case)
+        if r is None or not dumps.get(case, Path("-")).exists():
+            continue
+        c = cells(case)
+        cell = float(c.sub(e, fill_value=0.0).abs().max())
+        zone = float(c.groupby(level="zone_id").sum().sub(ez, fill_value=0.0).abs().max())
+        if case == "hybrid+parcels":
+            ok &= cell <= PARCELS_TOL_HA
+        lines.append(f"| {case} | {r['best']:.2f} | {r['best'] / ref['best']:.2f} | "
+                     f"×{ref['best'] / r['best']:.2f} | {cell:.1e} | {zone:.1e} |")
+    return lines, ok
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=10_000, help="raster side in pixels (20 m)")
@@ -438,6 +483,7 @@ def main() -> None:
     ap.add_argument("--no-extra", action="store_true", help="skip exact+parcels/center+parcels")
     ap.add_argument("--json", type=Path, default=None, help="also write results to this JSON")
     ap.add_argument("--_child", nargs=2, metavar=("CASE", "LAYER"), help=argparse.SUPPRESS)
+    ap.add_argument("--dump", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.quick:
         args.size, args.parcels = 2_000, 2_000
@@ -453,18 +499,22 @@ def main() -> None:
     print(f"# raster {args.size}x{args.size} px uint16 @ {PIXEL:.0f} m ({km:.0f} x {km:.0f} km), "
           f"{args.parcels} parcels, {args.communes} communes, repeat={args.repeat}")
     t = time.perf_counter()
-    paths = ensure_data(args.size, args.parcels, args.communes)
+    ensure_data(args.size, args.parcels, args.communes)
     print(f"# data ready in {time.perf_counter() - t:.1f} s", flush=True)
 
     cases = [c for c in args.cases.split(",") if c]
     if args.no_extra:
         cases = [c for c in cases if c not in EXTRA_CASES]
     results = []
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_area_table_"))
+    dumps = {c: tmp / f"{c.replace('+', '_')}.csv" for c in EXTRA_CASES}
     for layer in [x for x in args.layers.split(",") if x]:
         for case in cases:
             if case in EXTRA_CASES and layer != "communes":
                 continue
-            r = spawn(case, layer, args)
+            r = spawn(case, layer, args, dump=dumps.get(case))
             results.append(r)
             if "error" in r:
                 print(f"  {layer:8s} {case:15s} ERROR {r['error']}", flush=True)
@@ -481,6 +531,16 @@ def main() -> None:
     print("Consistency check (total area):")
     for line in lines:
         print("  " + line)
+    plines, pok = parcels_comparison(results, dumps)
+    if plines:
+        print(f"\nParcels path vs exact+parcels (same run; hybrid+parcels must agree within "
+              f"{PARCELS_TOL_HA:g} ha per zone × code -> {'OK' if pok else 'FAIL'}):")
+        for line in plines:
+            print(line)
+    ok &= pok
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     out = args.json or DATA / f"results_{args.size}px_{args.parcels}p.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M:%S"), "versions": versions(),

@@ -286,8 +286,10 @@ def area_table_from_raster(
                 notes.append(f"Occupation du sol « {label} » : "
                              f"{WARP_NOTES[src.name]}.")
             if parcels is not None and len(parcels):
-                raw, parcel_area, disagreement, notes = _apply_parcels(wsrc, zones, parcels, raw,
-                                                                       engine)
+                raw, parcel_area, disagreement, pnotes = _apply_parcels(
+                    wsrc, zones, parcels, raw, engine,
+                    path=src.name if src.name in WARP_NOTES else landcover)
+                notes += pnotes
     finally:
         src.close()
     table = (raw.groupby(["zone_id", "code", "area_source"], as_index=False)["area_ha"].sum())
@@ -368,11 +370,63 @@ def check_coverage(summary: pd.DataFrame, zones: gpd.GeoDataFrame, label: str, *
     return [msg]
 
 
-def _apply_parcels(src, zones, parcels, raw, engine):
-    """Replace the raster classes inside parcels by the parcels' declared classes."""
-    return apply_parcels(zones, parcels, raw,
-                         lambda pieces: _exact_class_areas(src, pieces, "piece_id")[0],
-                         source="raster", clip_negative=engine == "center")
+def _apply_parcels(src, zones, parcels, raw, engine, path=None):
+    """Replace the raster classes inside parcels by the parcels' declared classes.
+
+    The land cover inside the parcel × zone pieces is measured exactly: by the hybrid engine
+    (``path``: the raster, or its warped VRT) when ``engine="hybrid"``, otherwise by
+    exactextract on ``src`` (the zones' window). Both give the same areas (float rounding).
+    """
+    if engine == "hybrid" and path is not None:
+        from espass_geo.core.hybrid_areas import hybrid_class_areas
+
+        def class_areas(pieces):
+            return hybrid_class_areas(path, pieces, "piece_id")
+    else:
+        def class_areas(pieces):
+            return _exact_class_areas(src, pieces, "piece_id")[0]
+    return apply_parcels(zones, parcels, raw, class_areas, source="raster",
+                         clip_negative=engine == "center")
+
+
+def parcel_pieces(parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Parcel × zone pieces (``parcel_id, code, zone_id, geometry``), polygons of positive area.
+
+    The result of ``gpd.overlay(parcels, zones, how="intersection", keep_geom_type=True)``,
+    cheaper: an STRtree of the parcels queried with the zones
+    (:func:`espass_geo.core.vector_areas.overlay_pairs`), a parcel wholly inside a zone kept
+    as it is, only the parcels cut by a zone boundary intersected. Invalid geometries are
+    repaired first (``make_valid``, as ``gpd.overlay`` does).
+    """
+    import shapely
+
+    from espass_geo.core.vector_areas import _polygonal, overlay_pairs
+
+    pg = _valid(parcels.geometry.values)
+    zg = _valid(zones.geometry.values)
+    iz, ip, area, geoms = overlay_pairs(zg, pg, keep_geoms=True)
+    keep = area > 0
+    iz, ip, geoms = iz[keep], ip[keep], _polygonal(np.asarray(geoms[keep], dtype=object))
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    iz, ip, geoms = iz[ok], ip[ok], geoms[ok]
+    order = np.lexsort((iz, ip))  # parcel by parcel, like gpd.overlay
+    iz, ip, geoms = iz[order], ip[order], geoms[order]
+    return gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"].to_numpy()[ip],
+                             "code": parcels["code"].to_numpy()[ip],
+                             "zone_id": zones["zone_id"].to_numpy()[iz]},
+                            geometry=geoms, crs=parcels.crs)
+
+
+def _valid(geoms) -> np.ndarray:
+    """Geometries with the invalid ones repaired (``shapely.make_valid``)."""
+    import shapely
+
+    g = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(g) & ~shapely.is_missing(g)
+    if bad.any():
+        g = g.copy()
+        g[bad] = shapely.make_valid(g[bad])
+    return g
 
 
 def apply_parcels(zones, parcels, raw, class_areas, *, source: str,
@@ -380,7 +434,8 @@ def apply_parcels(zones, parcels, raw, class_areas, *, source: str,
     """Inside parcels the declared class replaces the land cover, for any engine.
 
     ``class_areas(pieces)`` gives the land-cover areas inside the parcel × zone ``pieces``
-    (``piece_id, code, area_ha``: exactextract on a raster, exact overlay on a vector layer);
+    (:func:`parcel_pieces`; ``piece_id, code, area_ha``: the hybrid engine or exactextract on a
+    raster, exact overlay on a vector layer);
     ``source`` names the land cover in the note (« raster », « vectorielle »); ``code_of``
     normalises the declared codes like the land cover's; ``clip_negative``: an inexact engine
     (pixel centres) cannot be exactly consistent with an exact removal, tiny negatives are
@@ -394,9 +449,7 @@ def apply_parcels(zones, parcels, raw, class_areas, *, source: str,
                          "les communes concernées", stacklevel=stacklevel)
     if msg:
         notes.append(msg)
-    pieces = gpd.overlay(parcels[["parcel_id", "code", "geometry"]],
-                         zones[["zone_id", "geometry"]], how="intersection", keep_geom_type=True)
-    pieces = pieces[pieces.geometry.area > 0].reset_index(drop=True)
+    pieces = parcel_pieces(parcels, zones)
     if pieces.empty:
         zero = pd.Series(0.0, index=zones["zone_id"].to_numpy())
         return raw, zero, zero, notes

