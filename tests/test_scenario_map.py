@@ -98,7 +98,7 @@ def test_layer_names_of_both_panes(saved):
     dual, _, text = saved
     raw = _unescape(text)
     for name in (BASE_LAYER, SCEN_LAYER, DELTA_LAYER_FR, "Actions du scénario",
-                 "Fond OpenStreetMap (en ligne)"):
+                 "Fond : OpenStreetMap (en ligne)"):
         assert json.dumps(name, ensure_ascii=False) in raw
     # each layer control lists its own map's layers
     controls = re.findall(r"var (layer_control_\w+)_layers = \{(.*?)\};", raw, re.S)

@@ -858,15 +858,18 @@ def write_scenario_outputs(result: ScenarioResult, out_dir: str | Path, *,
 
             zs = result.zone_summary
             base = gz.merge(zs[zs["scenario"] == "baseline"], on="zone_id")
-            names = [s.name for s in cfg.scenarios]
-            scen = gz.merge(zs[zs["scenario"] == names[0]], on="zone_id")
-            acts = result.actions[result.actions["scenario"] == names[0]] if len(
-                result.actions) else None
-            label = cfg.scenarios[0].label
-            scenario_map(gpd.GeoDataFrame(base, crs=LAMBERT93),
-                         gpd.GeoDataFrame(scen, crs=LAMBERT93), title=cfg.title,
-                         actions=acts, notes=result.notes, scenario_label=label,
-                         horizon=cfg.horizon, html_path=tmp / "carte_scenarios.html")
+            # every scenario, selectable above the right map (issue #15)
+            scens: dict[str, gpd.GeoDataFrame] = {}
+            acts: dict[str, gpd.GeoDataFrame | None] = {}
+            for s in cfg.scenarios:
+                label = s.label if s.label not in scens else f"{s.label} ({s.name})"
+                scens[label] = gpd.GeoDataFrame(
+                    gz.merge(zs[zs["scenario"] == s.name], on="zone_id"), crs=LAMBERT93)
+                acts[label] = result.actions[result.actions["scenario"] == s.name] if len(
+                    result.actions) else None
+            scenario_map(gpd.GeoDataFrame(base, crs=LAMBERT93), scens, title=cfg.title,
+                         actions=acts, notes=result.notes, horizon=cfg.horizon,
+                         html_path=tmp / "carte_scenarios.html")
             files["carte_scenarios.html"] = tmp / "carte_scenarios.html"
         (tmp / "LISEZ-MOI_scenarios.txt").write_text(_readme(result), encoding="utf-8")
         (tmp / cfg.path.name).write_text(cfg.path.read_text(encoding="utf-8"), encoding="utf-8")

@@ -54,7 +54,10 @@ VENDORED_CSS: dict[str, str] = {
 DROPPED_ASSETS: frozenset[str] = frozenset({"awesome_rotate_css"})
 
 
-BACKGROUND_COLOR: str = "#eceeee"
+BACKGROUND_COLOR: str = "#f4f6f7"
+#: ``basemap=`` value that offers *and ticks* the online OpenStreetMap background
+#: (``True`` offers it unticked: no tile is requested until the user picks it).
+BASEMAP_SHOWN: str = "shown"
 
 
 class RemoteAssetError(EspassGeoError):
@@ -210,7 +213,7 @@ def make_map(
     *,
     location: Sequence[float] | None = None,
     zoom_start: int = 9,
-    basemap: bool = True,
+    basemap: bool | str = True,
     background: str = BACKGROUND_COLOR,
     **kwargs: Any,
 ) -> folium.Map:
@@ -221,8 +224,11 @@ def make_map(
     location, zoom_start
         Initial view (lat, lon); usually overridden by ``fit_bounds``.
     basemap
-        Add the optional "Fond OpenStreetMap (en ligne)" tile layer (greyed, toggleable).
-        Without internet its tiles stay blank and the map keeps its light grey background.
+        ``True``: offer the online "Fond : OpenStreetMap (en ligne)" tiles (greyed) as a base
+        layer of the layer control, *unticked*: the map opens on the offline commune
+        background (:mod:`.background`, added by the thematic maps) and requests no tile
+        until the user picks OpenStreetMap. ``"shown"`` (:data:`BASEMAP_SHOWN`): offered and
+        ticked. ``False``: not offered.
     background
         CSS colour of the map area behind the layers.
     **kwargs
@@ -239,10 +245,13 @@ def make_map(
     return m
 
 
-def _setup_map(m: folium.Map, *, basemap: bool, background: str = BACKGROUND_COLOR,
+def _setup_map(m: folium.Map, *, basemap: bool | str, background: str = BACKGROUND_COLOR,
                style: bool = True) -> folium.Map:
     """Local assets, page style (``style=False``: already on the page), metric scale bar and
     optional OpenStreetMap background of a map created with ``tiles=None``."""
+    if basemap not in (True, False, BASEMAP_SHOWN):
+        raise ValueError(f"basemap={basemap!r}: expected True (offered, unticked), False "
+                         f"(not offered) or {BASEMAP_SHOWN!r} (offered and ticked).")
     # on the instance only: folium.Map.default_js/_css (class attributes) stay untouched
     m.default_js = _localized(folium.Map.default_js, VENDORED_JS)
     m.default_css = _localized(folium.Map.default_css, VENDORED_CSS)
@@ -251,12 +260,14 @@ def _setup_map(m: folium.Map, *, basemap: bool, background: str = BACKGROUND_COL
         _MapStyle(background).add_to(m)
     _ScaleControl().add_to(m)
     if basemap:
+        from espass_geo.present.maps.background import OSM_BACKGROUND_FR
+
         folium.TileLayer(
             "OpenStreetMap",
-            name="Fond OpenStreetMap (en ligne)",
-            overlay=True,  # a check box, so that it can be switched off
+            name=OSM_BACKGROUND_FR,
+            overlay=False,  # a base layer: a radio button beside the offline commune background
             control=True,
-            show=True,
+            show=basemap == BASEMAP_SHOWN,  # unticked unless asked: no tile request offline
             class_name="espass-basemap",
         ).add_to(m)
     return m

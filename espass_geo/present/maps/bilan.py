@@ -74,6 +74,9 @@ from espass_geo.present.maps.page import (
     _require,
     add_fields,
     add_interval_field,
+    compact_tooltip,
+    first_varying,
+    fr_keys,
 )
 from espass_geo.present.maps.scenarios import (
     _ACTIONS_PANE,
@@ -120,6 +123,10 @@ def _bilan_layers_note(zone_label: str, overlays: Sequence[str]) -> str:
     return text + "."
 
 _BILAN_ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name")
+#: Key figures of the compact tooltip of a zone, after the value of its layer: stock, net
+#: flow, footprint and direct emissions per inhabitant (the popup gives every value).
+BILAN_TOOLTIP_KEYS: tuple[str, ...] = ("stock_fr", "flux_fr", "ges_hab_total_fr",
+                                       "ges_direct_hab_fr", "population_fr")
 #: ZAN lines of the tooltip (issue #12): column, key of its French text, label, formatter.
 _ZAN_TOOLTIP: tuple[tuple[str, str, str, Any], ...] = (
     ("zan_reference_2011_2020_ha", "zan_reference_fr", "ZAN : référence 2011–2020", fmt_ha),
@@ -394,6 +401,8 @@ def bilan_map(
     if zone_label is None:
         zone_label = _infer_zone_label(z["zone_id"])
     z, tooltip = _bilan_zones_fr(z, zone_label, posts, pollutants)
+    keys = fr_keys(z)
+    keys["zan_budget_used_pct"] = keys.get("zan_budget_used_share", "")
     web = to_web_geometries(z, simplify_m=simplify_m)
 
     many_parcels = parcels is not None and len(parcels) > 1000
@@ -405,11 +414,14 @@ def bilan_map(
     legends: list[tuple[folium.FeatureGroup, MacroElement]] = []
     zone_groups: list[folium.FeatureGroup] = []
     stock_classes: ColorClasses | None = None
+    shown = first_varying(web, [c[0] for c in layers])
     for k, (col, name, caption, palette, diverging, fmt_value) in enumerate(layers):
         group, legend, classes = zone_layer(
-            web, col, name=name, caption=caption, palette=palette, tooltip=tooltip,
+            web, col, name=name, caption=caption, palette=palette,
+            tooltip=compact_tooltip(tooltip, (keys.get(col), *BILAN_TOOLTIP_KEYS)),
+            popup=tooltip,
             classes=budget_classes(web[col], caption) if col == "zan_budget_used_pct" else None,
-            show=k == 0, n_classes=n_classes, attribution=attribution, diverging=diverging,
+            show=k == shown, n_classes=n_classes, attribution=attribution, diverging=diverging,
             fmt_value=fmt_value, **GREY_OUTLINES)
         group.add_to(m)
         zone_groups.append(group)

@@ -32,6 +32,9 @@ from espass_geo.present.maps.page import (
     _notes_html,
     _zone_base_fr,
     add_fields,
+    compact_tooltip,
+    first_varying,
+    fr_keys,
 )
 from espass_geo.present.vocabulary import POST_LABELS_FR, SUBSTANCE_LABELS_FR
 
@@ -57,6 +60,9 @@ EMISSIONS_NOTES_FR: tuple[str, ...] = (
 )
 LAND_USE_NOTE_FR: str = ("Utilisation des terres (infobulle) : flux net de carbone des sols et "
                          "de la biomasse, convention ALDO : positif = séquestration.")
+#: Key figures of the compact tooltip of a zone, after the value of its layer.
+EMISSION_TOOLTIP_KEYS: tuple[str, ...] = ("ges_hab_total_fr", "ges_direct_hab_fr",
+                                          "population_fr", "utilisation_terres_fr")
 _SOURCES_EMISSIONS_FR: str = "Limites communales : IGN Admin Express COG 2018"
 #: Sequential palettes: GHG in oranges/reds, air pollutants in purples.
 FOOTPRINT_PALETTE: str = "OrRd"
@@ -144,15 +150,18 @@ def emissions_map(
     Layers, one zone layer shown at a time (ticking one unticks the others; each legend is
     shown with its layer):
 
-    * "Empreinte GES par habitant — total (tCO₂e/hab/an)" (shown), then one per post
+    * "Empreinte GES par habitant — total (tCO₂e/hab/an)", then one per post
       "Empreinte GES par habitant — <Poste>" (consumption-based footprint, ESPASS posts);
     * "Émissions directes de GES par habitant (tCO₂e/hab/an)" (cadastral inventory, PCAET
       sectors, divided by the population);
     * one per pollutant "<Polluant> (t/km²/an)", e.g. "NOₓ (t/km²/an)".
 
-    Sequential classes (:func:`class_breaks`), oranges/reds for GHG, purples for pollutants.
-    The tooltip gives every value of the zone, formatted in French in Python
-    ("9,2 tCO₂e/hab/an", "1,25 t/km²/an", "12 345 hab.").
+    The map opens on the first of these layers whose values are not all equal
+    (:func:`~.page.first_varying`: the demo's footprint per inhabitant is a national figure,
+    the same in every zone). Sequential classes (:func:`class_breaks`), oranges/reds for GHG,
+    purples for pollutants. The tooltip gives the key figures (the layer's value, footprint,
+    direct emissions, population), a click opens every value of the zone, formatted in
+    French in Python ("9,2 tCO₂e/hab/an", "1,25 t/km²/an", "12 345 hab.").
 
     Parameters
     ----------
@@ -211,6 +220,7 @@ def emissions_map(
     if zone_label is None:
         zone_label = _infer_zone_label(zones["zone_id"])
     z, tooltip = _emission_zones_fr(zones, zone_label, posts, pollutants)
+    keys = fr_keys(z)
     web = to_web_geometries(z, simplify_m=simplify_m)
 
     # fractional zoom: fit_bounds fills the window better (many boxes around the zones)
@@ -231,10 +241,14 @@ def emissions_map(
 
     legends: list[tuple[folium.FeatureGroup, MacroElement]] = []
     zone_groups: list[folium.FeatureGroup] = []
+    # the map opens on the first layer whose values differ between zones (a national
+    # per-capita footprint is the same everywhere: a flat map says nothing)
+    shown = first_varying(web, [col for col, *_ in layers])
     for k, (col, name, caption, palette) in enumerate(layers):
         group, legend, _ = zone_layer(
-            web, col, name=name, caption=caption, palette=palette, tooltip=tooltip,
-            show=k == 0, n_classes=n_classes, attribution=attribution,
+            web, col, name=name, caption=caption, palette=palette,
+            tooltip=compact_tooltip(tooltip, (keys.get(col), *EMISSION_TOOLTIP_KEYS)),
+            popup=tooltip, show=k == shown, n_classes=n_classes, attribution=attribution,
             fmt_value=_fmt_density if col.endswith("_t_km2") else _fmt_per_capita)
         group.add_to(m)
         zone_groups.append(group)

@@ -48,6 +48,7 @@ from espass_geo.present.maps.page import (
     _signed,
     _zone_base_fr,
     add_fields,
+    compact_tooltip,
 )
 
 SERIES_ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "area_ha")
@@ -300,7 +301,10 @@ def flow_series_map(
         layer_classes = (replace(classes, caption=f"{name} — {caption} — {SERIES_SIGN_FR}")
                          if classes is not None else None)
         group, legend, _ = zone_layer(
-            z, value, name=name, tooltip=tooltip, classes=layer_classes,
+            z, value, name=name,
+            tooltip=compact_tooltip(tooltip, ("period_fr", "flux_fr", "flux_ha_fr",
+                                              "flux_period_fr")),
+            popup=tooltip, classes=layer_classes,
             palette=list(FLOW_PALETTE),
             caption=f"{name} — {caption} — {SERIES_SIGN_FR}", n_classes=n_classes,
             diverging=True, show=k == current, attribution=attribution,

@@ -41,6 +41,7 @@ from espass_geo.present.maps.page import (
     _zone_base_fr,
     add_fields,
     add_interval_field,
+    compact_tooltip,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -70,6 +71,8 @@ FLOW_CAUSE_COLUMNS_FR: dict[str, str] = {
     "flux_n2o_tCO2e_an": "dont N₂O",
 }
 HOTSPOT_COLUMNS: tuple[str, ...] = ("cell_id", "sealed_ha")
+#: Key figures of the compact tooltip of a zone, after the value of its layer.
+FLOW_TOOLTIP_KEYS: tuple[str, ...] = ("flux_fr", "flux_ha_fr", "sealed_fr", "area_fr")
 _HOTSPOTS_PANE = "espass_hotspots"
 
 
@@ -266,9 +269,13 @@ def flows_map(
     if "sealed_ha_an" in web.columns:
         layers.append(("sealed_ha_an", SEALING_CAPTION_FR, SEALING_CAPTION_FR, "OrRd", False,
                        False))
+    keys = {"flux_tCO2e_ha_an": "flux_ha_fr", "flux_tCO2e_an": "flux_fr",
+            "sealed_ha_an": "sealed_fr"}
     for col, name, caption, palette, diverging, show in layers:
         group, legend, _ = zone_layer(
-            web, col, name=name, tooltip=tooltip, palette=palette, caption=caption,
+            web, col, name=name,
+            tooltip=compact_tooltip(tooltip, (keys.get(col), *FLOW_TOOLTIP_KEYS)),
+            popup=tooltip, palette=palette, caption=caption,
             n_classes=n_classes, diverging=diverging, show=show, attribution=attribution,
             **GREY_OUTLINES)
         group.add_to(m)

@@ -73,6 +73,7 @@ def tooltip_layer(
     extra: Mapping[str, Sequence[Any]] | None = None,
     style: Callable[[dict[str, Any]], dict[str, Any]],
     highlight: Callable[[dict[str, Any]], dict[str, Any]],
+    popup: Sequence[tuple[str, str]] = (),
     **geojson: Any,
 ) -> folium.FeatureGroup:
     """The GeoJSON layer of ``web`` (EPSG:4326) with its French tooltip, in its own
@@ -81,12 +82,15 @@ def tooltip_layer(
 
     ``tooltip``: ``(column, French alias)`` pairs of pre-formatted strings, HTML-escaped here
     (folium's tooltip writes them with ``innerHTML``). ``extra``: further feature properties
-    read by ``style`` (colours, values), not shown. ``geojson`` goes to
-    :class:`folium.GeoJson` (``attribution``, ``pane``, ``marker``).
+    read by ``style`` (colours, values), not shown. ``popup``: the same kind of pairs, shown
+    in a popup when a feature is clicked (the zone's detail; the tooltip then says « Cliquez
+    pour le détail »). ``geojson`` goes to :class:`folium.GeoJson` (``attribution``,
+    ``pane``, ``marker``).
     """
     fields = [c for c, _ in tooltip]
+    popup_fields = [c for c, _ in popup]
     props = pd.DataFrame(index=web.index)
-    for col in dict.fromkeys(fields):
+    for col in dict.fromkeys(fields + popup_fields):
         props[col] = [_esc(v) for v in web[col].astype("string").fillna("–")]
     for key, values in (extra or {}).items():
         props[key] = list(values)
@@ -100,8 +104,13 @@ def tooltip_layer(
         highlight_function=highlight,
         tooltip=folium.GeoJsonTooltip(
             fields=fields, aliases=[_esc(a) for _, a in tooltip], localize=False, sticky=True,
-            labels=True, class_name="espass-tooltip",
+            labels=True,
+            class_name="espass-tooltip espass-tooltip-more" if popup_fields else "espass-tooltip",
         ) if fields else None,
+        popup=folium.GeoJsonPopup(
+            fields=popup_fields, aliases=[_esc(a) for _, a in popup], localize=False,
+            labels=True, class_name="espass-popup", max_width=420,
+        ) if popup_fields else None,
         **geojson,
     ).add_to(group)
     return group
@@ -126,6 +135,7 @@ def choropleth_layer(
     simplify_m: float = 5.0,
     attribution: str | None = None,
     pane: str | None = None,
+    popup: Sequence[tuple[str, str]] = (),
 ) -> tuple[folium.FeatureGroup, ColorClasses]:
     """A GeoJson choropleth of ``value_col`` in its own FeatureGroup, with its classes.
 
@@ -141,6 +151,11 @@ def choropleth_layer(
     tooltip
         ``(column, French alias)`` pairs; columns should be pre-formatted strings
         (``*_fr``, see :mod:`espass_geo.present.fmt`): the browser never formats numbers.
+        Keep it short (the key figures, :func:`~.page.compact_tooltip`): it must not hide
+        the map.
+    popup
+        ``(column, French alias)`` pairs of the popup opened by a click (every value of the
+        zone); none by default.
     classes
         Reuse existing classes (e.g. parcels coloured like communes); otherwise built by
         :func:`make_classes` from ``palette``, ``caption``, ``n_classes``, ``diverging``
@@ -156,7 +171,7 @@ def choropleth_layer(
     """
     if value_col not in gdf.columns:
         raise KeyError(f"column {value_col!r} not in the layer; available: {list(gdf.columns)}")
-    fields = [c for c, _ in tooltip]
+    fields = [c for c, _ in (*tooltip, *popup)]
     missing = [c for c in fields if c not in gdf.columns]
     if missing:
         raise KeyError(f"tooltip columns {missing} not in the layer; add them (e.g. with "
@@ -184,7 +199,7 @@ def choropleth_layer(
     if pane:
         geojson_kwargs["pane"] = pane
     group = tooltip_layer(web, tooltip, name=name, show=show, extra=extra, style=style,
-                          highlight=highlight, **geojson_kwargs)
+                          highlight=highlight, popup=popup, **geojson_kwargs)
     return group, classes
 
 

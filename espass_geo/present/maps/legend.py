@@ -107,6 +107,15 @@ class _LegendSwitch(MacroElement):
                     if (el) { el.style.display = map.hasLayer(p[0]) ? "" : "none"; }
                 });
             }
+            // any layer added or removed (layer control, period slider, scenario selector,
+            // script): one sync after the batch of features
+            var pending = false;
+            function later() {
+                if (pending) { return; }
+                pending = true;
+                setTimeout(function () { pending = false; sync(); }, 0);
+            }
+            map.on("layeradd layerremove", later);
             map.on("overlayadd", function (e) {
                 if (exclusive.indexOf(e.layer) >= 0) {
                     // deferred: the layer control refreshes its check boxes after the click
@@ -136,11 +145,10 @@ class _LegendSwitch(MacroElement):
 
 def layer_controls(m: folium.Map, legends: Sequence[tuple[folium.FeatureGroup, MacroElement]],
                    exclusive: Sequence[folium.FeatureGroup] | None = None) -> None:
-    """Add to ``m`` the layer control (top right) and the legends; with ``exclusive``, each
-    legend is shown only with its layer and those layers replace each other
+    """Add to ``m`` the layer control (top right) and the legends; each legend is shown only
+    while its layer is on the map, and the ``exclusive`` layers replace each other
     (:class:`_LegendSwitch`)."""
     _LayerControl(collapsed=False, position="topright").add_to(m)
     for _group, legend in legends:
         legend.add_to(m)
-    if exclusive is not None:
-        _LegendSwitch(legends, exclusive=exclusive).add_to(m)
+    _LegendSwitch(legends, exclusive=exclusive or ()).add_to(m)

@@ -11,6 +11,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from branca.element import Figure
 
@@ -18,6 +19,7 @@ from espass_geo.present.charts import (
     ESTIMATE_NOTE_FR,
 )
 from espass_geo.present.fmt import fmt_area_ha, fmt_interval_t, fmt_mass_t, fmt_quantity
+from espass_geo.present.maps.background import add_background
 from espass_geo.present.maps.base import (
     _HtmlControl,
     make_map,
@@ -44,12 +46,49 @@ def add_fields(z: gpd.GeoDataFrame, tooltip: list[tuple[str, str]],
                fields: Iterable[TooltipField], *, numeric: bool = False) -> None:
     """Add to ``z`` the French text of each field whose column is present, and its line to
     ``tooltip``, in order (required columns are checked beforehand by :func:`_require`).
-    ``numeric``: values read as numbers first (a text becomes NaN, written "–")."""
+    ``numeric``: values read as numbers first (a text becomes NaN, written "–"). The key of
+    each column's text is recorded in ``z.attrs["fr_keys"]`` (column → key, see
+    :func:`fr_keys`)."""
+    known = z.attrs.setdefault("fr_keys", {})
     for col, key, label, fmt in fields:
         if col in z.columns:
             values = pd.to_numeric(z[col], errors="coerce") if numeric else z[col]
             z[key] = [fmt(v) for v in values]
             tooltip.append((key, label))
+            known[col] = key
+
+
+def fr_keys(z: pd.DataFrame) -> dict[str, str]:
+    """Column → key of its French text, for the columns added by :func:`add_fields` (read it
+    right after, on the same frame)."""
+    return dict(z.attrs.get("fr_keys", {}))
+
+
+def first_varying(z: pd.DataFrame, columns: Sequence[str]) -> int:
+    """Index in ``columns`` of the first column of ``z`` whose finite values are not all
+    equal (relative tolerance 1e-9), 0 when none varies: the layer a map opens on."""
+    for k, col in enumerate(columns):
+        values = pd.to_numeric(z[col], errors="coerce").astype("float64")
+        finite = values[np.isfinite(values)]
+        if len(finite) > 1 and float(finite.max() - finite.min()) > 1e-9 * max(
+                1.0, float(finite.abs().max())):
+            return k
+    return 0
+
+
+#: Lines of a compact tooltip: the zone's name and four key figures (issue #15: the full list
+#: of 27 lines hid the map; it is in the popup opened by a click).
+TOOLTIP_MAX_LINES: int = 5
+
+
+def compact_tooltip(tooltip: Sequence[tuple[str, str]], keys: Iterable[str | None], *,
+                    limit: int = TOOLTIP_MAX_LINES) -> list[tuple[str, str]]:
+    """The first line of ``tooltip`` (the zone's name) then its lines whose key is in
+    ``keys``, in the order of ``keys`` (absent or None keys skipped, no line twice), at most
+    ``limit`` lines."""
+    labels = dict(tooltip)
+    order = [tooltip[0][0], *(k for k in keys if k)] if tooltip else []
+    return [(k, labels[k]) for k in dict.fromkeys(order) if k in labels][:limit]
 
 
 #: Tooltip label of a 90 % interval line (issue #13 item 4).
@@ -119,8 +158,34 @@ def _title_html(title: str, subtitle: str | None) -> str:
 _SOURCES_PREFIXES = ("Sources", "Source :", "Limites communales")
 
 
+#: Notes of a run meant for its author, not for the readers of a published map (they stay in
+#: the run's LISEZ-MOI and logs): a shipped data file's ignored columns, etc.
+INTERNAL_NOTE_PREFIXES: tuple[str, ...] = ("Colonnes ignorées dans",)
+#: A number written with a decimal point inside French text (« 60.7 ha/an », « 1.1 ha »): not a
+#: version, a file name or a date (digits on both sides, no letter or dot glued around it).
+_DECIMAL_POINT_RE = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?![\w.]*\.\w)(?=[\s\u00a0\u202f)%,;:]|$)")
+_ONE_PLURAL_RE = re.compile(r"\b(sur|dans|de|pour) 1 (zone|commune|parcelle|maille|action|"
+                            r"période|scénario|entité)s\b")
+
+
+def public_note(note: str) -> str | None:
+    """The French text of a map note as its readers see it, or None for a note meant for the
+    run's author (:data:`INTERNAL_NOTE_PREFIXES`): decimal points of numbers become commas
+    (« 60.7 ha/an » → « 60,7 ha/an ») and « sur 1 zones » becomes « sur 1 zone »."""
+    text = str(note)
+    if text.startswith(INTERNAL_NOTE_PREFIXES):
+        return None
+    text = _DECIMAL_POINT_RE.sub(r"\1,\2", text)
+    return _ONE_PLURAL_RE.sub(r"\1 1 \2", text)
+
+
+def public_notes(notes: Iterable[str]) -> list[str]:
+    """:func:`public_note` of each note, internal notes left out."""
+    return [t for t in (public_note(n) for n in notes) if t is not None]
+
+
 def _notes_html(notes: Sequence[str], sources: str | None) -> str:
-    items = "".join(f"<li>{_html.escape(str(n))}</li>" for n in notes)
+    items = "".join(f"<li>{_html.escape(n)}</li>" for n in public_notes(notes))
     ul = f"<ul>{items}</ul>" if items else ""
     if not sources:
         return ul
@@ -154,6 +219,8 @@ def _finish_map(m: folium.Map, web: gpd.GeoDataFrame, *, title: str, subtitle: s
     ``padding_top_left``/``padding_bottom_right`` (pixels ``(x, y)``): room kept for the
     boxes along the edges when fitting the view; default 20 px all around."""
     _HtmlControl(notes_html, position="bottomleft", css_class="espass-notes").add_to(m)
+    add_background(m, web)
+    add_print_button(m)
     m.get_root().html.add_child(_LiteralElement(_title_html(title, subtitle)),
                                 name="espass_title")
     minx, miny, maxx, maxy = (float(b) for b in web.total_bounds)
@@ -165,6 +232,22 @@ def _finish_map(m: folium.Map, web: gpd.GeoDataFrame, *, title: str, subtitle: s
                      padding_bottom_right=padding_bottom_right or (20, 20))
     if html_path is not None:
         save_map(m, html_path)
+
+
+#: Label and hover text of the print button (the browser's print dialog also saves a PDF).
+PRINT_BUTTON_FR: str = "Imprimer / PDF"
+PRINT_TITLE_FR: str = ("Imprimer la carte telle qu'affichée (légende et notes comprises), ou "
+                       "l'enregistrer en PDF depuis la fenêtre d'impression")
+
+
+def add_print_button(m: folium.Map, position: str = "topleft") -> None:
+    """A button « Imprimer / PDF » (under the zoom buttons) that opens the browser's print
+    dialog (``window.print()``, offline); the print stylesheet of ``templates/map.css`` hides
+    the buttons and the layer list and keeps the map, title, legends and notes."""
+    content = (f'<button type="button" class="espass-print" onclick="window.print()" '
+               f'title="{_html.escape(PRINT_TITLE_FR, quote=True)}">'
+               f'{_html.escape(PRINT_BUTTON_FR)}</button>')
+    _HtmlControl(content, position=position, css_class="espass-print-box").add_to(m)
 
 
 def _has_nonzero_digit(text: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html as _html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
@@ -17,6 +17,7 @@ from folium.plugins import DualMap
 from folium.template import Template
 
 from espass_geo.present.fmt import fmt_mass_t, fmt_quantity
+from espass_geo.present.maps.background import add_background
 from espass_geo.present.maps.base import (
     _HtmlControl,
     _setup_map,
@@ -47,6 +48,8 @@ from espass_geo.present.maps.page import (
     _signed,
     _zone_base_fr,
     add_fields,
+    add_print_button,
+    compact_tooltip,
 )
 from espass_geo.present.maps.safe import (
     _protect,
@@ -59,6 +62,8 @@ from espass_geo.present.maps.safe import (
 #: Sign sentence of the scenario maps (notes box and legends).
 SCENARIO_SIGN_NOTE_FR: str = ("Convention ALDO : positif = stockage / séquestration, "
                               "négatif = déstockage / émission.")
+SCENARIO_SELECT_NOTE_FR: str = ("Le menu au-dessus de la carte de droite choisit le scénario "
+                                 "comparé au tendanciel.")
 SCENARIO_SYNC_NOTE_FR: str = ("Les deux cartes sont synchronisées : déplacer ou zoomer l'une "
                               "déplace l'autre.")
 STOCK_CHANGE_NAME_FR: str = "Variation du stock de carbone (tC/ha)"
@@ -102,7 +107,7 @@ class _DualPage(MacroElement):
           <div class="espass-dual-title"><h1>{{ this.title }}</h1>{{ this.subtitle }}</div>
           <div class="espass-dual-panes">
             <div class="espass-dual-pane espass-left"><span>{{ this.left }}</span></div>
-            <div class="espass-dual-pane espass-right"><span>{{ this.right }}</span></div>
+            <div class="espass-dual-pane espass-right">{{ this.right }}</div>
           </div>
         </div>
         <div class="espass-dual-divider"></div>
@@ -111,7 +116,7 @@ class _DualPage(MacroElement):
     )
 
     def __init__(self, dual: DualMap, *, title: str, subtitle: str | None, left: str,
-                 right: str) -> None:
+                 right: str, right_html: str | None = None) -> None:
         super().__init__()
         self._name = "EspassDualPage"
         self.m1 = dual.m1.get_name()
@@ -122,7 +127,9 @@ class _DualPage(MacroElement):
         self.title = _html.escape(title)
         self.subtitle = f"<span>{_html.escape(subtitle)}</span>" if subtitle else ""
         self.left = _html.escape(left)
-        self.right = _html.escape(right)
+        # the scenario selector (already escaped), or the scenario's name
+        self.right = right_html if right_html is not None else (
+            f"<span>{_html.escape(right)}</span>")
 
 
 def _fmt_signed_ha(value: Any, unit: str = "tC/ha") -> str:
@@ -170,7 +177,8 @@ def _actions_fr(actions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return a
 
 
-def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
+def _actions_layer(actions: gpd.GeoDataFrame, *, name: str = ACTIONS_LAYER_FR,
+                   show: bool = True) -> folium.FeatureGroup:
     """Action outlines coloured by type (lines and points accepted), tooltip in French."""
     a = _actions_fr(actions)
     web = to_web_geometries(a, simplify_m=1.0)
@@ -185,7 +193,7 @@ def _actions_layer(actions: gpd.GeoDataFrame) -> folium.FeatureGroup:
 
     group = tooltip_layer(
         web, [("label_fr", "Action"), ("type_fr", "Type"), ("year_fr", "Année")],
-        name=ACTIONS_LAYER_FR, extra={"stroke": web["stroke"]}, style=style,
+        name=name, show=show, extra={"stroke": web["stroke"]}, style=style,
         highlight=highlight, marker=folium.CircleMarker(radius=7), pane=_ACTIONS_PANE)
     return group
 
@@ -203,12 +211,89 @@ def _actions_legend(actions: gpd.GeoDataFrame, position: str = "bottomleft") -> 
     return _HtmlControl("\n".join(rows), position=position, css_class="espass-legend")
 
 
+class _ScenarioSelector(MacroElement):
+    """The script of the scenario selector (a ``<select>`` in the header band, above the
+    right map): choosing scenario *k* shows its layer (its difference layer if a difference
+    layer was on) and its actions (if actions were on), and removes the other scenarios'
+    layers; ticking a layer of scenario *k* in the layer control selects *k*."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var values = [{{ this.values|join(", ") }}];
+            var deltas = [{{ this.deltas|join(", ") }}];
+            var actions = [{{ this.actions|join(", ") }}];
+            var select = document.getElementById({{ this.select_id|tojson }});
+            if (!select) { return; }
+            function on(list) {
+                return list.some(function (g) { return g && map.hasLayer(g); });
+            }
+            function show(k) {
+                var delta = on(deltas), acts = on(actions) || !actions.length;
+                [values, deltas, actions].forEach(function (list) {
+                    list.forEach(function (g, i) {
+                        if (g && i !== k && map.hasLayer(g)) { map.removeLayer(g); }
+                    });
+                });
+                var zone = (delta && deltas[k]) ? deltas[k] : values[k];
+                if (!map.hasLayer(zone)) { map.addLayer(zone); }
+                if (acts && actions[k] && !map.hasLayer(actions[k])) { map.addLayer(actions[k]); }
+                select.value = String(k);
+            }
+            select.addEventListener("change", function () { show(parseInt(select.value, 10)); });
+            map.on("overlayadd", function (e) {
+                [values, deltas, actions].forEach(function (list) {
+                    var k = list.indexOf(e.layer);
+                    if (k >= 0 && String(k) !== select.value) {
+                        setTimeout(function () { show(k); }, 0);
+                    }
+                });
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, values: Sequence[folium.FeatureGroup],
+                 deltas: Sequence[folium.FeatureGroup | None],
+                 actions: Sequence[folium.FeatureGroup | None], select_id: str) -> None:
+        super().__init__()
+        self._name = "ScenarioSelector"
+        self.values = [g.get_name() for g in values]
+        self.deltas = [g.get_name() if g is not None else "null" for g in deltas]
+        self.actions = [g.get_name() if g is not None else "null" for g in actions]
+        if not any(g is not None for g in deltas):
+            self.deltas = []
+        if not any(g is not None for g in actions):
+            self.actions = []
+        self.select_id = select_id
+
+
+#: Label of the scenario selector (header band of the scenario map).
+SCENARIO_SELECT_FR: str = "Scénario affiché à droite"
+#: Key figures of the compact tooltip of a zone (the popup gives every value).
+SCENARIO_TOOLTIP_KEYS: tuple[str, ...] = ("value_fr", "baseline_value_fr", "delta_fr",
+                                          "stock_change_fr", "area_fr")
+
+
+def _select_html(select_id: str, labels: Sequence[str]) -> str:
+    """The ``<select>`` of the scenarios (labels HTML-escaped, option values 0, 1…)."""
+    esc = _html.escape
+    options = "".join(f'<option value="{k}">{esc(label)}</option>'
+                      for k, label in enumerate(labels))
+    return (f'<label class="espass-scenario-select"><span class="espass-sr">'
+            f'{esc(SCENARIO_SELECT_FR)}</span><select id="{esc(select_id)}" '
+            f'aria-label="{esc(SCENARIO_SELECT_FR, quote=True)}">{options}</select></label>')
+
+
 def scenario_map(
     zones_baseline: gpd.GeoDataFrame,
-    zones_scenario: gpd.GeoDataFrame,
+    zones_scenario: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame],
     *,
     title: str,
-    actions: gpd.GeoDataFrame | None = None,
+    actions: gpd.GeoDataFrame | Mapping[str, gpd.GeoDataFrame | None] | None = None,
     value_col: str = "stock_change_tC_ha",
     delta_col: str | None = "delta_cum_tCO2e",
     notes: Sequence[str] = (),
@@ -220,22 +305,26 @@ def scenario_map(
     value_name: str = STOCK_CHANGE_NAME_FR,
     zone_label: str | None = None,
     sources: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     n_classes: int = 6,
     simplify_m: float = 5.0,
 ) -> DualMap:
     """Baseline and scenario side by side (two synchronised maps), readable offline.
 
     A :class:`folium.plugins.DualMap` (gotcha 7: DualMap, not SideBySideLayers, for
-    choropleths): the left map shows the baseline ("tendanciel"), the right map the scenario;
+    choropleths): the left map shows the baseline ("tendanciel"), the right map a scenario;
     moving or zooming one moves the other (Leaflet.Sync, vendored).
 
     * Left: choropleth of ``value_col`` of ``zones_baseline``.
-    * Right: choropleth of ``value_col`` of ``zones_scenario`` with **the same classes and
-      colours** (computed on both tables together, diverging around 0); layer "Écart au
-      tendanciel (tCO₂e cumulés)" (``delta_col``, diverging, hidden: ticking it replaces the
-      scenario choropleth, and back); layer "Actions du scénario" (``actions``, shown, above
-      the zones).
+    * Right: choropleth of ``value_col`` of each scenario with **the same classes and
+      colours** (computed on all tables together, diverging around 0); layer "Écart au
+      tendanciel (tCO₂e cumulés)" (``delta_col``, diverging, same classes for every
+      scenario, hidden: ticking it replaces the scenario choropleth, and back); layer
+      "Actions du scénario" (``actions``, shown, above the zones).
+    * Several scenarios (``zones_scenario`` a mapping label → table): a selector
+      (``<select>`` above the right map) switches the right map between them — its
+      choropleth, difference and actions layers (named « … — <label> » in the layer
+      control, where ticking one also selects its scenario). The first one is shown.
 
     Sign convention (ALDO): **positive = storage / sequestration**, negative = destocking /
     emission, written in the legends and the notes box.
@@ -246,9 +335,10 @@ def scenario_map(
         GeoDataFrames with a CRS (EPSG:2154 expected), one row per zone: ``zone_id,
         zone_name, area_ha`` and ``value_col`` (default ``stock_change_tC_ha``: stock change
         from the start year to the horizon, tC/ha; positive = the zone stores carbon);
-        optional ``stock_change_tC`` (tooltip). ``zones_scenario`` also has ``delta_col``
+        optional ``stock_change_tC`` (tooltip). A scenario table also has ``delta_col``
         (default ``delta_cum_tCO2e``: scenario − baseline cumulated over the period, tCO₂e;
-        positive = more sequestration than the baseline).
+        positive = more sequestration than the baseline). ``zones_scenario``: one table, or
+        an ordered mapping scenario label → table.
     title, subtitle
         Header band at the top of the page (HTML-escaped); by default the subtitle is the
         horizon ("à l'horizon 2050").
@@ -256,7 +346,8 @@ def scenario_map(
         Optional GeoDataFrame (CRS required) ``action_id, type, label, year``; ``type`` in
         ``convert`` (green outline), ``seal`` (red: projects, future
         urbanisation zones), ``renature`` (teal), ``practice`` (blue), ``hedges`` (brown),
-        others grey. Polygons, lines or points. Tooltip "Action", "Type", "Année".
+        others grey. Polygons, lines or points. Tooltip "Action", "Type", "Année". With
+        several scenarios: a mapping scenario label → actions (or None).
     value_col, delta_col
         Columns mapped; ``delta_col=None``: no difference layer.
     notes
@@ -266,7 +357,8 @@ def scenario_map(
         If given, the page is saved there with :func:`save_map` (assets in ``lib/``,
         including ``lib/leaflet-sync/``).
     scenario_label, baseline_label
-        Names of the two panes (header band, layer names, tooltips).
+        Names of the two panes (header band, layer names, tooltips); ``scenario_label`` is
+        the label of a single scenario table.
     horizon
         End year (``2050`` → "à l'horizon 2050") or a period text ("2025–2050"), written in
         the legend caption and the default subtitle.
@@ -276,7 +368,9 @@ def scenario_map(
     zone_label
         Tooltip label of ``zone_name``; inferred from ``zone_id`` (see :func:`stocks_map`).
     basemap
-        Add the optional online OpenStreetMap background to both maps.
+        Offer the online OpenStreetMap background on both maps (see
+        :func:`~espass_geo.present.maps.make_map`; unticked by default, the maps open on the
+        offline commune background).
     n_classes
         Number of classes of the choropleths (even, symmetric around 0).
 
@@ -285,16 +379,33 @@ def scenario_map(
     folium.plugins.DualMap
         ``.m1`` (baseline) and ``.m2`` (scenario); save it with :func:`save_map`.
     """
+    scenarios: dict[str, gpd.GeoDataFrame] = (
+        {str(k): v for k, v in zones_scenario.items()} if isinstance(zones_scenario, Mapping)
+        else {scenario_label: zones_scenario})
+    if not scenarios:
+        raise ValueError("zones_scenario is empty: give at least one scenario table.")
+    if isinstance(actions, Mapping):
+        unknown = [str(k) for k in actions if str(k) not in scenarios]
+        if unknown:
+            raise KeyError(f"actions of unknown scenario(s) {unknown}; scenarios: "
+                           f"{list(scenarios)}")
+        acts_by: dict[str, gpd.GeoDataFrame | None] = {
+            label: actions.get(label) for label in scenarios}
+    else:
+        acts_by = {label: (actions if k == 0 else None) for k, label in enumerate(scenarios)}
     _require(zones_baseline, (*SCENARIO_ZONE_COLUMNS, value_col), "zones_baseline")
     scen_cols = (*SCENARIO_ZONE_COLUMNS, value_col) + ((delta_col,) if delta_col else ())
-    _require(zones_scenario, scen_cols, "zones_scenario")
-    if len(zones_baseline) == 0 or len(zones_scenario) == 0:
+    for label, table in scenarios.items():
+        _require(table, scen_cols, "zones_scenario" if len(scenarios) == 1
+                 else f"zones_scenario[{label!r}]")
+    if len(zones_baseline) == 0 or any(len(t) == 0 for t in scenarios.values()):
         raise ValueError("zones_baseline and zones_scenario must not be empty: nothing to map.")
-    if actions is not None:
-        _require(actions, ACTION_COLUMNS, "actions")
+    for a in acts_by.values():
+        if a is not None:
+            _require(a, ACTION_COLUMNS, "actions")
     if zone_label is None:
         zone_label = _infer_zone_label(pd.concat([zones_baseline["zone_id"],
-                                                  zones_scenario["zone_id"]]))
+                                                  *(t["zone_id"] for t in scenarios.values())]))
     period = _period_text(horizon)
     short_name = value_name[:1].lower() + value_name[1:]
     caption = (f"{value_name.removesuffix(' (tC/ha)')}"
@@ -303,59 +414,95 @@ def scenario_map(
                " — positif = stockage / séquestration")
     if subtitle is None and horizon is not None:
         subtitle = period[:1].upper() + period[1:]
+    several = len(scenarios) > 1
 
     base_values = pd.Series(
         pd.to_numeric(zones_baseline[value_col], errors="coerce").to_numpy(),
         index=zones_baseline["zone_id"].astype("string").to_numpy())
     base_values = base_values[~base_values.index.duplicated()]
     zb, tip_b = _scenario_zones_fr(zones_baseline, zone_label, value_col, value_name)
-    zs, tip_s = _scenario_zones_fr(zones_scenario, zone_label, value_col, value_name,
-                                   delta_col=delta_col, baseline_values=base_values,
-                                   baseline_label=baseline_label)
     web_b = to_web_geometries(zb, simplify_m=simplify_m)
-    web_s = to_web_geometries(zs, simplify_m=simplify_m)
+    webs: dict[str, tuple[gpd.GeoDataFrame, list[tuple[str, str]]]] = {}
+    for label, table in scenarios.items():
+        zs, tip_s = _scenario_zones_fr(table, zone_label, value_col, value_name,
+                                       delta_col=delta_col, baseline_values=base_values,
+                                       baseline_label=baseline_label)
+        webs[label] = (to_web_geometries(zs, simplify_m=simplify_m), tip_s)
 
     both = pd.concat([pd.to_numeric(zones_baseline[value_col], errors="coerce"),
-                      pd.to_numeric(zones_scenario[value_col], errors="coerce")])
+                      *(pd.to_numeric(t[value_col], errors="coerce")
+                        for t in scenarios.values())])
     classes = make_classes(both, caption=caption, palette=list(FLOW_PALETTE),
                            n_classes=n_classes, diverging=True)
+    delta_classes = None
+    if delta_col is not None:
+        deltas = pd.concat([pd.to_numeric(t[delta_col], errors="coerce")
+                            for t in scenarios.values()])
+        if np.isfinite(deltas.to_numpy(dtype="float64")).any():
+            delta_classes = make_classes(deltas, caption=DELTA_CAPTION_FR,
+                                         palette=list(FLOW_PALETTE), n_classes=n_classes,
+                                         diverging=True)
 
     # fractional zoom: fit_bounds fills each half-width map better
     dual = DualMap(layout="horizontal", tiles=None, zoom_snap=0.25, zoom_delta=0.5)
     root = _protect(dual).get_root()
     assert isinstance(root, Figure)
-    root.title = _html.escape(f"{title} — {baseline_label} / {scenario_label}")
+    first_label = next(iter(scenarios))
+    root.title = _html.escape(f"{title} — {baseline_label} / "
+                              f"{' / '.join(scenarios) if several else first_label}")
     _setup_map(dual.m1, basemap=basemap, style=True)
     _setup_map(dual.m2, basemap=basemap, style=False)  # one stylesheet for the page
     attribution = "IGN Admin Express COG 2018 ; ADEME ALDO"
     # left: baseline
     left_group, left_legend, _ = zone_layer(
-        web_b, value_col, name=f"{baseline_label} : {short_name}", tooltip=tip_b,
+        web_b, value_col, name=f"{baseline_label} : {short_name}",
+        tooltip=compact_tooltip(tip_b, SCENARIO_TOOLTIP_KEYS), popup=tip_b,
         classes=classes, attribution=attribution, **GREY_OUTLINES)
     left_group.add_to(dual.m1)
     layer_controls(dual.m1, [(left_group, left_legend)])
 
-    # right: scenario, same classes; difference; actions
-    right_group, right_legend, _ = zone_layer(
-        web_s, value_col, name=f"{scenario_label} : {short_name}", tooltip=tip_s,
-        classes=classes, attribution=attribution, **GREY_OUTLINES)
-    right_group.add_to(dual.m2)
-    legends: list[tuple[folium.FeatureGroup, MacroElement]] = [(right_group, right_legend)]
-    zone_groups = [right_group]
-    if delta_col is not None:
-        delta_group, delta_legend, _ = zone_layer(
-            web_s, delta_col, name=DELTA_LAYER_FR, tooltip=tip_s, palette=list(FLOW_PALETTE),
-            caption=DELTA_CAPTION_FR, n_classes=n_classes, diverging=True, show=False,
-            attribution=attribution, **GREY_OUTLINES)
-        delta_group.add_to(dual.m2)
-        zone_groups.append(delta_group)
-        legends.append((delta_group, delta_legend))
-    if actions is not None and len(actions):
+    # right: each scenario, same classes; its difference; its actions
+    legends: list[tuple[folium.FeatureGroup, MacroElement]] = []
+    zone_groups: list[folium.FeatureGroup] = []
+    value_groups: list[folium.FeatureGroup] = []
+    delta_groups: list[folium.FeatureGroup | None] = []
+    action_groups: list[folium.FeatureGroup | None] = []
+    if any(a is not None and len(a) for a in acts_by.values()):
         folium.map.CustomPane(_ACTIONS_PANE, z_index=420, pointer_events=True).add_to(dual.m2)
-        actions_group = _actions_layer(actions)
-        actions_group.add_to(dual.m2)
-        legends.append((actions_group, _actions_legend(actions)))
+    for k, (label, (web_s, tip_s)) in enumerate(webs.items()):
+        suffix = f" — {label}" if several else ""
+        tip = compact_tooltip(tip_s, SCENARIO_TOOLTIP_KEYS)
+        group, legend, _ = zone_layer(
+            web_s, value_col, name=f"{label} : {short_name}", tooltip=tip, popup=tip_s,
+            classes=classes, show=k == 0, attribution=attribution, **GREY_OUTLINES)
+        group.add_to(dual.m2)
+        value_groups.append(group)
+        zone_groups.append(group)
+        legends.append((group, legend))
+        delta_group = None
+        if delta_col is not None:
+            delta_group, delta_legend, _ = zone_layer(
+                web_s, delta_col, name=DELTA_LAYER_FR + suffix, tooltip=tip, popup=tip_s,
+                classes=delta_classes, palette=list(FLOW_PALETTE), caption=DELTA_CAPTION_FR,
+                n_classes=n_classes, diverging=True, show=False, attribution=attribution,
+                **GREY_OUTLINES)
+            delta_group.add_to(dual.m2)
+            zone_groups.append(delta_group)
+            legends.append((delta_group, delta_legend))
+        delta_groups.append(delta_group)
+        acts = acts_by[label]
+        actions_group = None
+        if acts is not None and len(acts):
+            actions_group = _actions_layer(acts, name=ACTIONS_LAYER_FR + suffix, show=k == 0)
+            actions_group.add_to(dual.m2)
+            legends.append((actions_group, _actions_legend(acts)))
+        action_groups.append(actions_group)
     layer_controls(dual.m2, legends, exclusive=zone_groups)
+    select_id = ""
+    if several:
+        selector = _ScenarioSelector(value_groups, delta_groups, action_groups, "")
+        select_id = selector.select_id = f"{selector.get_name()}-select"
+        selector.add_to(dual.m2)
 
     notes = list(notes)
     sources = _default_sources(notes, sources, _SOURCES_NO_PARCELS_FR)
@@ -363,15 +510,23 @@ def scenario_map(
                  *(n for n in notes if str(n) not in (SCENARIO_SIGN_NOTE_FR,
                                                        SCENARIO_SYNC_NOTE_FR)),
                  SCENARIO_SYNC_NOTE_FR]
+    if several:
+        all_notes.insert(-1, SCENARIO_SELECT_NOTE_FR)
     _HtmlControl(_notes_html(all_notes, sources), position="bottomleft",
                  css_class="espass-notes").add_to(dual.m1)
     _DualPage(dual, title=title, subtitle=subtitle, left=baseline_label,
-              right=scenario_label).add_to(dual.m1)
+              right=first_label,
+              right_html=_select_html(select_id, list(scenarios)) if several else None
+              ).add_to(dual.m1)
 
-    minx = min(web_b.total_bounds[0], web_s.total_bounds[0])
-    miny = min(web_b.total_bounds[1], web_s.total_bounds[1])
-    maxx = max(web_b.total_bounds[2], web_s.total_bounds[2])
-    maxy = max(web_b.total_bounds[3], web_s.total_bounds[3])
+    all_webs = [web_b, *(w for w, _ in webs.values())]
+    minx = min(w.total_bounds[0] for w in all_webs)
+    miny = min(w.total_bounds[1] for w in all_webs)
+    maxx = max(w.total_bounds[2] for w in all_webs)
+    maxy = max(w.total_bounds[3] for w in all_webs)
+    add_background(dual.m1, web_b)
+    add_background(dual.m2, web_b)
+    add_print_button(dual.m1)
     # room at the bottom for the legends, notes and action key (bottom corners)
     dual.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]],
                     padding_top_left=(10, 20), padding_bottom_right=(10, 120))

@@ -30,6 +30,7 @@ from espass_geo.present.maps.page import (
     _require,
     _zone_base_fr,
     add_interval_field,
+    compact_tooltip,
 )
 
 #: Optional per-pool columns of the zones table and their tooltip labels.
@@ -45,6 +46,9 @@ ZONE_COLUMNS: tuple[str, ...] = ("zone_id", "zone_name", "area_ha", "stock_tC", 
 PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "land_use_fr", "area_ha", "stock_tC",
                                    "density_tC_ha")
 
+
+#: Key figures of the compact tooltip of a zone (the popup gives them all).
+STOCK_TOOLTIP_KEYS: tuple[str, ...] = ("stock_fr", "density_fr", "stock_soil_tC_fr", "area_fr")
 
 _RASTER_PANE = "espass_raster"
 _PARCELS_PANE = "espass_parcels"
@@ -169,7 +173,8 @@ def stocks_map(
     m = _new_map(title, basemap=basemap, prefer_canvas=many_parcels)
 
     zone_group, legend, classes = zone_layer(
-        web, value_col, name=_zone_layer_name(zone_label), tooltip=tooltip,
+        web, value_col, name=_zone_layer_name(zone_label),
+        tooltip=compact_tooltip(tooltip, STOCK_TOOLTIP_KEYS), popup=tooltip,
         palette=palette, caption=caption, n_classes=n_classes, raster=raster_png,
         attribution="IGN Admin Express COG 2018 ; ADEME ALDO",
     )

@@ -38,6 +38,8 @@ from espass_geo.present.maps.page import (
     _require,
     _signed,
     add_fields,
+    compact_tooltip,
+    fr_keys,
 )
 
 CONSUMED_LAYER_FR: str = "Consommation d'ENAF depuis 2021 (ha)"
@@ -144,6 +146,10 @@ def _over_text(over: Any, consumed: Any, budget: Any) -> str:
     except (TypeError, ValueError):
         return "oui"
     return f"OUI : {fmt_ha(excess)} au-delà du budget" if excess == excess else "oui"
+
+
+#: Key figures of the compact tooltip of a commune, after the value of its layer.
+ZAN_TOOLTIP_KEYS: tuple[str, ...] = ("consumed_fr", "budget_fr", "share_fr", "cost_fr")
 
 
 def zan_tooltip_fields(prefix: str = "") -> list[tuple[str, str, str, Any]]:
@@ -285,6 +291,8 @@ def zan_map(
     if zone_label is None:
         zone_label = _infer_zone_label(z["zone_id"])
     z, tooltip = _zan_zones_fr(z, zone_label)
+    keys = fr_keys(z)
+    keys["budget_used_pct"] = keys.get("budget_used_share", "")
     web = to_web_geometries(z, simplify_m=simplify_m)
     m = _new_map(title, basemap=basemap, zoom_snap=0.25, zoom_delta=0.5)
     legends = []
@@ -294,7 +302,9 @@ def zan_map(
     for k, (col, name, palette, diverging, breaks, fmt_value) in enumerate(layers):
         classes = budget_classes(web[col], name) if breaks is not None else None
         group, legend, _ = zone_layer(
-            web, col, name=name, caption=name, palette=palette, tooltip=tooltip,
+            web, col, name=name, caption=name, palette=palette,
+            tooltip=compact_tooltip(tooltip, (keys.get(col), *ZAN_TOOLTIP_KEYS)),
+            popup=tooltip,
             classes=classes, show=k == 0, n_classes=n_classes, diverging=diverging,
             fmt_value=fmt_value, attribution=attribution, **GREY_OUTLINES)
         group.add_to(m)
