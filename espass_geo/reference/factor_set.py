@@ -94,6 +94,7 @@ TABLES: dict[str, TableSpec] = {
     "regional_inventory_hdf": TableSpec(("region_code", "sector", "substance")),
     "rpg_to_clc": TableSpec(("level", "code")),
     "sector_post_crosswalk": TableSpec(("sector", "post")),
+    "sources_rapport": TableSpec(("id",)),
     "substances": TableSpec(("substance",), ("gwp_ar6", "gwp_ar5")),
     "wood_products_bo_bi_share": TableSpec(("region_code", "quantity")),
     "wood_products_france": TableSpec(("parameter",)),
