@@ -278,6 +278,20 @@ def for_command(command: str) -> list[Input]:
     return [i for i in SPEC if command in i.commands]
 
 
+def _path_type():
+    """``click.Path``, except that a GDAL virtual path (``/vsis3/…``, ``/vsicurl/https://…``,
+    ``/vsizip//abs/a.zip/x.tif``) is kept as text: ``pathlib`` would merge its double slashes."""
+    import click
+
+    class PathOrGdal(click.Path):
+        def convert(self, value, param, ctx):
+            if isinstance(value, str) and value.startswith("/vsi"):
+                return value
+            return super().convert(value, param, ctx)
+
+    return PathOrGdal(path_type=Path)
+
+
 def _click_option(i: Input, command: str):
     import click
 
@@ -292,7 +306,7 @@ def _click_option(i: Input, command: str):
         kw.pop("default")
         kw["is_flag"] = True
     elif i.type == "path":
-        kw["type"] = click.Path(path_type=Path)
+        kw["type"] = _path_type()
     elif i.type == "choice":
         kw["type"] = click.Choice(list(i.choices))
     elif i.type == "years":
