@@ -470,10 +470,16 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
             meta.setdefault("extra_sections", []).append(zan_scenario_section(
                 hect, chart_png=tmp / "scenarios" / "zan_hectares_carbone.png",
                 labels=labels))
+        meta["zones"] = result.zones  # the static map of the report's synthesis
         render_report(t, meta=meta, charts={Path(p).stem: p for p in charts.values()
                                             if str(p).endswith(".png")},
                       out_path=tmp / "rapport.html")
         files["rapport.html"] = tmp / "rapport.html"
+        from espass_geo.present.report.pdf import write_report_pdf  # headless Chromium, offline
+
+        pdf = write_report_pdf(tmp / "rapport.html")  # no browser: a French warning, no PDF
+        if pdf.path is not None:
+            files["rapport.pdf"] = pdf.path
         # the configuration used, its paths made absolute: the copy runs again from the
         # output folder (a copy of the user's file would carry paths relative to its folder)
         name = cfg.path.name if cfg.path is not None else "bilan.toml"
