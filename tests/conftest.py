@@ -13,12 +13,18 @@ zone "B" = right half (x 700200–700400, 8 ha).
 
 from __future__ import annotations
 
+import os
+
 import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import box
+
+# The report's PDF (headless Chromium, a few seconds per bilan) is made only by the tests that
+# ask for it (tests/test_report_officials.py): every other bilan of the suite skips it.
+os.environ.setdefault("ESPASS_GEO_CHROMIUM", "non")
 
 X0, Y0, RES = 700000.0, 6600400.0, 100.0
 
