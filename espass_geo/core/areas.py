@@ -35,6 +35,7 @@ from espass_geo.io.rasters import (
     WARP_NOTES,
     check_overlap,
     check_undeclared_nodata,
+    gdal_path,
     open_landcover,
     raster_read_errors,
     raster_window,
@@ -119,6 +120,7 @@ def _center_class_areas(path, zones: gpd.GeoDataFrame, id_col: str,
     from rasterio.windows import bounds as window_bounds
     from rasterio.windows import transform as window_transform
 
+    path = gdal_path(path)
     with rasterio.open(path) as src:
         nodata = src.nodata
         transform = src.transform
@@ -212,7 +214,8 @@ def area_table_from_raster(
     zones
         GeoDataFrame in EPSG:2154 with a unique ``zone_id``.
     landcover
-        Path of an integer land-cover GeoTIFF in EPSG:2154 (CLC level-3 codes by default).
+        Path of an integer land-cover GeoTIFF in EPSG:2154 (CLC level-3 codes by default), or
+        a GDAL virtual path (``/vsis3/bucket/clc.tif``, ``/vsicurl/https://…``, ``/vsizip/…``).
     parcels
         Optional parcels from :func:`~espass_geo.io.parcels.read_parcels`. Inside a parcel its
         declared land use takes precedence over the raster; ``summary.disagreement_ha`` says
@@ -251,7 +254,8 @@ def area_table_from_raster(
                              "; donnez à chaque zone un identifiant unique (zone_id).")
     if not 0.0 <= max_nodata_share <= 1.0:
         raise ValueError(f"max_nodata_share must be between 0 and 1, not {max_nodata_share!r}")
-    label = label or str(landcover)
+    landcover = gdal_path(landcover)  # a GDAL virtual path (/vsis3/…) as GDAL wants it
+    label = label or landcover
     src = open_landcover(landcover)
     try:
         check_overlap(src, zones, label)

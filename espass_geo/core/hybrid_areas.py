@@ -165,8 +165,9 @@ def hybrid_class_areas(path, zones, id_col: str = "zone_id", *, window=None,
     from rasterio.windows import Window
     from rasterio.windows import transform as window_transform
 
-    from espass_geo.io.rasters import raster_window
+    from espass_geo.io.rasters import gdal_path, raster_window
 
+    path = gdal_path(path)  # a GDAL virtual path (/vsis3/…) as GDAL wants it
     empty = pd.DataFrame({id_col: [], "code": [], "area_ha": []})
     with rasterio.open(path) as src:
         nodata = src.nodata

@@ -239,6 +239,8 @@ def load_bilan_config(path: str | Path) -> BilanConfig:
             return None
         if kind == "inventory" and value == "demo":
             return None  # the demo estimate, not a file
+        if kind == "landcover" and _is_vsi(value.strip()):
+            return value.strip()  # GDAL virtual path (/vsis3/…): GDAL opens it, no local file
         p = resolve_path(value, base, kind)
         if p is not None and not exists(p):
             problems.append(f"{at(table, key)} : fichier introuvable « {p} » ({table}.{key}) : le "
@@ -489,8 +491,9 @@ def _series(value, where: str, base: Path, problems: list[str]) -> list[tuple[in
             problems.append(f"{where} : « {file.strip()} » date de {known[0]} ({known[1]}), pas "
                             f"de {year} ; corrigez l'année de « series »{fix}")
             continue
-        p = resolve_path(file.strip(), base, "landcover")
-        if p is None or not exists(p):
+        p = (file.strip() if _is_vsi(file.strip())  # GDAL virtual path: GDAL opens it
+             else resolve_path(file.strip(), base, "landcover"))
+        if p is None or not (_is_vsi(p) or exists(p)):
             problems.append(f"{where} : fichier introuvable « {p} » ({year}) : le chemin est "
                             "relatif au fichier de configuration")
             continue
@@ -506,6 +509,20 @@ def _series(value, where: str, base: Path, problems: list[str]) -> list[tuple[in
 def _number(value: float) -> int | float:
     value = float(value)
     return int(value) if value.is_integer() else value
+
+
+def _is_vsi(value) -> bool:
+    """A GDAL virtual path (``/vsis3/…``, ``/vsicurl/https://…``, ``/vsizip/…``)."""
+    from espass_geo.io.rasters import is_vsi_path
+
+    return is_vsi_path(value)
+
+
+def _posix(value) -> str:
+    """A path as written in bilan.toml (a GDAL virtual path as GDAL wants it)."""
+    from espass_geo.io.rasters import gdal_path
+
+    return gdal_path(value) if _is_vsi(value) else Path(value).as_posix()
 
 
 def config_as_toml(cfg: BilanConfig) -> str:
@@ -527,9 +544,9 @@ def config_as_toml(cfg: BilanConfig) -> str:
         if cfg.series and key in ("landcover", "before"):
             continue  # the series' last two dates: written as the series only
         if value is not None:
-            landcover["after" if key == "landcover" else key] = Path(value).as_posix()
+            landcover["after" if key == "landcover" else key] = _posix(value)
     if cfg.series:
-        landcover["series"] = [f"{y}={Path(p).as_posix()}" for y, p in cfg.series]
+        landcover["series"] = [f"{y}={_posix(p)}" for y, p in cfg.series]
     if cfg.code_field:
         landcover["code_field"] = str(cfg.code_field)
     if str(cfg.nomenclature) != _D["nomenclature"]:

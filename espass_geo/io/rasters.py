@@ -5,11 +5,17 @@ cross-tabulated (no CRS, rotated grid, several bands, non-integer pixels,
 impossible no-data value); :func:`raster_read_errors` turns a truncated file into an
 :class:`~espass_geo.errors.InputFileError`; :func:`raster_window` and
 :func:`windowed_dataset` restrict reading to the zones' window.
+
+A land cover may also be a path of GDAL's virtual file systems (``/vsis3/bucket/clc.tif``,
+``/vsicurl/https://…``, ``/vsizip//abs/archive.zip/clc.tif``, ``/vsimem/…``): it is handed to
+GDAL as it is (:func:`gdal_path` undoes what ``pathlib.Path`` did to it on the way), and a
+failure to open it names the credentials or settings to check (:func:`vsi_remedy`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +36,104 @@ if TYPE_CHECKING:
     from rasterio.windows import Window
 
 
+#: archive handlers: ``/vsizip/`` + the archive path (+ the path inside it)
+_VSI_ARCHIVES = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
+#: ``pathlib.Path`` merges the ``//`` of a URL: ``/vsicurl/https:/host`` -> ``https://host``
+_COLLAPSED_URL = re.compile(r"(/vsicurl(?:_streaming)?/)(https?|ftps?|file):/(?=[^/])")
+
+
+def is_vsi_path(path) -> bool:
+    """Whether ``path`` is on one of GDAL's virtual file systems (``/vsis3/``, ``/vsicurl/``,
+    ``/vsizip/``, ``/vsimem/``…): no local file to check, GDAL opens it."""
+    return path is not None and os.fspath(path).startswith("/vsi")
+
+
+def gdal_path(path) -> str:
+    """The path to give GDAL: ``str(path)``, with a GDAL virtual path repaired if it went
+    through ``pathlib.Path`` (the CLI's and the runs' path type), which merges double slashes:
+
+    * ``/vsicurl/https:/host/x.tif`` -> ``/vsicurl/https://host/x.tif``;
+    * ``/vsizip/tmp/a.zip/x.tif`` (from ``/vsizip//tmp/a.zip/x.tif``) -> the absolute form
+      when ``tmp/a.zip`` is not an archive relative to the current folder but ``/tmp/a.zip``
+      is (or, neither existing, when its first folder is the root's and not a local one);
+      ``/vsizip/vsicurl/…`` -> ``/vsizip//vsicurl/…``. Same for ``/vsitar/``,
+      ``/vsigzip/``, ``/vsi7z/``, ``/vsirar/``.
+    """
+    s = os.fspath(path)
+    if not s.startswith("/vsi"):
+        return s
+    s = _COLLAPSED_URL.sub(r"\1\2://", s)
+    out, rest = "", s
+    while True:  # chained handlers: /vsizip//vsicurl/… , /vsitar//vsizip/…
+        m = re.match(r"^/(vsi[a-z0-9_]+)/(.*)$", rest)
+        if not m or m.group(1) not in _VSI_ARCHIVES:
+            return out + rest
+        handler, inner = m.groups()
+        out += f"/{handler}/"
+        if inner.startswith(("/", "{")):
+            rest = inner
+            if inner.startswith("{"):
+                return out + rest
+            continue
+        if inner.startswith("vsi") or (_archive_in(inner) is None and (
+                _archive_in("/" + inner) is not None or _absolute_only(inner))):
+            rest = "/" + inner
+            continue
+        return out + inner
+
+
+def _absolute_only(path: str) -> bool:
+    """No archive either way: is ``path``'s first folder one of the root's, not a local one
+    (``tmp/missing.zip``: ``/tmp`` exists, ``./tmp`` does not)?"""
+    first = path.split("/", 1)[0]
+    return bool(first) and os.path.isdir("/" + first) and not os.path.exists(first)
+
+
+def _archive_in(path: str) -> str | None:
+    """The leading part of ``path`` that is an existing file (the archive), if any."""
+    parts = path.split("/")
+    for i in range(1, len(parts) + 1):
+        head = "/".join(parts[:i])
+        if head and head != "/" and os.path.isfile(head):
+            return head
+    return None
+
+
+def vsi_remedy(path: str) -> str:
+    """What to check when GDAL cannot open a virtual path: credentials of the object store,
+    network settings, the path inside an archive (French)."""
+    handlers = re.findall(r"/(vsi[a-z0-9_]+)/", path)
+    tips = []
+    for h in dict.fromkeys(handlers):
+        if h == "vsis3":
+            tips.append("stockage S3 : donnez les identifiants dans l'environnement "
+                        "(AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY, ou AWS_PROFILE ; AWS_REGION ; "
+                        "AWS_S3_ENDPOINT pour un stockage compatible S3 hors AWS) ou, pour un seau "
+                        "public, AWS_NO_SIGN_REQUEST=YES ; vérifiez le nom du seau et la clé")
+        elif h == "vsigs":
+            tips.append("Google Cloud Storage : GOOGLE_APPLICATION_CREDENTIALS (ou "
+                        "GS_ACCESS_KEY_ID et GS_SECRET_ACCESS_KEY), ou GS_NO_SIGN_REQUEST=YES "
+                        "pour un seau public")
+        elif h in ("vsiaz", "vsiadls"):
+            tips.append("Azure : AZURE_STORAGE_CONNECTION_STRING (ou AZURE_STORAGE_ACCOUNT et "
+                        "AZURE_STORAGE_ACCESS_KEY), ou AZURE_NO_SIGN_REQUEST=YES pour un "
+                        "conteneur public")
+        elif h.startswith("vsicurl"):
+            tips.append("HTTP : vérifiez l'adresse (`curl -I` doit répondre 200) et l'accès au "
+                        "réseau (proxy : GDAL_HTTP_PROXY) ; GDAL_HTTP_TIMEOUT et "
+                        "GDAL_HTTP_MAX_RETRY pour une connexion lente")
+        elif h in _VSI_ARCHIVES:
+            tips.append("archive : vérifiez le chemin de l'archive et celui du raster à "
+                        "l'intérieur (`unzip -l archive.zip`) ; un chemin absolu s'écrit "
+                        "/vsizip//chemin/absolu/archive.zip/raster.tif")
+        elif h == "vsimem":
+            tips.append("fichier en mémoire : il n'existe que dans le processus qui l'a créé")
+    if not tips:
+        tips.append("vérifiez le chemin et les réglages GDAL du système de fichiers virtuel "
+                    f"({', '.join('/' + h + '/' for h in handlers) or '/vsi…/'})")
+    return " ; ".join(tips)
+
+
 def open_landcover(path: str | Path, like=None):
     """Open a land-cover raster with rasterio and check that it can be cross-tabulated.
 
@@ -43,6 +147,8 @@ def open_landcover(path: str | Path, like=None):
     """
     import rasterio
 
+    if is_vsi_path(path):
+        return _open_vsi(gdal_path(path), like)
     path = Path(path)
     name = path.name
     if not path.exists():
@@ -64,6 +170,13 @@ def open_landcover(path: str | Path, like=None):
             f"raster lisible ; donnez un GeoTIFF valide (vérifiez-le avec `gdalinfo {name}`). "
             f"Détail GDAL : {detail}."
         ) from exc
+    return _checked(src, path, like)
+
+
+def _checked(src, path, like):
+    """``src`` checked (:func:`_check_landcover`), or its Lambert-93 warped VRT."""
+    import rasterio
+
     try:
         _check_landcover(src, path)
         if src.crs.to_epsg() == 2154 and like is None:
@@ -76,6 +189,22 @@ def open_landcover(path: str | Path, like=None):
     wsrc = rasterio.open(vrt)
     WARP_NOTES[wsrc.name] = note
     return wsrc
+
+
+def _open_vsi(path: str, like=None):
+    """Open a GDAL virtual path (no local file to check); a failure names what to check."""
+    import rasterio
+
+    try:
+        src = rasterio.open(path)
+    except Exception as exc:  # noqa: BLE001 - RasterioIOError: missing object, no credentials, network
+        detail = str(exc).split(";")[0].replace(f"'{path}'", "").strip().rstrip(".")[:160]
+        raise InputFileError(
+            f"le raster d'occupation du sol « {path} » ne peut pas être ouvert par GDAL "
+            f"(système de fichiers virtuel) : {vsi_remedy(path)}. Testez l'accès avec "
+            f"`gdalinfo {path}`. Détail GDAL : {detail or 'aucun'}."
+        ) from exc
+    return _checked(src, path, like)
 
 
 #: French note per warped VRT path (``src.name`` of what :func:`open_landcover` returned).
@@ -154,8 +283,8 @@ def warp_to_lambert93(src, like=None) -> tuple[str, str]:
     return out, note
 
 
-def _check_landcover(src, path: Path) -> None:
-    name = path.name
+def _check_landcover(src, path) -> None:
+    name, stem = Path(path).name, Path(path).stem
     if src.crs is None:
         raise MissingCRSError(
             f"le raster d'occupation du sol « {path} » n'a pas de système de coordonnées ; "
@@ -167,7 +296,7 @@ def _check_landcover(src, path: Path) -> None:
         raise InputFileError(
             f"le raster d'occupation du sol « {path} » a une grille tournée (géotransformation "
             f"{tuple(round(v, 6) for v in t[:6])}) ; ramenez-le sur une grille nord-sud : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_nord.tif`."
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {stem}_nord.tif`."
         )
     lo = 1e-9 if src.crs.is_geographic else 1e-3  # degrees: 1 mm is ~1e-8°
     if (not all(np.isfinite(v) for v in t[:6]) or t.a <= 0 or t.e >= 0
@@ -177,13 +306,13 @@ def _check_landcover(src, path: Path) -> None:
             f"(taille de pixel {t.a:g} × {t.e:g}, origine {t.c:g}, {t.f:g}) : pixels de taille "
             "nulle ou invraisemblable (hors de 1 mm à 100 km), ou grille retournée. Réécrivez-le "
             "sur une grille nord-sud en Lambert-93 : "
-            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {path.stem}_l93.tif`."
+            f"`gdalwarp -t_srs EPSG:2154 -r near {name} {stem}_l93.tif`."
         )
     if src.count != 1:
         raise InputFileError(
             f"le raster d'occupation du sol « {path} » a {src.count} bandes ; il faut un raster "
             "à une seule bande de codes d'occupation du sol (CLC niveau 3). Extrayez la bande "
-            f"des codes : `gdal_translate -b 1 {name} {path.stem}_bande1.tif` (une image en "
+            f"des codes : `gdal_translate -b 1 {name} {stem}_bande1.tif` (une image en "
             "couleurs d'une carte ne convient pas)."
         )
     dtype = src.dtypes[0]
@@ -191,7 +320,7 @@ def _check_landcover(src, path: Path) -> None:
         raise InputFileError(
             f"le raster d'occupation du sol « {path} » est de type {dtype} ; les codes "
             "d'occupation du sol doivent être des entiers. Si ses valeurs sont des codes "
-            f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {path.stem}_int.tif`."
+            f"entiers, convertissez-le : `gdal_translate -ot UInt16 {name} {stem}_int.tif`."
         )
     nodata = src.nodata
     info = np.iinfo(np.dtype(dtype))
@@ -221,6 +350,13 @@ def raster_read_errors(path, what: str = "raster d'occupation du sol"):
     except rasterio.errors.RasterioError as exc:
         name = Path(str(path)).name
         detail = str(exc.__cause__ or exc)[:200]  # GDAL's own message is the cause
+        if is_vsi_path(path):  # remote or archived: the network or the rights, as often
+            raise InputFileError(
+                f"le {what} « {gdal_path(path)} » est illisible à la lecture des pixels "
+                f"({detail}) : lecture distante interrompue, droits insuffisants ou fichier "
+                f"tronqué ; {vsi_remedy(gdal_path(path))}. Vérifiez-le avec "
+                f"`gdalinfo -checksum {gdal_path(path)}`."
+            ) from exc
         raise InputFileError(
             f"le {what} « {path} » est illisible à la lecture des pixels ({detail}) : fichier "
             "tronqué ou corrompu (téléchargement ou copie interrompus ?). Vérifiez-le avec "

@@ -42,7 +42,10 @@ class LandCover:
 
     @property
     def label(self) -> str:
-        return str(self.path)
+        """The path as the user wrote it (a GDAL virtual path ``/vsis3/…`` repaired)."""
+        from espass_geo.io.rasters import gdal_path
+
+        return gdal_path(self.path)
 
 
 def _vector_nomenclature(nomenclature) -> str | Path | None:
@@ -99,8 +102,13 @@ def is_synthetic(landcover: str | Path | LandCover | None) -> bool:
         return str(meta.get("SYNTHETIC", "")).lower() in yes
     import rasterio
 
-    with rasterio.open(path) as src:
-        return str(src.tags().get("SYNTHETIC", "")).lower() in yes
+    from espass_geo.io.rasters import gdal_path
+
+    try:
+        with rasterio.open(gdal_path(path)) as src:
+            return str(src.tags().get("SYNTHETIC", "")).lower() in yes
+    except rasterio.errors.RasterioIOError:  # unreadable: open_landcover will say why
+        return False
 
 
 def area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
@@ -182,8 +190,8 @@ def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *
         ct = change_table_from_rasters(zones, before.path, after.path, years=years,
                                        engine=engine, max_nodata_share=max_nodata_share,
                                        clc_codes=crosswalk is None)
-        recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « {before.path} "
-                       f"» / « {after.path} »")
+        recode_changes(ct, nomenclature, source=f"rasters d'occupation du sol « {before.label} "
+                       f"» / « {after.label} »")
         return ct
     if before.is_vector and after.is_vector:  # the layers carry their notes
         from espass_geo.core.vector_areas import change_table_from_vectors
@@ -194,7 +202,7 @@ def change_table(zones: gpd.GeoDataFrame, before: LandCover, after: LandCover, *
     else:
         if nomenclature is not None and str(nomenclature) != "clc":
             raise InputFileError(
-                f"« {before.path} » et « {after.path} » : un raster et une couche vecteur se "
+                f"« {before.label} » et « {after.label} » : un raster et une couche vecteur se "
                 "mélangent quand le raster est en codes CLC ; la couche est recodée à la "
                 f"lecture, le raster ne l'est pas avec --nomenclature {nomenclature}. Recodez le "
                 "raster en codes CLC de niveau 3, ou donnez deux rasters ou deux couches.")
@@ -264,4 +272,4 @@ def clc_area_table(zones: gpd.GeoDataFrame, lc: LandCover, *,
         return at
     from espass_geo.reference.crosswalks import recode_areas
 
-    return recode_areas(at, nomenclature, source=f"raster d'occupation du sol « {lc.path} »")
+    return recode_areas(at, nomenclature, source=f"raster d'occupation du sol « {lc.label} »")
