@@ -31,7 +31,6 @@ from espass_geo.present.report import (
     territory_rows,
     validate_bilan,
 )
-from espass_geo.present.vocabulary import CONFIDENCE_LABELS_FR
 
 NNBSP, NBSP, MINUS = "\u202f", "\u00a0", "\u2212"
 ZONE_B = "Châteauneuf <b>gras</b>"
@@ -214,9 +213,11 @@ def test_report_parses_and_has_every_section(bilan, tmp_path, cascade):
     html, doc = _render(bilan, tmp_path, charts={"bilan_cascade": cascade["bilan_cascade.png"]})
     assert html.startswith("<!DOCTYPE html>")
     assert doc.errors == [] and doc.stack == []
-    assert doc.h2[1:] == ["1. Synthèse", "2. Méthode", "3. Émissions par secteur et par poste",
-                          "4. Polluants", "5. Carbone des sols et de la biomasse",
-                          "6. Scénarios", "7. Avertissements", "8. Sources des facteurs"]
+    assert doc.h2[1:] == ["1. Synthèse", "2. Bilan net et résultats par zone", "3. Méthode",
+                          "4. Émissions par secteur et par poste", "5. Polluants",
+                          "6. Carbone des sols et de la biomasse", "7. Scénarios",
+                          "8. Avertissements", "Annexe A — Sources des données",
+                          "Annexe B — Paramètres du calcul"]
     assert doc.h2[0] == "Sommaire"
     # no external asset: no <link>, no <script src>, no http(s) URL in src/href
     assert not re.search(r"<(link|script)\b", html)
@@ -230,8 +231,10 @@ def test_synthesis_figure_formatted(bilan, tmp_path):
     text = "".join(doc.text)
     assert f"Le bilan net du territoire est de {expected}." in text
     assert f"330{NBSP}ktCO₂e/an" in text  # consumption
-    # sequestration: same unit as the other figures of the synthesis (9 000 t = 9,00 kt)
+    # sequestration: same unit as the other figures of the synthesis (9 000 t = 9,00 kt),
+    # in words « retirent 9,00 kt », on its card −9,00 kt (the report's convention)
     assert f"9,00{NBSP}ktCO₂e/an" in text
+    assert f"{MINUS}9,00{NBSP}ktCO₂e/an" in text
     assert f"soit 2,7{NBSP}%" in text  # 9 000 / 330 000 = 2,73 %
 
 
@@ -244,10 +247,16 @@ def test_tables_reconcile_and_are_right_aligned(bilan, tmp_path):
     assert rows["Transport routier"] == ["75", f"37,5{NBSP}%"]
     sector_total = next(r for r in doc.rows if r and r[0] == "Total")  # first: sector table
     assert sector_total == ["Total", "200", f"100,0{NBSP}%"]
-    # zone table: territory line = TOTAL rows (direct, consumption, sequestration, net, stock)
-    assert rows["Territoire"] == ["200", "330", "+9", "321", "125"]
-    # zone A: 6 500 tCO2e/an → 6,5 kt → "+7" (0 decimals, half-up); 200 000 − 6 500 → "194"
-    assert rows["Saint-Étienne-test"] == ["120", "200", "+7", "194", "100"]
+    # zone table, in tonnes (direct, consumption, soils and forests with sequestration
+    # negative, net, stock tC, stock tCO2e = tC × 44/12): territory = the TOTAL rows;
+    # net = 330 000 − 9 000 = 321 000; stock 125 000 tC × 44/12 = 458 333,3 → "458 333"
+    g = NNBSP
+    assert rows["Territoire"] == [f"200{g}000", f"330{g}000", f"{MINUS}9{g}000", f"321{g}000",
+                                  f"125{g}000", f"458{g}333"]
+    # zone A: flux 8 000 − 1 500 = 6 500 → −6 500; net 200 000 − 6 500 = 193 500;
+    # stock 100 000 tC → 366 667 tCO2e
+    assert rows["Saint-Étienne-test"] == [f"120{g}000", f"200{g}000", f"{MINUS}6{g}500",
+                                          f"193{g}500", f"100{g}000", f"366{g}667"]
     # posts: footprint, direct allocated, difference; land use negative
     assert rows["Utilisation des terres"][0] == f"{MINUS}10"
     assert rows["Déplacements"] == ["110", "75", "+35"]
@@ -257,12 +266,16 @@ def test_tables_reconcile_and_are_right_aligned(bilan, tmp_path):
     assert post_total == ["Total", "320", "200", "+130"]
     # pollutants: one scale per substance (NOx 120,5 → 0 decimals → "121"; NH₃ 155)
     assert any(r[0] == "Agriculture" and "155" in r for r in doc.rows)
+    # carbon flows in the report's convention (kt, 1 decimal: the largest is 10 kt): forest
+    # growth 10 000 (ALDO +) → −10,0; land-use change −2 000 (ALDO, an emission) → +2,0
+    assert ["Croissance forestière", "–", f"{MINUS}10,0", "–", f"{MINUS}10,0"] in doc.rows
+    assert ["Changements d'occupation des sols", "+2,0", "–", "–", "+2,0"] in doc.rows
     # numbers are in right-aligned cells, written the French way
     assert "37,5\u00a0%" in doc.num_cells
     assert not [c for c in doc.num_cells if re.search(r"\d\.\d", c) or "-" in c]
 
 
-def test_warnings_sources_footer(bilan, tmp_path):
+def test_warnings_sources_params(bilan, tmp_path):
     html, doc = _render(bilan, tmp_path)
     text = "".join(doc.text)
     for w in WARNINGS:
@@ -270,12 +283,12 @@ def test_warnings_sources_footer(bilan, tmp_path):
     # the estimate rows add their own warning when the lead gave none about it
     _, doc2 = _render(bilan, tmp_path, warnings=[])
     assert "estimée" in "".join(doc2.text)
-    src = collect_sources(["aldo_litter"])
-    assert src and {"name", "source", "year", "confidence"} <= set(src[0])
-    confidence = CONFIDENCE_LABELS_FR.get(src[0]["confidence"], src[0]["confidence"])
-    assert [src[0]["name"], src[0]["source"], src[0]["year"], confidence] in doc.rows
-    assert ["horizon", f"2{NNBSP}050"] not in doc.rows  # years are not formatted as numbers
-    assert ["horizon", "2050"] in doc.rows
+    # the sources annex: French, producer, year and licence; no factor table dump
+    assert "Corine Land Cover" in text and "Copernicus" in text and "Licence Ouverte" in text
+    assert "aldo_litter" not in text and "@a8f42b2" not in html
+    # run parameters: a French label, the key, years as typed (not "2 050")
+    assert ["Horizon", "horizon", f"2{NNBSP}050"] not in doc.rows
+    assert ["Horizon", "horizon", "2050"] in doc.rows
     assert "espass_geo 9.9.9" in text
     assert 'href="index.html"' in html
 
@@ -299,7 +312,8 @@ def test_without_scenarios_sections_are_renumbered(tmp_path):
     b = make_bilan(themes=("stocks", "flux_carbone", "emissions_secteur", "emissions_poste"))
     _, doc = _render(b, tmp_path)
     assert "Scénarios" not in " ".join(doc.h2)
-    assert doc.h2[-2:] == ["6. Avertissements", "7. Sources des facteurs"]
+    assert doc.h2[-3:] == ["7. Avertissements", "Annexe A — Sources des données",
+                           "Annexe B — Paramètres du calcul"]
     assert "Le bilan ne contient pas de polluants atmosphériques." in "".join(doc.text)
 
 
@@ -319,7 +333,8 @@ def test_waterfall_files_and_labels(cascade):
     assert img.shape[:2] == (700, 1200)
     svg = cascade["bilan_cascade.svg"].read_text(encoding="utf-8")
     for label in ("Bilan net", "Alimentation", "Croissance forestière", "ktCO₂e/an",
-                  "positif = émission", "+110", f"{MINUS}10", "+2", "321"):
+                  "positif = émission, négatif = séquestration", "+110", f"{MINUS}10", "+2",
+                  "321"):
         assert label in svg, label
     assert "Inventaire de démonstration" in svg  # estimate rows: the warning is drawn
 

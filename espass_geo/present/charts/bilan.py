@@ -22,13 +22,17 @@ from espass_geo.present.charts.base import (
     require,
     save,
 )
-from espass_geo.present.fmt import fmt_number
+from espass_geo.present.fmt import KILO_THRESHOLD_T, fmt_number
 from espass_geo.present.vocabulary import CAUSE_LABELS_FR, POST_LABELS_FR
+
+__all__ = ["WATERFALL_SIGN_FR", "bilan_waterfall", "waterfall_steps"]
 
 WATERFALL_EMISSION_COLOR: str = "#c8553d"
 WATERFALL_SINK_COLOR: str = "#1b7837"
 WATERFALL_NET_COLOR: str = "#1d4e89"
-WATERFALL_XLABEL_FR: str = "ktCO₂e/an"
+WATERFALL_XLABEL_FR: str = "ktCO₂e/an"  # the unit from 10 000 t on (else tCO₂e/an)
+#: The sign convention of the chart: the report's (emissions +, sequestration −).
+WATERFALL_SIGN_FR: str = "positif = émission, négatif = séquestration"
 
 
 def _bilan_territory(bilan: pd.DataFrame, theme: str) -> pd.DataFrame:
@@ -50,9 +54,18 @@ def _bilan_territory(bilan: pd.DataFrame, theme: str) -> pd.DataFrame:
         subset=["value"])
 
 
-def _waterfall_steps(bilan: pd.DataFrame) -> tuple[list[tuple[str, float, str]], bool, int]:
-    """``[(label, tCO2e/an, kind)]`` (kind: emission | sink | net), the estimate flag and the
-    number of post steps (the carbon-flow steps follow them)."""
+def waterfall_steps(bilan: pd.DataFrame) -> tuple[list[tuple[str, float, str]], bool, int]:
+    """The bars of the waterfall in the report's convention (emission +, sequestration −).
+
+    Returns ``[(label, tCO2e/an, kind)]`` (kind: emission | sink | net; the last is the net
+    balance), the estimate flag and the number of post steps (the carbon-flow steps follow).
+
+    >>> b = pd.DataFrame({"zone_id": "TOTAL", "theme": ["emissions_poste", "flux_carbone"],
+    ...                   "category": ["alimentation", "forest_growth"], "item": ["GES", "x"],
+    ...                   "value": [100.0, 30.0], "unit": "tCO2e/an"})
+    >>> [(v, k) for _, v, k in waterfall_steps(b)[0]]
+    [(100.0, 'emission'), (-30.0, 'sink'), (70.0, 'net')]
+    """
     posts = _bilan_territory(bilan, "emissions_poste")
     land_post = posts[posts["category"] == "utilisation_terres"]
     posts = posts[posts["category"] != "utilisation_terres"]
@@ -79,10 +92,21 @@ def _waterfall_steps(bilan: pd.DataFrame) -> tuple[list[tuple[str, float, str]],
     return steps, estimate, n_posts
 
 
+def _bar_text(value: float, decimals: int) -> str:
+    """The label of a bar: the chart's decimals, more for a small non-zero bar (never a
+    « 0 » that is not a zero: 0,068 kt → « 0,07 »)."""
+    text = fmt_number(value, decimals)
+    d = decimals
+    while value != 0 and text.lstrip("\u2212").strip("0,") == "" and d < 4:
+        d += 1
+        text = fmt_number(value, d)
+    return text
+
+
 def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
                     title: str) -> dict[str, Path]:
     """Write ``bilan_cascade`` (PNG 1200 × 700 px at 150 dpi, and SVG): the territory's net
-    balance as a waterfall, in ktCO₂e/an.
+    balance as a waterfall, in ktCO₂e/an (tCO₂e/an when every bar stays under 10 000 t).
 
     The consumption emissions of the ESPASS posts (``emissions_poste`` without
     ``utilisation_terres``) rise as positive bars; then the carbon flows of soils and biomass
@@ -103,7 +127,7 @@ def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
              "the tidy bilan table of espass_geo.present.report")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    steps, estimate, n_posts = _waterfall_steps(bilan)
+    steps, estimate, n_posts = waterfall_steps(bilan)
 
     with matplotlib.rc_context(RC):
         fig, axes = new_figure()
@@ -112,7 +136,11 @@ def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
             no_data(ax, "Ni émissions de consommation ni flux de carbone dans le bilan")
         else:
             # horizontal waterfall: the French labels stay readable on one line each
-            kt = [v / 1000.0 for _, v, _ in steps]
+            running_ends = np.cumsum([v for _, v, k in steps if k != "net"])
+            biggest = max([abs(v) for _, v, _ in steps] + [abs(float(x)) for x in running_ends])
+            scale = 1000.0 if biggest >= KILO_THRESHOLD_T else 1.0
+            unit = "ktCO₂e/an" if scale == 1000.0 else "tCO₂e/an"
+            kt = [v / scale for _, v, _ in steps]
             top = max(abs(v) for v in kt) or 1.0
             decimals = 0 if top >= 100 else 1 if top >= 10 else 2
             colors = {"emission": WATERFALL_EMISSION_COLOR, "sink": WATERFALL_SINK_COLOR,
@@ -130,7 +158,7 @@ def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
                 ax.barh(y[i], value, left=start, height=height, color=colors[kind],
                         edgecolor="white", linewidth=0.6, zorder=3)
                 end = start + value
-                text = fmt_number(value, decimals)
+                text = _bar_text(value, decimals)
                 if kind != "net" and value > 0 and text.strip("0,") != "":
                     text = "+" + text
                 right = value >= 0
@@ -153,7 +181,7 @@ def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
             ax.tick_params(axis="y", length=0)
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_formatter(french_formatter())
-            ax.set_xlabel(WATERFALL_XLABEL_FR)
+            ax.set_xlabel(unit)
             n_land = sum(1 for _, _, k in steps[:-1]) - n_posts
             if n_land > 0 and n_posts > 0:  # the carbon-flow rows, on a light green band
                 y_top = y[n_posts] + 0.5
@@ -168,12 +196,13 @@ def bilan_waterfall(bilan: pd.DataFrame, out_dir: str | os.PathLike[str], *,
                              label="Séquestration : se retranche du bilan"),
                        Patch(facecolor=colors["net"], label="Bilan net")]
             ax.legend(handles=handles, loc="upper right", frameon=True, framealpha=0.95)
-        ax.set_title("ktCO₂e/an — positif = émission, négatif = séquestration", loc="left",
+        ax.set_title(f"{unit if steps else 'ktCO₂e/an'} — {WATERFALL_SIGN_FR}", loc="left",
                      fontsize=9)
         fig.suptitle(f"{title}\nBilan net : émissions de consommation − séquestration des sols "
                      "et forêts", fontsize=11, fontweight="bold")
-        footnote(fig, ["Postes ESPASS : empreinte de consommation des habitants. Flux de carbone "
-                        "des sols et de la biomasse : méthode ALDO (positif = séquestration),",
-                        "comptés ici avec le signe inversé : une séquestration réduit le bilan."],
+        footnote(fig, ["Postes ESPASS : empreinte de consommation des habitants. Carbone des sols "
+                        "et de la biomasse (méthode ALDO) : une séquestration",
+                        "est comptée en négatif, elle réduit le bilan ; une perte de carbone "
+                        "(artificialisation, retournement de prairies) l'augmente."],
                   estimate=estimate)
     return save(fig, out, "bilan_cascade")

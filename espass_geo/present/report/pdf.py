@@ -131,8 +131,7 @@ def write_report_pdf(html_path: str | os.PathLike[str],
     try:
         with tempfile.TemporaryDirectory(prefix="espass_geo-chromium-") as profile:
             proc = subprocess.run(_command(exe, html, tmp, profile), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=timeout, check=False)
+                                  capture_output=True, timeout=timeout, check=False)
         ok = proc.returncode == 0 and tmp.is_file() and tmp.stat().st_size > 0 \
             and tmp.read_bytes()[:5] == b"%PDF-"
         if not ok:

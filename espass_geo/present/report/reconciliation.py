@@ -43,12 +43,14 @@ _SENTENCES_FR = {
 }
 
 
-def _value(row: Any, unit: str) -> float:
-    return float(row["delta_tC"] if unit == "tC" else row["delta_tCO2e_an"])
+def _value(row: Any, unit: str, sign: float = 1.0) -> float:
+    return sign * float(row["delta_tC"] if unit == "tC" else row["delta_tCO2e_an"])
 
 
 def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
-           caption: str) -> str:
+           caption: str, sign: float = 1.0) -> str:
+    """The bridge as a table; ``sign=-1`` shows flows in the report's convention
+    (sequestration negative) instead of ALDO's (the shares of the gap are unchanged)."""
     b = bridge[bridge["siren"].astype(str) == siren].sort_values("step")
     tot = totals[totals["siren"].astype(str) == siren]
     if b.empty or tot.empty:
@@ -57,10 +59,11 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
     u = "tCO₂e" if unit != "tC" else "tC"
     per = "/an" if unit != "tC" else ""
     rows = [f"<tr><th scope=\"row\">aldo-epci (ALDO par EPCI)</th><td></td>"
-            f"<td class=\"num\">{escape(fmt_mass_t(t['aldo_epci'], u))}{per}</td><td></td></tr>"]
-    running = float(t["aldo_epci"])
+            f"<td class=\"num\">{escape(fmt_mass_t(sign * t['aldo_epci'], u))}{per}</td>"
+            "<td></td></tr>"]
+    running = sign * float(t["aldo_epci"])
     for _, r in b.iterrows():
-        v = _value(r, unit)
+        v = _value(r, unit, sign)
         running += v
         share = r["share_of_gap"]
         share_txt = fmt_percent(share) if isinstance(share, float) and math.isfinite(
@@ -70,8 +73,8 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
                     f"<td class=\"num\">{escape(fmt_mass_t(running, u))}{per}</td>"
                     f"<td class=\"num\">{escape(share_txt)}</td></tr>")
     rows.append(f"<tr><th scope=\"row\">Méthode par défaut d'espass_geo</th><td class=\"num\">"
-                f"{escape(_signed(float(t['gap']), u))}{per}</td>"
-                f"<td class=\"num\">{escape(fmt_mass_t(t['default'], u))}{per}</td>"
+                f"{escape(_signed(sign * float(t['gap']), u))}{per}</td>"
+                f"<td class=\"num\">{escape(fmt_mass_t(sign * t['default'], u))}{per}</td>"
                 f"<td class=\"num\">{escape(fmt_percent(1.0))}</td></tr>")
     head = ("<thead><tr><th scope=\"col\">Étape (cause)</th><th scope=\"col\">Écart</th>"
             "<th scope=\"col\">Cumul</th><th scope=\"col\">Part de l'écart</th></tr></thead>")
@@ -84,26 +87,33 @@ def _signed(v: float, unit: str) -> str:
     return text if v < 0 or text.startswith(("+", "−", "-")) else "+" + text
 
 
-def _sentences(bridge: pd.DataFrame, siren: str, unit: str) -> str:
+def _sentences(bridge: pd.DataFrame, siren: str, unit: str, sign: float = 1.0) -> str:
     b = bridge[bridge["siren"].astype(str) == siren].sort_values("step")
     u = "tCO₂e" if unit != "tC" else "tC"
     per = " par an" if unit != "tC" else ""
     items = []
     for _, r in b.iterrows():
-        v = _value(r, unit)
-        what = "ajoute" if v >= 0 else "retire"
+        v = _value(r, unit, sign)
+        if unit == "tC":
+            what = "ajoute" if v >= 0 else "retire"
+        elif sign < 0:  # the report's convention: a flow is added to the net balance
+            what = "ajoute au bilan net" if v >= 0 else "retranche du bilan net"
+        else:
+            what = "ajoute" if v >= 0 else "retire"
         items.append(f"<li><strong>{escape(str(r['cause_fr']))}</strong> : la méthode par "
                      f"défaut {what} {escape(fmt_mass_t(abs(v), u))}{per} — "
                      f"{escape(_SENTENCES_FR.get(str(r['cause']), ''))}.</li>")
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def reconciliation_body(result: Any) -> str:
+def reconciliation_body(result: Any, *, report_convention: bool = False) -> str:
     """Body of the section (without its title): for the territory (the ``TOTAL`` rows when
     there are several EPCI, else the EPCI), the stock and flow waterfall tables and one
     sentence per cause; the notes of the result first. ``result``: a
     :class:`espass_geo.runs.aldo_epci.ReconciliationResult` (or any object with ``stocks``,
-    ``flows``, ``totals``, ``notes``, ``label``)."""
+    ``flows``, ``totals``, ``notes``, ``label``). ``report_convention``: flows in the bilan
+    report's convention (sequestration negative) rather than ALDO's (positive)."""
+    sign = -1.0 if report_convention else 1.0
     sirens = list(dict.fromkeys(result.stocks["siren"].astype(str)))
     key = TOTAL_ID if TOTAL_ID in sirens else sirens[0]
     parts = [f"<p>{escape(n)}</p>" for n in result.notes]
@@ -112,11 +122,12 @@ def reconciliation_body(result: Any) -> str:
                         "tC", f"Stock de carbone : d'aldo-epci à la méthode par défaut — "
                               f"{result.label}"))
     parts.append(_sentences(result.stocks, key, "tC"))
-    parts.append("<h3>Flux (positif = séquestration)</h3>")
+    parts.append("<h3>Flux (négatif = séquestration)</h3>" if report_convention
+                 else "<h3>Flux (positif = séquestration)</h3>")
     parts.append(_table(result.flows, result.totals[result.totals["what"] == "flows"], key,
                         "tCO2e", f"Flux net de carbone : d'aldo-epci à la méthode par défaut "
-                                 f"— {result.label}"))
-    parts.append(_sentences(result.flows, key, "tCO2e"))
+                                 f"— {result.label}", sign))
+    parts.append(_sentences(result.flows, key, "tCO2e", sign))
     if key == TOTAL_ID:
         parts.append(f"<p>Le détail par EPCI ({len(sirens) - 1} EPCI) est dans ecart_aldo.csv "
                      "et ecart_aldo.xlsx.</p>")
@@ -124,8 +135,10 @@ def reconciliation_body(result: Any) -> str:
 
 
 def reconciliation_report_section(result: Any) -> dict[str, str]:
-    """The part for ``meta["extra_sections"]`` of the bilan report."""
-    return {"id": SECTION_ID, "title": SECTION_TITLE_FR, "html": reconciliation_body(result)}
+    """The part for ``meta["extra_sections"]`` of the bilan report (flows in the report's
+    convention: sequestration negative)."""
+    return {"id": SECTION_ID, "title": SECTION_TITLE_FR,
+            "html": reconciliation_body(result, report_convention=True)}
 
 
 def reconciliation_html(result: Any, *, standalone: bool = True) -> str:

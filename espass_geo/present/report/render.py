@@ -6,7 +6,6 @@ French sentences, and the atomic write of the single HTML file.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ from espass_geo.constants import C_TO_CO2
 from espass_geo.io.files import atomic_write
 from espass_geo.present.fmt import (
     KILO_THRESHOLD_T,
+    MINUS,
     MISSING,
     NBSP,
     fmt_mass_t,
@@ -26,6 +26,7 @@ from espass_geo.present.fmt import (
     fmt_percent,
     fmt_quantity,
 )
+from espass_geo.present.report.annex import french_text, param_rows
 from espass_geo.present.report.bilan import (
     synthesis_figures,
     territory_rows,
@@ -33,8 +34,10 @@ from espass_geo.present.report.bilan import (
     zone_order,
 )
 from espass_geo.present.report.chart_files import chart_entries
-from espass_geo.present.report.sources import year_text
+from espass_geo.present.report.levers import levers_for
+from espass_geo.present.report.sources import report_sources
 from espass_geo.present.report.tables import (
+    DASH_ZERO_NOTE_FR,
     estimate_note,
     pivot_table,
     post_table,
@@ -43,7 +46,6 @@ from espass_geo.present.report.tables import (
 )
 from espass_geo.present.vocabulary import (
     CAUSE_LABELS_FR,
-    CONFIDENCE_LABELS_FR,
     LAND_USE_LABELS_FR,
     LEVER_LABELS_FR,
     POOL_LABELS_FR,
@@ -70,22 +72,6 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-def _param_text(v: Any) -> str:
-    """A run parameter as written in a configuration file (integers, e.g. years, as is)."""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool) or v is None:
-        return {True: "oui", False: "non", None: "–"}[v]
-    if isinstance(v, int):
-        return str(v).replace("-", "\u2212")
-    if isinstance(v, float):
-        return repr(v).replace(".", ",").replace("-", "\u2212")
-    try:
-        return json.dumps(v, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        return str(v)
 
 
 def _date_text(v: Any) -> str:
@@ -121,18 +107,32 @@ def _bounds(intervals: Mapping[str, Any] | None, figure: str) -> tuple[float, fl
         and abs(hi) != float("inf") else None
 
 
+#: The sign convention of the whole report, stated once at its top (issue #15).
+SIGN_CONVENTION_FR: str = (
+    "Dans tout ce rapport, les émissions de gaz à effet de serre sont comptées en positif et la "
+    "séquestration (le carbone que les sols et la végétation retirent de l'atmosphère) en "
+    "négatif : bilan net = émissions − séquestration. Il en va de même dans les graphiques, "
+    "les tableaux et la synthèse. Les fichiers de données (bilan.csv, bilan.xlsx) suivent la "
+    "convention de la méthode ALDO de l'ADEME, où un flux de carbone positif est une "
+    "séquestration : changez le signe des flux pour passer de l'une à l'autre.")
+
 def _synthesis(fig: Mapping[str, float | None],
                intervals: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The synthesis cards and sentences, in the report's convention (emissions +,
+    sequestration −): the carbon flow of soils and biomass (ALDO: + = séquestration) is shown
+    with its sign changed; the stock in tC and in tCO₂e."""
     # one unit for every GHG figure of the synthesis, so that they compare at a glance:
     # kilotonnes as soon as one of them reaches 10 000 t (fmt_mass_t's threshold)
     ghg = [abs(v) for k, v in fig.items() if k != "stock" and v is not None]
     kilo = max(ghg, default=0.0) >= KILO_THRESHOLD_T
-    if kilo:
-        def flow(v: float | None) -> str:
-            return MISSING if v is None else fmt_quantity(v / 1000.0, "ktCO₂e") + "/an"
-    else:
-        def flow(v: float | None) -> str:
-            return MISSING if v is None else fmt_quantity(v, "tCO₂e") + "/an"
+    ghg_scale = 1000.0 if kilo else 1.0
+    ghg_unit = "ktCO₂e" if kilo else "tCO₂e"
+
+    def flow(v: float | None, *, signed: bool = False) -> str:
+        if v is None:
+            return MISSING
+        text = fmt_quantity(v / ghg_scale, ghg_unit) + "/an"
+        return "+" + text if signed and v > 0 and not text.startswith(MINUS) else text
 
     def bracket(b: tuple[float, float] | None, scale: float) -> str:
         """« [p05 – p95] (intervalle à 90 %) » in the unit of the value beside it."""
@@ -141,12 +141,11 @@ def _synthesis(fig: Mapping[str, float | None],
         lo, hi = (fmt_quantity(x / scale, "x").removesuffix(NBSP + "x") for x in b)
         return f"[{lo} \u2013 {hi}] (intervalle à 90\u00a0%)"
 
-    ghg_scale = 1000.0 if kilo else 1.0
     stock_scale = 1000.0 if fig["stock"] is not None and \
         abs(fig["stock"]) >= KILO_THRESHOLD_T else 1.0
     seq_b = _bounds(intervals, "sequestration")
-    if seq_b is not None and fig["sequestration"] is not None and fig["sequestration"] < 0:
-        seq_b = (-seq_b[1], -seq_b[0])  # shown as an emission: the interval of −flux
+    if seq_b is not None:  # shown in the report's convention: the interval of −flux
+        seq_b = (-seq_b[1], -seq_b[0])
     iv = {"stock": bracket(_bounds(intervals, "stock"), stock_scale),
           "sequestration": bracket(seq_b, ghg_scale),
           "net": bracket(_bounds(intervals, "net"), ghg_scale),
@@ -155,42 +154,45 @@ def _synthesis(fig: Mapping[str, float | None],
     def with_iv(text: str, key: str) -> str:
         return f"{text} {iv[key]}" if iv[key] else text
 
+    c, s, n, d = fig["consumption"], fig["sequestration"], fig["net"], fig["direct"]
+    land = -s if s is not None else None  # report convention: sequestration negative
     cards = []
-    if fig["consumption"] is not None:
-        cards.append({"label": "Émissions de consommation", "value": flow(fig["consumption"]),
+    if d is not None:
+        cards.append({"label": "Émissions directes", "value": flow(d),
+                      "interval": iv["direct"],
+                      "hint": "émises sur le territoire (inventaire par secteur PCAET)",
+                      "kind": "emission"})
+    if c is not None:
+        cards.append({"label": "Émissions de consommation", "value": flow(c),
                       "hint": "empreinte des habitants, par poste ESPASS", "kind": "emission",
                       "interval": ""})
-    if fig["sequestration"] is not None:
-        seq = fig["sequestration"]
-        cards.append({"label": "Séquestration nette des sols et forêts" if seq >= 0
-                      else "Émission nette des sols et forêts",
-                      "value": flow(abs(seq)), "interval": iv["sequestration"],
-                      "hint": "flux de carbone des sols et de la biomasse", "kind": "sink" if seq >= 0
-                      else "emission"})
-    if fig["net"] is not None:
-        cards.append({"label": "Bilan net", "value": flow(fig["net"]), "interval": iv["net"],
-                      "hint": "consommation − séquestration", "kind": "net"})
-    if fig["direct"] is not None:
-        cards.append({"label": "Émissions directes", "value": flow(fig["direct"]),
-                      "interval": iv["direct"],
-                      "hint": "inventaire territorial, secteurs PCAET", "kind": "emission"})
+    if land is not None:
+        cards.append({"label": "Séquestration des sols et forêts" if land <= 0
+                      else "Perte de carbone des sols et forêts",
+                      "value": flow(land, signed=True), "interval": iv["sequestration"],
+                      "hint": "flux annuel ; négatif : retiré de l'atmosphère", "kind":
+                      "sink" if land <= 0 else "emission"})
+    if n is not None:
+        cards.append({"label": "Bilan net", "value": flow(n), "interval": iv["net"],
+                      "hint": "émissions de consommation − séquestration", "kind": "net"})
     if fig["stock"] is not None:
+        co2 = fig["stock"] * C_TO_CO2
         cards.append({"label": "Carbone stocké", "value": fmt_mass_t(fig["stock"], "tC"),
                       "interval": iv["stock"],
-                      "hint": "sols et biomasse (stock, pas un flux)", "kind": "stock"})
+                      "hint": f"soit {fmt_mass_t(co2, 'tCO₂e')} ; sols et biomasse (un stock, "
+                              "pas un flux)", "kind": "stock"})
     sentences = []
-    c, s, n, d = fig["consumption"], fig["sequestration"], fig["net"], fig["direct"]
     if c is not None:
-        text = (f"Par leur consommation (alimentation, biens, déplacements, logement, services, "
-                f"travaux), les habitants du territoire sont à l'origine de {flow(c)} de gaz "
-                "à effet de serre.")
-        sentences.append(text)
+        sentences.append("Par leur consommation (alimentation, biens, déplacements, logement, "
+                         f"services, travaux), les habitants du territoire sont à l'origine de "
+                         f"{flow(c)} de gaz à effet de serre.")
     if s is not None:
         if s >= 0:
-            text = (f"Les sols, les forêts et la biomasse du territoire en retirent de "
-                    f"l'atmosphère {with_iv(flow(s), 'sequestration')} (séquestration nette)")
+            text = (f"Les sols, les forêts et la biomasse du territoire en retirent "
+                    f"{with_iv(flow(s), 'sequestration')} de "
+                    "l'atmosphère (séquestration nette, comptée en négatif dans le bilan)")
             if c:
-                text += (f", soit {fmt_percent(s / c, 1)} des émissions de consommation")
+                text += f", soit {fmt_percent(s / c, 1)} des émissions de consommation"
             sentences.append(text + ".")
         else:
             sentences.append(f"Les sols et la biomasse du territoire ne séquestrent pas : ils "
@@ -201,9 +203,11 @@ def _synthesis(fig: Mapping[str, float | None],
     if d is not None:
         sentences.append(f"Les émissions directes, produites sur le territoire (inventaire par "
                          f"secteur PCAET), s'élèvent à {with_iv(flow(d), 'direct')}.")
-    if iv["stock"]:
+    if fig["stock"] is not None:
         sentences.append("Les sols et la biomasse du territoire stockent "
-                         f"{with_iv(fmt_mass_t(fig['stock'], 'tC'), 'stock')} de carbone.")
+                         f"{with_iv(fmt_mass_t(fig['stock'], 'tC'), 'stock')} de carbone, soit "
+                         f"{fmt_mass_t(fig['stock'] * C_TO_CO2, 'tCO₂e')} (un stock à "
+                         "préserver, pas un flux annuel).")
     return {"cards": cards, "sentences": sentences,
             "net_text": flow(n) if n is not None else MISSING,
             "intervals_note": INTERVALS_NOTE_FR if any(iv.values()) else ""}
@@ -226,52 +230,54 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
     stocks = territory_rows(b, "stocks")
     flows = territory_rows(b, "flux_carbone")
     pools = list(POOL_LABELS_FR)
+    stock_note = DASH_ZERO_NOTE_FR
+    if fig["stock"] is not None:
+        stock_note = (f"Total : {fmt_mass_t(fig['stock'], 'tC')} de carbone, soit "
+                      f"{fmt_mass_t(fig['stock'] * C_TO_CO2, 'tCO₂e')} (1 tC = 44/12 tCO₂e). "
+                      + DASH_ZERO_NOTE_FR)
     stock_table = pivot_table(stocks, "stocks", row_head="Occupation du sol", unit="tC",
                                row_order=list(LAND_USE_LABELS_FR), col_order=pools,
-                               note=estimate_note(stocks))
+                               note=" ".join(x for x in (stock_note, estimate_note(stocks))
+                                             if x))
     flow_table = pivot_table(flows, "flux_carbone", row_head="Cause", unit="tCO2e/an",
-                              row_order=list(CAUSE_LABELS_FR), col_order=pools, signed=False,
-                              note="Positif = séquestration (le carbone est stocké), négatif = "
-                                   "émission. " + estimate_note(flows))
+                              row_order=list(CAUSE_LABELS_FR), col_order=pools, signed=True,
+                              negate=True,
+                              note="Négatif = séquestration (carbone retiré de l'atmosphère), "
+                                   "positif = émission, comme dans tout le rapport. "
+                                   + DASH_ZERO_NOTE_FR + " " + estimate_note(flows))
     pol = territory_rows(b, "polluants")
     pol_order = [s for s in SUBSTANCE_LABELS_FR if s != "GES"]
     pol_table = pivot_table(pol, "polluants", row_head="Secteur PCAET", unit="t/an",
                              row_order=list(SECTOR_LABELS_FR), col_order=pol_order,
-                             per_column_scale=True, note=estimate_note(pol))
+                             per_column_scale=True,
+                             note=" ".join(x for x in (DASH_ZERO_NOTE_FR, estimate_note(pol))
+                                           if x))
     scen = territory_rows(b, "scenario")
     params_in = dict(meta.get("params") or {})
     horizon = next((str(params_in[k]) for k in ("horizon", "horizon_year", "annee_horizon",
                                                 "end_year") if params_in.get(k)), "")
     at_horizon = f"en {horizon}" if horizon else "à l'horizon du scénario"
     scen_table = pivot_table(scen, "scenario", row_head="Levier", unit="tCO2e",
-                              row_order=list(LEVER_LABELS_FR), signed=True,
+                              row_order=list(LEVER_LABELS_FR), signed=True, negate=True,
                               row_totals=False,  # scenarios are alternatives: never added
-                              note=f"Écart cumulé au tendanciel {at_horizon} : "
-                                   "positif = séquestration supplémentaire (ou émissions "
-                                   "évitées), négatif = perte de carbone.")
+                              note=f"Écart cumulé au tendanciel {at_horizon}, sur le bilan "
+                                   "net : négatif = le scénario retire plus de carbone de "
+                                   "l'atmosphère (séquestration supplémentaire ou émissions "
+                                   "évitées), positif = perte de carbone. " + DASH_ZERO_NOTE_FR)
 
-    warnings = [str(w) for w in meta.get("warnings") or []]
+    warnings = [_report_note(str(w)) for w in meta.get("warnings") or []]
     if bool(b["estimate"].any()):
         auto = ("Une partie des valeurs est estimée (inventaire de démonstration ou occupation "
                 "du sol synthétique) : les chiffres marqués comme estimés donnent des ordres de "
                 "grandeur, pas un bilan officiel.")
         if not any("estim" in w.lower() for w in warnings):
             warnings.append(auto)
-    sources = []
-    previous = None
-    for src in meta.get("sources") or []:
-        name = str(src.get("name", ""))
-        conf = str(src.get("confidence", "") or "")
-        sources.append({"name": name, "first": name != previous,
-                        "source": str(src.get("source", "")),
-                        "year": year_text(src.get("year", "")),
-                        "confidence": CONFIDENCE_LABELS_FR.get(conf, conf)})
-        previous = name
-    params = [{"key": str(k), "value": _param_text(v)}
-              for k, v in dict(meta.get("params") or {}).items()]
     extra_sections = _extra_sections(meta.get("extra_sections") or ())
+    sources = report_sources(themes, params_in, [s["id"] for s in extra_sections])
+    params = param_rows(params_in)
     generated = meta.get("generated_at") or _dt.datetime.now().replace(microsecond=0)
     zones = zone_order(b)
+    map_png = _map_image(meta.get("zones"))
 
     return {
         "title": str(meta["title"]),
@@ -283,6 +289,11 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         "sources": sources,
         "map_href": str(meta.get("map_href") or ""),
         "n_zones": len(zones),
+        "zones_text": f"{len(zones)} zone{'s' if len(zones) > 1 else ''}",
+        "sign_convention": SIGN_CONVENTION_FR,
+        "dash_zero_note": DASH_ZERO_NOTE_FR,
+        "levers": levers_for(b, meta, at_horizon),
+        "map_image": map_png,
         "synthesis": _synthesis(fig, meta.get("intervals")),
         "zone_table": zone_table(b, fig),
         "sector_table": sector_table(b),
@@ -307,8 +318,9 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
     }
 
 
-_RESERVED_IDS = frozenset({"synthese", "methode", "emissions", "polluants", "carbone",
-                           "scenarios", "graphiques", "avertissements", "sources"})
+_RESERVED_IDS = frozenset({"synthese", "bilan", "methode", "emissions", "polluants", "carbone",
+                           "scenarios", "graphiques", "avertissements", "sources",
+                           "parametres", "convention"})
 
 
 def _extra_sections(sections: Any) -> list[dict[str, str]]:
@@ -326,6 +338,36 @@ def _extra_sections(sections: Any) -> list[dict[str, str]]:
                              f"than {sorted(_RESERVED_IDS)}.")
         out.append({"id": sid, "title": title, "html": body})
     return out
+
+
+#: Phrases of other modules' notes that state the ALDO convention against the report's.
+_NOTE_FIXES: tuple[tuple[str, str], ...] = (
+    (" (à l'inverse des flux, où positif = séquestration)", ""),
+)
+
+
+def _report_note(text: str) -> str:
+    """A note of the run as the report shows it: French numbers (:func:`french_text`), no
+    sentence contradicting the report's sign convention."""
+    for old, new in _NOTE_FIXES:
+        text = text.replace(old, new)
+    return french_text(text)
+
+
+def _map_image(zones: Any) -> dict[str, str] | None:
+    """``{"src", "caption"}`` of the synthesis map (a PNG in base64), or None."""
+    import base64
+
+    from espass_geo.present.report.map_image import synthesis_map_png
+
+    if zones is None:
+        return None
+    made = synthesis_map_png(zones)
+    if made is None:
+        return None
+    png, caption = made
+    return {"src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "caption": caption}
 
 
 def _css() -> str:
@@ -347,9 +389,13 @@ def render_report(bilan: pd.DataFrame, *, meta: Mapping[str, Any],
         The tidy bilan table (see the module docstring).
     meta
         ``title``, ``territory_label`` (required), ``version``, ``generated_at`` (str or
-        datetime), ``params`` (dict of run parameters, shown in the footer), ``warnings``
-        (French sentences), ``sources`` (see :func:`collect_sources`), ``map_href`` (relative
-        link to the interactive map, e.g. ``"index.html"``), ``extra_sections`` (optional
+        datetime), ``params`` (dict of run parameters, shown in the technical annex: paths
+        relative to ``params["path"]``, the configuration file), ``warnings`` (French
+        sentences), ``sources`` (accepted, not shown: the sources annex is built from
+        ``factors/sources_rapport.csv``), ``map_href`` (relative link to the interactive map,
+        e.g. ``"index.html"``), ``zones`` (optional GeoDataFrame of the bilan's zones: the
+        static map of the synthesis), ``scenario_labels`` (optional scenario name → label,
+        for the levers), ``extra_sections`` (optional
         parts ``{"id", "title", "html"}`` placed before the warnings, e.g. the ZAN part of
         :func:`espass_geo.present.report.zan.zan_report_section`), ``intervals`` (optional
         90 % intervals of :func:`espass_geo.core.uncertainty.synthesis_intervals`, shown

@@ -29,14 +29,14 @@ def _decimals_for(max_abs: float) -> int:
 class _Scale:
     """One display scale for a table: t or kt, and a number of decimals."""
 
-    def __init__(self, values: Iterable[float | None], unit: str) -> None:
+    def __init__(self, values: Iterable[float | None], unit: str, *, kilo: bool = True) -> None:
         finite = [abs(float(v)) for v in values
                   if v is not None and not (isinstance(v, float) and math.isnan(v))]
         top = max(finite, default=0.0)
         base = unit_fr(unit)
         self.factor = 1.0
         self.unit = base
-        if base.startswith("t") and top >= 10_000:
+        if kilo and base.startswith("t") and top >= 10_000:
             self.factor = 1000.0
             self.unit = "k" + base
         self.decimals = _decimals_for(top / self.factor)
@@ -70,10 +70,23 @@ def estimate_note(rows: pd.DataFrame) -> str:
     return ""
 
 
+#: The note under every table of the report: what « – » and « 0 » mean.
+DASH_ZERO_NOTE_FR: str = ("« – » : sans objet ou sans donnée ; « 0 » : valeur calculée, nulle ou "
+                          "inférieure à l'arrondi affiché.")
+
+
 def zone_table(bilan: pd.DataFrame, fig: Mapping[str, float | None]) -> dict[str, Any] | None:
+    """Results per zone, in tonnes (a commune's flows are often below one kilotonne), in the
+    report's convention: emissions +, sequestration − (the carbon flow of soils and biomass is
+    the ALDO flow with its sign changed); net = consumption + that flow; the stock in tC and in
+    tCO₂e (× 44/12). A zone without rows in a theme the bilan has shows 0 (computed: nothing
+    there), a theme the bilan lacks has no column."""
+    from espass_geo.constants import C_TO_CO2
+
     zones = zone_order(bilan)
     if not zones:
         return None
+    ids = [z for z, _ in zones]
 
     def per_zone(theme: str, *, ghg: bool = False,
                  exclude: str | None = None) -> dict[str, float]:
@@ -84,7 +97,8 @@ def zone_table(bilan: pd.DataFrame, fig: Mapping[str, float | None]) -> dict[str
             t = t[t["category"] != exclude]
         if t.empty:
             return {}
-        return {str(k): float(v) for k, v in t.groupby("zone_id")["value"].sum().items()}
+        by = {str(k): float(v) for k, v in t.groupby("zone_id")["value"].sum().items()}
+        return {z: by.get(z, 0.0) for z in ids}
 
     direct = per_zone("emissions_secteur", ghg=True)
     conso = per_zone("emissions_poste", ghg=True, exclude="utilisation_terres")
@@ -94,33 +108,46 @@ def zone_table(bilan: pd.DataFrame, fig: Mapping[str, float | None]) -> dict[str
         land = ghg_rows(bilan[(bilan["theme"] == "emissions_poste")
                           & (bilan["zone_id"] != TOTAL_ZONE)
                           & (bilan["category"] == "utilisation_terres")])
-        flux = {str(k): -float(v) for k, v in land.groupby("zone_id")["value"].sum().items()}
-    net = {z: conso[z] - flux.get(z, 0.0) for z in conso}
-    ghg_scale = _Scale([*direct.values(), *conso.values(), *flux.values(), *net.values(),
-                        fig["direct"], fig["consumption"], fig["sequestration"], fig["net"]],
-                       "tCO2e/an")
-    stock_scale = _Scale([*stock.values(), fig["stock"]], "tC")
+        if len(land):
+            by = land.groupby("zone_id")["value"].sum()
+            flux = {z: -float(by.get(z, 0.0)) for z in ids}
+    land = {z: -v for z, v in flux.items()}  # report convention: sequestration negative
+    net = {z: conso[z] + land.get(z, 0.0) for z in conso}
+    seq = fig["sequestration"]
+    fig_land = -seq if seq is not None else None
+    ghg_scale = _Scale([*direct.values(), *conso.values(), *land.values(), *net.values(),
+                        fig["direct"], fig["consumption"], fig_land, fig["net"]],
+                       "tCO2e/an", kilo=False)
+    stock_co2 = {z: v * C_TO_CO2 for z, v in stock.items()}
+    fig_stock_co2 = fig["stock"] * C_TO_CO2 if fig["stock"] is not None else None
+    stock_scale = _Scale([*stock.values(), fig["stock"]], "tC", kilo=False)
+    co2_scale = _Scale([*stock_co2.values(), fig_stock_co2], "tCO2e", kilo=False)
+    u = ghg_scale.unit
     cols = []
     if direct:
-        cols.append(("Émissions directes", direct, fig["direct"], ghg_scale, False))
+        cols.append((f"Émissions directes ({u})", direct, fig["direct"], ghg_scale, False))
     if conso:
-        cols.append(("Émissions de consommation", conso, fig["consumption"], ghg_scale, False))
-    if flux:
-        cols.append(("Séquestration nette (+) des sols et forêts", flux, fig["sequestration"],
+        cols.append((f"Émissions de consommation ({u})", conso, fig["consumption"], ghg_scale,
+                     False))
+    if land:
+        cols.append((f"Sols et forêts ({u}, négatif = séquestration)", land, fig_land,
                      ghg_scale, True))
     if conso:
-        cols.append(("Bilan net", net, fig["net"], ghg_scale, False))
+        cols.append((f"Bilan net ({u})", net, fig["net"], ghg_scale, False))
     if stock:
-        cols.append((f"Stock de carbone ({stock_scale.unit})", stock, fig["stock"], stock_scale,
-                     False))
+        cols.append((f"Stock de carbone ({stock_scale.unit})", stock, fig["stock"],
+                     stock_scale, False))
+        cols.append((f"Stock en équivalent CO₂ ({co2_scale.unit})", stock_co2, fig_stock_co2,
+                     co2_scale, False))
     if not cols:
         return None
     headers = ["Zone"] + [c[0] for c in cols]
     rows = [[name] + [c[3](c[1].get(zid), c[4]) for c in cols] for zid, name in zones]
     total = ["Territoire"] + [c[3](c[2], c[4]) for c in cols]
-    return _table(headers, rows, total, unit=f"Émissions et flux en {ghg_scale.unit}",
-                  note="Séquestration : positif = le sol et la biomasse stockent du carbone ; "
-                       "bilan net = émissions de consommation − séquestration nette.")
+    note = ("Bilan net = émissions de consommation + sols et forêts (une séquestration, "
+            "négative, le réduit). Le stock est du carbone en place, pas un flux annuel : "
+            "1 tC = 44/12 ≈ 3,67 tCO₂e. " + DASH_ZERO_NOTE_FR)
+    return _table(headers, rows, total, unit="en tonnes", note=note)
 
 
 def _share(value: float, total: float) -> str:
@@ -181,9 +208,10 @@ def post_table(bilan: pd.DataFrame) -> dict[str, Any] | None:
         total.append(scale(float(d.sum())))
     if has_c and has_d:
         total.append(scale(total_gap, signed=True))
-    note = ("Le poste « Utilisation des terres » est le flux de carbone des sols et de la "
-            "biomasse, compté comme une émission : il est négatif quand le territoire "
-            "séquestre.")
+    note = ("Le poste « Utilisation des terres » est le flux net de carbone des sols et de la "
+            "biomasse : négatif quand le territoire séquestre (il réduit alors le total), "
+            "positif quand il perd du carbone ; il n'a pas d'équivalent dans l'inventaire "
+            "direct (« – »).")
     est = estimate_note(pd.concat([conso, direct]))
     return _table(headers, rows, total, note=" ".join(x for x in (note, est) if x))
 
@@ -191,9 +219,15 @@ def post_table(bilan: pd.DataFrame) -> dict[str, Any] | None:
 def pivot_table(rows: pd.DataFrame, theme: str, *, row_head: str, unit: str,
                  row_order: Sequence[str] = (), col_order: Sequence[str] = (),
                  per_column_scale: bool = False, signed: bool = False,
-                 row_totals: bool = True, note: str = "") -> dict[str, Any] | None:
+                 row_totals: bool = True, note: str = "",
+                 negate: bool = False) -> dict[str, Any] | None:
+    """``category × item`` table of one theme (sums), one scale for the table (or per
+    column); ``negate``: values shown with the opposite sign (the ALDO flows in the report's
+    convention, sequestration negative). NaN cells (no row) are « – »."""
     if rows.empty:
         return None
+    if negate:
+        rows = rows.assign(value=-rows["value"])
     p = rows.pivot_table(index="category", columns="item", values="value", aggfunc="sum",
                          sort=False)
     r_ids = _order(p.index, row_order)

@@ -9,8 +9,8 @@ report by :func:`espass_geo.present.report.render_report` through ``meta["extra_
 (:func:`zan_report_section`; the HTML is trusted there because it is built, and escaped,
 here).
 
-Sign: a carbon cost is an emission, written positive (« coût = tCO₂e émises »), unlike the
-carbon flows of the rest of the report (positive = sequestration).
+Sign: a carbon cost is an emission, written positive (« coût = tCO₂e émises »), as in the rest
+of the report (emissions +, sequestration −).
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from pathlib import Path
 import pandas as pd
 
 from espass_geo.errors import OutputError
-from espass_geo.present.charts.zan import ZAN_COST_SIGN_FR, ZAN_ESTIMATE_NOTE_FR
+from espass_geo.present.charts.zan import ZAN_ESTIMATE_NOTE_FR
 from espass_geo.present.fmt import MISSING, fmt_mass_t, fmt_number, fmt_percent, fmt_quantity
 from espass_geo.present.maps.zan import fmt_cost_ha, fmt_ha, fmt_share
 
 ZAN_SECTION_ID: str = "zan"
+#: The sign of the carbon cost in the report: an emission, positive, as everywhere in it.
+ZAN_COST_SIGN_REPORT_FR: str = ("Coût carbone : tCO₂e émises, comptées en positif comme toutes "
+                                "les émissions du rapport.")
 ZAN_SECTION_TITLE_FR: str = "Sobriété foncière (ZAN) et coût carbone"
 ZAN_CHART_CAPTION_FR: str = ("Consommation d'espaces et coût carbone : observés, trajectoire "
                              "ZAN et tendance")
@@ -235,7 +238,7 @@ def zan_body(accounts: pd.DataFrame, trajectory: pd.DataFrame, *,
         sentences.append(f"{len(over)} communes ont dépassé leur budget (tableau ci-dessous, "
                          "du plus grand dépassement au plus petit).")
     parts += [f'<p class="lead">{_esc(s)}</p>' for s in sentences]
-    parts.append(f'<p class="note">{_esc(ZAN_COST_SIGN_FR)}</p>')
+    parts.append(f'<p class="note">{_esc(ZAN_COST_SIGN_REPORT_FR)}</p>')
     parts.append(_chart_html(chart_png))
     parts.append(_over_table(over))
     return "\n".join(p for p in parts if p)
@@ -250,8 +253,8 @@ def zan_scenario_section(hectares: pd.DataFrame, *, chart_png: Path | None,
                          years: tuple[int, ...] = (2030, 2050)) -> dict[str, str]:
     """The part « Scénarios ZAN » of the report: the chart of the scenarios' hectares beside
     their carbon flows, and a table per scenario of the net hectares artificialised and the
-    carbon flow at ``years`` (cumulative hectares; flows in tCO₂e/an, ALDO sign: positive =
-    sequestration). ``hectares``: ``ScenarioResult.zan_hectares`` (``scenario, year,
+    carbon flow at ``years`` (cumulative hectares; flows in tCO₂e/an in the report's
+    convention: negative = sequestration, the ALDO flow with its sign changed). ``hectares``: ``ScenarioResult.zan_hectares`` (``scenario, year,
     artificialised_ha, renatured_ha, net_ha, cumulative_net_ha, flux_tCO2e_an``)."""
     from espass_geo.present.fmt import fmt_number
     from espass_geo.present.vocabulary import BASELINE, BASELINE_LABEL_FR
@@ -269,18 +272,20 @@ def zan_scenario_section(hectares: pd.DataFrame, *, chart_png: Path | None,
                 flux = float(t.loc[y, "flux_tCO2e_an"]) if "flux_tCO2e_an" in t.columns \
                     else float("nan")
                 cells.append(f'<td class="num">{_esc(fmt_number(ha, 1))}</td>')
-                cells.append(f'<td class="num">{_esc(fmt_number(flux, 0))}</td>')
+                # the report's convention: sequestration negative (ALDO's flow, sign changed)
+                cells.append(f'<td class="num">{_esc(fmt_number(-flux, 0))}</td>')
             else:
                 cells += ["<td>–</td>", "<td>–</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     head = "".join(f"<th>Artificialisation nette cumulée en {y} (ha)</th>"
-                   f"<th>Flux de carbone {y} (tCO₂e/an)</th>" for y in years)
+                   f"<th>Sols et forêts {y} (tCO₂e/an, négatif = séquestration)</th>"
+                   for y in years)
     html = (
         "<p>Chaque scénario remplace l'artificialisation tendancielle par sa trajectoire "
         "(« loi » : moitié de la référence en 2021-2030, encore moitié en 2031-2040, zéro "
         "artificialisation nette en 2050) ; les zones à urbaniser déclarées sont prises d'abord "
-        "sur l'enveloppe de leur décennie. Flux : convention ALDO, positif = séquestration, "
-        "négatif = émission.</p>"
+        "sur l'enveloppe de leur décennie. Flux des sols et forêts : négatif = séquestration, "
+        "positif = émission, comme dans tout le rapport.</p>"
         + _figure(chart_png, "graphique-zan_scenarios", "Scénarios ZAN : artificialisation "
                   "(ha/an) et flux de carbone (tCO₂e/an) par scénario")
         + "<table class=\"data\"><thead><tr><th>Scénario</th>" + head + "</tr></thead><tbody>"
