@@ -384,7 +384,11 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         files["bilan.csv"] = write_csv(t, tmp / "bilan.csv")
         files["bilan_excel_fr.csv"] = write_csv_fr(t, tmp / "bilan_excel_fr.csv")
         meta = _meta(result)
-        files["bilan.xlsx"] = write_xlsx(t, tmp / "bilan.xlsx", meta=meta)
+        files["bilan.xlsx"] = write_xlsx(t, tmp / "bilan.xlsx",
+                                         meta={**meta, "intervals": result.intervals})
+        from espass_geo.present.exports_ecosystem import write_bilan_ecosystem_exports
+
+        files.update(write_bilan_ecosystem_exports(result, tmp))  # ALDO, Territoires en Trans.
         write_gpkg_layer(result.zones, tmp / "bilan.gpkg", "zones")
         if result.stocks is not None and result.stocks.parcels is not None:
             write_gpkg_layer(result.stocks.parcels, tmp / "bilan.gpkg", "parcelles")
