@@ -250,3 +250,16 @@ def test_bilan_result_entry_point(tmp_path):
     wb = openpyxl.load_workbook(files["export_aldo.xlsx"])
     values = {c.value for row in wb["Tableau de bord"].iter_rows() for c in row}
     assert "{{7*7}}" in values and 49 not in values  # user text is data, never a template
+
+
+def test_a_land_use_missing_from_the_mapping_is_kept_apart():
+    b = _bilan()
+    extra = b[(b["zone_id"] == "TOTAL") & (b["theme"] == "stocks")].head(1).assign(
+        category="mystere", value=7.0)
+    a = aldo_export(pd.concat([b, extra], ignore_index=True))
+    s = a[a["section"] == "stocks"]
+    # 2 640 + 7 = 2 647 tC: the unknown land use is a row « Autre (mystere) » of its own
+    assert s["stock_tC"].sum() == pytest.approx(2_647.0)
+    other = s[s["aldo_category"] == "Autre (mystere)"]
+    assert other["stock_tC"].tolist() == [7.0]
+    assert other["aldo_group"].iloc[0].startswith("Sans catégorie ALDO")

@@ -122,7 +122,8 @@ def _category(uses: Mapping[str, tuple[str, str, str, str]], land_use: Any
     base = key.split(":")[0]
     if base in uses:
         return uses[base]
-    return ("hors ALDO", "Sans catégorie ALDO", key or "inconnue", f"Autre ({key or '?'})")
+    other = uses.get("unmapped", ("hors ALDO", "Sans catégorie ALDO", "", ""))
+    return (other[0], other[1], key or "inconnue", f"Autre ({key or '?'})")
 
 
 # ------------------------------------------------------------------------------ ALDO
