@@ -10,6 +10,7 @@ over a zone gives back the zone's artificial stock.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,6 +61,28 @@ def zone_code_lut(stocks: pd.DataFrame, zone_attrs: pd.DataFrame, zone_ids: list
 #: Above this many pixels (128 MiB of float32) the density pass writes a tiled GeoTIFF on disk
 #: block by block instead of holding the grid in memory (issue #14: memory bounded at any size).
 IN_MEMORY_MAX_PX = 1 << 25
+
+#: GDAL's block cache (MiB) while the package reads and writes grids by blocks. GDAL's default
+#: (5 % of the RAM: 1.2 GiB here) kept every written and overview tile: a 2.56·10⁸ px ``stocks``
+#: run written peaked at 1.89 GiB, 0.69 GiB with 128 MiB (issue #14, benchmarks/README.md).
+#: A ``GDAL_CACHEMAX`` set in the environment wins.
+GDAL_CACHE_MB = 256
+
+
+@contextmanager
+def bounded_gdal_cache():
+    """GDAL's block cache bounded to :data:`GDAL_CACHE_MB` (unless the user set
+    ``GDAL_CACHEMAX``) for a block-by-block pass or a COG copy."""
+    import os
+
+    import rasterio
+
+    if os.environ.get("GDAL_CACHEMAX"):
+        yield
+        return
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        yield
+
 
 #: Tags and band description written with every density raster.
 _TAGS = {"units": "tC/ha", "quantity": "stock de carbone (sol + biomasse + litière + bois mort) "
@@ -157,9 +180,25 @@ def density_grid(
     classes, and gathers ``lut[zone, code]`` in one flat ``take``. Blocks no zone touches are
     not read and stay ``NODATA``. A window of more than ``in_memory_max_px`` pixels is written
     block by block to a ZSTD-compressed tiled GeoTIFF in a temporary folder (sparse: untouched
-    tiles are not written), so memory stays that of a few blocks whatever the raster's size;
-    smaller windows are filled in a numpy array.
+    tiles are not written), so memory stays that of a few blocks whatever the raster's size
+    (GDAL's cache bounded by :func:`bounded_gdal_cache`); smaller windows are filled in a numpy
+    array.
     """
+    with bounded_gdal_cache():
+        return _density_grid(landcover, zones, lut, parcels=parcels, block_size=block_size,
+                             in_memory_max_px=in_memory_max_px, workers=workers)
+
+
+def _density_grid(
+    landcover: str | Path,
+    zones: gpd.GeoDataFrame,
+    lut: np.ndarray,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    block_size: int = 1024,
+    in_memory_max_px: int = IN_MEMORY_MAX_PX,
+    workers: int | None = None,
+) -> DensityGrid:
     import os
     import shutil
     import tempfile
@@ -318,7 +357,8 @@ def write_density_grid(grid: DensityGrid, out_path: str | Path) -> Path:
     cog = {"driver": "COG", "compress": "DEFLATE", "predictor": "YES", "blocksize": 256,
            "overview_resampling": "AVERAGE", "bigtiff": "IF_SAFER", "num_threads": "ALL_CPUS"}
     if grid.on_disk:
-        copy_raster(str(grid.path), out_path, **cog)
+        with bounded_gdal_cache():
+            copy_raster(str(grid.path), out_path, **cog)
         return out_path
     height, width = grid.shape
     profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,

@@ -16,7 +16,7 @@ import pandas as pd
 from espass_geo import __version__
 from espass_geo.constants import DEFAULT_GWP_N2O, HA_PER_M2, LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.changes import ChangeTable, check_changes_within_zones
-from espass_geo.core.density import IN_MEMORY_MAX_PX
+from espass_geo.core.density import IN_MEMORY_MAX_PX, bounded_gdal_cache
 from espass_geo.core.flows import (
     ARTIFICIAL,
     compute_flows,
@@ -409,8 +409,9 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
         if sink is not None:  # whole 512 px tiles per write (hotspot cells use global indices)
             step = max(512, (block_size // 512) * 512)
         try:
-            _change_blocks(s0, s1, before, after, sindex, geom, lut, art_codes, r0, c0,
-                           height, width, step, cell_px, sealed, grid_a, grid_b, sink)
+            with bounded_gdal_cache():
+                _change_blocks(s0, s1, before, after, sindex, geom, lut, art_codes, r0, c0,
+                               height, width, step, cell_px, sealed, grid_a, grid_b, sink)
         except BaseException:
             if sink is not None:
                 sink.close()
@@ -491,7 +492,8 @@ def write_change_grid(grid: ChangeGrid, out_tif: Path) -> Path:
     cog = {"driver": "COG", "compress": "DEFLATE", "predictor": "YES", "blocksize": 256,
            "overview_resampling": "NEAREST", "bigtiff": "IF_SAFER", "num_threads": "ALL_CPUS"}
     if grid.on_disk:  # streamed by GDAL from the tiled file, never loaded whole
-        copy_raster(str(grid.path), out_tif, **cog)
+        with bounded_gdal_cache():
+            copy_raster(str(grid.path), out_tif, **cog)
         return Path(out_tif)
     height, width = grid.shape
     prof = {"driver": "GTiff", "width": width, "height": height, "count": 2,
