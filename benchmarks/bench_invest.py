@@ -10,15 +10,16 @@ stock map of both dates and their totals (tC).
   invest   natcap.invest.carbon.execute in InVEST's own interpreter (``--invest-python``; it is
            never a dependency of espass_geo): writes c_storage_bas/alt + c_change_bas_alt
            (and its per-pool intermediates), totals in raster_values_summary.csv.
-  espass   espass_geo.core.density: ``density_grid(tif, zone, lut)`` + ``write_density_grid``
-           for both dates (float32 tC/ha Cloud-Optimized GeoTIFF with overviews, as the
-           package writes it since #14 item 2), then the change map written the same way
-           too, so the outputs match InVEST's three rasters; one zone = the raster's bounding
+  espass   espass_geo.core.density: ``density_grid(tif, zone, lut)`` (one pass by blocks on a
+           thread pool; above 2²⁵ px written block by block to a tiled file, never whole in
+           memory) + ``write_density_grid`` for both dates (float32 tC/ha Cloud-Optimized
+           GeoTIFF with averaged overviews, as the package writes it), then the change map
+           computed block by block and written the same way, so the outputs match InVEST's three rasters; one zone = the raster's bounding
            box; LUT[1, code] = c_above + c_below + c_soil + c_dead of the pools table (the
            same densities as InVEST, so the totals must agree exactly).
   espass_mt  the same ``density_grid``, the maps written as a plain tiled DEFLATE GeoTIFF
            (no COG, no overviews — like InVEST's outputs) with ``num_threads="ALL_CPUS"``:
-           a measured what-if for the writer of ``core/density.py``.
+           what the COG overviews cost.
   api      espass_geo.api.stocks(zone, landcover=…) for both dates (ALDO densities: the area
            table, the stock table and the density grid) + the density map written: what a
            user of the public API runs. Its totals differ from InVEST's by construction
@@ -100,18 +101,49 @@ def _zone(tif: str):
 
 
 def _grid_total(grid) -> float:
-    from espass_geo.core.density import NODATA
+    return grid.total_stock_tC()  # by blocks when the grid is on disk
 
-    a = grid.array
-    return float(a[a != NODATA].sum(dtype=np.float64)) * grid.pixel_area_ha
+
+def _change_grid(cur, fut):
+    """The stock change map fut − cur (tC/ha; NODATA where either date has none), computed
+    block by block into a tiled GeoTIFF like the package's density grids (never whole in
+    memory when the grids are on disk)."""
+    import shutil
+    import tempfile
+    import weakref
+
+    import rasterio
+    from rasterio.windows import Window
+
+    from espass_geo.core.density import NODATA, DensityGrid
+
+    if not cur.on_disk:
+        both = (cur.array != NODATA) & (fut.array != NODATA)
+        d = np.where(both, fut.array - cur.array, np.float32(NODATA)).astype("float32")
+        return DensityGrid(array=d, transform=cur.transform, crs=cur.crs)
+    tmp = tempfile.mkdtemp(prefix="bench-change-")
+    path = Path(tmp) / "change.tif"
+    h, w = cur.shape
+    with rasterio.open(cur.path) as a, rasterio.open(fut.path) as b, rasterio.open(
+            path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+            nodata=NODATA, crs=cur.crs, transform=cur.transform, tiled=True, blockxsize=512,
+            blockysize=512, compress="zstd", zstd_level=1, bigtiff="YES", sparse_ok=True,
+            num_threads="ALL_CPUS") as dst:
+        for r in range(0, h, 1024):
+            for c in range(0, w, 1024):
+                win = Window(c, r, min(1024, w - c), min(1024, h - r))
+                x, y = a.read(1, window=win), b.read(1, window=win)
+                d = np.where((x != NODATA) & (y != NODATA), y - x, np.float32(NODATA))
+                dst.write(d.astype("float32")[None], window=win)
+    grid = DensityGrid(transform=cur.transform, crs=cur.crs, path=path, shape=cur.shape)
+    weakref.finalize(grid, shutil.rmtree, tmp, True)
+    return grid
 
 
 def _write_change(cur, fut, out: Path) -> None:
-    from espass_geo.core.density import NODATA, DensityGrid, write_density_grid
+    from espass_geo.core.density import write_density_grid
 
-    both = (cur.array != NODATA) & (fut.array != NODATA)
-    d = np.where(both, fut.array - cur.array, np.float32(NODATA)).astype("float32")
-    write_density_grid(DensityGrid(array=d, transform=cur.transform, crs=cur.crs), out)
+    write_density_grid(_change_grid(cur, fut), out)
 
 
 # --------------------------------------------------------------------------- cases (child)
@@ -142,26 +174,29 @@ def case_espass(inp: dict, out: Path) -> dict:
 
 
 def _write_threaded(grid, out_path: Path) -> None:
-    """A plain tiled DEFLATE GeoTIFF (256² tiles, predictor 2; no COG copy, no overviews) with
-    ``num_threads="ALL_CPUS"`` (GDAL compresses the tiles on every core). (The GDAL_NUM_THREADS
-    configuration option is only honoured by GTiff in update mode, so wrapping the package's
-    writer in ``rasterio.Env`` does not do it.)"""
+    """A plain tiled DEFLATE GeoTIFF (256² tiles, floating-point predictor; no COG, no
+    overviews) with ``num_threads="ALL_CPUS"``: GDAL copies the grid's tiled file (or the
+    array) and compresses on every core."""
     import rasterio
+    from rasterio.shutil import copy as copy_raster
 
-    height, width = grid.array.shape
-    with rasterio.open(out_path, "w", driver="GTiff", width=width, height=height, count=1,
-                       dtype="float32", nodata=grid.nodata, crs=grid.crs,
-                       transform=grid.transform, compress="deflate", tiled=True,
-                       blockxsize=256, blockysize=256, predictor=2, bigtiff="IF_SAFER",
-                       num_threads="ALL_CPUS") as dst:
+    opts = {"driver": "GTiff", "compress": "deflate", "tiled": True, "blockxsize": 256,
+            "blockysize": 256, "predictor": 3, "bigtiff": "IF_SAFER", "num_threads": "ALL_CPUS"}
+    if grid.on_disk:
+        copy_raster(str(grid.path), out_path, **opts)
+        return
+    height, width = grid.shape
+    with rasterio.open(out_path, "w", width=width, height=height, count=1, dtype="float32",
+                       nodata=grid.nodata, crs=grid.crs, transform=grid.transform,
+                       **opts) as dst:
         dst.update_tags(units="tC/ha")
         dst.write(grid.array[np.newaxis])
 
 
 def case_espass_mt(inp: dict, out: Path) -> dict:
     """``espass`` with the maps written by :func:`_write_threaded` (the package's
-    ``density_grid``; plain GeoTIFF, threaded DEFLATE, no ``np.stack`` copy)."""
-    from espass_geo.core.density import NODATA, DensityGrid, density_grid
+    ``density_grid``; plain tiled GeoTIFF, threaded DEFLATE, no COG overviews)."""
+    from espass_geo.core.density import density_grid
 
     st: dict[str, float] = {}
     lut = _pool_lut(inp["pools_csv"])
@@ -178,11 +213,7 @@ def case_espass_mt(inp: dict, out: Path) -> dict:
         totals[date] = _grid_total(grids[date])
         st[f"total_{date}_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    cur, fut = grids["cur"], grids["fut"]
-    both = (cur.array != NODATA) & (fut.array != NODATA)
-    d = np.where(both, fut.array - cur.array, np.float32(NODATA)).astype("float32")
-    _write_threaded(DensityGrid(array=d, transform=cur.transform, crs=cur.crs),
-                    out / "stock_density_change.tif")
+    _write_threaded(_change_grid(grids["cur"], grids["fut"]), out / "stock_density_change.tif")
     st["change_map_s"] = time.perf_counter() - t
     return {"total_cur_tC": totals["cur"], "total_fut_tC": totals["fut"],
             "delta_tC": totals["fut"] - totals["cur"], "stages": st}
