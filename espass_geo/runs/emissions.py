@@ -42,8 +42,9 @@ POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]
 DEMO_INVENTORY = "demo_inventory_communes_59_62.csv.gz"
 ESTIMATE_NOTE_FR = ("Inventaire de démonstration : ESTIMATION (totaux Hauts-de-France 2021 / 2018 "
                     "répartis par des indicateurs : population, surfaces ; les grands sites "
-                    "industriels placés dans leur commune avec leur émission publiée, "
-                    "factors/point_sources_demo_59_62.csv), pas un inventaire réel.")
+                    "industriels placés dans leur commune avec un chiffre public ou estimé, à "
+                    "vérifier pour certains : factors/point_sources_demo_59_62.csv), pas un "
+                    "inventaire réel.")
 
 
 @dataclass
