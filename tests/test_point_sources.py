@@ -215,3 +215,18 @@ def test_emissions_run_with_user_point_sources(tmp_path):
     assert r.estimate and any("vos sources ponctuelles « sites.csv »" in n for n in r.notes)
     with pytest.raises(InventoryError, match="compterait deux fois"):
         compute_territory_emissions("59271", point_sources=p, inventory=p)
+
+
+def test_bilan_toml_point_sources_key(tmp_path):
+    from espass_geo.io.bilan_config import config_as_toml, load_bilan_config
+
+    (tmp_path / "sites.csv").write_text("name,x,y,crs,substance,emission_t,year,source\n",
+                                        encoding="utf-8")
+    (tmp_path / "bilan.toml").write_text('territory = "epci:245900428"\n[landcover]\n'
+                                         'after = "demo"\n[emissions]\n'
+                                         'inventory = "demo"\npoint_sources = "sites.csv"\n',
+                                         encoding="utf-8")
+    cfg = load_bilan_config(tmp_path / "bilan.toml")
+    assert cfg.inventory is None  # the demo estimate, rebuilt with these sites
+    assert cfg.point_sources == tmp_path / "sites.csv"
+    assert 'point_sources = "' in config_as_toml(cfg)  # the copy beside the results keeps it
