@@ -141,7 +141,7 @@ def test_bilan_frame_fr_labels(bilan):
 
 
 def test_csv_fr_roundtrip(bilan, tmp_path):
-    path = write_csv_fr(bilan, tmp_path / "bilan_fr.csv")
+    path = write_csv_fr(bilan, tmp_path / "bilan_fr.csv", rounded=True)
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens it as UTF-8
     text = raw.decode("utf-8-sig")
@@ -179,12 +179,12 @@ def test_csv_fr_rounding_rule(tmp_path):
     assert r["budget_used_share"].tolist() == [0.123, 1.0, 0.0]
     assert r["value"].tolist() == [1234.6, 12.35, 0.00123]
     assert df["stock_tC"].iloc[0] == 1234.567  # the frame given is not modified
-    path = write_csv_fr(df, tmp_path / "r.csv")
+    path = write_csv_fr(df, tmp_path / "r.csv", rounded=True)
     text = path.read_text(encoding="utf-8-sig")
     assert "12,35;1234,6;52,35;0,123;3;oui;1234,6;tCO2e/an" in text.splitlines()[1]
     assert ";non;" in text.splitlines()[2] and "True" not in text
-    # without rounding (rounded=False) the values are written in full
-    full = write_csv_fr(df, tmp_path / "f.csv", rounded=False).read_text(encoding="utf-8-sig")
+    # without rounding (the default) the values are written in full, booleans in French
+    full = write_csv_fr(df, tmp_path / "f.csv").read_text(encoding="utf-8-sig")
     assert "12,3456;1234,567" in full and ";oui;" in full
 
 

@@ -95,8 +95,7 @@ def test_french_csv_neutralised_with_decimal_comma(tmp_path):
         rows = list(csv.reader(f, delimiter=";"))
     body = rows[1:]
     assert [r[1] for r in body][:6] == ["'" + t for t in HOSTILE[:-1]] + ["'\nCR"]
-    # decimal comma, no quote; -0.0 is written 0,0 by the rounding for reading
-    assert [r[2] for r in body][:3] == ["0,0", "-1,5", "-3,0"]
+    assert [r[2] for r in body][:3] == ["-0,0", "-1,5", "-3,0"]  # decimal comma, no quote
     back = pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")
     assert back["value"].dtype.kind == "f"
     assert back["value"].iloc[1] == -1.5

@@ -13,7 +13,8 @@ CSV (plain and French).
   report and the CSV files). Workbooks are written in openpyxl's *write-only* mode (rows
   streamed, one sanitising pass per column).
 * :func:`write_csv_fr`: the French-Excel variant (``;``, decimal comma, UTF-8 with BOM,
-  ``oui``/``non`` for booleans, numbers rounded by :func:`round_for_reading`);
+  ``oui``/``non`` for booleans; with ``rounded=True``, as for the bilan's French CSV, numbers
+  rounded by :func:`round_for_reading`);
   :func:`write_csv`: plain UTF-8 CSV (``,``, decimal point, full precision, unchanged values).
 
 Rounding of the French CSV (:func:`round_for_reading`): each number keeps at least 3
@@ -312,11 +313,12 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 
 def write_csv_fr(df: pd.DataFrame, path: str | os.PathLike[str], *,
-                 rounded: bool = True) -> Path:
+                 rounded: bool = False) -> Path:
     """French-Excel CSV: ``;`` separator, decimal comma, UTF-8 with BOM (``utf-8-sig``),
-    ``oui``/``non`` for booleans and, with ``rounded`` (default), numbers rounded for reading
+    ``oui``/``non`` for booleans and, with ``rounded``, numbers rounded for reading
     (:func:`round_for_reading`: ≥ 3 significant digits, ≥ 2 decimals for hectares and
-    densities, ≥ 1 for tonnes).
+    densities, ≥ 1 for tonnes; the bilan's ``bilan_excel_fr.csv`` is written so). Without it,
+    full precision (files whose readers recompute from them).
 
     Opens with the right columns and numbers in a French Excel by double-click; read it back
     with ``pd.read_csv(path, sep=";", decimal=",", encoding="utf-8-sig")``.
