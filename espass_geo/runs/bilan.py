@@ -382,7 +382,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         files: dict[str, Path] = {}
         t = result.table
         files["bilan.csv"] = write_csv(t, tmp / "bilan.csv")
-        files["bilan_excel_fr.csv"] = write_csv_fr(t, tmp / "bilan_excel_fr.csv")
+        files["bilan_excel_fr.csv"] = write_csv_fr(t, tmp / "bilan_excel_fr.csv", rounded=True)
         meta = _meta(result)
         files["bilan.xlsx"] = write_xlsx(t, tmp / "bilan.xlsx",
                                          meta={**meta, "intervals": result.intervals})
@@ -402,14 +402,16 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         if result.zan is not None:
             from espass_geo.runs.zan import write_zan_outputs
 
-            write_zan_outputs(result.zan, tmp / "zan", params=meta["params"])
+            # PNG only in the sub-folders: the report links the SVG of its own charts
+            write_zan_outputs(result.zan, tmp / "zan", params=meta["params"], svg_charts=False)
         if result.flow_series is not None:
             from espass_geo.runs.flow_series import write_flow_series_outputs
 
             write_flow_series_outputs(result.flow_series, tmp / "flux_series",
                                       params=meta["params"], period_details=False)
         if result.emissions is not None:
-            write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"])
+            write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"],
+                                   svg_charts=False)
         links = [("Rapport", "rapport.html"), ("Données (Excel)", "bilan.xlsx"),
                  ("Données (CSV)", "bilan.csv")]
         actions = hotspots = None
