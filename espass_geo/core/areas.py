@@ -219,7 +219,9 @@ def area_table_from_raster(
     parcels
         Optional parcels from :func:`~espass_geo.io.parcels.read_parcels`. Inside a parcel its
         declared land use takes precedence over the raster; ``summary.disagreement_ha`` says
-        how much area the two sources disagreed on.
+        how much area the two sources disagreed on. The land cover inside the parcel × zone
+        pieces (:func:`parcel_pieces`) is measured exactly, by the hybrid engine with
+        ``engine="hybrid"``, by exactextract otherwise.
     engine
         ``"exact"`` (default): exact partial-pixel coverage at zone edges with exactextract.
         ``"center"``: pixel-centre rasterization + ``bincount`` by blocks with dask (faster for
