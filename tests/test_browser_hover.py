@@ -114,6 +114,8 @@ _VISIT_ALL_JS = """() => {
     const tooltips = [];
     let fired = 0;
     function visit(map, layer) {
+        // the commune background (not interactive, no tooltip) is not a folium GeoJson
+        if (layer instanceof L.GeoJSON && !geojsons.includes(layer)) { return; }
         if (layer instanceof L.GeoJSON) {
             layer.getLayers().forEach(f => {
                 const latlng = f.getBounds ? f.getBounds().getCenter() : f.getLatLng();

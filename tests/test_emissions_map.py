@@ -102,11 +102,11 @@ def saved(tmp_path, zones):
 def test_layers_one_shown_and_exclusive(saved):
     m, _, text = saved
     groups = {c.layer_name: c.show for c in m._children.values()
-              if isinstance(c, folium.FeatureGroup)}
+              if isinstance(c, folium.FeatureGroup) and c.overlay}
     assert list(groups) == LAYERS
     assert [name for name, show in groups.items() if show] == [LAYERS[0]]
     decoded = _unescape(text)
-    for layer in ["Fond OpenStreetMap (en ligne)", *LAYERS]:
+    for layer in ["Fond : OpenStreetMap (en ligne)", *LAYERS]:
         assert f'"{layer}" :' in decoded  # LayerControl entry
     # one legend per layer, switched with it; every zone layer replaces the others
     assert text.count('<div class="espass-legend-title">') == len(LAYERS)
@@ -148,7 +148,11 @@ def test_tooltips_french_numbers(saved):
     assert a["utilisation_terres_fr"] == f"+1{NNBSP}235{NBSP}tCO₂e/an"
     assert b["utilisation_terres_fr"] == f"{MINUS}250{NBSP}tCO₂e/an"
     assert c["utilisation_terres_fr"] == f"0,00{NBSP}tCO₂e/an"
-    assert _aliases(text)[0] == [
+    # compact tooltip of the first layer (its value, then direct emissions, population, land
+    # use), every value in the popup of a click
+    assert _aliases(text)[0] == ["Commune", "Empreinte GES (total)", "Émissions directes de GES",
+                                 "Population", "Utilisation des terres (+ = séquestration)"]
+    assert _aliases(text)[1] == [
         "Commune", "Code", "Surface", "Population", "Empreinte GES (total)",
         "dont Alimentation", "dont Biens de consommation", "dont Déplacements",
         "dont Résidentiel", "dont Services", "dont Travaux", "Émissions directes de GES",
@@ -218,7 +222,8 @@ def test_subset_of_posts_and_pollutants(zones):
     small = zones.drop(columns=["ges_hab_travaux_tCO2e", "SO2_t_km2"])
     m = emissions_map(small, title="Sous-ensemble", posts=("alimentation", "services"),
                       pollutants=("PM2.5",), basemap=False)
-    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    names = [c.layer_name for c in m._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay]
     assert names == [LAYERS[0], LAYERS[1], LAYERS[5], LAYERS[7], "PM₂,₅ (t/km²/an)"]
     with pytest.raises(KeyError, match="ges_hab_travaux_tCO2e"):
         emissions_map(small, title="Colonne manquante")
@@ -233,3 +238,35 @@ def test_uniform_footprint_one_class_and_note(zones):
     assert "<span>9,0 à 9,5</span>" in text  # one class, no crash on the float noise
     assert f"Même valeur dans toutes les zones : 9,2{NBSP}tCO₂e/hab/an" in text
     assert text.count("Même valeur dans toutes les zones") == 1  # other layers vary
+
+
+def test_opens_on_the_first_layer_that_varies(zones):
+    """Issue #15: the demo's footprint per inhabitant is a national figure, the same in every
+    commune; the map must not open on a flat layer."""
+    from espass_geo.present.maps.page import first_varying
+
+    flat = zones.copy()
+    # footprint total and every post the same everywhere (9,2 t/hab: 1,0 + … from a national
+    # table); direct emissions differ (15,0 / 3,96 / 124,44 t/hab): the first varying layer
+    flat["ges_hab_total_tCO2e"] = 9.2
+    for post in POSTS:
+        flat[f"ges_hab_{post}_tCO2e"] = 1.5
+    m = emissions_map(flat, title="Empreinte nationale", basemap=False)
+    groups = {c.layer_name: c.show for c in m._children.values()
+              if isinstance(c, folium.FeatureGroup) and c.overlay}
+    assert [name for name, show in groups.items() if show] == [
+        "Émissions directes de GES par habitant (tCO₂e/hab/an)"]
+    # the layer order: total, 6 posts, direct → index 7
+    cols = ["ges_hab_total_tCO2e", *(f"ges_hab_{p}_tCO2e" for p in POSTS),
+            "ges_direct_hab_tCO2e"]
+    assert first_varying(flat, cols) == 7
+    # nothing varies: the first layer; a lone finite value is no variation either
+    same = flat.assign(ges_direct_hab_tCO2e=4.0)
+    assert first_varying(same, cols) == 0
+    lone = flat.assign(ges_hab_total_tCO2e=[float("nan"), 3.0, float("nan")])
+    assert first_varying(lone, cols) == 7
+    # the footprint varies (fixture): it is shown first, as before
+    m = emissions_map(zones, title="x", basemap=False)
+    shown = [c.layer_name for c in m._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay and c.show]
+    assert shown == [LAYERS[0]]

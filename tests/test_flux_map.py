@@ -148,7 +148,10 @@ def test_zone_tooltips_signed_french_numbers(saved):
     assert a["sealed_fr"] == f"0,50{NBSP}ha/an"
     assert b["sealed_fr"] == f"12,3{NBSP}ha/an"
     assert b["sealing_flux_fr"] == f"{MINUS}2{NNBSP}940{NBSP}tCO₂e/an"
-    assert _aliases(text)[0] == [
+    # compact tooltip of the layer shown (its value first), every value in the popup
+    assert _aliases(text)[0] == ["Commune", "Flux net par ha", "Flux net total",
+                                 "Artificialisation", "Surface"]
+    assert _aliases(text)[1] == [
         "Commune", "Code", "Surface", "Flux net total", "Flux net par ha",
         "dont changements d'occupation du sol", "dont croissance des forêts", "dont N₂O",
         "Artificialisation", "Flux de l'artificialisation",
@@ -173,7 +176,7 @@ def test_diverging_classes_and_colours(saved):
 def test_layers_names_and_visibility(saved):
     m, _, text = saved
     groups = {c.layer_name: c.show for c in m._children.values()
-              if isinstance(c, folium.FeatureGroup)}
+              if isinstance(c, folium.FeatureGroup) and c.overlay}
     assert groups == {
         "Flux net par commune (tCO₂e/ha/an)": True,
         "Flux net total (tCO₂e/an)": False,
@@ -181,7 +184,7 @@ def test_layers_names_and_visibility(saved):
         "Points chauds d'artificialisation": True,
     }
     decoded = _unescape(text)
-    for layer in ["Fond OpenStreetMap (en ligne)", *groups]:
+    for layer in ["Fond : OpenStreetMap (en ligne)", *groups]:
         assert f'"{layer}" :' in decoded  # LayerControl entry
     # a legend for each layer (those of hidden layers are hidden by the page script)
     assert "Flux net total (tCO₂e/an) — positif = séquestration, négatif = émission" in text
@@ -236,18 +239,21 @@ def test_minimal_zones_without_options(zones):
     minimal = zones[["zone_id", "zone_name", "area_ha", "flux_tCO2e_an", "flux_tCO2e_ha_an",
                      "geometry"]]
     m = flows_map(minimal, title="Flux", basemap=False)
-    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    groups = [c.layer_name for c in m._children.values()
+              if isinstance(c, folium.FeatureGroup) and c.overlay]
     assert groups == ["Flux net par commune (tCO₂e/ha/an)", "Flux net total (tCO₂e/an)"]
     text = m.get_root().render()
     assert f"<li>{SIGN_NOTE}</li>" in text  # even without notes
     assert "<details" not in text
-    assert _aliases(text)[0] == ["Commune", "Code", "Surface", "Flux net total",
+    assert _aliases(text)[0] == ["Commune", "Flux net par ha", "Flux net total", "Surface"]
+    assert _aliases(text)[1] == ["Commune", "Code", "Surface", "Flux net total",
                                  "Flux net par ha"]
 
 
 def test_hotspots_without_sealing_or_years(zones, hotspots):
     m = flows_map(zones, title="x", hotspots=hotspots.assign(sealed_ha=0.0))
-    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    names = [c.layer_name for c in m._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay]
     assert "Points chauds d'artificialisation" not in names
     text = flows_map(zones, title="x", hotspots=hotspots.drop(columns="years")).get_root().render()
     cells = _props_by(_collections(text)[-1], "cell_id_fr")

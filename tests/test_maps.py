@@ -146,10 +146,12 @@ def test_html_contains_french_labels_and_names(saved):
     decoded = _unescape(text)
     for name in NAMES:
         assert name in decoded
-    aliases = re.findall(r"let aliases = (\[.*?\]);", decoded)[0]
-    assert json.loads(aliases) == ["Commune", "Code", "Surface", "Stock total", "Densité", "Sol",
-                                   "Biomasse"]
-    for layer in ("Fond OpenStreetMap (en ligne)", "Stock moyen par commune (tC/ha)"):
+    aliases = re.findall(r"let aliases = (\[.*?\]);", decoded)
+    # compact tooltip (the name and four key figures), every value in the popup of a click
+    assert json.loads(aliases[0]) == ["Commune", "Stock total", "Densité", "Sol", "Surface"]
+    assert json.loads(aliases[1]) == ["Commune", "Code", "Surface", "Stock total", "Densité",
+                                      "Sol", "Biomasse"]
+    for layer in ("Fond : OpenStreetMap (en ligne)", "Stock moyen par commune (tC/ha)"):
         assert f'"{layer}" :' in decoded  # LayerControl entry
     assert '"collapsed": false' in text  # LayerControl(collapsed=False)
 
@@ -229,7 +231,8 @@ def test_layers_and_bounds(zones, parcels, tmp_path):
     png = raster_to_png(tif, tmp_path / "densite.png")
     m = stocks_map(zones, title="Carte", parcels=parcels, raster_png=png,
                    html_path=tmp_path / "out" / "carte.html")
-    groups = {c.layer_name: c for c in m._children.values() if isinstance(c, folium.FeatureGroup)}
+    groups = {c.layer_name: c for c in m._children.values()
+              if isinstance(c, folium.FeatureGroup) and c.overlay}
     assert list(groups) == ["Stock moyen par commune (tC/ha)", "Parcelles agricoles (RPG)",
                             "Densité par pixel (tC/ha)"]
     assert groups["Stock moyen par commune (tC/ha)"].show is True
@@ -262,7 +265,8 @@ def test_layers_and_bounds(zones, parcels, tmp_path):
 def test_zone_label_inferred_from_codes(zones):
     epci = zones.assign(zone_id=["245900428", "200040954", "200093201"])
     m = stocks_map(epci, title="EPCI")
-    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    groups = [c.layer_name for c in m._children.values()
+              if isinstance(c, folium.FeatureGroup) and c.overlay]
     assert groups == ["Stock moyen par EPCI (tC/ha)"]
     text = _unescape(m.get_root().render())
     assert json.loads(re.findall(r"let aliases = (\[.*?\]);", text)[0])[0] == "EPCI"
@@ -418,3 +422,115 @@ def test_raster_to_png_needs_a_crs(tmp_path):
     _write_tif(tif, np.ones((2, 2)), crs=None)
     with pytest.raises(MissingCRSError):
         raster_to_png(tif, tmp_path / "x.png")
+
+
+# --------------------------------------------------------------------------------------------
+# Issue #15 item 4: offline default, commune background, compact tooltips, public notes,
+# print button (the browser side is in tests/test_browser_maps.py)
+# --------------------------------------------------------------------------------------------
+
+def _background_shapes(text: str) -> dict:
+    """The GeoJSON of the commune background (``L.geoJSON`` of
+    :mod:`espass_geo.present.maps.background`)."""
+    found = re.findall(r"L\.geoJSON\((\{.*\}), \{\s*pane: \"espass_background\"", text)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def test_offline_default_osm_offered_unticked_and_commune_background(zones):
+    from espass_geo.present.maps.background import COMMUNE_BACKGROUND_FR, OSM_BACKGROUND_FR
+
+    m = stocks_map(zones, title="Défaut hors ligne")
+    tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    # the online tiles: a base layer (radio button), not on the map when it opens
+    assert len(tiles) == 1 and tiles[0].layer_name == OSM_BACKGROUND_FR
+    assert tiles[0].overlay is False and tiles[0].show is False
+    bases = [c for c in m._children.values()
+             if isinstance(c, folium.map.Layer) and not c.overlay]
+    # the commune background first (ticked), then the tiles
+    assert [b.layer_name for b in bases] == [COMMUNE_BACKGROUND_FR, OSM_BACKGROUND_FR]
+    assert bases[0].show is True
+    text = m.get_root().render()
+    shapes = _background_shapes(text)
+    # the three boxes lie in Dunkerque's communes: the shipped communes around them, and more
+    # than the three zones (their neighbours give the context)
+    assert len(shapes["features"]) > 3
+    assert all(f["properties"] == {} for f in shapes["features"])  # geometry only
+    # drawn under the data: pane z-index 250 < overlay pane (400)
+    pane = re.search(r'var (pane_\w+) = map_\w+\.createPane\(\s*"espass_background"\);'
+                     r'\s*\1\.style\.zIndex = (\d+);', text)
+    assert pane is not None and int(pane.group(2)) == 250
+
+
+def test_basemap_shown_on_request_and_bad_value(zones):
+    m = stocks_map(zones, title="OSM", basemap="shown")
+    tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    assert tiles[0].show is True
+    none = stocks_map(zones, title="Sans OSM", basemap=False)
+    assert not [c for c in none._children.values() if isinstance(c, folium.TileLayer)]
+    with pytest.raises(ValueError, match="basemap"):
+        stocks_map(zones, title="x", basemap="oui")
+
+
+def test_background_outside_shipped_communes_is_the_zones_themselves(zones):
+    from espass_geo.present.maps.background import background_geojson
+    from espass_geo.present.maps.layers import to_web_geometries
+
+    # moved 400 km south (Massif central): no shipped commune there
+    far = zones.set_geometry(zones.geometry.translate(0.0, -400_000.0))
+    shapes = background_geojson(to_web_geometries(far))
+    assert len(shapes["features"]) == 3
+
+
+def test_legend_switch_on_every_map_even_a_single_layer(zones):
+    text = stocks_map(zones, title="x").get_root().render()
+    # the stocks map has one zone layer: its legend follows it all the same
+    assert text.count("var pairs = [") == 1
+    assert 'map.on("layeradd layerremove", later);' in text
+
+
+def test_public_notes_drop_internal_notes_and_write_french_numbers():
+    from espass_geo.present.maps.page import public_note, public_notes
+
+    # a shipped data file's ignored columns: a note for the run's author, not the map
+    assert public_note("Colonnes ignorées dans clc12_clc18.csv : A, B (…)") is None
+    assert public_note("prolongés chaque année (60.7 ha/an).") == \
+        "prolongés chaque année (60,7 ha/an)."
+    assert public_note("s'arrête en 2027 sur 1.1 ha convertis") == \
+        "s'arrête en 2027 sur 1,1 ha convertis"
+    assert public_note("sur 1 zones (méthode ALDO)") == "sur 1 zone (méthode ALDO)"
+    # versions, file names and years are left alone
+    for text in ("espass_geo v0.1", "clc12_clc18_changements.csv", "COG 2018.",
+                 "méthode 3.2.1 appliquée", "sur 2 zones"):
+        assert public_note(text) == text
+    assert public_notes(["a", "Colonnes ignorées dans x", "b 2.5 ha"]) == ["a", "b 2,5 ha"]
+
+
+def test_internal_note_not_on_the_published_map(zones):
+    text = stocks_map(zones, title="x", notes=[
+        "Colonnes ignorées dans clc12_clc18_changements_ha_epci_59_62.csv : Déboisement",
+        "Tendanciel : changements prolongés chaque année (60.7 ha/an)."]).get_root().render()
+    assert "Colonnes ignorées" not in text
+    assert "(60,7\u00a0ha/an)" in text or "(60,7 ha/an)" in text
+    assert "60.7" not in text
+
+
+def test_compact_tooltip_and_popup_of_every_value(zones):
+    from espass_geo.present.maps.page import TOOLTIP_MAX_LINES, compact_tooltip
+
+    full = [("name", "Commune"), ("code", "Code"), ("a", "A"), ("b", "B"), ("c", "C"),
+            ("d", "D"), ("e", "E")]
+    # the name first, then the keys asked for, in their order, absent ones skipped
+    assert compact_tooltip(full, ["c", None, "zz", "a", "c"]) == [
+        ("name", "Commune"), ("c", "C"), ("a", "A")]
+    assert len(compact_tooltip(full, ["a", "b", "c", "d", "e"])) == TOOLTIP_MAX_LINES == 5
+    text = stocks_map(zones, title="x").get_root().render()
+    assert "espass-tooltip espass-tooltip-more" in text  # the hint « Cliquez pour le détail »
+    assert "espass-popup" in text
+
+
+def test_print_button_and_print_stylesheet(zones):
+    text = stocks_map(zones, title="x").get_root().render()
+    assert ('<button type="button" class="espass-print" onclick="window.print()"' in text)
+    assert ">Imprimer / PDF</button>" in text
+    assert "@media print" in text

@@ -244,3 +244,61 @@ def test_errors(baseline, scenario, actions):
         scenario_map(baseline, scenario, title="T", actions=actions.drop(columns="year"))
     with pytest.raises(ValueError, match="empty"):
         scenario_map(baseline.iloc[0:0], scenario, title="T")
+
+
+def test_every_scenario_selectable(baseline, scenario, actions, tmp_path):
+    """Issue #15: the scenario map showed only the first scenario; with several, each has
+    its layers on the right map and a selector above it switches between them."""
+    second = _zones([0.0, 1.0, 3.0], delta_cum_tCO2e=[-9166.7, 7333.3, 3666.7])
+    hostile = "Plan <img src=x onerror=alert(1)> {{7*7}}"
+    path = tmp_path / "multi.html"
+    dual = scenario_map(baseline, {"Sobriété foncière": scenario, hostile: second},
+                        title="T", actions={"Sobriété foncière": actions, hostile: None},
+                        horizon=2050, html_path=path)
+    text = path.read_text(encoding="utf-8")
+    raw = _unescape(text)
+    right = [c for c in dual.m2._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay]
+    # per scenario: its layer, its difference layer; the actions of the first one
+    assert [(g.layer_name, g.show) for g in right] == [
+        (SCEN_LAYER, True),
+        (f"{DELTA_LAYER_FR} — Sobriété foncière", False),
+        ("Actions du scénario — Sobriété foncière", True),
+        (f"{hostile} : variation du stock de carbone (tC/ha)", False),
+        (f"{DELTA_LAYER_FR} — {hostile}", False),
+    ]
+    # the selector: one option per scenario, labels escaped (shown literally, never run)
+    select = re.search(r'<select id="([^"]+)"[^>]*>(.*?)</select>', text)
+    assert select is not None
+    assert select.group(2) == ('<option value="0">Sobriété foncière</option>'
+                               '<option value="1">Plan &lt;img src=x onerror=alert(1)&gt; '
+                               '{{7*7}}</option>')
+    assert "<img src=x" not in text.replace("\\u003cimg", "")
+    assert "49" not in select.group(2)
+    # its script knows the value, difference and actions layers of each scenario, in order
+    script = re.search(r"var values = \[([^\]]*)\];\s*var deltas = \[([^\]]*)\];\s*"
+                       r"var actions = \[([^\]]*)\];\s*var select = document.getElementById\("
+                       r'"([^"]+)"\)', text)
+    assert script is not None and script.group(4) == select.group(1)
+    assert script.group(1).split(", ") == [right[0].get_name(), right[3].get_name()]
+    assert script.group(2).split(", ") == [right[1].get_name(), right[4].get_name()]
+    assert script.group(3).split(", ") == [right[2].get_name(), "null"]
+    # one set of classes for both scenarios and the baseline (comparable colours): the
+    # same legend text on each value layer
+    legends = re.findall(r'<div class="espass-legend-title">([^<]*)</div>', raw)
+    assert legends.count(legends[0]) >= 3
+    # the notes say how to switch
+    assert "choisit le scénario" in text
+
+
+def test_one_scenario_keeps_its_name_and_no_selector(baseline, scenario, tmp_path):
+    dual = scenario_map(baseline, {"Sobriété foncière": scenario}, title="T",
+                        html_path=tmp_path / "one.html")
+    text = (tmp_path / "one.html").read_text(encoding="utf-8")
+    assert "<select" not in text
+    assert '<span>Sobriété foncière</span>' in text
+    names = [c.layer_name for c in dual.m2._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay]
+    assert names == [SCEN_LAYER, DELTA_LAYER_FR]
+    with pytest.raises(KeyError, match="unknown scenario"):
+        scenario_map(baseline, {"A": scenario}, title="T", actions={"B": None})

@@ -3,7 +3,7 @@ zones, from the shipped boundaries (IGN Admin Express COG 2018, Nord and Pas-de-
 light grey with thin outlines, under the data layers.
 
 It is a *base layer* of the layer control (a radio button), next to the optional
-« Fond OpenStreetMap (en ligne) »: the commune background is on by default, so that a map
+« Fond : OpenStreetMap (en ligne) »: the commune background is on by default, so that a map
 opened without network is readable (no grey tiles); choosing OpenStreetMap replaces it.
 Geometry only, no user text: nothing to escape.
 """
@@ -99,11 +99,11 @@ def add_background(m: folium.Map, web: gpd.GeoDataFrame) -> folium.FeatureGroup:
                                 show=True)
     _BackgroundShapes(background_geojson(web)).add_to(group)
     group.add_to(m)
-    # first base layer of the layer control (before the OpenStreetMap tiles): the children
-    # render in order, and the control, rendered after them, lists them in that order
+    # first base layer of the layer control (before the OpenStreetMap tiles), and defined
+    # before the control: the children render in this order, the control lists them so
     children = list(m._children.items())
     tiles = [k for k, (_, child) in enumerate(children)
-             if isinstance(child, folium.TileLayer)]
+             if isinstance(child, (folium.TileLayer, folium.LayerControl))]
     if tiles:
         mine = children[-2:]  # the pane and the group just added, in this order
         del children[-2:]
