@@ -297,8 +297,9 @@ def test_readme_is_plain_french(bilan, tmp_path):
     pkg_file = str(tmp_path.parent)  # not inside the package: only the name is kept
     params["hedges"] = pkg_file + "/haies.csv"
     params["scenario"] = str(Path(espass_geo.__file__).parent.parent / "landcover" / "s.toml")
-    wb = openpyxl.load_workbook(write_xlsx(bilan, tmp_path / "b.xlsx",
-                                           meta={**META, "params": params}))
+    meta = {**META, "params": params,
+            "warnings": ["Tendanciel : changements prolongés chaque année (60.7 ha/an)."]}
+    wb = openpyxl.load_workbook(write_xlsx(bilan, tmp_path / "b.xlsx", meta=meta))
     cells = [str(c) for r in wb["Lisez-moi"].iter_rows(values_only=True) for c in r
              if c is not None]
     text = "\n".join(cells)
@@ -307,6 +308,8 @@ def test_readme_is_plain_french(bilan, tmp_path):
         assert bad not in text, bad
     for word in ("null", "None", "True", "False"):  # JSON / Python literals ("nulle" is French)
         assert not re.search(rf"\b{word}\b", text), word
+    # a note of another module with a decimal point is shown with a decimal comma
+    assert "(60,7 ha/an)" in text and "60.7" not in text
     pairs = dict(params_fr(params))
     assert pairs["Pouvoir de réchauffement global du N₂O (100 ans)"] == "273 (GIEC, 6e rapport)"
     assert pairs["Années de l'occupation du sol"] == "2012 et 2018"

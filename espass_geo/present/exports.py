@@ -1022,7 +1022,9 @@ def _readme_rows(bilan: pd.DataFrame, themes: list[str], sheets: Mapping[str, st
                      "d'erreur connue (inventaire publié)."))
     rows.append(("Cases vides et zéros", "Une case vide : valeur sans objet ou non calculée ; "
                  "0 : valeur calculée, nulle."))
-    warnings = [str(w) for w in meta.get("warnings") or []]
+    from espass_geo.present.report.annex import french_text  # notes of other modules
+
+    warnings = [french_text(str(w)) for w in meta.get("warnings") or []]
     if warnings:
         rows.append(("", ""))
         rows.append(("Avertissements", ""))
