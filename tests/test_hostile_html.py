@@ -189,7 +189,8 @@ def test_emissions_map_ghg_only(tmp_path):
     m = maps.emissions_map(z, title="GES seulement", html_path=out, basemap=False)
     import folium
 
-    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    names = [c.layer_name for c in m._children.values()
+             if isinstance(c, folium.FeatureGroup) and c.overlay]  # not the background
     # total footprint + one layer per post + direct GHG, no pollutant layer
     assert len(names) == 1 + len(maps.EMISSION_POSTS) + 1, names
     assert not any("t/km²/an" in n for n in names)

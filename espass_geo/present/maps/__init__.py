@@ -4,14 +4,17 @@ readable offline.
 Three rules shape this package (conventions §2 gotchas 6 and 8, §4.5, §4.7):
 
 * **Offline.** Every script and stylesheet comes from ``espass_geo/present/static/``
-  (:mod:`.base`: :func:`make_map`, :func:`save_map` copies the assets into ``lib/``).
+  (:mod:`.base`: :func:`make_map`, :func:`save_map` copies the assets into ``lib/``); the
+  maps open on a commune background drawn from the shipped boundaries, and request no
+  tile unless the reader picks OpenStreetMap (issue #15).
 * **French numbers formatted in Python** (:mod:`espass_geo.present.fmt`), never by the browser:
   tooltips read pre-formatted ``*_fr`` columns, the legend is plain HTML (:mod:`.legend`).
 * **Data is text, never template or markup** (:mod:`.safe`, issue #9): no user string is ever
   compiled by Jinja2, each is escaped for where it lands.
 
 Layout: :mod:`.safe` (rendering without template evaluation), :mod:`.base` (assets, page
-style, controls, :func:`make_map`, :func:`save_map`), :mod:`.classes` (class breaks, colours),
+style, controls, :func:`make_map`, :func:`save_map`), :mod:`.background` (the offline
+commune background, the default base layer; OpenStreetMap is offered unticked), :mod:`.classes` (class breaks, colours),
 :mod:`.legend` (legends, layer control, legend switch), :mod:`.layers` (web geometries,
 :func:`choropleth_layer` and :func:`~.layers.zone_layer`, the one layer + tooltip + legend of
 every map), :mod:`.page` (title, notes, sources, zone labels), one module per theme
@@ -23,6 +26,7 @@ package and written into the pages as it is.
 from __future__ import annotations
 
 from espass_geo.present.maps.base import (
+    BASEMAP_SHOWN,
     LIB_DIR,
     STATIC_DIR,
     VENDORED_CSS,
@@ -50,6 +54,7 @@ from espass_geo.present.maps.scenarios import (
 from espass_geo.present.maps.stocks import stocks_map
 
 __all__ = [
+    "BASEMAP_SHOWN",
     "DEFAULT_SOURCES_FR",
     "DELTA_CAPTION_FR",
     "DELTA_LAYER_FR",

@@ -263,7 +263,7 @@ def bilan_map(
     estimate: bool = False,
     subtitle: str | None = None,
     zone_label: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     sources: str | None = None,
     n_classes: int = 6,
     simplify_m: float = 5.0,
@@ -294,7 +294,10 @@ def bilan_map(
     d'artificialisation" (``hotspots``, shown), "Actions du scénario" (``actions``, shown,
     outlines by type as in :func:`scenario_map`).
 
-    The tooltip of a zone gives all its values, formatted in French in Python ("1 234 tC",
+    The map opens on the first zone layer whose values differ between zones. The tooltip of
+    a zone gives its name, the value of the layer shown and its key figures (stock, net
+    flow, footprint and direct emissions per inhabitant, :data:`BILAN_TOOLTIP_KEYS`; at most
+    five lines); a click opens every value. All formatted in French in Python ("1 234 tC",
     "−56,0 tCO₂e/an", "9,2 tCO₂e/hab/an"). A synthesis panel (open ``<details>``, top
     left under the zoom buttons, scrolls when long) shows ``synthesis`` and ``links``.
 
@@ -336,7 +339,9 @@ def bilan_map(
     zone_label
         Tooltip label of ``zone_name``; inferred from ``zone_id`` (see :func:`stocks_map`).
     basemap
-        Add the optional online OpenStreetMap background.
+        Offer the online OpenStreetMap background, unticked (``"shown"``: ticked; ``False``:
+        not offered); the map opens on the offline commune background (see
+        :func:`~espass_geo.present.maps.make_map`).
     sources, n_classes, simplify_m
         As in :func:`stocks_map` (default sources: IGN Admin Express, ADEME ALDO, and the RPG
         with ``parcels``).

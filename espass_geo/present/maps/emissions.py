@@ -140,7 +140,7 @@ def emissions_map(
     estimate: bool = False,
     subtitle: str | None = None,
     zone_label: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     sources: str | None = None,
     n_classes: int = 6,
     simplify_m: float = 5.0,
@@ -195,7 +195,9 @@ def emissions_map(
     zone_label
         Tooltip label of ``zone_name``; inferred from ``zone_id`` (see :func:`stocks_map`).
     basemap
-        Add the optional online OpenStreetMap background.
+        Offer the online OpenStreetMap background, unticked (``"shown"``: ticked; ``False``:
+        not offered); the map opens on the offline commune background (see
+        :func:`~espass_geo.present.maps.make_map`).
     n_classes
         Number of classes of each choropleth.
 

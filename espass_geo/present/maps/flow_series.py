@@ -206,7 +206,7 @@ def flow_series_map(
     html_path: str | os.PathLike[str] | None = None,
     subtitle: str | None = None,
     zone_label: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     sources: str | None = None,
     n_classes: int = 6,
     simplify_m: float = 5.0,

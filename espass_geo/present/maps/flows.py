@@ -190,7 +190,7 @@ def flows_map(
     html_path: str | os.PathLike[str] | None = None,
     subtitle: str | None = None,
     zone_label: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     sources: str | None = None,
     n_classes: int = 6,
     simplify_m: float = 5.0,
@@ -234,7 +234,9 @@ def flows_map(
         Tooltip label of ``zone_name``; inferred from ``zone_id`` by default (see
         :func:`stocks_map`).
     basemap
-        Add the optional online OpenStreetMap background.
+        Offer the online OpenStreetMap background, unticked (``"shown"``: ticked; ``False``:
+        not offered); the map opens on the offline commune background (see
+        :func:`~espass_geo.present.maps.make_map`).
     n_classes
         Number of classes of the choropleths (even, symmetric around 0 for the flows).
 

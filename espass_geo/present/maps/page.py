@@ -200,7 +200,7 @@ def _default_sources(notes: Sequence[str], sources: str | None, default: str) ->
     return sources
 
 
-def _new_map(title: str, *, basemap: bool, prefer_canvas: bool = False,
+def _new_map(title: str, *, basemap: bool | str, prefer_canvas: bool = False,
              **kwargs: Any) -> folium.Map:
     """:func:`make_map` with the page title set (HTML-escaped); ``kwargs`` go to
     :class:`folium.Map` (e.g. ``zoom_snap``)."""

@@ -112,7 +112,7 @@ def stocks_map(
     palette: str | Sequence[str] = "YlGn",
     n_classes: int = 6,
     sources: str | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     show_parcels: bool = False,
     simplify_m: float = 5.0,
 ) -> folium.Map:
@@ -153,7 +153,9 @@ def stocks_map(
         Tooltip label of ``zone_name`` ("Commune", "EPCI", "Zone"…); by default inferred
         from ``zone_id``: INSEE codes → "Commune", SIREN numbers → "EPCI", else "Zone".
     basemap
-        Add the optional online OpenStreetMap background.
+        Offer the online OpenStreetMap background, unticked (``"shown"``: ticked; ``False``:
+        not offered); the map opens on the offline commune background (see
+        :func:`~espass_geo.present.maps.make_map`).
 
     Returns
     -------

@@ -149,7 +149,7 @@ def _over_text(over: Any, consumed: Any, budget: Any) -> str:
 
 
 #: Key figures of the compact tooltip of a commune, after the value of its layer.
-ZAN_TOOLTIP_KEYS: tuple[str, ...] = ("consumed_fr", "budget_fr", "share_fr", "cost_fr")
+ZAN_TOOLTIP_KEYS: tuple[str, ...] = ("consumed_fr", "budget_fr", "over_fr", "share_fr", "cost_fr")
 
 
 def zan_tooltip_fields(prefix: str = "") -> list[tuple[str, str, str, Any]]:
@@ -230,7 +230,7 @@ def zan_map(
     notes: Sequence[str] = (),
     estimate: bool = False,
     html_path: str | os.PathLike[str] | None = None,
-    basemap: bool = True,
+    basemap: bool | str = True,
     subtitle: str | None = None,
     zone_label: str | None = None,
     sources: str | None = None,
@@ -252,7 +252,8 @@ def zan_map(
 
     Overlay « Communes au-delà de leur budget 2021-2030 » (``over_budget``): red dashed
     outlines, above the zones, letting the tooltips through. The tooltip gives the
-    reference, budget (and SCoT envelope), consumed, remaining, share used, over budget
+    value of the layer shown and the key figures (:data:`ZAN_TOOLTIP_KEYS`), a click opens
+    every value: the reference, budget (and SCoT envelope), consumed, remaining, share used, over budget
     (« OUI : 2,5 ha au-delà du budget »), guarantee, last year observed, carbon costs and the
     OCS GE figures, formatted in French (« 1,4 ha », « 1 250 tCO₂e », « 135 % »).
 
