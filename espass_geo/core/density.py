@@ -141,7 +141,7 @@ class DensityGrid:
         import rasterio
 
         total = 0.0
-        with rasterio.open(self.path) as src:
+        with bounded_gdal_cache(), rasterio.open(self.path) as src:
             for _, win in src.block_windows(1):
                 a = src.read(1, window=win)
                 total += float(a[a != self.nodata].sum(dtype="float64"))
