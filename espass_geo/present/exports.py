@@ -433,7 +433,15 @@ def _column_values(ws: Any, s: pd.Series, number_format: str | None = None) -> l
         values = [None if isinstance(v, float) and v != v else
                   (v.item() if hasattr(v, "item") else v) for v in arr.tolist()]
     else:
-        values = [_cell(v) for v in s.tolist()]
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        values = s.tolist()
+        missing = s.isna().to_numpy()
+        texts = [v for v in values if isinstance(v, str)]
+        if missing.any() or len(texts) < len(values):  # NaN, numpy scalars…: cell by cell
+            values = [None if m else _cell(v) for v, m in zip(values, missing, strict=True)]
+        elif ILLEGAL_CHARACTERS_RE.search("\n".join(texts)):  # one search per column
+            values = [_clean_text(v) for v in values]
         for k, v in enumerate(values):
             if isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
                 values[k] = _text_cell(ws, v)
