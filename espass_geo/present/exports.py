@@ -693,7 +693,12 @@ def _write_synthesis(ws: Any, bilan: pd.DataFrame, meta: Mapping[str, Any],
         cats = Reference(ws, min_col=1, min_row=first, max_row=last)
         ch.add_data(data, titles_from_data=True)
         ch.set_categories(cats)
-        ch.legend.position = "b"
+        ch.x_axis.delete = False  # openpyxl 3.1 hides the axes unless told
+        ch.y_axis.delete = False
+        if n_series > 1:
+            ch.legend.position = "b"
+        else:
+            ch.legend = None
         charts.append((ch, first - 2))
 
     # emissions per ESPASS post (consumption footprint and direct emissions allocated)
