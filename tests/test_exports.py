@@ -325,3 +325,21 @@ def test_readme_is_plain_french(bilan, tmp_path):
     assert "Zone pédoclimatique imposée" not in pairs  # left empty: not listed
     assert pairs["Facteurs d'émission et de stockage"].startswith("tables embarquées")
     assert "Méthode de calcul du carbone" in text and "ALDO (ADEME)" in text
+
+
+def test_synthesis_of_hostile_names_is_text(bilan, tmp_path):
+    b = bilan.copy()
+    b.loc[b["theme"] == "scenario", "item"] = "=cmd|' /C calc'!A0"
+    b.loc[b["zone_name"] == ZONES["A"], "zone_name"] = "{{7*7}}"
+    meta = {**META, "title": "=1+1", "territory_label": "{{7*7}}"}
+    wb = openpyxl.load_workbook(write_xlsx(b, tmp_path / "h.xlsx", meta=meta))
+    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"]
+    assert formulas == []
+    cells = {c.value: c for row in wb["Synthèse"].iter_rows() for c in row if c.value}
+    hostile = cells["=cmd|' /C calc'!A0"]  # the scenario's name, as the user typed it
+    assert hostile.data_type == "s" and hostile.quotePrefix
+    assert "{{7*7}}" in cells and 49 not in cells  # never a template
+    assert cells["Synthèse — =1+1"].data_type == "s"
+    zones = [c.value for c in wb["Stocks"]["B"]]
+    assert "{{7*7}}" in zones
