@@ -177,6 +177,8 @@ def locate_points(points: pd.DataFrame, communes: gpd.GeoDataFrame, *, label: st
 def _totals(inventory: pd.DataFrame) -> pd.DataFrame:
     """``sector, substance, value[, year, unit]`` per sector × substance (a commune inventory
     is summed first)."""
+    if "value" not in inventory and "value_t" in inventory:  # a validated inventory
+        inventory = inventory.rename(columns={"value_t": "value"})
     keep = [c for c in ("year", "unit") if c in inventory]
     agg = {"value": "sum", **{c: "first" for c in keep}}
     return inventory.groupby(["sector", "substance"], as_index=False, sort=False).agg(agg)
@@ -202,10 +204,11 @@ def allocate_point_sources(
     communes of the result); ``proxy``: sector → key of ``weights`` (default :func:`proxy_of`);
     ``share``: part of the regional remainder falling in these communes.
 
-    Returns ``territory_code, sector, substance, value, point_value, proxy`` (one row per
-    commune × sector × substance of the totals; ``point_value`` is the part placed from point
-    sources; values rounded to :func:`decimals_of`). Σ per sector × substance =
-    Σ points + round((total − Σ points) × share) exactly, in units of the rounding step.
+    Returns ``territory_code, sector, substance, value, point_value, proxy[, year, unit]`` (one
+    row per commune × sector × substance of the totals; ``point_value`` is the part placed from
+    point sources; values rounded to :func:`decimals_of`) and ``_units, _decimals``: the value
+    as an integer number of rounding steps. Σ ``_units`` per sector × substance =
+    Σ points + round((total − Σ points) × share) exactly.
     """
     totals = _totals(inventory)
     codes = next(iter(weights.values())).index.astype(str)
