@@ -346,7 +346,10 @@ def compute_territory_emissions(
 
 def write_emission_outputs(result: EmissionsResult, out_dir: str | Path, *, title: str | None = None,
                            params: dict | None = None, make_map: bool = True,
-                           overwrite: bool = False, inputs=()) -> dict[str, Path]:
+                           overwrite: bool = False, inputs=(),
+                           svg_charts: bool = True) -> dict[str, Path]:
+    """Write the emission outputs into ``out_dir`` atomically; ``svg_charts=False``: the
+    charts in PNG only (a bilan's ``emissions/`` folder: #14 item 6)."""
     params = params or {}
     with atomic_output_dir(out_dir, overwrite=overwrite, inputs=inputs) as tmp:
         files: dict[str, Path] = {}
@@ -374,12 +377,13 @@ def write_emission_outputs(result: EmissionsResult, out_dir: str | Path, *, titl
             emissions_charts = None
         if emissions_charts is not None:
             files.update(emissions_charts(by_sector, by_post, tmp, title=label,
-                                          estimate=result.estimate))
-            files.update(pollutant_charts(pols, tmp, title=label))
+                                          estimate=result.estimate, svg=svg_charts))
+            files.update(pollutant_charts(pols, tmp, title=label, svg=svg_charts))
             syn = synergy_table()
             write_csv(syn, tmp / "synergies_ges_air.csv")
             files["synergies_ges_air.csv"] = tmp / "synergies_ges_air.csv"
-            files.update(synergy_chart(syn, tmp, title="Synergies et antagonismes climat – air"))
+            files.update(synergy_chart(syn, tmp, title="Synergies et antagonismes climat – air",
+                                       svg=svg_charts))
         if make_map:
             from espass_geo.present.maps import emissions_map
 

@@ -422,8 +422,9 @@ def _readme(result: ZanResult, params: dict) -> str:
 
 def write_zan_outputs(result: ZanResult, out_dir: str | Path, *, params: dict | None = None,
                       title: str | None = None, make_map: bool = True, overwrite: bool = False,
-                      inputs=()) -> dict[str, Path]:
-    """Write the ZAN outputs into ``out_dir`` atomically (nothing partial on error)."""
+                      inputs=(), svg_charts: bool = True) -> dict[str, Path]:
+    """Write the ZAN outputs into ``out_dir`` atomically (nothing partial on error);
+    ``svg_charts=False``: the charts in PNG only (a bilan's ``zan/`` folder: #14 item 6)."""
     from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
     from espass_geo.present.exports import write_csv, write_csv_fr
 
@@ -469,9 +470,10 @@ def write_zan_outputs(result: ZanResult, out_dir: str | Path, *, params: dict | 
         from espass_geo.present.charts.zan import zan_destination_chart, zan_trajectory_chart
 
         charts = {**zan_trajectory_chart(result.trajectory, result.carbon, tmp / "graphiques",
-                                         title=title, estimate=result.estimate),
+                                         title=title, estimate=result.estimate,
+                                         svg=svg_charts),
                   **zan_destination_chart(result.carbon, tmp / "graphiques", title=title,
-                                          estimate=result.estimate)}
+                                          estimate=result.estimate, svg=svg_charts)}
         for p in charts.values():
             files[f"graphiques/{Path(p).name}"] = p
         if make_map:

@@ -78,8 +78,9 @@ SYNERGY_SCOPES_FR: dict[str, str] = {
 
 
 def synergy_chart(table: pd.DataFrame, out_dir: str | os.PathLike[str], *,
-                  title: str) -> dict[str, Path]:
-    """Write the climate / air-quality synergy matrix ``synergies_ges_air`` (PNG and SVG).
+                  title: str, svg: bool = True) -> dict[str, Path]:
+    """Write the climate / air-quality synergy matrix ``synergies_ges_air`` (PNG, and SVG
+    unless ``svg=False``).
 
     One row per lever (label: ``lever_fr``, prefixed by the post or sector when ``item`` is
     one and the text does not already name it), one column "Climat" (``ghg_effect``) and one
@@ -171,12 +172,13 @@ def synergy_chart(table: pd.DataFrame, out_dir: str | os.PathLike[str], *,
         fig.legend(handles=handles, loc="outside lower center", ncols=1, frameon=False)
         fig.suptitle(f"{title}\nEffet de chaque levier sur le climat et sur la qualité de "
                      "l'air", fontsize=11, fontweight="bold")
-    return save(fig, out, "synergies_ges_air")
+    return save(fig, out, "synergies_ges_air", svg=svg)
 
 
 def pollutant_charts(by_sector_pollutants: pd.DataFrame, out_dir: str | os.PathLike[str], *,
-                     title: str) -> dict[str, Path]:
-    """Write ``polluants_secteurs`` (PNG 1200 × 700 px at 150 dpi, and SVG): for each air
+                     title: str, svg: bool = True) -> dict[str, Path]:
+    """Write ``polluants_secteurs`` (PNG 1200 × 700 px at 150 dpi, and SVG unless
+    ``svg=False``): for each air
     pollutant, its split by PCAET sector (100 % stacked horizontal bars), the territory
     total (t/an) under the pollutant's name.
 
@@ -251,5 +253,5 @@ def pollutant_charts(by_sector_pollutants: pd.DataFrame, out_dir: str | os.PathL
                      "polluant, son total", loc="left", fontsize=9)
         fig.suptitle(f"{title}\nPolluants atmosphériques : répartition par secteur",
                      fontsize=11, fontweight="bold")
-    return save(fig, out, "polluants_secteurs")
+    return save(fig, out, "polluants_secteurs", svg=svg)
 

@@ -1,4 +1,4 @@
-"""Common ground of the charts: size, style, French tick formatting, atomic PNG + SVG.
+"""Common ground of the charts: size, style, French tick formatting, atomic PNG (+ SVG).
 
 Conventions (conventions §4.5, §4.8, gotcha 8): French titles and labels, "tendanciel" for the
 baseline; every number on an axis is formatted by :func:`espass_geo.present.fmt.fmt_number` (decimal
@@ -130,14 +130,28 @@ def zero_line(ax: Any) -> None:
     ax.axhline(0.0, color="#222222", linewidth=0.8, zorder=1.5)
 
 
-def save(fig: Figure, out_dir: Path, stem: str) -> dict[str, Path]:
-    """Write ``fig`` as ``<stem>.png`` and ``<stem>.svg`` in ``out_dir`` (each atomically)."""
+def save(fig: Figure, out_dir: Path, stem: str, *, svg: bool = True) -> dict[str, Path]:
+    """Write ``fig`` as ``<stem>.png`` and, unless ``svg=False``, ``<stem>.svg`` in ``out_dir``
+    (each atomically).
+
+    The constrained layout runs once, for the PNG; the SVG reuses it (saving with the layout
+    engine on would lay the figure out again, the costlier half of a save: #14 item 6), so the
+    two files have the same geometry.
+    """
     paths = {}
     with matplotlib.rc_context(RC):
-        for ext in ("png", "svg"):
-            path = atomic_write(out_dir / f"{stem}.{ext}", lambda tmp, ext=ext: fig.savefig(
-                tmp, format=ext, dpi=DPI, facecolor="white"))
-            paths[f"{stem}.{ext}"] = path
+        path = atomic_write(out_dir / f"{stem}.png", lambda tmp: fig.savefig(
+            tmp, format="png", dpi=DPI, facecolor="white"))
+        paths[f"{stem}.png"] = path
+        if svg:
+            engine = fig.get_layout_engine()
+            fig.set_layout_engine("none")  # keeps the positions the PNG's layout gave
+            try:
+                path = atomic_write(out_dir / f"{stem}.svg", lambda tmp: fig.savefig(
+                    tmp, format="svg", dpi=DPI, facecolor="white"))
+            finally:
+                fig.set_layout_engine(engine)
+            paths[f"{stem}.svg"] = path
     return paths
 
 

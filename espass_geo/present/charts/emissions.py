@@ -271,8 +271,10 @@ def _imports_figure(sectors: pd.Series, posts: pd.Series, crosswalk: pd.DataFram
 
 def emissions_charts(by_sector: pd.DataFrame, by_post: pd.DataFrame,
                      out_dir: str | os.PathLike[str], *, title: str, estimate: bool = False,
-                     crosswalk: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write the GHG charts of a territory (PNG 1200 × 700 px at 150 dpi, and SVG).
+                     crosswalk: pd.DataFrame | None = None, svg: bool = True
+                     ) -> dict[str, Path]:
+    """Write the GHG charts of a territory (PNG 1200 × 700 px at 150 dpi, and SVG unless
+    ``svg=False``).
 
     * ``emissions_secteurs_postes``: one stacked horizontal bar "Par secteur (PCAET,
       émissions directes)" and one "Par poste (ESPASS, consommation)", in ktCO₂e/an, with
@@ -318,6 +320,6 @@ def emissions_charts(by_sector: pd.DataFrame, by_post: pd.DataFrame,
             "imports_exports": _imports_figure(sectors, posts, crosswalk, title, estimate),
         }
     for stem, fig in figures.items():
-        paths.update(save(fig, out, stem))
+        paths.update(save(fig, out, stem, svg=svg))
     return paths
 

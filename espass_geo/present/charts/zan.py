@@ -157,8 +157,9 @@ def _trend_after(t: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
 
 def zan_trajectory_chart(trajectory: pd.DataFrame, carbon: pd.DataFrame,
                          out_dir: str | os.PathLike[str], *, title: str,
-                         estimate: bool = False) -> dict[str, Path]:
-    """Write ``zan_trajectoire`` (PNG 1200 × 1050 px at 150 dpi, and SVG): consumption of
+                         estimate: bool = False, svg: bool = True) -> dict[str, Path]:
+    """Write ``zan_trajectoire`` (PNG 1200 × 1050 px at 150 dpi, and SVG unless
+    ``svg=False``): consumption of
     space and its carbon cost, observed, on the ZAN path and on the trend.
 
     Top panel « Consommation d'espaces (ha/an) »: ``observed_ha`` as bars (reference years
@@ -175,7 +176,8 @@ def zan_trajectory_chart(trajectory: pd.DataFrame, carbon: pd.DataFrame,
     Returns
     -------
     dict
-        ``{"zan_trajectoire.png": Path, "zan_trajectoire.svg": Path}``.
+        ``{"zan_trajectoire.png": Path, "zan_trajectoire.svg": Path}`` (no SVG with
+        ``svg=False``).
     """
     require(trajectory, TRAJECTORY_COLUMNS, "trajectory",
             "espass_geo.core.zan.zan_trajectory (first_year=2011)")
@@ -269,12 +271,13 @@ def zan_trajectory_chart(trajectory: pd.DataFrame, carbon: pd.DataFrame,
             lines.append("Trajectoire et tendance en tCO₂e : hectares × coût moyen observé de "
                          f"{fmt_number(cost_ha, 1)} tCO₂e/ha (pertes immédiates, règles ALDO).")
         _footnote(fig, lines, estimate=estimate)
-    return save(fig, out, "zan_trajectoire")
+    return save(fig, out, "zan_trajectoire", svg=svg)
 
 
 def zan_destination_chart(carbon: pd.DataFrame, out_dir: str | os.PathLike[str], *,
-                          title: str, estimate: bool = False) -> dict[str, Path]:
-    """Write ``zan_destinations`` (PNG and SVG): hectares consumed each year, stacked by
+                          title: str, estimate: bool = False,
+                          svg: bool = True) -> dict[str, Path]:
+    """Write ``zan_destinations`` (PNG, and SVG unless ``svg=False``): hectares consumed each year, stacked by
     destination (French labels of :data:`espass_geo.io.consumption.DESTINATIONS`;
     « Non ventilé » for the rows ``destination == "total"``, the part of a commune's
     consumption without destination). The reference years are shaded.
@@ -322,4 +325,4 @@ def zan_destination_chart(carbon: pd.DataFrame, out_dir: str | os.PathLike[str],
         _footnote(fig, ["Destinations du fichier du Cerema ; « Non ventilé » : part de la "
                         "consommation d'une commune sans destination renseignée."],
                   estimate=estimate)
-    return save(fig, out, "zan_destinations")
+    return save(fig, out, "zan_destinations", svg=svg)
