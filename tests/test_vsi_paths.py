@@ -210,3 +210,16 @@ def test_cli_bilan_with_vsizip_landcovers(tmp_path, zones_file):
     assert r.exit_code == 0, r.output
     t = pd.read_csv(out / "bilan.csv", dtype={"zone_id": str})
     assert len(t) and np.isfinite(t["value"]).all()
+
+
+def test_landcover_series_accepts_vsi_paths(tmp_path):
+    """--landcover-series 2012=/vsizip/… : no local-file check on GDAL virtual paths (a local
+    path that does not exist is still refused)."""
+    from espass_geo.runs.flow_series import parse_series
+
+    z = tmp_path / "lc.zip"
+    parsed = parse_series([f"2012=/vsizip/{z}/a.tif", f"2018=/vsizip/{z}/b.tif"])
+    assert [y for y, _ in parsed] == [2012, 2018]
+    assert all(is_vsi_path(p) for _, p in parsed)
+    with pytest.raises(InputFileError, match="n'existe pas"):
+        parse_series([f"2012={tmp_path / 'absent.tif'}", f"2018=/vsizip/{z}/b.tif"])

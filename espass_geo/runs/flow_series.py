@@ -30,6 +30,7 @@ from espass_geo import __version__
 from espass_geo.constants import LAMBERT93, SIGN_CONVENTION_FR
 from espass_geo.core.flows import CONVENTION
 from espass_geo.errors import ConfigError, InputFileError
+from espass_geo.io.rasters import is_vsi_path
 from espass_geo.io.toml import FIRST_LANDCOVER_YEAR  # land covers from 1985 to this year
 from espass_geo.runs.flows import FlowsResult, compute_territory_flows, write_flow_outputs
 from espass_geo.territory.resolve import Territory, resolve_territory
@@ -200,7 +201,7 @@ def parse_series(items: Iterable[Any], *, base_dir: str | Path | None = None,
     parsed.sort(key=lambda t: t[0])
     if check_files:
         for y, written, p in parsed:
-            if isinstance(p, Path) and not _exists(p):
+            if isinstance(p, Path) and not is_vsi_path(p) and not _exists(p):
                 raise InputFileError(
                     f"{source} : l'occupation du sol de {y} « {written} » n'existe pas"
                     + (f" (cherchée dans « {base} »)" if not Path(str(written)).is_absolute()
