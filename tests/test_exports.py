@@ -231,7 +231,8 @@ def test_synthesis_sheet_first_and_its_headline_is_the_bilan_total(bilan, tmp_pa
     rows = _rows(wb["Synthèse"])
     # by hand from SPEC (TOTAL rows = zone A + zone B):
     # direct = 40 000 + 15 000,75 = 55 000,75 tCO2e/an
-    # flows = 8 000 − 1 234,5 = 6 765,5 tCO2e/an (positive = sequestration)
+    # flows = 8 000 − 1 234,5 = 6 765,5 tCO2e/an (ALDO: positive = sequestration), shown
+    # −6 765,5 in the sheet's convention (the report's: sequestration negative)
     # footprint = 50 000 − 8 000 + 40 000 + 1 234,5 = 83 234,5; its land-use post is
     # −8 000 + 1 234,5 = −6 765,5, so the footprint without land use is 90 000
     # stocks = 30 000 + 50 000,5 + 15 000,25 = 95 000,75 tC = 95 000,75 × 44/12 tCO2e
@@ -239,9 +240,9 @@ def test_synthesis_sheet_first_and_its_headline_is_the_bilan_total(bilan, tmp_pa
         "Émissions directes de GES du territoire (inventaire, secteurs PCAET)": 55_000.75,
         "Empreinte de consommation des habitants (postes ESPASS, hors utilisation des "
         "terres)": 90_000.0,
-        "Séquestration nette de carbone des sols, forêts et produits bois": 6_765.5,
-        "Bilan net de l'empreinte (empreinte − séquestration nette)": 83_234.5,
-        "Émissions directes nettes (émissions directes − séquestration nette)": 48_235.25,
+        "Séquestration nette de carbone des sols, forêts et produits bois": -6_765.5,
+        "Bilan net de l'empreinte (empreinte + séquestration nette)": 83_234.5,
+        "Émissions directes nettes (émissions directes + séquestration nette)": 48_235.25,
         "Stock de carbone des sols et de la biomasse": 95_000.75,
         "Le même stock en équivalent CO₂ (s'il était émis)": 95_000.75 * 44 / 12,
     }
@@ -250,11 +251,15 @@ def test_synthesis_sheet_first_and_its_headline_is_the_bilan_total(bilan, tmp_pa
     # the unit and the sign convention in words beside each figure
     assert rows["Séquestration nette de carbone des sols, forêts et produits bois"][1] \
         == "tCO₂e/an"
-    assert "positif = séquestration" in rows[
+    assert "négatif = séquestration" in rows[
         "Séquestration nette de carbone des sols, forêts et produits bois"][3]
     assert rows["Stock de carbone des sols et de la biomasse"][1] == "tC"
     text = " ".join(str(c) for r in wb["Synthèse"].iter_rows(values_only=True) for c in r if c)
-    assert "Convention de signe de cette feuille : les émissions sont comptées en positif" in text
+    assert "les émissions sont comptées en positif et la séquestration" in text
+    # the causes in the same convention: forest growth 8 000 → −8 000; land-use change
+    # −1 234,5 → +1 234,5
+    assert rows["Croissance forestière"][0] == -8_000.0
+    assert rows["Changements d'occupation des sols"][0] == 1_234.5
     # per-post summary: footprint and direct emissions allocated, by hand
     assert rows["Alimentation"][:2] == [50_000.0, None]
     assert rows["Déplacements"][:2] == [40_000.0, 15_000.75]
@@ -279,6 +284,9 @@ def test_synthesis_with_intervals_and_missing_emissions(bilan, tmp_path):
                                                                         100_000.0]
     assert rows["Émissions directes de GES du territoire (inventaire, secteurs PCAET)"][0] \
         == "non calculé"
+    # the flows' interval, sign changed as the value: [−8 000, −5 000]
+    assert rows["Séquestration nette de carbone des sols, forêts et produits bois"][:3] == [
+        -6_765.5, -8_000.0, -5_000.0]
     text = " ".join(str(c) for r in wb["Synthèse"].iter_rows(values_only=True) for c in r if c)
     assert "Monte Carlo 2 000 tirages" in text
 

@@ -546,11 +546,13 @@ def _write_pairs(ws: Any, rows: Sequence[tuple[str, str]], st: _Styles, *,
 
 #: Sign convention of the workbook's synthesis, said once in words.
 SYNTHESIS_CONVENTION_FR = (
-    "Convention de signe de cette feuille : les émissions sont comptées en positif. La "
-    "séquestration nette (carbone absorbé par les sols, les forêts et les produits bois, moins "
-    "celui qu'ils perdent) a sa propre ligne, positive quand ils absorbent plus qu'ils "
-    "n'émettent ; elle vient en déduction des émissions dans les bilans nets. Les stocks sont "
-    "des quantités de carbone présentes (toujours positives).")
+    "Convention de signe de cette feuille (la même que celle du rapport) : les émissions sont "
+    "comptées en positif et la séquestration (carbone que les sols, les forêts et les produits "
+    "bois retirent de l'atmosphère) en négatif ; bilan net = émissions + séquestration (donc "
+    "émissions moins le carbone retiré). Les stocks sont des quantités de carbone présentes "
+    "(toujours positives). Les feuilles de détail des flux (« Flux carbone ») et les exports "
+    "ALDO suivent la convention de la méthode ALDO, où un flux positif est une séquestration : "
+    "changez le signe pour passer de l'une à l'autre.")
 
 
 def synthesis_figures(bilan: pd.DataFrame) -> list[dict[str, Any]]:
@@ -559,10 +561,12 @@ def synthesis_figures(bilan: pd.DataFrame) -> list[dict[str, Any]]:
     ``sign`` (the sign convention in words), ``interval`` (key of
     :attr:`BilanResult.intervals`, or None).
 
+    The sheet's convention is the report's: emissions positive, sequestration negative.
     direct = Σ emissions_secteur; footprint without land = Σ emissions_poste − its
-    « utilisation des terres » post; sequestration = Σ flux_carbone (positive = sequestration);
-    net footprint = Σ emissions_poste (its land-use post is −sequestration); net direct =
-    direct − sequestration; stock tC = Σ stocks and tCO₂e = stock × 44/12.
+    « utilisation des terres » post; sequestration = −Σ flux_carbone (the bilan's flows are
+    ALDO's, positive = sequestration); net footprint = Σ emissions_poste (its land-use post is
+    that sequestration); net direct = direct + sequestration; stock tC = Σ stocks and tCO₂e =
+    stock × 44/12. ``flip``: the interval is that of the flows, sign changed.
     """
     t = bilan[bilan["zone_id"] == TOTAL_ZONE]
     present = set(t["theme"])
@@ -579,6 +583,7 @@ def synthesis_figures(bilan: pd.DataFrame) -> list[dict[str, Any]]:
     post = total("emissions_poste")
     land = total("emissions_poste", "utilisation_terres")
     flux = total("flux_carbone")
+    seq = None if flux is None else -flux  # this sheet's convention: sequestration negative
     stock = total("stocks")
     pos = "positif = émission"
     return [
@@ -589,16 +594,17 @@ def synthesis_figures(bilan: pd.DataFrame) -> list[dict[str, Any]]:
              "habitants (postes ESPASS, hors utilisation des terres)",
              value=None if post is None else post - (land or 0.0), unit="tCO₂e/an", sign=pos,
              interval=None),
-        dict(key="flux_tCO2e_an", label="Séquestration nette de carbone des sols, forêts et "
-             "produits bois", value=flux, unit="tCO₂e/an",
-             sign="positif = séquestration (absorbée) ; négatif = les sols et forêts émettent "
-                  "plus qu'ils n'absorbent", interval="flux_tCO2e_an"),
-        dict(key="footprint_tCO2e_an", label="Bilan net de l'empreinte (empreinte − "
+        dict(key="sequestration_tCO2e_an", label="Séquestration nette de carbone des sols, "
+             "forêts et produits bois", value=seq, unit="tCO₂e/an",
+             sign="négatif = séquestration (carbone retiré de l'atmosphère) ; positif = les "
+                  "sols et forêts émettent plus qu'ils n'absorbent", interval="flux_tCO2e_an",
+             flip=True),
+        dict(key="footprint_tCO2e_an", label="Bilan net de l'empreinte (empreinte + "
              "séquestration nette)", value=post, unit="tCO₂e/an",
              sign="positif = émission nette", interval="footprint_tCO2e_an"),
-        dict(key="direct_net_tCO2e_an", label="Émissions directes nettes (émissions directes − "
+        dict(key="direct_net_tCO2e_an", label="Émissions directes nettes (émissions directes + "
              "séquestration nette)",
-             value=None if direct is None or flux is None else direct - flux, unit="tCO₂e/an",
+             value=None if direct is None or seq is None else direct + seq, unit="tCO₂e/an",
              sign="positif = émission nette", interval=None),
         dict(key="stock_tC", label="Stock de carbone des sols et de la biomasse", value=stock,
              unit="tC", sign="quantité présente (toujours positive)", interval="stock_tC"),
@@ -666,6 +672,8 @@ def _write_synthesis(ws: Any, bilan: pd.DataFrame, meta: Mapping[str, Any],
         lo = hi = None
         if iv is not None and len(iv) == 2 and f["value"] is not None:
             lo, hi = float(iv[0]), float(iv[1])
+            if f.get("flip"):
+                lo, hi = -hi, -lo
         if has_iv:
             line(_styled(ws, f["label"], alignment=st.wrap), num(f["value"]),
                  num(lo) if lo is not None and math.isfinite(lo) else None,
@@ -716,8 +724,8 @@ def _write_synthesis(ws: Any, bilan: pd.DataFrame, meta: Mapping[str, Any],
                  num(float(post_direct[k])) if k in post_direct.index else None)
         bar("Émissions par poste ESPASS", "tCO₂e/an", first, row, 2)
         if "utilisation_terres" in post.index:
-            line(_styled(ws, "« Utilisation des terres » : la séquestration nette comptée en "
-                             "négatif (elle réduit l'empreinte), l'émission nette en positif.",
+            line(_styled(ws, "« Utilisation des terres » : la séquestration nette, comptée en "
+                             "négatif (elle réduit l'empreinte).",
                          font=st.italic, alignment=st.wrap))
         line()
     sector = _totals_by(bilan, "emissions_secteur", "category")
@@ -754,13 +762,13 @@ def _write_synthesis(ws: Any, bilan: pd.DataFrame, meta: Mapping[str, Any],
         line()
     causes = _totals_by(bilan, "flux_carbone", "category")
     if len(causes):
-        line(_styled(ws, "Séquestration nette par cause (tCO₂e/an, positif = séquestration, "
-                         "négatif = émission)", font=st.subtitle))
-        head("Cause", "Séquestration nette (tCO₂e/an)")
+        line(_styled(ws, "Séquestration nette par cause (tCO₂e/an, négatif = séquestration, "
+                         "positif = émission)", font=st.subtitle))
+        head("Cause", "Contribution au bilan (tCO₂e/an)")
         first = row + 1
         for k, v in causes.items():
-            line(_styled(ws, category_label("flux_carbone", k)), num(float(v)))
-        bar("Séquestration nette par cause (positif = séquestration)", "tCO₂e/an", first, row,
+            line(_styled(ws, category_label("flux_carbone", k)), num(-float(v) + 0.0))
+        bar("Séquestration nette par cause (négatif = séquestration)", "tCO₂e/an", first, row,
             1)
         line()
     pol = _totals_by(bilan, "polluants", "item")
@@ -1009,11 +1017,13 @@ def _readme_rows(bilan: pd.DataFrame, themes: list[str], sheets: Mapping[str, st
         text = ", ".join(unit_fr(u) for u in units) or _DEFAULT_UNITS.get(theme, "")
         rows.append((f"  {sheets[theme]}", text))
     rows.append(("", ""))
-    rows.append(("Conventions de signe", "Émissions comptées en positif. Carbone des sols et "
-                 "de la biomasse (convention ALDO) : positif = séquestration, négatif = "
-                 "émission. Poste « Utilisation des terres » : signe inversé (négatif = "
-                 "séquestration). Scénarios : positif = séquestration supplémentaire par "
-                 "rapport au tendanciel."))
+    rows.append(("Conventions de signe", f"Feuille « {SYNTHESIS_SHEET} » (comme le rapport) : "
+                 "émissions en positif, séquestration en négatif. Feuilles de détail : "
+                 "émissions comptées en positif ; carbone des sols et de la biomasse "
+                 "(convention ALDO) : positif = séquestration, négatif = émission ; poste "
+                 "« Utilisation des terres » : signe inversé (négatif = séquestration) ; "
+                 "scénarios : positif = séquestration supplémentaire par rapport au "
+                 "tendanciel."))
     for theme in themes:
         conv = sorted({str(c) for c in bilan.loc[bilan["theme"] == theme, "sign_convention"]
                        if str(c).strip()})
