@@ -72,6 +72,7 @@ def _soil_stock(zpc: str, soil_class: str) -> float:
     return float(r.iloc[0]["value"])
 
 
+@data.factor_cache  # once per land use and factor set: 5 000+ calls a demo (#14 item 6)
 def _soil_class(land_use: str) -> str:
     c = land_use_classes().loc[land_use, "soil_class"]
     return c if isinstance(c, str) else ""
@@ -142,11 +143,13 @@ def _nonforest_flux_table() -> dict[tuple[str, str, str], tuple[float, str, str]
             for r in t.itertuples(index=False)}
 
 
+@data.factor_cache
 def _biomass_class(land_use: str) -> str:
     c = land_use_classes().loc[land_use, "biomass_class"]
     return c if isinstance(c, str) else ""
 
 
+@data.factor_cache
 def _composition(land_use: str) -> str:
     return str(land_use_classes().loc[land_use, "forest_composition"])
 
@@ -185,9 +188,15 @@ def biomass_unit_flux(region: str, from_lu: str, to_lu: str) -> tuple[tuple, ...
              "différence des stocks de biomasse hors forêt ALDO"),)
 
 
+@data.factor_cache
+def _litter_table() -> dict[str, float]:
+    t = data.factor_table("aldo_litter")
+    return dict(zip(t["land_use"], t["value"].astype(float), strict=True))
+
+
 def litter_unit_flux(from_lu: str, to_lu: str) -> float:
     """−9 tC/ha leaving forest (except to wooded artificial land), +9 entering (ALDO)."""
-    litter = data.factor_table("aldo_litter").set_index("land_use")["value"].astype(float)
+    litter = _litter_table()
     keep = FORESTS | {"artificial_wooded"}
     if from_lu in FORESTS and to_lu not in keep:
         return -float(litter[from_lu])
@@ -397,6 +406,7 @@ def forest_growth(forest_areas: pd.DataFrame, attrs: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+@data.factor_cache  # read-only for its callers
 def _wood_params() -> pd.Series:
     return data.factor_table("wood_products_france").set_index("parameter")["value"].astype(float)
 

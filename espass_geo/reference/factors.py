@@ -96,7 +96,10 @@ def _forest_rows(region_code: str, composition: str) -> pd.DataFrame:
     return rows.set_index("quantity")
 
 
+@data.factor_cache  # 500+ calls a demo, each filtering two tables (profile, #14 item 6)
 def forest_factor(region_code: str, composition: str, quantity: str) -> tuple[float, str, str]:
+    """IGN forest carbon ``quantity`` (value, source label, confidence) of a region and
+    composition, through ``aldo_forest_location_by_region`` (cached per factor set)."""
     rows = _forest_rows(region_code, composition)
     if quantity not in rows.index:
         raise FactorError(f"grandeur {quantity} absente pour la forêt {composition} "
