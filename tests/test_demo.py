@@ -32,6 +32,14 @@ def test_demo_writes_both_maps(demo):
             assert "lib/leaflet" in html, page
             assert 'src="https://' not in html and 'href="https://' not in html
         assert (out / name / "rapport.html").exists() and (out / name / "bilan.xlsx").exists()
+        # SVG twins where a page links them (the report's charts), PNG only in the modules'
+        # sub-folders (#14 item 6)
+        report = (out / name / "rapport.html").read_text(encoding="utf-8")
+        twins = sorted((out / name / "graphiques").glob("*.svg"))
+        assert twins and all(f'graphiques/{p.name}"' in report for p in twins)
+        for sub in ("emissions", "zan/graphiques"):
+            assert list((out / name / sub).glob("*.png"))
+            assert not list((out / name / sub).glob("*.svg")), sub
     fd = (out / "flandre_dunkerque" / "stocks" / "carte_stocks.html").read_text(encoding="utf-8")
     assert "SYNTHÉTIQUE" in fd  # the stand-in raster is said plainly on the map
     assert "Parcelles agricoles" in fd
@@ -151,8 +159,8 @@ def test_bilan_totals_reconcile_across_outputs(demo):
         for theme in zones.index:
             assert tot[theme] == pytest.approx(zones[theme]), theme
         xl = pd.read_excel(d / "bilan.xlsx", sheet_name=None)
-        assert next(iter(xl)) == "Lisez-moi"
-        n_sheets_rows = sum(len(df) for s, df in xl.items() if s != "Lisez-moi")
+        assert list(xl)[:2] == ["Synthèse", "Lisez-moi"]
+        n_sheets_rows = sum(len(df) for s, df in xl.items() if s not in ("Synthèse", "Lisez-moi"))
         assert n_sheets_rows == len(csv)
         sy = synthesis(r.table)
         # the carbon module and the land-use post never disagree
@@ -176,3 +184,43 @@ def test_scenario_theme_has_no_double_total(demo):
     net = d[(d["lever"] == "total") & (d["year"] == 2050)]["cumulative_delta_tCO2e"].iloc[0]
     # the levers of the bilan add up to the scenario's net cumulated difference
     assert sc[sc["zone_id"] == TOTAL]["value"].sum() == pytest.approx(net)
+
+
+# ------------------------------------------------- the two bilans in two processes (#14 item 6)
+def test_two_processes_behave_as_one():
+    """Values in the order of the tasks, warnings issued in that order, the first error raised
+    (the first task runs in the worker process, the second here)."""
+    import warnings
+
+    from espass_geo.errors import SmallTerritoryWarning
+    from espass_geo.runs.demo import _run_tasks, _WorkerTraceback, demo_workers
+
+    values = {"a": (pow, (2, 10), {}), "b": (divmod, (7, 2), {})}
+    assert _run_tasks(values, 2) == _run_tasks(values, 1) == {"a": 1024, "b": (3, 1)}
+    said = {"a": (warnings.warn, ("premier", SmallTerritoryWarning), {}),
+            "b": (warnings.warn, ("second", SmallTerritoryWarning), {})}
+    for workers in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _run_tasks(said, workers)
+        assert [str(w.message) for w in caught] == ["premier", "second"], workers
+        assert {w.category for w in caught} == {SmallTerritoryWarning}
+    failing = {"a": (demo_workers, (0,), {}), "b": (demo_workers, (-1,), {})}
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="not 0") as err:
+            _run_tasks(failing, workers)
+    assert isinstance(err.value.__cause__, _WorkerTraceback)  # the worker's traceback
+    assert "demo_workers" in str(err.value.__cause__)
+
+
+def test_failed_worker_leaves_no_output(tmp_path):
+    """A bilan that cannot be written (in the worker and here): the error is raised after both
+    have stopped, and neither the output folder nor a temporary folder is left."""
+    from espass_geo.runs.bilan import BilanResult
+    from espass_geo.runs.demo import DemoResult, write_demo_outputs
+
+    broken = {name: BilanResult(config=None, table=pd.DataFrame(), zones=gpd.GeoDataFrame())
+              for name in ("flandre_dunkerque", "region")}  # no configuration: cannot be written
+    with pytest.raises(AttributeError, match="path"):
+        write_demo_outputs(DemoResult(broken), tmp_path / "démo", workers=2)
+    assert list(tmp_path.iterdir()) == []
