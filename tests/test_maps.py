@@ -504,6 +504,17 @@ def test_public_notes_drop_internal_notes_and_write_french_numbers():
                  "méthode 3.2.1 appliquée", "sur 2 zones"):
         assert public_note(text) == text
     assert public_notes(["a", "Colonnes ignorées dans x", "b 2.5 ha"]) == ["a", "b 2,5 ha"]
+    # how a file was read, and pointers to the package's files: not for the map's readers
+    assert public_note("Colonnes pluriannuelles ignorées (recalculées) : naf09art23") is None
+    assert public_note("80 % imperméabilisé par défaut (factors/zan_parameters.csv). Coût") \
+        == "80 % imperméabilisé par défaut. Coût"
+    assert public_note("remplacez-la par CLC 2018 (voir landcover/README.md).") == \
+        "remplacez-la par CLC 2018."
+    # hedged plurals agree with their number (31 → plural, 1 → singular)
+    assert public_note("Parcelles : 31 parcelle(s) à cheval") == "Parcelles : 31 parcelles à cheval"
+    assert public_note("sur les 1539 commune(s) demandée(s).") == \
+        "sur les 1539 communes demandées."
+    assert public_note("1 parcelle(s) à cheval") == "1 parcelle à cheval"
 
 
 def test_internal_note_not_on_the_published_map(zones):

@@ -161,7 +161,17 @@ _SOURCES_PREFIXES = ("Sources", "Source :", "Limites communales")
 
 #: Notes of a run meant for its author, not for the readers of a published map (they stay in
 #: the run's LISEZ-MOI and logs): a shipped data file's ignored columns, etc.
-INTERNAL_NOTE_PREFIXES: tuple[str, ...] = ("Colonnes ignorées dans",)
+INTERNAL_NOTE_PREFIXES: tuple[str, ...] = (
+    "Colonnes ignorées dans",                  # io/change_tables: a shipped file's extra columns
+    "Colonnes pluriannuelles ignorées",        # io: the Cerema file's multi-year columns
+    "Fichier de consommation d'espaces au format du Cerema :",  # how the file was read
+)
+#: A parenthesis that only points to a file of the package (« (factors/zan_parameters.csv) »,
+#: « (voir landcover/README.md) »): developer material, left out of a public map.
+_REPO_PATH_RE = re.compile(r"\s*\((?:voir\s+)?(?:factors|landcover|boundaries|inventory|docs|"
+                           r"benchmarks)/[^()]*\)")
+#: « 1539 commune(s) demandée(s) » → « 1539 communes demandées » (« 1 commune demandée »).
+_HEDGED_PLURAL_RE = re.compile(r"(\d[\d\u202f\u00a0]*) (\w+)\(s\)(?: (\w+)\(s\))?")
 #: A number written with a decimal point inside French text (« 60.7 ha/an », « 1.1 ha »): not a
 #: version, a file name or a date (digits on both sides, no letter or dot glued around it).
 _DECIMAL_POINT_RE = re.compile(r"(?<![\w.])(\d+)\.(\d+)(?![\w.]*\.\w)(?=[\s\u00a0\u202f)%,;:]|$)")
@@ -172,12 +182,23 @@ _ONE_PLURAL_RE = re.compile(r"\b(sur|dans|de|pour) 1 (zone|commune|parcelle|mail
 def public_note(note: str) -> str | None:
     """The French text of a map note as its readers see it, or None for a note meant for the
     run's author (:data:`INTERNAL_NOTE_PREFIXES`): decimal points of numbers become commas
-    (« 60.7 ha/an » → « 60,7 ha/an ») and « sur 1 zones » becomes « sur 1 zone »."""
+    (« 60.7 ha/an » → « 60,7 ha/an »), « sur 1 zones » becomes « sur 1 zone », « 31
+    parcelle(s) » « 31 parcelles », and a parenthesis that only names a file of the package
+    (« (factors/zan_parameters.csv) ») is left out."""
     text = str(note)
     if text.startswith(INTERNAL_NOTE_PREFIXES):
         return None
+    text = _REPO_PATH_RE.sub("", text)
     text = _DECIMAL_POINT_RE.sub(r"\1,\2", text)
+    text = _HEDGED_PLURAL_RE.sub(_plural, text)
     return _ONE_PLURAL_RE.sub(r"\1 1 \2", text)
+
+
+def _plural(match: re.Match[str]) -> str:
+    number, noun, adjective = match.group(1), match.group(2), match.group(3)
+    digits = re.sub(r"\D", "", number)
+    s = "s" if digits and int(digits) > 1 else ""
+    return f"{number} {noun}{s}" + (f" {adjective}{s}" if adjective else "")
 
 
 def public_notes(notes: Iterable[str]) -> list[str]:
