@@ -122,6 +122,8 @@ def _value_text(key: str, v: Any, config_dir: Path | None) -> str:
     if isinstance(v, str):
         if _looks_like_path(v):
             return _path_text(v, config_dir)
+        if v == "demo":
+            return "demo (données de démonstration)"
         return french_text(v)
     if isinstance(v, Mapping):
         if key == "factors" or {"name", "sha256"} <= set(v):

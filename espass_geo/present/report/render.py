@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -265,7 +266,8 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
                                    "l'atmosphère (séquestration supplémentaire ou émissions "
                                    "évitées), positif = perte de carbone. " + DASH_ZERO_NOTE_FR)
 
-    warnings = [_report_note(str(w)) for w in meta.get("warnings") or []]
+    warnings, technical_notes = _split_notes([_report_note(str(w))
+                                              for w in meta.get("warnings") or []])
     if bool(b["estimate"].any()):
         auto = ("Une partie des valeurs est estimée (inventaire de démonstration ou occupation "
                 "du sol synthétique) : les chiffres marqués comme estimés donnent des ordres de "
@@ -286,6 +288,7 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
         "generated_at": _date_text(generated),
         "params": params,
         "warnings": warnings,
+        "technical_notes": technical_notes,
         "sources": sources,
         "map_href": str(meta.get("map_href") or ""),
         "n_zones": len(zones),
@@ -346,12 +349,31 @@ _NOTE_FIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: References to the package's own tables in other modules' notes (for maintainers).
+_TABLE_REFS = (re.compile(r"\s*\((?:voir )?factors/[\w.-]+\.csv\)"),
+               re.compile(r"\s*:\s*factors/[\w.-]+\.csv"))
+#: Notes on how an input file was read: the technical annex, not the warnings.
+_TECHNICAL_NOTES = (re.compile(r"^Colonnes\b.*\bignorées"),
+                    re.compile(r"^Fichier de consommation d'espaces au format"))
+
+
 def _report_note(text: str) -> str:
     """A note of the run as the report shows it: French numbers (:func:`french_text`), no
-    sentence contradicting the report's sign convention."""
+    sentence contradicting the report's sign convention, no reference to the package's own
+    factor tables."""
     for old, new in _NOTE_FIXES:
         text = text.replace(old, new)
+    for pattern in _TABLE_REFS:
+        text = pattern.sub("", text)
     return french_text(text)
+
+
+def _split_notes(notes: list[str]) -> tuple[list[str], list[str]]:
+    """(warnings for the reader, technical notes on how the inputs were read)."""
+    warn, tech = [], []
+    for n in notes:
+        (tech if any(p.search(n) for p in _TECHNICAL_NOTES) else warn).append(n)
+    return warn, tech
 
 
 def _map_image(zones: Any) -> dict[str, str] | None:
