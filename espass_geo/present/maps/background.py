@@ -59,7 +59,9 @@ class _BackgroundShapes(MacroElement):
 @lru_cache(maxsize=16)
 def _background_geojson(bounds: tuple[float, float, float, float]) -> dict | None:
     """GeoJSON (EPSG:4326) of the shipped communes meeting ``bounds`` (lon/lat box),
-    simplified to about 1/1 500 of the box width; None when no shipped commune meets it."""
+    simplified to 1/800 of the box width (about a pixel or two of a full-screen map: 60 m
+    for a SCoT, 250 m for two départements), coordinates rounded to 1e-4° (≈ 10 m); None
+    when no shipped commune meets it."""
     from espass_geo.reference import data
 
     try:
@@ -71,9 +73,9 @@ def _background_geojson(bounds: tuple[float, float, float, float]) -> dict | Non
     if not len(near):
         return None
     minx, _, maxx, _ = box.bounds
-    tolerance = max(10.0, (maxx - minx) / 1500.0)
+    tolerance = max(10.0, (maxx - minx) / 800.0)
     geoms = near.geometry.simplify(tolerance).to_crs(4326)
-    rounded = shapely.transform(np.asarray(geoms.values), lambda c: np.round(c, 5))
+    rounded = shapely.transform(np.asarray(geoms.values), lambda c: np.round(c, 4))
     gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(rounded, crs=4326)).reset_index(drop=True)
     return gdf.to_geo_dict(show_bbox=False)
 
