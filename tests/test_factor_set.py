@@ -207,3 +207,17 @@ def test_constants_agree_with_the_tables():
     # ALDO 80/20: sealed share and minimum vegetated share add up to the whole
     assert split["sealed_share"] + split["min_vegetated_share"] == pytest.approx(1.0)
     assert set(constants.POOLS) <= set(constants.POOL_LABELS_FR)
+
+
+def test_a_copy_of_the_whole_factors_folder_is_accepted(tmp_path):
+    """`cp -r factors/ mine/` then `--factors mine/`: the reference files shipped beside the
+    factor tables (export mappings, the demo's point sources) are not « unknown files »."""
+    from espass_geo.reference.factor_set import REFERENCE_FILES
+
+    folder = tmp_path / "facteurs"
+    shutil.copytree(data.data_path("factors"), folder)
+    assert {p.name for p in folder.glob("*.csv")} >= REFERENCE_FILES
+    assert FactorSet.from_dir(folder).sha256 == FactorSet.default().sha256
+    (folder / "mes_notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(FactorError, match="mes_notes.csv inconnu"):
+        FactorSet.from_dir(folder)

@@ -101,6 +101,12 @@ TABLES: dict[str, TableSpec] = {
     "zpc_to_ipcc": TableSpec(("zpc",)),
 }
 
+#: Shipped CSVs of factors/ that are reference data read as they are, not factor tables a run
+#: can amend (mappings of the exports, the demo inventory's point sources): a complete copy of
+#: factors/ given to ``--factors`` may hold them; they are not read from it.
+REFERENCE_FILES = frozenset({"mapping_aldo_export.csv", "mapping_territoires_en_transitions.csv",
+                             "point_sources_demo_59_62.csv"})
+
 _MAX_PROBLEMS = 12
 
 
@@ -285,7 +291,8 @@ class FactorSet:
                 "absente(s). Copiez le dossier factors/ embarqué avant de le modifier, ou gardez "
                 "les tables embarquées et changez quelques lignes avec FactorSet.default().amend()."
             )
-        unknown = sorted(p.name for p in folder.glob("*.csv") if p.stem not in TABLES)
+        unknown = sorted(p.name for p in folder.glob("*.csv")
+                         if p.stem not in TABLES and p.name not in REFERENCE_FILES)
         if unknown:
             raise FactorError(
                 f"dossier de facteurs '{folder}' : fichier(s) {', '.join(unknown)} inconnu(s) ; "
