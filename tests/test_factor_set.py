@@ -215,7 +215,7 @@ def test_a_copy_of_the_whole_factors_folder_is_accepted(tmp_path):
     from espass_geo.reference.factor_set import REFERENCE_FILES
 
     folder = tmp_path / "facteurs"
-    shutil.copytree(data.data_path("factors"), folder)
+    shutil.copytree(data.data_dir("factors"), folder)
     assert {p.name for p in folder.glob("*.csv")} >= REFERENCE_FILES
     assert FactorSet.from_dir(folder).sha256 == FactorSet.default().sha256
     (folder / "mes_notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
