@@ -19,6 +19,16 @@ One row per value: ``zone_id`` (``"TOTAL"`` for the territory), ``zone_name``, `
 ``emissions_secteur`` / ``emissions_poste`` / ``emissions_poste_direct`` (tCO2e/an,
 + = émission), ``polluants`` (t/an), ``scenario`` (tCO2e cumulées, + = séquestration en plus).
 
+What the reader sees follows one sign convention, stated once at the top of the report:
+emissions positive, sequestration negative, net balance = emissions − sequestration (the ALDO
+flows of the bilan, + = séquestration, are shown with their sign changed; the data files keep
+ALDO's convention). The synthesis comes first (headline figures, the three largest levers of
+:mod:`~espass_geo.present.report.levers`, a static map of
+:mod:`~espass_geo.present.report.map_image`), the annexes last (data sources from
+``factors/sources_rapport.csv``, run parameters of :mod:`~espass_geo.present.report.annex`).
+:func:`~espass_geo.present.report.pdf.write_report_pdf` prints it to PDF with a headless
+Chromium, offline.
+
 Worked example of the synthesis: consumption emissions 400 000 tCO2e/an (posts, land use
 excluded), net sequestration of soils and forests 50 000 tCO2e/an → net balance
 400 000 − 50 000 = 350 000 tCO2e/an, shown as ``"350 ktCO₂e/an"``.
@@ -40,8 +50,10 @@ from espass_geo.present.report.bilan import (
     validate_bilan,
 )
 from espass_geo.present.report.chart_files import CHART_INFO, report_charts
+from espass_geo.present.report.levers import main_levers
+from espass_geo.present.report.pdf import find_chromium, write_report_pdf
 from espass_geo.present.report.render import render_report
-from espass_geo.present.report.sources import collect_sources
+from espass_geo.present.report.sources import collect_sources, report_sources
 
 __all__ = [
     "BILAN_COLUMNS",
@@ -49,9 +61,13 @@ __all__ = [
     "THEMES",
     "TOTAL_ZONE",
     "collect_sources",
+    "find_chromium",
+    "main_levers",
     "render_report",
     "report_charts",
+    "report_sources",
     "synthesis_figures",
     "territory_rows",
     "validate_bilan",
+    "write_report_pdf",
 ]
