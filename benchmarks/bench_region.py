@@ -67,7 +67,8 @@ FRANCE_PX = 5.5e9  # metropolitan France at 10 m (~550 000 km²)
 FRANCE_PARCELS = 10e6  # RPG, order of magnitude (~9.5 M parcels)
 GROUP_OF_CODE = {211: "1", 242: "2", 231: "18", 222: "20", 243: "28"}  # RPG CODE_GROUP
 
-# stages timed by wrapping package functions (module, names); a missing name is skipped
+# stages timed by wrapping package functions (module, names); a missing name is skipped. A
+# stage's time includes the stages it calls (e.g. stocks.stock_density ⊃ density.density_grid).
 STAGES = [
     ("espass_geo.api", ["resolve_territory"]),
     ("espass_geo.runs.stocks", ["read_parcels", "parcels_in_territory", "resolve_landcover",
@@ -76,7 +77,9 @@ STAGES = [
     ("espass_geo.runs.flows", ["resolve_landcover", "landcover_change_table", "compute_flows",
                                "change_grid", "write_change_grid", "write_csv",
                                "write_gpkg_layer"]),
-    ("espass_geo.core.density", ["write_density_grid"]),
+    ("espass_geo.core.areas", ["_apply_parcels", "parcel_pieces", "check_coverage"]),
+    ("espass_geo.io.change_rasters", ["pair_codes", "area_table_from_raster"]),
+    ("espass_geo.core.density", ["density_grid", "write_density_grid", "write_density_raster"]),
     ("espass_geo.present.maps", ["raster_to_png", "stocks_map", "flows_map"]),
 ]
 
