@@ -182,6 +182,12 @@ def test_scenarios_and_posts_follow_the_convention(tmp_path):
     assert f"{MINUS}25,0" in conv
     land = next(r for r in doc.rows if r and r[0] == "Utilisation des terres")
     assert land[1] == f"{MINUS}10"
+    # the horizon, when the run parameters lack it, is read from the scenario rows' source
+    b = make_bilan()
+    b.loc[b["theme"] == "scenario", "source"] = "scénarios 2025–2050 (essai.toml)"
+    (tmp_path / "h").mkdir()
+    _, _, doc = _render(b, tmp_path / "h")
+    assert "Écart cumulé au tendanciel en 2050, sur le bilan net" in " ".join(doc.text)
 
 
 # ------------------------------------------------------------------------ French numbers

@@ -256,7 +256,8 @@ def _build_context(bilan: pd.DataFrame, meta: Mapping[str, Any],
     scen = territory_rows(b, "scenario")
     params_in = dict(meta.get("params") or {})
     horizon = next((str(params_in[k]) for k in ("horizon", "horizon_year", "annee_horizon",
-                                                "end_year") if params_in.get(k)), "")
+                                                "end_year") if params_in.get(k)), "") \
+        or _scenario_horizon(b)
     at_horizon = f"en {horizon}" if horizon else "à l'horizon du scénario"
     scen_table = pivot_table(scen, "scenario", row_head="Levier", unit="tCO2e",
                               row_order=list(LEVER_LABELS_FR), signed=True, negate=True,
@@ -341,6 +342,14 @@ def _extra_sections(sections: Any) -> list[dict[str, str]]:
                              f"than {sorted(_RESERVED_IDS)}.")
         out.append({"id": sid, "title": title, "html": body})
     return out
+
+
+def _scenario_horizon(b: pd.DataFrame) -> str:
+    """The scenarios' horizon year from their rows' ``source`` (« scénarios 2025–2050 (…) »),
+    or ""."""
+    src = b.loc[b["theme"] == "scenario", "source"].astype(str)
+    years = {m.group(1) for m in src.map(re.compile(r"(?:–|-)\s*(\d{4})\b").search) if m}
+    return years.pop() if len(years) == 1 else ""
 
 
 #: Phrases of other modules' notes that state the ALDO convention against the report's.
