@@ -125,20 +125,19 @@ def zone_table(bilan: pd.DataFrame, fig: Mapping[str, float | None]) -> dict[str
     u = ghg_scale.unit
     cols = []
     if direct:
-        cols.append((f"Émissions directes ({u})", direct, fig["direct"], ghg_scale, False))
+        cols.append(("Émissions directes", direct, fig["direct"], ghg_scale, False))
     if conso:
-        cols.append((f"Émissions de consommation ({u})", conso, fig["consumption"], ghg_scale,
+        cols.append(("Émissions de consommation", conso, fig["consumption"], ghg_scale,
                      False))
     if land:
-        cols.append((f"Sols et forêts ({u}, négatif = séquestration)", land, fig_land,
+        cols.append(("Sols et forêts (négatif = séquestration)", land, fig_land,
                      ghg_scale, True))
     if conso:
-        cols.append((f"Bilan net ({u})", net, fig["net"], ghg_scale, False))
+        cols.append(("Bilan net", net, fig["net"], ghg_scale, False))
     if stock:
-        cols.append((f"Stock de carbone ({stock_scale.unit})", stock, fig["stock"],
-                     stock_scale, False))
-        cols.append((f"Stock en équivalent CO₂ ({co2_scale.unit})", stock_co2, fig_stock_co2,
-                     co2_scale, False))
+        cols.append((f"Stock ({stock_scale.unit})", stock, fig["stock"], stock_scale, False))
+        cols.append((f"Stock ({co2_scale.unit})", stock_co2, fig_stock_co2, co2_scale,
+                     False))
     if not cols:
         return None
     headers = ["Zone"] + [c[0] for c in cols]
@@ -147,7 +146,9 @@ def zone_table(bilan: pd.DataFrame, fig: Mapping[str, float | None]) -> dict[str
     note = ("Bilan net = émissions de consommation + sols et forêts (une séquestration, "
             "négative, le réduit). Le stock est du carbone en place, pas un flux annuel : "
             "1 tC = 44/12 ≈ 3,67 tCO₂e. " + DASH_ZERO_NOTE_FR)
-    return _table(headers, rows, total, unit="en tonnes", note=note)
+    unit = f"émissions et flux en {u}" + (f", stocks en {stock_scale.unit} et en "
+                                           f"{co2_scale.unit}" if stock else "")
+    return _table(headers, rows, total, unit=unit, note=note)
 
 
 def _share(value: float, total: float) -> str:
