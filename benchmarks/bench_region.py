@@ -248,10 +248,11 @@ def child(step: str, cfg: dict) -> None:
         out["stock_tC"] = float(res.stocks["stock_tC"].sum())
         out["zones"] = int(len(res.zones))
         out["parcels"] = int(len(res.parcels)) if res.parcels is not None else 0
-        arr = getattr(res.density, "array", None)
-        out["density"] = (f"{arr.shape[0]}×{arr.shape[1]} {arr.dtype} in memory "
-                          f"({arr.nbytes / GIB:.2f} GiB)" if arr is not None
-                          else type(res.density).__name__)
+        g = res.density  # never touch g.array: on a grid kept on disk it reads the whole file
+        shape = getattr(g, "shape", None)
+        where = ("on disk (tiled GeoTIFF)" if getattr(g, "on_disk", False)
+                 else "in memory")
+        out["density"] = f"{shape[0]}×{shape[1]} {where}" if shape else type(g).__name__
     else:
         fz = res.zones
         col = next((c for c in fz.columns if c.startswith("flux") and "tCO2e" in c), None)
