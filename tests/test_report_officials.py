@@ -258,6 +258,15 @@ def test_synthesis_is_the_first_section_with_levers_and_map(tmp_path):
     assert 'id="carte-synthese"' in synth and 'src="data:image/png;base64,' in synth
 
 
+def test_hostile_scenario_name_in_the_levers_is_escaped(tmp_path):
+    b = make_bilan()
+    b.loc[b["theme"] == "scenario", "item"] = "<script>alert(1)</script>"
+    _, html, doc = _render(b, tmp_path)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "scénario « <script>alert(1)</script> »" in " ".join(doc.text)
+
+
 def test_levers_without_scenarios_take_the_largest_flow():
     # flows: forest growth +30 (sink), land-use change −50 (ALDO: an emission); the largest
     # in absolute value is the loss, shown +50,0 in the report's convention
