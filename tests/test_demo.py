@@ -224,3 +224,20 @@ def test_failed_worker_leaves_no_output(tmp_path):
     with pytest.raises(AttributeError, match="path"):
         write_demo_outputs(DemoResult(broken), tmp_path / "démo", workers=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_worker_from_a_script_without_main_guard(tmp_path):
+    """The worker is a fresh ``python -c`` that never runs the caller's script again (with
+    multiprocessing's "spawn" a script calling the demo at top level, without
+    ``if __name__ == "__main__"``, would start itself again and fail)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text("from espass_geo.runs.demo import _run_tasks\n"
+                      "print(_run_tasks({'a': (pow, (2, 10), {}), 'b': (pow, (3, 2), {})}, 2))\n",
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'a': 1024, 'b': 9}"

@@ -6,9 +6,11 @@ Runs on the embedded data only: ``espass-geo demo``, or :func:`espass_geo.api.de
 
 from __future__ import annotations
 
+import atexit
 import html
 import logging
 import os
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -52,7 +54,8 @@ def compute_demo(*, quiet: bool = True, workers: int | None = None) -> DemoResul
     """
     tasks = {name: (compute_bilan, (cfg,), {"quiet": quiet})
              for name, cfg in demo_configs().items()}
-    return DemoResult(_run_tasks(tasks, demo_workers(workers)))
+    # the worker process stays for write_demo_outputs (the CLI writes right after)
+    return DemoResult(_run_tasks(tasks, demo_workers(workers), keep=True))
 
 
 def write_demo_outputs(result: DemoResult, out_dir: str | Path = "maps/demo", *,
@@ -82,7 +85,7 @@ def write_demo_outputs(result: DemoResult, out_dir: str | Path = "maps/demo", *,
 # --------------------------------------------------------------- the two bilans at once
 def demo_workers(workers: int | None = None) -> int:
     """Processes the demo uses: ``workers`` if given, else 2 when this process may use two
-    cores or more, else 1 (#14 item 6: on 2 cores the demo takes ~40 % less time)."""
+    cores or more, else 1 (#14 item 6). Two processes need POSIX pipes (elsewhere: one)."""
     if workers is not None:
         if int(workers) < 1:
             raise ValueError(f"workers must be >= 1, not {workers!r}")
@@ -172,21 +175,14 @@ def _outcome(fn: Callable, args: tuple, kwargs: dict) -> _Outcome:
     return out
 
 
-def _worker(fn: Callable, args: tuple, kwargs: dict, log: tuple[int, str | None]) -> _Outcome:
+def _worker_task(fn: Callable, args: tuple, kwargs: dict, log: tuple[int, str | None]
+                 ) -> _Outcome:
     """A task in the worker process (a fresh Python: logging set up as in the parent)."""
     level, fmt = log
     root = logging.getLogger()
     if not root.handlers and level != logging.WARNING:
         logging.basicConfig(level=level, format=fmt or logging.BASIC_FORMAT)
-    out = _outcome(fn, args, kwargs)
-    if out.error is not None:
-        try:  # an error that cannot cross to the parent becomes a plain one
-            import pickle
-
-            pickle.dumps(out.error)
-        except Exception:
-            out.error = RuntimeError(f"{type(out.error).__name__}: {out.error}")
-    return out
+    return _outcome(fn, args, kwargs)
 
 
 def _log_setup() -> tuple[int, str | None]:
@@ -195,30 +191,166 @@ def _log_setup() -> tuple[int, str | None]:
     return root.getEffectiveLevel(), fmt
 
 
-def _run_tasks(tasks: dict[str, tuple[Callable, tuple, dict]], workers: int) -> dict[str, Any]:
+def _serve(tasks_in, results_out) -> None:
+    """The worker process's loop: a task (pickled by :mod:`multiprocessing.connection`) in, its
+    :class:`_Outcome` out, until the parent closes the pipe."""
+    while True:
+        try:
+            task = tasks_in.recv()
+        except EOFError:
+            return
+        out = _worker_task(*task)
+        try:
+            results_out.send(out)
+        except Exception as exc:  # a value or an error that cannot cross: said plainly
+            err = out.error if out.error is not None else exc
+            results_out.send(_Outcome(error=RuntimeError(f"{type(err).__name__}: {err}"),
+                                      trace=out.trace, warnings=out.warnings))
+
+
+#: Started with ``python -c``: a fresh interpreter (no fork: PROJ's and GDAL's SQLite handles
+#: must not be shared with a child) that does not run the caller's ``__main__`` again (as
+#: multiprocessing's "spawn" would: a script calling the demo without a main guard).
+_BOOT = ("import sys\n"
+         "from multiprocessing.connection import Connection\n"
+         "tasks_in, results_out = Connection(int(sys.argv[1])), Connection(int(sys.argv[2]))\n"
+         "sys.path[:] = tasks_in.recv()\n"
+         "try:\n"
+         "    from espass_geo.runs.demo import _serve\n"
+         "    _serve(tasks_in, results_out)\n"
+         "except KeyboardInterrupt:\n"
+         "    sys.exit(130)\n")
+
+
+class _Worker:
+    """A second Python process running tasks sent through a pipe (see :func:`_serve`)."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, str(task_r), str(result_w)],
+                                         pass_fds=(task_r, result_w), stdin=subprocess.DEVNULL)
+        except BaseException:
+            for fd in (task_r, task_w, result_r, result_w):
+                os.close(fd)
+            raise
+        os.close(task_r)
+        os.close(result_w)
+        self.tasks = Connection(task_w, readable=False)
+        self.results = Connection(result_r, writable=False)
+        self.tasks.send(list(sys.path))
+
+    def submit(self, fn: Callable, args: tuple, kwargs: dict) -> None:
+        """Send a task (pickled here, so that an error is raised here; sent by a thread, so
+        that this process goes on while a worker still starting reads it)."""
+        import pickle
+
+        data = pickle.dumps((fn, args, kwargs, _log_setup()), protocol=pickle.HIGHEST_PROTOCOL)
+        self.sending = threading.Thread(target=self._send, args=(data,), daemon=True)
+        self.sending.start()
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self.tasks.send_bytes(data)
+        except OSError:  # the worker is gone: result() says so
+            pass
+
+    def result(self) -> _Outcome:
+        self.sending.join()
+        try:
+            return self.results.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"le processus de calcul parallèle de la démonstration s'est "
+                               f"arrêté (code {self.proc.poll()}) : relancez avec un seul "
+                               "processus (workers=1).") from exc
+
+    def close(self, *, kill: bool = False) -> None:
+        """End the process: at once (``kill``), or when it has read the end of its tasks."""
+        if kill:
+            self.proc.kill()
+        for conn in (self.tasks, self.results):
+            conn.close()
+        self.proc.wait()
+
+
+#: The worker process, kept from :func:`compute_demo` to :func:`write_demo_outputs` (starting
+#: Python and importing espass_geo again takes ~2 s); closed by the writer, or when unused for
+#: :data:`_IDLE_S` seconds.
+_POOL: dict[str, Any] = {"worker": None, "timer": None}
+_POOL_LOCK = threading.Lock()
+_IDLE_S = 120.0
+
+
+def _take_worker() -> _Worker:
+    """The kept worker process (taken: no other call uses it meanwhile), or a new one."""
+    with _POOL_LOCK:
+        if _POOL["timer"] is not None:
+            _POOL["timer"].cancel()
+            _POOL["timer"] = None
+        worker, _POOL["worker"] = _POOL["worker"], None
+    if worker is not None and worker.proc.poll() is None:
+        return worker
+    if worker is not None:
+        worker.close()
+    return _Worker()
+
+
+def _give_worker(worker: _Worker, *, keep: bool) -> None:
+    """Done with ``worker``: kept for a next call (closed after :data:`_IDLE_S` s unused), or
+    closed now."""
+    if keep and worker.proc.poll() is None:
+        with _POOL_LOCK:
+            if _POOL["worker"] is None:
+                _POOL["worker"] = worker
+                timer = threading.Timer(_IDLE_S, _close_idle_worker)
+                timer.daemon = True
+                _POOL["timer"] = timer
+                timer.start()
+                return
+    worker.close()
+
+
+def _close_idle_worker() -> None:
+    with _POOL_LOCK:
+        if _POOL["timer"] is not None:
+            _POOL["timer"].cancel()
+        worker, _POOL["worker"], _POOL["timer"] = _POOL["worker"], None, None
+    if worker is not None:
+        worker.close()
+
+
+atexit.register(_close_idle_worker)
+
+
+def _run_tasks(tasks: dict[str, tuple[Callable, tuple, dict]], workers: int, *,
+               keep: bool = False) -> dict[str, Any]:
     """``{name: fn(*args, **kwargs)}``, in order; with 2 workers, the first task runs in a
-    second process (started fresh: "spawn", as PROJ's and GDAL's database handles must not be
-    shared with a forked child) while this process runs the others.
+    second Python process (:class:`_Worker`) while this process runs the others. ``keep``: that
+    process stays for a next call (closed after :data:`_IDLE_S` s unused).
 
     Warnings are issued again here in the order of the tasks, and the first error in that
-    order is raised, after every task has finished (none is left writing).
+    order is raised, after every task has finished (none is left writing). Interrupted here
+    (Ctrl-C), the worker process is stopped before the interruption goes on.
     """
     names = list(tasks)
-    if workers < 2 or len(names) < 2:
+    if workers < 2 or len(names) < 2 or os.name != "posix":  # pipes handed to the worker
         return {name: fn(*args, **kwargs) for name, (fn, args, kwargs) in tasks.items()}
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     outcomes: dict[str, _Outcome] = {}
-    with ProcessPoolExecutor(max_workers=1,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        fn, args, kwargs = tasks[names[0]]
-        future = pool.submit(_worker, fn, args, kwargs, _log_setup())
-        try:
-            for name in names[1:]:
-                outcomes[name] = _outcome(*tasks[name])
-        finally:
-            outcomes[names[0]] = future.result()  # waits for the worker, even on an error here
+    worker = _take_worker()
+    try:
+        worker.submit(*tasks[names[0]])
+        for name in names[1:]:
+            outcomes[name] = _outcome(*tasks[name])
+        outcomes[names[0]] = worker.result()
+    except BaseException:
+        worker.close(kill=True)
+        raise
+    _give_worker(worker, keep=keep)
     for name in names:
         for message, category, filename, lineno in outcomes[name].warnings:
             warnings.warn_explicit(message, category, filename, lineno)
