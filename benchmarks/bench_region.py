@@ -304,6 +304,9 @@ def projection(res: dict, px: int, n_parcels: int, small: dict | None) -> list[s
     ok = {k: r for k, r in res.items() if r and not r.get("exit") and "compute_s" in r}
     if "stocks_noparcels" not in ok:
         return ["(no projection: stocks_noparcels did not run)"]
+    if px < 1e8:
+        lines.append(f"(smoke-size run, {px:.2g} px: fixed costs dominate, the projection below "
+                     "means nothing; it is kept as the small point of the full run's slopes)")
     sm = {k: r for k, r in (small or {}).get("results", {}).items()
           if r and not r.get("exit") and "compute_s" in r}
     spx = (small or {}).get("pixels")
@@ -421,12 +424,15 @@ def main() -> int:
                     key=lambda f: json.loads(f.read_text()).get("pixels", 0))
     for f in cached:
         d = json.loads(f.read_text())
-        if d.get("pixels", math.inf) < px and d.get("results"):
-            small = d  # the largest smaller run
+        if d.get("pixels", math.inf) < px and {"stocks_noparcels", "flows"} <= set(
+                d.get("results", {})):
+            small = d  # the largest smaller run with the per-pixel steps
     print()
     for line in projection(res, px, n_parcels, small):
         print(line)
-    (DATA / f"results_{side}.json").write_text(json.dumps(record, indent=1))
+    if set(res) == set(STEPS):  # a complete run: the small point of later, larger runs
+        (DATA / f"results_{side}_{n_zones}_{n_parcels}.json").write_text(
+            json.dumps(record, indent=1))
     if a.json:
         a.json.write_text(json.dumps(record, indent=1))
     print(f"\n# load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
