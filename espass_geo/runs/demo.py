@@ -219,7 +219,14 @@ _BOOT = ("import sys\n"
          "    from espass_geo.runs.demo import _serve\n"
          "    _serve(tasks_in, results_out)\n"
          "except KeyboardInterrupt:\n"
-         "    sys.exit(130)\n")
+         "    sys.exit(130)\n"
+         # every task is over and its files closed: end at once, without tearing down the
+         # interpreter (~0.5 s the parent would wait for)
+         "import logging, os\n"
+         "logging.shutdown()\n"
+         "sys.stdout.flush()\n"
+         "sys.stderr.flush()\n"
+         "os._exit(0)\n")
 
 
 class _Worker:
