@@ -419,19 +419,25 @@ def local_harvest_m3(region: str, composition: str, area_ha: float) -> float:
     return p["harvest_share_bft"] * bft + p["harvest_share_branches"] * (vat - bft)
 
 
+@data.factor_cache  # read-only for its callers; once per region, not per zone
+def _bo_bi_shares(region_code: str) -> pd.Series:
+    shares = data.factor_table("wood_products_bo_bi_share")
+    sh = shares[shares["region_code"] == region_code].set_index("quantity")["value"]
+    if sh.empty:
+        raise FactorError(f"pas de parts de récolte BO/BI pour la région {region_code} "
+                          "(factors/wood_products_bo_bi_share.csv).")
+    return sh
+
+
 def wood_products_harvest(forest_areas: pd.DataFrame, attrs: pd.DataFrame) -> pd.DataFrame:
     """Harvested wood products, harvest approach (ALDO default), per zone and composition."""
     p = _wood_params()
-    shares = data.factor_table("wood_products_bo_bi_share")
     fa = forest_areas.merge(_zone_region(attrs), on="zone_id", how="left")
     rows = []
     for r in fa.itertuples(index=False):
         if r.area_ha <= 0:
             continue
-        sh = shares[shares["region_code"] == r.region_code].set_index("quantity")["value"]
-        if sh.empty:
-            raise FactorError(f"pas de parts de récolte BO/BI pour la région {r.region_code} "
-                              "(factors/wood_products_bo_bi_share.csv).")
+        sh = _bo_bi_shares(r.region_code)
         harvest = local_harvest_m3(r.region_code, r.composition, float(r.area_ha))
         for kind in ("bo", "bi"):
             m3 = harvest * float(sh[f"share_{kind}"])
