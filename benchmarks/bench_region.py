@@ -13,8 +13,9 @@ parcels, then the real package path, each step in its own child process:
                     years=(2012, 2018), zpc=…, region=…) then write
 
 For each child: wall time (whole process), the compute and write times measured inside it,
-the peak resident memory of each part (``VmHWM``, reset between them) and of the whole child
-(``ru_maxrss`` from ``os.wait4``), and, by wrapping a few package functions by name where they
+the peak resident memory of each part (``VmHWM``, reset between them; the reset also lowers
+``ru_maxrss``, so the child's peak is the larger of the two parts' peaks and of ``ru_maxrss``
+from ``os.wait4``), and, by wrapping a few package functions by name where they
 exist (nothing is changed in the package), the time spent in its main stages. Then the
 projection to metropolitan France at 10 m (5.5·10⁹ px, ~10 M parcels) as arithmetic from the
 measured rates: per pixel from ``stocks_noparcels`` / ``flows`` and per parcel from ``stocks``
@@ -284,8 +285,12 @@ def run_step(step: str, cfg: dict) -> dict:
         text, err = so.read().decode(), se.read().decode("utf-8", "replace")
     line = next((ln for ln in text.splitlines() if ln.startswith("RESULT ")), None)
     r = json.loads(line[7:]) if line else {"step": step}
-    r.update(wall_s=wall, peak_gib=ru.ru_maxrss * 1024 / GIB,
-             exit=os.waitstatus_to_exitcode(status), load=os.getloadavg()[0])
+    # resetting VmHWM (clear_refs) also lowers ru_maxrss: the child's peak is the larger of
+    # the two parts' peaks (and of ru_maxrss, which covers the last part and the exit)
+    peak = max([ru.ru_maxrss * 1024 / GIB] + [r[k] for k in ("compute_peak_gib",
+                                                              "write_peak_gib") if k in r])
+    r.update(wall_s=wall, peak_gib=peak, exit=os.waitstatus_to_exitcode(status),
+             load=os.getloadavg()[0])
     if r["exit"] or line is None:
         r["error"] = (err.strip() or text.strip())[-1500:]
     return r
