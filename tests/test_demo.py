@@ -11,7 +11,7 @@ import rasterio
 import espass_geo as eg
 from espass_geo.reference import data
 
-pytestmark = pytest.mark.slow  # runs the whole demo once (~25 s alone, 2 min under load): excluded by -m "not slow" (#14)
+pytestmark = pytest.mark.slow  # runs the whole demo once (~15-25 s alone, minutes under load): excluded by -m "not slow" (#14)
 
 
 @pytest.fixture(scope="module")
