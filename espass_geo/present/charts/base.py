@@ -57,7 +57,8 @@ RC: dict[str, Any] = {
 
 #: Warning written on every output built from the demonstration inventory.
 ESTIMATE_NOTE_FR: str = ("Inventaire de démonstration : ESTIMATION (totaux Hauts-de-France "
-                         "répartis par des indicateurs), pas un inventaire réel.")
+                         "répartis par des indicateurs ; grands sites industriels placés dans "
+                         "leur commune), pas un inventaire réel.")
 ESTIMATE_COLOR: str = "#b2182b"
 
 
