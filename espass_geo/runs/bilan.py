@@ -9,7 +9,10 @@ is read by :mod:`espass_geo.io.bilan_config`.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +59,25 @@ class BilanResult:
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+#: ``ESPASS_GEO_PROGRESS=json`` in the environment: every step of a bilan (computation and
+#: writing) also writes one machine-readable line on stderr, :data:`PROGRESS_PREFIX` then
+#: ``{"step": "<French label of the step starting>", "done": <steps done>, "total": N}``
+#: (read by ``espass-geo app``, which runs ``espass-geo bilan`` in a subprocess).
+PROGRESS_ENV = "ESPASS_GEO_PROGRESS"
+PROGRESS_PREFIX = "ESPASS_GEO_PROGRESS "
+#: steps of a bilan: 5 computed (stocks, flux, émissions, scénarios, table) + 4 written
+BILAN_STEPS = 9
+
+
+def report_progress(step: str, done: int, total: int = BILAN_STEPS) -> None:
+    """One progress line on stderr when ``ESPASS_GEO_PROGRESS=json`` (see :data:`PROGRESS_ENV`)."""
+    if os.environ.get(PROGRESS_ENV, "").lower() != "json":
+        return
+    sys.stderr.write(PROGRESS_PREFIX + json.dumps({"step": step, "done": done, "total": total},
+                                                  ensure_ascii=False) + "\n")
+    sys.stderr.flush()
+
+
 def _steps(n: int, quiet: bool):
     try:
         from tqdm import tqdm
@@ -72,12 +94,19 @@ def compute_bilan(cfg: BilanConfig, *, quiet: bool = False) -> BilanResult:
     from espass_geo.territory.resolve import resolve_territory
 
     bar = _steps(5, quiet)
+    labels = ["Calcul des flux", "Calcul des émissions", "Calcul des scénarios",
+              "Tableau du bilan", "Écriture des tableaux et exports"]
+    done = [0]
 
     def step(msg: str) -> None:
         log.info(msg)
         if bar is not None:
             bar.set_postfix_str(msg)
             bar.update(1)
+        done[0] += 1
+        report_progress(labels[min(done[0], len(labels)) - 1], done[0])
+
+    report_progress("Lecture du territoire et calcul des stocks", 0)
 
     # inputs resolved once and handed to every engine: territory, parcels, area and change
     # tables (each raster is cross-tabulated once per run)
@@ -389,6 +418,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         from espass_geo.present.exports_ecosystem import write_bilan_ecosystem_exports
 
         files.update(write_bilan_ecosystem_exports(result, tmp))  # ALDO, Territoires en Trans.
+        report_progress("Écriture des sorties détaillées", 6)
         write_gpkg_layer(result.zones, tmp / "bilan.gpkg", "zones")
         if result.stocks is not None and result.stocks.parcels is not None:
             write_gpkg_layer(result.stocks.parcels, tmp / "bilan.gpkg", "parcelles")
@@ -424,6 +454,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
             actions = acts[acts["scenario"] == first] if len(acts) else None
         if result.flows is not None:
             hotspots = result.flows.hotspots  # computed with the flows (compute step)
+        report_progress("Carte web", 7)
         charts = report_charts(t, tmp / "graphiques", title=cfg.title)
         files.update({f"graphiques/{Path(p).name}": p for p in charts.values()})
         sy = synthesis(t)
@@ -454,6 +485,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                   notes=result.notes, estimate=bool(t["estimate"].any()),
                   html_path=tmp / "index.html")
         files["index.html"] = tmp / "index.html"
+        report_progress("Rapport (HTML et PDF)", 8)
         meta["map_href"] = "index.html"
         meta["sources"] = collect_sources(_factor_names())
         meta["intervals"] = dict(result.intervals or {})
@@ -491,6 +523,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         name = cfg.path.name if cfg.path is not None else "bilan.toml"
         (tmp / name).write_text(config_as_toml(_absolute_paths(cfg)), encoding="utf-8")
         files[name] = tmp / name
+    report_progress("Terminé", BILAN_STEPS)
     result.files = {name: out_dir / Path(p).relative_to(tmp) if str(p).startswith(str(tmp))
                     else out_dir / Path(p).name for name, p in files.items()}
     return result.files
