@@ -137,3 +137,33 @@ def test_flows_cli_rasters(tmp_path, two_dates, zones_file):
                                           str(tmp_path / "x")])
     assert reversed_.exit_code == 2 and "inversées" in reversed_.output
     assert not (tmp_path / "x").exists()
+
+
+def test_product_codes_above_1024_use_the_wide_pairs(tmp_path, two_zones):
+    """Pair codes are from × 1 024 + to when every code is below 1 024 (the fast path); a
+    product code ≥ 1 024 (here 1500, 2000) makes the pass start again with from × 100 000 + to,
+    and the change table is the same as with small codes: zone A (left half, 2 × 4 px of 1 ha)
+    1 px 1500 → 2000, the rest unchanged."""
+    import warnings
+
+    big_before = np.where(TINY == 211, 1500, TINY).astype("uint16")
+    big_after = big_before.copy()
+    big_after[0, 0] = 2000
+    a = write_raster(tmp_path / "p2012.tif", big_before)
+    b = write_raster(tmp_path / "p2018.tif", big_after)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartialCoverageWarning)
+        ct = change_table_from_rasters(two_zones, a, b, years=(2012, 2018), clc_codes=False)
+        small = change_table_from_rasters(two_zones, *(
+            write_raster(tmp_path / f"s{y}.tif", arr) for y, arr in
+            ((2012, TINY), (2018, np.where(np.arange(16).reshape(4, 4) == 0, 112, TINY)
+                            .astype("uint16")))), years=(2012, 2018))
+    ch = ct.changed.set_index(["zone_id", "from_code", "to_code"])["area_ha"]
+    assert ch.to_dict() == pytest.approx({("A", "1500", "2000"): 1.0})
+    kept = ct.table.set_index(["zone_id", "from_code", "to_code"])["area_ha"]
+    assert kept[("A", "1500", "1500")] == pytest.approx(3.0)  # the other 211 → 1500 pixels
+    assert kept[("A", "112", "112")] == pytest.approx(4.0)
+    # the same grid with CLC codes (fast path): 211 → 112 on the same pixel, same areas
+    sch = small.changed.set_index(["zone_id", "from_code", "to_code"])["area_ha"]
+    assert sch.to_dict() == pytest.approx({("A", "211", "112"): 1.0})
+    assert ct.table["area_ha"].sum() == pytest.approx(small.table["area_ha"].sum())

@@ -18,7 +18,7 @@ from espass_geo.errors import AreaTableError
 from espass_geo.present.fmt import fmt_area_ha
 
 CHANGE_COLUMNS = ["zone_id", "from_code", "to_code", "area_ha"]
-_PAIR = 100_000  # combined code = from × 100 000 + to (codes < 100 000)
+PAIR = _PAIR = 100_000  # combined code = from × 100 000 + to (codes < 100 000)
 
 
 @dataclass
@@ -62,26 +62,42 @@ def check_dates(date_from: int, date_to: int) -> float:
     return float(y1 - y0)
 
 
-def pair_codes(a: np.ndarray, b: np.ndarray, nodata_from=None, nodata_to=None
-               ) -> tuple[np.ndarray, set[int], set[int]]:
-    """Combine two blocks of codes into pair codes ``from × 100 000 + to`` (uint32, 0 where
-    either date is no-data), with the codes met at each date."""
+#: Compact pair multiplier when every code is below it (CLC, extension codes, most products):
+#: pair codes then stay below 2²⁰, which the hybrid engine indexes with a bincount table
+#: instead of sorting every pixel (``hybrid_areas._small_codes``).
+SMALL_PAIR = 1024
+
+
+def _distinct(values: np.ndarray) -> set[int]:
+    """Distinct values, by a bincount for small non-negative integers (no sort)."""
+    if values.size == 0:
+        return set()
+    if values.min() >= 0 and values.max() < 1 << 16:
+        return set(np.flatnonzero(np.bincount(values)).tolist())
+    return set(np.unique(values).tolist())
+
+
+def pair_codes(a: np.ndarray, b: np.ndarray, nodata_from=None, nodata_to=None, *,
+               multiplier: int = _PAIR) -> tuple[np.ndarray, set[int], set[int]]:
+    """Combine two blocks of codes into pair codes ``from × multiplier + to`` (uint32, 0 where
+    either date is no-data), with the codes met at each date. Codes must be below
+    ``multiplier`` (:data:`SMALL_PAIR` when they all are, else the default 100 000)."""
     valid = np.ones(a.shape, bool)
     if nodata_from is not None:
         valid &= a != nodata_from
     if nodata_to is not None:
         valid &= b != nodata_to
-    codes_from = set(np.unique(a[valid]).tolist())
-    codes_to = set(np.unique(b[valid]).tolist())
-    return np.where(valid, a * _PAIR + b, 0).astype("uint32"), codes_from, codes_to
+    codes_from = _distinct(a[valid])
+    codes_to = _distinct(b[valid])
+    return np.where(valid, a * multiplier + b, 0).astype("uint32"), codes_from, codes_to
 
 
-def split_pairs(areas: pd.DataFrame) -> pd.DataFrame:
+def split_pairs(areas: pd.DataFrame, *, multiplier: int = _PAIR) -> pd.DataFrame:
     """An area table of pair codes (``zone_id, code, area_ha``) as a change table."""
     pair = areas["code"].astype(np.int64)
     return pd.DataFrame({"zone_id": areas["zone_id"],
-                         "from_code": (pair // _PAIR).astype(str),
-                         "to_code": (pair % _PAIR).astype(str),
+                         "from_code": (pair // multiplier).astype(str),
+                         "to_code": (pair % multiplier).astype(str),
                          "area_ha": areas["area_ha"]})
 
 

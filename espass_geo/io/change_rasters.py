@@ -17,7 +17,15 @@ import numpy as np
 
 from espass_geo import spec
 from espass_geo.core.areas import MAX_NODATA_SHARE, area_table_from_raster
-from espass_geo.core.changes import ChangeTable, check_dates, pair_codes, split_pairs
+from espass_geo.core.changes import (
+    PAIR,
+    SMALL_PAIR,
+    ChangeTable,
+    check_dates,
+    pair_codes,
+    split_pairs,
+)
+from espass_geo.core.density import bounded_gdal_cache
 from espass_geo.errors import InputFileError
 from espass_geo.io.rasters import (
     WARP_NOTES,
@@ -102,15 +110,12 @@ def change_table_from_rasters(
     CLC-code check is then the recoding's own: unknown codes are refused there).
 
     The two rasters are combined block by block into a temporary raster of pair codes
-    (``from × 100 000 + to``), then cross-tabulated with the zones exactly like a single date, so
+    (``from × 1 024 + to`` when every code is below 1 024 — the hybrid engine then indexes them
+    without sorting — else ``from × 100 000 + to``), then cross-tabulated with the zones exactly like a single date, so
     partial pixels at zone edges are exact and both margins of the matrix close on the zone area.
     """
     n_years = check_dates(*years)
-    import rasterio
-    from rasterio.windows import Window
-    from rasterio.windows import bounds as window_bounds
     from rasterio.windows import transform as window_transform
-    from shapely.geometry import box
 
     src0, src1 = open_pair(before, after)
     warp_notes = [f"Occupation du sol « {p} » : {WARP_NOTES[s.name]}."
@@ -119,7 +124,6 @@ def change_table_from_rasters(
     try:
         _check_same_grid(src0, src1, before, after)
         check_overlap(src0, zones, before)
-        nod0, nod1 = src0.nodata, src1.nodata
         # only the zones' window of the two rasters is read and paired
         window = raster_window(src0, zones.total_bounds)
         r0, c0 = int(window.row_off), int(window.col_off)
@@ -132,32 +136,57 @@ def change_table_from_rasters(
                        "transform": window_transform(window, src0.transform),
                        "compress": "deflate", "tiled": True, "blockxsize": 256,
                        "blockysize": 256, "bigtiff": "IF_SAFER"}
-            codes0: set[int] = set()
-            codes1: set[int] = set()
-            with rasterio.open(pair_path, "w", **profile) as dst:
-                for row in range(0, height, block_size):
-                    for col in range(0, width, block_size):
-                        win = Window(col, row, min(block_size, width - col),
-                                     min(block_size, height - row))
-                        src_win = Window(c0 + col, r0 + row, win.width, win.height)
-                        if not len(sindex.query(box(*window_bounds(src_win, src0.transform)),
-                                                predicate="intersects")):
-                            continue  # no zone here: left as no-data, never read
-                        with raster_read_errors(before):
-                            a = src0.read(1, window=src_win).astype(np.int64)
-                        with raster_read_errors(after):
-                            b = src1.read(1, window=src_win).astype(np.int64)
-                        pair, seen0, seen1 = pair_codes(a, b, nod0, nod1)
-                        codes0.update(seen0)
-                        codes1.update(seen1)
-                        dst.write(pair, 1, window=win)
+            multiplier = SMALL_PAIR  # compact pairs; 100 000 once a code ≥ 1 024 is met
+            while True:
+                codes0, codes1 = _write_pairs(src0, src1, before, after, sindex, pair_path,
+                                              profile, r0, c0, height, width, block_size,
+                                              multiplier)
+                if multiplier == SMALL_PAIR and max(codes0 | codes1 | {0}) >= SMALL_PAIR:
+                    multiplier = PAIR  # a large code: start again with the wide pairs
+                    continue
+                break
             if clc_codes:
                 _check_nomenclature(codes0, codes1, before, after)
-            at = area_table_from_raster(zones, pair_path, engine=engine, label=label,
-                                        max_nodata_share=max_nodata_share)
+            with bounded_gdal_cache():
+                at = area_table_from_raster(zones, pair_path, engine=engine, label=label,
+                                            max_nodata_share=max_nodata_share)
     finally:
         src0.close()
         src1.close()
-    return ChangeTable(table=split_pairs(at.table), years=n_years, date_from=int(years[0]),
-                       date_to=int(years[1]), summary=at.summary,
+    return ChangeTable(table=split_pairs(at.table, multiplier=multiplier), years=n_years,
+                       date_from=int(years[0]), date_to=int(years[1]), summary=at.summary,
                        notes=[*warp_notes, *at.notes])
+
+
+def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, height, width,
+                 block_size, multiplier) -> tuple[set[int], set[int]]:
+    """Write the pair raster block by block (GDAL cache bounded); the codes met at each date.
+    With the compact ``multiplier`` it stops at the first block holding a code ≥ it (the caller
+    starts again with the wide one)."""
+    import rasterio
+    from rasterio.windows import Window
+    from rasterio.windows import bounds as window_bounds
+    from shapely.geometry import box
+
+    codes0: set[int] = set()
+    codes1: set[int] = set()
+    nod0, nod1 = src0.nodata, src1.nodata
+    with bounded_gdal_cache(), rasterio.open(pair_path, "w", **profile) as dst:
+        for row in range(0, height, block_size):
+            for col in range(0, width, block_size):
+                win = Window(col, row, min(block_size, width - col), min(block_size, height - row))
+                src_win = Window(c0 + col, r0 + row, win.width, win.height)
+                if not len(sindex.query(box(*window_bounds(src_win, src0.transform)),
+                                        predicate="intersects")):
+                    continue  # no zone here: left as no-data, never read
+                with raster_read_errors(before):
+                    a = src0.read(1, window=src_win).astype(np.int64)
+                with raster_read_errors(after):
+                    b = src1.read(1, window=src_win).astype(np.int64)
+                pair, seen0, seen1 = pair_codes(a, b, nod0, nod1, multiplier=multiplier)
+                codes0.update(seen0)
+                codes1.update(seen1)
+                if multiplier == SMALL_PAIR and max(seen0 | seen1 | {0}) >= multiplier:
+                    return codes0, codes1
+                dst.write(pair, 1, window=win)
+    return codes0, codes1
