@@ -383,6 +383,58 @@ def aldo(territory, gwp_n2o, out_dir, overwrite):
     _summary(r.files, out_dir)
 
 
+@main.command("app")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute (127.0.0.1 : cet ordinateur seulement).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port d'écoute (0 : un port libre).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dossier des sessions (fichiers déposés, scénarios, résultats) ; par défaut "
+                   "espass_geo_app/ dans le dossier courant.")
+@click.option("--no-browser", is_flag=True, help="Ne pas ouvrir le navigateur.")
+@click.option("--allow-remote", is_flag=True,
+              help="Accepter les connexions d'autres ordinateurs (refusées par défaut).")
+@click.option("--max-upload-mb", default=200, show_default=True, type=click.IntRange(1, 100000),
+              help="Taille maximale d'un envoi de fichier (Mo).")
+def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
+    """Application web locale : choisir le territoire, déposer les fichiers, dessiner le
+    scénario, lancer le bilan et le publier, dans le navigateur."""
+    import threading
+    import webbrowser
+
+    from werkzeug.serving import make_server
+
+    from espass_geo.app.server import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
+        click.echo(f"Erreur : --host {host} ouvre l'application au réseau ; ajoutez "
+                   "--allow-remote si c'est voulu (aucun compte ni mot de passe ne la protège).",
+                   err=True)
+        sys.exit(2)
+    workdir = workdir or Path("espass_geo_app")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        app = create_app(workdir, max_upload_mb=max_upload_mb, allow_remote=allow_remote)
+        server = make_server(host, port, app, threaded=True)
+    except (OSError, SystemExit) as exc:
+        click.echo(f"Erreur : impossible d'écouter sur {host}:{port} ({exc}) ; choisissez un "
+                   "autre port (--port 8766) ou fermez l'application déjà lancée.", err=True)
+        sys.exit(2)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{server.server_port}/"
+    click.echo(f"espass_geo : application ouverte sur {url} (sessions dans {workdir}) ; "
+               "Ctrl+C pour l'arrêter.")
+    if not no_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Application arrêtée.")
+    finally:
+        app.extensions["espass_sessions"].shutdown()
+        server.server_close()
+
+
 @main.command("versions")
 def versions_cmd():
     """Versions des bibliothèques (Python, GDAL de rasterio et de pyogrio, PROJ, GEOS)."""
