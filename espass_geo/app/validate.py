@@ -1,0 +1,200 @@
+"""Validation of the files uploaded to ``espass-geo app``, with the package's own readers.
+
+Each kind of file goes through the reader the command line uses for it, so a file gets the same
+French messages in the page as with ``espass-geo bilan`` (a configuration error lists all its
+problems at once: :attr:`espass_geo.errors.ValidationError.problems`). Nothing uploaded is ever
+executed: files are only read by GDAL/pandas/TOML readers. The stored name never comes from the
+user's path (:func:`safe_name`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from pathlib import Path
+
+from espass_geo.errors import EspassGeoError, EspassGeoWarning, ValidationError
+
+#: the kinds of files a session accepts, with their French name and accepted suffixes
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "territory": ("territoire", (".gpkg", ".geojson", ".json", ".zip", ".fgb")),
+    "landcover": ("occupation du sol", (".tif", ".tiff", ".gpkg", ".geojson", ".json", ".zip",
+                                        ".fgb")),
+    "landcover_before": ("occupation du sol de la première date",
+                         (".tif", ".tiff", ".gpkg", ".geojson", ".json", ".zip", ".fgb")),
+    "parcels": ("parcelles (RPG)", (".gpkg", ".geojson", ".json", ".zip", ".fgb")),
+    "inventory": ("inventaire d'émissions", (".csv",)),
+    "consumption": ("consommation d'espaces (Cerema)", (".csv",)),
+    "scenario": ("scénario", (".toml", ".zip")),
+}
+
+#: warnings.catch_warnings() changes process-wide state: one validation at a time
+_LOCK = threading.Lock()
+
+
+class UploadRejected(Exception):
+    """An uploaded file that cannot be used; ``problems`` are French messages for the page."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def _suffix(name: str) -> str:
+    low = name.lower()
+    return ".tar.gz" if low.endswith(".tar.gz") else Path(low).suffix
+
+
+def safe_name(kind: str, filename: str | None) -> str:
+    """The name a file of ``kind`` is stored under: ``<kind>-<cleaned stem><suffix>``.
+
+    Only the last component of the user's name is looked at (``../../etc/x.tif`` → ``x``),
+    every character outside ``A–Z a–z 0–9 _ -`` becomes ``_`` (``{{7*7}}.gpkg`` →
+    ``territory-7_7.gpkg``), the stem is cut at 60 characters, and the suffix must be one the
+    kind accepts (:data:`KINDS`), else :class:`UploadRejected`.
+    """
+    if kind not in KINDS:
+        raise UploadRejected([f"type de fichier « {kind} » inconnu : attendu l'un de "
+                              f"{', '.join(KINDS)}"])
+    label, suffixes = KINDS[kind]
+    base = re.split(r"[\\/]", filename or "")[-1].strip()
+    suffix = _suffix(base)
+    if not base or suffix not in suffixes:
+        shown = base[:80] or "(sans nom)"
+        raise UploadRejected([f"fichier de {label} « {shown} » : extension « {suffix or 'aucune'} "
+                              f"» non acceptée ; donnez un fichier {', '.join(suffixes)}"])
+    stem = base[: len(base) - len(suffix)]
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:60] or "fichier"
+    return f"{kind}-{clean}{suffix}"
+
+
+def _problems(exc: EspassGeoError) -> list[str]:
+    if isinstance(exc, ValidationError) and exc.problems:
+        return [str(p) for p in exc.problems]
+    return [str(exc)]
+
+
+def validate_upload(kind: str, path: Path, *, display_name: str | None = None) -> dict:
+    """Read ``path`` (a file of ``kind``) with the package's reader for it.
+
+    Returns ``{"summary": "…", "warnings": [...]}`` (plus ``"geojson"`` for a territory: its
+    zones in EPSG:4326); raises :class:`UploadRejected` with every problem found.
+    ``display_name`` replaces the stored path in the messages (the user's own file name).
+    """
+    path = Path(path)
+    with _LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EspassGeoWarning)
+        try:
+            out = _READERS[kind](path)
+        except EspassGeoError as exc:
+            problems = _problems(exc)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:  # a reader's unforeseen case
+            problems = [f"fichier « {path.name} » illisible ({type(exc).__name__} : {exc}) ; "
+                        "vérifiez qu'il s'agit bien d'un fichier de ce type, complet"]
+        else:
+            problems = []
+    notes = list(dict.fromkeys(str(w.message) for w in caught
+                               if issubclass(w.category, EspassGeoWarning)))
+    if display_name:
+        problems = [p.replace(str(path), display_name).replace(path.name, display_name)
+                    for p in problems]
+        notes = [n.replace(str(path), display_name).replace(path.name, display_name)
+                 for n in notes]
+    if problems:
+        raise UploadRejected(problems)
+    out["warnings"] = notes
+    return out
+
+
+# ---------------------------------------------------------------- one reader per kind
+def _territory(path: Path) -> dict:
+    from espass_geo.present.fmt import fmt_area_ha
+    from espass_geo.territory.resolve import resolve_territory
+
+    t = resolve_territory(str(path))
+    zones = t.zones
+    if zones.geometry.isna().all():
+        raise UploadRejected([f"territoire « {path.name} » : aucune géométrie utilisable"])
+    return {"summary": f"{len(zones)} zone(s), {fmt_area_ha(t.area_ha)}",
+            "geojson": zones_geojson(zones)}
+
+
+def zones_geojson(zones, *, id_col: str = "zone_id", name_col: str = "zone_name",
+                  tolerance_m: float = 5.0) -> dict:
+    """A GeoJSON FeatureCollection (EPSG:4326, properties ``code``, ``name``) of Lambert-93
+    zones, simplified to ``tolerance_m`` metres (display only), with its ``bbox``."""
+    import json
+
+    g = zones[[id_col, name_col, zones.geometry.name]].copy()
+    g = g[g.geometry.notna() & ~g.geometry.is_empty]
+    g[zones.geometry.name] = g.geometry.simplify(tolerance_m, preserve_topology=True)
+    g = g.rename(columns={id_col: "code", name_col: "name"}).to_crs(4326)
+    g["code"] = g["code"].astype(str)
+    g["name"] = g["name"].astype(str)
+    doc = json.loads(g.to_json(drop_id=True, to_wgs84=False))
+    doc["bbox"] = [round(float(v), 6) for v in g.total_bounds]
+    return doc
+
+
+def _landcover(path: Path) -> dict:
+    from espass_geo.io.landcover_vectors import is_vector_landcover, read_landcover_vector
+    from espass_geo.present.fmt import fmt_number as fmt_int
+
+    if is_vector_landcover(path):
+        lc = read_landcover_vector(path)
+        return {"summary": f"couche vectorielle : {fmt_int(len(lc.gdf))} polygone(s), produit "
+                           f"{lc.product}, champ(s) {', '.join(lc.fields)}"}
+    from espass_geo.io.rasters import open_landcover
+    from espass_geo.present.fmt import fmt_number
+
+    src = open_landcover(path)
+    try:
+        res = abs(src.transform.a)
+        return {"summary": f"raster {fmt_int(src.width)} × {fmt_int(src.height)} pixels de "
+                           f"{fmt_number(res, 1 if res % 1 else 0)} m (Lambert-93)"}
+    finally:
+        src.close()
+
+
+def _parcels(path: Path) -> dict:
+    from espass_geo.io.parcels import read_parcels
+    from espass_geo.present.fmt import fmt_area_ha
+    from espass_geo.present.fmt import fmt_number as fmt_int
+
+    p = read_parcels(path)
+    return {"summary": f"{fmt_int(len(p))} parcelle(s), {fmt_area_ha(p.area.sum() / 1e4)}"}
+
+
+def _inventory(path: Path) -> dict:
+    from espass_geo.io.inventory import read_inventory
+    from espass_geo.present.fmt import fmt_number as fmt_int
+
+    df = read_inventory(path)
+    return {"summary": f"{fmt_int(len(df))} ligne(s), "
+                       f"{fmt_int(df['territory_code'].nunique())} territoire(s)"}
+
+
+def _consumption(path: Path) -> dict:
+    from espass_geo.io.consumption import read_consumption
+    from espass_geo.present.fmt import fmt_number as fmt_int
+
+    c = read_consumption(path)
+    years = c.years
+    span = f", années {years[0]}–{years[-1]}" if years else ""
+    return {"summary": f"{fmt_int(len(c.communes))} commune(s){span}"
+                       + (" (ESTIMATION de démonstration)" if c.estimate else "")}
+
+
+def _scenario(path: Path) -> dict:
+    from espass_geo.io.scenario_config import load_scenario_config
+
+    cfg = load_scenario_config(path, in_bilan=True)
+    n = sum(len(s.actions) for s in cfg.scenarios)
+    return {"summary": f"{len(cfg.scenarios)} scénario(s), {n} action(s), "
+                       f"{cfg.start_year}–{cfg.horizon}"}
+
+
+_READERS = {"territory": _territory, "landcover": _landcover, "landcover_before": _landcover,
+            "parcels": _parcels, "inventory": _inventory, "consumption": _consumption,
+            "scenario": _scenario}
