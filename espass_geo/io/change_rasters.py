@@ -160,9 +160,14 @@ def change_table_from_rasters(
 
 def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, height, width,
                  block_size, multiplier) -> tuple[set[int], set[int]]:
-    """Write the pair raster block by block (GDAL cache bounded); the codes met at each date.
-    With the compact ``multiplier`` it stops at the first block holding a code ≥ it (the caller
-    starts again with the wide one)."""
+    """Write the pair raster block by block (blocks read and paired on a thread pool, written
+    in order by this thread, GDAL cache bounded); the codes met at each date. With the compact
+    ``multiplier`` it stops at the first block holding a code ≥ it (the caller starts again
+    with the wide one)."""
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
     import rasterio
     from rasterio.windows import Window
     from rasterio.windows import bounds as window_bounds
@@ -171,22 +176,52 @@ def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, 
     codes0: set[int] = set()
     codes1: set[int] = set()
     nod0, nod1 = src0.nodata, src1.nodata
-    with bounded_gdal_cache(), rasterio.open(pair_path, "w", **profile) as dst:
-        for row in range(0, height, block_size):
-            for col in range(0, width, block_size):
-                win = Window(col, row, min(block_size, width - col), min(block_size, height - row))
-                src_win = Window(c0 + col, r0 + row, win.width, win.height)
-                if not len(sindex.query(box(*window_bounds(src_win, src0.transform)),
-                                        predicate="intersects")):
-                    continue  # no zone here: left as no-data, never read
-                with raster_read_errors(before):
-                    a = src0.read(1, window=src_win).astype(np.int64)
-                with raster_read_errors(after):
-                    b = src1.read(1, window=src_win).astype(np.int64)
-                pair, seen0, seen1 = pair_codes(a, b, nod0, nod1, multiplier=multiplier)
-                codes0.update(seen0)
-                codes1.update(seen1)
-                if multiplier == SMALL_PAIR and max(seen0 | seen1 | {0}) >= multiplier:
-                    return codes0, codes1
-                dst.write(pair, 1, window=win)
+    jobs = []
+    for row in range(0, height, block_size):
+        for col in range(0, width, block_size):
+            win = Window(col, row, min(block_size, width - col), min(block_size, height - row))
+            src_win = Window(c0 + col, r0 + row, win.width, win.height)
+            if len(sindex.query(box(*window_bounds(src_win, src0.transform)),
+                                predicate="intersects")):
+                jobs.append((win, src_win))  # blocks without a zone stay no-data, never read
+    local = threading.local()
+    opened: list = []
+    lock = threading.Lock()
+
+    def block(job):
+        win, src_win = job
+        if not hasattr(local, "pair"):
+            local.pair = (rasterio.open(src0.name), rasterio.open(src1.name))
+            with lock:
+                opened.extend(local.pair)
+        d0, d1 = local.pair
+        with raster_read_errors(before):
+            a = d0.read(1, window=src_win).astype(np.int64)
+        with raster_read_errors(after):
+            b = d1.read(1, window=src_win).astype(np.int64)
+        return win, pair_codes(a, b, nod0, nod1, multiplier=multiplier)
+
+    n_workers = min(4, os.cpu_count() or 1)
+    prof = {**profile, "compress": "zstd", "zstd_level": 1, "num_threads": "ALL_CPUS"}
+    try:
+        with bounded_gdal_cache(), rasterio.open(pair_path, "w", **prof) as dst, \
+                ThreadPoolExecutor(n_workers) as pool:
+            pending: list = []  # bounded look-ahead: 2 blocks per worker in flight
+            for k in range(len(jobs) + 1):
+                if k < len(jobs):
+                    pending.append(pool.submit(block, jobs[k]))
+                    if len(pending) < 2 * n_workers:
+                        continue
+                while pending and (k == len(jobs) or len(pending) >= 2 * n_workers):
+                    win, (pair, seen0, seen1) = pending.pop(0).result()
+                    codes0.update(seen0)
+                    codes1.update(seen1)
+                    if multiplier == SMALL_PAIR and max(seen0 | seen1 | {0}) >= multiplier:
+                        for f in pending:
+                            f.cancel()
+                        return codes0, codes1
+                    dst.write(pair, 1, window=win)
+    finally:
+        for ds in opened:
+            ds.close()
     return codes0, codes1
