@@ -12,17 +12,19 @@
   // ------------------------------------------------------------------ constants (French UI)
   var DATA_KINDS = [
     {kind: "landcover", label: "Occupation du sol (date récente)",
-     help: "Raster GeoTIFF aux codes Corine Land Cover, ou table de surfaces (CSV)",
-     accept: ".tif,.tiff,.csv,.zip"},
+     help: "Raster GeoTIFF aux codes Corine Land Cover, ou couche vectorielle (GeoPackage, " +
+       "GeoJSON, shapefile zippé)",
+     accept: ".tif,.tiff,.gpkg,.geojson,.json,.zip,.fgb"},
     {kind: "landcover_before", label: "Occupation du sol (date antérieure, pour les flux)",
-     help: "Même forme que la date récente (raster ou table de changements)",
-     accept: ".tif,.tiff,.csv,.zip"},
+     help: "Même forme que la date récente ; donne les changements observés (tendance)",
+     accept: ".tif,.tiff,.gpkg,.geojson,.json,.zip,.fgb"},
     {kind: "parcels", label: "Parcelles agricoles (RPG)",
-     help: "GeoPackage, GeoJSON ou shapefile zippé", accept: ".gpkg,.geojson,.json,.zip"},
+     help: "GeoPackage, GeoJSON ou shapefile zippé",
+     accept: ".gpkg,.geojson,.json,.zip,.fgb"},
     {kind: "inventory", label: "Inventaire d'émissions",
      help: "Table CSV par commune et secteur", accept: ".csv"},
     {kind: "consumption", label: "Consommation d'espaces",
-     help: "Table CSV (ha par an et par commune)", accept: ".csv"}
+     help: "Table CSV au format des fichiers fonciers du Cerema", accept: ".csv"}
   ];
   var KIND_LABELS = {commune: "Commune", epci: "EPCI", dep: "Département"};
   var STATE_LABELS = {
@@ -243,7 +245,7 @@
         var li = el("li", {"data-code": r.code, tabindex: "0", role: "button"});
         li.appendChild(el("span", {"class": "rlabel"}, r.label));
         li.appendChild(el("span", {"class": "rkind"},
-          (KIND_LABELS[r.kind] || r.kind) + " · " + r.code));
+          KIND_LABELS[r.kind] || r.kind));
         li.addEventListener("click", function () { chooseTerritory(r.code, r.label, li); });
         li.addEventListener("keydown", function (ev) {
           if (ev.key === "Enter") { chooseTerritory(r.code, r.label, li); }
@@ -383,7 +385,8 @@
       layer.setStyle({color: t.color, weight: t.shape === "line" ? 4 : 2,
                       fillColor: t.color, fillOpacity: 0.35});
     }
-    var a = {id: state.nextId++, key: key, layer: layer, props: props};
+    var a = {id: state.nextId++, key: key, layer: layer, props: props,
+             lengthEdited: key === "hedge" && Boolean(props.length_km)};
     if (key === "hedge" && !props.length_km) { props.length_km = lineLengthKm(layer); }
     layer.bindTooltip(tooltipNode(t.title + " n° " + a.id), {sticky: true});
     actionLayer.addLayer(layer);
@@ -468,7 +471,7 @@
         form.appendChild(labelled("Milieu", sh));
         form.appendChild(labelled("Longueur (km)", numberInput(p.length_km,
           {min: "0", step: "0.1"},
-          function (v) { p.length_km = v; state.scenarioSaved = false; })));
+          function (v) { p.length_km = v; a.lengthEdited = true; state.scenarioSaved = false; })));
       }
       li.appendChild(form);
       list.appendChild(li);
@@ -528,7 +531,9 @@
           props[k] = v;
         }
       });
-      props.label = ACTION_TYPES[a.key].title + " n° " + a.id;
+      // a drawn hedge's length is measured by the server in Lambert-93 unless typed here
+      if (a.key === "hedge" && !a.lengthEdited) { delete props.length_km; }
+      if (!props.label) { props.label = ACTION_TYPES[a.key].title + " n° " + a.id; }
       f.properties = props;
       return f;
     });
