@@ -230,6 +230,7 @@ def test_mouse_only_bilan(browser_page, sync_api, server, tmp_path):
     assert f"/api/sessions/{sid}/export.zip" in hrefs
     frame = page.frame_locator("#result-frame")
     expect(frame.locator(".leaflet-container")).to_have_count(1, timeout=30_000)
+    page.locator("#sec-result").scroll_into_view_if_needed()
     _screenshot(page, "app_resultat.png")
 
     # the scenario's carbon gain from the conversion, in the run's tidy table …

@@ -281,9 +281,13 @@
       var lab = el("label", {"for": "file-" + k.kind}, k.label);
       field.appendChild(lab);
       field.appendChild(el("div", {"class": "help"}, k.help));
-      var input = el("input", {type: "file", id: "file-" + k.kind, accept: k.accept});
+      var input = el("input", {type: "file", id: "file-" + k.kind, accept: k.accept,
+                               "class": "file-input"});
       field.appendChild(input);
-      field.appendChild(el("div", {"class": "fname", id: "name-" + k.kind}));
+      field.appendChild(el("label", {"for": "file-" + k.kind, "class": "filebtn"},
+        "Choisir un fichier…"));
+      field.appendChild(el("div", {"class": "fname", id: "name-" + k.kind},
+        "Aucun fichier déposé"));
       field.appendChild(el("ul", {"class": "problems", id: "problems-" + k.kind}));
       field.appendChild(el("div", {"class": "summary", id: "summary-" + k.kind},
         "Donnée intégrée (par défaut)"));
@@ -617,8 +621,8 @@
     var progress = typeof s.progress === "number" ? s.progress : (st === "done" ? 1 : 0);
     prog.value = Math.max(0, Math.min(1, progress));
     prog.textContent = fmtNumber(prog.value * 100) + " %";
-    $("run-step").textContent = s.step ? "— " + s.step +
-      (st === "running" ? " (" + fmtNumber(prog.value * 100) + " %)" : "") : "";
+    $("run-step").textContent = s.step && st === "running"
+      ? "— " + s.step + " (" + fmtNumber(prog.value * 100) + " %)" : "";
     $("run-log").textContent = (s.log || []).join("\n");
     showProblems("problems-run", s.problems || []);
     $("run").disabled = st === "running";
