@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 import zipfile
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -237,6 +238,7 @@ class Session:
                 if " : empreinte " in line and not run.summary:
                     run.summary = line
             run.log.append(line)
+        proc.stdout.close()
         rc = proc.wait()
         with self.lock:
             if run.cancelled:
@@ -538,7 +540,7 @@ def bilan_config(session: Session, options: dict) -> Path:
     file replaces its embedded default; an uploaded land cover drops the embedded tables and the
     embedded first-date raster (use landcover_before for the trend).
     """
-    from espass_geo.errors import EspassGeoError, ValidationError
+    from espass_geo.errors import EspassGeoError, EspassGeoWarning, ValidationError
     from espass_geo.io.bilan_config import (
         BilanConfig,
         config_as_toml,
@@ -567,7 +569,9 @@ def bilan_config(session: Session, options: dict) -> Path:
     use_demo = options.get("use_demo_data", True) is not False
     try:
         if use_demo:
-            cfg = default_config(spec)
+            with warnings.catch_warnings():  # the run itself says them, in its log
+                warnings.simplefilter("ignore", EspassGeoWarning)
+                cfg = default_config(spec)
         else:
             if files["landcover"] is None:
                 raise UploadRejected(["sans les données embarquées, déposez une occupation du "
@@ -597,6 +601,8 @@ def bilan_config(session: Session, options: dict) -> Path:
             raise UploadRejected(["aucun scénario enregistré : dessinez des actions et "
                                   "enregistrez le scénario, ou décochez le scénario"])
         changes["scenario"] = files["scenario"]
+    if options.get("territory") == "upload":
+        changes["title"] = "Bilan ESPASS — " + files["territory"].stem.removeprefix("territory-")
     cfg = replace(cfg, path=None, **changes)
     if cfg.landcover is None and "parcels" in changes:
         changes.pop("parcels")
@@ -604,7 +610,9 @@ def bilan_config(session: Session, options: dict) -> Path:
     path = session.folder / "bilan.toml"
     path.write_text(config_as_toml(cfg), encoding="utf-8")
     try:
-        load_bilan_config(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EspassGeoWarning)
+            load_bilan_config(path)
     except ValidationError as exc:
         raise UploadRejected(exc.problems or [str(exc)]) from exc
     except EspassGeoError as exc:

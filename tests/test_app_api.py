@@ -1,0 +1,384 @@
+"""The JSON API of ``espass-geo app`` (issue #16) through Flask's test client, no browser.
+
+Inputs are built by hand in tmp_path (boxes in Lambert-93 inside the Nord, a 4×4 raster, the
+shipped commune polygons of Bergues and Bierne); the full run compares the app's bilan folder
+with ``espass-geo bilan`` run directly on the same bilan.toml.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import TINY, write_raster
+from shapely.geometry import LineString, Point, box, mapping
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from espass_geo.app.server import create_app
+from espass_geo.cli import main
+from espass_geo.io.scenario_config import load_scenario_config
+from espass_geo.io.vectors import read_vector
+from espass_geo.reference import data
+
+# a point well inside Bergues (59067), Nord, in Lambert-93
+X, Y = 660145.0, 7097240.0
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(tmp_path / "work")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sid(client):
+    return client.post("/api/sessions").get_json()["session"]
+
+
+def _upload(client, sid, kind, path: Path, name: str | None = None):
+    with open(path, "rb") as fh:
+        return client.post(f"/api/sessions/{sid}/files/{kind}",
+                           data={"file": (fh, name or path.name)},
+                           content_type="multipart/form-data")
+
+
+def _two_boxes(path: Path, crs="EPSG:2154") -> Path:
+    # two 1 km × 1 km squares side by side: 100 ha each, 200 ha together
+    gpd.GeoDataFrame({"zone_id": ["A", "B"], "zone_name": ["Zone A", "Zone B"]},
+                     geometry=[box(X - 1000, Y - 500, X, Y + 500), box(X, Y - 500, X + 1000,
+                                                                        Y + 500)],
+                     crs=crs).to_file(path)
+    return path
+
+
+def _status(client, url: str, **kwargs) -> int:
+    """Status of a GET, the response closed (file responses hold their file open)."""
+    with client.get(url, **kwargs) as r:
+        return r.status_code
+
+
+def _wait(client, sid, timeout=600):
+    for _ in range(int(timeout / 0.5)):
+        st = client.get(f"/api/sessions/{sid}/run").get_json()
+        if st["state"] != "running":
+            return st
+        time.sleep(0.5)
+    raise AssertionError("run still going")
+
+
+# ------------------------------------------------------------------ territory search
+def test_search_finds_dunkerque_commune_and_epci(client):
+    r = client.get("/api/territories?q=dunkerque")  # case-insensitive
+    assert r.status_code == 200
+    res = r.get_json()["results"]
+    codes = [x["code"] for x in res]
+    assert "59183" in codes and "epci:245900428" in codes
+    assert {x["kind"] for x in res if x["code"] == "59183"} == {"commune"}
+    assert len(res) <= 20
+    # accents ignored, codes found
+    assert client.get("/api/territories?q=bethune").get_json()["results"][0]["code"] == "62119"
+    assert client.get("/api/territories?q=59183").get_json()["results"][0]["code"] == "59183"
+
+
+def test_search_departement_code(client):
+    res = client.get("/api/territories?q=dep:59").get_json()["results"]
+    assert res[0] == {"code": "dep:59", "label": "Nord (59)", "kind": "dep"}
+    assert client.get("/api/territories?q=").get_json()["results"] == []
+
+
+def test_territory_geojson_of_an_epci(client):
+    r = client.get("/api/territory?code=epci:245900428")
+    assert r.status_code == 200
+    doc = r.get_json()
+    # one feature per member commune of the shipped COG 2018 table
+    com = data.communes_2018()
+    members = set(com.loc[com["epci"] == "245900428", "insee"])
+    assert {f["properties"]["code"] for f in doc["features"]} == members
+    assert "59183" in members
+    west, south, east, north = doc["bbox"]  # EPSG:4326: the Dunkerque coast
+    assert 2.0 < west < east < 3.0 and 50.8 < south < north < 51.2
+    bad = client.get("/api/territory?code=epci:999999999")
+    assert bad.status_code == 404 and "SIREN" in bad.get_json()["problems"][0]
+    far = client.get("/api/territory?code=dep:33")  # known, but no shipped boundaries
+    assert far.status_code == 404 and "limites" in far.get_json()["problems"][0]
+
+
+# ------------------------------------------------------------------ sessions, uploads
+def test_sessions_are_random_folders(client, app, sid):
+    other = client.post("/api/sessions").get_json()["session"]
+    assert sid != other and sid.startswith("s-") and len(sid) == 34
+    workdir = app.extensions["espass_sessions"].workdir
+    assert (workdir / sid).is_dir()
+    assert client.get("/api/sessions/s-0000/files").status_code == 404
+    assert client.get("/api/sessions/..%2F..%2Fetc/files").status_code == 404
+    assert client.get(f"/api/sessions/{sid}/files").get_json() == {"files": {}}
+
+
+def test_upload_valid_territory(client, sid, tmp_path):
+    path = _two_boxes(tmp_path / "zones.geojson")
+    r = _upload(client, sid, "territory", path)
+    assert r.status_code == 200, r.get_json()
+    out = r.get_json()
+    assert out["ok"] and out["kind"] == "territory" and out["name"] == "territory-zones.geojson"
+    # 2 squares of 1 km² = 200 ha (French number format)
+    assert out["summary"].startswith("2 zone(s), 200")
+    feats = out["geojson"]["features"]
+    assert sorted(f["properties"]["code"] for f in feats) == ["A", "B"]
+    west, south, east, north = out["geojson"]["bbox"]  # EPSG:4326, around Bergues
+    assert 2.3 < west < east < 2.6 and 50.9 < south < north < 51.0
+    files = client.get(f"/api/sessions/{sid}/files").get_json()["files"]
+    assert files == {"territory": "territory-zones.geojson"}
+
+
+def test_upload_invalid_territories_give_french_problems(client, sid, tmp_path):
+    no_crs = tmp_path / "sans_crs.gpkg"
+    with pytest.warns(UserWarning, match="crs"):  # pyogrio says so when writing it
+        gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[box(X, Y, X + 100, Y + 100)]
+                         ).to_file(no_crs)
+    points = tmp_path / "points.geojson"
+    gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[Point(X, Y)], crs=2154).to_file(points)
+    broken = tmp_path / "casse.gpkg"
+    broken.write_bytes(b"ceci n'est pas un GeoPackage")
+    expected = {no_crs: "sans système de coordonnées", points: "pas des polygones",
+                broken: "illisible"}
+    for path, words in expected.items():
+        r = _upload(client, sid, "territory", path)
+        assert r.status_code == 400
+        body = r.get_json()
+        assert body["ok"] is False
+        assert words in body["problems"][0], body
+        assert path.name in body["problems"][0]  # the user's name, not the stored path
+        assert "fichiers" not in body["problems"][0]
+    assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}  # none kept
+    r = _upload(client, sid, "territory", no_crs, "zones.exe")
+    assert r.status_code == 400 and "extension" in r.get_json()["problems"][0]
+
+
+def test_hostile_file_names_are_stored_under_safe_names(client, app, sid, tmp_path):
+    raster = write_raster(tmp_path / "r.tif", TINY)
+    r = _upload(client, sid, "landcover", raster, "../../etc/x.tif")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["name"] == "landcover-x.tif"
+    # 4 × 4 pixels of 100 m
+    assert r.get_json()["summary"] == "raster 4 × 4 pixels de 100 m (Lambert-93)"
+    workdir = app.extensions["espass_sessions"].workdir
+    assert (workdir / sid / "fichiers" / "landcover-x.tif").is_file()
+    assert not (workdir.parent / "etc").exists() and not (workdir / "etc").exists()
+    r = _upload(client, sid, "territory", _two_boxes(tmp_path / "z.gpkg"), "{{7*7}}.gpkg")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["name"] == "territory-7_7.gpkg"
+    stored = sorted(p.name for p in (workdir / sid / "fichiers").iterdir())
+    assert stored == ["fichiers.json", "landcover-x.tif", "territory-7_7.gpkg"]
+
+
+def test_upload_size_limit_gives_413(tmp_path):
+    client = create_app(tmp_path / "work", max_upload_mb=1).test_client()
+    sid = client.post("/api/sessions").get_json()["session"]
+    big = tmp_path / "gros.csv"
+    big.write_bytes(b"territory_code,value\n" + b"59183,1\n" * 200_000)  # 1.6 MB > 1 MB
+    # the multipart body built in memory (the test client would spool it to a temporary file)
+    boundary, body = encode_multipart(
+        MultiDict({"file": FileStorage(io.BytesIO(big.read_bytes()), filename="gros.csv")}))
+    r = client.post(f"/api/sessions/{sid}/files/inventory", data=body,
+                    content_type=f"multipart/form-data; boundary={boundary}")
+    assert r.status_code == 413
+    assert "trop gros" in r.get_json()["problems"][0] and "1 Mo" in r.get_json()["problems"][0]
+
+
+def test_upload_inventory_problems_as_the_cli_says_them(client, sid, tmp_path):
+    bad = tmp_path / "inventaire.csv"
+    bad.write_text("territory_code,value\n59183,abc\n", encoding="utf-8")
+    r = _upload(client, sid, "inventory", bad)
+    assert r.status_code == 400
+    msg = r.get_json()["problems"][0]
+    assert "inventaire.csv" in msg and "abc" in msg
+
+
+# ------------------------------------------------------------------ scenario
+def _reforestation(year=2030, to="forest_broadleaf"):
+    # 500 m × 400 m = 20 ha inside Bergues, sent in EPSG:4326 as the page does
+    poly = gpd.GeoSeries([box(X - 250, Y - 200, X + 250, Y + 200)], crs=2154).to_crs(4326)
+    return {"name": "transition", "label": "Boisement", "start_year": 2025, "horizon": 2050,
+            "actions": {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "geometry": mapping(poly.iloc[0]),
+                 "properties": {"type": "convert", "year": year, "to": to}}]}}
+
+
+def test_scenario_saved_as_toml_and_geojson_read_by_scenario_config(client, app, sid):
+    r = client.put(f"/api/sessions/{sid}/scenario", json=_reforestation())
+    assert r.status_code == 200, r.get_json()
+    assert 'to = "forest_broadleaf"' in r.get_json()["toml"]
+    folder = app.extensions["espass_sessions"].workdir / sid / "scenario"
+    cfg = load_scenario_config(folder / "scenario.toml", in_bilan=True)
+    assert (cfg.start_year, cfg.horizon) == (2025, 2050)
+    [sc] = cfg.scenarios
+    assert sc.name == "transition" and sc.label == "Boisement"
+    [a] = sc.actions
+    assert (a.type, a.year, a.params["to"]) == ("convert", 2030, "forest_broadleaf")
+    g = read_vector(a.params["geometry"], "géométrie")
+    # back in Lambert-93: the 20 ha drawn (to 0.1 %, the EPSG:4326 round trip)
+    assert g.area.sum() / 1e4 == pytest.approx(20.0, rel=1e-3)
+    back = client.get(f"/api/sessions/{sid}/scenario").get_json()
+    assert back["name"] == "transition" and back["start_year"] == 2025
+    [f] = back["actions"]["features"]
+    assert f["properties"]["type"] == "convert" and f["properties"]["to"] == "forest_broadleaf"
+    assert f["geometry"]["type"] == "Polygon"
+    assert client.get(f"/api/sessions/{sid}/files").get_json()["files"]["scenario"] == \
+        "scenario/scenario.toml"
+
+
+def test_scenario_problems_listed_at_once(client, sid):
+    r = client.put(f"/api/sessions/{sid}/scenario",
+                   json=_reforestation(year=1800, to="licorne"))
+    assert r.status_code == 400
+    problems = r.get_json()["problems"]
+    assert len(problems) == 2, problems
+    assert any("licorne" in p for p in problems) and any("1800" in p for p in problems)
+    assert client.get(f"/api/sessions/{sid}/scenario").status_code == 404  # nothing kept
+
+
+def test_scenario_hedge_line_length_measured(client, app, sid):
+    # a 3 km line in Lambert-93 → length_km = 3
+    line = gpd.GeoSeries([LineString([(X - 1500, Y), (X + 1500, Y)])], crs=2154).to_crs(4326)
+    body = {"name": "haies", "start_year": 2025, "horizon": 2050,
+            "actions": {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "geometry": mapping(line.iloc[0]),
+                 "properties": {"type": "hedge", "year": 2027}}]}}
+    r = client.put(f"/api/sessions/{sid}/scenario", json=body)
+    assert r.status_code == 200, r.get_json()
+    folder = app.extensions["espass_sessions"].workdir / sid / "scenario"
+    [a] = load_scenario_config(folder / "scenario.toml", in_bilan=True).scenarios[0].actions
+    assert a.type == "hedges" and a.params["length_km"] == pytest.approx(3.0, abs=1e-3)
+    [f] = client.get(f"/api/sessions/{sid}/scenario").get_json()["actions"]["features"]
+    assert f["properties"]["type"] == "hedge" and f["geometry"]["type"] == "LineString"
+
+
+def test_scenario_zip_upload_refuses_paths_outside(client, sid, tmp_path):
+    z = tmp_path / "scenario.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("s.toml", "start_year = 2025\n")
+        zf.writestr("../../evil.geojson", "{}")
+    r = _upload(client, sid, "scenario", z)
+    assert r.status_code == 400 and "chemin" in r.get_json()["problems"][0]
+    assert not (tmp_path / "evil.geojson").exists()
+
+
+# ------------------------------------------------------------------ run
+def _bergues_bierne(path: Path) -> Path:
+    g = data.commune_geometries()
+    g = g[g["code"].isin(["59067", "59082"])][["code", "nom", "geometry"]]
+    g.rename(columns={"code": "INSEE_COM", "nom": "NOM"}).to_crs(4326).to_file(path)
+    return path
+
+
+@pytest.mark.slow
+def test_full_run_equals_the_cli_bilan(client, app, sid, tmp_path):
+    assert _upload(client, sid, "territory", _bergues_bierne(tmp_path / "bb.geojson")
+                   ).status_code == 200
+    assert client.put(f"/api/sessions/{sid}/scenario", json=_reforestation()).status_code == 200
+    r = client.post(f"/api/sessions/{sid}/run",
+                    json={"territory": "upload", "use_demo_data": True, "scenario": True})
+    assert r.status_code == 202, r.get_json()
+    st = _wait(client, sid)
+    assert st["state"] == "done", st
+    assert st["progress"] == 1.0 and st["step"] == "Terminé"
+    assert "empreinte" in st["summary"]
+    assert not any(line.startswith("ESPASS_GEO_PROGRESS") for line in st["log"])
+    assert st["files"][0] == "index.html" and "bilan.csv" in st["files"]
+    session = app.extensions["espass_sessions"].workdir / sid
+    # the same bilan.toml through the command line, in-process
+    direct = tmp_path / "direct"
+    res = CliRunner().invoke(main, ["bilan", "--config", str(session / "bilan.toml"),
+                                    "--out", str(direct), "--quiet"])
+    assert res.exit_code == 0, res.output
+    app_t = pd.read_csv(session / "resultat" / "bilan.csv", dtype={"zone_id": str})
+    cli_t = pd.read_csv(direct / "bilan.csv", dtype={"zone_id": str})
+    sc_app = app_t[app_t["theme"] == "scenario"].set_index(["zone_id", "category", "item"])
+    sc_cli = cli_t[cli_t["theme"] == "scenario"].set_index(["zone_id", "category", "item"])
+    assert len(sc_app) > 0 and sc_app.index.equals(sc_cli.index)
+    pd.testing.assert_series_equal(sc_app["value"], sc_cli["value"], rtol=1e-9)
+    # the reforestation stores more than the baseline: the convert lever is positive
+    conv = sc_app.loc[("TOTAL", "convert", "transition"), "value"]
+    assert conv > 0
+    # the stocks too (whole table, same numbers)
+    assert app_t["value"].sum() == pytest.approx(cli_t["value"].sum(), rel=1e-12)
+    # served from the result folder only
+    assert _status(client, f"/sessions/{sid}/resultat/index.html") == 200
+    assert client.get(f"/sessions/{sid}/resultat/../bilan.toml").status_code == 404
+    assert client.get(f"/sessions/{sid}/resultat/%2E%2E/bilan.toml").status_code == 404
+    assert client.get(f"/sessions/{sid}/resultat/.espass_geo_manifest.json").status_code == 404
+    z = client.get(f"/api/sessions/{sid}/export.zip")
+    assert z.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
+    assert "resultat/index.html" in names and "resultat/bilan.csv" in names
+    assert not any("/." in n for n in names)
+
+
+def test_run_refused_without_territory(client, sid):
+    r = client.post(f"/api/sessions/{sid}/run", json={"territory": "upload"})
+    assert r.status_code == 400 and "territoire" in r.get_json()["problems"][0]
+    r = client.post(f"/api/sessions/{sid}/run", json={"territory": "/etc/passwd.gpkg"})
+    assert r.status_code == 400
+
+
+def test_cancel_kills_the_run_and_leaves_no_result(client, app, sid):
+    r = client.post(f"/api/sessions/{sid}/run",
+                    json={"territory": "epci:245900428", "use_demo_data": True})
+    assert r.status_code == 202, r.get_json()
+    proc = app.extensions["espass_sessions"].get(sid).run.proc
+    again = client.post(f"/api/sessions/{sid}/run", json={"territory": "epci:245900428"})
+    assert again.status_code == 409
+    r = client.delete(f"/api/sessions/{sid}/run")
+    assert r.status_code == 200
+    st = client.get(f"/api/sessions/{sid}/run").get_json()
+    assert st["state"] == "cancelled"
+    assert proc.returncode is not None and proc.returncode != 0  # killed
+    session = app.extensions["espass_sessions"].workdir / sid
+    assert not (session / "resultat").exists()
+    assert not [p.name for p in session.iterdir() if p.name.startswith(".espass_geo")]
+    assert client.get(f"/api/sessions/{sid}/export.zip").status_code == 404
+
+
+# ------------------------------------------------------------------ network safety
+def test_foreign_host_and_remote_clients_refused(tmp_path):
+    client = create_app(tmp_path / "work").test_client()
+    assert _status(client, "/") == 200
+    assert _status(client, "/", headers={"Host": "127.0.0.1:8765"}) == 200
+    assert _status(client, "/", headers={"Host": "[::1]:8765"}) == 200
+    r = client.get("/api/territories?q=nord", headers={"Host": "evil.example:8765"})
+    assert r.status_code == 403 and "refusé" in r.get_json()["problems"][0]
+    r = client.post("/api/sessions", environ_base={"REMOTE_ADDR": "192.168.1.20"})
+    assert r.status_code == 403 and "connexions" in r.get_json()["problems"][0]
+    opened = create_app(tmp_path / "work2", allow_remote=True).test_client()
+    assert _status(opened, "/", environ_base={"REMOTE_ADDR": "192.168.1.20"},
+                   headers={"Host": "machine.local"}) == 200
+
+
+def test_static_leaflet_and_no_escape(client):
+    assert _status(client, "/static/leaflet/leaflet.js") == 200
+    assert client.get("/static/leaflet/../../../cli.py").status_code == 404
+    assert client.get("/static/../server.py").status_code == 404
+
+
+def test_cli_app_refuses_a_network_host_without_allow_remote():
+    res = CliRunner().invoke(main, ["app", "--host", "0.0.0.0", "--no-browser"])
+    assert res.exit_code == 2 and "--allow-remote" in res.output
+    assert "--no-browser" in CliRunner().invoke(main, ["app", "--help"]).output
+
+
+def test_json_problem_of_unknown_route(client):
+    r = client.get("/api/nothing")
+    assert r.status_code == 404 and r.get_json()["ok"] is False
+    assert json.dumps(r.get_json(), ensure_ascii=False).count("introuvable") == 1
