@@ -399,6 +399,7 @@ def aldo(territory, gwp_n2o, out_dir, overwrite):
 def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
     """Application web locale : choisir le territoire, déposer les fichiers, dessiner le
     scénario, lancer le bilan et le publier, dans le navigateur."""
+    import signal
     import threading
     import webbrowser
 
@@ -426,6 +427,11 @@ def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
                "Ctrl+C pour l'arrêter.")
     if not no_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+
+    def _stop(signum, frame):  # noqa: ARG001 - SIGTERM: stop as Ctrl+C does (runs killed)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
