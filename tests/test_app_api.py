@@ -382,3 +382,31 @@ def test_json_problem_of_unknown_route(client):
     r = client.get("/api/nothing")
     assert r.status_code == 404 and r.get_json()["ok"] is False
     assert json.dumps(r.get_json(), ensure_ascii=False).count("introuvable") == 1
+
+
+def test_progress_lines_only_when_asked(monkeypatch, capsys):
+    from espass_geo.runs.bilan import BILAN_STEPS, PROGRESS_PREFIX, report_progress
+
+    monkeypatch.delenv("ESPASS_GEO_PROGRESS", raising=False)
+    report_progress("Calcul des flux", 1)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("ESPASS_GEO_PROGRESS", "json")
+    report_progress("Calcul des flux", 1)
+    line = capsys.readouterr().err
+    assert line.startswith(PROGRESS_PREFIX) and line.endswith("\n")
+    assert json.loads(line[len(PROGRESS_PREFIX):]) == {"step": "Calcul des flux", "done": 1,
+                                                       "total": BILAN_STEPS}
+
+
+def test_scenario_toml_upload_lists_every_problem(client, sid, tmp_path):
+    toml = tmp_path / "mon scénario.toml"
+    toml.write_text('start_year = 2025\nhorizon = 2050\n\n[[scenario]]\nname = "s"\n\n'
+                    '[[scenario.action]]\ntype = "convert"\nto = "licorne"\n'
+                    'geometry = "absent.geojson"\nyear = 2030\n', encoding="utf-8")
+    r = _upload(client, sid, "scenario", toml)
+    assert r.status_code == 400
+    problems = r.get_json()["problems"]
+    # the unknown class and the missing file, each with its line
+    assert len(problems) == 2, problems
+    assert any("licorne" in p for p in problems) and any("absent.geojson" in p for p in problems)
+    assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}
