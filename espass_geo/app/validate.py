@@ -133,8 +133,17 @@ def zones_geojson(zones, *, id_col: str = "zone_id", name_col: str = "zone_name"
     g["code"] = g["code"].astype(str)
     g["name"] = g["name"].astype(str)
     doc = json.loads(g.to_json(drop_id=True, to_wgs84=False))
+    for feat in doc["features"]:  # 1e-6 degree ≈ 0.1 m: enough for the page, half the bytes
+        if feat.get("geometry"):
+            feat["geometry"]["coordinates"] = _rounded(feat["geometry"]["coordinates"])
     doc["bbox"] = [round(float(v), 6) for v in g.total_bounds]
     return doc
+
+
+def _rounded(coords):
+    if isinstance(coords, list | tuple) and coords and isinstance(coords[0], int | float):
+        return [round(float(v), 6) for v in coords]
+    return [_rounded(c) for c in coords]
 
 
 def _landcover(path: Path) -> dict:
