@@ -29,7 +29,8 @@ POSTS = ["alimentation", "biens_consommation", "deplacements", "residentiel", "s
          "travaux"]
 POLLUTANTS = ["NOx", "PM10", "PM2.5", "COVNM", "SO2", "NH3"]
 ESTIMATE = ("Inventaire de démonstration : ESTIMATION (totaux Hauts-de-France répartis par des "
-            "indicateurs), pas un inventaire réel.")
+            "indicateurs ; grands sites industriels placés dans leur commune), pas un "
+            "inventaire réel.")
 LAYERS = [
     "Empreinte GES par habitant — total (tCO₂e/hab/an)",
     "Empreinte GES par habitant — Alimentation",
