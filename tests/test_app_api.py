@@ -150,7 +150,7 @@ def test_upload_invalid_territories_give_french_problems(client, sid, tmp_path):
     points = tmp_path / "points.geojson"
     gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[Point(X, Y)], crs=2154).to_file(points)
     broken = tmp_path / "casse.gpkg"
-    broken.write_bytes(b"ceci n'est pas un GeoPackage")
+    broken.write_bytes(bytes(range(256)) * 4)  # binary, not a GeoPackage
     expected = {no_crs: "sans système de coordonnées", points: "pas des polygones",
                 broken: "illisible"}
     for path, words in expected.items():
@@ -410,3 +410,32 @@ def test_scenario_toml_upload_lists_every_problem(client, sid, tmp_path):
     assert len(problems) == 2, problems
     assert any("licorne" in p for p in problems) and any("absent.geojson" in p for p in problems)
     assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}
+
+
+def test_text_disguised_as_a_raster_is_never_opened(client, sid, tmp_path):
+    # a GDAL VRT (XML) named .tif would make GDAL read the file it points to
+    vrt = tmp_path / "piege.tif"
+    vrt.write_text('<VRTDataset rasterXSize="1" rasterYSize="1"><VRTRasterBand band="1">'
+                   '<SimpleSource><SourceFilename>/etc/passwd</SourceFilename></SimpleSource>'
+                   '</VRTRasterBand></VRTDataset>', encoding="utf-8")
+    r = _upload(client, sid, "landcover", vrt)
+    assert r.status_code == 400 and "texte" in r.get_json()["problems"][0]
+    z = tmp_path / "zones.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("zones.vrt", "<OGRVRTDataSource/>")
+    r = _upload(client, sid, "territory", z)
+    assert r.status_code == 400 and "shapefile zippé" in r.get_json()["problems"][0]
+    assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}
+
+
+def test_zipped_shapefile_territory(client, sid, tmp_path):
+    shp = _two_boxes(tmp_path / "zones.shp")
+    z = tmp_path / "zones.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for part in tmp_path.glob("zones.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    assert shp.exists()
+    r = _upload(client, sid, "territory", z)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["summary"].startswith("2 zone(s), 200")  # 2 × 100 ha

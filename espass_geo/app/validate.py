@@ -75,6 +75,56 @@ def _problems(exc: EspassGeoError) -> list[str]:
     return [str(exc)]
 
 
+#: the first bytes of each accepted binary format: GDAL recognises a format by its content,
+#: so a file named .tif holding a VRT (XML that can point at other local files or URLs) would
+#: be opened as such; only the format its suffix says is let through
+_MAGIC = {".tif": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+          ".tiff": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+          ".gpkg": (b"SQLite format 3\x00",), ".zip": (b"PK\x03\x04",), ".fgb": (b"fgb\x03",)}
+#: what a zipped shapefile may hold (no VRT, no other GDAL format)
+_SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml",
+                    ".qmd", ".txt", ".pdf", ".html"}
+
+
+def check_content(kind: str, path: Path, shown: str) -> None:
+    """Refuse a file whose content is not the format its suffix names (see :data:`_MAGIC`);
+    a zip (territory, land cover, parcels) must hold a shapefile and nothing GDAL would open
+    otherwise. Raises :class:`UploadRejected`."""
+    import zipfile
+
+    label = KINDS[kind][0]
+    suffix = _suffix(path.name)
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if not head:
+        raise UploadRejected([f"fichier de {label} « {shown} » vide (0 octet) : envoi "
+                              "interrompu ? déposez-le à nouveau"])
+    magic = _MAGIC.get(suffix)
+    # a text (XML: VRT, WMS…) under a binary suffix is refused here; other bytes go to the
+    # reader, which says « illisible » as the command line does
+    if magic and not head.startswith(magic) and b"\x00" not in head:
+        raise UploadRejected([f"fichier de {label} « {shown} » : son contenu est du texte, pas "
+                              f"un fichier {suffix} ; donnez le fichier tel qu'exporté par votre "
+                              "SIG"])
+    if suffix in (".geojson", ".json") and not head.lstrip(b"\xef\xbb\xbf \t\r\n"
+                                                          ).startswith(b"{"):
+        raise UploadRejected([f"fichier de {label} « {shown} » : ce n'est pas du GeoJSON "
+                              "(un objet JSON est attendu)"])
+    if suffix == ".zip" and kind != "scenario":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UploadRejected([f"archive de {label} « {shown} » illisible ({exc}) : donnez "
+                                  "un .zip valide"]) from exc
+        other = [n for n in names if _suffix(n) not in _SHAPEFILE_PARTS]
+        if other or not any(_suffix(n) == ".shp" for n in names):
+            raise UploadRejected([f"archive de {label} « {shown} » : un shapefile zippé est "
+                                  "attendu (.shp, .shx, .dbf, .prj)"
+                                  + (f" ; fichiers refusés : {', '.join(o[:60] for o in other[:5])}"
+                                     if other else "")])
+
+
 def validate_upload(kind: str, path: Path, *, display_name: str | None = None) -> dict:
     """Read ``path`` (a file of ``kind``) with the package's reader for it.
 
@@ -83,6 +133,7 @@ def validate_upload(kind: str, path: Path, *, display_name: str | None = None) -
     ``display_name`` replaces the stored path in the messages (the user's own file name).
     """
     path = Path(path)
+    check_content(kind, path, display_name or path.name)
     with _LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EspassGeoWarning)
         try:
