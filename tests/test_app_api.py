@@ -439,3 +439,28 @@ def test_zipped_shapefile_territory(client, sid, tmp_path):
     r = _upload(client, sid, "territory", z)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["summary"].startswith("2 zone(s), 200")  # 2 × 100 ha
+
+
+def test_uploaded_scenario_reads_only_its_own_folder(client, app, sid, tmp_path):
+    # a geometry outside the scenario's folder (here the file of another session) is refused
+    other = client.post("/api/sessions").get_json()["session"]
+    assert _upload(client, other, "territory", _two_boxes(tmp_path / "z.geojson")
+                   ).status_code == 200
+    secret = app.extensions["espass_sessions"].workdir / other / "fichiers" / "territory-z.geojson"
+    toml = tmp_path / "s.toml"
+    toml.write_text(f'start_year = 2025\nhorizon = 2050\n\n[[scenario]]\nname = "s"\n\n'
+                    f'[[scenario.action]]\ntype = "convert"\nto = "forest_broadleaf"\n'
+                    f'geometry = "{secret.as_posix()}"\nyear = 2030\n', encoding="utf-8")
+    r = _upload(client, sid, "scenario", toml)
+    assert r.status_code == 400 and "hors du dossier" in r.get_json()["problems"][0]
+    # the same action with its GeoJSON beside it, in a zip: accepted
+    z = tmp_path / "scenario.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("mon_scenario/s.toml", toml.read_text(encoding="utf-8").replace(
+            secret.as_posix(), "boisement.geojson"))
+        zf.write(secret, "mon_scenario/boisement.geojson")
+    r = _upload(client, sid, "scenario", z)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["summary"] == "1 scénario(s), 1 action(s), 2025–2050"
+    [f] = client.get(f"/api/sessions/{sid}/scenario").get_json()["actions"]["features"]
+    assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")

@@ -507,6 +507,15 @@ def _scenario_folder(upload: Path, dest: Path, shown: str) -> Path:
             raise UploadRejected([f"archive de scénario « {shown} » : chemin(s) refusé(s) "
                                   f"{', '.join(b[:80] for b in bad[:5])} (absolu, « .. » ou lien) "
                                   "; archivez le dossier du scénario tel quel"])
+        allowed = {".toml", ".geojson", ".json", ".gpkg", ".fgb", ".csv", ".md", ".txt",
+                   ".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".xml"}
+        other = [i.filename for i in infos
+                 if Path(i.filename).suffix.lower() not in allowed]
+        if other:
+            raise UploadRejected([f"archive de scénario « {shown} » : fichier(s) refusé(s) "
+                                  f"{', '.join(o[:60] for o in other[:5])} ; une archive de "
+                                  "scénario contient le .toml et ses géométries (GeoJSON, "
+                                  "GeoPackage, shapefile)"])
         tomls = [i for i in infos if i.filename.lower().endswith(".toml")
                  and not i.filename.split("/")[-1].startswith(".")]
         if len(tomls) != 1:

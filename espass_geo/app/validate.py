@@ -250,6 +250,36 @@ def _scenario(path: Path) -> dict:
     from espass_geo.io.scenario_config import load_scenario_config
 
     cfg = load_scenario_config(path, in_bilan=True)
+    # an uploaded scenario reads only its own folder (and the embedded demo data): no path to
+    # another session's files, to the system's files or to a URL (/vsicurl/…)
+    from espass_geo.reference import data
+
+    inside = [path.parent.resolve(), data.data_dir("landcover").resolve()]
+    named = [cfg.landcover, cfg.parcels, cfg.trend_before, cfg.trend_changes,
+             cfg.zan_consumption,
+             *(a.params.get("geometry") for sc in cfg.scenarios for a in sc.actions)]
+    problems = []
+    for value in named:
+        if value is None or str(value) == "demo":
+            continue
+        p = Path(value)
+        try:
+            resolved = p.resolve()
+        except (OSError, RuntimeError):
+            resolved = None
+        if resolved is None or not any(resolved.is_relative_to(d) for d in inside):
+            problems.append(f"{path.name} : le fichier « {str(value)[:120]} » est hors du dossier "
+                            "du scénario : déposez une archive .zip du dossier avec ses "
+                            "géométries (chemins relatifs)")
+        elif resolved.is_relative_to(inside[0]) and resolved.is_file():
+            if _suffix(resolved.name) not in (".geojson", ".json", ".gpkg", ".fgb", ".shp",
+                                              ".csv"):
+                problems.append(f"{path.name} : « {resolved.name} » : une géométrie d'action "
+                                "est un GeoJSON, un GeoPackage, un FlatGeobuf ou un shapefile")
+                continue
+            check_content("scenario", resolved, resolved.name)
+    if problems:
+        raise UploadRejected(problems)
     n = sum(len(s.actions) for s in cfg.scenarios)
     return {"summary": f"{len(cfg.scenarios)} scénario(s), {n} action(s), "
                        f"{cfg.start_year}–{cfg.horizon}"}
