@@ -36,7 +36,7 @@
     seal: {type: "seal", title: "Imperméabilisation / zone d'activités", color: "#b71c1c",
            shape: "polygon"},
     renature: {type: "renature", title: "Renaturation", color: "#6a1b9a", shape: "polygon"},
-    practice: {type: "practice", title: "Pratique agricole (parcelles RPG du secteur)",
+    practice: {type: "practice", title: "Pratique agricole sur les parcelles RPG",
                color: "#f9a825", shape: "polygon"},
     hedge: {type: "hedge", title: "Haies", color: "#1b5e20", shape: "line"}
   };
@@ -386,7 +386,7 @@
   function addAction(key, layer, props) {
     var t = ACTION_TYPES[key];
     if (layer.setStyle) {
-      layer.setStyle({color: t.color, weight: t.shape === "line" ? 4 : 2,
+      layer.setStyle({color: t.color, weight: t.shape === "line" ? 4 : 2, opacity: 0.9,
                       fillColor: t.color, fillOpacity: 0.35});
     }
     var a = {id: state.nextId++, key: key, layer: layer, props: props,
