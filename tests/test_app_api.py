@@ -329,8 +329,10 @@ def test_full_run_equals_the_cli_bilan(client, app, sid, tmp_path):
 def test_run_refused_without_territory(client, sid):
     r = client.post(f"/api/sessions/{sid}/run", json={"territory": "upload"})
     assert r.status_code == 400 and "territoire" in r.get_json()["problems"][0]
-    r = client.post(f"/api/sessions/{sid}/run", json={"territory": "/etc/passwd.gpkg"})
-    assert r.status_code == 400
+    for path in ("/etc/passwd", "/etc/passwd.gpkg", "../fichiers/x.gpkg"):  # never a path
+        r = client.post(f"/api/sessions/{sid}/run", json={"territory": path})
+        assert r.status_code == 400 and "code" in r.get_json()["problems"][0]
+        assert client.get(f"/api/territory?code={path}").status_code == 404
 
 
 def test_cancel_kills_the_run_and_leaves_no_result(client, app, sid):

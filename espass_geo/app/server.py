@@ -156,15 +156,15 @@ def territory_geojson(code: str) -> dict:
     """The communes of a territory code (``epci:``, ``dep:``, INSEE codes, ``cog2026:``) as a
     GeoJSON FeatureCollection in EPSG:4326 with its ``bbox``; :class:`UploadRejected` (404)
     when the code is unknown or no commune of it has a shipped boundary."""
-    from espass_geo.app.validate import zones_geojson
+    from espass_geo.app.validate import code_problem, zones_geojson
     from espass_geo.errors import EspassGeoError
     from espass_geo.reference import data
-    from espass_geo.territory.resolve import check_territory_spec, territory_key
+    from espass_geo.territory.resolve import territory_key
 
     code = (code or "").strip()
-    problem = check_territory_spec(code) if code else "territoire vide"
-    if problem or Path(code).suffix:
-        raise UploadRejected([problem or f"territoire « {code[:80]} » : donnez un code"])
+    problem = code_problem(code)  # codes only, never a path
+    if problem:
+        raise UploadRejected([problem])
     try:
         kind, codes = territory_key(code)
     except EspassGeoError as exc:

@@ -30,7 +30,13 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from espass_geo.app.validate import KINDS, UploadRejected, safe_name, validate_upload
+from espass_geo.app.validate import (
+    KINDS,
+    UploadRejected,
+    code_problem,
+    safe_name,
+    validate_upload,
+)
 
 SESSION_RE = re.compile(r"^s-[0-9a-f]{32}$")
 RESULT_DIR = "resultat"
@@ -556,8 +562,6 @@ def bilan_config(session: Session, options: dict) -> Path:
         default_config,
         load_bilan_config,
     )
-    from espass_geo.territory.resolve import check_territory_spec
-
     if not isinstance(options, dict):
         raise UploadRejected(["calcul : un objet JSON est attendu"])
     files = {k: session.file_path(k) for k in KINDS}
@@ -572,9 +576,9 @@ def bilan_config(session: Session, options: dict) -> Path:
                               "déposez un fichier de territoire"])
     else:
         spec = spec.strip()
-        problem = check_territory_spec(spec)
-        if problem or Path(spec).suffix:  # codes only: never a path on the server
-            raise UploadRejected([problem or f"territoire « {spec[:80]} » : donnez un code"])
+        problem = code_problem(spec)  # codes only: never a path on the server
+        if problem:
+            raise UploadRejected([problem])
     use_demo = options.get("use_demo_data", True) is not False
     try:
         if use_demo:

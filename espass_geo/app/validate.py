@@ -69,6 +69,22 @@ def safe_name(kind: str, filename: str | None) -> str:
     return f"{kind}-{clean}{suffix}"
 
 
+_CODE_SPEC_RE = re.compile(r"^(cog20(18|26):)?(dep:|epci:)?[0-9A-Za-z]+(,[0-9A-Za-z]+)*$",
+                           re.IGNORECASE)
+
+
+def code_problem(spec: str) -> str | None:
+    """French problem of a territory given by code in the page (``59183``, ``epci:SIREN``,
+    ``dep:59``, ``cog2026:…``), or None. Never a path: a file must be uploaded."""
+    from espass_geo.territory.resolve import check_territory_spec
+
+    spec = (spec or "").strip()
+    if not _CODE_SPEC_RE.match(spec.replace(" ", "")):
+        return (f"territoire « {spec[:80]} » : donnez un code de commune (59183), d'EPCI "
+                "(epci:245900428) ou de département (dep:59), ou déposez un fichier")
+    return check_territory_spec(spec)
+
+
 def _problems(exc: EspassGeoError) -> list[str]:
     if isinstance(exc, ValidationError) and exc.problems:
         return [str(p) for p in exc.problems]
