@@ -94,7 +94,7 @@ def server(tmp_path_factory, chromium):
 def browser_page(chromium, sync_api, server):
     """A fresh page on the app, with the records of what must never happen."""
     base, _ = server
-    seen = {"dialogs": [], "outside": [], "errors": []}
+    seen = {"dialogs": [], "outside": [], "errors": [], "responses": []}
 
     def route(r):
         if r.request.url.startswith(base + "/"):
@@ -120,6 +120,7 @@ def browser_page(chromium, sync_api, server):
             page.on("console", on_console)
             page.on("pageerror", lambda exc: seen["errors"].append(f"pageerror: {exc}"))
             page.on("dialog", on_dialog)
+            page.on("response", lambda r: seen["responses"].append((r.url, r.status)))
             page.goto(base + "/", wait_until="load")
             sync_api.expect(page.locator("body")).to_have_attribute(
                 "data-session", re.compile(r"^s-[0-9a-f]+$"))
@@ -319,7 +320,35 @@ def test_hostile_files(browser_page, sync_api, tmp_path):
     expect(page.locator("#territory-results li")).to_have_count(1, timeout=15_000)
     assert page.locator("#territory-results img").count() == 0
 
+    # Leaflet.draw's toolbar sprites (edit / delete buttons) come from the package, offline
+    sprites = [(u, st) for u, st in seen["responses"] if "/static/leaflet-draw/images/" in u]
+    assert sprites and all(st == 200 for _, st in sprites), sprites
+
     page.wait_for_timeout(300)  # an onerror handler would have fired by now
     assert seen["dialogs"] == []
     assert seen["outside"] == []
     assert seen["errors"] == []
+
+
+# ------------------------------------------------------------------ cancel
+@pytest.mark.slow
+def test_cancel_run(browser_page, sync_api):
+    """A run started on a commune and cancelled at once: state « annulé », no result shown."""
+    page, seen = browser_page
+    expect = sync_api.expect
+    page.fill("#territory-search", "59067")
+    item = page.locator("#territory-results li[data-code='59067']")
+    expect(item).to_be_visible(timeout=15_000)
+    item.click()
+    expect(page.locator("#territory-chosen")).to_contain_text("Territoire choisi", timeout=15_000)
+    page.click("#run")
+    expect(page.locator("#run-state")).to_have_attribute("data-state", "running")
+    expect(page.locator("#cancel")).to_be_enabled()
+    page.click("#cancel")
+    expect(page.locator("#run-state")).to_have_attribute("data-state", "cancelled",
+                                                         timeout=30_000)
+    expect(page.locator("#run-state")).to_have_text("annulé")
+    expect(page.locator("#result-links a")).to_have_count(0)
+    expect(page.locator("#result-frame")).to_be_hidden()
+    expect(page.locator("#run")).to_be_enabled()
+    assert seen["dialogs"] == [] and seen["outside"] == [] and seen["errors"] == []

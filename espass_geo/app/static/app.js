@@ -181,6 +181,26 @@
     d.handlers.polyline.error = "<strong>Erreur :</strong> les côtés ne peuvent pas se croiser.";
   }
 
+  // edit / delete toolbar of the drawn actions (Leaflet.draw's sprites, served offline)
+  if (L.drawLocal) {
+    var e = L.drawLocal.edit;
+    e.toolbar.actions.save = {title: "Enregistrer les modifications", text: "Valider"};
+    e.toolbar.actions.cancel = {title: "Annuler les modifications", text: "Annuler"};
+    e.toolbar.actions.clearAll = {title: "Supprimer toutes les actions", text: "Tout supprimer"};
+    e.toolbar.buttons = {
+      edit: "Modifier les géométries des actions", editDisabled: "Aucune action à modifier",
+      remove: "Supprimer des actions", removeDisabled: "Aucune action à supprimer"
+    };
+    e.handlers.edit.tooltip = {
+      text: "Déplacez les sommets pour modifier l'action.",
+      subtext: "Annuler pour revenir à la géométrie d'avant."
+    };
+    e.handlers.remove.tooltip = {text: "Cliquez sur une action pour la supprimer."};
+  }
+  map.addControl(new L.Control.Draw({
+    position: "topleft", draw: false, edit: {featureGroup: actionLayer}
+  }));
+
   function tooltipNode(text) { return el("span", null, text); }
 
   function showTerritory(geojson, label) {
@@ -345,23 +365,34 @@
   }
 
   function lineLengthKm(layer) {
-    var pts = layer.getLatLngs();
-    if (pts.length && Array.isArray(pts[0])) { pts = pts[0]; }
+    var parts = layer.getLatLngs();
+    if (!parts.length || !Array.isArray(parts[0])) { parts = [parts]; }
     var m = 0;
-    for (var i = 1; i < pts.length; i++) { m += pts[i - 1].distanceTo(pts[i]); }
+    parts.forEach(function (pts) {
+      for (var i = 1; i < pts.length; i++) { m += pts[i - 1].distanceTo(pts[i]); }
+    });
     return Math.round(m / 10) / 100;   // km, 2 decimals
   }
 
-  function polygonAreaHa(layer) {
-    // spherical excess approximation (good enough for a label; the server computes in L93)
-    var ring = layer.getLatLngs()[0] || [];
-    var R = 6378137, area = 0;
+  function ringAreaM2(ring) {
+    // spherical approximation (good enough for a label; the server computes in Lambert-93)
+    var R = 6378137, area = 0, rad = Math.PI / 180;
     for (var i = 0; i < ring.length; i++) {
       var p1 = ring[i], p2 = ring[(i + 1) % ring.length];
-      area += (p2.lng - p1.lng) * Math.PI / 180 *
-        (2 + Math.sin(p1.lat * Math.PI / 180) + Math.sin(p2.lat * Math.PI / 180));
+      area += (p2[0] - p1[0]) * rad * (2 + Math.sin(p1[1] * rad) + Math.sin(p2[1] * rad));
     }
-    return Math.abs(area * R * R / 2) / 10000;
+    return Math.abs(area * R * R / 2);
+  }
+
+  function polygonAreaHa(layer) {
+    var g = layer.toGeoJSON().geometry || {};
+    var polys = g.type === "Polygon" ? [g.coordinates]
+      : (g.type === "MultiPolygon" ? g.coordinates : []);
+    var m2 = 0;
+    polys.forEach(function (rings) {
+      rings.forEach(function (ring, i) { m2 += (i === 0 ? 1 : -1) * ringAreaM2(ring); });
+    });
+    return m2 / 10000;
   }
 
   function defaultProps(key) {
@@ -385,15 +416,17 @@
 
   function addAction(key, layer, props) {
     var t = ACTION_TYPES[key];
-    if (layer.setStyle) {
+    if (layer && layer.setStyle) {
       layer.setStyle({color: t.color, weight: t.shape === "line" ? 4 : 2, opacity: 0.9,
                       fillColor: t.color, fillOpacity: 0.35});
     }
     var a = {id: state.nextId++, key: key, layer: layer, props: props,
              lengthEdited: key === "hedge" && Boolean(props.length_km)};
-    if (key === "hedge" && !props.length_km) { props.length_km = lineLengthKm(layer); }
-    layer.bindTooltip(tooltipNode(t.title + " n° " + a.id), {sticky: true});
-    actionLayer.addLayer(layer);
+    if (layer) {   // an action without geometry (practice on crop groups, hedges by length)
+      if (key === "hedge" && !props.length_km) { props.length_km = lineLengthKm(layer); }
+      layer.bindTooltip(tooltipNode(t.title + " n° " + a.id), {sticky: true});
+      actionLayer.addLayer(layer);
+    }
     state.actions.push(a);
     state.scenarioSaved = false;
     renderActions();
@@ -401,7 +434,7 @@
   }
 
   function removeAction(a) {
-    actionLayer.removeLayer(a.layer);
+    if (a.layer) { actionLayer.removeLayer(a.layer); }
     state.actions = state.actions.filter(function (x) { return x !== a; });
     state.scenarioSaved = false;
     renderActions();
@@ -433,8 +466,9 @@
       var sw = el("span", {"class": "swatch"});
       sw.style.background = t.color;
       head.appendChild(sw);
-      var size = t.shape === "line" ? fmtNumber(lineLengthKm(a.layer), 2) + " km"
-        : fmtNumber(polygonAreaHa(a.layer), 1) + " ha";
+      var size = !a.layer ? "sans géométrie sur la carte"
+        : (t.shape === "line" ? fmtNumber(lineLengthKm(a.layer), 2) + " km"
+          : fmtNumber(polygonAreaHa(a.layer), 1) + " ha");
       head.appendChild(el("strong", null, t.title + " n° " + a.id));
       head.appendChild(el("span", {"class": "muted"}, " — " + size));
       var rm = el("button", {type: "button", "class": "remove",
@@ -446,7 +480,7 @@
       zoom.addEventListener("click", function () {
         map.fitBounds(a.layer.getBounds(), {maxZoom: 15});
       });
-      head.appendChild(zoom);
+      if (a.layer) { head.appendChild(zoom); }
       li.appendChild(head);
 
       var form = el("div", {"class": "action-form"});
@@ -508,6 +542,21 @@
     var key = state.pendingKind || "reforest";
     addAction(key, ev.layer, defaultProps(key));
   });
+  map.on(L.Draw.Event.EDITED, function () {
+    state.actions.forEach(function (a) {
+      if (a.key === "hedge" && a.layer && !a.lengthEdited) {
+        a.props.length_km = lineLengthKm(a.layer);
+      }
+    });
+    state.scenarioSaved = false;
+    renderActions();   // areas and lengths again
+  });
+  map.on(L.Draw.Event.DELETED, function (ev) {
+    var gone = ev.layers.getLayers();
+    state.actions = state.actions.filter(function (a) { return gone.indexOf(a.layer) < 0; });
+    state.scenarioSaved = false;
+    renderActions();
+  });
   map.on(L.Draw.Event.DRAWSTOP, function () {
     state.pendingKind = null;
     document.querySelectorAll(".draw-buttons button").forEach(function (b) {
@@ -527,7 +576,7 @@
 
   function scenarioBody() {
     var features = state.actions.map(function (a) {
-      var f = a.layer.toGeoJSON();
+      var f = a.layer ? a.layer.toGeoJSON() : {type: "Feature", geometry: null};
       var props = {};
       Object.keys(a.props).forEach(function (k) {
         var v = a.props[k];
@@ -536,7 +585,7 @@
         }
       });
       // a drawn hedge's length is measured by the server in Lambert-93 unless typed here
-      if (a.key === "hedge" && !a.lengthEdited) { delete props.length_km; }
+      if (a.key === "hedge" && a.layer && !a.lengthEdited) { delete props.length_km; }
       if (!props.label) { props.label = ACTION_TYPES[a.key].title + " n° " + a.id; }
       f.properties = props;
       return f;
@@ -592,7 +641,11 @@
         var props = Object.assign({}, f.properties || {});
         if (props.type === "hedges") { props.type = "hedge"; }
         var key = keyOfProps(props);
-        if (!f.geometry) { skipped += 1; return; }
+        if (!f.geometry) {   // kept in the list (and saved again), not drawn
+          skipped += 1;
+          addAction(key, null, props);
+          return;
+        }
         L.geoJSON(f).eachLayer(function (layer) { addAction(key, layer, props); });
       });
       state.scenarioSaved = true;
@@ -601,8 +654,9 @@
         map.fitBounds(actionLayer.getBounds(), {padding: [30, 30], maxZoom: 14});
       }
       $("summary-save").textContent = "Scénario rechargé : " +
-        fmtNumber(state.actions.length) + " action(s) sur la carte" +
-        (skipped ? ", " + fmtNumber(skipped) + " sans géométrie (non dessinées)" : "") + ".";
+        fmtNumber(state.actions.length) + " action(s)" +
+        (skipped ? ", dont " + fmtNumber(skipped) + " sans géométrie (gardées, non dessinées)"
+          : "") + ".";
       if (b.toml) {
         $("scenario-toml").textContent = b.toml;
         $("toml-details").hidden = false;
