@@ -399,7 +399,9 @@ def aldo(territory, gwp_n2o, out_dir, overwrite):
 def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
     """Application web locale : choisir le territoire, déposer les fichiers, dessiner le
     scénario, lancer le bilan et le publier, dans le navigateur."""
+    import errno
     import signal
+    import socket
     import threading
     import webbrowser
 
@@ -412,15 +414,31 @@ def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
                    "--allow-remote si c'est voulu (aucun compte ni mot de passe ne la protège).",
                    err=True)
         sys.exit(2)
+    from espass_geo.errors import os_reason
+
     workdir = workdir or Path("espass_geo_app")
     try:
         workdir.mkdir(parents=True, exist_ok=True)
-        app = create_app(workdir, max_upload_mb=max_upload_mb, allow_remote=allow_remote)
-        server = make_server(host, port, app, threaded=True)
-    except (OSError, SystemExit) as exc:
-        click.echo(f"Erreur : impossible d'écouter sur {host}:{port} ({exc}) ; choisissez un "
-                   "autre port (--port 8766) ou fermez l'application déjà lancée.", err=True)
+    except OSError as exc:
+        click.echo(f"Erreur : dossier des sessions « {workdir} » impossible à créer "
+                   f"({os_reason(exc)}) ; donnez-en un autre (--workdir).", err=True)
         sys.exit(2)
+    try:  # the port first, for a French message (werkzeug's is English)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if os.name == "posix":  # as werkzeug: a port in TIME_WAIT is free
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = {errno.EADDRINUSE: "port déjà utilisé",
+                  errno.EADDRNOTAVAIL: "adresse absente de cet ordinateur"}.get(
+            exc.errno) or os_reason(exc)
+        click.echo(f"Erreur : impossible d'écouter sur {host}:{port} ({reason}) ; "
+                   "choisissez un autre port (--port 8766) ou fermez l'application déjà "
+                   "lancée.", err=True)
+        sys.exit(2)
+    app = create_app(workdir, max_upload_mb=max_upload_mb, allow_remote=allow_remote)
+    server = make_server(host, port, app, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{server.server_port}/"
     click.echo(f"espass_geo : application ouverte sur {url} (sessions dans {workdir}) ; "
@@ -433,12 +451,13 @@ def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server.serve_forever()
+        server.serve_forever()  # werkzeug's: returns on Ctrl+C
     except KeyboardInterrupt:
-        click.echo("Application arrêtée.")
+        pass
     finally:
-        app.extensions["espass_sessions"].shutdown()
+        app.extensions["espass_sessions"].shutdown()  # running bilans killed
         server.server_close()
+        click.echo("Application arrêtée.")
 
 
 @main.command("versions")
