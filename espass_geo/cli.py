@@ -438,6 +438,8 @@ def app_cmd(host, port, workdir, no_browser, allow_remote, max_upload_mb):
                    "lancée.", err=True)
         sys.exit(2)
     app = create_app(workdir, max_upload_mb=max_upload_mb, allow_remote=allow_remote)
+    if logging.getLogger().level > logging.INFO:  # one line per request only with -v
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(host, port, app, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{server.server_port}/"
