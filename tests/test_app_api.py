@@ -466,3 +466,23 @@ def test_uploaded_scenario_reads_only_its_own_folder(client, app, sid, tmp_path)
     assert r.get_json()["summary"] == "1 scénario(s), 1 action(s), 2025–2050"
     [f] = client.get(f"/api/sessions/{sid}/scenario").get_json()["actions"]["features"]
     assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+@pytest.mark.slow
+def test_cancel_while_writing_removes_the_partial_folder(client, app, sid):
+    r = client.post(f"/api/sessions/{sid}/run",
+                    json={"territory": "epci:245900428", "use_demo_data": True})
+    assert r.status_code == 202, r.get_json()
+    session = app.extensions["espass_sessions"].workdir / sid
+    partial = []
+    for _ in range(2400):  # until the bilan writes (the 6th of its 9 steps)
+        st = client.get(f"/api/sessions/{sid}/run").get_json()
+        if st["progress"] >= 6 / 9 or st["state"] != "running":
+            break
+        time.sleep(0.05)
+    partial = [p.name for p in session.iterdir() if p.name.startswith(".espass_geo-tmp")]
+    assert partial and st["state"] == "running", st  # its temporary output folder
+    st = client.delete(f"/api/sessions/{sid}/run").get_json()
+    assert st["state"] == "cancelled"
+    assert not (session / "resultat").exists()
+    assert not [p.name for p in session.iterdir() if p.name.startswith(".espass_geo")]
