@@ -342,6 +342,8 @@ def test_cancel_kills_the_run_and_leaves_no_result(client, app, sid):
     proc = app.extensions["espass_sessions"].get(sid).run.proc
     again = client.post(f"/api/sessions/{sid}/run", json={"territory": "epci:245900428"})
     assert again.status_code == 409
+    # the inputs of a running bilan do not change under it
+    assert client.put(f"/api/sessions/{sid}/scenario", json=_reforestation()).status_code == 409
     r = client.delete(f"/api/sessions/{sid}/run")
     assert r.status_code == 200
     st = client.get(f"/api/sessions/{sid}/run").get_json()

@@ -328,6 +328,9 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
     @app.put("/api/sessions/<sid>/scenario")
     def put_scenario(sid: str):
         s = session_or_404(sid)
+        if s.run.state == "running":
+            return _problem(409, "un calcul est en cours : attendez sa fin ou annulez-le avant "
+                                 "de changer le scénario")
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _problem(400, "scénario : un objet JSON est attendu")
