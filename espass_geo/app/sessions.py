@@ -399,7 +399,8 @@ def scenario_files(body: dict, folder: Path) -> str:
     rows = []
     for n, feat in enumerate(feats, start=1):
         where = f"action {n}"
-        props = (feat or {}).get("properties") or {} if isinstance(feat, dict) else {}
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        props = props if isinstance(props, dict) else {}
         typ = _TYPES.get(props.get("type")) if isinstance(props.get("type"), str) else None
         if typ is None:
             problems.append(f"{where} : type « {str(props.get('type'))[:40]} » inconnu (convert, "
@@ -438,8 +439,14 @@ def scenario_files(body: dict, folder: Path) -> str:
     if problems:
         raise UploadRejected(problems)
     doc["scenario"] = [{"name": name, "label": label[:200], "action": rows}]
+    try:
+        body_text = tomli_w.dumps(doc)
+    except (TypeError, ValueError) as exc:  # a null in a list, an object where a value goes
+        raise UploadRejected(["scénario : une valeur vide (null) ou un objet à la place d'un "
+                              "nombre ou d'un texte dans les propriétés d'une action ; "
+                              "corrigez-la"]) from exc
     text = ("# Scénario écrit par espass-geo app (format de « Writing a scenario file » du "
-            "README)\n" + tomli_w.dumps(doc))
+            "README)\n" + body_text)
     (folder / SCENARIO_FILE).write_text(text, encoding="utf-8")
     return text
 
