@@ -402,6 +402,30 @@ def test_progress_lines_only_when_asked(monkeypatch, capsys):
                                                        "total": BILAN_STEPS}
 
 
+def test_progress_of_the_chunked_work(monkeypatch, capsys):
+    import dask
+
+    from espass_geo.runs import bilan
+
+    monkeypatch.setenv("ESPASS_GEO_PROGRESS", "json")
+    try:
+        bilan.report_progress("Calcul des flux", 1)
+        # 4 independent tasks: the first one done is reported (then at most every 0,5 s)
+        dask.compute(*[dask.delayed(abs)(-i) for i in range(4)], scheduler="sync")
+    finally:
+        cb = bilan._CURRENT.pop("callback", None)
+        if cb is not None:
+            cb.unregister()
+        bilan._CURRENT.clear()
+    lines = [json.loads(x[len(bilan.PROGRESS_PREFIX):])
+             for x in capsys.readouterr().err.splitlines()]
+    assert lines[0] == {"step": "Calcul des flux", "done": 1, "total": bilan.BILAN_STEPS}
+    chunked = lines[1]
+    assert chunked["step"] == "Calcul des flux" and chunked["done"] == 1
+    done, total = chunked["chunks"]
+    assert total == 4 and 1 <= done <= 4
+
+
 def test_scenario_toml_upload_lists_every_problem(client, sid, tmp_path):
     toml = tmp_path / "mon scénario.toml"
     toml.write_text('start_year = 2025\nhorizon = 2050\n\n[[scenario]]\nname = "s"\n\n'

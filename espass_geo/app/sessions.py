@@ -217,6 +217,7 @@ class Session:
             self.run.thread.start()
 
     def _follow(self, run: RunState) -> None:
+        from espass_geo.present.fmt import fmt_number
         from espass_geo.runs.bilan import PROGRESS_PREFIX
 
         proc = run.proc
@@ -228,8 +229,13 @@ class Session:
             if line.startswith(PROGRESS_PREFIX):
                 try:
                     p = json.loads(line[len(PROGRESS_PREFIX):])
+                    done, total = float(p["done"]), max(1, int(p["total"]))
                     run.step = str(p["step"])
-                    run.progress = min(1.0, float(p["done"]) / max(1, int(p["total"])))
+                    if p.get("chunks"):  # the blocks of the step's raster work
+                        k, n = (int(v) for v in p["chunks"])
+                        done += min(1.0, k / max(1, n)) * 0.99
+                        run.step += f" — blocs {fmt_number(k)} / {fmt_number(n)}"
+                    run.progress = min(1.0, max(run.progress, done / total))
                 except (ValueError, KeyError, TypeError):
                     pass
                 continue

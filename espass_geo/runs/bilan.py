@@ -69,13 +69,53 @@ PROGRESS_PREFIX = "ESPASS_GEO_PROGRESS "
 BILAN_STEPS = 9
 
 
-def report_progress(step: str, done: int, total: int = BILAN_STEPS) -> None:
-    """One progress line on stderr when ``ESPASS_GEO_PROGRESS=json`` (see :data:`PROGRESS_ENV`)."""
+#: the step being run, for the lines of the chunked work (:func:`_chunk_callback`)
+_CURRENT: dict = {}
+
+
+def report_progress(step: str, done: int, total: int = BILAN_STEPS, *,
+                    chunks: tuple[int, int] | None = None) -> None:
+    """One progress line on stderr when ``ESPASS_GEO_PROGRESS=json`` (see :data:`PROGRESS_ENV`).
+
+    The first call also registers a dask callback (local schedulers) that adds, at most twice
+    a second, a line with ``"chunks": [tasks done, tasks]`` of the raster work of the step."""
     if os.environ.get(PROGRESS_ENV, "").lower() != "json":
         return
-    sys.stderr.write(PROGRESS_PREFIX + json.dumps({"step": step, "done": done, "total": total},
-                                                  ensure_ascii=False) + "\n")
+    if chunks is None:
+        _CURRENT.update(step=step, done=done, total=total)
+        if not _CURRENT.get("callback"):
+            _CURRENT["callback"] = _chunk_callback()
+    line = {"step": step, "done": done, "total": total}
+    if chunks is not None:
+        line["chunks"] = list(chunks)
+    sys.stderr.write(PROGRESS_PREFIX + json.dumps(line, ensure_ascii=False) + "\n")
     sys.stderr.flush()
+
+
+def _chunk_callback():
+    """A dask callback, registered for the process, reporting the tasks done of each
+    ``dask.compute`` (the blocks of the area and change tables) through
+    :func:`report_progress`."""
+    import time
+
+    from dask.callbacks import Callback
+
+    class _Chunks(Callback):
+        last = 0.0
+
+        def _posttask(self, key, result, dsk, state, worker_id):  # noqa: ARG002
+            now = time.monotonic()
+            if now - self.last < 0.5 or not _CURRENT:
+                return
+            self.last = now
+            n_done = len(state["finished"])
+            n_all = n_done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
+            report_progress(_CURRENT["step"], _CURRENT["done"], _CURRENT["total"],
+                            chunks=(n_done, n_all))
+
+    cb = _Chunks()
+    cb.register()
+    return cb
 
 
 def _steps(n: int, quiet: bool):
