@@ -370,6 +370,26 @@ def test_foreign_host_and_remote_clients_refused(tmp_path):
                    headers={"Host": "machine.local"}) == 200
 
 
+def test_cross_site_requests_that_change_something_refused(tmp_path):
+    """A page of another site can POST a form to 127.0.0.1 without a CORS preflight: a request
+    that changes something is refused when the browser says it comes from elsewhere
+    (Sec-Fetch-Site, Origin); the app's own page (same origin) and tools without those headers
+    pass; reading (GET) is not concerned."""
+    client = create_app(tmp_path / "work").test_client()
+    host = {"Host": "127.0.0.1:8765"}
+    evil = client.post("/api/sessions", headers={**host, "Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "autre page" in evil.get_json()["problems"][0]
+    fetch = client.post("/api/sessions", headers={**host, "Sec-Fetch-Site": "cross-site"})
+    assert fetch.status_code == 403
+    other_port = client.post("/api/sessions", headers={**host, "Origin": "http://127.0.0.1:9999"})
+    assert other_port.status_code == 403
+    own = client.post("/api/sessions", headers={**host, "Origin": "http://127.0.0.1:8765",
+                                                "Sec-Fetch-Site": "same-origin"})
+    assert own.status_code in (200, 201) and own.get_json()["session"].startswith("s-")
+    assert client.post("/api/sessions", headers=host).status_code in (200, 201)  # curl, tests
+    assert _status(client, "/", headers={**host, "Sec-Fetch-Site": "cross-site"}) == 200
+
+
 def test_static_leaflet_and_no_escape(client):
     assert _status(client, "/static/leaflet/leaflet.js") == 200
     assert client.get("/static/leaflet/../../../cli.py").status_code == 404

@@ -205,6 +205,23 @@ def _host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def _cross_site(req) -> bool:
+    """True when the browser says the request comes from another origin than the app's
+    (``Sec-Fetch-Site``, else ``Origin``); tools that send neither (curl, tests) pass."""
+    site = req.headers.get("Sec-Fetch-Site", "")
+    if site and site not in ("same-origin", "none"):
+        return True
+    origin = req.headers.get("Origin")
+    if not origin:
+        return False
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(origin)
+    return (parts.scheme not in ("http", "https") or (parts.hostname or "") not in LOCAL_HOSTS
+            or (parts.port or 80) != (int(req.host.rsplit(":", 1)[1])
+                                      if req.host.rsplit(":", 1)[-1].isdigit() else 80))
+
+
 def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = False) -> Flask:
     """The Flask application of ``espass-geo app``: sessions under ``workdir``, requests of
     more than ``max_upload_mb`` Mo refused (413), other hosts refused unless ``allow_remote``."""
@@ -226,6 +243,11 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
         if _host_name(request.host) not in LOCAL_HOSTS:
             return _problem(403, f"nom d'hôte « {request.host[:80]} » refusé : ouvrez "
                                  "l'application par http://127.0.0.1 ou http://localhost")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and _cross_site(request):
+            # a page of another site may POST a form to 127.0.0.1 (no CORS preflight for
+            # multipart): requests that change something must come from the app's own page
+            return _problem(403, "requête refusée : elle vient d'une autre page que celle de "
+                                 "l'application (ouvrez http://127.0.0.1 dans le navigateur)")
         return None
 
     @app.after_request
