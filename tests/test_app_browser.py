@@ -187,6 +187,12 @@ def test_mouse_only_bilan(browser_page, sync_api, server, tmp_path):
     square = box(c.x - HALF_SIDE_M, c.y - HALF_SIDE_M, c.x + HALF_SIDE_M, c.y + HALF_SIDE_M)
     assert bergues.contains(square)
     corners = gpd.GeoSeries([square], crs=2154).to_crs(4326).iloc[0].exterior.coords[:4]
+    # centre the map on the square without animation: under load the fit to the uploaded
+    # territory may still be animating, and clicks computed now would miss the map
+    centre = gpd.GeoSeries([square.centroid], crs=2154).to_crs(4326).iloc[0]
+    page.evaluate("(c) => window.espassApp.map.setView([c[1], c[0]], 15, {animate: false})",
+                  [centre.x, centre.y])
+    page.wait_for_timeout(300)
     page.click("#draw-reforest")
     pixels = page.evaluate(
         "(pts) => pts.map(p => { const q = window.espassApp.map.latLngToContainerPoint("
