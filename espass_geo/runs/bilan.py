@@ -458,30 +458,13 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
         from espass_geo.present.exports_ecosystem import write_bilan_ecosystem_exports
 
         files.update(write_bilan_ecosystem_exports(result, tmp))  # ALDO, Territoires en Trans.
-        report_progress("Écriture des sorties détaillées", 6)
-        write_gpkg_layer(result.zones, tmp / "bilan.gpkg", "zones")
-        if result.stocks is not None and result.stocks.parcels is not None:
-            write_gpkg_layer(result.stocks.parcels, tmp / "bilan.gpkg", "parcelles")
-        if result.scenario is not None and len(result.scenario.actions):
-            write_gpkg_layer(result.scenario.actions, tmp / "bilan.gpkg", "actions_scenario")
-        files["bilan.gpkg"] = tmp / "bilan.gpkg"
-        # the detailed outputs of each module, in sub-folders
-        write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
-        if result.flows is not None:
-            write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
+        report_progress("Carte web", 6)
+        # the ZAN and scenario outputs first: the report embeds their charts
         if result.zan is not None:
             from espass_geo.runs.zan import write_zan_outputs
 
             # PNG only in the sub-folders: the report links the SVG of its own charts
             write_zan_outputs(result.zan, tmp / "zan", params=meta["params"], svg_charts=False)
-        if result.flow_series is not None:
-            from espass_geo.runs.flow_series import write_flow_series_outputs
-
-            write_flow_series_outputs(result.flow_series, tmp / "flux_series",
-                                      params=meta["params"], period_details=False)
-        if result.emissions is not None:
-            write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"],
-                                   svg_charts=False)
         links = [("Rapport", "rapport.html"), ("Données (Excel)", "bilan.xlsx"),
                  ("Données (CSV)", "bilan.csv")]
         actions = hotspots = None
@@ -494,7 +477,6 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
             actions = acts[acts["scenario"] == first] if len(acts) else None
         if result.flows is not None:
             hotspots = result.flows.hotspots  # computed with the flows (compute step)
-        report_progress("Carte web", 7)
         charts = report_charts(t, tmp / "graphiques", title=cfg.title)
         files.update({f"graphiques/{Path(p).name}": p for p in charts.values()})
         sy = synthesis(t)
@@ -525,7 +507,7 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                   notes=result.notes, estimate=bool(t["estimate"].any()),
                   html_path=tmp / "index.html")
         files["index.html"] = tmp / "index.html"
-        report_progress("Rapport (HTML et PDF)", 8)
+        report_progress("Rapport (HTML et PDF)", 7)
         meta["map_href"] = "index.html"
         meta["sources"] = collect_sources(_factor_names())
         meta["intervals"] = dict(result.intervals or {})
@@ -553,11 +535,34 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
                                             if str(p).endswith(".png")},
                       out_path=tmp / "rapport.html")
         files["rapport.html"] = tmp / "rapport.html"
-        from espass_geo.present.report.pdf import write_report_pdf  # headless Chromium, offline
+        # rapport.pdf printed by headless Chromium (another process) while the detailed
+        # outputs are written here; no browser: a French warning, no PDF
+        pdf = _print_report_in_background(tmp / "rapport.html")
+        try:  # the browser is waited for even if a detailed output fails (it writes in tmp)
+            report_progress("Écriture des sorties détaillées", 8)
+            write_gpkg_layer(result.zones, tmp / "bilan.gpkg", "zones")
+            if result.stocks is not None and result.stocks.parcels is not None:
+                write_gpkg_layer(result.stocks.parcels, tmp / "bilan.gpkg", "parcelles")
+            if result.scenario is not None and len(result.scenario.actions):
+                write_gpkg_layer(result.scenario.actions, tmp / "bilan.gpkg", "actions_scenario")
+            files["bilan.gpkg"] = tmp / "bilan.gpkg"
+            # the detailed outputs of each module, in sub-folders
+            write_stock_outputs(result.stocks, tmp / "stocks", params=meta["params"])
+            if result.flows is not None:
+                write_flow_outputs(result.flows, tmp / "flux", params=meta["params"])
+            if result.flow_series is not None:
+                from espass_geo.runs.flow_series import write_flow_series_outputs
 
-        pdf = write_report_pdf(tmp / "rapport.html")  # no browser: a French warning, no PDF
-        if pdf.path is not None:
-            files["rapport.pdf"] = pdf.path
+                write_flow_series_outputs(result.flow_series, tmp / "flux_series",
+                                          params=meta["params"], period_details=False)
+            if result.emissions is not None:
+                write_emission_outputs(result.emissions, tmp / "emissions", params=meta["params"],
+                                       svg_charts=False)
+        finally:
+            pdf.wait()
+        pdf_path = pdf.result()
+        if pdf_path is not None:
+            files["rapport.pdf"] = pdf_path
         # the configuration used, its paths made absolute: the copy runs again from the
         # output folder (a copy of the user's file would carry paths relative to its folder)
         name = cfg.path.name if cfg.path is not None else "bilan.toml"
@@ -567,6 +572,47 @@ def write_bilan_outputs(result: BilanResult, out_dir: str | Path, *,
     result.files = {name: out_dir / Path(p).relative_to(tmp) if str(p).startswith(str(tmp))
                     else out_dir / Path(p).name for name, p in files.items()}
     return result.files
+
+
+class _PdfJob:
+    """:func:`~espass_geo.present.report.pdf.write_report_pdf` run on a thread (the work is
+    Chromium's, in its own process); :meth:`result` waits, re-raises an unexpected error and
+    issues, on the caller's thread, the warning of a PDF not produced (the warnings machinery
+    is not thread-safe, so the thread itself never warns)."""
+
+    def __init__(self, html: Path) -> None:
+        import threading
+
+        self._out: dict = {}
+        self._thread = threading.Thread(target=self._run, args=(html,), daemon=True)
+        self._thread.start()
+
+    def _run(self, html: Path) -> None:
+        from espass_geo.present.report.pdf import write_report_pdf
+
+        try:
+            self._out["pdf"] = write_report_pdf(html, warn=False)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result() on the caller's thread
+            self._out["error"] = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Path | None:
+        from espass_geo.present.report.pdf import _OFF, CHROMIUM_ENV, ReportPdfWarning
+
+        self._thread.join()
+        if "error" in self._out:
+            raise self._out["error"]
+        outcome = self._out["pdf"]
+        off = os.environ.get(CHROMIUM_ENV, "").strip().lower() in _OFF
+        if outcome.path is None and outcome.note and not off:
+            warnings.warn(outcome.note, ReportPdfWarning, stacklevel=3)
+        return outcome.path
+
+
+def _print_report_in_background(html: Path) -> _PdfJob:
+    return _PdfJob(html)
 
 
 def cfg_first_scenario(result: BilanResult) -> str:
