@@ -92,7 +92,7 @@ def _crosswalk(crosswalk: pd.DataFrame | None) -> tuple[pd.DataFrame, str]:
     """``sector, post, share`` allocating the direct emissions to the posts, and its source."""
     if crosswalk is None:
         crosswalk = data.factor_table("sector_post_crosswalk")
-        source = "factors/sector_post_crosswalk.csv"
+        source = "correspondance secteurs PCAET → postes ESPASS livrée avec espass_geo"
     else:
         source = "table de correspondance fournie"
     require(crosswalk, ("sector", "post", "share"), "crosswalk",
