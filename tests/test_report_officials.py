@@ -387,3 +387,20 @@ years = [2012, 2018]
     assert "Avertissement : Le rapport PDF (rapport.pdf) n'a pas été produit" in r.output
     assert (tmp_path / "sans" / "rapport.html").exists()
     assert not (tmp_path / "sans" / "rapport.pdf").exists()
+
+
+def test_removed_amount_sentence_keeps_a_positive_interval():
+    # hand figures: sequestration +30 tCO2e/an (ALDO), its 90 % interval [20, 40] (ALDO sign).
+    # The card shows −30,0 [−40,0 – −20,0] (report convention); the sentence « en retirent
+    # 30,0 » states an amount removed, so its interval is [20,0 – 40,0], never negative
+    # beside a positive amount.
+    from espass_geo.present.report.render import _synthesis
+
+    fig = {"consumption": 100.0, "sequestration": 30.0, "net": 70.0, "direct": None,
+           "stock": None}
+    syn = _synthesis(fig, {"flux_tCO2e_an": (20.0, 40.0)})
+    card = next(c for c in syn["cards"] if c["kind"] == "sink")
+    assert card["interval"].startswith(f"[{MINUS}40,0 \u2013 {MINUS}20,0]")
+    sentence = next(s for s in syn["sentences"] if "en retirent" in s)
+    assert f"en retirent 30,0{NBSP}tCO₂e/an [20,0 \u2013 40,0]" in sentence
+    assert MINUS not in sentence

@@ -144,11 +144,14 @@ def _synthesis(fig: Mapping[str, float | None],
 
     stock_scale = 1000.0 if fig["stock"] is not None and \
         abs(fig["stock"]) >= KILO_THRESHOLD_T else 1.0
-    seq_b = _bounds(intervals, "sequestration")
-    if seq_b is not None:  # shown in the report's convention: the interval of −flux
-        seq_b = (-seq_b[1], -seq_b[0])
+    seq_raw = _bounds(intervals, "sequestration")
+    seq_b = None
+    if seq_raw is not None:  # shown in the report's convention: the interval of −flux
+        seq_b = (-seq_raw[1], -seq_raw[0])
     iv = {"stock": bracket(_bounds(intervals, "stock"), stock_scale),
           "sequestration": bracket(seq_b, ghg_scale),
+          # « en retirent X [a – b] »: the amount removed, so its interval as a positive amount
+          "removed": bracket(seq_raw, ghg_scale),
           "net": bracket(_bounds(intervals, "net"), ghg_scale),
           "direct": bracket(_bounds(intervals, "direct"), ghg_scale)}
 
@@ -190,7 +193,7 @@ def _synthesis(fig: Mapping[str, float | None],
     if s is not None:
         if s >= 0:
             text = (f"Les sols, les forêts et la biomasse du territoire en retirent "
-                    f"{with_iv(flow(s), 'sequestration')} de "
+                    f"{with_iv(flow(s), 'removed')} de "
                     "l'atmosphère (séquestration nette, comptée en négatif dans le bilan)")
             if c:
                 text += f", soit {fmt_percent(s / c, 1)} des émissions de consommation"
