@@ -267,6 +267,12 @@ def test_synthesis_sheet_first_and_its_headline_is_the_bilan_total(bilan, tmp_pa
     # per-pool summary: soil = 30 000 + 15 000,25; biomass 50 000,5 (tC and tCO2e)
     assert rows["Sol"][:2] == [pytest.approx(45_000.25), pytest.approx(45_000.25 * 44 / 12)]
     assert rows["Biomasse vivante"][0] == pytest.approx(50_000.5)
+    # scenarios in the sheet's convention too (bilan.csv: + = more sequestration than the
+    # trend): « Sobriété foncière » +8 000 → −8 000, « Reboisement » −500 → +500, as the
+    # report's scenario table shows them
+    assert rows["Sobriété foncière"][0] == -8_000.0
+    assert rows["Reboisement"][0] == 500.0
+    assert "négatif = plus de séquestration" in text
     # native Excel charts (bar charts) in the sheet
     charts = wb["Synthèse"]._charts
     assert len(charts) >= 3

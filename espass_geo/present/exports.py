@@ -550,8 +550,8 @@ SYNTHESIS_CONVENTION_FR = (
     "comptées en positif et la séquestration (carbone que les sols, les forêts et les produits "
     "bois retirent de l'atmosphère) en négatif ; bilan net = émissions + séquestration (donc "
     "émissions moins le carbone retiré). Les stocks sont des quantités de carbone présentes "
-    "(toujours positives). Les feuilles de détail des flux (« Flux carbone ») et les exports "
-    "ALDO suivent la convention de la méthode ALDO, où un flux positif est une séquestration : "
+    "(toujours positives). Les feuilles de détail des flux (« Flux carbone », « Scénarios ») et "
+    "les exports ALDO suivent la convention de la méthode ALDO, où un flux positif est une séquestration : "
     "changez le signe pour passer de l'une à l'autre.")
 
 
@@ -781,12 +781,15 @@ def _write_synthesis(ws: Any, bilan: pd.DataFrame, meta: Mapping[str, Any],
         line()
     sc = _totals_by(bilan, "scenario", "item")
     if len(sc):
-        line(_styled(ws, "Scénarios : écart cumulé au tendanciel à l'horizon (tCO₂e, positif = "
-                         "plus de séquestration ou moins d'émissions que le tendanciel)",
+        # the sheet's convention (the report's): an extra sequestration lowers the net
+        # bilan, so it is negative here (bilan.csv, ALDO sign: positive)
+        line(_styled(ws, "Scénarios : écart cumulé au tendanciel sur le bilan net, à l'horizon "
+                         "(tCO₂e ; négatif = plus de séquestration ou moins d'émissions que le "
+                         "tendanciel, positif = perte de carbone)",
                      font=st.subtitle, alignment=st.wrap))
         head("Scénario", "Écart cumulé (tCO₂e)")
         for k, v in sc.items():
-            line(_styled(ws, str(k)), num(float(v)))
+            line(_styled(ws, str(k)), num(-float(v) + 0.0))
         line()
     line(_styled(ws, "Détail par zone et par catégorie : feuilles suivantes ; chaque chiffre "
                      "ci-dessus est la somme des lignes « TOTAL » de la feuille du thème.",
