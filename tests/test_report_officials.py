@@ -404,3 +404,16 @@ def test_removed_amount_sentence_keeps_a_positive_interval():
     sentence = next(s for s in syn["sentences"] if "en retirent" in s)
     assert f"en retirent 30,0{NBSP}tCO₂e/an [20,0 \u2013 40,0]" in sentence
     assert MINUS not in sentence
+
+
+def test_post_table_total_gap_is_explained():
+    # make_bilan, territory: footprint posts 80 + 55 + 110 + 65 + 15 + 5 = 330 kt without
+    # land use, land use −6,5 − 3,5 = −10 kt, so the footprint column totals 320; direct
+    # allocated 20 + 60 + 40 + 30 + 15 + 10 + 25 = 200 kt; the gap column leaves land use
+    # out: 330 − 200 = +130 (≠ 320 − 200): the note gives that arithmetic.
+    from espass_geo.present.report.tables import post_table
+
+    t = post_table(validate_bilan(make_bilan()))
+    assert t["total"] == ["Total", "320", "200", "+130"]
+    assert (f"empreinte sans ce poste (330) − émissions directes réparties (200) = +130"
+            f"{NBSP}ktCO₂e/an") in t["note"]

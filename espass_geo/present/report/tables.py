@@ -213,6 +213,13 @@ def post_table(bilan: pd.DataFrame) -> dict[str, Any] | None:
             "biomasse : négatif quand le territoire séquestre (il réduit alors le total), "
             "positif quand il perd du carbone ; il n'a pas d'équivalent dans l'inventaire "
             "direct (« – »).")
+    if has_c and has_d and "utilisation_terres" in c.index:
+        # the gap's total leaves the land-use post out, the footprint's total keeps it: say
+        # the arithmetic, so that the total row is read right (it does not close across)
+        c_wo = float(c.sum()) - float(c["utilisation_terres"])
+        note += (f" Écart total, hors utilisation des terres : empreinte sans ce poste "
+                 f"({scale(c_wo)}) − émissions directes réparties ({scale(float(d.sum()))}) "
+                 f"= {scale(total_gap, signed=True)}\u00a0{scale.unit}.")
     est = estimate_note(pd.concat([conso, direct]))
     return _table(headers, rows, total, note=" ".join(x for x in (note, est) if x))
 
