@@ -417,3 +417,29 @@ def test_post_table_total_gap_is_explained():
     assert t["total"] == ["Total", "320", "200", "+130"]
     assert (f"empreinte sans ce poste (330) − émissions directes réparties (200) = +130"
             f"{NBSP}ktCO₂e/an") in t["note"]
+
+
+def test_reconciliation_bridge_one_unit_per_column():
+    # hand bridge, stocks (tC): aldo-epci 3 833 000, hedges −28 400, dead wood +6 529,
+    # soils +0,0001 → default 3 811 129,0001 (gap −21 870,9999). Totals ≥ 10 000 t: the
+    # whole table in ktC; the gap column's largest |value| 28,4 kt → 1 decimal: −28,4 /
+    # +6,5 / 0,0 (rounds to zero: no sign) / −21,9; never « 6 529 tC » beside « −28,4 ktC ».
+    from types import SimpleNamespace
+
+    from espass_geo.present.report.reconciliation import reconciliation_body
+
+    stocks = pd.DataFrame({"siren": ["1"] * 3, "step": [1, 2, 3],
+                           "cause": ["hedges", "dead_wood", "soil_weighting"],
+                           "cause_fr": ["Haies", "Bois mort", "Sols"],
+                           "delta_tC": [-28_400.0, 6_529.0, 0.0001],
+                           "share_of_gap": [1.3, -0.3, 0.0]})
+    flows = stocks.rename(columns={"delta_tC": "delta_tCO2e_an"}).iloc[:0]
+    totals = pd.DataFrame({"siren": ["1"], "what": ["stocks"], "aldo_epci": [3_833_000.0],
+                           "default": [3_811_129.0001], "gap": [-21_870.9999]})
+    r = SimpleNamespace(stocks=stocks, flows=flows, totals=totals, notes=[], label="T")
+    html = reconciliation_body(r, report_convention=True)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+    assert f"{MINUS}28,4{NBSP}ktC" in cells and f"+6,5{NBSP}ktC" in cells
+    assert f"0,0{NBSP}ktC" in cells and f"{MINUS}21,9{NBSP}ktC" in cells
+    assert f"3{NNBSP}833{NBSP}ktC" in cells and f"3{NNBSP}811{NBSP}ktC" in cells
+    assert not any(c.endswith(f"{NBSP}tC") for c in cells)

@@ -14,7 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from espass_geo.present.fmt import fmt_mass_t, fmt_percent
+from espass_geo.present.fmt import (
+    KILO_THRESHOLD_T,
+    MINUS,
+    NBSP,
+    fmt_mass_t,
+    fmt_number,
+    fmt_percent,
+)
 
 SECTION_ID = "ecart-aldo"
 SECTION_TITLE_FR = "Écart avec ALDO, expliqué"
@@ -58,23 +65,28 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
     t = tot.iloc[0]
     u = "tCO₂e" if unit != "tC" else "tC"
     per = "/an" if unit != "tC" else ""
+    deltas = [_value(r, unit, sign) for _, r in b.iterrows()]
+    # one unit per table (t or kt, from the larger total), one precision per column: a
+    # column never mixes « −28,4 ktC » and « −4 833 tC »
+    kilo = max(abs(float(t["aldo_epci"])), abs(float(t["default"]))) >= KILO_THRESHOLD_T
+    gap = _Column([*deltas, sign * float(t["gap"])], u, kilo, signed=True)
+    cum = _Column([sign * float(t["aldo_epci"]), sign * float(t["default"])], u, kilo)
     rows = [f"<tr><th scope=\"row\">aldo-epci (ALDO par EPCI)</th><td></td>"
-            f"<td class=\"num\">{escape(fmt_mass_t(sign * t['aldo_epci'], u))}{per}</td>"
+            f"<td class=\"num\">{escape(cum(sign * t['aldo_epci']))}{per}</td>"
             "<td></td></tr>"]
     running = sign * float(t["aldo_epci"])
-    for _, r in b.iterrows():
-        v = _value(r, unit, sign)
+    for (_, r), v in zip(b.iterrows(), deltas, strict=True):
         running += v
         share = r["share_of_gap"]
         share_txt = fmt_percent(share) if isinstance(share, float) and math.isfinite(
             share) else ""
         rows.append(f"<tr><td>{int(r['step'])}. {escape(str(r['cause_fr']))}</td>"
-                    f"<td class=\"num\">{escape(_signed(v, u))}{per}</td>"
-                    f"<td class=\"num\">{escape(fmt_mass_t(running, u))}{per}</td>"
+                    f"<td class=\"num\">{escape(gap(v))}{per}</td>"
+                    f"<td class=\"num\">{escape(cum(running))}{per}</td>"
                     f"<td class=\"num\">{escape(share_txt)}</td></tr>")
     rows.append(f"<tr><th scope=\"row\">Méthode par défaut d'espass_geo</th><td class=\"num\">"
-                f"{escape(_signed(sign * float(t['gap']), u))}{per}</td>"
-                f"<td class=\"num\">{escape(fmt_mass_t(sign * t['default'], u))}{per}</td>"
+                f"{escape(gap(sign * float(t['gap'])))}{per}</td>"
+                f"<td class=\"num\">{escape(cum(sign * t['default']))}{per}</td>"
                 f"<td class=\"num\">{escape(fmt_percent(1.0))}</td></tr>")
     head = ("<thead><tr><th scope=\"col\">Étape (cause)</th><th scope=\"col\">Écart</th>"
             "<th scope=\"col\">Cumul</th><th scope=\"col\">Part de l'écart</th></tr></thead>")
@@ -82,9 +94,27 @@ def _table(bridge: pd.DataFrame, totals: pd.DataFrame, siren: str, unit: str,
             + "".join(rows) + "</tbody></table>")
 
 
-def _signed(v: float, unit: str) -> str:
-    text = fmt_mass_t(v, unit)
-    return text if v < 0 or text.startswith(("+", "−", "-")) else "+" + text
+class _Column:
+    """One unit (t or kt) and one number of decimals for a column of the bridge table;
+    ``signed``: a « + » before a positive value; a value that rounds to zero is « 0 »."""
+
+    def __init__(self, values: list[float], unit: str, kilo: bool, *,
+                 signed: bool = False) -> None:
+        self.factor = 1000.0 if kilo else 1.0
+        self.unit = ("k" + unit) if kilo else unit
+        top = max((abs(float(v)) for v in values if math.isfinite(float(v))),
+                  default=0.0) / self.factor
+        self.decimals = 0 if top >= 100 else 1 if top >= 10 else 2
+        self.signed = signed
+
+    def __call__(self, v: float) -> str:
+        x = float(v) / self.factor
+        text = fmt_number(x, self.decimals)
+        if text.lstrip(MINUS + "-").strip("0,") == "":  # rounds to zero: no sign
+            text = fmt_number(0.0, self.decimals)
+        elif self.signed and x > 0:
+            text = "+" + text
+        return f"{text}{NBSP}{self.unit}"
 
 
 def _sentences(bridge: pd.DataFrame, siren: str, unit: str, sign: float = 1.0) -> str:
