@@ -9,6 +9,7 @@ in a comment.
 from __future__ import annotations
 
 import csv
+import math
 from types import SimpleNamespace
 
 import openpyxl
@@ -202,6 +203,11 @@ def test_tet_sequestration_artificialisation_and_emissions():
     # direct emissions, kteq CO2: 1 + 3 + 0,5 = 4,5; transports (routier) 0,5
     assert v("cae_1.a") == pytest.approx(4.5) and v("cae_1.k") == pytest.approx(0.5)
     assert v("cae_1.c") == pytest.approx(1.0) and v("cae_1.i") == pytest.approx(3.0)
+    # sectors the inventory does not give (tertiaire, agriculture, déchets, branche énergie,
+    # autres transports) are unknown: empty, never a 0 that TeT would import as measured
+    for tid in ("cae_1.d", "cae_1.g", "cae_1.h", "cae_1.j", "cae_1.f"):
+        assert math.isnan(v(tid)), tid
+        assert "à renseigner" in t.loc[t["tet_id"] == tid, "note"].iloc[0]
 
 
 def test_files_written_and_formula_safe(tmp_path):

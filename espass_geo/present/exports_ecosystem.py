@@ -252,7 +252,8 @@ def tet_indicators(bilan: pd.DataFrame, *, aldo: pd.DataFrame | None = None,
       (commune × year × destination) summed per year and destination, 0 for a destination
       without consumption that year (years of its consumption file);
     * ``cae_1.*`` (kteq CO2): the bilan's direct emissions per PCAET sector ÷ 1000 (the year of
-      the inventory is left empty: fill it in).
+      the inventory is left empty: fill it in); a sector the inventory does not give is empty
+      (NaN), not 0, and an aggregate sums the sectors given.
 
     An aggregate indicator (``aggregate = True``) is the sum of its children in the table, as TeT
     computes it; it is given for reading, TeT recomputes it from the children.
@@ -263,12 +264,19 @@ def tet_indicators(bilan: pd.DataFrame, *, aldo: pd.DataFrame | None = None,
     rows: list[dict[str, Any]] = []
 
     def emit(theme: str, values: Mapping[str, float], year: Any, period: str, estimate: bool,
-             source: str, extra_note: str = "") -> None:
+             source: str, extra_note: str = "", *, absent_is_empty: bool = False) -> None:
+        """``absent_is_empty``: an indicator none of whose keys is in ``values`` is left empty
+        (NaN), not 0 (a sector the inventory does not give is unknown, not zero)."""
         mm = m[m["espass_theme"] == theme]
         direct: dict[str, float] = {}
         notes: dict[str, str] = {}
         for r in mm[mm["espass_key"] != ""].itertuples(index=False):
-            direct[r.tet_id] = direct.get(r.tet_id, 0.0) + float(values.get(r.espass_key, 0.0))
+            if r.espass_key in values:
+                prev = direct.get(r.tet_id, math.nan)
+                direct[r.tet_id] = (0.0 if math.isnan(prev) else prev) + float(
+                    values[r.espass_key])
+            else:
+                direct.setdefault(r.tet_id, math.nan if absent_is_empty else 0.0)
         unknown = set(values) - set(mm["espass_key"])
         if unknown:  # keys without an indicator: said in the note of the total
             top = mm[mm["tet_parent"] == ""]["tet_id"]
@@ -281,12 +289,15 @@ def tet_indicators(bilan: pd.DataFrame, *, aldo: pd.DataFrame | None = None,
         def value(tid: str) -> float:
             if tid in direct:
                 return direct[tid]
-            return math.fsum(value(c) for c in parents.index[parents == tid])
+            known = [v for v in (value(c) for c in parents.index[parents == tid])
+                     if not math.isnan(v)]
+            return math.fsum(known) if known else math.nan
 
         for tid, r in info.iterrows():
             v = value(str(tid)) + (sum(values[k] for k in unknown)
                                    if unknown and tid in notes else 0.0)
-            note = "; ".join(x for x in (notes.get(str(tid), ""), extra_note) if x)
+            empty = "absent des données du bilan : à renseigner" if math.isnan(v) else ""
+            note = "; ".join(x for x in (notes.get(str(tid), ""), extra_note, empty) if x)
             rows.append(dict(tet_id=tid, tet_title=r["tet_title"], tet_unit=r["tet_unit"],
                              year=year, period=period, value=v,
                              aggregate=str(tid) not in direct, estimate=estimate,
@@ -323,7 +334,8 @@ def tet_indicators(bilan: pd.DataFrame, *, aldo: pd.DataFrame | None = None,
         values = {str(k): float(v) / 1000.0
                   for k, v in em.groupby("category")["value"].sum().items()}
         emit("emissions_secteur", values, None, "année de l'inventaire (à renseigner)",
-             bool(em["estimate"].any()), "espass_geo, bilan (émissions directes)")
+             bool(em["estimate"].any()), "espass_geo, bilan (émissions directes)",
+             absent_is_empty=True)
     return pd.DataFrame(rows, columns=TET_COLUMNS)
 
 
@@ -497,7 +509,9 @@ def write_ecosystem_exports(bilan: pd.DataFrame, out_dir: str | os.PathLike[str]
     ], st)
     files["export_aldo.xlsx"] = _save(wb, out / "export_aldo.xlsx")
     tet = tet_indicators(bilan, aldo=aldo, zan=zan, years=years)
-    tet = tet.assign(aggregate=tet["aggregate"].map({True: "oui", False: "non"}),
+    # float noise off (2.8975999999999997 → 2.8976): 6 decimals = 1 kgCO2e or 0,01 m²
+    tet = tet.assign(value=tet["value"].round(6),
+                     aggregate=tet["aggregate"].map({True: "oui", False: "non"}),
                      estimate=tet["estimate"].map({True: "oui", False: "non"}),
                      year=tet["year"].astype("Int64"))
     files["export_territoires_en_transitions.csv"] = write_csv(
