@@ -443,3 +443,6 @@ def test_reconciliation_bridge_one_unit_per_column():
     assert f"0,0{NBSP}ktC" in cells and f"{MINUS}21,9{NBSP}ktC" in cells
     assert f"3{NNBSP}833{NBSP}ktC" in cells and f"3{NNBSP}811{NBSP}ktC" in cells
     assert not any(c.endswith(f"{NBSP}tC") for c in cells)
+    # in the report, the reader is told these totals are not the bilan's (ALDO's EPCI data)
+    assert "leurs totaux diffèrent donc de ceux de la synthèse" in html
+    assert "leurs totaux diffèrent" not in reconciliation_body(r)  # standalone page: no

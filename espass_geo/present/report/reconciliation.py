@@ -147,6 +147,11 @@ def reconciliation_body(result: Any, *, report_convention: bool = False) -> str:
     sirens = list(dict.fromkeys(result.stocks["siren"].astype(str)))
     key = TOTAL_ID if TOTAL_ID in sirens else sirens[0]
     parts = [f"<p>{escape(n)}</p>" for n in result.notes]
+    if report_convention:  # in the bilan report: its totals are not the bilan's
+        parts.append("<p>Les deux calculs de cette partie portent sur les données d'ALDO par "
+                     "EPCI, pas sur l'occupation du sol du bilan : leurs totaux diffèrent donc "
+                     "de ceux de la synthèse et de la partie sur le carbone des sols ; seul "
+                     "l'écart entre les deux méthodes est à lire ici.</p>")
     parts.append("<h3>Stocks</h3>")
     parts.append(_table(result.stocks, result.totals[result.totals["what"] == "stocks"], key,
                         "tC", f"Stock de carbone : d'aldo-epci à la méthode par défaut — "
