@@ -446,3 +446,16 @@ def test_reconciliation_bridge_one_unit_per_column():
     # in the report, the reader is told these totals are not the bilan's (ALDO's EPCI data)
     assert "leurs totaux diffèrent donc de ceux de la synthèse" in html
     assert "leurs totaux diffèrent" not in reconciliation_body(r)  # standalone page: no
+
+
+def test_zan_sentence_counts_communes_the_french_way():
+    # 400 copies of the three hand communes of test_zan_present = 1 200 communes → written
+    # « 1 200 communes » (narrow no-break space), never « 1200 communes »
+    from test_zan_present import _accounts, _trajectory
+
+    from espass_geo.present.report.zan import zan_body
+
+    a = pd.concat([_accounts().assign(zone_id=lambda d, k=k: d["zone_id"] + f"-{k}")
+                   for k in range(400)], ignore_index=True)
+    html = zan_body(a, _trajectory(), chart_png=None, estimate=False)
+    assert f"le territoire (1{NNBSP}200 communes)" in html

@@ -211,7 +211,8 @@ def zan_body(accounts: pd.DataFrame, trajectory: pd.DataFrame, *,
     parts.append(f'<div class="cards">{"".join(cards)}</div>')
 
     sentences = [
-        f"De 2011 à 2020, le territoire ({n} commune{'s' if n > 1 else ''}) a consommé "
+        f"De 2011 à 2020, le territoire ({fmt_number(n)} commune{'s' if n > 1 else ''}) a "
+        "consommé "
         f"{fmt_ha(ref)} d'espaces naturels, agricoles et forestiers ; son budget 2021–2030 "
         f"est de {fmt_ha(budget)}."]
     if share is not None:
