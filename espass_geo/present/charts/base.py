@@ -188,14 +188,23 @@ def footnote(fig: Figure, lines: Sequence[str], *, estimate: bool = False) -> No
 
     Written with ``fig.text`` in a band reserved at the bottom of the constrained layout
     (``rect``), so that they never overlap the axes or the figure legends."""
+    import textwrap
+
     rows = [(ESTIMATE_NOTE_FR, ESTIMATE_COLOR, "bold")] if estimate else []
     rows += [(line, "#444444", "normal") for line in lines]
     if not rows:
         return
+    # long notes wrapped to the figure's width (7.5 pt text: ~3.9 pt a character, ~4.4 bold)
+    width_pt = fig.get_figwidth() * 72.0 * 0.97
+    rows = [("\n".join(textwrap.wrap(text, max(30, int(width_pt / (
+        4.4 if weight == "bold" else 3.9))))) or "", color, weight) for text, color, weight in rows]
     line_h = 7.5 * 1.45 / 72.0 / fig.get_figheight()  # one 7.5 pt line, in figure fraction
-    band = line_h * len(rows) + 0.012
+    n_lines = sum(text.count("\n") + 1 for text, _, _ in rows)
+    band = line_h * n_lines + 0.012
     fig.get_layout_engine().set(rect=(0.0, band, 1.0, 1.0 - band))
-    for k, (text, color, weight) in enumerate(rows):
-        fig.text(0.012, band - 0.006 - k * line_h, text, ha="left", va="top", fontsize=7.5,
-                 color=color, fontweight=weight)
+    top = band - 0.006
+    for text, color, weight in rows:
+        fig.text(0.012, top, text, ha="left", va="top", fontsize=7.5, color=color,
+                 fontweight=weight, linespacing=1.45)
+        top -= line_h * (text.count("\n") + 1)
 

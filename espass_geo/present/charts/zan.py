@@ -57,8 +57,8 @@ ZAN_ESTIMATE_NOTE_FR: str = ("ESTIMATION : consommation d'espaces de démonstrat
                              "CLC 2012→2018 d'ALDO), pas la mesure du Cerema.")
 ZAN_HA_TITLE_FR: str = "Consommation d'espaces (ha/an)"
 ZAN_COST_TITLE_FR: str = "Coût carbone (tCO₂e/an) — coût = tCO₂e émises"
-ZAN_COST_SIGN_FR: str = ("Coût carbone : tCO₂e émises, compté positivement (à l'inverse des "
-                         "flux, où positif = séquestration).")
+ZAN_COST_SIGN_FR: str = ("Coût carbone : tCO₂e émises par les hectares consommés, comptées "
+                         "positivement comme toute émission.")
 REFERENCE_LABEL_FR: str = "référence 2011–2020"
 
 OBSERVED_REF_COLOR: str = "#9e9ac8"
