@@ -326,6 +326,27 @@ def test_full_run_equals_the_cli_bilan(client, app, sid, tmp_path):
     assert not any("/." in n for n in names)
 
 
+def test_bilan_error_in_french_without_server_paths(client, app, sid, tmp_path):
+    # an inventory of Bergues only for a territory of Bergues + Bierne: the bilan stops with
+    # the CLI's French message, which names the uploaded file, not the session's folder
+    assert _upload(client, sid, "territory", _bergues_bierne(tmp_path / "bb.geojson")
+                   ).status_code == 200
+    inv = tmp_path / "emissions.csv"
+    inv.write_text("territory_code,territory_level,sector,substance,year,value,unit\n"
+                   "59067,commune,residentiel,GES,2021,1000,tCO2e\n", encoding="utf-8")
+    assert _upload(client, sid, "inventory", inv).status_code == 200
+    r = client.post(f"/api/sessions/{sid}/run", json={"territory": "upload",
+                                                      "use_demo_data": True})
+    assert r.status_code == 202, r.get_json()
+    st = _wait(client, sid)
+    assert st["state"] == "failed" and st["step"] == "Échec du calcul", st
+    text = " ".join(st["problems"])
+    assert "59082" in text and "absente(s) de l'inventaire" in text, text
+    assert "inventory-emissions.csv" in text and "Traceback" not in text
+    workdir = str(app.extensions["espass_sessions"].workdir)
+    assert not any(workdir in line for line in st["problems"] + st["log"]), st
+
+
 def test_run_refused_without_territory(client, sid):
     r = client.post(f"/api/sessions/{sid}/run", json={"territory": "upload"})
     assert r.status_code == 400 and "territoire" in r.get_json()["problems"][0]
@@ -388,6 +409,24 @@ def test_cross_site_requests_that_change_something_refused(tmp_path):
     assert own.status_code in (200, 201) and own.get_json()["session"].startswith("s-")
     assert client.post("/api/sessions", headers=host).status_code in (200, 201)  # curl, tests
     assert _status(client, "/", headers={**host, "Sec-Fetch-Site": "cross-site"}) == 200
+
+
+def test_result_pages_served_in_a_sandbox_of_their_own(tmp_path):
+    # a result folder left by an earlier server (written here by hand): its pages show names
+    # the user typed, so they are served in a sandbox without allow-same-origin (an opaque
+    # origin: a script in them cannot call the API as the app), the app's page is not
+    work = tmp_path / "work"
+    sid = create_app(work).test_client().post("/api/sessions").get_json()["session"]
+    (work / sid / "resultat").mkdir()
+    (work / sid / "resultat" / "index.html").write_text("<p>bilan</p>", encoding="utf-8")
+    client = create_app(work).test_client()
+    r = client.get(f"/sessions/{sid}/resultat/index.html")
+    r.close()  # send_file's open file
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    csp = r.headers["Content-Security-Policy"]
+    assert csp.startswith("sandbox allow-scripts") and "allow-same-origin" not in csp
+    with client.get("/") as page:
+        assert "sandbox" not in page.headers["Content-Security-Policy"]
 
 
 def test_static_leaflet_and_no_escape(client):
@@ -487,6 +526,43 @@ def test_zipped_shapefile_territory(client, sid, tmp_path):
     r = _upload(client, sid, "territory", z)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["summary"].startswith("2 zone(s), 200")  # 2 × 100 ha
+
+
+def test_zipped_shapefile_with_links_dotdot_or_thousands_of_members_refused(client, app, sid,
+                                                                            tmp_path):
+    import stat
+
+    _two_boxes(tmp_path / "zones.shp")
+    parts = {p.suffix: p.read_bytes() for p in tmp_path.glob("zones.*")}
+
+    def zipped(name, extra):
+        z = tmp_path / name
+        with zipfile.ZipFile(z, "w") as zf:
+            for suffix, content in parts.items():
+                zf.writestr(f"zones{suffix}", content)
+            extra(zf)
+        return z
+
+    def link(zf):  # a member that « unzip » would make a link to /etc/passwd
+        info = zipfile.ZipInfo("lisez-moi.txt")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+
+    def dotdot(zf):
+        zf.writestr("../../lisez-moi.txt", "x")
+
+    def many(zf):  # 600 empty members > 500
+        for i in range(600):
+            zf.writestr(f"d/{i}.txt", "")
+
+    for name, extra, words in [("lien.zip", link, "lisez-moi.txt"),
+                               ("dotdot.zip", dotdot, "../../lisez-moi.txt"),
+                               ("many.zip", many, "605 fichiers")]:
+        r = _upload(client, sid, "territory", zipped(name, extra))
+        assert r.status_code == 400, (name, r.get_json())
+        problem = r.get_json()["problems"][0]
+        assert name in problem and words in problem, problem
+    assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}  # none kept
 
 
 def test_uploaded_scenario_reads_only_its_own_folder(client, app, sid, tmp_path):

@@ -69,6 +69,11 @@ _CSP = ("default-src 'self'; img-src 'self' data: blob: https:; style-src 'self'
         "'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'self'")
 
+#: the published bilan (its maps and report, scripts and popups included) in a sandbox: an
+#: opaque origin, never the app's
+_RESULT_CSP = ("sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox "
+               "allow-downloads allow-forms allow-modals; frame-ancestors 'self'")
+
 
 # ------------------------------------------------------------------ territory search
 def _norm(text: str) -> str:
@@ -257,6 +262,11 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
         if not request.path.startswith("/sessions/"):  # the app, not the published bilan
             resp.headers.setdefault("Content-Security-Policy", _CSP)
             resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        else:
+            # the bilan's pages show names the user typed: they run in an origin of their own
+            # (a sandbox without allow-same-origin), so a flaw in their escaping could not
+            # call this API (sessions, uploads, runs) with the app's origin
+            resp.headers.setdefault("Content-Security-Policy", _RESULT_CSP)
         if request.path.startswith("/api/"):
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

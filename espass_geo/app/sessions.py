@@ -216,6 +216,15 @@ class Session:
                                                daemon=True, name=f"run-{self.id[:10]}")
             self.run.thread.start()
 
+    def public_text(self, text: str) -> str:
+        """``text`` of the run (a problem, a log line) without the server's paths: an uploaded
+        file is named by its stored name (``inventory-emissions.csv``), the rest of the session
+        folder by its path inside it (``resultat/…``)."""
+        for prefix in (self.folder.resolve() / UPLOAD_DIR, self.folder / UPLOAD_DIR,
+                       self.folder.resolve(), self.folder):
+            text = text.replace(str(prefix) + os.sep, "")
+        return text
+
     def _follow(self, run: RunState) -> None:
         from espass_geo.present.fmt import fmt_number
         from espass_geo.runs.bilan import PROGRESS_PREFIX
@@ -223,7 +232,7 @@ class Session:
         proc = run.proc
         in_error = False
         for raw in proc.stdout:
-            line = raw.rstrip("\n")
+            line = self.public_text(raw.rstrip("\n"))
             if not line.strip() or _TQDM_RE.match(line):
                 continue
             if line.startswith(PROGRESS_PREFIX):
@@ -640,7 +649,8 @@ def bilan_config(session: Session, options: dict) -> Path:
             warnings.simplefilter("ignore", EspassGeoWarning)
             load_bilan_config(path)
     except ValidationError as exc:
-        raise UploadRejected(exc.problems or [str(exc)]) from exc
+        raise UploadRejected([session.public_text(str(p))
+                              for p in exc.problems or [str(exc)]]) from exc
     except EspassGeoError as exc:
-        raise UploadRejected([str(exc)]) from exc
+        raise UploadRejected([session.public_text(str(exc))]) from exc
     return path

@@ -102,6 +102,18 @@ _SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sb
                     ".qmd", ".txt", ".pdf", ".html"}
 
 
+#: at most this many members in an uploaded zip (a shapefile has fewer than ten parts)
+ZIP_MAX_MEMBERS = 500
+
+
+def unsafe_member(info) -> bool:
+    """True for a zip member whose name is absolute, has ``..``, a backslash, a drive or a NUL,
+    or which is a symbolic link (Unix mode in ``external_attr``)."""
+    name = info.filename
+    return (name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/")
+            or ":" in name or "\0" in name or (info.external_attr >> 16) & 0o170000 == 0o120000)
+
+
 def check_content(kind: str, path: Path, shown: str) -> None:
     """Refuse a file whose content is not the format its suffix names (see :data:`_MAGIC`);
     a zip (territory, land cover, parcels) must hold a shapefile and nothing GDAL would open
@@ -129,10 +141,22 @@ def check_content(kind: str, path: Path, shown: str) -> None:
     if suffix == ".zip" and kind != "scenario":
         try:
             with zipfile.ZipFile(path) as zf:
-                names = [i.filename for i in zf.infolist() if not i.is_dir()]
+                infos = [i for i in zf.infolist() if not i.is_dir()]
         except (zipfile.BadZipFile, OSError) as exc:
             raise UploadRejected([f"archive de {label} « {shown} » illisible ({exc}) : donnez "
                                   "un .zip valide"]) from exc
+        # GDAL reads the archive in place (/vsizip/, nothing extracted), but the archive is
+        # kept in the session: no member a later « unzip » would put outside its folder or
+        # turn into a link, and no archive of thousands of members (a shapefile has < 10)
+        if len(infos) > ZIP_MAX_MEMBERS:
+            raise UploadRejected([f"archive de {label} « {shown} » : {len(infos)} fichiers ; un "
+                                  f"shapefile zippé en a moins de {ZIP_MAX_MEMBERS}"])
+        bad = [i.filename for i in infos if unsafe_member(i)]
+        if bad:
+            raise UploadRejected([f"archive de {label} « {shown} » : chemin(s) refusé(s) "
+                                  f"{', '.join(b[:80] for b in bad[:5])} (absolu, « .. » ou "
+                                  "lien) ; zippez les fichiers du shapefile eux-mêmes"])
+        names = [i.filename for i in infos]
         other = [n for n in names if _suffix(n) not in _SHAPEFILE_PARTS]
         if other or not any(_suffix(n) == ".shp" for n in names):
             raise UploadRejected([f"archive de {label} « {shown} » : un shapefile zippé est "
