@@ -137,9 +137,12 @@ def match_zones(territory: Territory, ids: set[str], path,
         members = data.communes_2018()
         full = set(members.loc[members["epci"].isin(used), "insee"])
         if full - set(z["zone_id"]):
+            from espass_geo.present.fmt import fmt_number
+
+            asked = (f"sur les {fmt_number(len(z))} communes demandées" if len(z) > 1
+                     else "sur la commune demandée")
             msg = (f"La table « {Path(str(path)).name} » est par EPCI : les résultats portent sur "
-                   f"les EPCI entiers ({len(full)} communes), pas seulement sur les "
-                   f"{len(z)} commune(s) demandée(s).")
+                   f"les EPCI entiers ({fmt_number(len(full))} communes), pas seulement {asked}.")
             if notes is not None and msg not in notes:
                 notes.append(msg)
         return gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs, used
