@@ -249,6 +249,17 @@ def test_scenario_problems_listed_at_once(client, sid):
     assert client.get(f"/api/sessions/{sid}/scenario").status_code == 404  # nothing kept
 
 
+def test_scenario_of_more_than_500_actions_refused(client, sid):
+    # 501 copies of the drawn square: one GeoJSON file each would be written; 500 at most
+    one = _reforestation()["actions"]["features"][0]
+    body = {**_reforestation(), "actions": {"type": "FeatureCollection",
+                                            "features": [one] * 501}}
+    r = client.put(f"/api/sessions/{sid}/scenario", json=body)
+    assert r.status_code == 400
+    assert "501 actions" in r.get_json()["problems"][0]
+    assert client.get(f"/api/sessions/{sid}/scenario").status_code == 404  # nothing kept
+
+
 def test_scenario_hedge_line_length_measured(client, app, sid):
     # a 3 km line in Lambert-93 → length_km = 3
     line = gpd.GeoSeries([LineString([(X - 1500, Y), (X + 1500, Y)])], crs=2154).to_crs(4326)
@@ -319,9 +330,9 @@ def test_full_run_equals_the_cli_bilan(client, app, sid, tmp_path):
     assert client.get(f"/sessions/{sid}/resultat/../bilan.toml").status_code == 404
     assert client.get(f"/sessions/{sid}/resultat/%2E%2E/bilan.toml").status_code == 404
     assert client.get(f"/sessions/{sid}/resultat/.espass_geo_manifest.json").status_code == 404
-    z = client.get(f"/api/sessions/{sid}/export.zip")
-    assert z.status_code == 200
-    names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
+    with client.get(f"/api/sessions/{sid}/export.zip") as z:  # a temporary file: closed
+        assert z.status_code == 200
+        names = zipfile.ZipFile(io.BytesIO(z.data)).namelist()
     assert "resultat/index.html" in names and "resultat/bilan.csv" in names
     assert not any("/." in n for n in names)
 

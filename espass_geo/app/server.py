@@ -14,9 +14,9 @@ are served from the session's result folder only.
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import re
+import tempfile
 import unicodedata
 import zipfile
 from functools import cache
@@ -424,7 +424,8 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
         s = session_or_404(sid)
         if s.run.state != "done" or not s.result_dir.is_dir():
             return _problem(404, "pas de résultat à exporter : lancez le calcul")
-        buf = io.BytesIO()
+        # on disk past 32 Mo (a bilan's rasters can weigh hundreds of Mo), removed when sent
+        buf = tempfile.SpooledTemporaryFile(max_size=32 * 2**20)
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for p in sorted(s.result_dir.rglob("*")):
                 rel = p.relative_to(s.result_dir)

@@ -411,6 +411,10 @@ def scenario_files(body: dict, folder: Path) -> str:
     if not isinstance(feats, list):
         raise UploadRejected([*problems, "scénario : « actions » doit être une FeatureCollection "
                                          "GeoJSON (EPSG:4326)"])
+    if len(feats) > ZIP_MAX_MEMBERS:  # one GeoJSON file per action, as many as in a zip
+        raise UploadRejected([*problems, f"scénario : {len(feats)} actions ; {ZIP_MAX_MEMBERS} "
+                                         "au plus (regroupez les polygones d'une même action "
+                                         "en un multipolygone)"])
     rows = []
     for n, feat in enumerate(feats, start=1):
         where = f"action {n}"
