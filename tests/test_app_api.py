@@ -420,6 +420,32 @@ def test_cross_site_requests_that_change_something_refused(tmp_path):
     assert own.status_code in (200, 201) and own.get_json()["session"].startswith("s-")
     assert client.post("/api/sessions", headers=host).status_code in (200, 201)  # curl, tests
     assert _status(client, "/", headers={**host, "Sec-Fetch-Site": "cross-site"}) == 200
+    # opened to the network (--allow-remote): the app's own origin is its host as the browser
+    # typed it; another site is still refused
+    remote = create_app(tmp_path / "work2", allow_remote=True).test_client()
+    lan = {"Host": "192.168.1.20:8765"}
+    assert remote.post("/api/sessions", headers={**lan, "Origin": "https://evil.example"}
+                       ).status_code == 403
+    assert remote.post("/api/sessions", headers={**lan, "Sec-Fetch-Site": "cross-site"}
+                       ).status_code == 403
+    assert remote.post("/api/sessions", headers={**lan, "Origin": "http://192.168.1.20:8765",
+                                                 "Sec-Fetch-Site": "same-origin"}
+                       ).status_code in (200, 201)
+
+
+def test_files_and_scenario_not_replaced_once_a_run_has_started(app, sid, tmp_path):
+    # the check is made under the session's lock (the one start_run takes), not only before
+    # the upload is received: a run started meanwhile wins, the file is not stored
+    from espass_geo.app.sessions import RunConflict
+
+    session = app.extensions["espass_sessions"].get(sid)
+    session.run.state = "running"  # as start_run leaves it
+    path = _two_boxes(tmp_path / "zones.geojson")
+    with open(path, "rb") as fh, pytest.raises(RunConflict):
+        session.store_upload("territory", "zones.geojson", fh)
+    with pytest.raises(RunConflict):
+        session.save_scenario(_reforestation())
+    assert session.files() == {}
 
 
 def test_result_pages_served_in_a_sandbox_of_their_own(tmp_path):

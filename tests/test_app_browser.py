@@ -190,17 +190,22 @@ def test_mouse_only_bilan(browser_page, sync_api, server, tmp_path):
     # centre the map on the square without animation: under load the fit to the uploaded
     # territory may still be animating, and clicks computed now would miss the map
     centre = gpd.GeoSeries([square.centroid], crs=2154).to_crs(4326).iloc[0]
-    page.evaluate("(c) => window.espassApp.map.setView([c[1], c[0]], 15, {animate: false})",
-                  [centre.x, centre.y])
-    page.wait_for_timeout(300)
+    # (again until the corners are on the map: a late fit of the territory may move it)
     page.click("#draw-reforest")
-    pixels = page.evaluate(
-        "(pts) => pts.map(p => { const q = window.espassApp.map.latLngToContainerPoint("
-        "[p[1], p[0]]); return [q.x, q.y]; })", [list(p) for p in corners])
-    mbox = page.locator("#map").bounding_box()
-    clicks = [(mbox["x"] + x, mbox["y"] + y) for x, y in pixels]
+    for _ in range(10):
+        page.evaluate("(c) => { const m = window.espassApp.map; m.stop(); "
+                      "m.setView([c[1], c[0]], 15, {animate: false}); }", [centre.x, centre.y])
+        page.wait_for_timeout(300)
+        pixels = page.evaluate(
+            "(pts) => pts.map(p => { const q = window.espassApp.map.latLngToContainerPoint("
+            "[p[1], p[0]]); return [q.x, q.y]; })", [list(p) for p in corners])
+        mbox = page.locator("#map").bounding_box()
+        clicks = [(mbox["x"] + x, mbox["y"] + y) for x, y in pixels]
+        if all(mbox["x"] < x < mbox["x"] + mbox["width"] and mbox["y"] < y
+               < mbox["y"] + mbox["height"] for x, y in clicks):
+            break
     assert all(mbox["x"] < x < mbox["x"] + mbox["width"] and mbox["y"] < y
-               < mbox["y"] + mbox["height"] for x, y in clicks)
+               < mbox["y"] + mbox["height"] for x, y in clicks), (clicks, mbox)
     for x, y in clicks + clicks[:1]:
         page.mouse.click(x, y)
         page.wait_for_timeout(120)  # Leaflet.draw ignores clicks closer than its double-click

@@ -212,7 +212,8 @@ def _host_name(host: str) -> str:
 
 def _cross_site(req) -> bool:
     """True when the browser says the request comes from another origin than the app's
-    (``Sec-Fetch-Site``, else ``Origin``); tools that send neither (curl, tests) pass."""
+    (``Sec-Fetch-Site``, else ``Origin``, which must name the host the request was sent to);
+    tools that send neither (curl, tests) pass."""
     site = req.headers.get("Sec-Fetch-Site", "")
     if site and site not in ("same-origin", "none"):
         return True
@@ -222,9 +223,7 @@ def _cross_site(req) -> bool:
     from urllib.parse import urlsplit
 
     parts = urlsplit(origin)
-    return (parts.scheme not in ("http", "https") or (parts.hostname or "") not in LOCAL_HOSTS
-            or (parts.port or 80) != (int(req.host.rsplit(":", 1)[1])
-                                      if req.host.rsplit(":", 1)[-1].isdigit() else 80))
+    return parts.scheme not in ("http", "https") or parts.netloc.lower() != req.host.lower()
 
 
 def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = False) -> Flask:
@@ -239,15 +238,15 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
 
     @app.before_request
     def _guard():
-        if allow_remote:
-            return None
-        if not _is_loopback(request.remote_addr):
+        if not allow_remote and not _is_loopback(request.remote_addr):
             return _problem(403, "connexion refusée : l'application n'accepte que les "
                                  "connexions de cet ordinateur (lancez espass-geo app "
                                  "--allow-remote pour l'ouvrir au réseau)")
-        if _host_name(request.host) not in LOCAL_HOSTS:
+        if not allow_remote and _host_name(request.host) not in LOCAL_HOSTS:
             return _problem(403, f"nom d'hôte « {request.host[:80]} » refusé : ouvrez "
                                  "l'application par http://127.0.0.1 ou http://localhost")
+        # also with --allow-remote: a page of another site opened by someone of the network
+        # must not drive the app
         if request.method not in ("GET", "HEAD", "OPTIONS") and _cross_site(request):
             # a page of another site may POST a form to 127.0.0.1 (no CORS preflight for
             # multipart): requests that change something must come from the app's own page
@@ -343,11 +342,14 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
         f = request.files.get("file")
         if f is None:
             return _problem(400, "aucun fichier reçu (champ « file » du formulaire)")
+        busy = ("un calcul est en cours : attendez sa fin ou annulez-le avant de changer les "
+                "fichiers")
         if s.run.state == "running":
-            return _problem(409, "un calcul est en cours : attendez sa fin ou annulez-le avant "
-                                 "de changer les fichiers")
+            return _problem(409, busy)
         try:
             out = s.store_upload(kind, f.filename, f.stream)
+        except RunConflict:  # a run started while the file was being received
+            return _problem(409, busy)
         except UploadRejected as exc:
             return _problem(400, *exc.problems)
         return jsonify({"ok": True, "kind": kind, **out})
@@ -368,6 +370,9 @@ def create_app(workdir: Path, *, max_upload_mb: int = 200, allow_remote: bool = 
             return _problem(400, "scénario : un objet JSON est attendu")
         try:
             text = s.save_scenario(body)
+        except RunConflict:  # a run started meanwhile
+            return _problem(409, "un calcul est en cours : attendez sa fin ou annulez-le avant "
+                                 "de changer le scénario")
         except UploadRejected as exc:
             return _problem(400, *exc.problems)
         return jsonify({"ok": True, "toml": text})

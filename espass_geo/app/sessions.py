@@ -128,6 +128,8 @@ class Session:
         name = safe_name(kind, filename)
         shown = re.split(r"[\\/]", filename or "")[-1][:120] or name
         with self.lock:
+            if self.run.state == "running":  # checked under the lock start_run takes
+                raise RunConflict()
             staging = self.folder / f".envoi-{secrets.token_hex(8)}"
             staging.mkdir()
             try:
@@ -170,6 +172,8 @@ class Session:
         :func:`scenario_files`), validated by :mod:`espass_geo.io.scenario_config`; returns the
         TOML text. Raises :class:`UploadRejected` with every problem."""
         with self.lock:
+            if self.run.state == "running":
+                raise RunConflict()
             staging = self.folder / f".scenario-{secrets.token_hex(8)}"
             staging.mkdir()
             try:
