@@ -552,6 +552,25 @@ def test_text_disguised_as_a_raster_is_never_opened(client, sid, tmp_path):
     assert client.get(f"/api/sessions/{sid}/files").get_json()["files"] == {}
 
 
+def test_geojson_with_a_linked_crs_refused_before_gdal_fetches_it(client, sid, tmp_path):
+    # a « crs » of type link (GeoJSON 2008): GDAL would GET its href while reading the file;
+    # the port 9 of the loopback (discard) shows nothing was tried: the refusal comes first
+    square = [[[2.30, 50.95], [2.31, 50.95], [2.31, 50.96], [2.30, 50.96], [2.30, 50.95]]]
+    doc = {"type": "FeatureCollection",
+           "crs": {"type": "link", "properties": {"href": "http://127.0.0.1:9/crs",
+                                                  "type": "proj4"}},
+           "features": [{"type": "Feature", "properties": {"zone_id": "A", "zone_name": "A"},
+                         "geometry": {"type": "Polygon", "coordinates": square}}]}
+    path = tmp_path / "lien.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    r = _upload(client, sid, "territory", path)
+    assert r.status_code == 400
+    assert "lien.geojson" in r.get_json()["problems"][0] and "link" in r.get_json()["problems"][0]
+    del doc["crs"]  # the same file without its link is accepted
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert _upload(client, sid, "territory", path).status_code == 200
+
+
 def test_zipped_shapefile_territory(client, sid, tmp_path):
     shp = _two_boxes(tmp_path / "zones.shp")
     z = tmp_path / "zones.zip"

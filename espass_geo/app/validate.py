@@ -114,6 +114,23 @@ def unsafe_member(info) -> bool:
             or ":" in name or "\0" in name or (info.external_attr >> 16) & 0o170000 == 0o120000)
 
 
+_CRS_LINK_RE = re.compile(rb'"type"\s*:\s*"link"')
+
+
+def _links_a_crs(path: Path) -> bool:
+    """True when a GeoJSON holds a ``"type": "link"`` object: GDAL fetches the ``href`` of a
+    linked ``crs`` (old GeoJSON 2008) over HTTP while reading the file — a file dropped in the
+    page would make this computer request any address. Read through mmap, never loaded."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _CRS_LINK_RE.search(mm) is not None
+        except ValueError:  # empty file
+            return False
+
+
 def check_content(kind: str, path: Path, shown: str) -> None:
     """Refuse a file whose content is not the format its suffix names (see :data:`_MAGIC`);
     a zip (territory, land cover, parcels) must hold a shapefile and nothing GDAL would open
@@ -138,6 +155,12 @@ def check_content(kind: str, path: Path, shown: str) -> None:
                                                           ).startswith(b"{"):
         raise UploadRejected([f"fichier de {label} « {shown} » : ce n'est pas du GeoJSON "
                               "(un objet JSON est attendu)"])
+    if suffix in (".geojson", ".json") and _links_a_crs(path):
+        raise UploadRejected([f"fichier de {label} « {shown} » : son membre « crs » est un lien "
+                              "(\"type\": \"link\") que GDAL irait chercher sur le réseau ; "
+                              "enlevez-le ou nommez le système (\"name\": "
+                              "\"urn:ogc:def:crs:EPSG::2154\"), ou exportez le fichier en "
+                              "GeoJSON standard (WGS84)"])
     if suffix == ".zip" and kind != "scenario":
         try:
             with zipfile.ZipFile(path) as zf:
