@@ -358,6 +358,30 @@ def test_bilan_error_in_french_without_server_paths(client, app, sid, tmp_path):
     assert not any(workdir in line for line in st["problems"] + st["log"]), st
 
 
+def test_run_killed_from_outside_says_so_in_french(client, app, sid, tmp_path):
+    # the bilan process killed by SIGKILL (as the out-of-memory killer does): the page says
+    # it was stopped from outside, not the last log line; nothing partial left; a new run starts
+    import os
+    import signal
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("no SIGKILL on this system")
+    assert _upload(client, sid, "territory", _bergues_bierne(tmp_path / "bb.geojson")
+                   ).status_code == 200
+    body = {"territory": "upload", "use_demo_data": True}
+    assert client.post(f"/api/sessions/{sid}/run", json=body).status_code == 202
+    session = app.extensions["espass_sessions"].get(sid)
+    proc = session.run.proc
+    if proc is not None:
+        os.kill(proc.pid, signal.SIGKILL)
+    st = _wait(client, sid)
+    assert st["state"] == "failed", st
+    assert "arrêté de l'extérieur (signal 9)" in st["problems"][0], st["problems"]
+    assert not [p.name for p in session.folder.iterdir() if p.name.startswith(".espass_geo")]
+    assert client.post(f"/api/sessions/{sid}/run", json=body).status_code == 202
+    session.cancel()
+
+
 def test_run_refused_without_territory(client, sid):
     r = client.post(f"/api/sessions/{sid}/run", json={"territory": "upload"})
     assert r.status_code == 400 and "territoire" in r.get_json()["problems"][0]

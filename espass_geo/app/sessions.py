@@ -277,8 +277,16 @@ class Session:
                 _remove_partial(self.folder)
                 run.state = "failed"
                 run.step = "Échec du calcul"
-                if not run.problems:
-                    run.problems = list(run.log)[-5:] or [f"le calcul s'est arrêté (code {rc})"]
+                if not run.problems and rc < 0:  # killed: no message of its own
+                    sig = -rc
+                    why = (" : souvent le manque de mémoire (le système arrête le plus gros "
+                           "programme)" if sig == getattr(signal, "SIGKILL", 9) else "")
+                    run.problems = [f"le calcul a été arrêté de l'extérieur (signal {sig}){why} ; "
+                                    "relancez-le, en fermant d'autres programmes ou sur un "
+                                    "territoire plus petit"]
+                elif not run.problems:
+                    run.problems = [f"le calcul s'est arrêté sans message d'erreur (code {rc}) ; "
+                                    "dernières lignes du journal :", *list(run.log)[-5:]]
             run.proc = None
 
     def cancel(self, timeout: float = 20.0) -> RunState:
