@@ -160,6 +160,9 @@ def _read_one(spec: PathLike, what: str, bbox) -> tuple[gpd.GeoDataFrame, list[s
                 f"{label} : shapefile incomplet, il manque {', '.join(missing)} à côté du .shp ; "
                 "copiez tous les fichiers du shapefile (.shp, .shx, .dbf, .prj) ou donnez un "
                 "GeoPackage.")
+    from espass_geo.io.vectors import refuse_linked_crs
+
+    refuse_linked_crs(path, label)
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several DataSourceError flavours

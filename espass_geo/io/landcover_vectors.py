@@ -96,6 +96,9 @@ def _layer_name(path: Path, layer: str | None, label: str) -> str:
                 f"shapefile d'occupation du sol « {path} » incomplet : il manque "
                 f"{', '.join(missing)} à côté du .shp ; copiez tous les fichiers du shapefile "
                 "(.shp, .shx, .dbf, .prj) ou donnez un GeoPackage.")
+    from espass_geo.io.vectors import refuse_linked_crs
+
+    refuse_linked_crs(path, "couche d'occupation du sol")
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several DataSourceError flavours

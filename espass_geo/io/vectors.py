@@ -89,6 +89,30 @@ def polygonal_part(geom):
     return shapely.union_all(parts)
 
 
+_CRS_LINK_RE = re.compile(rb'"type"\s*:\s*"link"')
+
+
+def refuse_linked_crs(path: Path, label: str) -> None:
+    """Refuse a GeoJSON holding a ``"type": "link"`` object: GDAL fetches the ``href`` of a
+    linked ``crs`` (GeoJSON 2008) over HTTP while reading the file, so a file received from
+    someone would make this computer request any address. Read through mmap, never loaded."""
+    import mmap
+
+    if Path(path).suffix.lower() not in (".geojson", ".json"):
+        return
+    with open(path, "rb") as fh:
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                linked = _CRS_LINK_RE.search(mm) is not None
+        except ValueError:  # empty file: the reader says so
+            return
+    if linked:
+        raise InputFileError(
+            f"{label} « {path} » : son membre « crs » est un lien (\"type\": \"link\") que GDAL "
+            "irait chercher sur le réseau ; enlevez-le ou nommez le système (\"name\": "
+            "\"urn:ogc:def:crs:EPSG::2154\"), ou exportez le fichier en GeoJSON standard (WGS84).")
+
+
 def read_vector(path: str | Path, what: str = "territoire", *,
                 polygons: bool = False) -> gpd.GeoDataFrame:
     """Read a vector file (``file.gpkg:layer`` selects a layer) and return it in Lambert-93.
@@ -116,6 +140,7 @@ def read_vector(path: str | Path, what: str = "territoire", *,
                 f"shapefile de {what} « {path} » incomplet : il manque {', '.join(missing)} à "
                 "côté du .shp ; copiez tous les fichiers du shapefile (.shp, .shx, .dbf, .prj) "
                 "ou donnez un GeoPackage.")
+    refuse_linked_crs(path, f"fichier de {what}")
     try:
         layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
     except Exception as exc:  # pyogrio raises several DataSourceError flavours
