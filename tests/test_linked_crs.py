@@ -78,3 +78,19 @@ def test_landcover_layer_with_a_linked_crs_refused(tmp_path, listener):
     with pytest.raises(InputFileError, match="lien"):
         read_landcover_vector(path)
     assert hits == []
+
+
+@pytest.mark.filterwarnings("ignore::espass_geo.errors.SmallTerritoryWarning")
+def test_area_table_with_foreign_zone_ids_french_message(tmp_path):
+    """An area table whose zone ids are neither the territory's communes nor their EPCI: a French
+    message naming the file (not its full path), the ids and the remedy."""
+    import espass_geo as eg
+    from espass_geo.errors import AreaTableError
+
+    csv = tmp_path / "surfaces.csv"
+    csv.write_text("zone_id,code,area_ha\n99998,211,10\n99999,311,5\n", encoding="utf-8")
+    with pytest.raises(AreaTableError) as exc:
+        eg.stocks("59067", areas=str(csv))
+    msg = str(exc.value)
+    assert "« surfaces.csv »" in msg and "99998, 99999" in msg and "--territory" in msg
+    assert str(tmp_path) not in msg

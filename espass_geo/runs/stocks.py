@@ -148,9 +148,10 @@ def match_zones(territory: Territory, ids: set[str], path,
         return gpd.GeoDataFrame(geo, geometry="geometry", crs=LAMBERT93), attrs, used
     sample = sorted(ids)[:3]
     raise AreaTableError(
-        f"zone ids of '{path}' ({sample}…) match neither the zones of territory "
-        f"'{territory.label}' (INSEE codes such as {z['zone_id'].iloc[0]}) nor their EPCI SIREN; "
-        "use the same codes in the file and in --territory."
+        f"table de surfaces « {Path(str(path)).name} » : ses identifiants de zone "
+        f"({', '.join(map(str, sample))}…) ne sont ni les zones du territoire « {territory.label} » "
+        f"(codes INSEE comme {z['zone_id'].iloc[0]}) ni les SIREN de leurs EPCI ; utilisez les "
+        "mêmes codes dans le fichier et dans --territory."
     )
 
 
