@@ -188,25 +188,35 @@ class _HtmlControl(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function () {
+            var map = {{ this._parent.get_name() }};
             var control = L.control({position: {{ this.position|tojson }}});
+            var div = document.getElementById({{ this.get_name()|tojson }});
             control.onAdd = function () {
-                var div = document.getElementById({{ this.get_name()|tojson }});
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
-            control.addTo({{ this._parent.get_name() }});
+            control.addTo(map);
+            {% if this.after_zoom %}
+            var zoom = map.zoomControl ? map.zoomControl.getContainer() : null;
+            if (zoom && zoom.parentNode === div.parentNode) {
+                div.parentNode.insertBefore(div, zoom.nextSibling);
+            }
+            {% endif %}
         })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, content: str, *, position: str = "bottomright", css_class: str = "") -> None:
+    def __init__(self, content: str, *, position: str = "bottomright", css_class: str = "",
+                 after_zoom: bool = False) -> None:
         super().__init__()
         self._name = "HtmlControl"
         self.content = content
         self.position = position
         self.css_class = css_class
+        #: placed right under the zoom buttons, before the other boxes of its corner
+        self.after_zoom = after_zoom
 
 
 def make_map(

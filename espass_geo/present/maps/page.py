@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from branca.element import Figure
-from folium.template import Template
 
 from espass_geo.present.charts import (
     ESTIMATE_NOTE_FR,
@@ -262,37 +261,6 @@ PRINT_TITLE_FR: str = ("Imprimer la carte telle qu'affichée (légende et notes 
                        "l'enregistrer en PDF depuis la fenêtre d'impression")
 
 
-class _PrintControl(_HtmlControl):
-    """:class:`_HtmlControl` placed right under the zoom buttons (before the other boxes of
-    the top-left corner, such as the synthesis panel)."""
-
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="leaflet-control espass-box {{ this.css_class }}">
-        {{ this.content }}
-        </div>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var control = L.control({position: "topleft"});
-            var div = document.getElementById({{ this.get_name()|tojson }});
-            control.onAdd = function () {
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            control.addTo(map);
-            var zoom = map.zoomControl ? map.zoomControl.getContainer() : null;
-            if (zoom && zoom.parentNode === div.parentNode) {
-                div.parentNode.insertBefore(div, zoom.nextSibling);
-            }
-        })();
-        {% endmacro %}
-        """
-    )
-
-
 def add_print_button(m: folium.Map) -> None:
     """A button « Imprimer / PDF » (under the zoom buttons) that opens the browser's print
     dialog (``window.print()``, offline: the dialog also saves a PDF); the print stylesheet
@@ -301,7 +269,8 @@ def add_print_button(m: folium.Map) -> None:
     content = (f'<button type="button" class="espass-print" onclick="window.print()" '
                f'title="{_html.escape(PRINT_TITLE_FR, quote=True)}">'
                f'{_html.escape(PRINT_BUTTON_FR)}</button>')
-    _PrintControl(content, css_class="espass-print-box").add_to(m)
+    _HtmlControl(content, position="topleft", css_class="espass-print-box",
+                 after_zoom=True).add_to(m)
 
 
 def _has_nonzero_digit(text: str) -> bool:
