@@ -10,7 +10,7 @@ over a zone gives back the zone's artificial stock.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -162,6 +162,7 @@ def _flat_lut(lut: np.ndarray, src_nodata) -> np.ndarray:
     return flat.ravel()
 
 
+@bounded_gdal_cache()  # GDAL's cache bounded for the whole pass
 def density_grid(
     landcover: str | Path,
     zones: gpd.GeoDataFrame,
@@ -184,27 +185,9 @@ def density_grid(
     (GDAL's cache bounded by :func:`bounded_gdal_cache`); smaller windows are filled in a numpy
     array.
     """
-    with bounded_gdal_cache():
-        return _density_grid(landcover, zones, lut, parcels=parcels, block_size=block_size,
-                             in_memory_max_px=in_memory_max_px, workers=workers)
-
-
-def _density_grid(
-    landcover: str | Path,
-    zones: gpd.GeoDataFrame,
-    lut: np.ndarray,
-    *,
-    parcels: gpd.GeoDataFrame | None = None,
-    block_size: int = 1024,
-    in_memory_max_px: int = IN_MEMORY_MAX_PX,
-    workers: int | None = None,
-) -> DensityGrid:
-    import os
     import shutil
     import tempfile
-    import threading
     import weakref
-    from concurrent.futures import ThreadPoolExecutor
 
     import rasterio
     import shapely
@@ -215,6 +198,7 @@ def _density_grid(
     from shapely.geometry import box
 
     from espass_geo.errors import NoOverlapError
+    from espass_geo.io.blocks import ThreadDatasets, ordered_blocks
     from espass_geo.io.rasters import open_landcover, raster_read_errors, raster_window
 
     # open_landcover: a raster in another CRS is seen through its Lambert-93 warped VRT
@@ -232,17 +216,7 @@ def _density_grid(
         p_geoms = parcels.geometry.values if parcels is not None and len(parcels) else None
         p_codes = parcels["code"].astype(int).to_numpy() if p_geoms is not None else None
         p_sindex = parcels.sindex if p_geoms is not None else None
-        dataset_name = src.name  # the file, or the warped VRT: reopened by each thread
-        local = threading.local()
-        opened: list = []
-        lock = threading.Lock()
-
-        def dataset():
-            if not hasattr(local, "src"):
-                local.src = rasterio.open(dataset_name)
-                with lock:
-                    opened.append(local.src)
-            return local.src
+        datasets = ThreadDatasets(src.name)  # the file, or the warped VRT, per thread
 
         jobs = [(row, col) for row in range(0, height, block_size)
                 for col in range(0, width, block_size)]
@@ -272,7 +246,8 @@ def _density_grid(
             win = Window(c0 + col, r0 + row, w, h)
             shape = (int(h), int(w))
             wt = window_transform(win, src.transform)
-            key = np.clip(dataset().read(1, window=win), 0, MAX_CODE - 1).astype(np.int32)
+            key = np.clip(datasets.get()[0].read(1, window=win), 0, MAX_CODE - 1
+                          ).astype(np.int32)
             if inside_one[k]:
                 key += (int(hit[0]) + 1) * MAX_CODE
             else:
@@ -288,7 +263,6 @@ def _density_grid(
             return (row, col), flat.take(key)
 
         todo = [k for k in range(len(jobs)) if len(zones_of[k])]  # blocks no zone touches stay NODATA
-        n_workers = workers or min(4, os.cpu_count() or 1)
         on_disk = height * width > in_memory_max_px
         tmpdir = None
         try:
@@ -305,23 +279,17 @@ def _density_grid(
             else:
                 grid_array = np.full((height, width), NODATA, dtype="float32")
             try:
-                with ThreadPoolExecutor(n_workers) as pool:
-                    # bounded look-ahead: at most 2 blocks per worker in flight
-                    pending = []
-                    for k in todo:
-                        pending.append(pool.submit(block, k))
-                        if len(pending) >= 2 * n_workers:
-                            _store(pending.pop(0).result(), grid_array, sink if on_disk else None)
-                    for fut in pending:
-                        _store(fut.result(), grid_array, sink if on_disk else None)
+                # the blocks' iterator closed (pool drained) before the datasets it reads
+                with closing(ordered_blocks(block, todo, workers=workers)) as blocks:
+                    for done in blocks:
+                        _store(done, grid_array, sink if on_disk else None)
                 if on_disk:
                     sink.update_tags(**_TAGS)
                     sink.set_band_description(1, _DESCRIPTION)
             finally:
                 if on_disk:
                     sink.close()
-                for ds in opened:
-                    ds.close()
+                datasets.close()
         except BaseException:
             if tmpdir is not None:
                 shutil.rmtree(tmpdir, ignore_errors=True)

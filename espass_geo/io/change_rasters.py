@@ -27,6 +27,7 @@ from espass_geo.core.changes import (
 )
 from espass_geo.core.density import bounded_gdal_cache
 from espass_geo.errors import InputFileError
+from espass_geo.io.blocks import ThreadDatasets, ordered_blocks
 from espass_geo.io.rasters import (
     WARP_NOTES,
     check_overlap,
@@ -164,9 +165,7 @@ def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, 
     in order by this thread, GDAL cache bounded); the codes met at each date. With the compact
     ``multiplier`` it stops at the first block holding a code ≥ it (the caller starts again
     with the wide one)."""
-    import os
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from contextlib import closing
 
     import rasterio
     from rasterio.windows import Window
@@ -184,44 +183,25 @@ def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, 
             if len(sindex.query(box(*window_bounds(src_win, src0.transform)),
                                 predicate="intersects")):
                 jobs.append((win, src_win))  # blocks without a zone stay no-data, never read
-    local = threading.local()
-    opened: list = []
-    lock = threading.Lock()
+    datasets = ThreadDatasets(src0.name, src1.name)  # the files or warped VRTs, per thread
 
     def block(job):
         win, src_win = job
-        if not hasattr(local, "pair"):
-            local.pair = (rasterio.open(src0.name), rasterio.open(src1.name))
-            with lock:
-                opened.extend(local.pair)
-        d0, d1 = local.pair
+        d0, d1 = datasets.get()
         with raster_read_errors(before):
             a = d0.read(1, window=src_win).astype(np.int64)
         with raster_read_errors(after):
             b = d1.read(1, window=src_win).astype(np.int64)
         return win, pair_codes(a, b, nod0, nod1, multiplier=multiplier)
 
-    n_workers = min(4, os.cpu_count() or 1)
     prof = {**profile, "compress": "zstd", "zstd_level": 1, "num_threads": "ALL_CPUS"}
-    try:
-        with bounded_gdal_cache(), rasterio.open(pair_path, "w", **prof) as dst, \
-                ThreadPoolExecutor(n_workers) as pool:
-            pending: list = []  # bounded look-ahead: 2 blocks per worker in flight
-            for k in range(len(jobs) + 1):
-                if k < len(jobs):
-                    pending.append(pool.submit(block, jobs[k]))
-                    if len(pending) < 2 * n_workers:
-                        continue
-                while pending and (k == len(jobs) or len(pending) >= 2 * n_workers):
-                    win, (pair, seen0, seen1) = pending.pop(0).result()
-                    codes0.update(seen0)
-                    codes1.update(seen1)
-                    if multiplier == SMALL_PAIR and max(seen0 | seen1 | {0}) >= multiplier:
-                        for f in pending:
-                            f.cancel()
-                        return codes0, codes1
-                    dst.write(pair, 1, window=win)
-    finally:
-        for ds in opened:
-            ds.close()
+    # the blocks' iterator closed (pool drained) before the datasets it reads
+    with datasets, bounded_gdal_cache(), rasterio.open(pair_path, "w", **prof) as dst, \
+            closing(ordered_blocks(block, jobs)) as blocks:
+        for win, (pair, seen0, seen1) in blocks:
+            codes0.update(seen0)
+            codes1.update(seen1)
+            if multiplier == SMALL_PAIR and max(seen0 | seen1 | {0}) >= multiplier:
+                break  # the caller starts again with the wide pairs
+            dst.write(pair, 1, window=win)
     return codes0, codes1
