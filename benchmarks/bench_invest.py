@@ -140,15 +140,11 @@ def _change_grid(cur, fut):
     return grid
 
 
-def _write_change(cur, fut, out: Path) -> None:
-    from espass_geo.core.density import write_density_grid
-
-    write_density_grid(_change_grid(cur, fut), out)
-
-
 # --------------------------------------------------------------------------- cases (child)
-def case_espass(inp: dict, out: Path) -> dict:
-    from espass_geo.core.density import density_grid, write_density_grid
+def _case_grids(inp: dict, out: Path, write) -> dict:
+    """Both dates' density grids (``core.density.density_grid``), each written by ``write``,
+    their totals, then the change map written the same way; stage timings."""
+    from espass_geo.core.density import density_grid
 
     st: dict[str, float] = {}
     t = time.perf_counter()
@@ -161,16 +157,23 @@ def case_espass(inp: dict, out: Path) -> dict:
         grids[date] = density_grid(inp[f"lulc_{date}"], zones, lut)
         st[f"density_{date}_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        write_density_grid(grids[date], out / f"stock_density_{date}.tif")
+        write(grids[date], out / f"stock_density_{date}.tif")
         st[f"write_{date}_s"] = time.perf_counter() - t
         t = time.perf_counter()
         totals[date] = _grid_total(grids[date])
         st[f"total_{date}_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    _write_change(grids["cur"], grids["fut"], out / "stock_density_change.tif")
+    write(_change_grid(grids["cur"], grids["fut"]), out / "stock_density_change.tif")
     st["change_map_s"] = time.perf_counter() - t
     return {"total_cur_tC": totals["cur"], "total_fut_tC": totals["fut"],
             "delta_tC": totals["fut"] - totals["cur"], "stages": st}
+
+
+def case_espass(inp: dict, out: Path) -> dict:
+    """The maps written by the package's ``write_density_grid`` (COG with overviews)."""
+    from espass_geo.core.density import write_density_grid
+
+    return _case_grids(inp, out, write_density_grid)
 
 
 def _write_threaded(grid, out_path: Path) -> None:
@@ -196,27 +199,7 @@ def _write_threaded(grid, out_path: Path) -> None:
 def case_espass_mt(inp: dict, out: Path) -> dict:
     """``espass`` with the maps written by :func:`_write_threaded` (the package's
     ``density_grid``; plain tiled GeoTIFF, threaded DEFLATE, no COG overviews)."""
-    from espass_geo.core.density import density_grid
-
-    st: dict[str, float] = {}
-    lut = _pool_lut(inp["pools_csv"])
-    zones = _zone(inp["lulc_cur"])
-    grids, totals = {}, {}
-    for date in ("cur", "fut"):
-        t = time.perf_counter()
-        grids[date] = density_grid(inp[f"lulc_{date}"], zones, lut)
-        st[f"density_{date}_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        _write_threaded(grids[date], out / f"stock_density_{date}.tif")
-        st[f"write_{date}_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        totals[date] = _grid_total(grids[date])
-        st[f"total_{date}_s"] = time.perf_counter() - t
-    t = time.perf_counter()
-    _write_threaded(_change_grid(grids["cur"], grids["fut"]), out / "stock_density_change.tif")
-    st["change_map_s"] = time.perf_counter() - t
-    return {"total_cur_tC": totals["cur"], "total_fut_tC": totals["fut"],
-            "delta_tC": totals["fut"] - totals["cur"], "stages": st}
+    return _case_grids(inp, out, _write_threaded)
 
 
 def case_api(inp: dict, out: Path) -> dict:
