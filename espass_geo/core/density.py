@@ -189,7 +189,6 @@ def density_grid(
     import tempfile
     import weakref
 
-    import rasterio
     import shapely
     from rasterio.features import rasterize
     from rasterio.windows import Window
@@ -198,7 +197,7 @@ def density_grid(
     from shapely.geometry import box
 
     from espass_geo.errors import NoOverlapError
-    from espass_geo.io.blocks import ThreadDatasets, ordered_blocks
+    from espass_geo.io.blocks import ThreadDatasets, open_staging, ordered_blocks
     from espass_geo.io.rasters import open_landcover, raster_read_errors, raster_window
 
     # open_landcover: a raster in another CRS is seen through its Lambert-93 warped VRT
@@ -270,11 +269,9 @@ def density_grid(
                 tmpdir = tempfile.mkdtemp(prefix="espass_geo-density-")
                 path = Path(tmpdir) / "stock_density.tif"
                 tile = 512 if block_size % 512 == 0 else 256
-                sink = rasterio.open(
-                    path, "w", driver="GTiff", width=width, height=height, count=1,
-                    dtype="float32", nodata=NODATA, crs=src.crs, transform=grid_transform,
-                    tiled=True, blockxsize=tile, blockysize=tile, compress="zstd",
-                    zstd_level=1, bigtiff="YES", sparse_ok=True, num_threads="ALL_CPUS")
+                sink = open_staging(path, width=width, height=height, count=1,
+                                    dtype="float32", nodata=NODATA, crs=src.crs,
+                                    transform=grid_transform, tile=tile)
                 grid_array = None
             else:
                 grid_array = np.full((height, width), NODATA, dtype="float32")

@@ -71,3 +71,21 @@ class ThreadDatasets:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+#: Creation options of the intermediate tiled GeoTIFFs written block by block (density, change
+#: grid, pair raster): fast ZSTD, sparse (tiles never written read as no-data), threaded.
+STAGING_PROFILE: dict[str, Any] = {"driver": "GTiff", "tiled": True, "blockxsize": 512,
+                                   "blockysize": 512, "compress": "zstd", "zstd_level": 1,
+                                   "bigtiff": "YES", "sparse_ok": True,
+                                   "num_threads": "ALL_CPUS"}
+
+
+def open_staging(path, *, width: int, height: int, count: int, dtype: str, nodata, crs,
+                 transform, tile: int = 512):
+    """A tiled GeoTIFF opened for writing block by block with :data:`STAGING_PROFILE`."""
+    import rasterio
+
+    return rasterio.open(path, "w", **{**STAGING_PROFILE, "blockxsize": tile,
+                                       "blockysize": tile}, width=width, height=height,
+                         count=count, dtype=dtype, nodata=nodata, crs=crs, transform=transform)

@@ -27,7 +27,7 @@ from espass_geo.core.changes import (
 )
 from espass_geo.core.density import bounded_gdal_cache
 from espass_geo.errors import InputFileError
-from espass_geo.io.blocks import ThreadDatasets, ordered_blocks
+from espass_geo.io.blocks import ThreadDatasets, open_staging, ordered_blocks
 from espass_geo.io.rasters import (
     WARP_NOTES,
     check_overlap,
@@ -132,11 +132,9 @@ def change_table_from_rasters(
         sindex = zones.sindex
         with tempfile.TemporaryDirectory(prefix="espass_change_") as tmp:
             pair_path = Path(tmp) / "pairs.tif"
-            profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
-                       "dtype": "uint32", "nodata": 0, "crs": src0.crs,
-                       "transform": window_transform(window, src0.transform),
-                       "compress": "deflate", "tiled": True, "blockxsize": 256,
-                       "blockysize": 256, "bigtiff": "IF_SAFER"}
+            profile = {"width": width, "height": height, "count": 1, "dtype": "uint32",
+                       "nodata": 0, "crs": src0.crs,
+                       "transform": window_transform(window, src0.transform)}
             multiplier = SMALL_PAIR  # compact pairs; 100 000 once a code ≥ 1 024 is met
             while True:
                 codes0, codes1 = _write_pairs(src0, src1, before, after, sindex, pair_path,
@@ -167,7 +165,6 @@ def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, 
     with the wide one)."""
     from contextlib import closing
 
-    import rasterio
     from rasterio.windows import Window
     from rasterio.windows import bounds as window_bounds
     from shapely.geometry import box
@@ -194,9 +191,8 @@ def _write_pairs(src0, src1, before, after, sindex, pair_path, profile, r0, c0, 
             b = d1.read(1, window=src_win).astype(np.int64)
         return win, pair_codes(a, b, nod0, nod1, multiplier=multiplier)
 
-    prof = {**profile, "compress": "zstd", "zstd_level": 1, "num_threads": "ALL_CPUS"}
     # the blocks' iterator closed (pool drained) before the datasets it reads
-    with datasets, bounded_gdal_cache(), rasterio.open(pair_path, "w", **prof) as dst, \
+    with datasets, bounded_gdal_cache(), open_staging(pair_path, **profile) as dst, \
             closing(ordered_blocks(block, jobs)) as blocks:
         for win, (pair, seen0, seen1) in blocks:
             codes0.update(seen0)

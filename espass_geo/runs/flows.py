@@ -30,6 +30,7 @@ from espass_geo.core.stocks import land_use_areas, split_artificial
 from espass_geo.core.uncertainty import flow_interval
 from espass_geo.errors import InputFileError
 from espass_geo.io.area_tables import read_forest_areas
+from espass_geo.io.blocks import open_staging
 from espass_geo.io.change_rasters import opened_pair
 from espass_geo.io.change_tables import change_table_from_csv
 from espass_geo.io.outputs import atomic_output_dir, write_gpkg_layer
@@ -390,14 +391,11 @@ def change_grid(before: Path, after: Path, zones: gpd.GeoDataFrame, *,
         if height * width > IN_MEMORY_MAX_PX:  # large: written block by block, never held
             import tempfile
 
-            import rasterio
 
             tmpdir = tempfile.mkdtemp(prefix="espass_geo-change-")
-            sink = rasterio.open(
-                Path(tmpdir) / "change.tif", "w", driver="GTiff", width=width, height=height,
-                count=2, dtype="uint16", nodata=0, crs=s0.crs, transform=grid_transform,
-                tiled=True, blockxsize=512, blockysize=512, compress="zstd", zstd_level=1,
-                bigtiff="YES", sparse_ok=True, num_threads="ALL_CPUS")
+            sink = open_staging(Path(tmpdir) / "change.tif", width=width, height=height,
+                                count=2, dtype="uint16", nodata=0, crs=s0.crs,
+                                transform=grid_transform)
             _change_tags(sink, f"{before.name} -> {after.name}")
             grid_a = grid_b = None
         else:
